@@ -1,0 +1,6 @@
+import type { CommandModule } from '../cli-context.js';
+import { statusCommands } from './status.js';
+import { serveCommand } from './serve.js';
+
+/** Every command module of the CLI, in help order. Add one line per module. */
+export const commandModules: CommandModule[] = [statusCommands, serveCommand];

@@ -1,0 +1,92 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../../../shared/errors/app-error.js';
+import type { Settings } from '../../../shared/domain/engine.js';
+
+const emailSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  secure: z.boolean(),
+  from: z.string().min(3),
+  to: z.string().min(3),
+  user: z.string().optional(),
+  password: z.string().optional(),
+});
+
+/** Schema of `config.json` in the app data folder. Unknown keys are rejected (typos surface). */
+export const configSchema = z.strictObject({
+  version: z.literal(1),
+  repository: z.string().min(1),
+  vmrunPath: z.string().min(1).optional(),
+  powershellPath: z.string().min(1).optional(),
+  vmFolders: z.array(z.string().min(1)).default([]),
+  maxConcurrentTwins: z.number().int().min(1).max(16).default(1),
+  theme: z.enum(['light', 'dark', 'system']).default('system'),
+  notifications: z
+    .strictObject({
+      onSuccess: z.boolean().default(false),
+      email: emailSchema.optional(),
+      webhookUrl: z.string().url().optional(),
+    })
+    .default({ onSuccess: false }),
+});
+
+/** The validated app configuration. */
+export type AppConfig = z.infer<typeof configSchema>;
+
+/** Name of the config file inside the data folder. */
+export const CONFIG_FILE = 'config.json';
+
+/** The configuration of a fresh install: a repository inside the data folder. */
+export function defaultConfig(dataDir: string): AppConfig {
+  return configSchema.parse({ version: 1, repository: join(dataDir, 'repository') });
+}
+
+/**
+ * Loads `config.json` from `dataDir`, creating it with defaults on first run. A malformed file
+ * is a CONFIG_INVALID error naming the file and the field; it is never overwritten.
+ */
+export function loadConfig(dataDir: string): AppConfig {
+  const file = join(dataDir, CONFIG_FILE);
+  if (!existsSync(file)) {
+    const cfg = defaultConfig(dataDir);
+    saveConfig(dataDir, cfg);
+    return cfg;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new AppError('CONFIG_INVALID', `config file '${file}' is not valid JSON: ${(cause as Error).message}`, {
+      cause,
+      details: { file },
+    });
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') || '(root)';
+    throw new AppError('CONFIG_INVALID', `config file '${file}': field '${field}': ${issue?.message ?? 'invalid'}`, {
+      details: { file, field, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    });
+  }
+  const cfg = parsed.data;
+  cfg.repository = resolve(dataDir, cfg.repository);
+  return cfg;
+}
+
+/** Writes the config atomically (temp file + rename). */
+export function saveConfig(dataDir: string, cfg: AppConfig): void {
+  const file = join(dataDir, CONFIG_FILE);
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(configSchema.parse(cfg), null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+/** The Settings view of a config (what the UI edits). */
+export function toSettings(cfg: AppConfig): Settings {
+  const { version: _v, ...rest } = cfg;
+  return { ...rest, notifications: { ...rest.notifications } };
+}

@@ -1,0 +1,117 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import type { EngineEvent, EngineEvents } from '../../shared/ipc/contract.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { defaultDataDir } from './core/app-paths.js';
+import { loadConfig, saveConfig, type AppConfig } from './core/config.js';
+import { createFileLogger, type Logger } from './core/logger.js';
+import type { Hypervisor } from './hypervisor/hypervisor.js';
+import { defaultHypervisors } from './hypervisor/registry.js';
+import type { EngineContext } from './service/engine-context.js';
+import { EngineService } from './service/engine-service.js';
+import { allHandlers } from './service/all-handlers.js';
+
+/** Options of createEngine; everything has a default so `createEngine()` just works. */
+export interface EngineOptions {
+  /** App data folder (config, catalog, logs, default repository). */
+  dataDir?: string;
+  /** Repository folder, overriding the config (CLI `--repo`, `TWINSNAP_REPO`). */
+  repository?: string;
+  clock?: Clock;
+  logger?: Logger;
+  hypervisors?: Hypervisor[];
+  /** Tool paths and other environment options (vmrun, powershell). */
+  vmrunPath?: string;
+  powershellPath?: string;
+  /** Whether this engine runs the scheduler (daemon / app) or not (one-shot CLI). */
+  schedulerOwner?: 'this' | 'other' | 'none';
+}
+
+/** A running engine. Caller must `close()` it. */
+export interface Engine {
+  readonly service: EngineService;
+  readonly context: EngineContext;
+  /** Subscribes to every engine event; returns an unsubscribe function. */
+  onEvent(fn: <E extends EngineEvent>(event: E, payload: EngineEvents[E]) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** The package version (read once from package.json). */
+export function engineVersion(): string {
+  try {
+    const here = new URL('.', import.meta.url);
+    for (const rel of ['../../package.json', '../package.json', '../../../package.json']) {
+      try {
+        const p = JSON.parse(readFileSync(new URL(rel, here), 'utf8')) as { name?: string; version?: string };
+        if (p.name === 'twinsnap' && p.version) return p.version;
+      } catch {
+        // try the next candidate (source tree vs bundled layout)
+      }
+    }
+  } catch {
+    // fall through
+  }
+  return '0.0.0';
+}
+
+/** The composition root: wires config, logging, hypervisors and the service. */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const dataDir = options.dataDir ?? defaultDataDir();
+  mkdirSync(dataDir, { recursive: true });
+  const clock = options.clock ?? systemClock;
+  let config: AppConfig = loadConfig(dataDir);
+  if (options.repository) config = { ...config, repository: options.repository };
+  const logger = options.logger ?? createFileLogger({ file: join(dataDir, 'logs', 'engine.log'), clock });
+  const bus = new EventEmitter();
+  bus.setMaxListeners(0);
+  const resources = new Map<string, unknown>();
+  const closers: (() => void | Promise<void>)[] = [];
+  const toolOptions = {
+    vmrunPath: options.vmrunPath ?? process.env.TWINSNAP_VMRUN ?? config.vmrunPath,
+    powershellPath: options.powershellPath ?? process.env.TWINSNAP_POWERSHELL ?? config.powershellPath,
+    schedulerOwner: options.schedulerOwner ?? 'none',
+  };
+  const hypervisors = options.hypervisors ?? defaultHypervisors({ ...toolOptions, vmFolders: config.vmFolders, logger, clock });
+
+  const context: EngineContext = {
+    clock,
+    logger,
+    dataDir,
+    version: engineVersion(),
+    hypervisors,
+    options: toolOptions,
+    config: () => config,
+    updateConfig: (next) => {
+      saveConfig(dataDir, next);
+      config = next;
+    },
+    emit: (event, payload) => bus.emit('event', event, payload),
+    lazy: <T>(key: string, factory: () => T): T => {
+      if (!resources.has(key)) resources.set(key, factory());
+      return resources.get(key) as T;
+    },
+    onClose: (fn) => closers.push(fn),
+  };
+  const service = new EngineService(context, allHandlers);
+  logger.info('engine started', { dataDir, repository: config.repository, version: context.version });
+  return {
+    service,
+    context,
+    onEvent: (fn) => {
+      const h = (e: EngineEvent, p: unknown) => fn(e, p as never);
+      bus.on('event', h);
+      return () => bus.off('event', h);
+    },
+    close: async () => {
+      for (const fn of closers.reverse()) {
+        try {
+          await fn();
+        } catch (e) {
+          logger.warn('error while closing engine', { error: e });
+        }
+      }
+      bus.removeAllListeners();
+    },
+  };
+}

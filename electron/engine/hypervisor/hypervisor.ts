@@ -1,0 +1,103 @@
+import type { GuestState, HypervisorInfo, HypervisorKind } from '../../../shared/domain/guest.js';
+
+/** What an adapter can do; the workflow and pre-flight checks branch on these, not on kind. */
+export interface HypervisorCapabilities {
+  /** Can capture memory state (suspend / snapshot with memory / Standard checkpoint). */
+  memoryState: boolean;
+  /** Can build a twin whose disks are children of the frozen disks (no full copy). */
+  linkedTwin: boolean;
+  /** Can ask the guest to shut down cleanly (Tools / Shutdown integration service / ACPI). */
+  gracefulShutdown: boolean;
+  /** Can register a restored VM with the hypervisor. */
+  register: boolean;
+}
+
+/** A disk of a VM as the adapter sees it. */
+export interface VmDisk {
+  /** Controller slot, e.g. `scsi0:0` or `SCSI 0 0`. */
+  slot: string;
+  /** Absolute path of the disk file the VM uses now (top of its chain). */
+  path: string;
+}
+
+/** A VM as an adapter reports it. */
+export interface VmInfo {
+  /** The adapter's stable id (VMware: .vmx path; Hyper-V: VM id GUID). */
+  id: string;
+  name: string;
+  state: GuestState;
+  memoryMiB: number;
+  cpus?: number;
+  disks: VmDisk[];
+  /** Folder / config file of the VM. */
+  configPath?: string;
+  toolsRunning: boolean;
+  encrypted: boolean;
+  /** Network adapters (names or ids) — twins have all of them disconnected. */
+  nics: string[];
+}
+
+/** The frozen production state from which a twin is built. */
+export interface FrozenState {
+  vm: VmInfo;
+  /** Adapter-specific handle (snapshot name, checkpoint id, suspended-state file). */
+  handle: string;
+  /** Disks as frozen: each a read-only chain that the twin's child disk points at. */
+  frozenDisks: VmDisk[];
+  /** Extra files that describe the VM's configuration, to store in the manifest. */
+  configFiles: { name: string; path: string }[];
+}
+
+/** A twin VM built from a frozen state. */
+export interface TwinVm {
+  id: string;
+  name: string;
+  /** The twin's folder; removed at clean-up. */
+  folder: string;
+  /** The twin's disks (child of the frozen disks), read as one chain when archiving. */
+  disks: VmDisk[];
+}
+
+/** Per-call options: every hypervisor call is bounded in time and can be cancelled. */
+export interface CallOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The Hypervisor port. Implementations: VmrunHypervisor (VMware Workstation), HyperVHypervisor
+ * (PowerShell). Each call maps tool failures to AppError codes (HV_*). See hypervisor/README.md.
+ */
+export interface Hypervisor {
+  readonly kind: HypervisorKind;
+  readonly capabilities: HypervisorCapabilities;
+  /** Detects the tool (path, version, edition) and says what is missing. Never throws. */
+  detect(): Promise<HypervisorInfo>;
+  /** All VMs this adapter can see (running and registered / configured folders). */
+  listVms(opts?: CallOptions): Promise<VmInfo[]>;
+  /** Fresh information about one VM (by id). */
+  getVm(id: string, opts?: CallOptions): Promise<VmInfo>;
+  /** Freezes production and captures disk + memory state. Production is paused/suspended after. */
+  freeze(vm: VmInfo, opts?: CallOptions): Promise<FrozenState>;
+  /** Builds a twin (copy-config) from the frozen state, with disconnected NICs and child disks. */
+  buildTwin(frozen: FrozenState, twinName: string, opts?: CallOptions): Promise<TwinVm>;
+  /** Lets production run again (resume from suspend / the checkpoint leaves it running). */
+  resume(frozen: FrozenState, opts?: CallOptions): Promise<void>;
+  /** Starts the twin isolated; it resumes from the captured memory state. */
+  startTwin(twin: TwinVm, opts?: CallOptions): Promise<void>;
+  /** Whether the twin's guest tools / integration services answer (so soft stop can work). */
+  twinToolsRunning(twin: TwinVm, opts?: CallOptions): Promise<boolean>;
+  /** Graceful shutdown of the twin; rejects HV_SHUTDOWN_TIMEOUT if it does not power off in time. */
+  shutdownTwin(twin: TwinVm, opts?: CallOptions): Promise<void>;
+  /** Hard power-off (only after a graceful attempt failed, or during clean-up). */
+  powerOffTwin(twin: TwinVm, opts?: CallOptions): Promise<void>;
+  /** Removes the twin and its files. Idempotent. */
+  deleteTwin(twin: TwinVm, opts?: CallOptions): Promise<void>;
+  /** Removes the production snapshot / merges the checkpoint, and waits for it. Idempotent. */
+  releaseFrozen(frozen: FrozenState, opts?: CallOptions): Promise<void>;
+  /**
+   * Crash recovery: given what a journal recorded, makes sure production runs and leftovers are
+   * gone. Idempotent; never throws for things already cleaned up.
+   */
+  recover(record: { vmId: string; handle?: string; twin?: TwinVm }, opts?: CallOptions): Promise<void>;
+}

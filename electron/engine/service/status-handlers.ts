@@ -1,0 +1,37 @@
+import { AppError } from '../../../shared/errors/app-error.js';
+import type { EngineStatus } from '../../../shared/domain/engine.js';
+import { configSchema, toSettings } from '../core/config.js';
+import { join } from 'node:path';
+import type { HandlerFactory } from './handlers.js';
+
+/** engine.status, settings.get/set. */
+export const statusHandlers: HandlerFactory = (ctx) => {
+  const startedAt = new Date(ctx.clock.now()).toISOString();
+  return {
+    'engine.status': async () => {
+      const hypervisors = await Promise.all(ctx.hypervisors.map((h) => h.detect()));
+      const running = ctx.lazy<{ count: () => number }>('runningJobs', () => ({ count: () => 0 }));
+      const status: EngineStatus = {
+        version: ctx.version,
+        state: 'ready',
+        dataDir: ctx.dataDir,
+        repository: ctx.config().repository,
+        logFile: join(ctx.dataDir, 'logs', 'engine.log'),
+        hypervisors,
+        runningJobs: running.count(),
+        startedAt,
+        schedulerOwner: (ctx.options.schedulerOwner as EngineStatus['schedulerOwner']) ?? 'none',
+      };
+      return status;
+    },
+    'settings.get': async () => toSettings(ctx.config()),
+    'settings.set': async ({ patch }) => {
+      const cur = ctx.config();
+      const next = { ...cur, ...patch, notifications: { ...cur.notifications, ...(patch.notifications ?? {}) } };
+      const parsed = configSchema.safeParse(next);
+      if (!parsed.success) throw new AppError('CONFIG_INVALID', `invalid settings: ${parsed.error.issues[0]?.message}`);
+      ctx.updateConfig(parsed.data);
+      return toSettings(parsed.data);
+    },
+  };
+};

@@ -1,0 +1,41 @@
+import type { HypervisorInfo } from './guest.js';
+
+/** What the engine reports about itself. */
+export interface EngineStatus {
+  version: string;
+  state: 'starting' | 'ready' | 'degraded';
+  dataDir: string;
+  repository: string;
+  logFile: string;
+  hypervisors: HypervisorInfo[];
+  runningJobs: number;
+  startedAt: string;
+  /** True when another process (the background service) owns the scheduler. */
+  schedulerOwner: 'this' | 'other' | 'none';
+}
+
+/** Repository statistics for the Repository page. */
+export interface RepositoryStats {
+  path: string;
+  snapshots: number;
+  chunks: number;
+  logicalBytes: number;
+  storedBytes: number;
+  uniqueBytes: number;
+  lastVerify?: { at: string; ok: boolean; damaged: string[] };
+}
+
+/** User settings kept in the app's config file. */
+export interface Settings {
+  repository: string;
+  vmrunPath?: string;
+  powershellPath?: string;
+  vmFolders: string[];
+  maxConcurrentTwins: number;
+  theme: 'light' | 'dark' | 'system';
+  notifications: {
+    onSuccess: boolean;
+    email?: { host: string; port: number; secure: boolean; from: string; to: string; user?: string; password?: string };
+    webhookUrl?: string;
+  };
+}

@@ -1,0 +1,38 @@
+/** Which hypervisor family a guest belongs to. */
+export type HypervisorKind = 'vmware' | 'hyperv';
+/** Power state as the engine reports it, whatever the hypervisor's own words. */
+export type GuestState = 'running' | 'off' | 'suspended' | 'paused' | 'unknown';
+/** How a guest's backups are made consistent. */
+export type ConsistencyPolicy = 'require-clean' | 'allow-crash';
+
+/** What the engine detected about a hypervisor's tools on this host. */
+export interface HypervisorInfo {
+  kind: HypervisorKind;
+  available: boolean;
+  /** Path of the tool used (vmrun, powershell), when found. */
+  toolPath?: string;
+  version?: string;
+  /** Why it is not usable, in words an admin can act on. */
+  problem?: string;
+}
+
+/** A virtual disk attached to a guest. */
+export interface GuestDisk {
+  name: string;
+  path: string;
+  sizeBytes?: number;
+}
+
+/** A VM known to one of the hypervisor adapters. */
+export interface Guest {
+  /** Stable id: `<hypervisor>:<hypervisor's own id or config path>`. */
+  id: string;
+  name: string;
+  hypervisor: HypervisorKind;
+  state: GuestState;
+  memoryMiB?: number;
+  disks: GuestDisk[];
+  configPath?: string;
+  toolsRunning?: boolean;
+  warnings: string[];
+}

@@ -1,0 +1,54 @@
+/** Lifecycle of a job. `warning` = finished, but not the way the user asked (e.g. crash fallback). */
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'warning' | 'failed' | 'cancelled';
+/** What kind of work a job does. */
+export type JobKind = 'backup' | 'restore' | 'verify' | 'gc' | 'forget' | 'import' | 'maintenance';
+/** State of a single step. */
+export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
+
+/** One step of a job (freeze, copy-config, ...). */
+export interface JobStep {
+  id: string;
+  label: string;
+  status: StepStatus;
+  startedAt?: string;
+  durationMs?: number;
+  detail?: string;
+}
+
+/** A job as shown in lists and the live view. */
+export interface JobInfo {
+  id: string;
+  kind: JobKind;
+  guest?: string;
+  status: JobStatus;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  steps: JobStep[];
+  /** Bytes done / total of the current data phase. */
+  bytesDone?: number;
+  bytesTotal?: number;
+  pauseMs?: number;
+  snapshotId?: string;
+  error?: { code: string; message: string };
+  warnings: string[];
+}
+
+/** A throttled progress update of a running job. */
+export interface JobProgress {
+  jobId: string;
+  step?: string;
+  bytesDone?: number;
+  bytesTotal?: number;
+  bytesPerSecond?: number;
+  etaSeconds?: number;
+  job: JobInfo;
+}
+
+/** A line of a job's log. */
+export interface JobLogLine {
+  at: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  step?: string;
+}

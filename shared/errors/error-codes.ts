@@ -1,0 +1,81 @@
+/**
+ * The one registry of error codes. Every error that crosses a boundary carries one of these.
+ * `kind` tells the UI and the scheduler what to do with it; `retryable` whether a retry may help.
+ */
+export const ERROR_KINDS = ['user', 'environment', 'transient', 'integrity', 'cancelled', 'internal'] as const;
+/** How an error should be treated by callers and shown to users. */
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+const def = <K extends ErrorKind>(kind: K, retryable = false) => ({ kind, retryable });
+
+/** Code → metadata. Add new codes here; never reuse a code for a different meaning. */
+export const ERROR_CODES = {
+  // request / contract
+  INVALID_REQUEST: def('user'),
+  UNKNOWN_METHOD: def('user'),
+  UNAUTHORIZED: def('user'),
+  NOT_FOUND: def('user'),
+  ALREADY_EXISTS: def('user'),
+  USAGE: def('user'),
+  NOT_IMPLEMENTED: def('internal'),
+  // configuration
+  CONFIG_INVALID: def('user'),
+  SCHEDULE_INVALID: def('user'),
+  RETENTION_INVALID: def('user'),
+  // environment
+  PERMISSION_DENIED: def('environment'),
+  DISK_FULL: def('environment'),
+  PATH_UNSAFE: def('user'),
+  TOOL_NOT_FOUND: def('environment'),
+  HV_NOT_INSTALLED: def('environment'),
+  HV_NOT_ELEVATED: def('environment'),
+  HV_VM_NOT_FOUND: def('user'),
+  HV_VM_LOCKED: def('environment'),
+  HV_VM_BAD_STATE: def('environment'),
+  HV_TOOLS_NOT_RUNNING: def('environment'),
+  HV_ENCRYPTED_VM: def('environment'),
+  HV_PLAYER_UNSUPPORTED: def('environment'),
+  HV_COMMAND_FAILED: def('environment'),
+  HV_COMMAND_TIMEOUT: def('transient', true),
+  HV_SHUTDOWN_TIMEOUT: def('environment'),
+  PREFLIGHT_FAILED: def('environment'),
+  INSUFFICIENT_MEMORY: def('environment', true),
+  // disk images and filesystems
+  DISK_FORMAT_UNKNOWN: def('user'),
+  DISK_CORRUPT: def('integrity'),
+  DISK_UNSUPPORTED: def('user'),
+  DISK_PARENT_MISSING: def('environment'),
+  DISK_PARENT_MISMATCH: def('integrity'),
+  DISK_CHAIN_CYCLE: def('integrity'),
+  FS_UNSUPPORTED: def('user'),
+  FS_CORRUPT: def('integrity'),
+  // repository and catalog
+  REPO_NOT_FOUND: def('environment'),
+  REPO_LOCKED: def('transient', true),
+  REPO_CORRUPT: def('integrity'),
+  CHUNK_MISSING: def('integrity'),
+  CHUNK_CORRUPT: def('integrity'),
+  MANIFEST_CORRUPT: def('integrity'),
+  CATALOG_CORRUPT: def('integrity'),
+  SNAPSHOT_NOT_FOUND: def('user'),
+  // jobs
+  JOB_ALREADY_RUNNING: def('user'),
+  JOB_NOT_FOUND: def('user'),
+  CANCELLED: def('cancelled'),
+  TIMEOUT: def('transient', true),
+  NOTIFY_FAILED: def('environment', true),
+  INTERNAL: def('internal'),
+} as const satisfies Record<string, { kind: ErrorKind; retryable: boolean }>;
+
+/** Any registered error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** True when `code` is a registered error code. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}
+
+/** The kind of a registered code. */
+export function errorKind(code: ErrorCode): ErrorKind {
+  return ERROR_CODES[code].kind;
+}

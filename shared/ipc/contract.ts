@@ -1,0 +1,67 @@
+import type { EngineStatus, RepositoryStats, Settings } from '../domain/engine.js';
+import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
+import type { Guest } from '../domain/guest.js';
+import type { JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
+import type { GuestSchedule, RetentionPolicy, RetentionPreview } from '../domain/policy.js';
+import type { SnapshotSummary } from '../domain/snapshot.js';
+import type { SerializedError } from '../errors/serialize.js';
+import type { EngineMethod, Req } from './schemas.js';
+
+/** The engine API's responses, one per method. The request side lives in schemas.ts. */
+export interface EngineResponses {
+  'engine.status': EngineStatus;
+  'guests.list': Guest[];
+  'jobs.backupNow': { jobIds: string[] };
+  'jobs.list': JobInfo[];
+  'jobs.get': JobInfo;
+  'jobs.log': JobLogLine[];
+  'jobs.cancel': { cancelled: boolean };
+  'snapshots.list': SnapshotSummary[];
+  'snapshots.verify': { ok: boolean; damaged: string[] };
+  'files.list': FileListing;
+  'files.find': FileEntry[];
+  'files.read': { base64: string; size: number; eof: boolean };
+  'files.restore': FileRestoreResult;
+  'restore.start': { jobId: string };
+  'schedules.list': (GuestSchedule & { nextRuns: string[] })[];
+  'schedules.set': GuestSchedule & { nextRuns: string[] };
+  'schedules.preview': { nextRuns: string[] };
+  'retention.get': { guest: string; policy: RetentionPolicy };
+  'retention.set': { guest: string; policy: RetentionPolicy };
+  'retention.preview': RetentionPreview;
+  'retention.apply': RetentionPreview;
+  'repository.stats': RepositoryStats;
+  'repository.verify': { ok: boolean; damaged: string[]; checkedChunks: number };
+  'repository.gc': { removedChunks: number; freedBytes: number };
+  'catalog.rebuild': { snapshots: number };
+  'settings.get': Settings;
+  'settings.set': Settings;
+  'notifications.test': { delivered: boolean };
+}
+
+/** Events the engine pushes to its clients. */
+export interface EngineEvents {
+  'engine.status': EngineStatus;
+  'jobs.progress': JobProgress;
+  'jobs.finished': JobInfo;
+  'snapshots.changed': { guest: string };
+}
+/** Names of all engine events. */
+export type EngineEvent = keyof EngineEvents;
+
+/** The response type of a method. */
+export type Res<M extends EngineMethod> = EngineResponses[M];
+
+/** What callers see: every method async and throwing AppError. */
+export type EngineClient = { [M in EngineMethod]: (req: Req<M>) => Promise<Res<M>> };
+
+/** A call result as it crosses a process boundary: never a thrown error. */
+export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/** What the Electron preload (or the WebSocket client) exposes to the renderer. */
+export interface BridgeApi {
+  call<M extends EngineMethod>(method: M, req: Req<M>): Promise<IpcResult<Res<M>>>;
+  on<E extends EngineEvent>(event: E, fn: (payload: EngineEvents[E]) => void): () => void;
+}
+
+export type { EngineMethod, Req };

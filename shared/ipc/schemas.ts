@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/** Bounded identifiers and names: nothing unbounded crosses the boundary. */
+const name = z.string().min(1).max(512);
+const id = z.string().min(1).max(200);
+const path = z.string().min(1).max(4096);
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM');
+const weekdays = z.array(z.number().int().min(0).max(6)).max(7).optional();
+const count = z.number().int().min(0).max(100000).optional();
+
+/** A retention policy (see shared/domain/policy.ts). */
+export const retentionPolicySchema = z.strictObject({
+  keepLast: count,
+  keepHourly: count,
+  keepDaily: count,
+  keepWeekly: count,
+  keepMonthly: count,
+  keepYearly: count,
+  keepWithinDays: z.number().min(0).max(36500).optional(),
+});
+
+/** A schedule (see shared/domain/policy.ts). */
+export const scheduleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('off') }),
+  z.strictObject({ kind: z.literal('times'), times: z.array(hhmm).min(1).max(48), weekdays }),
+  z.strictObject({
+    kind: z.literal('interval'),
+    everyHours: z.number().int().min(1).max(24),
+    from: hhmm,
+    to: hhmm,
+    weekdays,
+  }),
+  z.strictObject({ kind: z.literal('cron'), expression: z.string().min(9).max(200) }),
+]);
+
+const settingsPatch = z.strictObject({
+  repository: path.optional(),
+  vmrunPath: path.optional(),
+  powershellPath: path.optional(),
+  vmFolders: z.array(path).max(100).optional(),
+  maxConcurrentTwins: z.number().int().min(1).max(16).optional(),
+  theme: z.enum(['light', 'dark', 'system']).optional(),
+  notifications: z
+    .strictObject({
+      onSuccess: z.boolean(),
+      email: z
+        .strictObject({
+          host: z.string().min(1).max(255),
+          port: z.number().int().min(1).max(65535),
+          secure: z.boolean(),
+          from: z.string().min(3).max(320),
+          to: z.string().min(3).max(2000),
+          user: z.string().max(320).optional(),
+          password: z.string().max(1000).optional(),
+        })
+        .optional(),
+      webhookUrl: z.url().max(2000).optional(),
+    })
+    .optional(),
+});
+
+/**
+ * Request schema of every engine method. Requests are validated with these at every transport
+ * before they reach the engine. The key set is the method list of the contract.
+ */
+export const requestSchemas = {
+  'engine.status': z.strictObject({}),
+  'guests.list': z.strictObject({ hypervisor: z.enum(['vmware', 'hyperv']).optional(), refresh: z.boolean().optional() }),
+  'jobs.backupNow': z.strictObject({
+    guests: z.array(name).min(1).max(200),
+    consistency: z.enum(['require-clean', 'allow-crash']).optional(),
+    verify: z.boolean().optional(),
+  }),
+  'jobs.list': z.strictObject({ guest: name.optional(), limit: z.number().int().min(1).max(10000).optional() }),
+  'jobs.get': z.strictObject({ jobId: id }),
+  'jobs.log': z.strictObject({ jobId: id }),
+  'jobs.cancel': z.strictObject({ jobId: id }),
+  'snapshots.list': z.strictObject({ guest: name.optional() }),
+  'snapshots.verify': z.strictObject({ snapshotId: id, full: z.boolean().optional() }),
+  'files.list': z.strictObject({ snapshotId: id, path: z.string().max(4096) }),
+  'files.find': z.strictObject({ snapshotId: id, pattern: z.string().min(1).max(512), limit: z.number().int().min(1).max(10000).optional() }),
+  'files.read': z.strictObject({
+    snapshotId: id,
+    path,
+    offset: z.number().int().min(0).optional(),
+    length: z.number().int().min(0).max(16 * 1024 * 1024).optional(),
+  }),
+  'files.restore': z.strictObject({ snapshotId: id, paths: z.array(path).min(1).max(10000), to: path }),
+  'restore.start': z.strictObject({
+    snapshotId: id,
+    mode: z.enum(['new-vm', 'replace', 'disks']),
+    to: path,
+    format: z.enum(['original', 'raw', 'vmdk', 'vhdx', 'qcow2']).optional(),
+    newName: name.optional(),
+    confirmName: name.optional(),
+  }),
+  'schedules.list': z.strictObject({}),
+  'schedules.set': z.strictObject({
+    guest: name,
+    schedule: scheduleSchema,
+    timeZone: z.string().max(100).optional(),
+    consistency: z.enum(['require-clean', 'allow-crash']).optional(),
+    verify: z.boolean().optional(),
+  }),
+  'schedules.preview': z.strictObject({ schedule: scheduleSchema, timeZone: z.string().max(100).optional(), count: z.number().int().min(1).max(50).optional() }),
+  'retention.get': z.strictObject({ guest: name }),
+  'retention.set': z.strictObject({ guest: name, policy: retentionPolicySchema }),
+  'retention.preview': z.strictObject({ guest: name, policy: retentionPolicySchema }),
+  'retention.apply': z.strictObject({ guest: name, policy: retentionPolicySchema }),
+  'repository.stats': z.strictObject({}),
+  'repository.verify': z.strictObject({ full: z.boolean().optional() }),
+  'repository.gc': z.strictObject({}),
+  'catalog.rebuild': z.strictObject({}),
+  'settings.get': z.strictObject({}),
+  'settings.set': z.strictObject({ patch: settingsPatch }),
+  'notifications.test': z.strictObject({ channel: z.enum(['email', 'webhook']) }),
+} as const;
+
+/** Names of all engine methods. */
+export type EngineMethod = keyof typeof requestSchemas;
+/** The request type of a method, derived from its schema. */
+export type Req<M extends EngineMethod> = z.infer<(typeof requestSchemas)[M]>;
