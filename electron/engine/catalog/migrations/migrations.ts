@@ -1,0 +1,88 @@
+/**
+ * The catalog's versioned schema migrations. Each entry moves the schema from `version - 1` to
+ * `version`; they run in order inside one transaction each and `PRAGMA user_version` records
+ * the last applied one. Append only: never edit a migration that has shipped.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** All migrations, in order. */
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE guests (
+        name TEXT PRIMARY KEY,
+        hypervisor TEXT,
+        first_seen_ms INTEGER NOT NULL
+      );
+      CREATE TABLE snapshots (
+        id TEXT PRIMARY KEY,
+        guest TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        consistency TEXT NOT NULL CHECK (consistency IN ('clean-twin','crash','cold')),
+        pause_ms INTEGER,
+        logical_bytes INTEGER NOT NULL,
+        new_bytes INTEGER,
+        job_id TEXT
+      );
+      CREATE INDEX snapshots_guest_time ON snapshots (guest, time_ms);
+      CREATE TABLE snapshot_disks (
+        snapshot_id TEXT NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        source_format TEXT,
+        data_bytes INTEGER,
+        ord INTEGER NOT NULL,
+        PRIMARY KEY (snapshot_id, name)
+      );
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        guest TEXT,
+        status TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        info_json TEXT NOT NULL
+      );
+      CREATE INDEX jobs_guest ON jobs (guest, created_ms);
+      CREATE TABLE job_logs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        level TEXT NOT NULL,
+        step TEXT,
+        message TEXT NOT NULL
+      );
+      CREATE INDEX job_logs_job ON job_logs (job_id, seq);
+      CREATE TABLE schedules (
+        guest TEXT PRIMARY KEY,
+        schedule_json TEXT NOT NULL
+      );
+      CREATE TABLE retention_policies (
+        guest TEXT PRIMARY KEY,
+        policy_json TEXT NOT NULL
+      );
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value_json TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'snapshot-verify',
+    sql: `
+      ALTER TABLE snapshots ADD COLUMN verify_ok INTEGER;
+      ALTER TABLE snapshots ADD COLUMN verify_at TEXT;
+      ALTER TABLE snapshots ADD COLUMN verify_boot_ms INTEGER;
+      CREATE INDEX jobs_created ON jobs (created_ms);
+    `,
+  },
+];
+
+/** The schema version this build writes. */
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
