@@ -85,6 +85,7 @@ function judge(root, rel, from, spec, file) {
   if (relative_) target = areaOf(relative(root, resolve(dirname(file), spec)).split(sep).join('/'));
 
   if (from === 'test' || from === 'other') return null;
+  if (test && (pkg === 'vitest' || pkg === '@testing-library/react' || pkg === '@testing-library/dom')) return null;
   if (from === 'shared') {
     if (NODE_BUILTINS.has(spec)) return 'shared/ must stay environment-free (no Node built-ins); move this code to electron/engine';
     if (relative_ && target !== 'shared') return `shared/ may import only shared/ (found ${target})`;

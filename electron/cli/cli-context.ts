@@ -62,7 +62,9 @@ export function createCliContext(io: CliIo, getGlobals: () => GlobalOptions): Cl
       throw new AppError('USAGE', message);
     },
     async close() {
-      if (engine) await (await engine).close().catch(() => {});
+      if (!engine) return;
+      const e = await engine.catch(() => undefined);
+      await e?.close().catch(() => {});
     },
   };
 }

@@ -37,9 +37,10 @@ export function buildProgram(ctx: ReturnType<typeof createCliContext>, io: CliIo
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
-  let program: Command | undefined;
-  const ctx = createCliContext(io, () => (program?.opts() ?? {}) as GlobalOptions);
-  program = buildProgram(ctx, io);
+  const ref: { program?: Command } = {};
+  const ctx = createCliContext(io, () => (ref.program?.opts() ?? {}) as GlobalOptions);
+  const program = buildProgram(ctx, io);
+  ref.program = program;
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;

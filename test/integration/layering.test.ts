@@ -1,0 +1,37 @@
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkLayers } from '../../build/scripts/check-layers.mjs';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+/** A copy of shared/ + electron/ + renderer/ with one extra file. */
+function treeWith(file: string, content: string): string {
+  const dir = makeTempDir('twinsnap-layers-').path;
+  for (const d of ['shared', 'electron', 'renderer']) cpSync(join(root, d), join(dir, d), { recursive: true, filter: (p) => !p.includes('node_modules') });
+  mkdirSync(join(dir, file, '..'), { recursive: true });
+  writeFileSync(join(dir, file), content);
+  return dir;
+}
+
+describe('layering rules', () => {
+  it('pass on the project as it is', () => {
+    expect(checkLayers(root)).toEqual([]);
+  });
+
+  it.each([
+    ['electron/engine/disk/bad.ts', "import { app } from 'electron';", /may not import 'electron'/],
+    ['electron/engine/disk/bad.ts', "import { spawn } from 'node:child_process';", /only electron\/engine\/exec may spawn/],
+    ['electron/engine/repository/bad.ts', "import Database from 'better-sqlite3';", /only electron\/engine\/catalog/],
+    ['electron/engine/disk/bad.ts', "import { x } from '../repository/repository.js';", /may not import engine\/repository/],
+    ['renderer/src/bad.ts', "import { readFileSync } from 'node:fs';", /no Node built-ins/],
+    ['renderer/src/bad.ts', "import { createEngine } from '../../electron/engine/engine.js';", /may import only renderer\/ and shared\//],
+    ['shared/bad.ts', "import { join } from 'node:path';", /environment-free/],
+    ['shared/bad.ts', "import { x } from '../electron/engine/engine.js';", /may import only shared/],
+  ])('fail when %s has `%s`', (file, content, message) => {
+    const v = checkLayers(treeWith(file, content));
+    expect(v).toHaveLength(1);
+    expect(v[0]).toMatch(message);
+  });
+});
