@@ -65,3 +65,7 @@ export interface BridgeApi {
 }
 
 export type { EngineMethod, Req };
+
+/** Compile-time proof that the schemas and the responses name the same methods. */
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const CONTRACT_KEYS_AGREE: Exact<keyof EngineResponses, EngineMethod> = true;
