@@ -35,7 +35,15 @@ export interface VmInfo {
   encrypted: boolean;
   /** Network adapters (names or ids) — twins have all of them disconnected. */
   nics: string[];
+  /** Things the user should know (e.g. "VMware Player cannot snapshot"); never secrets. */
+  warnings?: string[];
 }
+
+/**
+ * Adapter-private facts that must survive an engine crash (the workflow journals FrozenState and
+ * TwinVm as JSON). Plain strings only.
+ */
+export type AdapterData = Record<string, string>;
 
 /** The frozen production state from which a twin is built. */
 export interface FrozenState {
@@ -46,6 +54,8 @@ export interface FrozenState {
   frozenDisks: VmDisk[];
   /** Extra files that describe the VM's configuration, to store in the manifest. */
   configFiles: { name: string; path: string }[];
+  /** Adapter-private facts (e.g. where the memory state was staged); journal it with the rest. */
+  adapterData?: AdapterData;
 }
 
 /** A twin VM built from a frozen state. */
@@ -56,6 +66,8 @@ export interface TwinVm {
   folder: string;
   /** The twin's disks (child of the frozen disks), read as one chain when archiving. */
   disks: VmDisk[];
+  /** Adapter-private facts (e.g. the twin's config file); journal it with the rest. */
+  adapterData?: AdapterData;
 }
 
 /** Per-call options: every hypervisor call is bounded in time and can be cancelled. */
