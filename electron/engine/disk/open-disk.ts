@@ -1,0 +1,77 @@
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { AppError } from '../../../shared/errors/app-error.js';
+import { FileSource } from './core/file-source.js';
+import type { OpenContext } from './core/open-context.js';
+import { detectSourceFormat } from './detect-format.js';
+import { LocalPathResolver } from './path-resolver.js';
+import { openQcow2 } from './qcow2/qcow2-reader.js';
+import { openRaw } from './raw/raw-reader.js';
+import { openVhd } from './vhd/vhd-reader.js';
+import { openVhdx } from './vhdx/vhdx-reader.js';
+import type { PathResolver, VirtualDisk } from './virtual-disk.js';
+import { openVmdk } from './vmdk/vmdk-reader.js';
+
+export { detectFormat } from './detect-format.js';
+
+/** Options of openDisk. */
+export interface OpenDiskOptions {
+  /** Maps parent/extent references to local paths (default: LocalPathResolver). */
+  resolver?: PathResolver;
+  /** Longest chain accepted (default 255). */
+  maxChainDepth?: number;
+}
+
+/**
+ * Opens the disk image at `path` (format detected from its content) with its whole chain of
+ * parents and extents. The caller must `close()` the returned disk.
+ */
+export async function openDisk(path: string, opts: OpenDiskOptions = {}): Promise<VirtualDisk> {
+  const resolver = opts.resolver ?? new LocalPathResolver();
+  return openMember(resolve(path), resolver, [], opts.maxChainDepth ?? 255);
+}
+
+async function canonical(p: string): Promise<string> {
+  try {
+    return await realpath(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+async function openMember(path: string, resolver: PathResolver, visited: string[], maxDepth: number): Promise<VirtualDisk> {
+  const id = await canonical(path);
+  if (visited.includes(id)) {
+    throw new AppError('DISK_CHAIN_CYCLE', `disk chain loops back to '${path}' (${[...visited, id].join(' -> ')})`, {
+      details: { file: path, chain: [...visited, id] },
+    });
+  }
+  if (visited.length >= maxDepth) {
+    throw new AppError('DISK_CHAIN_CYCLE', `disk chain of '${visited[0]}' is deeper than ${maxDepth} files`, { details: { file: path, depth: visited.length } });
+  }
+  const chain = [...visited, id];
+  const ctx: OpenContext = {
+    resolver,
+    openParent: async (ref, from) => openMember(await resolver.resolve(ref, from), resolver, chain, maxDepth),
+  };
+  const src = await FileSource.open(path);
+  let detected;
+  try {
+    detected = await detectSourceFormat(src);
+  } catch (e) {
+    await src.close();
+    throw e;
+  }
+  switch (detected.format) {
+    case 'vmdk':
+      return openVmdk(src, ctx);
+    case 'vhdx':
+      return openVhdx(src, ctx);
+    case 'vhd':
+      return openVhd(src, ctx);
+    case 'qcow2':
+      return openQcow2(src, ctx);
+    case 'raw':
+      return openRaw(src);
+  }
+}
