@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { compress, decompress } from 'zstd-napi';
+import { AppError } from '../../../../shared/errors/app-error.js';
+
+/**
+ * Chunk file format: a 16-byte header then the payload.
+ *   0  'TSCK'  magic
+ *   4  u8      format version (1)
+ *   5  u8      codec: 0 = stored, 1 = zstd
+ *   6  u16     reserved (0)
+ *   8  u32 LE  plain length
+ *   12 u32     reserved (0)
+ * The file name is the SHA-256 of the plain data, which is how every read is verified.
+ */
+export const CHUNK_HEADER_SIZE = 16;
+const MAGIC = 0x4b435354; // 'TSCK' little-endian
+
+/** Codec ids. */
+export const CODEC_STORED = 0;
+export const CODEC_ZSTD = 1;
+
+/** Builds the 16-byte chunk header. */
+export function chunkHeader(codec: number, plainLength: number): Buffer {
+  const h = Buffer.alloc(CHUNK_HEADER_SIZE);
+  h.writeUInt32LE(MAGIC, 0);
+  h.writeUInt8(1, 4);
+  h.writeUInt8(codec, 5);
+  h.writeUInt32LE(plainLength, 8);
+  return h;
+}
+
+/** Encodes plain data as a chunk file (header + zstd payload, or stored when zstd doesn't shrink it). */
+export function encodeChunk(plain: Buffer, level: number): Buffer {
+  const z = compress(plain, { compressionLevel: level });
+  if (z.length < plain.length) return Buffer.concat([chunkHeader(CODEC_ZSTD, plain.length), z]);
+  return Buffer.concat([chunkHeader(CODEC_STORED, plain.length), plain]);
+}
+
+/**
+ * Decodes a chunk file and checks that the plain data hashes to `digest`. Any mismatch or
+ * malformed header is CHUNK_CORRUPT, naming the chunk.
+ */
+export function decodeChunk(file: Buffer, digest: string): Buffer {
+  const bad = (why: string) => new AppError('CHUNK_CORRUPT', `chunk ${digest} is corrupt: ${why}`, { details: { digest } });
+  if (file.length < CHUNK_HEADER_SIZE || file.readUInt32LE(0) !== MAGIC || file.readUInt8(4) !== 1) throw bad('bad header');
+  const codec = file.readUInt8(5);
+  const plainLen = file.readUInt32LE(8);
+  let plain: Buffer;
+  if (codec === CODEC_STORED) plain = file.subarray(CHUNK_HEADER_SIZE);
+  else if (codec === CODEC_ZSTD) {
+    try {
+      plain = decompress(file.subarray(CHUNK_HEADER_SIZE));
+    } catch (e) {
+      throw bad(`cannot decompress (${(e as Error).message})`);
+    }
+  } else throw bad(`unknown codec ${codec}`);
+  if (plain.length !== plainLen) throw bad(`length ${plain.length} != ${plainLen}`);
+  if (sha256(plain) !== digest) throw bad('content does not match its hash');
+  return plain;
+}
+
+/** Hex SHA-256. */
+export function sha256(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}

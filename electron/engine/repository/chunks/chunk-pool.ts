@@ -1,0 +1,98 @@
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { AppError } from '../../../../shared/errors/app-error.js';
+import { mapFsError } from '../fs-util.js';
+import { CHUNK_WORKER_SOURCE } from './chunk-worker-source.js';
+
+/** What storing one chunk produced. */
+export type StoreResult = { zero: true } | { zero?: false; digest: string; written: boolean; storedBytes: number };
+
+interface Pending {
+  resolve: (r: StoreResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Options of ChunkPool. */
+export interface ChunkPoolOptions {
+  chunksDir: string;
+  chunkSize: number;
+  level: number;
+  /** Worker count (default: available cores, at most 4). */
+  workers?: number;
+  /** Test hook: fail with ENOSPC after this many chunk writes (env TWINSNAP_FAULT_ENOSPC_AFTER). */
+  faultEnospcAfter?: number;
+}
+
+/**
+ * A pool of worker threads that hash, compress and write chunks (see chunk-worker-source.ts).
+ * `store()` hands a buffer over (transferred, not copied); callers bound how many are in flight.
+ * Caller must `close()` it.
+ */
+export class ChunkPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly load: number[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(opts: ChunkPoolOptions) {
+    const n = opts.workers ?? Math.max(1, Math.min(4, availableParallelism()));
+    const zstdPath = createRequire(import.meta.url).resolve('zstd-napi');
+    const envFault = Number(process.env.TWINSNAP_FAULT_ENOSPC_AFTER ?? '-1');
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(CHUNK_WORKER_SOURCE, {
+        eval: true,
+        workerData: { zstdPath, chunksDir: opts.chunksDir, chunkSize: opts.chunkSize, level: opts.level, faultEnospcAfter: opts.faultEnospcAfter ?? envFault },
+      });
+      w.on('message', (m: { id: number; error?: { code?: string; message: string } } & Record<string, unknown>) => {
+        this.load[i]!--;
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.error) {
+          const err = Object.assign(new Error(m.error.message), { code: m.error.code });
+          p.reject(mapFsError(err, 'writing a chunk'));
+        } else p.resolve(m as unknown as StoreResult);
+      });
+      w.on('error', (e) => this.failAll(e));
+      w.unref();
+      this.workers.push(w);
+      this.load.push(0);
+    }
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Stores one chunk's plain data. The buffer must not be used afterwards (it is transferred). */
+  store(data: Buffer): Promise<StoreResult> {
+    if (this.closed) return Promise.reject(new AppError('INTERNAL', 'chunk pool is closed'));
+    const id = this.nextId++;
+    // transfer when the buffer owns its whole ArrayBuffer, else copy once
+    const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+    const ab = own ? (data.buffer as ArrayBuffer) : new Uint8Array(data).buffer;
+    let best = 0;
+    for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[best]!) best = i;
+    this.load[best]!++;
+    return new Promise<StoreResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.workers[best]!.postMessage({ id, buf: ab, len: data.byteLength }, [ab]);
+    });
+  }
+
+  private failAll(e: unknown): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  /** Terminates the workers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.failAll(new AppError('CANCELLED', 'chunk pool closed'));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

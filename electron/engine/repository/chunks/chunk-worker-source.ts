@@ -1,0 +1,63 @@
+/**
+ * Source of the chunk worker thread, run with `new Worker(src, { eval: true })` so it works the
+ * same under tsx, Vitest and a bundled app (no separate .js file to locate). It receives plain
+ * chunks, detects all-zero ones, hashes the rest (SHA-256), touches the chunk file if it
+ * already exists (the GC mark of a running backup), else compresses (zstd), writes a temp file,
+ * fsyncs it and renames it into `chunks/xx/yy/<digest>`.
+ *
+ * Messages in:  { id, buf: ArrayBuffer, len }
+ * Messages out: { id, zero: true } | { id, digest, written, storedBytes } | { id, error: { code, message } }
+ */
+export const CHUNK_WORKER_SOURCE = String.raw`
+const { parentPort, workerData } = require('node:worker_threads');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const zstd = require(workerData.zstdPath);
+const { chunksDir, level, faultEnospcAfter } = workerData;
+const zero = Buffer.alloc(workerData.chunkSize);
+let writes = 0;
+function header(codec, len) {
+  const h = Buffer.alloc(16);
+  h.writeUInt32LE(0x4b435354, 0); h.writeUInt8(1, 4); h.writeUInt8(codec, 5); h.writeUInt32LE(len, 8);
+  return h;
+}
+function store(data) {
+  const digest = crypto.createHash('sha256').update(data).digest('hex');
+  const dir = path.join(chunksDir, digest.slice(0, 2), digest.slice(2, 4));
+  const file = path.join(dir, digest);
+  const now = Date.now() / 1000;
+  try { fs.utimesSync(file, now, now); return { digest, written: false, storedBytes: 0 }; }
+  catch (e) { if (e.code !== 'ENOENT') throw e; }
+  let codec = 1, payload = zstd.compress(data, { compressionLevel: level });
+  if (payload.length >= data.length) { codec = 0; payload = data; }
+  if (faultEnospcAfter >= 0 && writes++ >= faultEnospcAfter) {
+    const e = new Error('ENOSPC: no space left on device (injected)'); e.code = 'ENOSPC'; throw e;
+  }
+  const tmp = file + '.tmp-' + process.pid + '-' + crypto.randomBytes(4).toString('hex');
+  let fd;
+  try {
+    try { fd = fs.openSync(tmp, 'wx'); }
+    catch (e) { if (e.code !== 'ENOENT') throw e; fs.mkdirSync(dir, { recursive: true }); fd = fs.openSync(tmp, 'wx'); }
+    fs.writevSync(fd, [header(codec, data.length), payload]);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd); fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) { try { fs.closeSync(fd); } catch {} }
+    try { fs.unlinkSync(tmp); } catch {}
+    throw e;
+  }
+  return { digest, written: true, storedBytes: 16 + payload.length };
+}
+parentPort.on('message', (m) => {
+  try {
+    const data = Buffer.from(m.buf, 0, m.len);
+    const isZero = data.length <= zero.length && data.equals(zero.subarray(0, data.length));
+    if (isZero) { parentPort.postMessage({ id: m.id, zero: true }); return; }
+    parentPort.postMessage({ id: m.id, ...store(data) });
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: { code: e && e.code, message: String(e && e.message || e) } });
+  }
+});
+`;

@@ -1,0 +1,101 @@
+import { readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { AppError } from '../../../../shared/errors/app-error.js';
+
+/** What a lock file holds. */
+export interface LockInfo {
+  pid: number;
+  host: string;
+  startedMs: number;
+  what: string;
+}
+
+/** A held lock; `release()` removes its file. */
+export interface HeldLock {
+  readonly file: string;
+  readonly info: LockInfo;
+  release(): Promise<void>;
+}
+
+/**
+ * True when the process that wrote `info` is gone: same host and the pid no longer exists.
+ * Locks of other hosts are never considered stale (we cannot tell; see README).
+ */
+export function isStale(info: LockInfo): boolean {
+  if (info.host !== hostname()) return false;
+  if (info.pid === process.pid) return false;
+  try {
+    process.kill(info.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Reads a lock file; undefined when it vanished or is unreadable (a half-written lock is treated as live by callers via mtime). */
+export async function readLock(file: string): Promise<LockInfo | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as LockInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates `locks/<name>` exclusively (O_EXCL) with this process's pid. If it exists and its
+ * owner is dead, the stale file is removed and creation retried once; otherwise REPO_LOCKED.
+ */
+export async function acquireLock(locksDir: string, name: string, what: string, nowMs: number): Promise<HeldLock> {
+  const file = join(locksDir, name);
+  const info: LockInfo = { pid: process.pid, host: hostname(), startedMs: nowMs, what };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, JSON.stringify(info), { flag: 'wx' });
+      return { file, info, release: () => unlink(file).catch(() => {}) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const other = await readLock(file);
+      if (other && isStale(other)) {
+        await unlink(file).catch(() => {});
+        continue;
+      }
+      throw new AppError('REPO_LOCKED', `the repository is busy: ${other?.what ?? 'another operation'} (pid ${other?.pid ?? '?'} on ${other?.host ?? '?'}) holds ${name}; try again when it has finished`, {
+        details: { lock: name, holder: other },
+      });
+    }
+  }
+  throw new AppError('REPO_LOCKED', `unable to take lock ${name}`);
+}
+
+/** Live (non-stale) locks whose file name starts with `prefix`; stale ones are removed when `clean`. */
+export async function liveLocks(locksDir: string, prefix: string, clean = false): Promise<{ name: string; info: LockInfo }[]> {
+  let names: string[];
+  try {
+    names = await readdir(locksDir);
+  } catch {
+    return [];
+  }
+  const out: { name: string; info: LockInfo }[] = [];
+  for (const name of names.filter((n) => n.startsWith(prefix))) {
+    const info = await readLock(join(locksDir, name));
+    if (!info) {
+      // empty/unreadable: being written right now (live, start unknown → 0, the safe side),
+      // or left by a process killed between create and write (stale after a minute)
+      const st = await stat(join(locksDir, name)).catch(() => undefined);
+      if (!st) continue;
+      if (Date.now() - st.mtimeMs > 60_000) {
+        if (clean) await unlink(join(locksDir, name)).catch(() => {});
+        continue;
+      }
+      out.push({ name, info: { pid: -1, host: '?', startedMs: 0, what: 'unknown' } });
+      continue;
+    }
+    if (isStale(info)) {
+      if (clean) await unlink(join(locksDir, name)).catch(() => {});
+      continue;
+    }
+    out.push({ name, info });
+  }
+  return out;
+}

@@ -1,0 +1,396 @@
+/**
+ * The backup repository: a PBS-style datastore of fixed-size, content-addressed, zstd-compressed
+ * chunks, per-snapshot manifests and fixed indexes, with restore, retention, GC and verify.
+ * The ONLY public entry point of engine/repository/ — see README.md for the on-disk format,
+ * the GC design and the concurrency table.
+ */
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../../../shared/errors/app-error.js';
+import type { RetentionPolicy, RetentionPreview } from '../../../shared/domain/policy.js';
+import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { ChunkPool } from './chunks/chunk-pool.js';
+import { decodeFixedIndex, type FixedIndex } from './index/fixed-index.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL, REPO_FORMAT, RepoLayout, isSnapshotId, type RepoConfig } from './layout.js';
+import { acquireLock, liveLocks } from './locks/lock-file.js';
+import { collectGarbage, type GcResult } from './maintenance/gc.js';
+import { planRetention } from './maintenance/retention.js';
+import { verifySnapshots, type VerifyOptions, type VerifyResult } from './maintenance/verify.js';
+import { exportDisk, type ExportOptions, type ExportFormat } from './restore/export-disk.js';
+import { decodeManifest, toSummary, type Manifest } from './snapshot/manifest.js';
+import { SnapshotDisk } from './snapshot/snapshot-disk.js';
+import { createSnapshot, type CreateSnapshotInput, type CreateSnapshotOptions } from './snapshot/snapshot-writer.js';
+import { fsyncDir, mapFsError, writeFileAtomic } from './fs-util.js';
+import { sha256 } from './chunks/chunk-codec.js';
+
+export type { CreateSnapshotInput, CreateSnapshotOptions, SnapshotProgress, SnapshotDiskInput, ConfigFileInput } from './snapshot/snapshot-writer.js';
+export type { Manifest, ManifestDisk, ManifestConfigFile } from './snapshot/manifest.js';
+export type { GcResult } from './maintenance/gc.js';
+export type { VerifyResult, VerifyOptions, SnapshotDamage } from './maintenance/verify.js';
+export type { ExportFormat, ExportOptions, ExportProgress } from './restore/export-disk.js';
+export type { RepoConfig } from './layout.js';
+export { planRetention, policyIsEmpty } from './maintenance/retention.js';
+export { SnapshotDisk } from './snapshot/snapshot-disk.js';
+export { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL, REPO_CONFIG_FILE } from './layout.js';
+export { syncCatalog, rebuildCatalog } from './catalog-sync.js';
+
+/** Options of open/init. */
+export interface RepositoryOptions {
+  clock?: Clock;
+  /** Worker threads for hashing/compression (default: cores, max 4). */
+  workers?: number;
+  /** GC grace period in ms (default 10 minutes; minimum 2 s). */
+  gcGraceMs?: number;
+}
+
+/** Options of initRepository. */
+export interface InitOptions extends RepositoryOptions {
+  chunkSize?: number;
+  compressionLevel?: number;
+}
+
+/** Default GC grace period. */
+export const DEFAULT_GC_GRACE_MS = 10 * 60_000;
+
+/** Creates a new repository in `path` (empty or missing folder) and opens it. */
+export async function initRepository(path: string, opts: InitOptions = {}): Promise<Repository> {
+  const layout = new RepoLayout(path);
+  if (await stat(layout.config).catch(() => undefined)) throw new AppError('ALREADY_EXISTS', `'${path}' already holds a repository`);
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < 64 * 1024 || chunkSize > 64 * 1024 * 1024 || (chunkSize & (chunkSize - 1)) !== 0) {
+    throw new AppError('INVALID_REQUEST', 'chunk size must be a power of two between 64 KiB and 64 MiB');
+  }
+  const clock = opts.clock ?? systemClock;
+  try {
+    for (const d of [layout.root, layout.chunks, layout.snapshots, layout.tmp, layout.trash, layout.locks]) await mkdir(d, { recursive: true });
+  } catch (e) {
+    throw mapFsError(e, `creating the repository in '${path}'`);
+  }
+  const cfg: RepoConfig = {
+    format: REPO_FORMAT,
+    id: randomBytes(16).toString('hex'),
+    chunkSize,
+    compression: { codec: 'zstd', level: opts.compressionLevel ?? DEFAULT_ZSTD_LEVEL },
+    createdAt: new Date(clock.now()).toISOString(),
+  };
+  await writeFileAtomic(layout.config, `${JSON.stringify(cfg, null, 2)}\n`, 'writing the repository configuration');
+  return openRepository(path, opts);
+}
+
+/** Opens an existing repository (REPO_NOT_FOUND if `path` has none). Caller must `close()` it. */
+export async function openRepository(path: string, opts: RepositoryOptions = {}): Promise<Repository> {
+  const layout = new RepoLayout(path);
+  let cfg: RepoConfig;
+  try {
+    cfg = JSON.parse(await readFile(layout.config, 'utf8')) as RepoConfig;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new AppError('REPO_NOT_FOUND', `no repository at '${path}': create one with 'twinsnap init' or choose another folder`, { details: { path } });
+    }
+    throw new AppError('REPO_CORRUPT', `repository configuration '${layout.config}' is unreadable: ${(e as Error).message}`, { cause: e });
+  }
+  if (cfg.format !== REPO_FORMAT) throw new AppError('REPO_CORRUPT', `repository format ${cfg.format} is not supported by this version`);
+  for (const d of [layout.tmp, layout.trash, layout.locks, layout.snapshots, layout.chunks]) await mkdir(d, { recursive: true }).catch(() => {});
+  return new Repository(layout, cfg, opts);
+}
+
+/** Restore of a whole snapshot into a new folder. */
+export interface RestoreOptions {
+  to: string;
+  /** Disk format: `original` (default: the source format when exportable, else raw) or a fixed one. */
+  format?: ExportFormat | 'original';
+  onProgress?: (p: { disk: string; bytesDone: number; bytesTotal: number }) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * An open repository. Safe to share within a process; several processes may open the same
+ * repository (see README "Concurrency"). Caller must `close()` it.
+ */
+export class Repository {
+  private pool: ChunkPool | undefined;
+  private readonly clock: Clock;
+
+  constructor(
+    readonly layout: RepoLayout,
+    readonly config: RepoConfig,
+    private readonly opts: RepositoryOptions,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  /** Repository folder. */
+  get path(): string {
+    return this.layout.root;
+  }
+
+  private chunkPool(): ChunkPool {
+    this.pool ??= new ChunkPool({
+      chunksDir: this.layout.chunks,
+      chunkSize: this.config.chunkSize,
+      level: this.config.compression.level,
+      workers: this.opts.workers,
+    });
+    return this.pool;
+  }
+
+  /**
+   * Backs up disks (+ config files) as a new snapshot; resolves when it is committed. The
+   * snapshot appears atomically; a failed or killed backup leaves no snapshot.
+   */
+  async createSnapshot(input: CreateSnapshotInput, opts: CreateSnapshotOptions = {}): Promise<SnapshotSummary> {
+    const m = await createSnapshot(
+      { layout: this.layout, pool: this.chunkPool(), chunkSize: this.config.chunkSize, now: () => this.clock.now() },
+      input,
+      opts,
+    );
+    return toSummary(m);
+  }
+
+  /** Ids of committed snapshots, oldest first. */
+  async snapshotIds(): Promise<string[]> {
+    return (await readdir(this.layout.snapshots).catch(() => [])).filter(isSnapshotId).sort();
+  }
+
+  /** Reads and checks a snapshot's manifest (SNAPSHOT_NOT_FOUND / MANIFEST_CORRUPT). */
+  async readManifest(id: string): Promise<Manifest> {
+    if (!isSnapshotId(id)) throw new AppError('SNAPSHOT_NOT_FOUND', `no snapshot '${id}'`);
+    let text: string;
+    try {
+      text = await readFile(this.layout.manifest(id), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('SNAPSHOT_NOT_FOUND', `no snapshot '${id}' in the repository`, { details: { snapshotId: id } });
+      throw e;
+    }
+    return decodeManifest(text, id);
+  }
+
+  /** Summaries of all readable snapshots (optionally of one guest), oldest first. Unreadable manifests are skipped and reported by `verify`. */
+  async listSnapshots(opts: { guest?: string } = {}): Promise<SnapshotSummary[]> {
+    const out: SnapshotSummary[] = [];
+    for (const id of await this.snapshotIds()) {
+      try {
+        const m = await this.readManifest(id);
+        if (!opts.guest || m.guest === opts.guest) out.push(toSummary(m));
+      } catch {
+        // damaged or forgotten meanwhile
+      }
+    }
+    return out.sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || (a.id < b.id ? -1 : 1));
+  }
+
+  /** The checked fixed index of one disk of a snapshot. */
+  async readIndex(m: Manifest, diskName: string): Promise<FixedIndex> {
+    const disk = m.disks.find((d) => d.name === diskName);
+    if (!disk) throw new AppError('NOT_FOUND', `snapshot '${m.id}' has no disk '${diskName}' (disks: ${m.disks.map((d) => d.name).join(', ')})`);
+    const buf = await readFile(join(this.layout.snapshot(m.id), disk.index)).catch((e) => {
+      throw new AppError('MANIFEST_CORRUPT', `index of disk '${diskName}' of snapshot '${m.id}' is unreadable: ${(e as Error).message}`, { cause: e });
+    });
+    if (sha256(buf) !== disk.indexSha256) throw new AppError('MANIFEST_CORRUPT', `index of disk '${diskName}' of snapshot '${m.id}' does not match its manifest`);
+    return decodeFixedIndex(buf, `${m.id}/${diskName}`);
+  }
+
+  /** Every chunk digest a snapshot references. */
+  async referencedDigests(id: string): Promise<Set<string>> {
+    const m = await this.readManifest(id);
+    const out = new Set<string>();
+    for (const d of m.disks) for (const dg of (await this.readIndex(m, d.name)).digests) if (dg) out.add(dg);
+    return out;
+  }
+
+  /**
+   * Registers a reader of snapshot `id` (blocks `forget` of it until released). Announce-then-
+   * check against forget's intent lock, so a reader and a forget never both proceed.
+   */
+  private async readerLock(id: string): Promise<() => Promise<void>> {
+    const name = `reader-${id}-${process.pid}-${randomBytes(3).toString('hex')}.lock`;
+    const lock = await acquireLock(this.layout.locks, name, `reading snapshot ${id}`, this.clock.now());
+    if ((await liveLocks(this.layout.locks, `forget-${id}`)).length) {
+      await lock.release();
+      throw new AppError('REPO_LOCKED', `snapshot '${id}' is being forgotten`);
+    }
+    return () => lock.release();
+  }
+
+  /**
+   * A snapshot's disk as a random-access VirtualDisk with an LRU chunk cache (`cacheChunks`
+   * chunks). While open, the snapshot cannot be forgotten. Caller must `close()` it.
+   */
+  async openSnapshotDisk(id: string, diskName: string, opts: { cacheChunks?: number } = {}): Promise<SnapshotDisk> {
+    const release = await this.readerLock(id);
+    try {
+      const m = await this.readManifest(id);
+      const idx = await this.readIndex(m, diskName);
+      return new SnapshotDisk(this.layout, idx, id, diskName, opts.cacheChunks, release);
+    } catch (e) {
+      await release();
+      throw e;
+    }
+  }
+
+  /** Exports one disk of a snapshot to a file (raw/vmdk/vhdx/qcow2). */
+  async exportDisk(id: string, diskName: string, opts: ExportOptions): Promise<{ path: string; format: ExportFormat; size: number }> {
+    const disk = await this.openSnapshotDisk(id, diskName, { cacheChunks: 8 });
+    try {
+      return await exportDisk(disk, opts);
+    } finally {
+      await disk.close();
+    }
+  }
+
+  /**
+   * Restores a whole snapshot (configuration files + disks under their original file names) into
+   * the new folder `to`. Built in `<to>.partial-…` and renamed at the end: a failed restore (e.g.
+   * a damaged chunk) leaves no half-restored VM behind.
+   */
+  async restoreSnapshot(id: string, opts: RestoreOptions): Promise<{ path: string; files: string[] }> {
+    const m = await this.readManifest(id);
+    if (await stat(opts.to).catch(() => undefined)) {
+      if ((await readdir(opts.to).catch(() => ['?'])).length) throw new AppError('ALREADY_EXISTS', `'${opts.to}' is not empty: restore into a new folder`);
+      await rm(opts.to, { recursive: true });
+    }
+    const work = `${opts.to}.partial-${randomBytes(3).toString('hex')}`;
+    await mkdir(work, { recursive: true }).catch((e) => {
+      throw mapFsError(e, `creating '${work}'`);
+    });
+    const files: string[] = [];
+    try {
+      for (const cf of m.configFiles) {
+        const data = await readFile(join(this.layout.snapshot(id), cf.file));
+        if (sha256(data) !== cf.sha256) throw new AppError('MANIFEST_CORRUPT', `configuration file '${cf.name}' of snapshot '${id}' is damaged`);
+        await writeFile(join(work, cf.name), data);
+        files.push(cf.name);
+      }
+      for (const d of m.disks) {
+        const src = d.sourceFormat as ExportFormat | undefined;
+        const fmt: ExportFormat = opts.format && opts.format !== 'original' ? opts.format : src && ['raw', 'vmdk', 'vhdx', 'qcow2'].includes(src) ? src : 'raw';
+        await this.exportDisk(id, d.name, {
+          format: fmt,
+          to: join(work, d.fileName),
+          signal: opts.signal,
+          onProgress: (p) => opts.onProgress?.({ disk: d.name, ...p }),
+        });
+        files.push(d.fileName);
+      }
+      fsyncDir(work);
+      await rename(work, opts.to);
+      return { path: opts.to, files };
+    } catch (e) {
+      await rm(work, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * The retention dry run for one guest: each snapshot's verdict and reasons, and the bytes GC
+   * would free (chunks referenced only by forgotten snapshots, counting every guest's kept ones).
+   */
+  async previewRetention(guest: string, policy: RetentionPolicy): Promise<RetentionPreview> {
+    const all = await this.listSnapshots();
+    const mine = all.filter((s) => s.guest === guest);
+    const decisions = planRetention(mine, policy);
+    const gone = new Set(decisions.filter((d) => !d.keep).map((d) => d.snapshotId));
+    let freedBytes = 0;
+    if (gone.size) {
+      const kept = new Set<string>();
+      for (const s of all) if (!gone.has(s.id)) for (const dg of await this.referencedDigests(s.id).catch(() => new Set<string>())) kept.add(dg);
+      const freed = new Set<string>();
+      for (const id of gone) for (const dg of await this.referencedDigests(id).catch(() => new Set<string>())) if (!kept.has(dg)) freed.add(dg);
+      for (const dg of freed) freedBytes += (await stat(this.layout.chunk(dg)).catch(() => ({ size: 0 }))).size;
+    }
+    return { guest, decisions, forgetCount: gone.size, freedBytes };
+  }
+
+  /** Applies a retention policy: forgets what the dry run says goes. Returns the plan. */
+  async applyRetention(guest: string, policy: RetentionPolicy): Promise<RetentionPreview> {
+    const plan = await this.previewRetention(guest, policy);
+    await this.forget(plan.decisions.filter((d) => !d.keep).map((d) => d.snapshotId));
+    return plan;
+  }
+
+  /**
+   * Forgets snapshots: each is renamed into `trash/` (atomic: listed or not, never half) and
+   * then deleted; chunks are freed by the next GC. A snapshot that is being read is refused
+   * (REPO_LOCKED) — the others are still forgotten.
+   */
+  async forget(ids: string[]): Promise<{ forgotten: string[] }> {
+    const forgotten: string[] = [];
+    let busy: AppError | undefined;
+    for (const id of ids) {
+      if (!isSnapshotId(id)) throw new AppError('SNAPSHOT_NOT_FOUND', `no snapshot '${id}'`);
+      const intent = await acquireLock(this.layout.locks, `forget-${id}.lock`, `forgetting ${id}`, this.clock.now());
+      try {
+        if ((await liveLocks(this.layout.locks, `reader-${id}-`)).length) {
+          busy = new AppError('REPO_LOCKED', `snapshot '${id}' is being read (restore or file browser): forget it later`);
+          continue;
+        }
+        const dest = join(this.layout.trash, `${id}-${randomBytes(3).toString('hex')}`);
+        try {
+          await rename(this.layout.snapshot(id), dest);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw mapFsError(e, `forgetting snapshot '${id}'`);
+        }
+        fsyncDir(this.layout.snapshots);
+        forgotten.push(id);
+        await rm(dest, { recursive: true, force: true });
+      } finally {
+        await intent.release();
+      }
+    }
+    if (busy && forgotten.length === 0 && ids.length === 1) throw busy;
+    return { forgotten };
+  }
+
+  /** Mark-and-sweep GC (see README). */
+  async gc(opts: { graceMs?: number } = {}): Promise<GcResult> {
+    return collectGarbage(
+      {
+        layout: this.layout,
+        now: () => this.clock.now(),
+        listSnapshotIds: () => this.snapshotIds(),
+        referencedDigests: (id) => this.referencedDigests(id),
+      },
+      opts.graceMs ?? this.opts.gcGraceMs ?? DEFAULT_GC_GRACE_MS,
+    );
+  }
+
+  /** Verifies snapshots (fast: structure + chunk existence; full: re-hash every chunk). */
+  async verify(opts: VerifyOptions = {}): Promise<VerifyResult> {
+    return verifySnapshots(this.layout, await this.snapshotIds(), opts);
+  }
+
+  /** Counts of snapshots and chunks and their sizes. */
+  async stats(): Promise<{ path: string; snapshots: number; chunks: number; logicalBytes: number; storedBytes: number; uniqueBytes: number }> {
+    const snaps = await this.listSnapshots();
+    let chunks = 0;
+    let storedBytes = 0;
+    for (const a of await readdir(this.layout.chunks).catch(() => [])) {
+      for (const b of await readdir(join(this.layout.chunks, a)).catch(() => [])) {
+        for (const n of await readdir(join(this.layout.chunks, a, b)).catch(() => [])) {
+          if (!/^[0-9a-f]{64}$/.test(n)) continue;
+          chunks++;
+          storedBytes += (await stat(join(this.layout.chunks, a, b, n)).catch(() => ({ size: 0 }))).size;
+        }
+      }
+    }
+    const unique = new Set<string>();
+    for (const s of snaps) for (const dg of await this.referencedDigests(s.id).catch(() => new Set<string>())) unique.add(dg);
+    return {
+      path: this.path,
+      snapshots: snaps.length,
+      chunks,
+      logicalBytes: snaps.reduce((a, s) => a + s.logicalBytes, 0),
+      storedBytes,
+      uniqueBytes: unique.size * this.config.chunkSize,
+    };
+  }
+
+  /** Stops the worker threads. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+}

@@ -1,0 +1,229 @@
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { AppError } from '../../../../shared/errors/app-error.js';
+import type { Consistency } from '../../../../shared/domain/snapshot.js';
+import type { DiskExtent, VirtualDisk } from '../../disk/virtual-disk.js';
+import { timeId } from '../../core/ids.js';
+import type { ChunkPool } from '../chunks/chunk-pool.js';
+import { sha256 } from '../chunks/chunk-codec.js';
+import { encodeFixedIndex } from '../index/fixed-index.js';
+import { fsyncDir, mapFsError, writeFileAtomic } from '../fs-util.js';
+import type { RepoLayout } from '../layout.js';
+import { acquireLock } from '../locks/lock-file.js';
+import { encodeManifest, safeName, type Manifest, type ManifestConfigFile, type ManifestDisk } from './manifest.js';
+
+/** A disk to back up. The caller keeps ownership of `disk` (and closes it). */
+export interface SnapshotDiskInput {
+  name: string;
+  disk: VirtualDisk;
+  sourceFormat?: string;
+  /** Original file name (for restoring the VM folder); defaults to `name`. */
+  fileName?: string;
+}
+
+/** A VM configuration file to keep with the snapshot: a path to read or the content. */
+export interface ConfigFileInput {
+  name: string;
+  path?: string;
+  data?: Buffer | string;
+}
+
+/** What `createSnapshot` needs. */
+export interface CreateSnapshotInput {
+  guest: string;
+  consistency: Consistency;
+  /** Time of the freeze; defaults to now. */
+  timeMs?: number;
+  pauseMs?: number;
+  jobId?: string;
+  /** Workflow log lines to keep in the manifest. */
+  log?: string[];
+  configFiles?: ConfigFileInput[];
+  disks: SnapshotDiskInput[];
+}
+
+/** Progress of a running backup. */
+export interface SnapshotProgress {
+  disk: string;
+  bytesDone: number;
+  bytesTotal: number;
+  newBytes: number;
+}
+
+/** Options of `createSnapshot`. */
+export interface CreateSnapshotOptions {
+  onProgress?: (p: SnapshotProgress) => void;
+  signal?: AbortSignal;
+}
+
+interface WriterDeps {
+  layout: RepoLayout;
+  pool: ChunkPool;
+  chunkSize: number;
+  now: () => number;
+}
+
+/** Max chunks in flight per backup: bounds memory to ~(this + pool size) × chunk size. */
+const IN_FLIGHT = 8;
+
+/** Chunk indexes in [0, n) that are entirely zero/unallocated according to the extents. */
+function zeroChunks(extents: DiskExtent[], chunkSize: number, size: number): Set<number> {
+  const zero = new Set<number>();
+  for (const e of extents) {
+    if (e.kind === 'data') continue;
+    const first = Math.ceil(e.offset / chunkSize);
+    const end = e.offset + e.length;
+    for (let i = first; i * chunkSize < end; i++) {
+      const cEnd = Math.min((i + 1) * chunkSize, size);
+      if (cEnd <= end) zero.add(i);
+      else break;
+    }
+  }
+  return zero;
+}
+
+/** Backs up one disk into the chunk store; returns its index and counters. */
+async function writeDisk(
+  d: WriterDeps,
+  input: SnapshotDiskInput,
+  name: string,
+  progress: { done: number; total: number; newBytes: number },
+  opts: CreateSnapshotOptions,
+): Promise<{ index: Buffer; disk: Omit<ManifestDisk, 'index' | 'indexSha256'> }> {
+  const { disk } = input;
+  const cs = d.chunkSize;
+  const n = Math.ceil(disk.size / cs);
+  const known = zeroChunks(await disk.extents(0, disk.size), cs, disk.size);
+  const digests: (string | null)[] = new Array(n).fill(null);
+  let zeroCount = 0;
+  let newBytes = 0;
+  let dataBytes = 0;
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown;
+  for (let i = 0; i < n; i++) {
+    if (opts.signal?.aborted) throw new AppError('CANCELLED', 'backup cancelled');
+    if (failure) break;
+    const off = i * cs;
+    const len = Math.min(cs, disk.size - off);
+    if (known.has(i)) {
+      zeroCount++;
+      progress.done += len;
+      continue;
+    }
+    const buf = await disk.read(off, len);
+    const p = d.pool
+      .store(buf)
+      .then((r) => {
+        if (r.zero) zeroCount++;
+        else {
+          digests[i] = r.digest;
+          dataBytes += len;
+          newBytes += r.storedBytes;
+          progress.newBytes += r.storedBytes;
+        }
+        progress.done += len;
+        opts.onProgress?.({ disk: name, bytesDone: progress.done, bytesTotal: progress.total, newBytes: progress.newBytes });
+      })
+      .catch((e) => {
+        failure ??= e;
+      })
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= IN_FLIGHT) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  if (failure) throw failure;
+  if (opts.signal?.aborted) throw new AppError('CANCELLED', 'backup cancelled');
+  opts.onProgress?.({ disk: name, bytesDone: progress.done, bytesTotal: progress.total, newBytes: progress.newBytes });
+  return {
+    index: encodeFixedIndex({ chunkSize: cs, size: disk.size, digests }),
+    disk: {
+      name,
+      fileName: safeName(input.fileName ?? input.name),
+      size: disk.size,
+      ...(input.sourceFormat ? { sourceFormat: input.sourceFormat } : {}),
+      chunkSize: cs,
+      chunks: n,
+      zeroChunks: zeroCount,
+      dataBytes,
+      newBytes,
+    },
+  };
+}
+
+/**
+ * Creates a snapshot: takes a writer lock (protects its fresh chunks from GC), writes chunks,
+ * then indexes, config files and the manifest into `tmp/<id>/`, fsyncs, and renames the folder
+ * to `snapshots/<id>/` — the single atomic step that makes it visible. On any failure the temp
+ * folder is removed; if the process dies, GC removes it later (its lock is stale).
+ */
+export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, opts: CreateSnapshotOptions = {}): Promise<Manifest> {
+  if (!input.guest.trim()) throw new AppError('INVALID_REQUEST', 'a snapshot needs a guest name');
+  if (input.disks.length === 0 && !(input.configFiles ?? []).length) throw new AppError('INVALID_REQUEST', 'a snapshot needs at least one disk or configuration file');
+  const start = d.now();
+  const id = timeId(input.timeMs ?? start);
+  const lock = await acquireLock(d.layout.locks, `writer-${id}.lock`, `backup of '${input.guest}'`, start);
+  const tmpDir = join(d.layout.tmp, id);
+  try {
+    await mkdir(join(tmpDir, 'disks'), { recursive: true }).catch((e) => {
+      throw mapFsError(e, 'creating the snapshot folder');
+    });
+    await mkdir(join(tmpDir, 'config'), { recursive: true });
+    const used = new Set<string>();
+    const unique = (n: string) => {
+      let s = safeName(n);
+      for (let k = 2; used.has(s.toLowerCase()); k++) s = `${safeName(n)}-${k}`;
+      used.add(s.toLowerCase());
+      return s;
+    };
+    const progress = { done: 0, total: input.disks.reduce((a, x) => a + x.disk.size, 0), newBytes: 0 };
+    const disks: ManifestDisk[] = [];
+    for (const di of input.disks) {
+      const name = unique(di.name);
+      const { index, disk } = await writeDisk(d, di, name, progress, opts);
+      const rel = `disks/${name}.fidx`;
+      await writeFileAtomic(join(tmpDir, rel), index, 'writing a disk index');
+      disks.push({ ...disk, index: rel, indexSha256: sha256(index) });
+    }
+    const cfgUsed = new Set<string>();
+    const configFiles: ManifestConfigFile[] = [];
+    for (const cf of input.configFiles ?? []) {
+      let name = safeName(cf.name);
+      for (let k = 2; cfgUsed.has(name.toLowerCase()); k++) name = `${safeName(cf.name)}-${k}`;
+      cfgUsed.add(name.toLowerCase());
+      const data = cf.data !== undefined ? Buffer.from(cf.data) : await readFile(cf.path ?? '');
+      const rel = `config/${name}`;
+      await writeFileAtomic(join(tmpDir, rel), data, 'writing a configuration file');
+      configFiles.push({ name, file: rel, size: data.length, sha256: sha256(data) });
+    }
+    const manifest: Manifest = {
+      format: 1,
+      id,
+      guest: input.guest,
+      time: new Date(input.timeMs ?? start).toISOString(),
+      consistency: input.consistency,
+      ...(input.pauseMs !== undefined ? { pauseMs: input.pauseMs } : {}),
+      ...(input.jobId ? { jobId: input.jobId } : {}),
+      hostname: hostname(),
+      log: input.log ?? [],
+      configFiles,
+      disks,
+    };
+    await writeFileAtomic(join(tmpDir, 'manifest.json'), encodeManifest(manifest), 'writing the manifest');
+    fsyncDir(join(tmpDir, 'disks'));
+    fsyncDir(join(tmpDir, 'config'));
+    fsyncDir(tmpDir);
+    await mkdir(d.layout.snapshots, { recursive: true });
+    await rename(tmpDir, d.layout.snapshot(id)).catch((e) => {
+      throw mapFsError(e, 'committing the snapshot');
+    });
+    fsyncDir(d.layout.snapshots);
+    return manifest;
+  } catch (e) {
+    await rm(tmpDir, { recursive: true, force: true }).catch(() => {});
+    throw e;
+  } finally {
+    await lock.release();
+  }
+}
