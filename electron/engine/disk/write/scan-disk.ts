@@ -1,0 +1,94 @@
+import { AppError } from '../../../../shared/errors/app-error.js';
+import { readDiskInto } from '../core/mapped-disk.js';
+import type { VirtualDisk } from '../virtual-disk.js';
+
+/** A run of consecutive non-zero units, valid until the next iteration. */
+export interface DataRun {
+  offset: number;
+  /** Whole units (the last unit of the disk may be short). */
+  data: Buffer;
+}
+
+/** Options of scanDisk. */
+export interface ScanOptions {
+  /** Zero detection granularity in bytes (a power of two, e.g. the target's grain or cluster). */
+  unit: number;
+  /** Bytes read per window (a multiple of `unit`; default 8 MiB or `unit`, whichever is larger). */
+  window?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+function isZero(b: Buffer, zero: Buffer): boolean {
+  for (let at = 0; at < b.length; at += zero.length) {
+    const n = Math.min(zero.length, b.length - at);
+    if (!b.subarray(at, at + n).equals(n === zero.length ? zero : zero.subarray(0, n))) return false;
+  }
+  return true;
+}
+
+/**
+ * Streams the non-zero content of `disk` in order, unit-aligned, with bounded memory (two
+ * windows: one being consumed, one being prefetched). Ranges that extents() reports as zero or
+ * unallocated are never read; data units whose bytes are all zero are skipped too.
+ */
+export async function* scanDisk(disk: VirtualDisk, opts: ScanOptions): AsyncGenerator<DataRun> {
+  const unit = opts.unit;
+  const window = Math.max(unit, opts.window ?? 8 * 1024 * 1024);
+  if (window % unit !== 0) throw new AppError('INTERNAL', `scan window ${window} is not a multiple of unit ${unit}`);
+  const buffers = [Buffer.allocUnsafe(window), Buffer.allocUnsafe(window)];
+  const zero = Buffer.alloc(Math.min(unit, 1024 * 1024));
+  const size = disk.size;
+  const load = async (start: number, buf: Buffer): Promise<{ start: number; len: number; units: boolean[] }> => {
+    const len = Math.min(window, size - start);
+    const nUnits = Math.ceil(len / unit);
+    const units = new Array<boolean>(nUnits).fill(false);
+    for (const e of await disk.extents(start, len)) {
+      if (e.kind !== 'data') continue;
+      const first = Math.floor((e.offset - start) / unit);
+      const last = Math.ceil((e.offset + e.length - start) / unit);
+      for (let u = first; u < last; u++) units[u] = true;
+    }
+    // Read maximal runs of units that hold data; the rest is never read.
+    for (let u = 0; u < nUnits; ) {
+      if (!units[u]) {
+        u++;
+        continue;
+      }
+      let v = u;
+      while (v < nUnits && units[v]) v++;
+      const from = u * unit;
+      const to = Math.min(v * unit, len);
+      await readDiskInto(disk, buf, from, start + from, to - from);
+      for (let w = u; w < v; w++) {
+        const a = w * unit;
+        units[w] = !isZero(buf.subarray(a, Math.min(a + unit, len)), zero);
+      }
+      u = v;
+    }
+    return { start, len, units };
+  };
+  let which = 0;
+  let next = size > 0 ? load(0, buffers[0]) : undefined;
+  while (next) {
+    if (opts.signal?.aborted) throw new AppError('CANCELLED', 'disk conversion was cancelled');
+    const cur = await next;
+    const buf = buffers[which];
+    const after = cur.start + cur.len;
+    which ^= 1;
+    next = after < size ? load(after, buffers[which]) : undefined;
+    // Keep the prefetch from rejecting unobserved if the consumer stops early.
+    next?.catch(() => {});
+    for (let u = 0; u < cur.units.length; ) {
+      if (!cur.units[u]) {
+        u++;
+        continue;
+      }
+      let v = u;
+      while (v < cur.units.length && cur.units[v]) v++;
+      yield { offset: cur.start + u * unit, data: buf.subarray(u * unit, Math.min(v * unit, cur.len)) };
+      u = v;
+    }
+    opts.onProgress?.(after, size);
+  }
+}
