@@ -1,6 +1,8 @@
 import type { CommandModule } from '../cli-context.js';
 import { statusCommands } from './status.js';
 import { serveCommand } from './serve.js';
+import { repositoryCommands } from './repository.js';
+import { diskCommands } from './disk.js';
 
 /** Every command module of the CLI, in help order. Add one line per module. */
-export const commandModules: CommandModule[] = [statusCommands, serveCommand];
+export const commandModules: CommandModule[] = [statusCommands, serveCommand, diskCommands, repositoryCommands];

@@ -207,7 +207,10 @@ async function openVhdxInner(src: FileSource, ctx: OpenContext): Promise<VhdxDis
   return disk;
 }
 
-/** A fixed VHDX has no NOT_PRESENT payload block and a file at least as large as the disk. */
+/**
+ * A fixed VHDX has no NOT_PRESENT payload block and a file at least as large as the disk (QEMU
+ * keeps zero blocks of fixed images in the ZERO state without an offset, so offsets don't tell).
+ */
 function isFixed(bat: Buffer, dataBlocks: number, chunkRatio: number, fileSize: number, size: number): boolean {
   if (fileSize < size) return false;
   for (let b = 0; b < dataBlocks; b++) {
