@@ -1,0 +1,216 @@
+import type { JobInfo, JobLogLine, JobProgress, JobStep } from '../../../shared/domain/job.js';
+import { AppError } from '../../../shared/errors/app-error.js';
+import { timeId } from '../core/ids.js';
+import { iso } from '../core/clock.js';
+import type { Hypervisor, VmInfo } from '../hypervisor/hypervisor.js';
+import { BackupRun, type BackupOutcome, type BackupReporter, type WorkflowDeps } from './backup-run.js';
+import { BACKUP_STEPS, STEP_LABELS, type BackupStepId } from './backup-steps.js';
+import { HostSemaphore } from './host-semaphore.js';
+import { recoverJobs, type RecoveredJob } from './job-recovery.js';
+import type { JobRecords } from './job-records.js';
+import { ProgressThrottle } from './progress-throttle.js';
+
+/** Events the manager publishes (the service forwards them as `jobs.progress` / `jobs.finished`). */
+export interface JobEvents {
+  progress(p: JobProgress): void;
+  finished(job: JobInfo): void;
+}
+
+/** Dependencies of the JobManager. */
+export interface JobManagerDeps extends Omit<WorkflowDeps, 'twinSlots'> {
+  hypervisors: Hypervisor[];
+  records: JobRecords;
+  events?: JobEvents;
+  /** Twins allowed at once on this host (default 1). */
+  maxConcurrentTwins?: number;
+  /** Progress events per second per job (default 4). */
+  progressPerSecond?: number;
+}
+
+/** A backup request as the contract carries it. */
+export interface BackupNowRequest {
+  guests: string[];
+  consistency?: 'require-clean' | 'allow-crash';
+  verify?: boolean;
+}
+
+interface Active {
+  controller: AbortController;
+  vmKey: string;
+  done: Promise<BackupOutcome>;
+}
+
+/**
+ * Queues and runs backup jobs, keeps their records (JobRecords) up to date, publishes throttled
+ * progress, cancels on request, and recovers interrupted jobs at start-up. One job per guest at a
+ * time; twins share a host-wide semaphore. Caller must `close()` (cancels what still runs).
+ */
+export class JobManager {
+  private readonly active = new Map<string, Active>();
+  private readonly outcomes = new Map<string, BackupOutcome>();
+  readonly twinSlots: HostSemaphore;
+
+  constructor(private readonly deps: JobManagerDeps) {
+    this.twinSlots = new HostSemaphore(deps.maxConcurrentTwins ?? 1);
+  }
+
+  /** Jobs running now. */
+  runningCount(): number {
+    return this.active.size;
+  }
+
+  /** Finds a guest by id (`vmware:<id>`), adapter id or exact name. HV_VM_NOT_FOUND / USAGE when ambiguous. */
+  async resolveGuest(ref: string): Promise<{ hypervisor: Hypervisor; vm: VmInfo }> {
+    const hits: { hypervisor: Hypervisor; vm: VmInfo }[] = [];
+    for (const h of this.deps.hypervisors) {
+      const info = await h.detect();
+      if (!info.available) continue;
+      for (const vm of await h.listVms()) {
+        if (`${h.kind}:${vm.id}` === ref || vm.id === ref) return { hypervisor: h, vm };
+        if (vm.name === ref) hits.push({ hypervisor: h, vm });
+      }
+    }
+    if (hits.length === 1) return hits[0]!;
+    if (hits.length > 1) throw new AppError('USAGE', `more than one guest is named '${ref}': use its id (${hits.map((x) => `${x.hypervisor.kind}:${x.vm.id}`).join(', ')})`);
+    throw new AppError('HV_VM_NOT_FOUND', `no guest named '${ref}' was found: run 'twinsnap guests' to list them`);
+  }
+
+  /** Starts one backup job per guest; returns at once with their ids. */
+  async backupNow(req: BackupNowRequest): Promise<{ jobIds: string[] }> {
+    const targets = [];
+    for (const g of req.guests) targets.push(await this.resolveGuest(g));
+    const jobIds: string[] = [];
+    for (const t of targets) {
+      const vmKey = `${t.hypervisor.kind}:${t.vm.id}`;
+      if ([...this.active.values()].some((a) => a.vmKey === vmKey)) {
+        throw new AppError('JOB_ALREADY_RUNNING', `a backup of '${t.vm.name}' is already running: wait for it or cancel it`);
+      }
+      jobIds.push(this.start(t.hypervisor, t.vm, req.consistency ?? 'require-clean', req.verify ?? false));
+    }
+    return { jobIds };
+  }
+
+  private start(hypervisor: Hypervisor, vm: VmInfo, policy: 'require-clean' | 'allow-crash', verify: boolean): string {
+    const { clock } = this.deps;
+    const jobId = timeId(clock.now());
+    const job: JobInfo = {
+      id: jobId,
+      kind: 'backup',
+      guest: vm.name,
+      status: 'queued',
+      createdAt: iso(clock.now()),
+      steps: BACKUP_STEPS.map((id) => ({ id, label: STEP_LABELS[id], status: 'pending' })),
+      warnings: [],
+    };
+    this.deps.records.jobs.insert(job);
+    const controller = new AbortController();
+    let state = job;
+    const throttle = new ProgressThrottle<JobProgress>((p) => this.deps.events?.progress(p), () => clock.monotonic(), 1000 / (this.deps.progressPerSecond ?? 4));
+    let current: BackupStepId | undefined;
+    let archiveStart = 0;
+    const save = (patch: Partial<JobInfo>) => {
+      state = this.deps.records.jobs.update(jobId, patch);
+      return state;
+    };
+    const reporter: BackupReporter = {
+      step: (id, patch) => {
+        const steps = state.steps.map((s): JobStep => (s.id === id ? { ...s, ...patch } : s));
+        save({ steps });
+        if (patch.status === 'running') current = id;
+        throttle.push({ jobId, step: current, job: state });
+      },
+      log: (line: JobLogLine) => this.deps.records.jobLog.append(jobId, line),
+      progress: (p) => {
+        if (p.bytesDone === undefined) return throttle.push({ jobId, step: p.step, job: state });
+        if (p.bytesDone === 0 || !archiveStart) archiveStart = clock.monotonic();
+        const secs = (clock.monotonic() - archiveStart) / 1000;
+        const rate = secs > 0 ? p.bytesDone / secs : undefined;
+        state = { ...state, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal };
+        throttle.push({
+          jobId,
+          step: p.step,
+          bytesDone: p.bytesDone,
+          bytesTotal: p.bytesTotal,
+          bytesPerSecond: rate,
+          etaSeconds: rate && p.bytesTotal ? Math.max(0, (p.bytesTotal - p.bytesDone) / rate) : undefined,
+          job: state,
+        });
+      },
+    };
+    save({ status: 'running', startedAt: iso(clock.now()) });
+    const run = new BackupRun({ ...this.deps, twinSlots: this.twinSlots }, { jobId, guest: vm.name, hypervisor, vmId: vm.id, policy, verify }, reporter, controller.signal);
+    const done = run.run().then((outcome) => {
+      this.outcomes.set(jobId, outcome);
+      const final = save({
+        status: outcome.status,
+        finishedAt: iso(clock.now()),
+        pauseMs: outcome.metrics.pauseMs,
+        snapshotId: outcome.snapshotId,
+        bytesDone: outcome.metrics.archiveBytes ?? state.bytesDone,
+        error: outcome.error,
+        warnings: outcome.warnings,
+      });
+      this.active.delete(jobId);
+      throttle.flush();
+      this.deps.events?.finished(final);
+      return outcome;
+    });
+    this.active.set(jobId, { controller, vmKey: `${hypervisor.kind}:${vm.id}`, done });
+    return jobId;
+  }
+
+  /** Jobs, newest first. */
+  list(opts: { guest?: string; limit?: number } = {}): JobInfo[] {
+    return this.deps.records.jobs.list(opts);
+  }
+
+  /** One job; JOB_NOT_FOUND. */
+  get(jobId: string): JobInfo {
+    const j = this.deps.records.jobs.get(jobId);
+    if (!j) throw new AppError('JOB_NOT_FOUND', `job '${jobId}' not found: run 'twinsnap jobs' to list jobs`);
+    return j;
+  }
+
+  /** The log of a job, oldest first. */
+  log(jobId: string): JobLogLine[] {
+    this.get(jobId);
+    return this.deps.records.jobLog.list(jobId);
+  }
+
+  /** Requests cancellation; clean-up (resume production first) runs before the job ends. */
+  cancel(jobId: string): { cancelled: boolean } {
+    const a = this.active.get(jobId);
+    if (!a) {
+      this.get(jobId);
+      return { cancelled: false };
+    }
+    a.controller.abort(new AppError('CANCELLED', `job ${jobId} cancelled`));
+    return { cancelled: true };
+  }
+
+  /** Waits for a job started by this manager to end; its outcome (metrics, consistency). */
+  async wait(jobId: string): Promise<BackupOutcome> {
+    const a = this.active.get(jobId);
+    if (a) return a.done;
+    const o = this.outcomes.get(jobId);
+    if (o) return o;
+    throw new AppError('JOB_NOT_FOUND', `job '${jobId}' is not running in this engine`);
+  }
+
+  /** The full outcome of a job that ended in this engine (metrics included). */
+  outcome(jobId: string): BackupOutcome | undefined {
+    return this.outcomes.get(jobId);
+  }
+
+  /** Crash recovery of journals left by a previous engine (see recoverJobs). */
+  recover(): Promise<RecoveredJob[]> {
+    return recoverJobs({ ...this.deps, records: this.deps.records, skip: (id) => this.active.has(id) });
+  }
+
+  /** Cancels running jobs and waits for their clean-up. */
+  async close(): Promise<void> {
+    const all = [...this.active.values()];
+    for (const a of all) a.controller.abort(new AppError('CANCELLED', 'the engine is closing'));
+    await Promise.allSettled(all.map((a) => a.done));
+  }
+}

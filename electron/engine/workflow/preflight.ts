@@ -1,0 +1,168 @@
+import { statfsSync } from 'node:fs';
+import { freemem } from 'node:os';
+import { dirname } from 'node:path';
+import type { HypervisorInfo } from '../../../shared/domain/guest.js';
+import type { ErrorCode } from '../../../shared/errors/error-codes.js';
+import type { Hypervisor, VmInfo } from '../hypervisor/hypervisor.js';
+
+const MiB = 1024 * 1024;
+
+/** Host probes used by pre-flight checks; injectable so tests can simulate a full host. */
+export interface HostProbe {
+  /** Free physical memory in bytes. */
+  freeMemoryBytes(): number;
+  /** Free bytes on the filesystem holding `path` (undefined when it cannot be measured). */
+  freeDiskBytes(path: string): number | undefined;
+}
+
+/** The real host. */
+export const systemHostProbe: HostProbe = {
+  freeMemoryBytes: () => freemem(),
+  freeDiskBytes: (path) => {
+    try {
+      const s = statfsSync(path);
+      return Number(s.bavail) * Number(s.bsize);
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+/** Margins the checks add on top of what the guest itself needs. */
+export interface PreflightMargins {
+  /** Free RAM required beyond the guest's memory (default 512 MiB). */
+  memoryMarginBytes: number;
+  /** Free disk required for the twin's child disks, beyond the memory-state file (default 1 GiB). */
+  childDiskMarginBytes: number;
+}
+
+/** Default margins. */
+export const DEFAULT_MARGINS: PreflightMargins = { memoryMarginBytes: 512 * MiB, childDiskMarginBytes: 1024 * MiB };
+
+/** The outcome of one check. */
+export interface PreflightCheck {
+  id: 'hypervisor' | 'edition' | 'encryption' | 'memory' | 'disk' | 'tools' | 'state';
+  ok: boolean;
+  /** Error code used when this check alone fails. */
+  code?: ErrorCode;
+  /** Lowercase, actionable. */
+  message: string;
+}
+
+/** What the checks conclude the job should do. */
+export type BackupPlan = 'twin' | 'crash' | 'cold';
+
+/**
+ * Runs the pre-flight checks for backing up `vm` and decides the plan:
+ * powered off → `cold`; running with Tools and a capable adapter → `twin`; otherwise `crash`
+ * when the policy allows it, or failed checks. Never throws; the caller turns failures into
+ * an AppError (see `preflightError`).
+ */
+export function runPreflight(input: {
+  info: HypervisorInfo;
+  hypervisor: Hypervisor;
+  vm: VmInfo;
+  policy: 'require-clean' | 'allow-crash';
+  probe: HostProbe;
+  margins: PreflightMargins;
+}): { plan: BackupPlan; checks: PreflightCheck[] } {
+  const { info, hypervisor, vm, policy, probe, margins } = input;
+  const checks: PreflightCheck[] = [];
+  const name = `'${vm.name}'`;
+  checks.push(
+    info.available
+      ? { id: 'hypervisor', ok: true, message: `${info.kind} tools found${info.toolPath ? ` at ${info.toolPath}` : ''}` }
+      : { id: 'hypervisor', ok: false, code: 'HV_NOT_INSTALLED', message: `${info.kind} is not usable: ${info.problem ?? 'tools not found'}` },
+  );
+  const player = /player/i.test(`${info.version ?? ''} ${info.problem ?? ''}`);
+  checks.push(
+    player
+      ? { id: 'edition', ok: false, code: 'HV_PLAYER_UNSUPPORTED', message: 'vmware workstation player cannot suspend or snapshot through vmrun: install workstation pro' }
+      : { id: 'edition', ok: true, message: 'edition supports snapshots' },
+  );
+  checks.push(
+    vm.encrypted
+      ? { id: 'encryption', ok: false, code: 'HV_ENCRYPTED_VM', message: `vm ${name} is encrypted: twin backups cannot open its disks; remove the encryption or back it up another way` }
+      : { id: 'encryption', ok: true, message: 'not encrypted' },
+  );
+
+  if (vm.state === 'off') return { plan: 'cold', checks };
+  if (vm.state !== 'running') {
+    if (policy === 'allow-crash' && vm.state === 'suspended') {
+      checks.push({ id: 'state', ok: true, message: `vm ${name} is suspended: its disks are archived as they are (crash-consistent)` });
+      return { plan: 'cold', checks };
+    }
+    checks.push({ id: 'state', ok: false, code: 'HV_VM_BAD_STATE', message: `vm ${name} is ${vm.state}: resume it or power it off, then retry` });
+    return { plan: 'twin', checks };
+  }
+
+  const caps = hypervisor.capabilities;
+  const twinPossible = caps.memoryState && caps.linkedTwin && caps.gracefulShutdown;
+  let plan: Exclude<BackupPlan, 'cold'> = 'twin';
+  if (!twinPossible) {
+    if (policy === 'allow-crash') {
+      plan = 'crash';
+      checks.push({ id: 'tools', ok: true, message: `${info.kind} adapter cannot build a twin: archiving a crash-consistent copy (policy allow-crash)` });
+    } else {
+      checks.push({ id: 'tools', ok: false, code: 'PREFLIGHT_FAILED', message: `${info.kind} adapter cannot build a twin; set the policy to allow-crash to accept crash-consistent backups` });
+    }
+  } else if (!vm.toolsRunning) {
+    if (policy === 'allow-crash') {
+      plan = 'crash';
+      checks.push({ id: 'tools', ok: true, message: `guest tools are not running in ${name}: the twin could not shut down cleanly, archiving a crash-consistent copy (policy allow-crash)` });
+    } else {
+      checks.push({
+        id: 'tools',
+        ok: false,
+        code: 'HV_TOOLS_NOT_RUNNING',
+        message: `guest tools / integration services are not running in ${name}: install or start them (vmware tools, hyper-v shutdown service), or set the policy to allow-crash`,
+      });
+    }
+  } else {
+    checks.push({ id: 'tools', ok: true, message: 'guest tools running' });
+  }
+
+  if (plan === 'twin') {
+    const guestBytes = vm.memoryMiB * MiB;
+    const needMem = guestBytes + margins.memoryMarginBytes;
+    const freeMem = probe.freeMemoryBytes();
+    checks.push(
+      freeMem >= needMem
+        ? { id: 'memory', ok: true, message: `${mib(freeMem)} MiB free ram ≥ ${mib(needMem)} MiB needed` }
+        : {
+            id: 'memory',
+            ok: false,
+            code: 'INSUFFICIENT_MEMORY',
+            message: `the twin of ${name} needs ${mib(needMem)} MiB of free ram (guest ${vm.memoryMiB} MiB + ${mib(margins.memoryMarginBytes)} MiB margin) but the host has ${mib(freeMem)} MiB free: close other vms or programs, or run the backup later`,
+          },
+    );
+  }
+  {
+    const where = vm.configPath ? dirname(vm.configPath) : vm.disks[0] ? dirname(vm.disks[0].path) : undefined;
+    const freeDisk = where ? probe.freeDiskBytes(where) : undefined;
+    const needDisk = (plan === 'twin' ? vm.memoryMiB * MiB : 0) + margins.childDiskMarginBytes;
+    if (freeDisk === undefined) checks.push({ id: 'disk', ok: true, message: 'free disk space could not be measured; continuing' });
+    else
+      checks.push(
+        freeDisk >= needDisk
+          ? { id: 'disk', ok: true, message: `${mib(freeDisk)} MiB free next to the vm ≥ ${mib(needDisk)} MiB needed` }
+          : {
+              id: 'disk',
+              ok: false,
+              code: 'DISK_FULL',
+              message: `the child disks and memory state of ${name} need ${mib(needDisk)} MiB free in '${where}' but only ${mib(freeDisk)} MiB are free: free some space there`,
+            },
+        );
+  }
+  return { plan, checks };
+}
+
+/** The failed checks, or undefined when all passed. */
+export function failedChecks(checks: PreflightCheck[]): PreflightCheck[] | undefined {
+  const failed = checks.filter((c) => !c.ok);
+  return failed.length ? failed : undefined;
+}
+
+function mib(bytes: number): number {
+  return Math.floor(bytes / MiB);
+}

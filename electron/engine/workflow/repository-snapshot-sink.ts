@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { JobLogLine } from '../../../shared/domain/job.js';
+import { openDisk } from '../disk/open-disk.js';
+import type { VirtualDisk } from '../disk/virtual-disk.js';
+import type { Repository, SnapshotDiskInput } from '../repository/repository.js';
+import type { BackupMetrics, SnapshotInput, SnapshotSink, StoredSnapshot } from './snapshot-sink.js';
+
+/** Formats a job log line for a manifest's `log`. */
+export function manifestLogLine(l: JobLogLine): string {
+  return `${l.at} ${l.level}${l.step ? ` [${l.step}]` : ''} ${l.message}`;
+}
+
+/** The one manifest log line that carries the measurements, as JSON after `metrics `. */
+export function metricsLine(m: BackupMetrics): string {
+  const round = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 10) / 10);
+  const steps = Object.fromEntries(Object.entries(m.steps).map(([k, v]) => [k, round(v)]));
+  return `metrics ${JSON.stringify({ ...m, pauseMs: round(m.pauseMs), hvFreezeMs: round(m.hvFreezeMs), hvResumeMs: round(m.hvResumeMs), engineShareMs: round(m.engineShareMs), buildTwinMs: round(m.buildTwinMs), twinBootMs: round(m.twinBootMs), twinShutdownMs: round(m.twinShutdownMs), archiveMs: round(m.archiveMs), archiveMBps: round(m.archiveMBps), steps })}`;
+}
+
+/**
+ * The SnapshotSink over the repository: opens each disk chain with the disk layer and stores it
+ * with `repo.createSnapshot` (atomic: a failed or killed backup leaves no snapshot). The manifest
+ * log gets the job log, the measurements as a `metrics {…}` line, and — appended as the last
+ * disk completes, before the manifest is written — the archive throughput.
+ */
+export class RepositorySnapshotSink implements SnapshotSink {
+  constructor(
+    private readonly repo: () => Promise<Repository>,
+    private readonly now: () => number,
+  ) {}
+
+  async createSnapshot(
+    input: SnapshotInput,
+    opts: { onProgress?: (bytesDone: number, bytesTotal: number) => void; signal?: AbortSignal },
+  ): Promise<StoredSnapshot> {
+    const repo = await this.repo();
+    const opened: VirtualDisk[] = [];
+    try {
+      const disks: SnapshotDiskInput[] = [];
+      for (const d of input.disks) {
+        const disk = await openDisk(d.path);
+        opened.push(disk);
+        disks.push({ name: d.name, disk, sourceFormat: disk.format, fileName: basename(d.path) });
+      }
+      const sizes = opened.map((d) => d.size);
+      const total = sizes.reduce((a, b) => a + b, 0);
+      const log = [...input.log.map(manifestLogLine), metricsLine(input.metrics)];
+      const started = this.now();
+      const finishedDisks = new Set<string>();
+      let added = false;
+      const s = await repo.createSnapshot(
+        {
+          guest: input.guest,
+          consistency: input.consistency,
+          timeMs: input.time,
+          pauseMs: input.metrics.pauseMs === undefined ? undefined : Math.round(input.metrics.pauseMs * 10) / 10,
+          jobId: input.jobId,
+          log,
+          configFiles: input.configFiles.filter((f) => f.path && existsSync(f.path)).map((f) => ({ name: f.name, path: f.path })),
+          disks,
+        },
+        {
+          signal: opts.signal,
+          onProgress: (p) => {
+            const i = disks.findIndex((x) => x.name === p.disk);
+            const before = sizes.slice(0, Math.max(0, i)).reduce((a, b) => a + b, 0);
+            const done = before + p.bytesDone;
+            opts.onProgress?.(done, total);
+            if (p.bytesDone >= p.bytesTotal) finishedDisks.add(p.disk);
+            if (!added && finishedDisks.size === disks.length) {
+              // The manifest is written after the last disk: its log array is read then.
+              added = true;
+              const ms = Math.max(1, this.now() - started);
+              log.push(`archive ${JSON.stringify({ bytes: total, ms, MBps: Math.round((total / 1e6 / (ms / 1000)) * 10) / 10 })}`);
+            }
+          },
+        },
+      );
+      return { snapshotId: s.id, logicalBytes: s.logicalBytes, newBytes: s.newBytes };
+    } finally {
+      for (const d of opened) await d.close().catch(() => {});
+    }
+  }
+
+  /** The repository never lists an uncommitted snapshot; its temp files are swept by GC. */
+  async discardPartial(_jobId: string): Promise<void> {}
+}
