@@ -3,7 +3,10 @@
  * slice (repository, workflow, scheduler, files). Each opens on first use and closes with the
  * engine.
  */
+import { join, resolve } from 'node:path';
+import { isAppError } from '../../../shared/errors/app-error.js';
 import { catalogPath, openCatalog, type Catalog } from '../catalog/catalog.js';
+import { initRepository, openRepository, syncCatalog, type Repository } from '../repository/repository.js';
 import type { EngineContext } from './engine-context.js';
 
 /** The engine's catalog (`<dataDir>/catalog.sqlite`), opened once. */
@@ -13,4 +16,35 @@ export function getCatalog(ctx: EngineContext): Catalog {
     ctx.onClose(() => cat.close());
     return cat;
   });
+}
+
+/**
+ * The repository at `ctx.config().repository`, opened once per path. The default repository
+ * (`<dataDir>/repository`) is created on first use; any other path must hold a repository
+ * (REPO_NOT_FOUND otherwise — a typo must not silently create an empty one).
+ */
+export function getRepository(ctx: EngineContext): Promise<Repository> {
+  const path = resolve(ctx.config().repository);
+  return ctx.lazy(`repository:${path}`, () => {
+    const p = (async () => {
+      const grace = Number(ctx.options.gcGraceMs ?? process.env.TWINSNAP_GC_GRACE_MS ?? NaN);
+      const opts = { clock: ctx.clock, ...(Number.isFinite(grace) ? { gcGraceMs: grace } : {}) };
+      try {
+        return await openRepository(path, opts);
+      } catch (e) {
+        if (isAppError(e, 'REPO_NOT_FOUND') && path === resolve(join(ctx.dataDir, 'repository'))) return initRepository(path, opts);
+        throw e;
+      }
+    })();
+    ctx.onClose(async () => (await p.catch(() => undefined))?.close());
+    return p;
+  });
+}
+
+/** The repository with the catalog's snapshot cache brought up to date (after backups/forgets). */
+export async function getSyncedRepository(ctx: EngineContext): Promise<{ repo: Repository; catalog: Catalog }> {
+  const repo = await getRepository(ctx);
+  const catalog = getCatalog(ctx);
+  await syncCatalog(repo, catalog);
+  return { repo, catalog };
 }

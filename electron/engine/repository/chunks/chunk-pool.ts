@@ -47,6 +47,8 @@ export class ChunkPool {
       });
       w.on('message', (m: { id: number; error?: { code?: string; message: string } } & Record<string, unknown>) => {
         this.load[i]!--;
+        // keep the process alive only while work is pending (an idle pool never blocks exit)
+        if (this.load[i] === 0) w.unref();
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
@@ -76,7 +78,7 @@ export class ChunkPool {
     const ab = own ? (data.buffer as ArrayBuffer) : new Uint8Array(data).buffer;
     let best = 0;
     for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[best]!) best = i;
-    this.load[best]!++;
+    if (this.load[best]!++ === 0) this.workers[best]!.ref();
     return new Promise<StoreResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.workers[best]!.postMessage({ id, buf: ab, len: data.byteLength }, [ab]);

@@ -26,7 +26,7 @@ export interface ExportOptions {
 }
 
 /** The disk layer's writer, when it is present in this build. */
-type WriteDiskFn = (src: VirtualDisk, dst: string, format: ExportFormat, opts: { onProgress?: (p: ExportProgress) => void; signal?: AbortSignal }) => Promise<unknown>;
+type WriteDiskFn = (src: VirtualDisk, dst: string, format: ExportFormat, opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal }) => Promise<unknown>;
 
 async function diskLayerWriter(): Promise<WriteDiskFn | undefined> {
   // The disk layer's writeDisk lands separately; load it when present (no hard dependency).
@@ -112,7 +112,7 @@ export async function exportDisk(disk: SnapshotDisk, opts: ExportOptions): Promi
   }
   const writer = await diskLayerWriter();
   if (writer) {
-    await writer(disk, opts.to, opts.format, { onProgress: opts.onProgress, signal: opts.signal });
+    await writer(disk, opts.to, opts.format, { onProgress: (bytesDone, bytesTotal) => opts.onProgress?.({ bytesDone, bytesTotal }), signal: opts.signal });
     return { path: opts.to, format: opts.format, size: disk.size };
   }
   const rawTmp = `${tmpNameFor(opts.to)}.raw`;

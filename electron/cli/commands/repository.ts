@@ -1,0 +1,189 @@
+import { basename, extname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { AppError } from '../../../shared/errors/app-error.js';
+import type { RetentionPolicy } from '../../../shared/domain/policy.js';
+import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
+import { openDisk } from '../../engine/disk/open-disk.js';
+import type { VirtualDisk } from '../../engine/disk/virtual-disk.js';
+import { initRepository, rebuildCatalog, syncCatalog, DEFAULT_CHUNK_SIZE, type ExportFormat } from '../../engine/repository/repository.js';
+import { getCatalog, getRepository } from '../../engine/service/repository-access.js';
+import type { CliContext, CommandModule } from '../cli-context.js';
+
+const FORMATS: ExportFormat[] = ['raw', 'vmdk', 'vhdx', 'qcow2'];
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+
+function int(ctx: CliContext, v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) ctx.usage(`${flag} expects a whole number, got '${v}'`);
+  return n;
+}
+
+function snapshotLine(s: SnapshotSummary): string {
+  return `${s.id}  ${s.guest.padEnd(20)} ${s.time}  ${s.consistency.padEnd(10)} ${s.disks.map((d) => `${d.name}(${mib(d.size)})`).join(' ')}`;
+}
+
+/** Repository commands: init, import-disk, snapshots, export-disk, restore, forget, gc, verify, stats, catalog rebuild. */
+export const repositoryCommands: CommandModule = (program, ctx) => {
+  const repoOf = async () => getRepository((await ctx.engine()).context);
+  const progress = (label: string) => (done: number, total: number) => {
+    if (ctx.io.isTTY && !ctx.globals().json) ctx.io.stderr(`\r${label} ${total ? Math.floor((done / total) * 100) : 100}%  `);
+  };
+
+  program
+    .command('init')
+    .description('create a new, empty repository (at --repo or the default location)')
+    .option('--chunk-size <bytes>', 'fixed chunk size (power of two, 64 KiB … 64 MiB)', String(DEFAULT_CHUNK_SIZE))
+    .action(async (o: { chunkSize: string }) => {
+      const engine = await ctx.engine();
+      const path = resolve(engine.context.config().repository);
+      const repo = await initRepository(path, { chunkSize: int(ctx, o.chunkSize, '--chunk-size'), clock: engine.context.clock });
+      await repo.close();
+      ctx.print({ path, chunkSize: repo.config.chunkSize, id: repo.config.id }, (d) => `created repository ${d.path} (chunk size ${d.chunkSize})`);
+    });
+
+  program
+    .command('import-disk')
+    .description('archive existing disk image files as a cold snapshot of a guest (also how a powered-off VM is backed up)')
+    .requiredOption('--guest <name>', 'guest name the snapshot belongs to')
+    .option('--config <file...>', 'VM configuration files to keep with the snapshot (.vmx, .vmcx …)')
+    .argument('<files...>', 'disk images (raw, vmdk, vhdx, vhd, qcow2; chains are followed)')
+    .action(async (files: string[], o: { guest: string; config?: string[] }) => {
+      const repo = await repoOf();
+      const disks: { name: string; disk: VirtualDisk; sourceFormat: string; fileName: string }[] = [];
+      try {
+        for (const f of files) {
+          const disk = await openDisk(f);
+          disks.push({ name: basename(f, extname(f)), disk, sourceFormat: disk.format, fileName: basename(f) });
+        }
+        const s = await repo.createSnapshot(
+          { guest: o.guest, consistency: 'cold', disks, configFiles: (o.config ?? []).map((p) => ({ name: basename(p), path: p })), log: [`imported ${files.map((f) => basename(f)).join(', ')}`] },
+          { onProgress: (p) => progress('backup')(p.bytesDone, p.bytesTotal) },
+        );
+        await syncCatalog(repo, getCatalog((await ctx.engine()).context));
+        ctx.print(s, (d) => `created snapshot ${d.id} of ${d.guest}: ${d.disks.length} disk(s), ${mib(d.logicalBytes)} logical, ${mib(d.newBytes ?? 0)} new`);
+      } finally {
+        for (const d of disks) await d.disk.close().catch(() => {});
+      }
+    });
+
+  program
+    .command('snapshots')
+    .description('list snapshots (oldest first)')
+    .option('--guest <name>', 'only this guest')
+    .action(async (o: { guest?: string }) => {
+      const list = await (await ctx.engine()).service.call('snapshots.list', o.guest ? { guest: o.guest } : {});
+      ctx.print(list, (l) => (l.length ? l.map(snapshotLine).join('\n') : 'no snapshots'));
+    });
+
+  program
+    .command('export-disk')
+    .description("write one disk of a snapshot as an image file")
+    .argument('<snapshot>', 'snapshot id')
+    .argument('<disk>', 'disk name (see `snapshots`)')
+    .requiredOption('--to <file>', 'output file (must not exist)')
+    .option('--format <f>', `output format: ${FORMATS.join(', ')}`, 'raw')
+    .action(async (snap: string, disk: string, o: { to: string; format: string }) => {
+      if (!FORMATS.includes(o.format as ExportFormat)) ctx.usage(`unknown --format '${o.format}' (use ${FORMATS.join(', ')})`);
+      const r = await (await repoOf()).exportDisk(snap, disk, { format: o.format as ExportFormat, to: resolve(o.to), onProgress: (p) => progress('export')(p.bytesDone, p.bytesTotal) });
+      ctx.print(r, (d) => `wrote ${d.path} (${d.format}, ${mib(d.size)})`);
+    });
+
+  program
+    .command('restore')
+    .description('restore a whole snapshot (configuration files + disks) into a new folder')
+    .argument('<snapshot>', 'snapshot id')
+    .requiredOption('--to <dir>', 'new folder')
+    .option('--format <f>', `disk format: original, ${FORMATS.join(', ')}`, 'original')
+    .action(async (snap: string, o: { to: string; format: string }) => {
+      if (o.format !== 'original' && !FORMATS.includes(o.format as ExportFormat)) ctx.usage(`unknown --format '${o.format}'`);
+      const r = await (await repoOf()).restoreSnapshot(snap, { to: resolve(o.to), format: o.format as ExportFormat | 'original' });
+      ctx.print(r, (d) => `restored ${d.files.length} file(s) into ${d.path}`);
+    });
+
+  program
+    .command('forget')
+    .description("apply a retention policy to a guest's snapshots (the stored policy when no --keep-… is given)")
+    .requiredOption('--guest <name>', 'guest')
+    .option('--keep-last <n>')
+    .option('--keep-hourly <n>')
+    .option('--keep-daily <n>')
+    .option('--keep-weekly <n>')
+    .option('--keep-monthly <n>')
+    .option('--keep-yearly <n>')
+    .option('--keep-within-days <n>')
+    .option('--dry-run', 'only show what would be forgotten')
+    .action(async (o: Record<string, string | undefined> & { guest: string; dryRun?: boolean }) => {
+      const engine = await ctx.engine();
+      const flags: [keyof RetentionPolicy, string][] = [
+        ['keepLast', 'keepLast'],
+        ['keepHourly', 'keepHourly'],
+        ['keepDaily', 'keepDaily'],
+        ['keepWeekly', 'keepWeekly'],
+        ['keepMonthly', 'keepMonthly'],
+        ['keepYearly', 'keepYearly'],
+        ['keepWithinDays', 'keepWithinDays'],
+      ];
+      let policy: RetentionPolicy = {};
+      for (const [k, opt] of flags) {
+        const v = int(ctx, o[opt], `--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+        if (v !== undefined) policy[k] = v;
+      }
+      if (Object.keys(policy).length === 0) {
+        policy = (await engine.service.call('retention.get', { guest: o.guest })).policy;
+        if (Object.keys(policy).length === 0) ctx.usage(`no --keep-… option given and guest '${o.guest}' has no stored retention policy`);
+      }
+      const r = await engine.service.call(o.dryRun ? 'retention.preview' : 'retention.apply', { guest: o.guest, policy });
+      ctx.print(r, (d) =>
+        [
+          ...d.decisions.map((x) => `${x.keep ? 'keep  ' : 'forget'} ${x.snapshotId}  ${x.time}  ${x.reasons.join(', ')}`),
+          `${o.dryRun ? 'would forget' : 'forgot'} ${d.forgetCount} snapshot(s); gc would free ${mib(d.freedBytes)}`,
+        ].join('\n'),
+      );
+    });
+
+  program
+    .command('gc')
+    .description('delete chunks no snapshot references (mark and sweep with a grace period)')
+    .option('--grace-seconds <n>', 'only delete chunks untouched for this long (default 600, minimum 2)')
+    .action(async (o: { graceSeconds?: string }) => {
+      const g = int(ctx, o.graceSeconds, '--grace-seconds');
+      const r = await (await repoOf()).gc(g !== undefined ? { graceMs: g * 1000 } : {});
+      ctx.print(r, (d) => `removed ${d.removedChunks} chunk(s), freed ${mib(d.freedBytes)}; kept ${d.keptChunks}${d.missingChunks ? `; ${d.missingChunks} referenced chunk(s) missing — run verify` : ''}`);
+    });
+
+  program
+    .command('verify')
+    .description('check manifests, indexes and chunk presence (--full: re-hash every chunk); exits 1 when damaged')
+    .option('--full', 're-read and re-hash every chunk')
+    .option('--snapshot <id>', 'only this snapshot')
+    .action(async (o: { full?: boolean; snapshot?: string }) => {
+      const repo = await repoOf();
+      const r = await repo.verify({ full: Boolean(o.full), ...(o.snapshot ? { snapshotIds: [o.snapshot] } : {}) });
+      getCatalog((await ctx.engine()).context).settings.set('repository.lastVerify', { at: new Date().toISOString(), ok: r.ok, damaged: r.damaged });
+      ctx.print(r, (d) =>
+        d.ok
+          ? `ok: ${d.checkedSnapshots} snapshot(s), ${d.checkedChunks} chunk(s) checked`
+          : d.details.map((x) => `DAMAGED ${x.snapshotId}\n  ${x.problems.join('\n  ')}`).join('\n'),
+      );
+      if (!r.ok) throw new AppError('REPO_CORRUPT', `${r.damaged.length} damaged snapshot(s): ${r.damaged.join(', ')}`, { details: { damaged: r.damaged } });
+    });
+
+  program
+    .command('stats')
+    .description('repository size and counts')
+    .action(async () => {
+      const s = await (await ctx.engine()).service.call('repository.stats', {});
+      ctx.print(s, (d) => `${d.path}: ${d.snapshots} snapshot(s), ${d.chunks} chunk(s), ${mib(d.logicalBytes)} logical, ${mib(d.storedBytes)} stored`);
+    });
+
+  const catalog: Command = program.command('catalog').description('the SQLite catalog');
+  catalog
+    .command('rebuild')
+    .description("recreate the catalog's snapshot tables from the repository alone")
+    .action(async () => {
+      const engine = await ctx.engine();
+      const n = await rebuildCatalog(await getRepository(engine.context), getCatalog(engine.context));
+      ctx.print({ snapshots: n }, (d) => `catalog rebuilt: ${d.snapshots} snapshot(s)`);
+    });
+};
