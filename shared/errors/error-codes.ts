@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   ALREADY_EXISTS: def('user'),
   USAGE: def('user'),
   NOT_IMPLEMENTED: def('internal'),
+  ENGINE_UNREACHABLE: def('transient', true),
   // configuration
   CONFIG_INVALID: def('user'),
   SCHEDULE_INVALID: def('user'),

@@ -1,0 +1,49 @@
+import Box from '@mui/material/Box';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import Typography from '@mui/material/Typography';
+import { LoadState } from '../../components/LoadState.js';
+import { PageHeader } from '../../components/PageHeader.js';
+import { useApp } from '../../stores/hooks.js';
+import { EngineInfo } from './EngineInfo.js';
+import { HypervisorList } from './HypervisorList.js';
+import { ThemePicker } from './ThemePicker.js';
+
+function Section({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <Card variant="outlined" component="section" aria-label={title}>
+      <CardContent>
+        <Typography variant="h2" sx={{ mb: 1 }}>
+          {title}
+        </Typography>
+        {children}
+      </CardContent>
+    </Card>
+  );
+}
+
+/** Settings: detected hypervisor tools, engine facts, theme. */
+export function SettingsPage() {
+  const status = useApp((s) => s.status);
+  const refresh = useApp((s) => s.refreshStatus);
+  return (
+    <>
+      <PageHeader title="Settings" subtitle="Hypervisor tools, repository, notifications and appearance" />
+      <Box sx={{ display: 'grid', gap: 2, gridTemplateColumns: { xs: '1fr', lg: '1fr 1fr' } }}>
+        <Section title="Hypervisors">
+          <LoadState value={status} what="Engine status" onRetry={() => void refresh()}>
+            {(s) => <HypervisorList hypervisors={s.hypervisors} />}
+          </LoadState>
+        </Section>
+        <Section title="Engine">
+          <LoadState value={status} what="Engine status" onRetry={() => void refresh()}>
+            {(s) => <EngineInfo status={s} />}
+          </LoadState>
+        </Section>
+        <Section title="Appearance">
+          <ThemePicker />
+        </Section>
+      </Box>
+    </>
+  );
+}
