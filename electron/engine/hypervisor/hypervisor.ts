@@ -56,6 +56,11 @@ export interface FrozenState {
   configFiles: { name: string; path: string }[];
   /** Adapter-private facts (e.g. where the memory state was staged); journal it with the rest. */
   adapterData?: AdapterData;
+  /**
+   * Milliseconds freeze() spent waiting on the hypervisor's own calls (suspend, snapshot,
+   * checkpoint). The engine's share of the pause = pause − this − the resume call.
+   */
+  hypervisorCallMs?: number;
 }
 
 /** A twin VM built from a frozen state. */
@@ -112,4 +117,6 @@ export interface Hypervisor {
    * gone. Idempotent; never throws for things already cleaned up.
    */
   recover(record: { vmId: string; handle?: string; twin?: TwinVm }, opts?: CallOptions): Promise<void>;
+  /** Releases long-lived resources (the Hyper-V PowerShell session). Optional; idempotent. */
+  dispose?(): Promise<void>;
 }

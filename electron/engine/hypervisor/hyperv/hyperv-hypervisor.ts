@@ -1,0 +1,268 @@
+import { access, constants } from 'node:fs/promises';
+import { win32 } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { AppError, isAppError } from '../../../../shared/errors/app-error.js';
+import type { GuestState, HypervisorInfo } from '../../../../shared/domain/guest.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import { PowerShellSession } from '../../exec/powershell-session.js';
+import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, TwinVm, VmInfo } from '../hypervisor.js';
+import { decodeAnswer, encodeInvocation } from './ps-invocation.js';
+import { classifyPsOutcome, psError } from './classify-ps-error.js';
+import type { HyperVOp } from './scripts/operations.js';
+
+/** Options of HyperVHypervisor. */
+export interface HyperVHypervisorOptions {
+  /** PowerShell executable (`--powershell` / TWINSNAP_POWERSHELL); default Windows PowerShell 5.1. */
+  powershellPath?: string;
+  logger: Logger;
+  clock: Clock;
+  /** Folder for twins; default `<Get-VMHost VirtualMachinePath>\TwinSnap`. */
+  twinsRoot?: string;
+  timeouts?: Partial<Record<'quick' | 'checkpoint' | 'export' | 'start' | 'stop' | 'merge', number>>;
+  env?: NodeJS.ProcessEnv;
+}
+
+const DEFAULT_TIMEOUTS = { quick: 60_000, checkpoint: 300_000, export: 4 * 3600_000, start: 300_000, stop: 300_000, merge: 3600_000 };
+
+/** What a script reports about a VM (see scripts/prelude.ts TS-VmInfo). */
+interface PsVm {
+  id: string;
+  name: string;
+  state: string;
+  memoryMiB: number;
+  cpus: number;
+  disks: { slot: string; path: string }[];
+  nics: { name: string; switchName: string; connected: boolean }[];
+  integrationServices: { name: string; kind: string; enabled: boolean; status: string }[];
+  shielded: boolean;
+  path: string;
+}
+
+/** Hyper-V's state names (emitted with .ToString(), reference §1.2) → engine states. */
+export function mapHyperVState(s: string): GuestState {
+  if (s === 'Running') return 'running';
+  if (s === 'Off') return 'off';
+  if (s === 'Saved' || s === 'FastSaved' || s === 'Hibernated') return 'suspended';
+  if (s === 'Paused') return 'paused';
+  return 'unknown';
+}
+
+function icOk(vm: Pick<PsVm, 'integrationServices'>, kind: string): boolean {
+  return vm.integrationServices.some((i) => i.kind === kind && i.enabled && i.status === 'Ok');
+}
+
+/** The default PowerShell: Windows PowerShell 5.1 (sysnative from a 32-bit process, §1.1). */
+export function defaultPowerShellPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (process.platform !== 'win32') return undefined;
+  const root = env.SystemRoot ?? env.windir ?? 'C:\\Windows';
+  const sys = process.arch === 'ia32' && env.PROCESSOR_ARCHITEW6432 ? 'sysnative' : 'System32';
+  return win32.join(root, sys, 'WindowsPowerShell', 'v1.0', 'powershell.exe');
+}
+
+/**
+ * The Hyper-V adapter: every operation is a fixed script run in one long-lived PowerShell session
+ * with its values as base64 JSON (ps-invocation.ts). Twin recipe (hypervisor/README.md): Standard
+ * checkpoint (production keeps running) → Export-VMSnapshot + Import-VM -Copy -GenerateNewId into
+ * the twin folder → Rename-VM → all adapters disconnected → Start-VM (resumes the memory state) →
+ * Stop-VM through the Shutdown integration service → Remove-VM + folder → Remove-VMSnapshot and
+ * wait for the merge.
+ */
+export class HyperVHypervisor implements Hypervisor {
+  readonly kind = 'hyperv' as const;
+  readonly capabilities: HypervisorCapabilities = { memoryState: true, linkedTwin: false, gracefulShutdown: true, register: true };
+  private readonly timeouts: typeof DEFAULT_TIMEOUTS;
+  private session: PowerShellSession | undefined;
+  private detected: Promise<HypervisorInfo> | undefined;
+
+  constructor(private readonly opts: HyperVHypervisorOptions) {
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  }
+
+  private exe(): string | undefined {
+    return this.opts.powershellPath ?? defaultPowerShellPath(this.opts.env);
+  }
+
+  /** Never throws. Without a PowerShell (non-Windows, nothing configured) it costs nothing. */
+  detect(): Promise<HypervisorInfo> {
+    this.detected ??= this.detectNow().catch((e: Error) => ({ kind: 'hyperv' as const, available: false, problem: `hyper-v detection failed: ${e.message}` }));
+    return this.detected;
+  }
+
+  private async detectNow(): Promise<HypervisorInfo> {
+    const exe = this.exe();
+    if (!exe) return { kind: 'hyperv', available: false, problem: 'hyper-v needs a windows host (or give a powershell with --powershell / TWINSNAP_POWERSHELL)' };
+    if (/[\\/]/.test(exe)) {
+      try {
+        await access(exe, constants.X_OK);
+      } catch {
+        return { kind: 'hyperv', available: false, toolPath: exe, problem: `powershell '${exe}' was not found` };
+      }
+    }
+    const probe = (await this.call('probe', {}, { action: 'probe', vmName: 'host', timeoutMs: this.timeouts.quick })) as {
+      psVersion: string;
+      elevated: boolean;
+      hyperVAdmin: boolean;
+      module: boolean;
+    };
+    const info: HypervisorInfo = { kind: 'hyperv', available: true, toolPath: exe, version: `powershell ${probe.psVersion}` };
+    if (!probe.module) return { ...info, available: false, problem: 'the hyper-v powershell module is not installed; enable "Hyper-V Module for Windows PowerShell" in windows features' };
+    if (!probe.elevated && !probe.hyperVAdmin) {
+      return { ...info, available: false, problem: 'twinsnap is not elevated and not in "Hyper-V Administrators": hyper-v hides all vms from it. run it as administrator or add the user to the group and sign in again' };
+    }
+    return info;
+  }
+
+  private async ready(): Promise<void> {
+    const info = await this.detect();
+    if (info.available) return;
+    const elevated = /not elevated/.test(info.problem ?? '');
+    throw new AppError(elevated ? 'HV_NOT_ELEVATED' : 'HV_NOT_INSTALLED', info.problem ?? 'hyper-v is not available');
+  }
+
+  /** Runs one operation; returns its `result` or throws the classified AppError. */
+  private async call(op: HyperVOp, args: unknown, c: { action: string; vmName: string; timeoutMs: number; signal?: AbortSignal }): Promise<unknown> {
+    const exe = this.exe();
+    if (!exe) throw new AppError('HV_NOT_INSTALLED', 'no powershell configured');
+    this.session ??= new PowerShellSession({ executable: exe, env: this.opts.env });
+    const started = this.opts.clock.monotonic();
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    try {
+      const r = await this.session.invoke(encodeInvocation(op, args), c.timeoutMs, c.signal);
+      stdout = r.stdout;
+      stderr = r.stderr;
+    } catch (e) {
+      if (!isAppError(e, 'TIMEOUT')) throw e;
+      timedOut = true;
+    }
+    const answer = decodeAnswer(stdout);
+    const failure = classifyPsOutcome({ answer, stderr, timedOut });
+    this.opts.logger.debug('powershell', { op, durationMs: Math.round(this.opts.clock.monotonic() - started), failure: failure?.reason });
+    if (failure) throw psError(failure, c.action, c.vmName);
+    return (answer as { result: unknown }).result;
+  }
+
+  private t(kind: keyof typeof DEFAULT_TIMEOUTS, o?: CallOptions): number {
+    return o?.timeoutMs ?? this.timeouts[kind];
+  }
+
+  private toInfo(v: PsVm): VmInfo {
+    return {
+      id: v.id,
+      name: v.name,
+      state: mapHyperVState(v.state),
+      memoryMiB: v.memoryMiB,
+      cpus: v.cpus,
+      disks: v.disks,
+      configPath: v.path,
+      toolsRunning: icOk(v, 'shutdown') || icOk(v, 'heartbeat'),
+      encrypted: v.shielded,
+      nics: v.nics.map((n) => n.name),
+      warnings: v.shielded ? ['the vm is shielded; its state is encrypted and cannot be used for a twin'] : [],
+    };
+  }
+
+  async listVms(o?: CallOptions): Promise<VmInfo[]> {
+    await this.ready();
+    const r = (await this.call('list-vms', {}, { action: 'list', vmName: '*', timeoutMs: this.t('quick', o), signal: o?.signal })) as PsVm[] | PsVm | null;
+    return (Array.isArray(r) ? r : r ? [r] : []).map((v) => this.toInfo(v));
+  }
+
+  async getVm(id: string, o?: CallOptions): Promise<VmInfo> {
+    await this.ready();
+    return this.toInfo((await this.call('get-vm', { id }, { action: 'read', vmName: id, timeoutMs: this.t('quick', o), signal: o?.signal })) as PsVm);
+  }
+
+  async freeze(vm: VmInfo, o?: CallOptions): Promise<FrozenState> {
+    await this.ready();
+    if (vm.encrypted) throw new AppError('HV_ENCRYPTED_VM', `unable to freeze vm '${vm.name}': it is shielded; its memory state cannot be used for a twin`);
+    const snapshotName = `twinsnap-${this.opts.clock.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const started = this.opts.clock.monotonic();
+    const r = (await this.call('freeze', { id: vm.id, snapshotName }, { action: 'checkpoint', vmName: vm.name, timeoutMs: this.t('checkpoint', o), signal: o?.signal })) as {
+      snapshotId: string;
+      frozenDisks: { slot: string; path: string }[];
+      newDiskFiles: string[];
+    };
+    return {
+      vm,
+      handle: r.snapshotId,
+      frozenDisks: r.frozenDisks,
+      configFiles: [],
+      adapterData: { snapshotId: r.snapshotId, snapshotName, mergeFiles: JSON.stringify(r.newDiskFiles ?? []) },
+      hypervisorCallMs: this.opts.clock.monotonic() - started,
+    };
+  }
+
+  /** A Standard checkpoint never stops production; nothing to do. */
+  async resume(_frozen: FrozenState, _o?: CallOptions): Promise<void> {}
+
+  async buildTwin(frozen: FrozenState, twinName: string, o?: CallOptions): Promise<TwinVm> {
+    await this.ready();
+    const r = (await this.call(
+      'build-twin',
+      { snapshotId: frozen.handle, vmId: frozen.vm.id, twinsRoot: this.opts.twinsRoot ?? '', folderName: `twinsnap-twin-${frozen.handle}`, twinName },
+      { action: 'build the twin of', vmName: frozen.vm.name, timeoutMs: this.t('export', o), signal: o?.signal },
+    )) as { twin: PsVm; folder: string };
+    return { id: r.twin.id, name: r.twin.name, folder: r.folder, disks: r.twin.disks, adapterData: { folder: r.folder } };
+  }
+
+  async startTwin(twin: TwinVm, o?: CallOptions): Promise<void> {
+    await this.call('start-vm', { id: twin.id }, { action: 'start twin', vmName: twin.name, timeoutMs: this.t('start', o), signal: o?.signal });
+  }
+
+  async twinToolsRunning(twin: TwinVm, o?: CallOptions): Promise<boolean> {
+    const r = (await this.call('integration-state', { id: twin.id }, { action: 'check integration services of', vmName: twin.name, timeoutMs: this.t('quick', o), signal: o?.signal })) as Pick<PsVm, 'integrationServices'>;
+    return icOk(r, 'shutdown');
+  }
+
+  async shutdownTwin(twin: TwinVm, o?: CallOptions): Promise<void> {
+    const timeoutMs = this.t('stop', o);
+    try {
+      await this.call('stop-graceful', { id: twin.id }, { action: 'shut down twin', vmName: twin.name, timeoutMs, signal: o?.signal });
+    } catch (e) {
+      if (isAppError(e, 'HV_COMMAND_TIMEOUT')) throw new AppError('HV_SHUTDOWN_TIMEOUT', `twin '${twin.name}' did not shut down within ${Math.round(timeoutMs / 1000)} s`, { cause: e });
+      throw e;
+    }
+  }
+
+  async powerOffTwin(twin: TwinVm, o?: CallOptions): Promise<void> {
+    await this.call('turn-off', { id: twin.id }, { action: 'power off twin', vmName: twin.name, timeoutMs: this.t('quick', o), signal: o?.signal });
+  }
+
+  async deleteTwin(twin: TwinVm, o?: CallOptions): Promise<void> {
+    await this.call('remove-twin', { id: twin.id, folder: twin.folder }, { action: 'delete twin', vmName: twin.name, timeoutMs: this.t('stop', o), signal: o?.signal });
+  }
+
+  async releaseFrozen(frozen: FrozenState, o?: CallOptions): Promise<void> {
+    let mergeFiles: string[] = [];
+    try {
+      mergeFiles = JSON.parse(frozen.adapterData?.mergeFiles ?? '[]') as string[];
+    } catch {
+      // a journal from an older version: nothing to wait for
+    }
+    const waitMs = this.t('merge', o);
+    await this.call('release-checkpoint', { snapshotId: frozen.handle, mergeFiles, waitMs }, { action: 'merge the checkpoint of', vmName: frozen.vm.name, timeoutMs: waitMs + 60_000, signal: o?.signal });
+  }
+
+  async recover(record: { vmId: string; handle?: string; twin?: TwinVm }, o?: CallOptions): Promise<void> {
+    await this.ready();
+    const name = record.vmId;
+    if (record.twin || record.handle) {
+      const args = record.twin ? { id: record.twin.id, folder: record.twin.folder } : { id: '', folder: '', folderName: `twinsnap-twin-${record.handle}`, twinsRoot: this.opts.twinsRoot ?? '' };
+      await this.call('remove-twin', args, { action: 'delete the twin of', vmName: name, timeoutMs: this.t('stop', o), signal: o?.signal });
+    }
+    const vm = await this.getVm(record.vmId, o).catch(() => undefined);
+    if (vm && (vm.state === 'paused' || vm.state === 'suspended')) {
+      await this.call('start-vm', { id: record.vmId }, { action: 'resume', vmName: vm.name, timeoutMs: this.t('start', o), signal: o?.signal });
+    }
+    if (record.handle) await this.releaseFrozen({ vm: vm ?? ({ id: record.vmId, name } as VmInfo), handle: record.handle, frozenDisks: [], configFiles: [] }, o);
+  }
+
+  /** Ends the PowerShell session. */
+  async dispose(): Promise<void> {
+    await this.session?.dispose();
+    this.session = undefined;
+  }
+}

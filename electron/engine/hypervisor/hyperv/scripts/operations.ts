@@ -1,0 +1,155 @@
+/**
+ * The bodies of TwinSnap's Hyper-V operations (Windows PowerShell 5.1). Each reads its inputs from
+ * `$a` (decoded from base64 JSON by the wrapper — values are never part of the script text) and
+ * sets `$result`. Failures TwinSnap detects itself are thrown as `TWINSNAP:<CODE> <words>` and
+ * classified in classify-ps-error.ts. Sources: reference hyper-v.md §1.4–1.10 and §6.
+ */
+
+/** Names of the operations; each script carries `# twinsnap-op: <name>` as its first line. */
+export type HyperVOp =
+  | 'probe'
+  | 'list-vms'
+  | 'get-vm'
+  | 'freeze'
+  | 'build-twin'
+  | 'start-vm'
+  | 'integration-state'
+  | 'stop-graceful'
+  | 'turn-off'
+  | 'remove-twin'
+  | 'release-checkpoint';
+
+/** Script bodies by operation. */
+export const OPERATIONS: Record<HyperVOp, string> = {
+  // Elevation: Administrators role, or membership of BUILTIN\Hyper-V Administrators (well-known
+  // SID S-1-5-32-578; the group name is localised). Without either, Get-VM silently returns
+  // nothing (reference §1.1), so this is checked before anything else.
+  probe: String.raw`
+$p = New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
+$hvAdmin = $false
+try { $hvAdmin = $p.IsInRole([Security.Principal.SecurityIdentifier]'S-1-5-32-578') } catch { }
+$result = [pscustomobject]@{
+  psVersion = $PSVersionTable.PSVersion.ToString(); psEdition = [string]$PSVersionTable.PSEdition
+  elevated = $p.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator); hyperVAdmin = $hvAdmin
+  module = [bool](Get-Module -ListAvailable -Name Hyper-V)
+}`,
+
+  'list-vms': String.raw`
+$result = @(Hyper-V\Get-VM | ForEach-Object { TS-VmInfo $_ })`,
+
+  'get-vm': String.raw`
+$result = TS-VmInfo (TS-Vm $a.id)`,
+
+  // A Standard checkpoint captures disks and memory (Production ones have no memory, §1.4). The
+  // VM's own checkpoint type is switched to Standard only for this call and restored after.
+  freeze: String.raw`
+$vm = TS-Vm $a.id
+if ((TS-Enum $vm.State) -ne 'Running') { throw ('TWINSNAP:BAD_STATE the vm is ' + (TS-Enum $vm.State) + ', not running') }
+$before = @(Hyper-V\Get-VMHardDiskDrive -VM $vm | ForEach-Object { [string]$_.Path })
+$orig = $vm.CheckpointType
+$changed = $false
+if ((TS-Enum $orig) -ne 'Standard') { Hyper-V\Set-VM -VM $vm -CheckpointType Standard; $changed = $true }
+try { $snap = Hyper-V\Checkpoint-VM -VM $vm -SnapshotName $a.snapshotName -Passthru }
+finally { if ($changed) { Hyper-V\Set-VM -VM $vm -CheckpointType $orig } }
+$after = @(Hyper-V\Get-VMHardDiskDrive -VM $vm | ForEach-Object { [string]$_.Path })
+$result = [pscustomobject]@{
+  snapshotId = $snap.Id.ToString()
+  frozenDisks = (TS-Disks (Hyper-V\Get-VMHardDiskDrive -VMSnapshot $snap))
+  newDiskFiles = @($after | Where-Object { $before -notcontains $_ })
+  state = (TS-Enum (TS-Vm $a.id).State)
+}`,
+
+  // Export the checkpoint (a copy made while production runs), import it as a copy with a new id
+  // into the twin folder, rename it, disconnect every network adapter (also the ones Compare-VM
+  // reports for missing switches), verify none is connected (§1.7, §1.8, §6.3–6.4).
+  'build-twin': String.raw`
+$snap = Hyper-V\Get-VMSnapshot -Id ([Guid]::Parse([string]$a.snapshotId))
+$root = [string]$a.twinsRoot
+if (-not $root) { $root = Join-Path (Hyper-V\Get-VMHost).VirtualMachinePath 'TwinSnap' }
+$dir = Join-Path $root ([string]$a.folderName)
+$export = Join-Path $dir 'export'
+[void][IO.Directory]::CreateDirectory($export)
+[IO.File]::WriteAllText((Join-Path $dir '.twinsnap-twin'), [string]$a.vmId)
+Hyper-V\Export-VMSnapshot -VMSnapshot $snap -Path $export
+$config = Get-ChildItem -LiteralPath $export -Recurse -File | Where-Object { $_.Extension -eq '.vmcx' -or ($_.Extension -eq '.xml' -and $_.Directory.Name -eq 'Virtual Machines') } | Select-Object -First 1
+if (-not $config) { throw 'TWINSNAP:EXPORT_INCOMPLETE the export holds no virtual machine configuration' }
+$vmDir = Join-Path $dir 'Virtual Machines'
+$report = Hyper-V\Compare-VM -Path $config.FullName -Copy -GenerateNewId -VirtualMachinePath $vmDir -SnapshotFilePath $vmDir -SmartPagingFilePath $vmDir -VhdDestinationPath (Join-Path $dir 'Virtual Hard Disks')
+foreach ($i in @($report.Incompatibilities)) {
+  if ($i.MessageId -eq 33012) { $i.Source | Hyper-V\Disconnect-VMNetworkAdapter }
+  else { throw ('TWINSNAP:IMPORT_INCOMPATIBLE ' + [string]$i.Message) }
+}
+$twin = Hyper-V\Import-VM -CompatibilityReport $report
+Hyper-V\Rename-VM -VM $twin -NewName ([string]$a.twinName)
+Hyper-V\Get-VMNetworkAdapter -VM $twin | Hyper-V\Disconnect-VMNetworkAdapter
+if (@(Hyper-V\Get-VMNetworkAdapter -VM $twin | Where-Object { $_.Connected }).Count -gt 0) { throw 'TWINSNAP:NIC_CONNECTED a twin network adapter is still connected' }
+Remove-Item -LiteralPath $export -Recurse -Force
+$result = [pscustomobject]@{ twin = (TS-VmInfo (TS-Vm $twin.Id.ToString())); folder = $dir }`,
+
+  // Running stays running; Paused is resumed (Resume-VM); Off/Saved are started (a Saved VM
+  // resumes its memory state on Start-VM, §1.5).
+  'start-vm': String.raw`
+$vm = TS-Vm $a.id
+$st = TS-Enum $vm.State
+if ($st -eq 'Paused') { Hyper-V\Resume-VM -VM $vm }
+elseif ($st -ne 'Running') { Hyper-V\Start-VM -VM $vm }
+$result = [pscustomobject]@{ state = (TS-Enum (TS-Vm $a.id).State) }`,
+
+  'integration-state': String.raw`
+$vm = TS-Vm $a.id
+$result = [pscustomobject]@{ state = (TS-Enum $vm.State); integrationServices = (TS-Ics $vm) }`,
+
+  // Never a silent -Force: Stop-VM -Force (or -AsJob) on a VM without a working Shutdown service
+  // becomes a power-off without asking (§1.5). So the Shutdown service is checked first and the
+  // plain Stop-VM is used; the caller's time limit bounds it.
+  'stop-graceful': String.raw`
+$vm = TS-Vm $a.id
+if ((TS-Enum $vm.State) -ne 'Off') {
+  $sd = @(TS-Ics $vm | Where-Object { $_.kind -eq 'shutdown' })
+  if ($sd.Count -eq 0 -or -not $sd[0].enabled -or $sd[0].status -ne 'Ok') { throw 'TWINSNAP:SHUTDOWN_IC_UNAVAILABLE the shutdown integration service is not running in the guest' }
+  Hyper-V\Stop-VM -VM $vm -Confirm:$false
+}
+$result = [pscustomobject]@{ state = (TS-Enum (TS-Vm $a.id).State) }`,
+
+  // A deliberate hard power-off, only for clean-up or after a graceful attempt failed.
+  'turn-off': String.raw`
+$vm = Hyper-V\Get-VM -Id ([Guid]::Parse([string]$a.id)) -ErrorAction SilentlyContinue
+if ($vm -and (TS-Enum $vm.State) -ne 'Off') { Hyper-V\Stop-VM -VM $vm -TurnOff -Force -Confirm:$false }
+$result = [pscustomobject]@{ gone = (-not $vm) }`,
+
+  // Remove-VM keeps the disks (§1.7), so the twin folder is deleted too — only if it carries the
+  // marker file written by build-twin.
+  'remove-twin': String.raw`
+$dir = [string]$a.folder
+if (-not $dir -and $a.folderName) {
+  $root = [string]$a.twinsRoot
+  if (-not $root) { $root = Join-Path (Hyper-V\Get-VMHost).VirtualMachinePath 'TwinSnap' }
+  $dir = Join-Path $root ([string]$a.folderName)
+}
+$vms = @()
+if ($a.id) { $vms += @(Hyper-V\Get-VM -Id ([Guid]::Parse([string]$a.id)) -ErrorAction SilentlyContinue) }
+if ($dir) { $vms += @(Hyper-V\Get-VM | Where-Object { ([string]$_.Path).StartsWith($dir, [StringComparison]::OrdinalIgnoreCase) }) }
+foreach ($vm in @($vms | Where-Object { $_ } | Sort-Object -Property Id -Unique)) {
+  if ((TS-Enum $vm.State) -ne 'Off') { Hyper-V\Stop-VM -VM $vm -TurnOff -Force -Confirm:$false }
+  Hyper-V\Remove-VM -VM $vm -Force
+}
+if ($dir -and [IO.Directory]::Exists($dir)) {
+  if (-not [IO.File]::Exists((Join-Path $dir '.twinsnap-twin'))) { throw 'TWINSNAP:NOT_A_TWIN_FOLDER refusing to delete a folder without the twinsnap marker' }
+  Remove-Item -LiteralPath $dir -Recurse -Force
+}
+$result = [pscustomobject]@{ removed = $true }`,
+
+  // Removing the checkpoint merges its .avhdx files into their parents; the cmdlet may return
+  // before the merge ends (§1.4), so wait until those files are gone.
+  'release-checkpoint': String.raw`
+$snap = Hyper-V\Get-VMSnapshot -Id ([Guid]::Parse([string]$a.snapshotId)) -ErrorAction SilentlyContinue
+if ($snap) { Hyper-V\Remove-VMSnapshot -VMSnapshot $snap -Confirm:$false }
+$deadline = [DateTime]::UtcNow.AddMilliseconds([double]$a.waitMs)
+while ($true) {
+  $pending = @(@($a.mergeFiles) | Where-Object { $_ -and [IO.File]::Exists([string]$_) })
+  if ($pending.Count -eq 0) { break }
+  if ([DateTime]::UtcNow -gt $deadline) { throw 'TWINSNAP:MERGE_TIMEOUT the checkpoint merge did not finish in time' }
+  Start-Sleep -Milliseconds 500
+}
+$result = [pscustomobject]@{ released = $true; existed = [bool]$snap }`,
+};

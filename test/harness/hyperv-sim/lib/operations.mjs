@@ -1,0 +1,203 @@
+// What each TwinSnap script does, performed on the simulated host. Shapes of results mirror the
+// scripts in electron/engine/hypervisor/hyperv/scripts/ (TS-VmInfo etc.).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { findVm, loadState, psFail, saveState } from './state.mjs';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function vmOrThrow(state, id) {
+  if (!GUID.test(String(id ?? ''))) throw psFail('TWINSNAP:VM_NOT_FOUND not a vm id', 'HyperVSim');
+  const vm = findVm(state, id);
+  if (!vm) throw psFail(`TWINSNAP:VM_NOT_FOUND ${String(id).toLowerCase()}`, 'HyperVSim');
+  return vm;
+}
+
+function ics(vm) {
+  const up = vm.state === 'Running' && vm.guest.runsIntegrationServices;
+  return [
+    { name: 'Shutdown', kind: 'shutdown', enabled: vm.integration.shutdown, status: up && vm.integration.shutdown ? 'Ok' : '' },
+    { name: 'Heartbeat', kind: 'heartbeat', enabled: vm.integration.heartbeat, status: up && vm.integration.heartbeat ? 'Ok' : '' },
+  ];
+}
+
+function info(vm) {
+  return {
+    id: vm.id,
+    name: vm.name,
+    state: vm.state,
+    status: 'Operating normally',
+    memoryMiB: vm.memoryMiB,
+    cpus: vm.cpus,
+    generation: vm.generation,
+    checkpointType: vm.checkpointType,
+    path: vm.path,
+    disks: vm.disks.map((d) => ({ slot: d.slot, path: d.path })),
+    nics: vm.nics,
+    integrationServices: ics(vm),
+    shielded: vm.shielded,
+  };
+}
+
+function qemuImg(args) {
+  execFileSync('qemu-img', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+const ops = {
+  probe() {
+    return {
+      psVersion: '5.1.19041.sim',
+      psEdition: 'Desktop',
+      elevated: process.env.HYPERV_SIM_ELEVATED !== '0',
+      hyperVAdmin: process.env.HYPERV_SIM_HVADMIN === '1',
+      module: process.env.HYPERV_SIM_MODULE !== '0',
+    };
+  },
+
+  'list-vms'() {
+    return loadState().vms.map(info);
+  },
+
+  'get-vm'(a) {
+    return info(vmOrThrow(loadState(), a.id));
+  },
+
+  // Standard checkpoint: the current disks become read-only parents; production continues on new
+  // differencing children. QEMU cannot write differencing VHDX, so the simulator's .avhdx files
+  // are qcow2 overlays (an internal detail: only production uses them, and the merge removes them).
+  freeze(a) {
+    const state = loadState();
+    const vm = vmOrThrow(state, a.id);
+    if (vm.state !== 'Running') throw psFail(`TWINSNAP:BAD_STATE the vm is ${vm.state}, not running`);
+    const snapId = randomUUID();
+    const frozen = vm.disks.map((d) => ({ ...d }));
+    const created = [];
+    for (const d of vm.disks) {
+      const child = join(dirname(d.path), `${basename(d.path).replace(/\.a?vhdx$/i, '')}_${snapId.toUpperCase()}.avhdx`);
+      qemuImg(['create', '-q', '-f', 'qcow2', '-b', d.path, '-F', d.format ?? 'vhdx', child]);
+      created.push(child);
+      d.parentFormat = d.format ?? 'vhdx';
+      d.path = child;
+      d.format = 'qcow2';
+    }
+    state.snapshots.push({ id: snapId, name: a.snapshotName, vmId: vm.id, disks: frozen, created, vmState: 'Running', ics: vm.integration, guest: vm.guest });
+    saveState(state);
+    return { snapshotId: snapId, frozenDisks: frozen.map((d) => ({ slot: d.slot, path: d.path })), newDiskFiles: created, state: vm.state };
+  },
+
+  // Export-VMSnapshot + Import-VM -Copy -GenerateNewId: full VHDX copies of the frozen disks in the
+  // twin folder, a new id, the new name, all adapters disconnected, state Saved (memory carried).
+  'build-twin'(a) {
+    const state = loadState();
+    const snap = state.snapshots.find((s) => s.id.toLowerCase() === String(a.snapshotId).toLowerCase());
+    if (!snap) throw psFail(`Hyper-V was unable to find a checkpoint with id ${a.snapshotId}`, 'ObjectNotFound,Microsoft.HyperV.PowerShell.Commands.GetVMSnapshot', 'ObjectNotFound');
+    const prod = vmOrThrow(state, snap.vmId);
+    const root = a.twinsRoot || join(state.host.virtualMachinePath, 'TwinSnap');
+    const dir = join(root, String(a.folderName));
+    const vhdDir = join(dir, 'Virtual Hard Disks');
+    mkdirSync(vhdDir, { recursive: true });
+    mkdirSync(join(dir, 'Virtual Machines'), { recursive: true });
+    writeFileSync(join(dir, '.twinsnap-twin'), String(a.vmId));
+    const disks = snap.disks.map((d, i) => {
+      const target = join(vhdDir, `disk${i}.vhdx`);
+      if (!existsSync(target)) qemuImg(['convert', '-q', '-f', d.format ?? 'vhdx', '-O', 'vhdx', d.path, target]);
+      return { slot: d.slot, path: target, format: 'vhdx' };
+    });
+    const twin = {
+      ...prod,
+      id: randomUUID(),
+      name: String(a.twinName),
+      state: snap.vmState === 'Running' ? 'Saved' : 'Off',
+      path: join(dir, 'Virtual Machines'),
+      disks,
+      nics: prod.nics.map((n) => ({ ...n, connected: false })),
+      integration: { ...snap.ics },
+      guest: { ...snap.guest },
+    };
+    state.vms.push(twin);
+    saveState(state);
+    return { twin: info(twin), folder: dir };
+  },
+
+  'start-vm'(a) {
+    const state = loadState();
+    const vm = vmOrThrow(state, a.id);
+    vm.state = 'Running';
+    saveState(state);
+    return { state: vm.state };
+  },
+
+  'integration-state'(a) {
+    const vm = vmOrThrow(loadState(), a.id);
+    return { state: vm.state, integrationServices: ics(vm) };
+  },
+
+  async 'stop-graceful'(a) {
+    const state = loadState();
+    const vm = vmOrThrow(state, a.id);
+    if (vm.state !== 'Off') {
+      const sd = ics(vm).find((i) => i.kind === 'shutdown');
+      if (!sd.enabled || sd.status !== 'Ok') throw psFail('TWINSNAP:SHUTDOWN_IC_UNAVAILABLE the shutdown integration service is not running in the guest');
+      // Stop-VM blocks until the guest is off; a guest that ignores the request never gets there.
+      if (vm.guest.ignoresPowerButton) await new Promise(() => {});
+      vm.state = 'Off';
+      saveState(state);
+    }
+    return { state: vm.state };
+  },
+
+  'turn-off'(a) {
+    const state = loadState();
+    const vm = findVm(state, a.id);
+    if (vm) {
+      vm.state = 'Off';
+      saveState(state);
+    }
+    return { gone: !vm };
+  },
+
+  'remove-twin'(a) {
+    const state = loadState();
+    let dir = a.folder ? String(a.folder) : '';
+    if (!dir && a.folderName) dir = join(a.twinsRoot || join(state.host.virtualMachinePath, 'TwinSnap'), String(a.folderName));
+    const doomed = state.vms.filter((v) => (a.id && v.id.toLowerCase() === String(a.id).toLowerCase()) || (dir && v.path.toLowerCase().startsWith(dir.toLowerCase())));
+    state.vms = state.vms.filter((v) => !doomed.includes(v));
+    saveState(state);
+    if (dir && existsSync(dir)) {
+      if (!existsSync(join(dir, '.twinsnap-twin'))) throw psFail('TWINSNAP:NOT_A_TWIN_FOLDER refusing to delete a folder without the twinsnap marker');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return { removed: true };
+  },
+
+  // Remove-VMSnapshot: merge each child created by the checkpoint back into its parent.
+  'release-checkpoint'(a) {
+    const state = loadState();
+    const snap = state.snapshots.find((s) => s.id.toLowerCase() === String(a.snapshotId).toLowerCase());
+    if (snap) {
+      const vm = findVm(state, snap.vmId);
+      for (const d of vm?.disks ?? []) {
+        const i = snap.created.indexOf(d.path);
+        if (i < 0) continue;
+        qemuImg(['commit', '-q', '-f', 'qcow2', d.path]);
+        rmSync(d.path, { force: true });
+        d.path = snap.disks[i].path;
+        d.format = d.parentFormat ?? 'vhdx';
+      }
+      state.snapshots = state.snapshots.filter((s) => s !== snap);
+      saveState(state);
+    }
+    const pending = (a.mergeFiles ?? []).filter((f) => f && existsSync(f));
+    if (pending.length > 0) throw psFail('TWINSNAP:MERGE_TIMEOUT the checkpoint merge did not finish in time');
+    return { released: true, existed: !!snap };
+  },
+};
+
+/** Runs one operation by name. */
+export async function runOperation(op, args) {
+  const f = ops[op];
+  if (!f) throw psFail(`hyperv-sim: unknown operation '${op}'`);
+  return f(args ?? {});
+}

@@ -1,0 +1,24 @@
+/** A simulated VM record (see state.mjs). */
+export interface SimVm {
+  id: string;
+  name: string;
+  state: string;
+  path: string;
+  disks: { slot: string; path: string; format?: string }[];
+  nics: { name: string; switchName: string; connected: boolean }[];
+  guest: { ignoresPowerButton: boolean; runsIntegrationServices: boolean };
+}
+/** Options of addSimVm. */
+export interface AddSimVmOptions {
+  name?: string;
+  state?: string;
+  memoryMiB?: number;
+  diskMiB?: number;
+  ignoresPowerButton?: boolean;
+  noIntegrationServices?: boolean;
+  shielded?: boolean;
+}
+/** Adds a VM with a real VHDX disk to the simulated host at `root`. */
+export function addSimVm(root: string, opts?: AddSimVmOptions): SimVm;
+/** The host state. */
+export function simState(root: string): { vms: SimVm[]; snapshots: { id: string; vmId: string; created: string[] }[]; host: { virtualMachinePath: string } };

@@ -1,0 +1,28 @@
+// Test-side helpers: create simulated VMs with real VHDX disks and inspect the host state.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { loadState, newVmRecord, saveState } from './state.mjs';
+
+/** Adds a VM (folder + dynamic VHDX disk made by qemu-img) to the host at `root`; returns it. */
+export function addSimVm(root, opts = {}) {
+  const state = loadState(root);
+  const vm = newVmRecord({ name: opts.name ?? 'vm', state: opts.state ?? 'Running', memoryMiB: opts.memoryMiB ?? 256 });
+  const dir = join(root, 'vms', vm.id);
+  mkdirSync(join(dir, 'Virtual Hard Disks'), { recursive: true });
+  const disk = join(dir, 'Virtual Hard Disks', 'disk0.vhdx');
+  execFileSync('qemu-img', ['create', '-q', '-f', 'vhdx', disk, `${opts.diskMiB ?? 16}M`]);
+  vm.path = dir;
+  vm.disks = [{ slot: 'SCSI 0 0', path: disk, format: 'vhdx' }];
+  if (opts.ignoresPowerButton) vm.guest.ignoresPowerButton = true;
+  if (opts.noIntegrationServices) vm.guest.runsIntegrationServices = false;
+  if (opts.shielded) vm.shielded = true;
+  state.vms.push(vm);
+  saveState(state, root);
+  return vm;
+}
+
+/** The host state (VMs and checkpoints). */
+export function simState(root) {
+  return loadState(root);
+}

@@ -1,0 +1,143 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { HyperVHypervisor } from '../../electron/engine/hypervisor/hyperv/hyperv-hypervisor.js';
+import { systemClock } from '../../electron/engine/core/clock.js';
+import type { Logger } from '../../electron/engine/core/logger.js';
+import { addSimVm, simState } from '../harness/hyperv-sim/lib/sim-host.mjs';
+import { hypervisorConformance } from '../conformance/hypervisor.suite.js';
+
+const SIM = resolve(import.meta.dirname, '../harness/hyperv-sim/powershell');
+const quiet: Logger = { log() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+
+function makeHost(extraEnv: Record<string, string> = {}) {
+  const root = mkdtempSync(join(tmpdir(), 'twinsnap-hvsim-'));
+  const log = join(root, 'commands.log');
+  const env = { ...process.env, HYPERV_SIM_ROOT: root, HYPERV_SIM_LOG: log, ...extraEnv };
+  const hv = new HyperVHypervisor({ powershellPath: SIM, logger: quiet, clock: systemClock, env, twinsRoot: join(root, 'twins') });
+  return { root, log, hv, dispose: async () => { await hv.dispose(); rmSync(root, { recursive: true, force: true }); } };
+}
+
+function leftovers(root: string, vmId: string): string[] {
+  const st = simState(root);
+  const out = st.snapshots.filter((s) => s.vmId === vmId).map((s) => `checkpoint ${s.id}`);
+  out.push(...st.vms.filter((v) => v.path.startsWith(join(root, 'twins'))).map((v) => `twin vm ${v.id}`));
+  if (existsSync(join(root, 'twins'))) out.push(...readdirSync(join(root, 'twins')).map((n) => `twin folder ${n}`));
+  const prod = st.vms.find((v) => v.id === vmId);
+  if (prod) out.push(...readdirSync(join(prod.path, 'Virtual Hard Disks')).filter((n) => n.endsWith('.avhdx')));
+  return out;
+}
+
+hypervisorConformance('HyperVHypervisor via hyperv-sim', async () => {
+  const h = makeHost();
+  return {
+    hv: h.hv,
+    bootsGuest: false,
+    freshVm: async () => addSimVm(h.root, { name: 'Accounting' }).id,
+    exists: async (p) => existsSync(p),
+    leftovers: async (id) => leftovers(h.root, id),
+    dispose: h.dispose,
+  };
+});
+
+describe('HyperVHypervisor through the PowerShell seam', () => {
+  let h: ReturnType<typeof makeHost>;
+  beforeAll(() => {
+    h = makeHost();
+  });
+  afterAll(async () => h.dispose());
+
+  it('round-trips a hostile twin name exactly and never puts it into command text', async () => {
+    const pwned = '/tmp/pwned';
+    rmSync(pwned, { force: true });
+    const hostile = `a'; rm -rf / #$(touch /tmp/pwned) \`touch /tmp/pwned\` ; \u2018x\u2019 \u201Cy\u201D ${'z'.repeat(120)}`;
+    const vm = addSimVm(h.root, { name: hostile });
+    const listed = (await h.hv.listVms()).find((v) => v.id === vm.id);
+    expect(listed?.name).toBe(hostile);
+    const frozen = await h.hv.freeze(await h.hv.getVm(vm.id));
+    const twin = await h.hv.buildTwin(frozen, hostile);
+    expect(twin.name).toBe(hostile);
+    expect((await h.hv.getVm(twin.id)).name).toBe(hostile);
+    // the twin's disk is a real dynamic VHDX holding exactly the frozen disk's content
+    expect(JSON.parse(execFileSync('qemu-img', ['info', '--output=json', twin.disks[0]!.path], { encoding: 'utf8' })).format).toBe('vhdx');
+    execFileSync('qemu-img', ['compare', '-q', twin.disks[0]!.path, frozen.frozenDisks[0]!.path]);
+    await h.hv.deleteTwin(twin);
+    await h.hv.releaseFrozen(frozen);
+    const sent = readFileSync(h.log, 'utf8');
+    expect(sent).not.toContain('rm -rf');
+    expect(sent).not.toContain('touch');
+    expect(sent.split('\n').filter(Boolean).every((l) => /^(\[Console\]::(Out|Error)\.WriteLine\("[A-Za-z0-9]+"\)|& \(\[ScriptBlock\]::Create\(.*\)\) '[A-Za-z0-9+/=]*')$/.test(l))).toBe(true);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('disconnects every network adapter of the twin', async () => {
+    const vm = addSimVm(h.root, { name: 'nics' });
+    const frozen = await h.hv.freeze(await h.hv.getVm(vm.id));
+    const twin = await h.hv.buildTwin(frozen, 'nics twin');
+    const st = simState(h.root);
+    expect(st.vms.find((v) => v.id === vm.id)!.nics.every((n) => n.connected)).toBe(true);
+    expect(st.vms.find((v) => v.id === twin.id)!.nics.every((n) => !n.connected)).toBe(true);
+    expect((await h.hv.getVm(twin.id)).state).toBe('suspended');
+    await h.hv.deleteTwin(twin);
+    await h.hv.releaseFrozen(frozen);
+  });
+
+  it('refuses a graceful stop when the shutdown integration service is not running', async () => {
+    const vm = addSimVm(h.root, { name: 'no ic', noIntegrationServices: true });
+    const frozen = await h.hv.freeze(await h.hv.getVm(vm.id));
+    const twin = await h.hv.buildTwin(frozen, 'no ic twin');
+    await h.hv.startTwin(twin);
+    expect(await h.hv.twinToolsRunning(twin)).toBe(false);
+    await expect(h.hv.shutdownTwin(twin)).rejects.toMatchObject({ code: 'HV_TOOLS_NOT_RUNNING', message: expect.stringMatching(/shutdown integration service/) });
+    expect((await h.hv.getVm(twin.id)).state).toBe('running'); // no silent power-off
+    await h.hv.deleteTwin(twin);
+    await h.hv.releaseFrozen(frozen);
+  });
+
+  it('times out a twin that ignores the shutdown request, then keeps working with a fresh session', async () => {
+    const vm = addSimVm(h.root, { name: 'stubborn', ignoresPowerButton: true });
+    const frozen = await h.hv.freeze(await h.hv.getVm(vm.id));
+    const twin = await h.hv.buildTwin(frozen, 'stubborn twin');
+    await h.hv.startTwin(twin);
+    await expect(h.hv.shutdownTwin(twin, { timeoutMs: 1500 })).rejects.toMatchObject({ code: 'HV_SHUTDOWN_TIMEOUT' });
+    await h.hv.powerOffTwin(twin);
+    expect((await h.hv.getVm(twin.id)).state).toBe('off');
+    await h.hv.deleteTwin(twin);
+    await h.hv.releaseFrozen(frozen);
+    expect(leftovers(h.root, vm.id)).toEqual([]);
+  });
+
+  it('refuses to freeze a shielded vm', async () => {
+    const vm = addSimVm(h.root, { name: 'shielded', shielded: true });
+    await expect(h.hv.freeze(await h.hv.getVm(vm.id))).rejects.toMatchObject({ code: 'HV_ENCRYPTED_VM' });
+  });
+});
+
+describe('HyperVHypervisor detection', () => {
+  it('says clearly when twinsnap is neither elevated nor a Hyper-V Administrator', async () => {
+    const h = makeHost({ HYPERV_SIM_ELEVATED: '0' });
+    try {
+      const info = await h.hv.detect();
+      expect(info).toMatchObject({ available: false, problem: expect.stringMatching(/not elevated.*Hyper-V Administrators/) });
+      await expect(h.hv.listVms()).rejects.toMatchObject({ code: 'HV_NOT_ELEVATED' });
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('accepts a Hyper-V Administrators member without elevation', async () => {
+    const h = makeHost({ HYPERV_SIM_ELEVATED: '0', HYPERV_SIM_HVADMIN: '1' });
+    try {
+      expect(await h.hv.detect()).toMatchObject({ available: true, version: expect.stringMatching(/^powershell 5\.1/) });
+    } finally {
+      await h.dispose();
+    }
+  });
+
+  it('reports a missing powershell without throwing', async () => {
+    const hv = new HyperVHypervisor({ powershellPath: '/nonexistent/powershell', logger: quiet, clock: systemClock });
+    expect(await hv.detect()).toMatchObject({ available: false, problem: expect.stringMatching(/not found/) });
+  });
+});
