@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { basename } from 'node:path';
-import { readTranscripts } from '../../../../test/fixtures/transcripts/read-transcript.js';
-import { classifyVmrunOutcome, vmrunError } from './classify-vmrun-error.js';
+import { readTranscripts } from '../fixtures/transcripts/read-transcript.js';
+import { classifyVmrunOutcome, vmrunError } from '../../electron/engine/hypervisor/vmware/classify-vmrun-error.js';
 
 const transcripts = readTranscripts('vmrun');
 
