@@ -1,8 +1,9 @@
 import type { CommandModule } from '../cli-context.js';
 import { statusCommands } from './status.js';
 import { serveCommand } from './serve.js';
+import { backupCommand } from './backup.js';
 import { repositoryCommands } from './repository.js';
 import { diskCommands } from './disk.js';
 
 /** Every command module of the CLI, in help order. Add one line per module. */
-export const commandModules: CommandModule[] = [statusCommands, serveCommand, diskCommands, repositoryCommands];
+export const commandModules: CommandModule[] = [statusCommands, serveCommand, backupCommand, diskCommands, repositoryCommands];

@@ -2,6 +2,7 @@ import type { HandlerFactory } from './handlers.js';
 import { statusHandlers } from './status-handlers.js';
 import { guestHandlers } from './guest-handlers.js';
 import { repositoryHandlers } from './repository-handlers.js';
+import { jobHandlers } from './job-handlers.js';
 
 /** Every handler slice of the engine; together they implement the whole contract. */
-export const allHandlers: HandlerFactory[] = [statusHandlers, guestHandlers, repositoryHandlers];
+export const allHandlers: HandlerFactory[] = [statusHandlers, guestHandlers, repositoryHandlers, jobHandlers];

@@ -194,7 +194,12 @@ export class BackupRun {
         this.pauseStart = t0;
         inner = this.hv.freeze(vm, { timeoutMs: this.timeout('freeze'), signal });
         const frozen = await inner;
-        this.metrics.hvFreezeMs = this.deps.clock.monotonic() - t0;
+        const callMs = this.deps.clock.monotonic() - t0;
+        // Adapters that do more than wait on the hypervisor inside freeze() (link the suspend
+        // state aside…) report the hypervisor's own share; the rest counts as the engine's.
+        const hvOwn = (frozen as { hypervisorCallMs?: number }).hypervisorCallMs;
+        this.metrics.hvFreezeMs = typeof hvOwn === 'number' && hvOwn <= callMs ? hvOwn : callMs;
+        this.metrics.freezeCallMs = callMs;
         // One record for "frozen" and "about to build the twin": one fsync less while production waits.
         this.journal.append({ kind: 'fact', step: 'freeze', fact: `frozen handle ${frozen.handle}`, data: { frozen, twinName: this.twinName() } });
         return frozen;

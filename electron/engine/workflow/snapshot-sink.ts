@@ -7,6 +7,8 @@ export interface BackupMetrics {
   pauseMs?: number;
   /** Duration of the hypervisor's own freeze (suspend / checkpoint) call. */
   hvFreezeMs?: number;
+  /** Duration of the adapter's whole freeze() call (≥ hvFreezeMs). */
+  freezeCallMs?: number;
   /** Duration of the hypervisor's own resume call. */
   hvResumeMs?: number;
   /** The engine's share of the pause: pauseMs − hvFreezeMs − hvResumeMs (goal ≤ 50 ms). */
