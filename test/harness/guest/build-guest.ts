@@ -3,7 +3,8 @@
  * `.cache/guest/<key>/`, from Debian packages:
  *
  * - kernel: `linux-image-<abi>-cloud-amd64` (the candidate that `linux-image-cloud-amd64`
- *   depends on), fetched with `apt-get download` and unpacked with `dpkg -x`;
+ *   depends on), fetched with `apt-get download` (kept in `.cache/guest/debs/`) and unpacked
+ *   with `dpkg-deb --fsys-tarfile | tar` (only the boot image and the needed driver folders);
  * - userland: the host's static busybox (`busybox-static`) and the host's `sqlite3` with the
  *   shared libraries `ldd` reports;
  * - kernel modules (virtio, virtio-blk, evdev, button) in dependency order.
@@ -107,10 +108,15 @@ async function readManifest(dir: string): Promise<GuestArtifacts | undefined> {
   }
 }
 
-/** Locates (downloading if needed) the cloud kernel .deb. */
+const KERNEL_DEB_RE = /^linux-image-\d[\w.+-]*-cloud-amd64_.*\.deb$/;
+
+/** Locates (downloading if needed) the cloud kernel .deb; a downloaded one is kept in the cache. */
 async function fetchKernelDeb(workDir: string): Promise<string> {
   const override = process.env.TWINSNAP_GUEST_KERNEL_DEB;
   if (override) return override;
+  const debDir = path.join(guestCacheRoot(), 'debs');
+  const kept = (await fs.readdir(debDir).catch(() => [] as string[])).filter((f) => KERNEL_DEB_RE.test(f)).sort();
+  if (kept.at(-1)) return path.join(debDir, kept.at(-1)!);
   let pkg: string | undefined;
   try {
     const dep = await run('apt-cache', ['depends', '--important', 'linux-image-cloud-amd64']);
@@ -121,12 +127,19 @@ async function fetchKernelDeb(workDir: string): Promise<string> {
   if (pkg) {
     const res = await run('apt-get', ['download', '-q', pkg], { cwd: workDir, allowFailure: true, timeoutMs: 300_000 });
     const debs = (await fs.readdir(workDir)).filter((f) => f.startsWith(pkg) && f.endsWith('.deb'));
-    if (debs[0]) return path.join(workDir, debs[0]);
+    if (debs[0]) {
+      // keep the package for later builds (atomic: copy to a temp name, then rename)
+      await fs.mkdir(debDir, { recursive: true });
+      const tmpDeb = path.join(debDir, `.${debs[0]}.${process.pid}`);
+      await fs.copyFile(path.join(workDir, debs[0]), tmpDeb);
+      await fs.rename(tmpDeb, path.join(debDir, debs[0]));
+      return path.join(workDir, debs[0]);
+    }
     process.stderr.write(`guest: apt-get download ${pkg} failed: ${res.stderr.trim()}\n`);
   }
   const archives = '/var/cache/apt/archives';
   const cached = (await fs.readdir(archives).catch(() => [] as string[]))
-    .filter((f) => /^linux-image-\d[\w.+-]*-cloud-amd64_.*\.deb$/.test(f))
+    .filter((f) => KERNEL_DEB_RE.test(f))
     .sort();
   const last = cached.at(-1);
   if (last) return path.join(archives, last);
@@ -201,7 +214,19 @@ async function buildInto(tmp: string): Promise<void> {
   const deb = await fetchKernelDeb(tmp);
   const info = await run('dpkg-deb', ['-f', deb, 'Package', 'Version']);
   const kernelPackage = info.stdout.split('\n').map((l) => l.replace(/^\w+:\s*/, '')).filter(Boolean).join(' ');
-  await run('dpkg', ['-x', deb, kdir], { timeoutMs: 300_000 });
+  // unpack only the kernel and the driver folders the guest's modules come from
+  await fs.mkdir(kdir, { recursive: true });
+  await run(
+    'sh',
+    [
+      '-c',
+      'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards "./boot/vmlinuz-*" "./lib/modules/*/kernel/drivers/virtio/*" "./lib/modules/*/kernel/drivers/block/*" "./lib/modules/*/kernel/drivers/input/*" "./lib/modules/*/kernel/drivers/acpi/*"',
+      'unpack',
+      deb,
+      kdir,
+    ],
+    { timeoutMs: 300_000 },
+  );
   const vmlinuz = (await fs.readdir(path.join(kdir, 'boot'))).find((f) => f.startsWith('vmlinuz-'));
   if (!vmlinuz) throw new Error(`${deb} has no boot/vmlinuz-*`);
   await fs.copyFile(path.join(kdir, 'boot', vmlinuz), path.join(out, 'vmlinuz'));

@@ -10,7 +10,10 @@ import { makeDataDisk, type DiskFormat } from './data-disk.js';
 
 /** Options for {@link makeTestVm}. */
 export interface TestVmOptions {
-  /** VM name: the .vmx/.vmdk base name and displayName (any characters except `/` and NUL). */
+  /**
+   * VM name: the .vmx base name and displayName (any characters except `/` and NUL). The disk
+   * file is named after it too, with `"` replaced by `'`.
+   */
   name: string;
   /** Data disk container (default `vmdk-flat`, which QEMU can migrate without helpers). */
   diskFormat?: DiskFormat;
@@ -86,7 +89,8 @@ export async function makeTestVm(dir: string, opts: TestVmOptions): Promise<Test
   const absDir = path.resolve(dir);
   await fs.mkdir(absDir, { recursive: true });
   const format = opts.diskFormat ?? 'vmdk-flat';
-  const diskFile = opts.name + diskExtension(format);
+  // VMDK descriptors cannot quote a file name containing `"` (Windows forbids it in paths too)
+  const diskFile = opts.name.replace(/"/g, "'") + diskExtension(format);
   const diskPath = path.join(absDir, diskFile);
   await makeDataDisk(diskPath, { format, sizeMiB: opts.diskMiB ?? 64 });
   const node = opts.diskNode ?? 'scsi0:0';

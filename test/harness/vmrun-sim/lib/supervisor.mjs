@@ -103,6 +103,14 @@ async function main() {
     for (;;) {
       const st = await qmp.execute('query-status');
       if (st.status === 'running') break;
+      if (st.status === 'paused') {
+        // the source was stopped before its state was saved; the destination inherits that
+        const mig = await qmp.execute('query-migrate').catch(() => ({}));
+        if (mig.status === 'completed') {
+          await qmp.execute('cont');
+          continue;
+        }
+      }
       if (st.status !== 'inmigrate' && st.status !== 'prelaunch' && st.status !== 'restore-vm') {
         const mig = await qmp.execute('query-migrate').catch(() => ({}));
         await fail(`resume failed (state ${st.status}${mig.status ? `, migration ${mig.status}` : ''}): ${logTail(qemuLog)}`);
