@@ -63,7 +63,12 @@ describe('test guest builder', () => {
     expect(info.format).toBe(ext);
     expect(info['virtual-size']).toBe(32 * 1024 * 1024);
     if (format !== 'vhdx') {
-      const want = { 'vmdk-flat': 'monolithicFlat', 'vmdk-sparse': 'monolithicSparse', 'vmdk-split': 'twoGbMaxExtentSparse' }[format];
+      const types: Partial<Record<DiskFormat, string>> = {
+        'vmdk-flat': 'monolithicFlat',
+        'vmdk-sparse': 'monolithicSparse',
+        'vmdk-split': 'twoGbMaxExtentSparse',
+      };
+      const want = types[format];
       expect(info['format-specific']?.data?.['create-type']).toBe(want);
     }
     const contents = await inspectDataDisk(disk);
