@@ -1,0 +1,122 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAppError } from '../../shared/errors/app-error.js';
+import { openDisk } from '../../electron/engine/disk/open-disk.js';
+import type { VirtualDisk } from '../../electron/engine/disk/virtual-disk.js';
+import { diskFixtures, patternBytes, type DiskFixture } from '../fixtures/disk/disk-fixtures.js';
+import { makeDifferencing, makeDirtyLog } from '../fixtures/disk/vhdx-craft.js';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+
+async function readAll(disk: VirtualDisk): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < disk.size; at += 8 * MiB) parts.push(await disk.read(at, 8 * MiB));
+  return Buffer.concat(parts);
+}
+
+function firstDiff(a: Buffer, b: Buffer): number {
+  if (a.equals(b)) return -1;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return i;
+  return Math.min(a.length, b.length);
+}
+
+const sha = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
+
+let fx: Record<string, DiskFixture>;
+let dir: string;
+beforeAll(async () => {
+  fx = await diskFixtures();
+  dir = await mkdtemp(join(tmpdir(), 'twinsnap-vhdx-craft-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('vhdx with a dirty log', () => {
+  it('replays the log in memory, ignores a corrupt entry and never writes the file', async () => {
+    const f = fx['vhdx-dynamic-1m'];
+    const dirty = join(dir, 'dirty.vhdx');
+    await copyFile(f.path, dirty);
+    const { edits } = await makeDirtyLog(dirty, { pageGuest: 5 * MiB + 8192, zeroGuest: 6 * MiB + 12288, zeroBlock: 33 });
+    const expected = await readFile(f.oracle);
+    for (const e of edits) e.bytes.copy(expected, e.guest);
+    const before = await sha(dirty);
+    const disk = await openDisk(dirty);
+    const got = await readAll(disk);
+    await disk.close();
+    expect(firstDiff(got, expected)).toBe(-1);
+    expect(await sha(dirty)).toBe(before);
+    // qemu replays the log when it opens the file read-write (check -r all); its result must agree.
+    const replayed = join(dir, 'dirty-qemu.vhdx');
+    await copyFile(dirty, replayed);
+    await run('qemu-img', ['check', '-r', 'all', '-f', 'vhdx', replayed]).catch(() => undefined);
+    await run('qemu-img', ['convert', '-f', 'vhdx', '-O', 'raw', replayed, join(dir, 'replayed.raw')]);
+    expect(firstDiff(await readFile(join(dir, 'replayed.raw')), expected)).toBe(-1);
+  });
+});
+
+describe('differencing vhdx', () => {
+  const build = async (name: string, linkage?: string) => {
+    const d = join(dir, name);
+    await mkdir(d, { recursive: true });
+    await copyFile(fx['vhdx-dynamic-1m'].path, join(d, 'parent.vhdx'));
+    const childRaw = join(d, 'child.raw');
+    const fh = await open(childRaw, 'w');
+    await fh.truncate(128 * MiB);
+    for (const [block, seed] of [[1, 31], [5, 32], [6, 33], [40, 34]]) await fh.write(patternBytes(MiB, seed), 0, MiB, block * MiB);
+    await fh.close();
+    const child = join(d, 'child.avhdx');
+    await run('qemu-img', ['convert', '-f', 'raw', '-O', 'vhdx', '-o', 'subformat=dynamic,block_size=1M', childRaw, child]);
+    await makeDifferencing(child, join(d, 'parent.vhdx'), {
+      partial: [{ block: 5, sectors: [[0, 8], [100, 300], [2047, 2048]] }],
+      zero: [6],
+      linkage,
+      relativePath: '.\\parent.vhdx',
+      absolutePath: 'C:\\Hyper-V\\Virtual Hard Disks\\parent.vhdx',
+    });
+    const expected = await readFile(fx['vhdx-dynamic-1m'].oracle);
+    const childBytes = await readFile(childRaw);
+    childBytes.copy(expected, 1 * MiB, 1 * MiB, 2 * MiB);
+    childBytes.copy(expected, 40 * MiB, 40 * MiB, 41 * MiB);
+    expected.fill(0, 6 * MiB, 7 * MiB);
+    for (const [from, to] of [[0, 8], [100, 300], [2047, 2048]]) childBytes.copy(expected, 5 * MiB + from * 512, 5 * MiB + from * 512, 5 * MiB + to * 512);
+    return { child, parent: join(d, 'parent.vhdx'), expected };
+  };
+
+  it('reads present, partially present (sector bitmap), zero and absent blocks over its parent', async () => {
+    const { child, expected } = await build('diff');
+    const disk = await openDisk(child);
+    try {
+      expect({ format: disk.format, subformat: disk.subformat, chain: disk.chain.map((c) => c.path.split('/').pop()) }).toEqual({
+        format: 'vhdx',
+        subformat: 'differencing',
+        chain: ['child.avhdx', 'parent.vhdx'],
+      });
+      expect(firstDiff(await readAll(disk), expected)).toBe(-1);
+      expect(await disk.extents(6 * MiB, MiB)).toEqual([{ offset: 6 * MiB, length: MiB, kind: 'zero' }]);
+      expect(await disk.extents(70 * MiB, MiB)).toEqual([{ offset: 70 * MiB, length: MiB, kind: 'unallocated' }]);
+    } finally {
+      await disk.close();
+    }
+  });
+
+  it('refuses a parent whose DataWriteGuid does not match parent_linkage', async () => {
+    const { child } = await build('mismatch', randomUUID().toUpperCase());
+    const err = await openDisk(child).catch((e: unknown) => e);
+    expect(isAppError(err, 'DISK_PARENT_MISMATCH')).toBe(true);
+  });
+
+  it('names the missing parent', async () => {
+    const { child, parent } = await build('missing');
+    await rm(parent);
+    const err = await openDisk(child).catch((e: unknown) => e);
+    expect(isAppError(err, 'DISK_PARENT_MISSING')).toBe(true);
+    expect((err as Error).message).toContain('parent.vhdx');
+  });
+});
