@@ -24,6 +24,7 @@ import { SnapshotDisk } from './snapshot/snapshot-disk.js';
 import { createSnapshot, type CreateSnapshotInput, type CreateSnapshotOptions } from './snapshot/snapshot-writer.js';
 import { fsyncDir, mapFsError, writeFileAtomic } from './fs-util.js';
 import { sha256 } from './chunks/chunk-codec.js';
+import { runProcess } from '../exec/run-process.js';
 
 export type { CreateSnapshotInput, CreateSnapshotOptions, SnapshotProgress, SnapshotDiskInput, ConfigFileInput } from './snapshot/snapshot-writer.js';
 export type { Manifest, ManifestDisk, ManifestConfigFile } from './snapshot/manifest.js';
@@ -142,7 +143,7 @@ export class Repository {
    */
   async createSnapshot(input: CreateSnapshotInput, opts: CreateSnapshotOptions = {}): Promise<SnapshotSummary> {
     const m = await createSnapshot(
-      { layout: this.layout, pool: this.chunkPool(), chunkSize: this.config.chunkSize, now: () => this.clock.now() },
+      { layout: this.layout, pool: this.chunkPool(), chunkSize: this.config.chunkSize, now: () => this.clock.now(), syncfs: () => this.syncfs() },
       input,
       opts,
     );
@@ -386,6 +387,13 @@ export class Repository {
       storedBytes,
       uniqueBytes: unique.size * this.config.chunkSize,
     };
+  }
+
+  /** syncfs(2) of the repository's file system via coreutils `sync -f` (Linux); false elsewhere or on failure. */
+  private async syncfs(): Promise<boolean> {
+    if (process.platform !== 'linux') return false;
+    const r = await runProcess('sync', ['-f', this.layout.chunks], { timeoutMs: 30 * 60_000 });
+    return r.exitCode === 0;
   }
 
   /** Stops the worker threads. */

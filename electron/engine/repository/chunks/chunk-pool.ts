@@ -1,15 +1,16 @@
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
 import { mapFsError } from '../fs-util.js';
 import { CHUNK_WORKER_SOURCE } from './chunk-worker-source.js';
 
 /** What storing one chunk produced. */
-export type StoreResult = { zero: true } | { zero?: false; digest: string; written: boolean; storedBytes: number };
+export type StoreResult = { zero: true } | { zero?: false; digest: string; written: boolean; storedBytes: number; file?: string };
 
 interface Pending {
-  resolve: (r: StoreResult) => void;
+  resolve: (r: never) => void;
   reject: (e: unknown) => void;
 }
 
@@ -55,7 +56,7 @@ export class ChunkPool {
         if (m.error) {
           const err = Object.assign(new Error(m.error.message), { code: m.error.code });
           p.reject(mapFsError(err, 'writing a chunk'));
-        } else p.resolve(m as unknown as StoreResult);
+        } else p.resolve(m as never);
       });
       w.on('error', (e) => this.failAll(e));
       w.unref();
@@ -83,6 +84,31 @@ export class ChunkPool {
       this.pending.set(id, { resolve, reject });
       this.workers[best]!.postMessage({ id, buf: ab, len: data.byteLength }, [ab]);
     });
+  }
+
+  /**
+   * Makes the given chunk files and their folders durable: one `syncfs` of the repository's
+   * file system where available (Linux, `sync -f`), else fsync of each file and folder, spread
+   * over the workers. Called once per backup, before its snapshot is committed.
+   */
+  async makeDurable(files: string[], syncfs: () => Promise<boolean>): Promise<void> {
+    if (files.length === 0) return;
+    if (await syncfs().catch(() => false)) return;
+    const dirs = [...new Set(files.map((f) => dirname(f)))].map((d) => [d, dirname(d)]).flat();
+    const all = [...files, ...new Set(dirs)];
+    const per = Math.ceil(all.length / this.workers.length);
+    await Promise.all(
+      this.workers.map((w, i) => {
+        const part = all.slice(i * per, (i + 1) * per);
+        if (!part.length) return Promise.resolve();
+        const id = this.nextId++;
+        if (this.load[i]!++ === 0) w.ref();
+        return new Promise<void>((resolve, reject) => {
+          this.pending.set(id, { resolve: resolve as (r: never) => void, reject });
+          w.postMessage({ id, fsync: part });
+        });
+      }),
+    );
   }
 
   private failAll(e: unknown): void {

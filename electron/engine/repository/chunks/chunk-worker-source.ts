@@ -2,11 +2,13 @@
  * Source of the chunk worker thread, run with `new Worker(src, { eval: true })` so it works the
  * same under tsx, Vitest and a bundled app (no separate .js file to locate). It receives plain
  * chunks, detects all-zero ones, hashes the rest (SHA-256), touches the chunk file if it
- * already exists (the GC mark of a running backup), else compresses (zstd), writes a temp file,
- * fsyncs it and renames it into `chunks/xx/yy/<digest>`.
+ * already exists (the GC mark of a running backup), else compresses (zstd), writes a temp file
+ * and renames it into `chunks/xx/yy/<digest>`. Durability is batched: the backup makes all new
+ * chunks durable once, before its snapshot is committed (see `ChunkPool.makeDurable`).
  *
- * Messages in:  { id, buf: ArrayBuffer, len }
- * Messages out: { id, zero: true } | { id, digest, written, storedBytes } | { id, error: { code, message } }
+ * Messages in:  { id, buf: ArrayBuffer, len } | { id, fsync: string[] }
+ * Messages out: { id, zero: true } | { id, digest, written, storedBytes, file? } | { id, done: true }
+ *               | { id, error: { code, message } }
  */
 export const CHUNK_WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
@@ -27,8 +29,11 @@ function store(data) {
   const dir = path.join(chunksDir, digest.slice(0, 2), digest.slice(2, 4));
   const file = path.join(dir, digest);
   const now = Date.now() / 1000;
-  try { fs.utimesSync(file, now, now); return { digest, written: false, storedBytes: 0 }; }
-  catch (e) { if (e.code !== 'ENOENT') throw e; }
+  try {
+    fs.utimesSync(file, now, now);
+    // an empty/truncated file can only come from a crash before its backup synced it: rewrite it
+    if (fs.statSync(file).size > 16) return { digest, written: false, storedBytes: 0 };
+  } catch (e) { if (e.code !== 'ENOENT') throw e; }
   let codec = 1, payload = zstd.compress(data, { compressionLevel: level });
   if (payload.length >= data.length) { codec = 0; payload = data; }
   if (faultEnospcAfter >= 0 && writes++ >= faultEnospcAfter) {
@@ -40,7 +45,6 @@ function store(data) {
     try { fd = fs.openSync(tmp, 'wx'); }
     catch (e) { if (e.code !== 'ENOENT') throw e; fs.mkdirSync(dir, { recursive: true }); fd = fs.openSync(tmp, 'wx'); }
     fs.writevSync(fd, [header(codec, data.length), payload]);
-    fs.fsyncSync(fd);
     fs.closeSync(fd); fd = undefined;
     fs.renameSync(tmp, file);
   } catch (e) {
@@ -48,10 +52,17 @@ function store(data) {
     try { fs.unlinkSync(tmp); } catch {}
     throw e;
   }
-  return { digest, written: true, storedBytes: 16 + payload.length };
+  return { digest, written: true, storedBytes: 16 + payload.length, file };
+}
+function fsyncPaths(paths) {
+  for (const p of paths) {
+    const fd = fs.openSync(p, 'r');
+    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+  }
 }
 parentPort.on('message', (m) => {
   try {
+    if (m.fsync) { fsyncPaths(m.fsync); parentPort.postMessage({ id: m.id, done: true }); return; }
     const data = Buffer.from(m.buf, 0, m.len);
     const isZero = data.length <= zero.length && data.equals(zero.subarray(0, data.length));
     if (isZero) { parentPort.postMessage({ id: m.id, zero: true }); return; }

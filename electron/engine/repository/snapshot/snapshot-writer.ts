@@ -62,6 +62,8 @@ interface WriterDeps {
   pool: ChunkPool;
   chunkSize: number;
   now: () => number;
+  /** One syncfs of the repository's file system; false when not available. */
+  syncfs: () => Promise<boolean>;
 }
 
 /** Max chunks in flight per backup: bounds memory to ~(this + pool size) × chunk size. */
@@ -90,6 +92,7 @@ async function writeDisk(
   name: string,
   progress: { done: number; total: number; newBytes: number },
   opts: CreateSnapshotOptions,
+  written: string[],
 ): Promise<{ index: Buffer; disk: Omit<ManifestDisk, 'index' | 'indexSha256'> }> {
   const { disk } = input;
   const cs = d.chunkSize;
@@ -118,6 +121,7 @@ async function writeDisk(
         if (r.zero) zeroCount++;
         else {
           digests[i] = r.digest;
+          if (r.file) written.push(r.file);
           dataBytes += len;
           newBytes += r.storedBytes;
           progress.newBytes += r.storedBytes;
@@ -179,10 +183,18 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
     };
     const progress = { done: 0, total: input.disks.reduce((a, x) => a + x.disk.size, 0), newBytes: 0 };
     const disks: ManifestDisk[] = [];
+    const written: string[] = [];
+    const indexes: { rel: string; index: Buffer; disk: Omit<ManifestDisk, 'index' | 'indexSha256'> }[] = [];
     for (const di of input.disks) {
       const name = unique(di.name);
-      const { index, disk } = await writeDisk(d, di, name, progress, opts);
-      const rel = `disks/${name}.fidx`;
+      const { index, disk } = await writeDisk(d, di, name, progress, opts, written);
+      indexes.push({ rel: `disks/${name}.fidx`, index, disk });
+    }
+    // every new chunk is durable before anything can reference it
+    await d.pool.makeDurable(written, d.syncfs).catch((e) => {
+      throw mapFsError(e, 'syncing chunks to disk');
+    });
+    for (const { rel, index, disk } of indexes) {
       await writeFileAtomic(join(tmpDir, rel), index, 'writing a disk index');
       disks.push({ ...disk, index: rel, indexSha256: sha256(index) });
     }
