@@ -1,0 +1,124 @@
+import type { ByteSource } from '../byte-source.js';
+import { readExact } from '../byte-source.js';
+import { ensure } from '../fs-error.js';
+
+/** `count` logical blocks from `logical` stored at physical `physical` (0 = hole / unwritten). */
+export interface BlockRun {
+  logical: number;
+  physical: number;
+  count: number;
+}
+
+/** What the block mappers need from the volume. */
+export interface BlockDevice {
+  readonly src: ByteSource;
+  readonly blockSize: number;
+}
+
+const MAX_DEPTH = 5;
+const MAX_RUNS = 4_000_000;
+
+/** Maps an extent tree rooted in i_block (unwritten extents become holes). */
+export async function mapExtents(dev: BlockDevice, iblock: Buffer, nblocks: number): Promise<BlockRun[]> {
+  const runs: BlockRun[] = [];
+  const visited = new Set<number>();
+  const walk = async (node: Buffer, depthLeft: number): Promise<void> => {
+    ensure(node.length >= 12 && node.readUInt16LE(0) === 0xf30a, 'ext: bad extent header');
+    const entries = node.readUInt16LE(2);
+    const depth = node.readUInt16LE(6);
+    ensure(depth <= depthLeft && 12 + entries * 12 <= node.length, 'ext: bad extent node');
+    for (let i = 0; i < entries; i++) {
+      const e = 12 + i * 12;
+      if (depth === 0) {
+        const lblk = node.readUInt32LE(e);
+        let len = node.readUInt16LE(e + 4);
+        let unwritten = false;
+        if (len > 32768) {
+          len -= 32768;
+          unwritten = true;
+        }
+        const phys = node.readUInt16LE(e + 6) * 2 ** 32 + node.readUInt32LE(e + 8);
+        if (lblk >= nblocks) continue;
+        runs.push({ logical: lblk, physical: unwritten ? 0 : phys, count: Math.min(len, nblocks - lblk) });
+        ensure(runs.length <= MAX_RUNS, 'ext: too many extents');
+      } else {
+        const child = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
+        ensure(!visited.has(child), 'ext: extent tree loops');
+        visited.add(child);
+        const b = await readExact(dev.src, child * dev.blockSize, dev.blockSize, 'ext extent block');
+        await walk(b, depth - 1);
+      }
+    }
+  };
+  await walk(iblock, MAX_DEPTH);
+  runs.sort((a, b) => a.logical - b.logical);
+  return runs;
+}
+
+/** Maps the classic ext2/3 block map (12 direct, single/double/triple indirect; 0 = hole). */
+export async function mapIndirect(dev: BlockDevice, iblock: Buffer, nblocks: number): Promise<BlockRun[]> {
+  const runs: BlockRun[] = [];
+  const per = dev.blockSize / 4;
+  const push = (logical: number, physical: number) => {
+    if (physical === 0 || logical >= nblocks) return;
+    const l = runs[runs.length - 1];
+    if (l && l.logical + l.count === logical && l.physical + l.count === physical) l.count++;
+    else runs.push({ logical, physical, count: 1 });
+  };
+  for (let i = 0; i < 12; i++) push(i, iblock.readUInt32LE(i * 4));
+  let logical = 12;
+  const walk = async (blk: number, level: number): Promise<void> => {
+    const span = per ** level;
+    if (blk === 0) {
+      logical += span;
+      return;
+    }
+    const b = await readExact(dev.src, blk * dev.blockSize, dev.blockSize, 'ext indirect block');
+    for (let i = 0; i < per && logical < nblocks; i++) {
+      const c = b.readUInt32LE(i * 4);
+      if (level === 1) {
+        push(logical, c);
+        logical++;
+      } else await walk(c, level - 1);
+    }
+  };
+  for (let lvl = 1; lvl <= 3 && logical < nblocks; lvl++) await walk(iblock.readUInt32LE((11 + lvl) * 4), lvl);
+  return runs;
+}
+
+/** Reads a file through its block runs; unmapped blocks read as zeros. */
+export class ExtFileStream implements ByteSource {
+  constructor(
+    private readonly src: ByteSource,
+    private readonly bs: number,
+    private readonly runs: BlockRun[],
+    readonly size: number,
+  ) {}
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    if (offset >= this.size || length <= 0) return Buffer.alloc(0);
+    const n = Math.min(length, this.size - offset);
+    const out = Buffer.alloc(n);
+    const end = offset + n;
+    let lo = 0;
+    let hi = this.runs.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if ((this.runs[m].logical + this.runs[m].count) * this.bs <= offset) lo = m + 1;
+      else hi = m;
+    }
+    const jobs: Promise<void>[] = [];
+    for (let i = lo; i < this.runs.length; i++) {
+      const r = this.runs[i];
+      const rs = r.logical * this.bs;
+      if (rs >= end) break;
+      if (r.physical === 0) continue;
+      const s = Math.max(rs, offset);
+      const e = Math.min(rs + r.count * this.bs, end);
+      if (e <= s) continue;
+      jobs.push(readExact(this.src, r.physical * this.bs + (s - rs), e - s, 'ext file data').then((b) => void b.copy(out, s - offset)));
+    }
+    await Promise.all(jobs);
+    return out;
+  }
+}

@@ -1,0 +1,170 @@
+import { ensure, fsCorrupt, u64 } from '../fs-error.js';
+import { utf16le } from '../guest-fs.js';
+
+/** Attribute type codes used by the reader. */
+export const AT = {
+  STANDARD_INFORMATION: 0x10,
+  ATTRIBUTE_LIST: 0x20,
+  FILE_NAME: 0x30,
+  VOLUME_INFORMATION: 0x70,
+  DATA: 0x80,
+  INDEX_ROOT: 0x90,
+  INDEX_ALLOCATION: 0xa0,
+  BITMAP: 0xb0,
+  REPARSE_POINT: 0xc0,
+  END: 0xffffffff,
+} as const;
+
+/** One run of a runlist: `length` clusters at `lcn` (-1 = sparse) starting at `vcn`. */
+export interface Run {
+  vcn: number;
+  lcn: number;
+  length: number;
+}
+
+/** A parsed attribute (one segment, for non-resident attributes split across records). */
+export interface NtfsAttr {
+  type: number;
+  name: string;
+  flags: number;
+  id: number;
+  nonResident: boolean;
+  /** Resident value. */
+  value?: Buffer;
+  startVcn: number;
+  endVcn: number;
+  runs: Run[];
+  /** Sizes, meaningful only in the VCN-0 segment. */
+  allocSize: number;
+  dataSize: number;
+  initSize: number;
+  compUnit: number;
+}
+
+/** A parsed FILE record. */
+export interface MftRecord {
+  index: number;
+  seq: number;
+  flags: number;
+  linkCount: number;
+  /** MFT index of the base record (0 for base records). */
+  base: number;
+  attrs: NtfsAttr[];
+}
+
+/**
+ * Applies the update-sequence fixups of a FILE/INDX record in place (512-byte strides) and
+ * checks the signature. Throws FS_CORRUPT on a torn or malformed record.
+ */
+export function applyFixups(buf: Buffer, magic: string, what: string): void {
+  ensure(buf.length >= 48 && buf.toString('latin1', 0, 4) === magic, `${what}: missing ${magic} signature`);
+  const usaOff = buf.readUInt16LE(4);
+  const usaCount = buf.readUInt16LE(6);
+  const strides = buf.length / 512;
+  ensure(usaCount >= 1 && usaCount - 1 <= strides && usaOff % 2 === 0 && usaOff + usaCount * 2 <= buf.length, `${what}: bad update sequence array`);
+  const usn = buf.readUInt16LE(usaOff);
+  for (let i = 1; i < usaCount; i++) {
+    const end = i * 512 - 2;
+    if (buf.readUInt16LE(end) !== usn) throw fsCorrupt(`${what}: torn write (update sequence mismatch in sector ${i - 1})`);
+    buf.writeUInt16LE(buf.readUInt16LE(usaOff + i * 2), end);
+  }
+}
+
+/** Parses a runlist starting at `off` (until the 0 terminator or `end`). */
+export function parseRuns(b: Buffer, off: number, end: number, startVcn: number): Run[] {
+  const runs: Run[] = [];
+  let vcn = startVcn;
+  let lcn = 0;
+  let p = off;
+  while (p < end) {
+    const h = b[p];
+    if (h === 0) break;
+    const ls = h & 0x0f;
+    const os = h >> 4;
+    ensure(ls >= 1 && ls <= 8 && os <= 8 && p + 1 + ls + os <= end, 'ntfs runlist entry is malformed');
+    const len = b.readUIntLE(p + 1, Math.min(ls, 6));
+    ensure(ls <= 6 || b.subarray(p + 7, p + 1 + ls).every((x) => x === 0), 'ntfs run length too large');
+    ensure(len > 0, 'ntfs run of zero length');
+    if (os === 0) {
+      runs.push({ vcn, lcn: -1, length: len });
+    } else {
+      ensure(os <= 6, 'ntfs run offset field too wide');
+      const delta = b.readIntLE(p + 1 + ls, os);
+      lcn += delta;
+      ensure(lcn >= 0 && Number.isSafeInteger(lcn), 'ntfs run points before the volume start');
+      runs.push({ vcn, lcn, length: len });
+    }
+    vcn += len;
+    ensure(Number.isSafeInteger(vcn), 'ntfs runlist too long');
+    p += 1 + ls + os;
+    ensure(runs.length <= 1_000_000, 'ntfs runlist has too many runs');
+  }
+  return runs;
+}
+
+/** Parses a FILE record whose fixups were already applied. */
+export function parseRecord(buf: Buffer, index: number): MftRecord {
+  const what = `mft record ${index}`;
+  const flags = buf.readUInt16LE(22);
+  const firstAttr = buf.readUInt16LE(20);
+  const used = Math.min(buf.readUInt32LE(24), buf.length);
+  ensure(firstAttr >= 24 && firstAttr < used, `${what}: bad first attribute offset`);
+  const rec: MftRecord = {
+    index,
+    seq: buf.readUInt16LE(16),
+    flags,
+    linkCount: buf.readUInt16LE(18),
+    base: buf.readUIntLE(32, 6),
+    attrs: [],
+  };
+  let p = firstAttr;
+  for (let guard = 0; guard < 4096 && p + 8 <= used; guard++) {
+    const type = buf.readUInt32LE(p);
+    if (type === AT.END) break;
+    const len = buf.readUInt32LE(p + 4);
+    ensure(len >= 16 && len % 8 === 0 && p + len <= used, `${what}: attribute at ${p} has a bad length`);
+    const a = buf.subarray(p, p + len);
+    const nonRes = a[8] !== 0;
+    const nameLen = a[9];
+    const nameOff = a.readUInt16LE(10);
+    ensure(nameLen === 0 || nameOff + nameLen * 2 <= len, `${what}: attribute name outside the attribute`);
+    const attr: NtfsAttr = {
+      type,
+      name: nameLen ? utf16le(a, nameOff, nameLen) : '',
+      flags: a.readUInt16LE(12),
+      id: a.readUInt16LE(14),
+      nonResident: nonRes,
+      startVcn: 0,
+      endVcn: -1,
+      runs: [],
+      allocSize: 0,
+      dataSize: 0,
+      initSize: 0,
+      compUnit: 0,
+    };
+    if (!nonRes) {
+      ensure(len >= 24, `${what}: resident attribute too short`);
+      const vlen = a.readUInt32LE(16);
+      const voff = a.readUInt16LE(20);
+      ensure(voff + vlen <= len, `${what}: resident value outside the attribute`);
+      attr.value = Buffer.from(a.subarray(voff, voff + vlen));
+      attr.dataSize = attr.initSize = attr.allocSize = vlen;
+    } else {
+      ensure(len >= 64, `${what}: non-resident attribute too short`);
+      attr.startVcn = u64(a, 16, what);
+      const hi = a.readBigInt64LE(24);
+      attr.endVcn = hi < 0n ? -1 : u64(a, 24, what);
+      const runOff = a.readUInt16LE(32);
+      attr.compUnit = a.readUInt16LE(34);
+      ensure(attr.compUnit <= 16, `${what}: bad compression unit`);
+      attr.allocSize = u64(a, 40, what);
+      attr.dataSize = u64(a, 48, what);
+      attr.initSize = u64(a, 56, what);
+      ensure(runOff >= 64 && runOff <= len, `${what}: runlist outside the attribute`);
+      attr.runs = parseRuns(a, runOff, len, attr.startVcn);
+    }
+    rec.attrs.push(attr);
+    p += len;
+  }
+  return rec;
+}

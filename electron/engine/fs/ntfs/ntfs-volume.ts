@@ -1,0 +1,307 @@
+import type { ByteSource } from '../byte-source.js';
+import { readExact } from '../byte-source.js';
+import { ensure, filetimeToMs, fsCorrupt, u64 } from '../fs-error.js';
+import type { FileContent, FsNode, GuestFilesystem } from '../guest-fs.js';
+import { BufferSource } from '../byte-source.js';
+import { LruCache } from '../lru-cache.js';
+import { AT, applyFixups, parseRecord, type MftRecord, type NtfsAttr, type Run } from './ntfs-record.js';
+import { NtfsStream, type StreamLayout } from './ntfs-stream.js';
+import { listIndex } from './ntfs-index.js';
+
+/** Options for opening an NTFS volume. */
+export interface NtfsOptions {
+  /** Byte budget for parsed MFT records. */
+  recordCacheBytes?: number;
+  /** Byte budget for decompressed compression units. */
+  unitCacheBytes?: number;
+}
+
+/** A file record with its extension records merged in (attribute lists resolved). */
+export interface NtfsFile {
+  index: number;
+  rec: MftRecord;
+  attrs: NtfsAttr[];
+}
+
+const MAX_EXTENSIONS = 4096;
+const ROOT = 5;
+
+/** Reparse tags shown as links. */
+const TAG_SYMLINK = 0xa000000c;
+const TAG_JUNCTION = 0xa0000003;
+
+/**
+ * Read-only NTFS driver: boot sector, $MFT (including its own attribute list), FILE records
+ * with fixups, attribute lists spanning extension records, resident / non-resident / sparse /
+ * LZNT1-compressed streams, $I30 indexes, ADS, hard links and reparse points.
+ */
+export class NtfsVolume implements GuestFilesystem {
+  readonly fsType = 'ntfs';
+  readonly caseInsensitive = true;
+  readonly warnings: string[] = [];
+  clusterSize = 0;
+  recordSize = 0;
+  indexBlockSize = 0;
+  private mftLayout!: StreamLayout;
+  private mft!: NtfsStream;
+  private readonly records: LruCache<number, NtfsFile>;
+  readonly unitCache: LruCache<string, Buffer>;
+
+  private constructor(
+    readonly src: ByteSource,
+    opts: NtfsOptions,
+  ) {
+    this.records = new LruCache(opts.recordCacheBytes ?? 16 * 1024 * 1024);
+    this.unitCache = new LruCache(opts.unitCacheBytes ?? 16 * 1024 * 1024);
+  }
+
+  /** Opens the volume at the start of `src`. Throws FS_CORRUPT on an unusable boot sector/$MFT. */
+  static async open(src: ByteSource, opts: NtfsOptions = {}): Promise<NtfsVolume> {
+    const v = new NtfsVolume(src, opts);
+    await v.init();
+    return v;
+  }
+
+  private async init(): Promise<void> {
+    const bs = await readExact(this.src, 0, 512, 'ntfs boot sector');
+    ensure(bs.toString('latin1', 3, 11) === 'NTFS    ', 'not an ntfs boot sector');
+    const bps = bs.readUInt16LE(11);
+    ensure(bps >= 256 && bps <= 4096 && (bps & (bps - 1)) === 0, 'ntfs: bad bytes per sector');
+    const spcRaw = bs[13];
+    const spc = spcRaw <= 128 ? spcRaw : spcRaw >= 244 ? 2 ** (256 - spcRaw) : 0;
+    ensure(spc > 0 && (spc & (spc - 1)) === 0, 'ntfs: bad sectors per cluster');
+    this.clusterSize = bps * spc;
+    ensure(this.clusterSize <= 2 * 1024 * 1024, 'ntfs: cluster size too large');
+    const sizeField = (v: number) => (v < 128 ? v * this.clusterSize : 2 ** (256 - v));
+    this.recordSize = sizeField(bs[64]);
+    this.indexBlockSize = sizeField(bs[68]);
+    ensure(this.recordSize >= 512 && this.recordSize <= 65536 && this.recordSize % 512 === 0, 'ntfs: bad mft record size');
+    ensure(this.indexBlockSize >= 512 && this.indexBlockSize <= 65536 && this.indexBlockSize % 512 === 0, 'ntfs: bad index block size');
+    const mftLcn = u64(bs, 48, 'ntfs $MFT location');
+    const mftOff = mftLcn * this.clusterSize;
+    const raw0 = Buffer.from(await readExact(this.src, mftOff, this.recordSize, '$MFT record 0'));
+    applyFixups(raw0, 'FILE', 'mft record 0');
+    const rec0 = parseRecord(raw0, 0);
+    const data0 = rec0.attrs.filter((a) => a.type === AT.DATA && a.name === '' && a.nonResident);
+    ensure(data0.length > 0, 'ntfs: $MFT has no data attribute');
+    // Bootstrap with record 0's own segments; then resolve its attribute list if any.
+    this.setMftLayout(data0);
+    if (rec0.attrs.some((a) => a.type === AT.ATTRIBUTE_LIST)) {
+      const full = await this.mergeExtensions({ index: 0, rec: rec0, attrs: rec0.attrs });
+      this.setMftLayout(full.attrs.filter((a) => a.type === AT.DATA && a.name === '' && a.nonResident));
+    }
+    await this.checkDirty();
+  }
+
+  private setMftLayout(segs: NtfsAttr[]): void {
+    this.mftLayout = layoutOf(segs);
+    this.mft = new NtfsStream(this.src, this.clusterSize, this.mftLayout, this.unitCache, 'mft');
+  }
+
+  /** Number of records the $MFT can hold. */
+  get recordCount(): number {
+    return Math.floor(this.mftLayout.dataSize / this.recordSize);
+  }
+
+  private async checkDirty(): Promise<void> {
+    try {
+      const vol = await this.file(3);
+      const vi = vol.attrs.find((a) => a.type === AT.VOLUME_INFORMATION);
+      if (vi?.value && vi.value.length >= 12 && (vi.value.readUInt16LE(10) & 0x0001) !== 0) {
+        this.warnings.push('ntfs volume is marked dirty ($LogFile not replayed): recent changes may be missing or metadata may lag');
+        return;
+      }
+      const log = await this.file(2);
+      const data = log.attrs.filter((a) => a.type === AT.DATA && a.name === '');
+      if (data.length && data[0].nonResident) {
+        const s = new NtfsStream(this.src, this.clusterSize, layoutOf(data), this.unitCache, 'logfile');
+        const page = await s.read(0, 4096);
+        if (page.length >= 0x60 && page.toString('latin1', 0, 4) === 'RSTR') {
+          const raOff = page.readUInt16LE(0x18);
+          if (raOff + 0x10 <= page.length) {
+            const raFlags = page.readUInt16LE(raOff + 0x0c);
+            const clientInUse = page.readUInt16LE(raOff + 0x0a);
+            if ((raFlags & 0x0002) === 0 && clientInUse !== 0xffff) this.warnings.push('ntfs $LogFile is not clean: recent changes may be missing or metadata may lag');
+          }
+        }
+      }
+    } catch (e) {
+      this.warnings.push(`could not check the ntfs dirty state: ${(e as Error).message}`);
+    }
+  }
+
+  /** Reads and parses record `index` (fixups applied), without extension merging. */
+  private async record(index: number): Promise<MftRecord> {
+    ensure(index >= 0 && index < this.recordCount, `ntfs: file reference ${index} outside the $MFT`);
+    const raw = Buffer.from(await this.mft.read(index * this.recordSize, this.recordSize));
+    ensure(raw.length === this.recordSize, `ntfs: mft record ${index} truncated`);
+    if (raw.toString('latin1', 0, 4) !== 'FILE') throw fsCorrupt(`ntfs: mft record ${index} is not in use or damaged`);
+    applyFixups(raw, 'FILE', `mft record ${index}`);
+    const rec = parseRecord(raw, index);
+    return rec;
+  }
+
+  /** Loads a base record with its attribute list resolved, through the record cache. */
+  async file(index: number): Promise<NtfsFile> {
+    const hit = this.records.get(index);
+    if (hit) return hit;
+    const rec = await this.record(index);
+    ensure((rec.flags & 0x0001) !== 0, `ntfs: mft record ${index} is not in use`);
+    let f: NtfsFile = { index, rec, attrs: rec.attrs };
+    if (rec.attrs.some((a) => a.type === AT.ATTRIBUTE_LIST)) f = await this.mergeExtensions(f);
+    const cost = 256 + f.attrs.reduce((s, a) => s + 96 + (a.value?.length ?? 0) + a.runs.length * 32, 0);
+    this.records.set(index, f, cost);
+    return f;
+  }
+
+  private async mergeExtensions(f: NtfsFile): Promise<NtfsFile> {
+    const al = f.rec.attrs.find((a) => a.type === AT.ATTRIBUTE_LIST)!;
+    const list = al.nonResident
+      ? await new NtfsStream(this.src, this.clusterSize, layoutOf([al]), this.unitCache, `al${f.index}`).read(0, Math.min(al.dataSize, 16 * 1024 * 1024))
+      : al.value!;
+    const ext = new Set<number>();
+    for (let p = 0, guard = 0; p + 26 <= list.length && guard < 65536; guard++) {
+      const len = list.readUInt16LE(p + 4);
+      ensure(len >= 26 && p + len <= list.length, `ntfs: attribute list of record ${f.index} is malformed`);
+      const ref = list.readUIntLE(p + 16, 6);
+      if (ref !== f.index) ext.add(ref);
+      p += len;
+    }
+    ensure(ext.size <= MAX_EXTENSIONS, `ntfs: record ${f.index} has too many extension records`);
+    const attrs = f.rec.attrs.filter((a) => a.type !== AT.ATTRIBUTE_LIST);
+    for (const idx of ext) {
+      const r = await this.record(idx);
+      if (r.base !== f.index) {
+        this.warnings.push(`ntfs: record ${idx} listed as an extension of ${f.index} belongs elsewhere; ignored`);
+        continue;
+      }
+      attrs.push(...r.attrs);
+    }
+    return { index: f.index, rec: f.rec, attrs };
+  }
+
+  async root(): Promise<FsNode> {
+    return this.nodeFor(ROOT, '');
+  }
+
+  /** Builds the node of record `index` under the given name. */
+  async nodeFor(index: number, name: string): Promise<FsNode> {
+    const f = await this.file(index);
+    return describe(f, name);
+  }
+
+  async readdir(dir: FsNode): Promise<FsNode[]> {
+    const f = (dir.ref as { f: NtfsFile }).f;
+    const entries = await listIndex(this, f);
+    const seen = new Set<string>();
+    const uniq = entries.filter((e) => {
+      const k = `${e.ref}/${e.name}`;
+      if (seen.has(k) || e.ref === f.index) return false;
+      if (f.index === ROOT && e.ref < 24 && e.name.startsWith('$')) return false; // metadata files
+      seen.add(k);
+      return true;
+    });
+    const out: FsNode[] = [];
+    for (let i = 0; i < uniq.length; i += 256) {
+      const part = await Promise.all(
+        uniq.slice(i, i + 256).map(async (e): Promise<FsNode | undefined> => {
+          try {
+            const child = await this.file(e.ref);
+            if (e.seq !== 0 && child.rec.seq !== e.seq) return undefined; // stale index entry
+            return describe(child, e.name);
+          } catch {
+            return { name: e.name, type: 'other', size: 0, key: `ntfs:${e.ref}`, ref: undefined };
+          }
+        }),
+      );
+      for (const n of part) if (n) out.push(n);
+    }
+    return out;
+  }
+
+  /** A readable stream of attribute `type`/`name` of `f` (resident or non-resident). */
+  streamOf(f: NtfsFile, type: number, name: string): FileContent | undefined {
+    const segs = f.attrs.filter((a) => a.type === type && a.name === name);
+    if (segs.length === 0) return undefined;
+    if (!segs[0].nonResident) return new BufferSource(segs[0].value ?? Buffer.alloc(0));
+    return new NtfsStream(this.src, this.clusterSize, layoutOf(segs), this.unitCache, `${f.index}:${type}:${name}`);
+  }
+
+  async open(node: FsNode, stream?: string): Promise<FileContent> {
+    const ref = node.ref as { f: NtfsFile } | undefined;
+    if (!ref) throw fsCorrupt(`ntfs: ${node.name} cannot be read`);
+    const s = this.streamOf(ref.f, AT.DATA, stream ?? '');
+    if (!s) {
+      if (stream) throw fsCorrupt(`ntfs: ${node.name} has no stream named ${stream}`);
+      return new BufferSource(Buffer.alloc(0));
+    }
+    const segs = ref.f.attrs.filter((a) => a.type === AT.DATA && a.name === (stream ?? ''));
+    if (segs.some((a) => a.flags & 0x4000)) this.warnings.push(`ntfs: ${node.name} is encrypted (EFS); restored bytes are ciphertext`);
+    return s;
+  }
+}
+
+/** Merges the VCN-ordered segments of one attribute into a stream layout. */
+export function layoutOf(segs: NtfsAttr[]): StreamLayout {
+  const sorted = [...segs].sort((a, b) => a.startVcn - b.startVcn);
+  const first = sorted[0];
+  ensure(first.startVcn === 0, 'ntfs: attribute has no vcn 0 segment');
+  const runs: Run[] = [];
+  for (const s of sorted) runs.push(...s.runs);
+  ensure(first.initSize <= first.allocSize || first.allocSize === 0 || first.initSize <= first.dataSize, 'ntfs: inconsistent attribute sizes');
+  return {
+    runs,
+    dataSize: first.dataSize,
+    initSize: Math.min(first.initSize, first.dataSize),
+    compUnit: first.compUnit,
+    compressed: (first.flags & 0x00ff) !== 0,
+  };
+}
+
+function describe(f: NtfsFile, name: string): FsNode {
+  const si = f.attrs.find((a) => a.type === AT.STANDARD_INFORMATION);
+  const mtimeMs = si?.value ? filetimeToMs(si.value, 8) : undefined;
+  const isDir = (f.rec.flags & 0x0002) !== 0;
+  const data = f.attrs.filter((a) => a.type === AT.DATA);
+  const main = data.find((a) => a.name === '' && (!a.nonResident || a.startVcn === 0));
+  const streams = [...new Set(data.filter((a) => a.name !== '').map((a) => a.name))];
+  const node: FsNode = {
+    name,
+    type: isDir ? 'dir' : 'file',
+    size: isDir ? 0 : (main?.dataSize ?? 0),
+    mtimeMs,
+    key: `ntfs:${f.index}`,
+    ref: { f },
+  };
+  if (streams.length) node.streams = streams;
+  const attrs = si?.value && si.value.length >= 36 ? si.value.readUInt32LE(32) : 0;
+  if (!isDir && attrs & 0x4 && main?.value && main.value.length >= 8) {
+    // ntfs-3g / Interix special files: symlinks ("IntxLNK\1" + UTF-16 target), devices
+    const magic = main.value.toString('latin1', 0, 8);
+    if (magic === 'IntxLNK\x01') {
+      node.type = 'symlink';
+      node.target = main.value.toString('utf16le', 8);
+    } else if (magic === 'IntxCHR\0' || magic === 'IntxBLK\0') node.type = 'other';
+  }
+  const rp = f.attrs.find((a) => a.type === AT.REPARSE_POINT);
+  if (rp?.value && rp.value.length >= 8) {
+    const tag = rp.value.readUInt32LE(0);
+    if (tag === TAG_SYMLINK || tag === TAG_JUNCTION) {
+      node.type = 'symlink';
+      node.target = reparseTarget(rp.value, tag === TAG_SYMLINK ? 20 : 16);
+    } else if (!isDir) node.type = 'other';
+  }
+  return node;
+}
+
+function reparseTarget(v: Buffer, pathBuf: number): string | undefined {
+  if (v.length < pathBuf) return undefined;
+  const subOff = v.readUInt16LE(8);
+  const subLen = v.readUInt16LE(10);
+  const prOff = v.readUInt16LE(12);
+  const prLen = v.readUInt16LE(14);
+  const pick = prLen > 0 ? [prOff, prLen] : [subOff, subLen];
+  const s = pathBuf + pick[0];
+  if (s + pick[1] > v.length) return undefined;
+  return v.toString('utf16le', s, s + pick[1]);
+}

@@ -1,0 +1,117 @@
+import { constants as C } from 'node:fs';
+import { lstat, mkdir, open, utimes } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { FileRestoreResult } from '../../../shared/domain/files.js';
+import { AppError } from '../../../shared/errors/app-error.js';
+import type { FsNode, GuestFilesystem } from './guest-fs.js';
+import { safeName } from './safe-name.js';
+import type { SnapshotBrowser } from './snapshot-browser.js';
+
+/** Options of {@link restoreFiles}. */
+export interface RestoreOptions {
+  /** Called after each restored file. */
+  onFile?: (path: string, bytes: number) => void;
+  /** Chunk size for copying. Default 4 MiB. */
+  chunkBytes?: number;
+}
+
+/**
+ * Restores files and folders (recursively) from a snapshot into `toDir`, keeping modification
+ * times. Guest names are mapped through {@link safeName} and de-duplicated per folder
+ * (case-insensitively, `name~2.ext`), every destination is checked to lie inside `toDir`, and
+ * files are created without following existing symlinks. Symlinks, special files and
+ * unreadable items are reported in `skipped` with a reason; they never abort the restore.
+ */
+export async function restoreFiles(browser: SnapshotBrowser, paths: string[], toDir: string, opts: RestoreOptions = {}): Promise<FileRestoreResult> {
+  const root = resolve(toDir);
+  await mkdir(root, { recursive: true });
+  const st = await lstat(root);
+  if (!st.isDirectory()) throw new AppError('PATH_UNSAFE', `restore target ${root} is not a folder`);
+  const res: FileRestoreResult = { to: root, restored: 0, bytes: 0, skipped: [] };
+  const used = new Map<string, Set<string>>();
+  const chunk = opts.chunkBytes ?? 4 * 1024 * 1024;
+
+  const inside = (p: string) => {
+    const rel = relative(root, p);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  };
+  const destName = (dir: string, guestName: string): string => {
+    let set = used.get(dir);
+    if (!set) used.set(dir, (set = new Set()));
+    const base = safeName(guestName);
+    let name = base;
+    for (let n = 2; set.has(name.toLowerCase()); n++) {
+      const dot = base.lastIndexOf('.');
+      name = dot > 0 ? `${base.slice(0, dot)}~${n}${base.slice(dot)}` : `${base}~${n}`;
+    }
+    set.add(name.toLowerCase());
+    return name;
+  };
+
+  const copyFile = async (fs: GuestFilesystem, node: FsNode, stream: string | undefined, dest: string, srcPath: string) => {
+    const content = await fs.open(node, stream);
+    const fh = await open(dest, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | (C.O_NOFOLLOW ?? 0), 0o644);
+    let written = 0;
+    try {
+      for (let off = 0; off < content.size; off += chunk) {
+        const b = await content.read(off, chunk);
+        if (b.length === 0) break;
+        await fh.write(b, 0, b.length, off);
+        written += b.length;
+      }
+    } finally {
+      await fh.close();
+    }
+    if (node.mtimeMs !== undefined) await utimes(dest, node.mtimeMs / 1000, node.mtimeMs / 1000).catch(() => {});
+    res.restored++;
+    res.bytes += written;
+    opts.onFile?.(srcPath, written);
+  };
+
+  const restoreNode = async (fs: GuestFilesystem, node: FsNode, srcPath: string, destDir: string, seen: Set<string>, stream?: string): Promise<void> => {
+    const dest = join(destDir, destName(destDir, stream === undefined ? node.name : `${node.name}:${stream}`));
+    if (!inside(dest)) {
+      res.skipped.push({ path: srcPath, reason: 'destination would be outside the target folder' });
+      return;
+    }
+    try {
+      if (stream !== undefined || node.type === 'file') await copyFile(fs, node, stream, dest, srcPath);
+      else if (node.type === 'symlink') res.skipped.push({ path: srcPath, reason: `symbolic link to ${node.target ?? 'unknown target'} not restored` });
+      else if (node.type === 'other') res.skipped.push({ path: srcPath, reason: 'special file (device, socket, unknown reparse point or unreadable record) not restored' });
+      else {
+        if (seen.has(node.key)) {
+          res.skipped.push({ path: srcPath, reason: 'folder loop detected' });
+          return;
+        }
+        seen.add(node.key);
+        await mkdir(dest, { recursive: false }).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+        });
+        if (!(await lstat(dest)).isDirectory()) throw new AppError('PATH_UNSAFE', `${dest} exists and is not a folder`);
+        const kids = await browser.children(fs, node);
+        for (const k of kids) await restoreNode(fs, k, `${srcPath}/${k.name}`, dest, seen);
+        seen.delete(node.key);
+        if (node.mtimeMs !== undefined) await utimes(dest, node.mtimeMs / 1000, node.mtimeMs / 1000).catch(() => {});
+      }
+    } catch (e) {
+      res.skipped.push({ path: srcPath, reason: (e as Error).message });
+    }
+  };
+
+  for (const p of paths) {
+    try {
+      const r = await browser.resolve(p);
+      if (r.kind === 'node') await restoreNode(r.fs, r.node, r.entry.path, root, new Set(), r.stream);
+      else if (r.kind === 'part') {
+        if (!r.mount.fs) res.skipped.push({ path: p, reason: `${r.mount.fsType} volume cannot be read` });
+        else {
+          const rootNode = await r.mount.fs.root();
+          await restoreNode(r.mount.fs, { ...rootNode, name: `${r.disk}_${r.part}` }, r.entry.path, root, new Set());
+        }
+      } else res.skipped.push({ path: p, reason: 'choose a partition, folder or file to restore' });
+    } catch (e) {
+      res.skipped.push({ path: p, reason: (e as Error).message });
+    }
+  }
+  return res;
+}
