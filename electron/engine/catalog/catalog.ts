@@ -3,6 +3,7 @@
  * of the repository's snapshots. The only module that imports better-sqlite3. See README.md.
  */
 import { join } from 'node:path';
+import { systemClock } from '../core/clock.js';
 import { openCatalogDb, schemaVersion, type Db, type OpenDbOptions } from './catalog-db.js';
 import { createJobStores, type JobLogStore, type JobStore } from './job-queries.js';
 import { createPolicyStores, type RetentionStore, type ScheduleStore, type SettingStore } from './policy-queries.js';
@@ -52,7 +53,7 @@ export interface OpenCatalogOptions extends OpenDbOptions {
 /** Opens (creating and migrating as needed) the catalog file. */
 export function openCatalog(file: string, opts: OpenCatalogOptions = {}): Catalog {
   const db: Db = openCatalogDb(file, opts);
-  const now = opts.now ?? (() => Date.now());
+  const now = opts.now ?? systemClock.now;
   return {
     file,
     ...createJobStores(db),

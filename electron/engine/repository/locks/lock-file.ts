@@ -2,6 +2,7 @@ import { readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
+import { systemClock } from '../../core/clock.js';
 
 /** What a lock file holds. */
 export interface LockInfo {
@@ -84,7 +85,7 @@ export async function liveLocks(locksDir: string, prefix: string, clean = false)
       // or left by a process killed between create and write (stale after a minute)
       const st = await stat(join(locksDir, name)).catch(() => undefined);
       if (!st) continue;
-      if (Date.now() - st.mtimeMs > 60_000) {
+      if (systemClock.now() - st.mtimeMs > 60_000) {
         if (clean) await unlink(join(locksDir, name)).catch(() => {});
         continue;
       }

@@ -41,7 +41,6 @@ export async function verifySnapshots(layout: RepoLayout, allIds: string[], opts
   const ids = opts.snapshotIds ?? allIds;
   const chunkOk = new Map<string, string | null>(); // digest → problem or null
   const details: SnapshotDamage[] = [];
-  let checked = 0;
   const checkChunk = async (dg: string): Promise<string | null> => {
     const known = chunkOk.get(dg);
     if (known !== undefined) return known;
@@ -105,7 +104,6 @@ export async function verifySnapshots(layout: RepoLayout, allIds: string[], opts
       if (!(await stat(layout.manifest(id)).catch(() => undefined))) continue;
       details.push({ snapshotId: id, problems });
     }
-    checked++;
   }
   details.sort((a, b) => (a.snapshotId < b.snapshotId ? -1 : 1));
   return { ok: details.length === 0, damaged: details.map((d) => d.snapshotId), details, checkedSnapshots: n, checkedChunks: chunkOk.size };
