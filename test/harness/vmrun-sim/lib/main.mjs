@@ -1,4 +1,5 @@
 // vmrun command-line front end of the simulator: flags, dispatch, output and exit codes.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -112,8 +113,62 @@ async function dispatch(argv) {
   }
 }
 
+const MUTATING = new Set([
+  'start', 'stop', 'suspend', 'reset', 'pause', 'unpause', 'writevariable',
+  'snapshot', 'deletesnapshot', 'reverttosnapshot',
+]);
+
+function commandOf(argv) {
+  let i = 0;
+  while (i < argv.length && FLAGS_WITH_VALUE.has(argv[i].toLowerCase())) i += 2;
+  return argv[i]?.toLowerCase();
+}
+
+/**
+ * Like the real vmrun (a client of the VM's own process), an operation that has begun finishes
+ * even if vmrun itself is killed: mutating commands run in a detached worker process and this
+ * process only relays its output and exit code.
+ */
+async function runInWorker(argv) {
+  const dir = path.join(stateRoot(), 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(dir)) {
+    // outputs left behind by killed vmrun processes
+    const p = path.join(dir, f);
+    try {
+      if (Date.now() - fs.statSync(p).mtimeMs > 3_600_000) fs.rmSync(p, { force: true });
+    } catch {
+      // raced with another vmrun
+    }
+  }
+  const outFile = path.join(dir, `${process.pid}-${Date.now()}.out`);
+  const fd = fs.openSync(outFile, 'w');
+  const child = spawn(process.execPath, [process.argv[1], ...argv], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, VMRUN_SIM_IN_WORKER: '1' },
+  });
+  fs.closeSync(fd);
+  const code = await new Promise((resolve) => {
+    child.on('exit', (c) => resolve(c ?? 255));
+    child.on('error', () => resolve(255));
+  });
+  process.stdout.write(fs.readFileSync(outFile));
+  fs.rmSync(outFile, { force: true });
+  process.exitCode = code;
+}
+
 /** Runs vmrun with the given argv and exits the process. */
 export async function main(argv) {
+  if (!process.env.VMRUN_SIM_IN_WORKER && MUTATING.has(commandOf(argv) ?? '')) {
+    try {
+      await runInWorker(argv);
+    } catch (e) {
+      process.stdout.write(`Error: The operation was canceled (vmrun-sim: ${e?.message ?? e})\n`);
+      process.exitCode = 255;
+    }
+    return;
+  }
   try {
     const r = await dispatch(argv);
     if (r.usage) {
