@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AppError } from '../../../shared/errors/app-error.js';
-import { FileSource } from './core/file-source.js';
+import { FileSource, type SourceOpener } from './core/file-source.js';
 import type { OpenContext } from './core/open-context.js';
 import { detectSourceFormat } from './detect-format.js';
 import { LocalPathResolver } from './path-resolver.js';
@@ -20,6 +20,8 @@ export interface OpenDiskOptions {
   resolver?: PathResolver;
   /** Longest chain accepted (default 255). */
   maxChainDepth?: number;
+  /** Opens image files (default: FileSource.open, read-only from the local filesystem). */
+  openSource?: SourceOpener;
 }
 
 /**
@@ -27,8 +29,12 @@ export interface OpenDiskOptions {
  * parents and extents. The caller must `close()` the returned disk.
  */
 export async function openDisk(path: string, opts: OpenDiskOptions = {}): Promise<VirtualDisk> {
-  const resolver = opts.resolver ?? new LocalPathResolver();
-  return openMember(resolve(path), resolver, [], opts.maxChainDepth ?? 255);
+  const env: OpenEnv = {
+    resolver: opts.resolver ?? new LocalPathResolver(),
+    maxDepth: opts.maxChainDepth ?? 255,
+    openSource: opts.openSource ?? ((p) => FileSource.open(p)),
+  };
+  return openMember(resolve(path), env, []);
 }
 
 async function canonical(p: string): Promise<string> {
@@ -39,7 +45,14 @@ async function canonical(p: string): Promise<string> {
   }
 }
 
-async function openMember(path: string, resolver: PathResolver, visited: string[], maxDepth: number): Promise<VirtualDisk> {
+interface OpenEnv {
+  resolver: PathResolver;
+  maxDepth: number;
+  openSource: SourceOpener;
+}
+
+async function openMember(path: string, env: OpenEnv, visited: string[]): Promise<VirtualDisk> {
+  const { resolver, maxDepth } = env;
   const id = await canonical(path);
   if (visited.includes(id)) {
     throw new AppError('DISK_CHAIN_CYCLE', `disk chain loops back to '${path}' (${[...visited, id].join(' -> ')})`, {
@@ -52,9 +65,10 @@ async function openMember(path: string, resolver: PathResolver, visited: string[
   const chain = [...visited, id];
   const ctx: OpenContext = {
     resolver,
-    openParent: async (ref, from) => openMember(await resolver.resolve(ref, from), resolver, chain, maxDepth),
+    openParent: async (ref, from) => openMember(await resolver.resolve(ref, from), env, chain),
+    openSource: env.openSource,
   };
-  const src = await FileSource.open(path);
+  const src = await env.openSource(path);
   let detected;
   try {
     detected = await detectSourceFormat(src);

@@ -2,6 +2,15 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../../../../shared/errors/app-error.js';
 import { corrupt } from './disk-error.js';
 
+/** The minimal handle FileSource reads through (a FileHandle satisfies it). */
+export interface RandomAccess {
+  read(buf: Buffer, pos: number, length: number, offset: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
+/** Opens a path as a FileSource; openDisk takes one to read images that are not plain files. */
+export type SourceOpener = (path: string) => Promise<FileSource>;
+
 /**
  * Read-only random access to one image file, with bounds-checked reads that turn short reads
  * into DISK_CORRUPT naming the structure. An optional overlay (4 KiB pages keyed by offset)
@@ -15,10 +24,19 @@ export class FileSource {
 
   private constructor(
     readonly path: string,
-    private readonly fh: FileHandle,
+    private readonly fh: RandomAccess,
     /** File size in bytes (after overlay, the logical end may be larger; see `size`). */
     private fileSize: number,
   ) {}
+
+  /** A source over bytes in memory (tests, fuzzing, images already loaded), named `path`. */
+  static fromBuffer(path: string, bytes: Buffer): FileSource {
+    const access: RandomAccess = {
+      read: async (buf, pos, len, off) => ({ bytesRead: off >= bytes.length ? 0 : bytes.copy(buf, pos, off, Math.min(bytes.length, off + len)) }),
+      close: async () => {},
+    };
+    return new FileSource(path, access, bytes.length);
+  }
 
   /** Opens `path` read-only. Missing files give NOT_FOUND, unreadable PERMISSION_DENIED. */
   static async open(path: string): Promise<FileSource> {

@@ -128,7 +128,7 @@ async function openExtents(desc: VmdkDescriptor, file: string, ctx: OpenContext,
     else if (SUPPORTED_FLAT.has(e.type) || SUPPORTED_SPARSE.has(e.type)) {
       if (!e.file) corrupt(file, 'descriptor extent line', `${e.type} extent without a file name`);
       const path = await ctx.resolver.resolve(e.file, file);
-      const src = await FileSource.open(path);
+      const src = await ctx.openSource(path);
       files.push(src);
       if (SUPPORTED_FLAT.has(e.type)) placed.push({ start, size, layer: new FlatLayer(src, e.offset * 512) });
       else placed.push({ start, size, layer: await VmdkSparseExtent.open(src) });
