@@ -2,6 +2,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { createEngineSlice } from './slices/engine-slice.js';
 import { createGuestsSlice } from './slices/guests-slice.js';
 import { createJobsSlice } from './slices/jobs-slice.js';
+import { createRetentionSlice } from './slices/retention-slice.js';
 import { createSnapshotsSlice } from './slices/snapshots-slice.js';
 import type { AppState, StoreDeps } from './slices/types.js';
 import { createUiSlice } from './slices/ui-slice.js';
@@ -18,6 +19,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
     ...createGuestsSlice(deps)(...a),
     ...createJobsSlice(deps)(...a),
     ...createSnapshotsSlice(deps)(...a),
+    ...createRetentionSlice(deps)(...a),
     ...createUiSlice(deps)(...a),
   }));
 }

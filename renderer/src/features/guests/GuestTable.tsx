@@ -108,7 +108,7 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
                   </TableCell>
                   <TableCell>{next ? formatDateTime(next) : 'not scheduled'}</TableCell>
                   <TableCell align="right">
-                    <Button size="small" onClick={() => navigate('calendar', { guest: g.id })}>
+                    <Button size="small" onClick={() => navigate('calendar', { guest: g.name })}>
                       Settings
                     </Button>
                     <Button size="small" startIcon={<BackupIcon />} onClick={() => void start([g.id])} aria-label={`Back up ${g.name} now`}>

@@ -3,11 +3,12 @@ import type { EngineClient } from '../../../../shared/ipc/contract.js';
 import type { EngineSlice } from './engine-slice.js';
 import type { GuestsSlice } from './guests-slice.js';
 import type { JobsSlice } from './jobs-slice.js';
+import type { RetentionSlice } from './retention-slice.js';
 import type { SnapshotsSlice } from './snapshots-slice.js';
 import type { UiSlice } from './ui-slice.js';
 
 /** The whole renderer state: one store made of slices. */
-export type AppState = EngineSlice & GuestsSlice & JobsSlice & SnapshotsSlice & UiSlice;
+export type AppState = EngineSlice & GuestsSlice & JobsSlice & SnapshotsSlice & RetentionSlice & UiSlice;
 
 /** What slices need from outside. */
 export interface StoreDeps {

@@ -1,0 +1,87 @@
+import { useState } from 'react';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import CircularProgress from '@mui/material/CircularProgress';
+import Typography from '@mui/material/Typography';
+import FolderOpenIcon from '@mui/icons-material/FolderOpen';
+import RestoreIcon from '@mui/icons-material/SettingsBackupRestore';
+import VerifiedIcon from '@mui/icons-material/Verified';
+import TuneIcon from '@mui/icons-material/Tune';
+import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
+import { friendlyError } from '../../app/error-messages.js';
+import { formatBytes, formatDateTime, formatDuration } from '../../lib/format.js';
+import { useApp, useEngine } from '../../stores/hooks.js';
+
+const CONSISTENCY: Record<SnapshotSummary['consistency'], string> = {
+  'clean-twin': 'Application-consistent (clean twin shutdown)',
+  crash: 'Crash-consistent (fallback: the twin could not shut down cleanly)',
+  cold: 'Cold (the guest was off)',
+};
+
+/** Facts and actions of one restore point. */
+export function SnapshotDetails({ s, onRetention }: { s: SnapshotSummary; onRetention(): void }) {
+  const engine = useEngine();
+  const navigate = useApp((st) => st.navigate);
+  const refresh = useApp((st) => st.refreshSnapshots);
+  const [verifying, setVerifying] = useState(false);
+  const [verifyMsg, setVerifyMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const rows: [string, string][] = [
+    ['Time', formatDateTime(s.time)],
+    ['Consistency', CONSISTENCY[s.consistency]],
+    ['Production pause', s.pauseMs !== undefined ? formatDuration(s.pauseMs) : '—'],
+    ['Size', `${formatBytes(s.logicalBytes)} logical${s.newBytes !== undefined ? `, ${formatBytes(s.newBytes)} new` : ''}`],
+    ['Disks', s.disks.map((d) => `${d.name} (${formatBytes(d.size)})`).join(', ') || '—'],
+    ['Verify', s.verify ? `${s.verify.ok ? 'passed' : 'FAILED'} ${formatDateTime(s.verify.at)}${s.verify.bootMs ? `, booted in ${formatDuration(s.verify.bootMs)}` : ''}` : 'not verified'],
+    ['Id', s.id],
+  ];
+  const verify = async () => {
+    setVerifying(true);
+    setVerifyMsg(null);
+    try {
+      const r = await engine['snapshots.verify']({ snapshotId: s.id });
+      setVerifyMsg(r.ok ? { ok: true, text: 'All data of this restore point is readable and matches its checksums.' } : { ok: false, text: `Damaged: ${r.damaged.join(', ')}` });
+      void refresh();
+    } catch (e) {
+      const f = friendlyError(e);
+      setVerifyMsg({ ok: false, text: f.notAvailable ? 'Verify is not available yet in this build.' : `${f.title}. ${f.action}` });
+    } finally {
+      setVerifying(false);
+    }
+  };
+  return (
+    <Box data-testid="snapshot-details">
+      <Box component="dl" sx={{ display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: 2, rowGap: 0.5, m: 0, mb: 2 }}>
+        {rows.map(([k, v]) => (
+          <Box key={k} sx={{ display: 'contents' }}>
+            <Typography component="dt" variant="body2" color="text.secondary">
+              {k}
+            </Typography>
+            <Typography component="dd" variant="body2" sx={{ m: 0, wordBreak: 'break-word' }}>
+              {v}
+            </Typography>
+          </Box>
+        ))}
+      </Box>
+      <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }}>
+        <Button variant="contained" startIcon={<FolderOpenIcon />} onClick={() => navigate('restore', { snapshot: s.id, guest: s.guest, what: 'files' })}>
+          Browse files
+        </Button>
+        <Button variant="outlined" startIcon={<RestoreIcon />} onClick={() => navigate('restore', { snapshot: s.id, guest: s.guest })}>
+          Restore…
+        </Button>
+        <Button variant="outlined" startIcon={verifying ? <CircularProgress size={16} /> : <VerifiedIcon />} disabled={verifying} onClick={() => void verify()}>
+          Verify
+        </Button>
+        <Button startIcon={<TuneIcon />} onClick={onRetention} title="Restore points are forgotten by the guest's retention rules (previewed before anything is deleted)">
+          Forget…
+        </Button>
+      </Box>
+      {verifyMsg && (
+        <Alert severity={verifyMsg.ok ? 'success' : 'warning'} sx={{ mt: 2 }} role="status">
+          {verifyMsg.text}
+        </Alert>
+      )}
+    </Box>
+  );
+}

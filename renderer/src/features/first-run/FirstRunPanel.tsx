@@ -1,0 +1,70 @@
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import Step from '@mui/material/Step';
+import StepContent from '@mui/material/StepContent';
+import StepLabel from '@mui/material/StepLabel';
+import Stepper from '@mui/material/Stepper';
+import Typography from '@mui/material/Typography';
+import type { EngineStatus } from '../../../../shared/domain/engine.js';
+import type { Guest } from '../../../../shared/domain/guest.js';
+import { useApp } from '../../stores/hooks.js';
+import { HypervisorList } from '../settings/HypervisorList.js';
+
+/**
+ * First run: what was detected, where backups go, the guests found, and the next step
+ * (a first backup / a schedule). Shown on the calendar while there is no restore point yet.
+ */
+export function FirstRunPanel({ status, guests }: { status: EngineStatus | undefined; guests: Guest[] | undefined }) {
+  const navigate = useApp((s) => s.navigate);
+  const hvOk = status?.hypervisors.some((h) => h.available) ?? false;
+  const hasGuests = (guests?.length ?? 0) > 0;
+  const active = !hvOk ? 0 : !hasGuests ? 2 : 3;
+  return (
+    <Card variant="outlined" component="section" aria-labelledby="first-run-title" sx={{ mb: 2 }} data-testid="first-run">
+      <CardContent>
+        <Typography id="first-run-title" variant="h2" sx={{ mb: 1 }}>
+          Getting started
+        </Typography>
+        <Stepper orientation="vertical" activeStep={active} nonLinear>
+          <Step completed={hvOk} expanded>
+            <StepLabel>Hypervisors on this computer</StepLabel>
+            <StepContent>{status ? <HypervisorList hypervisors={status.hypervisors} /> : <Typography>Asking the engine…</Typography>}</StepContent>
+          </Step>
+          <Step completed={!!status} expanded>
+            <StepLabel>Where backups are kept</StepLabel>
+            <StepContent>
+              <Typography variant="body2">
+                The default repository is <Box component="code">{status?.repository ?? '…'}</Box>. You can move it to a USB disk or a NAS share
+                in Settings.
+              </Typography>
+            </StepContent>
+          </Step>
+          <Step completed={hasGuests} expanded>
+            <StepLabel>Your guests</StepLabel>
+            <StepContent>
+              <Typography variant="body2">
+                {hasGuests
+                  ? `${guests!.length} guest${guests!.length > 1 ? 's' : ''} found: ${guests!.map((g) => g.name).join(', ')}.`
+                  : 'No guests found yet. They appear as soon as a hypervisor is detected.'}
+              </Typography>
+            </StepContent>
+          </Step>
+          <Step expanded>
+            <StepLabel>First backup and a schedule</StepLabel>
+            <StepContent>
+              <Typography variant="body2" sx={{ mb: 1 }}>
+                Click <b>Back up now</b> for a first restore point, then give each guest a schedule (a quiet hour each night is a good start)
+                by clicking its name in the calendar.
+              </Typography>
+              <Button variant="outlined" disabled={!hasGuests} onClick={() => navigate('guests')}>
+                Go to guests
+              </Button>
+            </StepContent>
+          </Step>
+        </Stepper>
+      </CardContent>
+    </Card>
+  );
+}

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test as base, expect } from '@playwright/test';
+import { seriousA11yViolations } from './helpers/axe.js';
+import { engineCall } from './helpers/engine-call.js';
+import { saveScreenshot } from './helpers/screenshots.js';
+import { seedColdSnapshots } from './helpers/seed.js';
+import { startServe, type ServeHandle } from './helpers/serve.js';
+
+// One server per worker over a data folder holding real (cold, imported) restore points.
+const test = base.extend<object, { seeded: ServeHandle }>({
+  seeded: [
+    async ({}, use) => {
+      const dir = mkdtempSync(join(tmpdir(), 'twinsnap-e2e-cal-'));
+      seedColdSnapshots(dir, ['Mail', 'Mail', 'Accounting']);
+      const s = await startServe({ dataDir: dir });
+      await use(s);
+      await s.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    { scope: 'worker', timeout: 180_000 },
+  ],
+});
+
+test.describe.configure({ mode: 'serial' });
+
+test.describe('calendar (home)', () => {
+  test('shows one row per guest with its restore points in today’s column', async ({ page, seeded }, testInfo) => {
+    const snaps = await engineCall(seeded, 'snapshots.list', {});
+    expect(snaps.map((s) => s.guest).sort()).toEqual(['Accounting', 'Mail', 'Mail']);
+    await page.goto(seeded.url);
+    const grid = page.getByRole('grid', { name: 'Restore points per guest and day' });
+    await expect(grid).toBeVisible();
+    await expect(grid.getByRole('rowheader')).toHaveText([/Accounting/, /Mail/]);
+    const today = grid.locator('[role=gridcell][aria-current=date]');
+    await expect(today).toHaveCount(2);
+    await expect(today.nth(1)).toHaveAttribute('aria-label', /Mail, .*2 restore points: \d\d:\d\d cold.*\d\d:\d\d cold/);
+    await expect(today.nth(0)).toHaveAttribute('aria-label', /Accounting, .*1 restore point: /);
+    await expect(today.nth(1).locator('[data-mark]')).toHaveCount(2);
+    await saveScreenshot(page, testInfo, 'calendar');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+  });
+
+  test('switches ranges and pages back in time', async ({ page, seeded }) => {
+    await page.goto(seeded.url);
+    const grid = page.getByTestId('calendar-grid');
+    await expect(grid.locator('.gh [role=columnheader]')).toHaveCount(15);
+    await page.getByRole('button', { name: '30 days' }).click();
+    await expect(grid.locator('.gh [role=columnheader]')).toHaveCount(31);
+    await page.getByRole('button', { name: 'Earlier' }).click();
+    await expect(grid.locator('[aria-current=date]')).toHaveCount(0);
+    await expect(grid.locator('[data-mark]')).toHaveCount(0);
+    await page.getByRole('button', { name: 'Today' }).click();
+    await expect(grid.locator('[data-mark]')).toHaveCount(3);
+  });
+
+  test('keyboard: arrows move through the grid and Enter opens the day panel', async ({ page, seeded }, testInfo) => {
+    const snaps = await engineCall(seeded, 'snapshots.list', { guest: 'Mail' });
+    await page.goto(seeded.url);
+    const grid = page.getByTestId('calendar-grid');
+    await expect(grid).toBeVisible();
+    // The roving tab stop starts on the first guest's today cell.
+    await grid.locator('[tabindex="0"]').focus();
+    await expect(page.locator(':focus')).toHaveAttribute('aria-label', /^Accounting, /);
+    await page.keyboard.press('ArrowDown');
+    await expect(page.locator(':focus')).toHaveAttribute('aria-label', /^Mail, .*2 restore points/);
+    await page.keyboard.press('ArrowLeft');
+    await expect(page.locator(':focus')).toHaveAttribute('aria-label', /no restore points/);
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
+    const drawer = page.getByRole('dialog');
+    await expect(drawer).toContainText('Mail');
+    await expect(drawer.getByTestId('snapshot-details')).toContainText(snaps[snaps.length - 1].id);
+    await expect(drawer.getByTestId('snapshot-details')).toContainText('Cold (the guest was off)');
+    await saveScreenshot(page, testInfo, 'snapshot-drawer');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    // Select the other point of the day.
+    await drawer.getByRole('group', { name: 'Restore points of this day' }).getByRole('button').first().click();
+    await expect(drawer.getByTestId('snapshot-details')).toContainText(snaps[0].id);
+    await page.keyboard.press('Escape');
+    await expect(drawer).toHaveCount(0);
+  });
+
+  test('verify from the snapshot panel reports the engine’s verdict', async ({ page, seeded }) => {
+    await page.goto(seeded.url);
+    await page.getByTestId('calendar-grid').locator('[data-mark]').first().click();
+    const details = page.getByTestId('snapshot-details');
+    await details.getByRole('button', { name: 'Verify' }).click();
+    await expect(page.getByRole('status').filter({ hasText: /readable|Damaged|not available/ })).toBeVisible({ timeout: 30_000 });
+  });
+
+  test('retention sliders preview on the calendar and apply only after confirmation', async ({ page, seeded }, testInfo) => {
+    const oracle = await engineCall(seeded, 'retention.preview', { guest: 'Mail', policy: { keepLast: 1 } });
+    expect(oracle.forgetCount).toBe(1);
+    await page.goto(seeded.url);
+    await page.getByRole('rowheader', { name: /Mail/ }).click();
+    const drawer = page.getByRole('dialog');
+    await drawer.getByRole('tab', { name: 'Retention' }).click();
+    // Turn everything off but "keep the last 1", with the keyboard.
+    for (const key of ['keepLast', 'keepWithinDays', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly']) {
+      const slider = drawer.getByTestId(`slider-${key}`).getByRole('slider');
+      await slider.focus();
+      await page.keyboard.press('Home');
+    }
+    await drawer.getByTestId('slider-keepLast').getByRole('slider').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect(drawer.getByTestId('retention-preview')).toContainText(`${oracle.forgetCount} backup would be forgotten`);
+    await expect(page.getByTestId('retention-overlay')).toContainText('Mail');
+    await expect(page.getByTestId('calendar-grid').locator('.mk-f')).toHaveCount(1);
+    await saveScreenshot(page, testInfo, 'retention-preview');
+    expect(await engineCall(seeded, 'snapshots.list', { guest: 'Mail' })).toHaveLength(2);
+    await drawer.getByRole('button', { name: 'Apply now…' }).click();
+    const confirm = page.getByRole('dialog', { name: /Forget 1 restore points of Mail/ });
+    await confirm.getByRole('button', { name: 'Forget 1' }).click();
+    await expect(page.getByTestId('notice')).toContainText('1 restore point of Mail forgotten');
+    expect(await engineCall(seeded, 'snapshots.list', { guest: 'Mail' })).toHaveLength(1);
+    await page.keyboard.press('Escape');
+    await expect(page.getByTestId('calendar-grid').locator('[data-mark]')).toHaveCount(2);
+  });
+});
