@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { findVm, loadState, psFail, saveState } from './state.mjs';
+import { dropOverlayLinks, guestCheckpoint, guestMerge, guestServicesUp, guestShutdown, guestStart, guestTurnOff, guestTwinConfig } from './guest-backend.mjs';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -15,15 +16,20 @@ function vmOrThrow(state, id) {
   return vm;
 }
 
-function ics(vm) {
-  const up = vm.state === 'Running' && vm.guest.runsIntegrationServices;
+async function servicesUp(vm) {
+  if (vm.state !== 'Running') return false;
+  return vm.simVmx ? guestServicesUp(vm) : vm.guest.runsIntegrationServices;
+}
+
+function ics(vm, up) {
   return [
     { name: 'Shutdown', kind: 'shutdown', enabled: vm.integration.shutdown, status: up && vm.integration.shutdown ? 'Ok' : '' },
     { name: 'Heartbeat', kind: 'heartbeat', enabled: vm.integration.heartbeat, status: up && vm.integration.heartbeat ? 'Ok' : '' },
   ];
 }
 
-function info(vm) {
+async function info(vm) {
+  const up = await servicesUp(vm);
   return {
     id: vm.id,
     name: vm.name,
@@ -36,7 +42,7 @@ function info(vm) {
     path: vm.path,
     disks: vm.disks.map((d) => ({ slot: d.slot, path: d.path })),
     nics: vm.nics,
-    integrationServices: ics(vm),
+    integrationServices: ics(vm, up),
     shielded: vm.shielded,
   };
 }
@@ -57,7 +63,7 @@ const ops = {
   },
 
   'list-vms'() {
-    return loadState().vms.map(info);
+    return Promise.all(loadState().vms.map(info));
   },
 
   'get-vm'(a) {
@@ -67,29 +73,33 @@ const ops = {
   // Standard checkpoint: the current disks become read-only parents; production continues on new
   // differencing children. QEMU cannot write differencing VHDX, so the simulator's .avhdx files
   // are qcow2 overlays (an internal detail: only production uses them, and the merge removes them).
-  freeze(a) {
+  async freeze(a) {
     const state = loadState();
     const vm = vmOrThrow(state, a.id);
     if (vm.state !== 'Running') throw psFail(`TWINSNAP:BAD_STATE the vm is ${vm.state}, not running`);
     const snapId = randomUUID();
     const frozen = vm.disks.map((d) => ({ ...d }));
-    const created = [];
-    for (const d of vm.disks) {
-      const child = join(dirname(d.path), `${basename(d.path).replace(/\.a?vhdx$/i, '')}_${snapId.toUpperCase()}.avhdx`);
-      qemuImg(['create', '-q', '-f', 'qcow2', '-b', d.path, '-F', d.format ?? 'vhdx', child]);
-      created.push(child);
-      d.parentFormat = d.format ?? 'vhdx';
-      d.path = child;
-      d.format = 'qcow2';
-    }
-    state.snapshots.push({ id: snapId, name: a.snapshotName, vmId: vm.id, disks: frozen, created, vmState: 'Running', ics: vm.integration, guest: vm.guest });
+    const created = vm.disks.map((d) => join(dirname(d.path), `${basename(d.path).replace(/\.a?vhdx$/i, '')}_${snapId.toUpperCase()}.avhdx`));
+    const makeOverlays = () => {
+      vm.disks.forEach((d, i) => {
+        const size = JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', d.path], { encoding: 'utf8' }))['virtual-size'];
+        qemuImg(['create', '-q', '-f', 'qcow2', '-u', '-b', d.path, '-F', d.format ?? 'vhdx', created[i], String(size)]);
+        d.parentFormat = d.format ?? 'vhdx';
+        d.path = created[i];
+        d.format = 'qcow2';
+      });
+    };
+    let guestState = {};
+    if (vm.simVmx) guestState = await guestCheckpoint(vm, snapId, created, makeOverlays);
+    else makeOverlays();
+    state.snapshots.push({ id: snapId, name: a.snapshotName, vmId: vm.id, disks: frozen, created, vmState: 'Running', ics: vm.integration, guest: vm.guest, ...guestState });
     saveState(state);
     return { snapshotId: snapId, frozenDisks: frozen.map((d) => ({ slot: d.slot, path: d.path })), newDiskFiles: created, state: vm.state };
   },
 
   // Export-VMSnapshot + Import-VM -Copy -GenerateNewId: full VHDX copies of the frozen disks in the
   // twin folder, a new id, the new name, all adapters disconnected, state Saved (memory carried).
-  'build-twin'(a) {
+  async 'build-twin'(a) {
     const state = loadState();
     const snap = state.snapshots.find((s) => s.id.toLowerCase() === String(a.snapshotId).toLowerCase());
     if (!snap) throw psFail(`Hyper-V was unable to find a checkpoint with id ${a.snapshotId}`, 'ObjectNotFound,Microsoft.HyperV.PowerShell.Commands.GetVMSnapshot', 'ObjectNotFound');
@@ -102,7 +112,7 @@ const ops = {
     writeFileSync(join(dir, '.twinsnap-twin'), String(a.vmId));
     const disks = snap.disks.map((d, i) => {
       const target = join(vhdDir, `disk${i}.vhdx`);
-      if (!existsSync(target)) qemuImg(['convert', '-q', '-f', d.format ?? 'vhdx', '-O', 'vhdx', d.path, target]);
+      if (!existsSync(target)) qemuImg(['convert', '-q', '-U', '-f', d.format ?? 'vhdx', '-O', 'vhdx', d.path, target]);
       return { slot: d.slot, path: target, format: 'vhdx' };
     });
     const twin = {
@@ -115,42 +125,46 @@ const ops = {
       nics: prod.nics.map((n) => ({ ...n, connected: false })),
       integration: { ...snap.ics },
       guest: { ...snap.guest },
+      simVmx: snap.vmxText ? guestTwinConfig(snap, dir, disks.map((d) => d.path), String(a.twinName)) : undefined,
     };
     state.vms.push(twin);
     saveState(state);
-    return { twin: info(twin), folder: dir };
+    return { twin: await info(twin), folder: dir };
   },
 
-  'start-vm'(a) {
+  async 'start-vm'(a) {
     const state = loadState();
     const vm = vmOrThrow(state, a.id);
+    if (vm.simVmx && vm.state !== 'Running') await guestStart(vm);
     vm.state = 'Running';
     saveState(state);
     return { state: vm.state };
   },
 
-  'integration-state'(a) {
+  async 'integration-state'(a) {
     const vm = vmOrThrow(loadState(), a.id);
-    return { state: vm.state, integrationServices: ics(vm) };
+    return { state: vm.state, integrationServices: ics(vm, await servicesUp(vm)) };
   },
 
   async 'stop-graceful'(a) {
     const state = loadState();
     const vm = vmOrThrow(state, a.id);
     if (vm.state !== 'Off') {
-      const sd = ics(vm).find((i) => i.kind === 'shutdown');
+      const sd = ics(vm, await servicesUp(vm)).find((i) => i.kind === 'shutdown');
       if (!sd.enabled || sd.status !== 'Ok') throw psFail('TWINSNAP:SHUTDOWN_IC_UNAVAILABLE the shutdown integration service is not running in the guest');
       // Stop-VM blocks until the guest is off; a guest that ignores the request never gets there.
-      if (vm.guest.ignoresPowerButton) await new Promise(() => {});
+      if (vm.simVmx) await guestShutdown(vm);
+      else if (vm.guest.ignoresPowerButton) await new Promise(() => {});
       vm.state = 'Off';
       saveState(state);
     }
     return { state: vm.state };
   },
 
-  'turn-off'(a) {
+  async 'turn-off'(a) {
     const state = loadState();
     const vm = findVm(state, a.id);
+    if (vm?.simVmx) await guestTurnOff(vm);
     if (vm) {
       vm.state = 'Off';
       saveState(state);
@@ -158,11 +172,12 @@ const ops = {
     return { gone: !vm };
   },
 
-  'remove-twin'(a) {
+  async 'remove-twin'(a) {
     const state = loadState();
     let dir = a.folder ? String(a.folder) : '';
     if (!dir && a.folderName) dir = join(a.twinsRoot || join(state.host.virtualMachinePath, 'TwinSnap'), String(a.folderName));
     const doomed = state.vms.filter((v) => (a.id && v.id.toLowerCase() === String(a.id).toLowerCase()) || (dir && v.path.toLowerCase().startsWith(dir.toLowerCase())));
+    for (const v of doomed) if (v.simVmx) await guestTurnOff(v);
     state.vms = state.vms.filter((v) => !doomed.includes(v));
     saveState(state);
     if (dir && existsSync(dir)) {
@@ -173,19 +188,26 @@ const ops = {
   },
 
   // Remove-VMSnapshot: merge each child created by the checkpoint back into its parent.
-  'release-checkpoint'(a) {
+  async 'release-checkpoint'(a) {
     const state = loadState();
     const snap = state.snapshots.find((s) => s.id.toLowerCase() === String(a.snapshotId).toLowerCase());
     if (snap) {
       const vm = findVm(state, snap.vmId);
-      for (const d of vm?.disks ?? []) {
-        const i = snap.created.indexOf(d.path);
-        if (i < 0) continue;
-        qemuImg(['commit', '-q', '-f', 'qcow2', d.path]);
-        rmSync(d.path, { force: true });
-        d.path = snap.disks[i].path;
-        d.format = d.parentFormat ?? 'vhdx';
-      }
+      const commit = () => {
+        for (const d of vm?.disks ?? []) {
+          const i = snap.created.indexOf(d.path);
+          if (i < 0) continue;
+          qemuImg(['commit', '-q', '-f', 'qcow2', d.path]);
+          rmSync(d.path, { force: true });
+          d.path = snap.disks[i].path;
+          d.format = d.parentFormat ?? 'vhdx';
+        }
+      };
+      if (vm?.simVmx) {
+        await guestMerge(vm, commit, vm.disks.map((d) => { const i = snap.created.indexOf(d.path); return i < 0 ? d.path : snap.disks[i].path; }));
+        dropOverlayLinks(snap.created);
+      } else commit();
+      if (snap.vmrs) rmSync(snap.vmrs, { force: true });
       state.snapshots = state.snapshots.filter((s) => s !== snap);
       saveState(state);
     }

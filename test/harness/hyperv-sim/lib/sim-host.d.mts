@@ -22,3 +22,5 @@ export interface AddSimVmOptions {
 export function addSimVm(root: string, opts?: AddSimVmOptions): SimVm;
 /** The host state. */
 export function simState(root: string): { vms: SimVm[]; snapshots: { id: string; vmId: string; created: string[] }[]; host: { virtualMachinePath: string } };
+/** Registers a vmrun-sim style VM folder (VHDX disk) as a real-guest Hyper-V VM; `start` boots it. */
+export function adoptSimVm(root: string, opts: { name: string; vmxPath: string; diskPath: string; memoryMiB?: number; start?: boolean }): SimVm;

@@ -1,6 +1,7 @@
 // Test-side helpers: create simulated VMs with real VHDX disks and inspect the host state.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { loadState, newVmRecord, saveState } from './state.mjs';
 
@@ -25,4 +26,23 @@ export function addSimVm(root, opts = {}) {
 /** The host state (VMs and checkpoints). */
 export function simState(root) {
   return loadState(root);
+}
+
+/**
+ * Registers a real-guest VM: a vmrun-sim style folder (from makeTestVm with a VHDX disk) becomes a
+ * Hyper-V VM whose hardware is that hidden .vmx. With `start`, the guest is booted now.
+ */
+export function adoptSimVm(root, opts) {
+  const state = loadState(root);
+  const vm = newVmRecord({ name: opts.name, state: 'Off', memoryMiB: opts.memoryMiB ?? 256 });
+  vm.path = dirname(opts.vmxPath);
+  vm.simVmx = opts.vmxPath;
+  vm.disks = [{ slot: 'SCSI 0 0', path: opts.diskPath, format: 'vhdx' }];
+  if (opts.start) {
+    execFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../vmrun-sim/vmrun'), ['-T', 'ws', 'start', opts.vmxPath, 'nogui']);
+    vm.state = 'Running';
+  }
+  state.vms.push(vm);
+  saveState(state, root);
+  return vm;
 }
