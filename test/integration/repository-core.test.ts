@@ -137,3 +137,22 @@ describe('repository', () => {
     expect(existsSync(join(dir, 'nope'))).toBe(false);
   });
 });
+
+describe('createSnapshot progress', () => {
+  it('reports per-disk progress ending at each disk size, and snapshot totals', async () => {
+    const f1 = join(dir, 'p1.img');
+    const f2 = join(dir, 'p2.img');
+    writeFileSync(f1, randomBytes(3 * MiB));
+    writeFileSync(f2, Buffer.alloc(2 * MiB));
+    const d1 = await RawFileDisk.open(f1);
+    const d2 = await RawFileDisk.open(f2);
+    const seen: { disk: string; bytesDone: number; bytesTotal: number; allDone: number; allTotal: number }[] = [];
+    await repo.createSnapshot({ guest: 'p', consistency: 'crash', disks: [{ name: 'a', disk: d1 }, { name: 'b', disk: d2 }] }, { onProgress: (p) => seen.push(p) });
+    await d1.close();
+    await d2.close();
+    const lastOf = (n: string) => seen.filter((s) => s.disk === n).at(-1)!;
+    expect(lastOf('a')).toMatchObject({ bytesDone: 3 * MiB, bytesTotal: 3 * MiB, allDone: 3 * MiB, allTotal: 5 * MiB });
+    expect(lastOf('b')).toMatchObject({ bytesDone: 2 * MiB, bytesTotal: 2 * MiB, allDone: 5 * MiB, allTotal: 5 * MiB });
+    expect(seen.every((s) => s.bytesDone <= s.bytesTotal)).toBe(true);
+  });
+});

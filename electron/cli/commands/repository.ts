@@ -58,7 +58,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
         }
         const s = await repo.createSnapshot(
           { guest: o.guest, consistency: 'cold', disks, configFiles: (o.config ?? []).map((p) => ({ name: basename(p), path: p })), log: [`imported ${files.map((f) => basename(f)).join(', ')}`] },
-          { onProgress: (p) => progress('backup')(p.bytesDone, p.bytesTotal) },
+          { onProgress: (p) => progress('backup')(p.allDone, p.allTotal) },
         );
         await syncCatalog(repo, getCatalog((await ctx.engine()).context));
         ctx.print(s, (d) => `created snapshot ${d.id} of ${d.guest}: ${d.disks.length} disk(s), ${mib(d.logicalBytes)} logical, ${mib(d.newBytes ?? 0)} new`);

@@ -43,11 +43,13 @@ export interface CreateSnapshotInput {
   disks: SnapshotDiskInput[];
 }
 
-/** Progress of a running backup. */
+/** Progress of a running backup: `bytesDone`/`bytesTotal` of the current disk, `all*` of the whole snapshot. */
 export interface SnapshotProgress {
   disk: string;
   bytesDone: number;
   bytesTotal: number;
+  allDone: number;
+  allTotal: number;
   newBytes: number;
 }
 
@@ -104,6 +106,9 @@ async function writeDisk(
   let dataBytes = 0;
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
+  const startDone = progress.done;
+  const report = () =>
+    opts.onProgress?.({ disk: name, bytesDone: progress.done - startDone, bytesTotal: disk.size, allDone: progress.done, allTotal: progress.total, newBytes: progress.newBytes });
   for (let i = 0; i < n; i++) {
     if (opts.signal?.aborted) throw new AppError('CANCELLED', 'backup cancelled');
     if (failure) break;
@@ -127,7 +132,7 @@ async function writeDisk(
           progress.newBytes += r.storedBytes;
         }
         progress.done += len;
-        opts.onProgress?.({ disk: name, bytesDone: progress.done, bytesTotal: progress.total, newBytes: progress.newBytes });
+        report();
       })
       .catch((e) => {
         failure ??= e;
@@ -139,7 +144,7 @@ async function writeDisk(
   await Promise.all(inflight);
   if (failure) throw failure;
   if (opts.signal?.aborted) throw new AppError('CANCELLED', 'backup cancelled');
-  opts.onProgress?.({ disk: name, bytesDone: progress.done, bytesTotal: progress.total, newBytes: progress.newBytes });
+  report();
   return {
     index: encodeFixedIndex({ chunkSize: cs, size: disk.size, digests }),
     disk: {
