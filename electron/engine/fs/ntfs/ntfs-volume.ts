@@ -141,6 +141,44 @@ export class NtfsVolume implements GuestFilesystem {
     return rec;
   }
 
+  /**
+   * Loads many base records with few large reads of the $MFT (records that are close together
+   * are read as one window), filling the record cache. Errors are left for `file()` to report.
+   */
+  async prefetch(indices: number[]): Promise<void> {
+    const todo = [...new Set(indices)].filter((i) => i >= 0 && i < this.recordCount && !this.records.get(i)).sort((a, b) => a - b);
+    const rs = this.recordSize;
+    const maxSpan = Math.max(1, Math.floor((1024 * 1024) / rs));
+    for (let k = 0; k < todo.length; ) {
+      const first = todo[k];
+      let j = k;
+      while (j + 1 < todo.length && todo[j + 1] - first < maxSpan) j++;
+      const span = todo[j] - first + 1;
+      const win = await this.mft.read(first * rs, span * rs);
+      for (let m = k; m <= j; m++) {
+        const idx = todo[m];
+        const off = (idx - first) * rs;
+        if (off + rs > win.length) break;
+        const raw = win.subarray(off, off + rs);
+        try {
+          if (raw.toString('latin1', 0, 4) !== 'FILE') continue;
+          applyFixups(raw, 'FILE', `mft record ${idx}`);
+          const rec = parseRecord(raw, idx);
+          if ((rec.flags & 0x0001) === 0 || rec.base !== 0 || rec.attrs.some((a) => a.type === AT.ATTRIBUTE_LIST)) continue;
+          this.remember({ index: idx, rec, attrs: rec.attrs });
+        } catch {
+          /* reported by file() */
+        }
+      }
+      k = j + 1;
+    }
+  }
+
+  private remember(f: NtfsFile): void {
+    const cost = 256 + f.attrs.reduce((s, a) => s + 96 + (a.value?.length ?? 0) + a.runs.length * 32, 0);
+    this.records.set(f.index, f, cost);
+  }
+
   /** Loads a base record with its attribute list resolved, through the record cache. */
   async file(index: number): Promise<NtfsFile> {
     const hit = this.records.get(index);
@@ -149,8 +187,7 @@ export class NtfsVolume implements GuestFilesystem {
     ensure((rec.flags & 0x0001) !== 0, `ntfs: mft record ${index} is not in use`);
     let f: NtfsFile = { index, rec, attrs: rec.attrs };
     if (rec.attrs.some((a) => a.type === AT.ATTRIBUTE_LIST)) f = await this.mergeExtensions(f);
-    const cost = 256 + f.attrs.reduce((s, a) => s + 96 + (a.value?.length ?? 0) + a.runs.length * 32, 0);
-    this.records.set(index, f, cost);
+    this.remember(f);
     return f;
   }
 
@@ -201,6 +238,7 @@ export class NtfsVolume implements GuestFilesystem {
       seen.add(k);
       return true;
     });
+    await this.prefetch(uniq.map((e) => e.ref));
     const out: FsNode[] = [];
     for (let i = 0; i < uniq.length; i += 256) {
       const part = await Promise.all(
