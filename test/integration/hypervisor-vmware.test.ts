@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { VmrunHypervisor } from '../../electron/engine/hypervisor/vmware/vmrun-hypervisor.js';
 import { VmxFile } from '../../electron/engine/hypervisor/vmware/vmx-file.js';
+import { detectVmrun } from '../../electron/engine/hypervisor/vmware/vmware-tool-detect.js';
 import { systemClock } from '../../electron/engine/core/clock.js';
 import type { Logger } from '../../electron/engine/core/logger.js';
 import { makeTestVm } from '../harness/guest/make-test-vm.js';
@@ -102,6 +103,12 @@ describe.skipIf(!haveSim)('VmrunHypervisor via vmrun-sim', () => {
     }),
     180_000,
   );
+
+  it('detects vmrun version and an unknown edition for a bare vmrun (no vmware/vmplayer beside it)', async () => {
+    const d = await detectVmrun(VMRUN);
+    expect(d).toMatchObject({ path: VMRUN, version: '1.17.0 build-12990004', edition: 'unknown' });
+    expect(d.problem).toBeUndefined();
+  });
 
   it('builds a twin without copying: linked suspend state, child disks, nics disconnected, hostile name intact, production paused only briefly', async () => {
     rmSync('/tmp/pwned', { force: true });
