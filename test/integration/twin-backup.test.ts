@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../electron/engine/core/clock.js';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { createEngine, type Engine } from '../../electron/engine/engine.js';
+import type { BackupReport } from '../../electron/cli/commands/backup.js';
 import type { FrozenState, Hypervisor } from '../../electron/engine/hypervisor/hypervisor.js';
 import { VmrunHypervisor } from '../../electron/engine/hypervisor/vmware/vmrun-hypervisor.js';
 import { openRepository } from '../../electron/engine/repository/repository.js';
@@ -85,69 +86,80 @@ afterAll(async () => {
 });
 
 describe('twin backup through vmrun-sim', () => {
-  it('archives a clean twin that holds every transaction acknowledged before the freeze; the frozen disk alone is worse', async () => {
+  it('`twinsnap backup --verify` archives a clean twin holding every transaction acknowledged before the freeze; the frozen disk alone is worse', async () => {
     const dataDir = join(WORK, 'data-clean');
-    const hv = vmware();
-    let acksBeforeFreeze: number[] = [];
-    let crash: DataDiskContents | undefined;
-    // Instrument the adapter (not the workflow): note the acks at the freeze call, and read the
-    // frozen disk alone — the crash-consistent copy of the same moment — before it is released.
-    const freeze = hv.freeze.bind(hv);
-    hv.freeze = async (v, o) => {
-      acksBeforeFreeze = await readAcks(serialLog());
-      return freeze(v, o);
-    };
-    const release = hv.releaseFrozen.bind(hv);
-    hv.releaseFrozen = async (f: FrozenState, o) => {
-      crash = await inspectDataDisk(f.frozenDisks[0]!.path);
-      return release(f, o);
-    };
-    const engine = await engineFor(dataDir, hv);
-    try {
-      const { manager, ready } = getJobService(engine.context);
-      await ready;
-      const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [VM_NAME] });
-      const outcome = await manager.wait(jobIds[0]!);
-      expect(outcome.error).toBeUndefined();
-      expect(outcome).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
-      const m = outcome.metrics;
-      console.log(`[twin] pause ${m.pauseMs?.toFixed(1)} ms (hypervisor freeze ${m.hvFreezeMs?.toFixed(1)} + resume ${m.hvResumeMs?.toFixed(1)}, engine ${m.engineShareMs?.toFixed(1)} ms); twin boot ${m.twinBootMs?.toFixed(0)} ms, shutdown ${m.twinShutdownMs?.toFixed(0)} ms; archive ${m.archiveMBps?.toFixed(1)} MB/s`);
+    const child = spawn(process.execPath, [join(ROOT, 'bin/twinsnap.mjs'), '--data-dir', dataDir, '--vmrun', VMRUN, '--json', 'backup', VM_NAME, '--verify'], {
+      env: { ...process.env, VMRUN_SIM_STATE: SIM_STATE },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    let exited = false;
+    void exit.then(() => (exited = true));
 
-      // Read the archive back through the repository: export the snapshot disk, then debugfs + sqlite3.
-      const repo = await openRepository(engine.context.config().repository);
-      const manifest = await repo.readManifest(outcome.snapshotId!);
+    // Watch the journal: once it records the frozen state, production is suspended (its serial
+    // log stops) and the frozen disk is read-only until clean-up. Read both then — the acks are
+    // exactly those acknowledged before the freeze; the frozen disk alone is the crash-consistent
+    // copy of the same moment.
+    let acksBeforeFreeze: number[] | undefined;
+    let crash: DataDiskContents | undefined;
+    while (!exited && !crash) {
+      const dir = journalDir(dataDir);
+      const recs = existsSync(dir) ? readdirSync(dir).flatMap((f) => readJournal(join(dir, f))) : [];
+      const frozen = recs.find((r) => r.kind === 'fact' && r.step === 'freeze');
+      if (frozen && frozen.kind === 'fact') {
+        acksBeforeFreeze = await readAcks(serialLog());
+        crash = await inspectDataDisk((frozen.data!.frozen as FrozenState).frozenDisks[0]!.path);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await exit, stderr).toBe(0);
+    const report = JSON.parse(stdout) as BackupReport;
+    console.log(`[twin] pause ${report.pauseMs} ms (hypervisor freeze ${report.hypervisorFreezeMs} + resume ${report.hypervisorResumeMs}, engine ${report.engineShareMs} ms); twin boot ${report.twinBootMs} ms, shutdown ${report.twinShutdownMs} ms; archive ${report.bytes.MBps} MB/s; verify ${JSON.stringify(report.verify)}`);
+    expect(report).toMatchObject({ status: 'succeeded', consistency: 'clean-twin', verify: { ok: true } });
+    expect(Object.keys(report.steps)).toEqual(['preflight', 'freeze', 'copy-config', 'resume', 'boot-twin', 'shutdown-twin', 'archive', 'verify', 'cleanup']);
+    expect(report.pauseMs).toBeGreaterThan(0);
+    expect(report.bytes.logical).toBe(64 * 1024 * 1024);
+
+    // Read the archive back through the repository: export the snapshot disk, then debugfs + sqlite3.
+    const repo = await openRepository(join(dataDir, 'repository'));
+    let twin: DataDiskContents;
+    try {
+      const manifest = await repo.readManifest(report.snapshotId!);
       expect(manifest.consistency).toBe('clean-twin');
-      expect(manifest.log.some((l) => l.startsWith('metrics {'))).toBe(true);
+      expect(manifest.log.find((l) => l.startsWith('metrics {'))).toMatch(/"pauseMs":[\d.]+.*"engineShareMs"/);
+      expect(manifest.log.find((l) => l.startsWith('archive {'))).toMatch(/"MBps":/);
       const raw = join(WORK, 'twin-archived.raw');
       rmSync(raw, { force: true });
-      await repo.exportDisk(outcome.snapshotId!, manifest.disks[0]!.name, { format: 'raw', to: raw });
-      const twin = await inspectDataDisk(raw);
-      const verify = await repo.verify({ full: true });
-      await repo.close();
-
-      const lastAck = acksBeforeFreeze.at(-1) ?? 0;
-      console.log(`[twin] acknowledged before the freeze: ${acksBeforeFreeze.length} (last ${lastAck})`);
-      console.log(`[twin] clean twin archive : ${JSON.stringify(twin)}`);
-      console.log(`[twin] frozen disk alone  : ${JSON.stringify(crash)}`);
-      expect(twin.markerPresent).toBe(true);
-      expect(twin.integrity).toBe('ok');
-      expect(twin.walPresent).toBe(false);
-      expect(twin.maxN).toBeGreaterThanOrEqual(lastAck);
-      expect(twin.count).toBe(twin.maxN);
-      expect(lastAck).toBeGreaterThan(0);
-      // Strictly better than the crash-consistent copy of the same moment.
-      expect(crash).toBeDefined();
-      expect(crash!.markerPresent).toBe(false);
-      expect(twin.maxN).toBeGreaterThanOrEqual(crash!.maxN);
-      expect(JSON.stringify(verify)).not.toMatch(/"ok":false/);
-
-      expect(await productionRunning()).toBe(true);
-      expect(await leftovers()).toEqual([]);
-      const before = await ackCount();
-      await waitFor('production to keep committing', async () => (await ackCount()) > before + 3, 60_000);
+      await repo.exportDisk(report.snapshotId!, manifest.disks[0]!.name, { format: 'raw', to: raw });
+      twin = await inspectDataDisk(raw);
+      expect((await repo.verify({ full: true })).ok).toBe(true);
     } finally {
-      await engine.close();
+      await repo.close();
     }
+
+    const lastAck = acksBeforeFreeze?.at(-1) ?? 0;
+    console.log(`[twin] acknowledged before the freeze: ${acksBeforeFreeze?.length} (last ${lastAck})`);
+    console.log(`[twin] clean twin archive : ${JSON.stringify(twin)}`);
+    console.log(`[twin] frozen disk alone  : ${JSON.stringify(crash)}`);
+    expect(lastAck).toBeGreaterThan(0);
+    expect(twin.markerPresent).toBe(true);
+    expect(twin.integrity).toBe('ok');
+    expect(twin.walPresent).toBe(false);
+    expect(twin.maxN).toBeGreaterThanOrEqual(lastAck);
+    expect(twin.count).toBe(twin.maxN);
+    // Strictly better than the crash-consistent copy of the same moment.
+    expect(crash).toBeDefined();
+    expect(crash!.markerPresent).toBe(false);
+    expect(twin.maxN).toBeGreaterThanOrEqual(crash!.maxN);
+
+    expect(await productionRunning()).toBe(true);
+    expect(await leftovers()).toEqual([]);
+    const before = await ackCount();
+    await waitFor('production to keep committing', async () => (await ackCount()) > before + 2, 60_000);
   }, 240_000);
 });
 
