@@ -73,6 +73,7 @@ afterAll(async () => {
 describe('vmrun-sim command line', () => {
   it('prints vmrun-style errors on stdout with exit code 255', async () => {
     expect(await vmrun('list')).toMatchObject({ code: 0, stdout: 'Total running VMs: 0\n' });
+    expect(await vmrun('-T', 'ws', '-gu', 'user', '-gp', 'p w', 'list')).toMatchObject({ code: 0, stdout: 'Total running VMs: 0\n' });
     const missing = path.join(work, 'nope.vmx');
     expect(await vmrun('-T', 'ws', 'start', missing, 'nogui')).toMatchObject({
       code: 255,
@@ -87,6 +88,37 @@ describe('vmrun-sim command line', () => {
     expect(usage.stdout).toMatch(/^vmrun version \d+\.\d+\.\d+ build-\d+/);
     expect(usage.stdout).toContain('Usage: vmrun [AUTHENTICATION-FLAGS] COMMAND [PARAMETERS]');
   });
+});
+
+describe('vmrun-sim snapshots of a powered-off VM', () => {
+  it('builds a real delta chain, reverts, lists a tree, consolidates', async () => {
+    const vm = await makeTestVm(path.join(work, 'off $(touch PWNED5)'), { name: 'off', workload: 'off' });
+    const snapName = `s1 "q" $(touch PWNED6) ‘u’`;
+    expect(await vmrun('snapshot', vm.vmxPath, snapName)).toMatchObject({ code: 0, stdout: '' });
+    expect(await vmrun('snapshot', vm.vmxPath, 's2')).toMatchObject({ code: 0, stdout: '' });
+    const d1 = path.join(vm.dir, 'off-000001.vmdk');
+    const d2 = path.join(vm.dir, 'off-000002.vmdk');
+    expect(await vmxKey(vm, 'scsi0:0.fileName')).toBe('off-000002.vmdk');
+    const chain = JSON.parse((await run('qemu-img', ['info', '--backing-chain', '--output=json', d2])).stdout) as { filename: string }[];
+    expect(chain.map((c) => c.filename)).toEqual([d2, d1, vm.diskPath]);
+    await run('qemu-img', ['check', d2]);
+    expect(await vmrun('-T', 'player', 'snapshot', vm.vmxPath, 'p')).toMatchObject({ code: 255, stdout: 'Error: The operation is not supported\n' });
+
+    expect(await vmrun('revertToSnapshot', vm.vmxPath, snapName)).toMatchObject({ code: 0, stdout: '' });
+    // the leaf written after s2 was discarded; a fresh delta of the s1 disk replaces it
+    expect(await vmxKey(vm, 'scsi0:0.fileName')).toBe('off-000002.vmdk');
+    const chain2 = JSON.parse((await run('qemu-img', ['info', '--backing-chain', '--output=json', d2])).stdout) as { filename: string }[];
+    expect(chain2.map((c) => c.filename)).toEqual([d2, vm.diskPath]);
+    expect(await vmrun('snapshot', vm.vmxPath, 's3')).toMatchObject({ code: 0 });
+    expect(await vmrun('listSnapshots', vm.vmxPath, 'showTree')).toMatchObject({ code: 0, stdout: `Total snapshots: 3\n${snapName}\n\ts2\n\ts3\n` });
+    expect(await vmrun('deleteSnapshot', vm.vmxPath, snapName)).toMatchObject({ code: 255 });
+    expect(await vmrun('deleteSnapshot', vm.vmxPath, 'nope')).toMatchObject({ code: 255, stdout: 'Error: The snapshot does not exist: nope\n' });
+    expect(await vmrun('deleteSnapshot', vm.vmxPath, 's3')).toMatchObject({ code: 0 });
+    expect(await vmxKey(vm, 'scsi0:0.fileName')).toBe('off-000002.vmdk');
+    expect(await vmrun('listSnapshots', vm.vmxPath)).toMatchObject({ stdout: `Total snapshots: 2\n${snapName}\ns2\n` });
+    expect((await inspectDataDisk(vm.vmxPath.replace(/off\.vmx$/, 'off-000002.vmdk'))).fsckCode).toBe(0);
+    expect(await findPwned(work)).toEqual([]);
+  }, 60_000);
 });
 
 describe('vmrun-sim with a running guest', () => {
@@ -107,6 +139,9 @@ describe('vmrun-sim with a running guest', () => {
     expect(await vmrun('list')).toMatchObject({ stdout: `Total running VMs: 1\n${vm.vmxPath}\n` });
     await waitFor('Tools running', async () => (await vmrun('checkToolsState', vm.vmxPath)).stdout === 'running\n');
     await waitAcks(vm, 3);
+    expect(await vmrun('readVariable', vm.vmxPath, 'runtimeConfig', 'displayName')).toMatchObject({ code: 0, stdout: `${HOSTILE_NAME}\n` });
+    expect(await vmrun('writeVariable', vm.vmxPath, 'guestVar', 'k', 'v $(x)')).toMatchObject({ code: 0 });
+    expect(await vmrun('readVariable', vm.vmxPath, 'guestVar', 'k')).toMatchObject({ code: 0, stdout: 'v $(x)\n' });
     expect(await findPwned(work)).toEqual([]);
     expect(await readdir(path.join(work, HOSTILE_DIR))).toContain(`${HOSTILE_NAME}.serial0.log`);
   }, 180_000);
@@ -205,6 +240,12 @@ describe('vmrun-sim with a guest without Tools', () => {
     expect((await readAcks(serialLog(vm))).at(-1)).toBe(paused);
     expect(await vmrun('unpause', vm.vmxPath)).toMatchObject({ code: 0 });
     await waitAcks(vm, paused + 1);
+    const logSize = (await stat(serialLog(vm))).size;
+    expect(await vmrun('reset', vm.vmxPath, 'soft')).toMatchObject({ code: 255 }); // soft needs Tools
+    expect(await vmrun('reset', vm.vmxPath, 'hard')).toMatchObject({ code: 0, stdout: '' });
+    await waitFor('reboot', async () => (await readFile(serialLog(vm), 'latin1')).slice(logSize).includes('GUEST: workload starting'));
+    const beforeReset = (await readAcks(serialLog(vm))).at(-1)!;
+    await waitAcks(vm, beforeReset + 1);
     expect(await vmrun('stop', vm.vmxPath, 'hard')).toMatchObject({ code: 0, stdout: '' });
     expect(await vmrun('list')).toMatchObject({ stdout: 'Total running VMs: 0\n' });
     const acks = await readAcks(serialLog(vm));
