@@ -18,6 +18,8 @@ export interface WriteDiskOptions {
   /** Called after each window with bytes scanned so far and the disk size. */
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** fsync the image before it is renamed into place (default true; qemu-img convert does not). */
+  sync?: boolean;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function writeDisk(src: VirtualDisk, dst: string, format: WriteForm
         await writeVhdx(src, out, scan);
         break;
     }
-    await out.commit();
+    await out.commit(opts.sync ?? true);
   } catch (e) {
     await out.abort();
     throw e;

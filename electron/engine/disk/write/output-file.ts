@@ -44,9 +44,9 @@ export class OutputFile {
     await this.fh.truncate(length);
   }
 
-  /** Flushes, closes and renames the file into place. */
-  async commit(): Promise<void> {
-    await this.fh.sync();
+  /** Flushes (unless `sync` is false), closes and renames the file into place. */
+  async commit(sync = true): Promise<void> {
+    if (sync) await this.fh.sync();
     await this.fh.close();
     await rename(this.tmp, this.path);
   }
