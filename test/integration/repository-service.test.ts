@@ -31,49 +31,49 @@ afterAll(async () => {
 });
 
 describe('repository handlers', () => {
-  const call = <M extends Parameters<Engine['service']['call']>[0]>(m: M, req: unknown) => engine.service.call(m, req);
+  const c = () => engine.service.client();
 
   it('lists snapshots from the catalog, synced with the repository', async () => {
-    const list = await call('snapshots.list', { guest: 'web' });
+    const list = await c()['snapshots.list']({ guest: 'web' });
     expect(list.map((s) => [s.guest, s.time, s.consistency, s.disks])).toEqual([
       ['web', '2026-01-01T12:00:00.000Z', 'crash', [{ name: 'disk0', size: 2 * MiB, dataBytes: 2 * MiB }]],
       ['web', '2026-01-02T12:00:00.000Z', 'crash', [{ name: 'disk0', size: 2 * MiB, dataBytes: 2 * MiB }]],
       ['web', '2026-01-03T12:00:00.000Z', 'clean-twin', [{ name: 'disk0', size: 2 * MiB, dataBytes: 2 * MiB }]],
     ]);
-    expect(await call('snapshots.list', { guest: 'other' })).toEqual([]);
+    expect(await c()['snapshots.list']({ guest: 'other' })).toEqual([]);
   });
 
   it('stores retention policies and previews/applies them', async () => {
-    expect(await call('retention.get', { guest: 'web' })).toEqual({ guest: 'web', policy: {} });
-    await call('retention.set', { guest: 'web', policy: { keepLast: 2 } });
-    expect((await call('retention.get', { guest: 'web' })).policy).toEqual({ keepLast: 2 });
-    const preview = await call('retention.preview', { guest: 'web', policy: { keepLast: 2 } });
+    expect(await c()['retention.get']({ guest: 'web' })).toEqual({ guest: 'web', policy: {} });
+    await c()['retention.set']({ guest: 'web', policy: { keepLast: 2 } });
+    expect((await c()['retention.get']({ guest: 'web' })).policy).toEqual({ keepLast: 2 });
+    const preview = await c()['retention.preview']({ guest: 'web', policy: { keepLast: 2 } });
     expect(preview.decisions.map((d) => d.keep)).toEqual([true, true, false]);
     expect(preview.freedBytes).toBeGreaterThan(2 * MiB);
     const events: string[] = [];
     const off = engine.onEvent((e) => events.push(e));
-    await call('retention.apply', { guest: 'web', policy: { keepLast: 2 } });
+    await c()['retention.apply']({ guest: 'web', policy: { keepLast: 2 } });
     off();
     expect(events).toContain('snapshots.changed');
-    expect(await call('snapshots.list', { guest: 'web' })).toHaveLength(2);
+    expect(await c()['snapshots.list']({ guest: 'web' })).toHaveLength(2);
   });
 
   it('verifies, reports stats, collects garbage and rebuilds the catalog', async () => {
-    const [s] = await call('snapshots.list', {});
-    expect(await call('snapshots.verify', { snapshotId: s!.id, full: true })).toEqual({ ok: true, damaged: [] });
-    expect((await call('snapshots.list', {}))[0]!.verify?.ok).toBe(true);
-    const v = await call('repository.verify', { full: true });
+    const [s] = await c()['snapshots.list']({});
+    expect(await c()['snapshots.verify']({ snapshotId: s!.id, full: true })).toEqual({ ok: true, damaged: [] });
+    expect((await c()['snapshots.list']({}))[0]!.verify?.ok).toBe(true);
+    const v = await c()['repository.verify']({ full: true });
     expect(v).toMatchObject({ ok: true, damaged: [] });
-    const stats = await call('repository.stats', {});
+    const stats = await c()['repository.stats']({});
     expect(stats).toMatchObject({ snapshots: 2, logicalBytes: 4 * MiB, lastVerify: { ok: true, damaged: [] } });
     expect(stats.chunks).toBe(6); // the forgotten snapshot's chunks stay until GC's grace has passed
-    expect(await call('repository.gc', {})).toEqual({ removedChunks: 0, freedBytes: 0 });
+    expect(await c()['repository.gc']({})).toEqual({ removedChunks: 0, freedBytes: 0 });
     getCatalog(engine.context).snapshots.replaceAll([]);
-    expect(await call('catalog.rebuild', {})).toEqual({ snapshots: 2 });
+    expect(await c()['catalog.rebuild']({})).toEqual({ snapshots: 2 });
     expect(getCatalog(engine.context).snapshots.ids()).toHaveLength(2);
   });
 
   it('rejects unknown snapshots', async () => {
-    await expect(call('snapshots.verify', { snapshotId: '20260101T000000Z-abcdef' })).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+    await expect(c()['snapshots.verify']({ snapshotId: '20260101T000000Z-abcdef' })).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
   });
 });
