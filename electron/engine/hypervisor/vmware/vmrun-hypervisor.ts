@@ -165,6 +165,9 @@ export class VmrunHypervisor implements Hypervisor {
   async freeze(vm: VmInfo, opts?: CallOptions): Promise<FrozenState> {
     if (vm.encrypted) throw new AppError('HV_ENCRYPTED_VM', `unable to freeze vm '${vm.name}': it is encrypted; twinsnap cannot build a twin from an encrypted configuration`);
     const runner = await this.runner();
+    if ((await this.detectOnce()).edition === 'player') {
+      throw new AppError('HV_PLAYER_UNSUPPORTED', `unable to freeze vm '${vm.name}': vmware player cannot take snapshots; twin backups need vmware workstation pro (free for personal use)`);
+    }
     const vmxPath = vm.id;
     const handle = `twinsnap-${this.opts.clock.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const staging = join(this.twinsRoot(vmxPath), `.twinsnap-${handle}`);
@@ -273,8 +276,17 @@ export class VmrunHypervisor implements Hypervisor {
     const started = this.opts.clock.monotonic();
     const r = await runner.tryRun(['stop', twin.id, 'soft'], { action: 'shut down twin', vmName: twin.name, timeoutMs, signal: opts?.signal });
     if ('failure' in r) {
-      if (r.failure.reason === 'timeout') throw new AppError('HV_SHUTDOWN_TIMEOUT', `twin '${twin.name}' did not shut down within ${Math.round(timeoutMs / 1000)} s`);
-      if (r.failure.reason !== 'not-running') throw new AppError(r.failure.code, `unable to shut down twin '${twin.name}': ${r.failure.hint}`, { details: { reason: r.failure.reason } });
+      const f = r.failure;
+      if (f.reason === 'timeout') throw new AppError('HV_SHUTDOWN_TIMEOUT', `twin '${twin.name}' did not shut down within ${Math.round(timeoutMs / 1000)} s`);
+      if (f.reason === 'tools-not-running' || f.reason === 'tools-not-ready') throw new AppError(f.code, `unable to shut down twin '${twin.name}': ${f.hint}`, { details: { reason: f.reason } });
+      // vmrun gave up on its own (e.g. "The operation was canceled"): if the guest is still up, it
+      // did not shut down — the same outcome for the consistency policy as our own timeout.
+      if (f.reason !== 'not-running') {
+        if (await this.isRunning(twin.id, opts)) {
+          throw new AppError('HV_SHUTDOWN_TIMEOUT', `twin '${twin.name}' did not shut down: ${f.hint}`, { details: { reason: f.reason, toolMessage: f.toolMessage } });
+        }
+        throw new AppError(f.code, `unable to shut down twin '${twin.name}': ${f.hint}`, { details: { reason: f.reason } });
+      }
     }
     // vmrun may return before the VM process is gone; wait until it leaves `vmrun list`.
     while (await this.isRunning(twin.id, opts)) {
