@@ -9,6 +9,7 @@ import { Qmp, qmpOnce } from './qmp.mjs';
 import {
   VmrunError,
   pidAlive,
+  pidIs,
   readJson,
   recordTiming,
   runningMeta,
@@ -80,11 +81,28 @@ export async function waitPoweredOff(vm, meta, timeoutMs) {
   return true;
 }
 
+/** Removes what a killed supervisor left behind (its storage daemon would hold the disks). */
+async function cleanupStale(vm) {
+  const meta = readJson(path.join(vm.stateDir, 'meta.json'));
+  if (!meta) return;
+  // a supervisor whose QEMU exited is shutting the storage daemon down: let it finish
+  const until = Date.now() + 30_000;
+  while (pidIs(meta.supervisorPid, 'supervisor.mjs') && Date.now() < until) await sleep(25);
+  if (pidIs(meta.qsdPid, 'qemu-storage-daemon')) {
+    process.kill(meta.qsdPid, 'SIGTERM');
+    const deadline = Date.now() + 30_000;
+    while (pidAlive(meta.qsdPid) && Date.now() < deadline) await sleep(25);
+    if (pidAlive(meta.qsdPid)) process.kill(meta.qsdPid, 'SIGKILL');
+  }
+  fs.rmSync(path.join(vm.stateDir, 'meta.json'), { force: true });
+}
+
 /** `start vmx [gui|nogui]`: boots, or resumes a suspended VM from its .vmss. */
 export async function cmdStart(args) {
   const vm = openVm(args[0]);
   return withVmLock(vm.stateDir, async () => {
     if (runningMeta(vm.stateDir)) return; // already powered on
+    await cleanupStale(vm);
     const vmx = VmxFile.read(vm.abs);
     validateVmx(vmx, vm.arg);
     const stateName = vmx.get('checkpoint.vmState') ?? '';
@@ -164,20 +182,25 @@ export async function cmdStop(args) {
   const vm = openVm(args[0]);
   const mode = (args[1] ?? 'soft').toLowerCase();
   if (mode !== 'soft' && mode !== 'hard') throw new VmrunError('Invalid argument: ' + args[1]);
+  if (mode === 'soft') {
+    // press the button under the lock, wait without it (a `stop hard` may come meanwhile)
+    const meta = await withVmLock(vm.stateDir, async () => {
+      const m = requireRunning(vm);
+      requireTools(vm, m);
+      await qmpOnce(m.qmpSock, 'system_powerdown');
+      return m;
+    });
+    const timeout = Number(process.env.VMRUN_SIM_SOFT_STOP_TIMEOUT_MS || 600_000);
+    const t0 = Date.now();
+    if (!(await waitPoweredOff(vm, meta, timeout))) {
+      throw new VmrunError('The operation was canceled (the guest did not shut down)');
+    }
+    vmLog(vm.abs, `soft stop took ${Date.now() - t0} ms`);
+    recordTiming({ op: 'stop-soft', vmx: vm.abs, ms: Date.now() - t0 });
+    return undefined;
+  }
   return withVmLock(vm.stateDir, async () => {
     const meta = requireRunning(vm);
-    if (mode === 'soft') {
-      requireTools(vm, meta);
-      await qmpOnce(meta.qmpSock, 'system_powerdown');
-      const timeout = Number(process.env.VMRUN_SIM_SOFT_STOP_TIMEOUT_MS || 600_000);
-      const t0 = Date.now();
-      if (!(await waitPoweredOff(vm, meta, timeout))) {
-        throw new VmrunError('The operation was canceled (the guest did not shut down)');
-      }
-      vmLog(vm.abs, `soft stop took ${Date.now() - t0} ms`);
-      recordTiming({ op: 'stop-soft', vmx: vm.abs, ms: Date.now() - t0 });
-      return;
-    }
     await qmpOnce(meta.qmpSock, 'quit').catch(() => {
       if (pidAlive(meta.qemuPid)) process.kill(meta.qemuPid, 'SIGTERM');
     });
