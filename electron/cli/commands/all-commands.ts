@@ -4,6 +4,7 @@ import { serveCommand } from './serve.js';
 import { backupCommand } from './backup.js';
 import { repositoryCommands } from './repository.js';
 import { diskCommands } from './disk.js';
+import { filesCommands } from './files.js';
 
 /** Every command module of the CLI, in help order. Add one line per module. */
-export const commandModules: CommandModule[] = [statusCommands, serveCommand, backupCommand, diskCommands, repositoryCommands];
+export const commandModules: CommandModule[] = [statusCommands, serveCommand, backupCommand, diskCommands, repositoryCommands, filesCommands];

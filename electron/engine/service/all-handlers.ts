@@ -3,6 +3,9 @@ import { statusHandlers } from './status-handlers.js';
 import { guestHandlers } from './guest-handlers.js';
 import { repositoryHandlers } from './repository-handlers.js';
 import { jobHandlers } from './job-handlers.js';
+import { filesHandlers } from './files-handlers.js';
+import { restoreHandlers } from './restore-handlers.js';
+import { scheduleHandlers } from './schedule-handlers.js';
 
 /** Every handler slice of the engine; together they implement the whole contract. */
-export const allHandlers: HandlerFactory[] = [statusHandlers, guestHandlers, repositoryHandlers, jobHandlers];
+export const allHandlers: HandlerFactory[] = [statusHandlers, guestHandlers, repositoryHandlers, jobHandlers, filesHandlers, restoreHandlers, scheduleHandlers];
