@@ -32,7 +32,7 @@ let fx: Record<string, DiskFixture>;
 let dir: string;
 beforeAll(async () => {
   fx = await diskFixtures();
-  dir = await mkdtemp(join(tmpdir(), 'twinsnap-vhdx-craft-'));
+  dir = await mkdtemp(join(tmpdir(), 'twinsnap-disk-craft-'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -119,5 +119,34 @@ describe('differencing vhdx', () => {
     const err = await openDisk(child).catch((e: unknown) => e);
     expect(isAppError(err, 'DISK_PARENT_MISSING')).toBe(true);
     expect((err as Error).message).toContain('parent.vhdx');
+  });
+});
+
+describe('differencing vhd', () => {
+  it('reads sectors from the child where its bitmap says so and from the parent elsewhere', async () => {
+    const d = join(dir, 'vhd-diff');
+    await mkdir(d, { recursive: true });
+    await copyFile(fx['vhd-dynamic'].path, join(d, 'parent.vhd'));
+    const childRaw = join(d, 'child.raw');
+    const fh = await open(childRaw, 'w');
+    await fh.truncate(128 * MiB);
+    await fh.write(patternBytes(2 * MiB, 51), 0, 2 * MiB, 0);
+    await fh.write(patternBytes(2 * MiB, 52), 0, 2 * MiB, 40 * MiB);
+    await fh.close();
+    const child = join(d, 'child.vhd');
+    await run('qemu-img', ['convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=dynamic,force_size=on', childRaw, child]);
+    const { makeVhdDifferencing } = await import('../fixtures/disk/vhd-craft.js');
+    await makeVhdDifferencing(child, join(d, 'parent.vhd'), 'parent.vhd', [{ block: 0, sectors: [[0, 1], [9, 1000]] }]);
+    const expected = await readFile(fx['vhd-dynamic'].oracle);
+    const childBytes = await readFile(childRaw);
+    for (const [from, to] of [[0, 1], [9, 1000]]) childBytes.copy(expected, from * 512, from * 512, to * 512);
+    childBytes.copy(expected, 40 * MiB, 40 * MiB, 42 * MiB); // block 20 keeps qemu's full bitmap
+    const disk = await openDisk(child);
+    try {
+      expect({ subformat: disk.subformat, chain: disk.chain.length }).toEqual({ subformat: 'differencing', chain: 2 });
+      expect(firstDiff(await readAll(disk), expected)).toBe(-1);
+    } finally {
+      await disk.close();
+    }
   });
 });
