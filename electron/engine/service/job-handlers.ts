@@ -69,10 +69,49 @@ export const jobHandlers: HandlerFactory = (ctx) => {
   };
   ctx.lazy('runningJobs', () => ({ count: () => (created ? getJobService(ctx).manager.runningCount() : 0) }));
   return {
-    'jobs.backupNow': async (req) => (await jobs()).backupNow(req),
+    'jobs.backupNow': async (req) => {
+      const m = await jobs();
+      m.twinSlots.setLimit(ctx.config().maxConcurrentTwins);
+      return m.backupNow(req);
+    },
     'jobs.list': async (req) => (await jobs()).list(req),
     'jobs.get': async ({ jobId }) => (await jobs()).get(jobId),
     'jobs.log': async ({ jobId }) => (await jobs()).log(jobId),
     'jobs.cancel': async ({ jobId }) => (await jobs()).cancel(jobId),
   };
 };
+
+/** A finished backup as the scheduler sees it (structurally the scheduler's `JobResult`). */
+export interface LaunchedBackup {
+  jobId?: string;
+  status: 'succeeded' | 'warning' | 'failed' | 'cancelled';
+  snapshotId?: string;
+  error?: { code: string; message: string };
+  warnings: string[];
+  bytes?: number;
+}
+
+/**
+ * The scheduler's BackupLauncher over the engine's JobManager (structurally typed, so the
+ * scheduler's port can take it as is): starts a backup and resolves when it ends; never rejects.
+ */
+export function jobBackupLauncher(ctx: EngineContext): {
+  start(guest: string, opts: { consistency?: 'require-clean' | 'allow-crash'; verify?: boolean }): Promise<LaunchedBackup>;
+} {
+  return {
+    async start(guest, opts) {
+      const { manager, ready } = getJobService(ctx);
+      await ready;
+      manager.twinSlots.setLimit(ctx.config().maxConcurrentTwins);
+      let jobId: string | undefined;
+      try {
+        jobId = (await manager.backupNow({ guests: [guest], consistency: opts.consistency, verify: opts.verify })).jobIds[0]!;
+        const o = await manager.wait(jobId);
+        return { jobId, status: o.status, snapshotId: o.snapshotId, error: o.error, warnings: o.warnings, bytes: o.logicalBytes };
+      } catch (e) {
+        const err = e as { code?: string; message?: string };
+        return { jobId, status: 'failed', error: { code: err.code ?? 'INTERNAL', message: err.message ?? String(e) }, warnings: [] };
+      }
+    },
+  };
+}
