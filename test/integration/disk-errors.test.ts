@@ -165,3 +165,27 @@ describe('resolving parents and extents', () => {
     expect((e as AppError).details?.tried).toEqual([join(dir, 'p.vmdk')]);
   });
 });
+
+describe('descriptor extents', () => {
+  it('reads RW, RDONLY (with a sector offset) and ZERO extents end to end', async () => {
+    const d = join(dir, 'extents');
+    await mkdir(d);
+    const a = Buffer.alloc(1024 * 1024, 0xaa);
+    const b = Buffer.concat([Buffer.alloc(2048, 0x11), Buffer.alloc(1024 * 1024, 0xbb)]);
+    await writeFile(join(d, 'a.raw'), a);
+    await writeFile(join(d, 'b.raw'), b);
+    const text = ['# Disk DescriptorFile', 'CID=12345678', 'parentCID=ffffffff', 'createType="custom"', 'RW 2048 FLAT "a.raw" 0', 'RDONLY 2048 FLAT "b.raw" 4', 'RW 2048 ZERO', ''].join('\n');
+    await writeFile(join(d, 'multi.vmdk'), text);
+    const disk = await openDisk(join(d, 'multi.vmdk'));
+    try {
+      expect(disk.size).toBe(3 * 1024 * 1024);
+      const all = await disk.read(0, disk.size);
+      expect(all.equals(Buffer.concat([a, b.subarray(2048, 2048 + 1024 * 1024), Buffer.alloc(1024 * 1024)]))).toBe(true);
+      expect((await disk.extents()).map((e) => e.kind)).toEqual(['data', 'zero']);
+      const straddle = await disk.read(1024 * 1024 - 3, 6);
+      expect([...straddle]).toEqual([0xaa, 0xaa, 0xaa, 0xbb, 0xbb, 0xbb]);
+    } finally {
+      await disk.close();
+    }
+  });
+});
