@@ -86,6 +86,20 @@ describe('BackupRun — the twin path', () => {
     expect(journal.at(-1)).toMatchObject({ kind: 'end', status: 'succeeded', snapshotId: snap.snapshotId });
   });
 
+  it('reports nothing to the job records while production is paused (queued until it runs again)', async () => {
+    const events: string[] = [];
+    hv.onCall = (op) => events.push(`hv:${op}`);
+    const rep = {
+      step: (id: BackupStepId, p: Partial<JobStep>) => events.push(`step:${id}:${p.status}`),
+      log: () => events.push('log'),
+      progress: () => {},
+    };
+    await new BackupRun(deps(), request(), rep, new AbortController().signal).run();
+    const between = events.slice(events.indexOf('hv:freeze') + 1, events.indexOf('hv:resume') + 1);
+    expect(between).toEqual(['hv:buildTwin', 'hv:resume']);
+    expect(events.indexOf('step:freeze:done')).toBeGreaterThan(events.indexOf('hv:resume'));
+  });
+
   it('journals every intent before its side effect', async () => {
     const seen: string[] = [];
     hv.onCall = (op) => {

@@ -192,6 +192,7 @@ export class BackupRun {
         this.journal.append({ kind: 'intent', step: 'freeze', action: `about to freeze vm '${vm.name}'`, data: { vmId: vm.id } });
         const t0 = this.deps.clock.monotonic();
         this.pauseStart = t0;
+        this.whilePaused = [];
         inner = this.hv.freeze(vm, { timeoutMs: this.timeout('freeze'), signal });
         const frozen = await inner;
         const callMs = this.deps.clock.monotonic() - t0;
@@ -207,6 +208,7 @@ export class BackupRun {
     } catch (e) {
       // The freeze may have half-happened (suspended, no snapshot) or may still complete after a
       // timeout / cancel: make sure production runs now, and again if the call lands later.
+      this.flushPaused();
       this.journal.append({ kind: 'intent', step: 'freeze', action: 'freeze failed: recovering production' });
       await this.safely('recover production after a failed freeze', () => this.hv.recover({ vmId: vm.id }, { timeoutMs: this.timeout('resume') }));
       this.journal.append({ kind: 'fact', step: 'freeze', fact: 'production recovered' });
@@ -252,6 +254,14 @@ export class BackupRun {
   /** Never cancellable by the job; retried, then full hypervisor recovery. Throws only if production could not be resumed. */
   private async resumeProduction(frozen: FrozenState, twin: TwinVm | undefined): Promise<void> {
     const signalFree = new AbortController().signal;
+    try {
+      await this.resumeStep(frozen, twin, signalFree);
+    } finally {
+      this.flushPaused();
+    }
+  }
+
+  private async resumeStep(frozen: FrozenState, twin: TwinVm | undefined, signalFree: AbortSignal): Promise<void> {
     await this.step(
       'resume',
       async () => {
@@ -267,6 +277,7 @@ export class BackupRun {
             this.metrics.pauseMs = t1 - this.pauseStart;
             this.metrics.engineShareMs = Math.max(0, this.metrics.pauseMs - (this.metrics.hvFreezeMs ?? 0) - this.metrics.hvResumeMs);
             this.journal.append({ kind: 'fact', step: 'resume', fact: 'production running', data: { pauseMs: this.metrics.pauseMs } });
+            this.flushPaused();
             this.say('info', `production paused ${this.metrics.pauseMs.toFixed(1)} ms (hypervisor freeze ${this.metrics.hvFreezeMs?.toFixed(1)} ms, resume ${this.metrics.hvResumeMs.toFixed(1)} ms, engine ${this.metrics.engineShareMs.toFixed(1)} ms)`, 'resume');
             return;
           } catch (e) {
@@ -433,21 +444,24 @@ export class BackupRun {
   private async step<T>(id: BackupStepId, fn: (signal: AbortSignal) => Promise<T>, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<T> {
     this.current = id;
     const t0 = this.deps.clock.monotonic();
-    this.report.step(id, { status: 'running', startedAt: iso(this.deps.clock.now()) });
-    this.report.progress({ step: id });
+    const startedAt = iso(this.deps.clock.now());
+    this.out(() => {
+      this.report.step(id, { status: 'running', startedAt });
+      this.report.progress({ step: id });
+    });
     try {
       const out = await guarded(this.deps.clock, `step '${id}'`, { timeoutMs: opts?.timeoutMs ?? this.timeout(id), signal: opts?.signal ?? this.signal }, fn);
       const ms = this.deps.clock.monotonic() - t0;
       this.metrics.steps[id] = ms;
-      this.report.step(id, { status: 'done', durationMs: Math.round(ms) });
-      this.journal.append({ kind: 'step', step: id, status: 'done', durationMs: ms });
+      this.out(() => this.report.step(id, { status: 'done', durationMs: Math.round(ms) }));
+      this.journal.append({ kind: 'step', step: id, status: 'done', durationMs: ms }, false);
       this.current = undefined;
       return out;
     } catch (e) {
       const ms = this.deps.clock.monotonic() - t0;
       this.metrics.steps[id] = ms;
-      this.report.step(id, { status: 'failed', durationMs: Math.round(ms), detail: (e as Error).message });
-      this.journal.append({ kind: 'step', step: id, status: 'failed', durationMs: ms, detail: (e as Error).message });
+      this.out(() => this.report.step(id, { status: 'failed', durationMs: Math.round(ms), detail: (e as Error).message }));
+      this.journal.append({ kind: 'step', step: id, status: 'failed', durationMs: ms, detail: (e as Error).message }, false);
       this.current = undefined;
       throw e;
     }
@@ -459,6 +473,23 @@ export class BackupRun {
   }
 
   private readonly skipped = new Set<BackupStepId>();
+
+  /**
+   * Reports to the job records and logs — or, while production is paused, queues the report
+   * until it runs again: the catalog writes must not lengthen the pause.
+   */
+  private out(fn: () => void): void {
+    if (this.whilePaused) this.whilePaused.push(fn);
+    else fn();
+  }
+
+  private whilePaused: (() => void)[] | undefined;
+
+  private flushPaused(): void {
+    const q = this.whilePaused ?? [];
+    this.whilePaused = undefined;
+    for (const fn of q) fn();
+  }
 
   private timeout(id: BackupStepId): number {
     return this.deps.timeouts?.[id] ?? DEFAULT_STEP_TIMEOUTS[id];
@@ -481,8 +512,10 @@ export class BackupRun {
   private say(level: JobLogLine['level'], message: string, step?: BackupStepId): void {
     const line: JobLogLine = { at: iso(this.deps.clock.now()), level, message, ...((step ?? this.current) ? { step: step ?? this.current } : {}) };
     this.log.push(line);
-    this.report.log(line);
-    this.deps.logger.log(level, message, { jobId: this.req.jobId, step: line.step });
+    this.out(() => {
+      this.report.log(line);
+      this.deps.logger.log(level, message, { jobId: this.req.jobId, step: line.step });
+    });
   }
 }
 

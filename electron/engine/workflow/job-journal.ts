@@ -45,12 +45,15 @@ export class JobJournal {
     return new JobJournal(journalFile(dataDir, jobId), clock);
   }
 
-  /** Appends `rec` durably. Throws if the journal cannot be written (the step must not proceed). */
-  append(rec: JournalInput): void {
+  /**
+   * Appends `rec`, durably unless `sync` is false (informational records: the next durable
+   * append flushes them too). Throws if the journal cannot be written (the step must not proceed).
+   */
+  append(rec: JournalInput, sync = true): void {
     if (this.fd === undefined) throw new Error(`journal '${this.file}' is closed`);
     const line = `${JSON.stringify({ ...rec, t: this.clock.now() })}\n`;
     writeSync(this.fd, line);
-    fsyncSync(this.fd);
+    if (sync) fsyncSync(this.fd);
   }
 
   /** Closes the file handle. Idempotent. */
