@@ -292,3 +292,19 @@ describe('BackupRun — one twin per host', () => {
     expect(hv.maxTwins).toBe(1);
   });
 });
+
+describe('BackupRun — hostile guest names', () => {
+  const HOSTILE = `it's "q" $(touch /tmp/pwned) \`id\`; rm -rf / ‘x’ “y” ${'z'.repeat(150)}`;
+
+  it('round-trip exactly through the journal, the twin name and the snapshot', async () => {
+    hv.vms.clear();
+    hv.addVm({ id: `/vms/${HOSTILE}/${HOSTILE}.vmx`, name: HOSTILE });
+    const { outcome } = await run({ guest: HOSTILE, vmId: `/vms/${HOSTILE}/${HOSTILE}.vmx` });
+    expect(outcome.status).toBe('succeeded');
+    expect(sink.snapshots[0]!.guest).toBe(HOSTILE);
+    expect(hv.calls.find((c) => c.op === 'buildTwin')!.arg).toBe(`${HOSTILE}-twin-job-1`);
+    const begin = readJournal(journalFile(dir, 'job-1'))[0]!;
+    expect(begin).toMatchObject({ kind: 'begin', guest: HOSTILE, vmId: `/vms/${HOSTILE}/${HOSTILE}.vmx` });
+  });
+});
+
