@@ -23,6 +23,8 @@ export interface ExportOptions {
   signal?: AbortSignal;
   /** Overwrite an existing file (default false: ALREADY_EXISTS). */
   overwrite?: boolean;
+  /** fsync the output before it appears under its name (default false). */
+  durable?: boolean;
 }
 
 /** The disk layer's writer, when it is present in this build. */
@@ -73,14 +75,16 @@ async function exportRaw(disk: SnapshotDisk, to: string, opts: ExportOptions): P
         })
         .finally(() => inflight.delete(p));
       inflight.add(p);
-      if (inflight.size >= 4) await Promise.race(inflight);
+      if (inflight.size >= 8) await Promise.race(inflight);
     }
     await Promise.all(inflight);
     if (failure) throw failure;
-    await fh.sync();
+    // no fsync: an exported image can always be exported again (like cp or qemu-img); what must
+    // be durable is the repository. `durable` forces it (e.g. restore over a VM's own folder).
+    if (opts.durable) await fh.sync();
     await fh.close();
     await rename(tmp, to);
-    fsyncDir(dirname(to));
+    if (opts.durable) fsyncDir(dirname(to));
     opts.onProgress?.({ bytesDone: disk.size, bytesTotal: disk.size });
   } catch (e) {
     await fh.close().catch(() => {});
