@@ -50,6 +50,7 @@ export class ExtVolume implements GuestFilesystem {
   private blockCount = 0;
   private readonly gdCache = new LruCache<number, Buffer>(1024 * 1024);
   private readonly inodes = new LruCache<number, ExtInode>(8 * 1024 * 1024);
+  private readonly itCache = new LruCache<number, Buffer>(4 * 1024 * 1024);
 
   private constructor(readonly src: ByteSource) {}
 
@@ -126,6 +127,20 @@ export class ExtVolume implements GuestFilesystem {
     return false;
   }
 
+  /** Inode bytes through a cache of 64 KiB windows of the inode tables (directory listings read many). */
+  private async inodeBytes(off: number, ino: number): Promise<Buffer> {
+    const W = 64 * 1024;
+    const w = Math.floor(off / W);
+    let win = this.itCache.get(w);
+    if (!win) {
+      win = await this.src.read(w * W, W);
+      this.itCache.set(w, win, win.length);
+    }
+    const s = off - w * W;
+    if (s + this.inodeSize <= win.length) return win.subarray(s, s + this.inodeSize);
+    return readExact(this.src, off, this.inodeSize, `ext inode ${ino}`);
+  }
+
   /** Reads inode `ino`. */
   async inode(ino: number): Promise<ExtInode> {
     const hit = this.inodes.get(ino);
@@ -136,7 +151,7 @@ export class ExtVolume implements GuestFilesystem {
     const gd = await this.groupDesc(g);
     const table = gd.readUInt32LE(8) + (this.descSize >= 64 ? gd.readUInt32LE(0x28) * 2 ** 32 : 0);
     ensure(table > 0 && table < this.blockCount, `ext: inode table of group ${g} outside the volume`);
-    const raw = Buffer.from(await readExact(this.src, table * this.blockSize + idx * this.inodeSize, this.inodeSize, `ext inode ${ino}`));
+    const raw = Buffer.from(await this.inodeBytes(table * this.blockSize + idx * this.inodeSize, ino));
     const mode = raw.readUInt16LE(0);
     const size = raw.readUInt32LE(4) + raw.readUInt32LE(0x6c) * 2 ** 32;
     ensure(Number.isSafeInteger(size), `ext: inode ${ino} size too large`);
