@@ -91,5 +91,14 @@ export function hypervisorConformance(label: string, makeFixture: () => Promise<
       expect((await fx.hv.getVm(id)).state).toBe('running');
       expect(await fx.leftovers(id)).toEqual([]);
     }, testTimeoutMs);
+
+    it('recovers a freeze and twin that crashed before their results were journaled', async () => {
+      const id = await fx.freshVm();
+      const frozen = await fx.hv.freeze(await fx.hv.getVm(id));
+      await fx.hv.buildTwin(frozen, 'unjournaled twin');
+      await fx.hv.recover({ vmId: id });
+      expect((await fx.hv.getVm(id)).state).toBe('running');
+      expect(await fx.leftovers(id)).toEqual([]);
+    }, testTimeoutMs);
   });
 }

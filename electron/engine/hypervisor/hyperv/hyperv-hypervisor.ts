@@ -246,18 +246,29 @@ export class HyperVHypervisor implements Hypervisor {
     await this.call('release-checkpoint', { snapshotId: frozen.handle, mergeFiles, waitMs }, { action: 'merge the checkpoint of', vmName: frozen.vm.name, timeoutMs: waitMs + 60_000, signal: o?.signal });
   }
 
+  /**
+   * Makes production run and removes TwinSnap's leftovers for this VM — also those of a freeze or
+   * build that crashed before its result was journaled (twin folders marked with the VM's id,
+   * checkpoints named `twinsnap-…`).
+   */
   async recover(record: { vmId: string; handle?: string; twin?: TwinVm }, o?: CallOptions): Promise<void> {
     await this.ready();
     const name = record.vmId;
-    if (record.twin || record.handle) {
-      const args = record.twin ? { id: record.twin.id, folder: record.twin.folder } : { id: '', folder: '', folderName: `twinsnap-twin-${record.handle}`, twinsRoot: this.opts.twinsRoot ?? '' };
-      await this.call('remove-twin', args, { action: 'delete the twin of', vmName: name, timeoutMs: this.t('stop', o), signal: o?.signal });
+    if (record.twin) {
+      await this.call('remove-twin', { id: record.twin.id, folder: record.twin.folder }, { action: 'delete the twin of', vmName: name, timeoutMs: this.t('stop', o), signal: o?.signal });
     }
+    const found = (await this.call('find-leftovers', { vmId: record.vmId, twinsRoot: this.opts.twinsRoot ?? '' }, { action: 'clean up after', vmName: name, timeoutMs: this.t('stop', o), signal: o?.signal })) as {
+      checkpointIds: string[] | string | null;
+    };
+    const ids = new Set(Array.isArray(found.checkpointIds) ? found.checkpointIds : found.checkpointIds ? [found.checkpointIds] : []);
+    if (record.handle) ids.add(record.handle);
     const vm = await this.getVm(record.vmId, o).catch(() => undefined);
     if (vm && (vm.state === 'paused' || vm.state === 'suspended')) {
       await this.call('start-vm', { id: record.vmId }, { action: 'resume', vmName: vm.name, timeoutMs: this.t('start', o), signal: o?.signal });
     }
-    if (record.handle) await this.releaseFrozen({ vm: vm ?? ({ id: record.vmId, name } as VmInfo), handle: record.handle, frozenDisks: [], configFiles: [] }, o);
+    for (const handle of ids) {
+      await this.releaseFrozen({ vm: vm ?? ({ id: record.vmId, name } as VmInfo), handle, frozenDisks: [], configFiles: [] }, o);
+    }
   }
 
   /** Ends the PowerShell session. */

@@ -33,6 +33,10 @@ export interface VmrunHypervisorOptions {
 const DEFAULT_TIMEOUTS = { quick: 30_000, suspend: 120_000, snapshot: 300_000, start: 300_000, stop: 300_000, deleteSnapshot: 900_000 };
 /** Marker file in every twin folder; deleteTwin removes only folders that carry it. */
 const TWIN_MARKER = '.twinsnap-twin';
+/** File in a staging folder naming the production .vmx it belongs to. */
+const STAGING_OWNER = 'vm-id';
+/** Every snapshot this adapter takes is named `twinsnap-…`; recovery removes those it finds. */
+const SNAPSHOT_PREFIX = 'twinsnap-';
 /** nvram is a few hundred KiB at most; anything bigger is not copied during the pause. */
 const MAX_NVRAM_COPY = 4 * 1024 * 1024;
 
@@ -169,9 +173,11 @@ export class VmrunHypervisor implements Hypervisor {
       throw new AppError('HV_PLAYER_UNSUPPORTED', `unable to freeze vm '${vm.name}': vmware player cannot take snapshots; twin backups need vmware workstation pro (free for personal use)`);
     }
     const vmxPath = vm.id;
-    const handle = `twinsnap-${this.opts.clock.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const handle = `${SNAPSHOT_PREFIX}${this.opts.clock.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const staging = join(this.twinsRoot(vmxPath), `.twinsnap-${handle}`);
     await mkdir(staging, { recursive: true });
+    // Recovery finds leftovers of a freeze that never returned (no handle journaled) by this file.
+    await writeFile(join(staging, STAGING_OWNER), `${vmxPath}\n`);
     let hvMs = 0;
     const call = (action: string, t: keyof typeof DEFAULT_TIMEOUTS) => ({ action, vmName: vm.name, timeoutMs: this.t(t, opts), signal: opts?.signal });
 
@@ -325,25 +331,40 @@ export class VmrunHypervisor implements Hypervisor {
     if (frozen.adapterData?.staging) await rm(frozen.adapterData.staging, { recursive: true, force: true });
   }
 
+  /**
+   * Makes production run and removes every leftover of TwinSnap for this VM — also those of a
+   * freeze that crashed before its handle was journaled: twin folders whose marker names the VM,
+   * staging folders whose owner file names it, and snapshots named `twinsnap-…`.
+   */
   async recover(record: { vmId: string; handle?: string; twin?: TwinVm }, opts?: CallOptions): Promise<void> {
     const runner = await this.runner();
     const name = basename(record.vmId);
+    const call = (action: string, t: keyof typeof DEFAULT_TIMEOUTS) => ({ action, vmName: name, timeoutMs: this.t(t, opts), signal: opts?.signal });
     if (record.twin) {
       await this.deleteTwin(record.twin, opts).catch((e) => {
         if (!isAppError(e, 'PATH_UNSAFE')) throw e;
       });
     }
+    const root = this.twinsRoot(record.vmId);
+    const owned = async (file: string) => ((await readFile(file, 'utf8').catch(() => '')).trim() === record.vmId);
+    for (const entry of await readdir(root).catch(() => [] as string[])) {
+      const path = join(root, entry);
+      if (entry.startsWith('twinsnap-twin-') && (await owned(join(path, TWIN_MARKER)))) {
+        await this.deleteTwin({ id: join(path, 'twin.vmx'), name: 'twin', folder: path, disks: [] }, opts);
+      }
+    }
     const vmx = await this.readVmx(record.vmId).catch(() => undefined);
     if (vmx && vmxSuspendState(vmx, record.vmId) && !(await this.isRunning(record.vmId, opts))) {
-      await runner.tryRun(['start', record.vmId, 'nogui'], { action: 'resume', vmName: name, timeoutMs: this.t('start', opts), signal: opts?.signal });
+      await runner.tryRun(['start', record.vmId, 'nogui'], call('resume', 'start'));
     }
-    if (record.handle) {
-      const staging = join(this.twinsRoot(record.vmId), `.twinsnap-${record.handle}`);
-      const orphanTwin = join(dirname(staging), `twinsnap-twin-${record.handle}`);
-      if ((await fileSize(join(orphanTwin, TWIN_MARKER))) !== undefined) {
-        await this.deleteTwin({ id: join(orphanTwin, 'twin.vmx'), name: 'twin', folder: orphanTwin, disks: [] }, opts);
-      }
-      await this.releaseFrozen({ vm: { id: record.vmId, name } as VmInfo, handle: record.handle, frozenDisks: [], configFiles: [], adapterData: { staging } }, opts);
+    const listed = await runner.tryRun(['listSnapshots', record.vmId], call('list snapshots of', 'quick'));
+    const names = new Set('stdout' in listed ? listed.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(SNAPSHOT_PREFIX)) : []);
+    if (record.handle) names.add(record.handle);
+    for (const handle of names) {
+      await this.releaseFrozen({ vm: { id: record.vmId, name } as VmInfo, handle, frozenDisks: [], configFiles: [], adapterData: { staging: join(root, `.twinsnap-${handle}`) } }, opts);
+    }
+    for (const entry of await readdir(root).catch(() => [] as string[])) {
+      if (entry.startsWith('.twinsnap-') && (await owned(join(root, entry, STAGING_OWNER)))) await rm(join(root, entry), { recursive: true, force: true });
     }
   }
 }
@@ -364,14 +385,5 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EXDEV' || code === 'EPERM' || code === 'ENOTSUP' || code === 'EMLINK') await copyFile(from, to);
     else throw e;
-  }
-}
-
-/** Lists leftovers of interrupted backups under a twins root (staging folders, twin folders). */
-export async function listLeftovers(twinsRoot: string): Promise<string[]> {
-  try {
-    return (await readdir(twinsRoot)).filter((n) => n.startsWith('.twinsnap-twinsnap-') || n.startsWith('twinsnap-twin-')).map((n) => join(twinsRoot, n));
-  } catch {
-    return [];
   }
 }

@@ -1,7 +1,7 @@
 // What each TwinSnap script does, performed on the simulated host. Shapes of results mirror the
 // scripts in electron/engine/hypervisor/hyperv/scripts/ (TS-VmInfo etc.).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { findVm, loadState, psFail, saveState } from './state.mjs';
@@ -215,6 +215,23 @@ const ops = {
     if (pending.length > 0) throw psFail('TWINSNAP:MERGE_TIMEOUT the checkpoint merge did not finish in time');
     return { released: true, existed: !!snap };
   },
+};
+
+ops['find-leftovers'] = async (a) => {
+  const state = loadState();
+  const root = a.twinsRoot || join(state.host.virtualMachinePath, 'TwinSnap');
+  const removed = [];
+  if (existsSync(root)) {
+    for (const name of readdirSync(root).filter((n) => n.startsWith('twinsnap-twin-'))) {
+      const dir = join(root, name);
+      const marker = join(dir, '.twinsnap-twin');
+      if (!existsSync(marker) || readFileSync(marker, 'utf8').trim() !== String(a.vmId)) continue;
+      await ops['remove-twin']({ folder: dir });
+      removed.push(dir);
+    }
+  }
+  const ids = loadState().snapshots.filter((s) => s.vmId.toLowerCase() === String(a.vmId).toLowerCase() && String(s.name).startsWith('twinsnap-')).map((s) => s.id);
+  return { removedTwinFolders: removed, checkpointIds: ids };
 };
 
 /** Runs one operation by name. */

@@ -17,7 +17,8 @@ export type HyperVOp =
   | 'stop-graceful'
   | 'turn-off'
   | 'remove-twin'
-  | 'release-checkpoint';
+  | 'release-checkpoint'
+  | 'find-leftovers';
 
 /** Script bodies by operation. */
 export const OPERATIONS: Record<HyperVOp, string> = {
@@ -152,4 +153,30 @@ while ($true) {
   Start-Sleep -Milliseconds 500
 }
 $result = [pscustomobject]@{ released = $true; existed = [bool]$snap }`,
+
+  // Crash recovery when no handle was journaled: delete twin folders (and their VMs) whose marker
+  // names this VM, and report its checkpoints named twinsnap-… for the caller to release.
+  'find-leftovers': String.raw`
+$root = [string]$a.twinsRoot
+if (-not $root) { $root = Join-Path (Hyper-V\Get-VMHost).VirtualMachinePath 'TwinSnap' }
+$removed = @()
+if ([IO.Directory]::Exists($root)) {
+  foreach ($d in @(Get-ChildItem -LiteralPath $root -Directory | Where-Object { $_.Name.StartsWith('twinsnap-twin-') })) {
+    $marker = Join-Path $d.FullName '.twinsnap-twin'
+    if (-not [IO.File]::Exists($marker) -or [IO.File]::ReadAllText($marker).Trim() -ne [string]$a.vmId) { continue }
+    foreach ($t in @(Hyper-V\Get-VM | Where-Object { ([string]$_.Path).StartsWith($d.FullName, [StringComparison]::OrdinalIgnoreCase) })) {
+      if ((TS-Enum $t.State) -ne 'Off') { Hyper-V\Stop-VM -VM $t -TurnOff -Force -Confirm:$false }
+      Hyper-V\Remove-VM -VM $t -Force
+    }
+    Remove-Item -LiteralPath $d.FullName -Recurse -Force
+    $removed += $d.FullName
+  }
+}
+$ids = @()
+$g = [Guid]::Empty
+if ([Guid]::TryParse([string]$a.vmId, [ref]$g)) {
+  $vm = Hyper-V\Get-VM -Id $g -ErrorAction SilentlyContinue
+  if ($vm) { $ids = @(Hyper-V\Get-VMSnapshot -VM $vm | Where-Object { ([string]$_.Name).StartsWith('twinsnap-') } | ForEach-Object { $_.Id.ToString() }) }
+}
+$result = [pscustomobject]@{ removedTwinFolders = $removed; checkpointIds = $ids }`,
 };
