@@ -1,27 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test as base, expect } from '@playwright/test';
 import { seriousA11yViolations } from './helpers/axe.js';
 import { engineCall } from './helpers/engine-call.js';
 import { saveScreenshot } from './helpers/screenshots.js';
-import { seedColdSnapshots } from './helpers/seed.js';
-import { startServe, type ServeHandle } from './helpers/serve.js';
-
-// One server per worker over a data folder holding real (cold, imported) restore points.
-const test = base.extend<object, { seeded: ServeHandle }>({
-  seeded: [
-    async ({}, use) => {
-      const dir = mkdtempSync(join(tmpdir(), 'twinsnap-e2e-cal-'));
-      seedColdSnapshots(dir, ['Mail', 'Mail', 'Accounting']);
-      const s = await startServe({ dataDir: dir });
-      await use(s);
-      await s.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-    { scope: 'worker', timeout: 180_000 },
-  ],
-});
+import { expect, test } from './helpers/seeded.js';
 
 test.describe.configure({ mode: 'serial' });
 

@@ -1,6 +1,179 @@
+import { useEffect, useMemo, useState } from 'react';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardActionArea from '@mui/material/CardActionArea';
+import CardContent from '@mui/material/CardContent';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import Radio from '@mui/material/Radio';
+import RadioGroup from '@mui/material/RadioGroup';
+import Step from '@mui/material/Step';
+import StepLabel from '@mui/material/StepLabel';
+import Stepper from '@mui/material/Stepper';
+import Typography from '@mui/material/Typography';
+import { LoadState } from '../../components/LoadState.js';
 import { PageHeader } from '../../components/PageHeader.js';
+import { formatBytes, formatDateTime } from '../../lib/format.js';
+import { useApp } from '../../stores/hooks.js';
+import { FileBrowser } from '../files/FileBrowser.js';
+import { PointPicker } from './PointPicker.js';
+import { RestoreProgress } from './RestoreProgress.js';
+import { RESTORE_STEPS, blockedAt, startRequest, type RestoreDraft, type RestoreWhat } from './restore-model.js';
+import { WhereStep } from './WhereStep.js';
+import { useEngine } from '../../stores/hooks.js';
 
-/** Restore page. */
+const WHAT: { value: RestoreWhat; title: string; text: string }[] = [
+  { value: 'files', title: 'Individual files', text: 'Browse the restore point and copy files or folders out.' },
+  { value: 'new-vm', title: 'Whole VM as a new VM', text: 'A copy next to the original, registered with its hypervisor.' },
+  { value: 'disks', title: 'Disks only', text: 'Disk image files in VMDK, VHDX, qcow2 or raw.' },
+  { value: 'replace', title: 'Replace the original', text: 'Overwrite the guest, after a safety backup. Needs its name typed.' },
+];
+
+/** The point-in-time restore wizard (guest → point → what → where → review → progress → result). */
 export function RestorePage() {
-  return <PageHeader title="Restore" subtitle="Bring back a whole VM, its disks or single files from any restore point" />;
+  const engine = useEngine();
+  const snapshots = useApp((s) => s.snapshots);
+  const refresh = useApp((s) => s.refreshSnapshots);
+  const params = useApp((s) => s.routeParams);
+  const notifyError = useApp((s) => s.notifyError);
+  const refreshJobs = useApp((s) => s.refreshJobs);
+  const [step, setStep] = useState(0);
+  const [d, setD] = useState<RestoreDraft>({ to: '', newName: '', format: 'original', confirmName: '' });
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
+  const set = (p: Partial<RestoreDraft>) => setD((x) => ({ ...x, ...p }));
+
+  useEffect(() => {
+    if (!params.snapshot && !params.guest) return;
+    const what = params.what === 'files' ? 'files' : undefined;
+    setD((x) => ({ ...x, guest: params.guest ?? x.guest, snapshotId: params.snapshot ?? x.snapshotId, what: what ?? x.what, newName: params.guest ? `${params.guest}-restored` : x.newName }));
+    setStep(params.snapshot ? (what ? 3 : 2) : 1);
+    setJobId(null);
+  }, [params.snapshot, params.guest, params.what]);
+
+  const guests = useMemo(() => {
+    const m = new Map<string, number>();
+    for (const s of snapshots.data ?? []) m.set(s.guest, (m.get(s.guest) ?? 0) + 1);
+    return [...m].sort((a, b) => a[0].localeCompare(b[0]));
+  }, [snapshots.data]);
+  const points = useMemo(() => (snapshots.data ?? []).filter((s) => s.guest === d.guest), [snapshots.data, d.guest]);
+  const point = points.find((p) => p.id === d.snapshotId);
+  const blocked = blockedAt(step, d);
+  const filesMode = d.what === 'files' && step >= 3;
+
+  const start = async () => {
+    setStarting(true);
+    try {
+      const r = await engine['restore.start'](startRequest(d));
+      setJobId(r.jobId);
+      setStep(5);
+      void refreshJobs();
+    } catch (e) {
+      notifyError(e, 'Starting the restore');
+    } finally {
+      setStarting(false);
+    }
+  };
+
+  return (
+    <>
+      <PageHeader title="Restore" subtitle="Bring back a whole VM, its disks or single files from any restore point" />
+      <Stepper activeStep={step} sx={{ mb: 3 }} alternativeLabel>
+        {RESTORE_STEPS.map((label, i) => (
+          <Step key={label} completed={i < step}>
+            <StepLabel>{filesMode && i === 3 ? 'Files' : label}</StepLabel>
+          </Step>
+        ))}
+      </Stepper>
+      <LoadState value={snapshots} what="Restore points" onRetry={() => void refresh()}>
+        {() => (
+          <Box data-testid={`restore-step-${step}`}>
+            {step === 0 &&
+              (guests.length === 0 ? (
+                <Alert severity="info">There are no restore points yet. Back up a guest first.</Alert>
+              ) : (
+                <RadioGroup value={d.guest ?? ''} onChange={(e) => set({ guest: e.target.value, snapshotId: undefined, newName: `${e.target.value}-restored`, confirmName: '' })} aria-label="Guest">
+                  {guests.map(([g, n]) => (
+                    <FormControlLabel key={g} value={g} control={<Radio />} label={`${g} (${n} restore point${n === 1 ? '' : 's'})`} />
+                  ))}
+                </RadioGroup>
+              ))}
+            {step === 1 && <PointPicker points={points} value={d.snapshotId} onChange={(id) => set({ snapshotId: id })} />}
+            {step === 2 && (
+              <Box sx={{ display: 'grid', gridTemplateColumns: { xs: '1fr', md: '1fr 1fr' }, gap: 2 }} role="radiogroup" aria-label="What to restore">
+                {WHAT.map((w) => (
+                  <Card key={w.value} variant="outlined" sx={{ borderColor: d.what === w.value ? 'primary.main' : undefined, borderWidth: d.what === w.value ? 2 : 1 }}>
+                    <CardActionArea role="radio" aria-checked={d.what === w.value} onClick={() => set({ what: w.value })}>
+                      <CardContent>
+                        <Typography variant="h2" component="h2">
+                          {w.title}
+                        </Typography>
+                        <Typography variant="body2" color="text.secondary">
+                          {w.text}
+                        </Typography>
+                      </CardContent>
+                    </CardActionArea>
+                  </Card>
+                ))}
+              </Box>
+            )}
+            {step === 3 && !filesMode && <WhereStep d={d} set={set} />}
+            {filesMode && d.snapshotId && <FileBrowser snapshotId={d.snapshotId} />}
+            {step === 4 && point && (
+              <Box component="dl" sx={{ display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: 2, rowGap: 1 }} data-testid="restore-review">
+                {[
+                  ['Guest', d.guest],
+                  ['Restore point', `${formatDateTime(point.time)} (${point.consistency})`],
+                  ['Size', formatBytes(point.logicalBytes)],
+                  ['What', WHAT.find((w) => w.value === d.what)?.title],
+                  ...(d.what === 'replace' ? [['Safety backup', 'taken first']] : [['Destination', d.to]]),
+                  ...(d.what === 'new-vm' ? [['New name', d.newName]] : []),
+                  ...(d.what === 'disks' ? [['Format', d.format]] : []),
+                ].map(([k, v]) => (
+                  <Box key={k} sx={{ display: 'contents' }}>
+                    <Typography component="dt" color="text.secondary">
+                      {k}
+                    </Typography>
+                    <Typography component="dd" sx={{ m: 0 }}>
+                      {v}
+                    </Typography>
+                  </Box>
+                ))}
+              </Box>
+            )}
+            {step === 5 && jobId && <RestoreProgress jobId={jobId} d={d} />}
+          </Box>
+        )}
+      </LoadState>
+      <Box sx={{ display: 'flex', gap: 1, mt: 3, alignItems: 'center' }}>
+        {step > 0 && step < 5 && <Button onClick={() => setStep((s) => s - 1)}>Back</Button>}
+        {step < 4 && !filesMode && (
+          <Button variant="contained" disabled={!!blocked} onClick={() => setStep((s) => s + 1)}>
+            Next
+          </Button>
+        )}
+        {step === 4 && (
+          <Button variant="contained" color={d.what === 'replace' ? 'warning' : 'primary'} disabled={starting} onClick={() => void start()}>
+            {d.what === 'replace' ? `Replace ${d.guest}` : 'Start restore'}
+          </Button>
+        )}
+        {step === 5 && (
+          <Button
+            onClick={() => {
+              setStep(0);
+              setJobId(null);
+            }}
+          >
+            Restore something else
+          </Button>
+        )}
+        {blocked && step < 4 && !filesMode && (
+          <Typography variant="body2" color="text.secondary">
+            To continue: {blocked}.
+          </Typography>
+        )}
+      </Box>
+    </>
+  );
 }

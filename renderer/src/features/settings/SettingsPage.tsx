@@ -1,10 +1,16 @@
+import { useEffect, useState } from 'react';
 import Box from '@mui/material/Box';
+import type { Settings } from '../../../../shared/domain/engine.js';
+import { friendlyError, type FriendlyError } from '../../app/error-messages.js';
+import { ErrorNotice } from '../../components/LoadState.js';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import Typography from '@mui/material/Typography';
 import { LoadState } from '../../components/LoadState.js';
 import { PageHeader } from '../../components/PageHeader.js';
-import { useApp } from '../../stores/hooks.js';
+import { useApp, useEngine } from '../../stores/hooks.js';
+import { GeneralSettings } from './GeneralSettings.js';
+import { NotificationSettings } from './NotificationSettings.js';
 import { EngineInfo } from './EngineInfo.js';
 import { HypervisorList } from './HypervisorList.js';
 import { ThemePicker } from './ThemePicker.js';
@@ -26,6 +32,14 @@ function Section({ title, children }: { title: string; children: React.ReactNode
 export function SettingsPage() {
   const status = useApp((s) => s.status);
   const refresh = useApp((s) => s.refreshStatus);
+  const engine = useEngine();
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [error, setError] = useState<FriendlyError | null>(null);
+  useEffect(() => {
+    engine['settings.get']({})
+      .then(setSettings)
+      .catch((e) => setError(friendlyError(e)));
+  }, [engine]);
   return (
     <>
       <PageHeader title="Settings" subtitle="Hypervisor tools, repository, notifications and appearance" />
@@ -40,6 +54,11 @@ export function SettingsPage() {
             {(s) => <EngineInfo status={s} />}
           </LoadState>
         </Section>
+        <Section title="Repository and hypervisor tools">
+          {error && <ErrorNotice error={error} what="Settings" />}
+          {settings && <GeneralSettings settings={settings} onSaved={setSettings} />}
+        </Section>
+        <Section title="Notifications">{settings && <NotificationSettings settings={settings} onSaved={setSettings} />}</Section>
         <Section title="Appearance">
           <ThemePicker />
         </Section>

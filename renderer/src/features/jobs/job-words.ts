@@ -1,0 +1,22 @@
+import type { JobKind, JobStatus } from '../../../../shared/domain/job.js';
+
+/** Job kinds in words. */
+export const JOB_KIND: Record<JobKind, string> = {
+  backup: 'backup',
+  restore: 'restore',
+  verify: 'verify',
+  gc: 'garbage collection',
+  forget: 'forget',
+  import: 'import',
+  maintenance: 'maintenance',
+};
+
+/** Job statuses in words. */
+export const JOB_STATUS: Record<JobStatus, string> = {
+  queued: 'queued',
+  running: 'running',
+  succeeded: 'succeeded',
+  warning: 'finished with warnings',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};

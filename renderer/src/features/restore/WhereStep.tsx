@@ -1,0 +1,35 @@
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import MenuItem from '@mui/material/MenuItem';
+import TextField from '@mui/material/TextField';
+import { DISK_FORMATS, type RestoreDraft } from './restore-model.js';
+
+/** Step 4: the destination (and the new name, disk format or replace confirmation). */
+export function WhereStep({ d, set }: { d: RestoreDraft; set(p: Partial<RestoreDraft>): void }) {
+  if (d.what === 'replace') {
+    return (
+      <Box sx={{ display: 'flex', flexDirection: 'column', gap: 2, maxWidth: 560 }}>
+        <Alert severity="warning">
+          Replacing overwrites the guest <b>{d.guest}</b> with this restore point. TwinSnap first takes a safety backup of its current state, so this
+          step can be undone. The guest must be off.
+        </Alert>
+        <TextField label={`Type the guest's name (${d.guest}) to confirm`} value={d.confirmName} onChange={(e) => set({ confirmName: e.target.value })} autoComplete="off" />
+      </Box>
+    );
+  }
+  return (
+    <Box sx={{ display: 'flex', flexDirection: 'column', gap: 2, maxWidth: 560 }}>
+      <TextField label="Destination folder" value={d.to} onChange={(e) => set({ to: e.target.value })} helperText="A folder on the computer running TwinSnap; it is created if missing and must be empty." />
+      {d.what === 'new-vm' && <TextField label="Name of the new VM" value={d.newName} onChange={(e) => set({ newName: e.target.value })} helperText="Registered with the hypervisor under this name, with new network addresses." />}
+      {d.what === 'disks' && (
+        <TextField select label="Disk format" value={d.format} onChange={(e) => set({ format: e.target.value as RestoreDraft['format'] })}>
+          {DISK_FORMATS.map((f) => (
+            <MenuItem key={f} value={f}>
+              {f === 'original' ? 'as backed up (original format)' : f.toUpperCase()}
+            </MenuItem>
+          ))}
+        </TextField>
+      )}
+    </Box>
+  );
+}
