@@ -114,6 +114,8 @@ describe('repository', () => {
     const plan = await repo.previewRetention('db', { keepLast: 1 });
     expect(plan.decisions.map((d) => d.keep)).toEqual([true, false]);
     expect(plan.freedBytes).toBeGreaterThan(MiB);
+    // the forgotten snapshot alone owns exactly the one chunk the second backup replaced
+    expect((plan.decisions[1] as { freedBytes?: number }).freedBytes).toBe(plan.freedBytes);
     const applied = await repo.applyRetention('db', { keepLast: 1 });
     expect(applied.forgetCount).toBe(1);
     const gc = await repo.gc({ graceMs: 0 });

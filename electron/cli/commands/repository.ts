@@ -136,7 +136,10 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
       const r = await engine.service.call(o.dryRun ? 'retention.preview' : 'retention.apply', { guest: o.guest, policy });
       ctx.print(r, (d) =>
         [
-          ...d.decisions.map((x) => `${x.keep ? 'keep  ' : 'forget'} ${x.snapshotId}  ${x.time}  ${x.reasons.join(', ')}`),
+          ...d.decisions.map(
+            (x: (typeof d.decisions)[number] & { freedBytes?: number }) =>
+              `${x.keep ? 'keep  ' : 'forget'} ${x.snapshotId}  ${x.time}  ${x.keep ? x.reasons.join(', ') : `frees ${mib(x.freedBytes ?? 0)} alone`}`,
+          ),
           `${o.dryRun ? 'would forget' : 'forgot'} ${d.forgetCount} snapshot(s); gc would free ${mib(d.freedBytes)}`,
         ].join('\n'),
       );

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../../shared/errors/app-error.js';
-import type { RetentionPolicy, RetentionPreview } from '../../../shared/domain/policy.js';
+import type { RetentionDecision, RetentionPolicy, RetentionPreview } from '../../../shared/domain/policy.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ChunkPool } from './chunks/chunk-pool.js';
@@ -285,21 +285,40 @@ export class Repository {
   }
 
   /**
-   * The retention dry run for one guest: each snapshot's verdict and reasons, and the bytes GC
-   * would free (chunks referenced only by forgotten snapshots, counting every guest's kept ones).
+   * The retention dry run for one guest: each snapshot's verdict and reasons (and, for those that
+   * go, `freedBytes`: what forgetting only it would free), and the bytes GC would free in total
+   * (chunks referenced only by forgotten snapshots, counting every guest's kept ones).
    */
   async previewRetention(guest: string, policy: RetentionPolicy): Promise<RetentionPreview> {
     const all = await this.listSnapshots();
     const mine = all.filter((s) => s.guest === guest);
-    const decisions = planRetention(mine, policy);
+    const decisions: (RetentionDecision & { freedBytes?: number })[] = planRetention(mine, policy);
     const gone = new Set(decisions.filter((d) => !d.keep).map((d) => d.snapshotId));
     let freedBytes = 0;
     if (gone.size) {
+      const refs = new Map<string, Set<string>>();
+      for (const s of all) refs.set(s.id, await this.referencedDigests(s.id).catch(() => new Set<string>()));
+      const count = new Map<string, number>();
+      for (const r of refs.values()) for (const dg of r) count.set(dg, (count.get(dg) ?? 0) + 1);
       const kept = new Set<string>();
-      for (const s of all) if (!gone.has(s.id)) for (const dg of await this.referencedDigests(s.id).catch(() => new Set<string>())) kept.add(dg);
+      for (const [id, r] of refs) if (!gone.has(id)) for (const dg of r) kept.add(dg);
+      const size = new Map<string, number>();
+      const sizeOf = async (dg: string) => {
+        if (!size.has(dg)) size.set(dg, (await stat(this.layout.chunk(dg)).catch(() => ({ size: 0 }))).size);
+        return size.get(dg)!;
+      };
       const freed = new Set<string>();
-      for (const id of gone) for (const dg of await this.referencedDigests(id).catch(() => new Set<string>())) if (!kept.has(dg)) freed.add(dg);
-      for (const dg of freed) freedBytes += (await stat(this.layout.chunk(dg)).catch(() => ({ size: 0 }))).size;
+      for (const d of decisions) {
+        if (d.keep) continue;
+        // bytes freed if only this snapshot went: chunks no other snapshot references
+        let own = 0;
+        for (const dg of refs.get(d.snapshotId) ?? []) {
+          if (!kept.has(dg)) freed.add(dg);
+          if (count.get(dg) === 1) own += await sizeOf(dg);
+        }
+        d.freedBytes = own;
+      }
+      for (const dg of freed) freedBytes += await sizeOf(dg);
     }
     return { guest, decisions, forgetCount: gone.size, freedBytes };
   }
