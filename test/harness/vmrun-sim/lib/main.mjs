@@ -114,7 +114,7 @@ async function dispatch(argv) {
 }
 
 const MUTATING = new Set([
-  'start', 'stop', 'suspend', 'reset', 'pause', 'unpause', 'writevariable',
+  'stop', 'suspend', 'reset', 'pause', 'unpause', 'writevariable',
   'snapshot', 'deletesnapshot', 'reverttosnapshot',
 ]);
 
@@ -127,7 +127,8 @@ function commandOf(argv) {
 /**
  * Like the real vmrun (a client of the VM's own process), an operation that has begun finishes
  * even if vmrun itself is killed: mutating commands run in a detached worker process and this
- * process only relays its output and exit code.
+ * process only relays its output and exit code. (`start` needs no worker: the detached
+ * supervisor it launches completes the start, including consuming the suspend state.)
  */
 async function runInWorker(argv) {
   const dir = path.join(stateRoot(), 'results');

@@ -124,21 +124,19 @@ export async function cmdStart(args) {
         bootOffset = 0;
       }
     }
-    writeJson(path.join(vm.stateDir, 'launch.json'), { ...launch, bootOffset, toolsFromResume: Boolean(header?.toolsRunning) });
+    writeJson(path.join(vm.stateDir, 'launch.json'), {
+      ...launch,
+      bootOffset,
+      toolsFromResume: Boolean(header?.toolsRunning),
+      // the supervisor consumes the suspend state once the guest runs again, even if vmrun is killed
+      consumeVmss: vmssAbs,
+    });
     const t0 = Date.now();
     const result = await runSupervisor(vm.stateDir);
     const ms = Date.now() - t0;
     if (!result.ok) {
       vmLog(vm.abs, `start failed: ${result.message}`);
       throw new VmrunError(`The operation was canceled: ${result.message}`);
-    }
-    if (vmssAbs) {
-      // a suspend state is consumed by resuming
-      const fresh = VmxFile.read(vm.abs);
-      fresh.set('checkpoint.vmState', '');
-      fresh.write();
-      fs.rmSync(vmssAbs, { force: true });
-      fs.rmSync(path.join(vm.stateDir, 'vmss-in'), { force: true });
     }
     vmLog(vm.abs, `${vmssAbs ? 'resume' : 'power on'} took ${ms} ms`);
     recordTiming({ op: vmssAbs ? 'resume' : 'start', vmx: vm.abs, ms });

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Qmp } from './qmp.mjs';
 import { readJson, sleep, writeJson } from './state.mjs';
+import { VmxFile } from './vmx.mjs';
 
 const stateDir = process.argv[2];
 const launch = readJson(path.join(stateDir, 'launch.json'));
@@ -120,6 +121,14 @@ async function main() {
     }
   }
   qmp.close();
+  if (launch.consumeVmss) {
+    // a suspend state is consumed by resuming
+    const vmx = VmxFile.read(launch.vmx);
+    vmx.set('checkpoint.vmState', '');
+    vmx.write();
+    fs.rmSync(launch.consumeVmss, { force: true });
+    fs.rmSync(path.join(stateDir, 'vmss-in'), { force: true });
+  }
   const startMs = Date.now() - t0;
   writeJson(path.join(stateDir, 'meta.json'), {
     vmx: launch.vmx,
