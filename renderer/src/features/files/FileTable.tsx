@@ -49,7 +49,7 @@ export function FileTable({ entries, selected, sort, onSort, onToggle, onToggleA
       </TableHead>
       <TableBody>
         {entries.map((e) => (
-          <TableRow key={e.path} hover selected={selected.includes(e.path)} data-testid="file-row">
+          <TableRow key={e.path} hover selected={selected.includes(e.path)} data-testid="file-row" data-type={e.type} data-path={e.path}>
             <TableCell padding="checkbox">
               <Checkbox checked={selected.includes(e.path)} onChange={() => onToggle(e.path)} slotProps={{ input: { 'aria-label': `Select ${e.name}` } }} />
             </TableCell>

@@ -1,0 +1,189 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, expect, type Page } from '@playwright/test';
+import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
+import { seriousA11yViolations } from './helpers/axe.js';
+import { engineCall } from './helpers/engine-call.js';
+import { saveScreenshot } from './helpers/screenshots.js';
+import { startServe, type ServeHandle } from './helpers/serve.js';
+
+// The newcomer's whole journey against `twinsnap serve` driving the vmrun simulator (a real
+// guest booted by QEMU): first run → guests → Back up now → progress → the point in the
+// calendar → browse → restore one file (bytes checked) → schedule → retention preview →
+// restore wizard to a new VM. Needs TWINSNAP_E2E_VMRUN=<repo>/test/harness/vmrun-sim/vmrun.
+const VMRUN = process.env.TWINSNAP_E2E_VMRUN;
+test.skip(!VMRUN, 'set TWINSNAP_E2E_VMRUN to the vmrun simulator (test/harness/vmrun-sim/vmrun) to run the newcomer journey');
+test.describe.configure({ mode: 'serial', timeout: 20 * 60_000 });
+
+const GUEST = 'Journey VM';
+let work: string;
+let vm: TestVm;
+let server: ServeHandle;
+let page: Page;
+const simEnv = () => ({ ...process.env, VMRUN_SIM_STATE: join(work, 'sim-state') });
+const vmrun = (...args: string[]) => execFileSync(VMRUN!, args, { env: simEnv(), encoding: 'utf8', timeout: 600_000 });
+
+test.beforeAll(async ({ browser }) => {
+  test.setTimeout(15 * 60_000);
+  work = mkdtempSync(join(tmpdir(), 'twinsnap-e2e-journey-'));
+  vm = await makeTestVm(join(work, 'vms'), { name: GUEST });
+  vmrun('-T', 'ws', 'start', vm.vmxPath, 'nogui');
+  const deadline = Date.now() + 10 * 60_000;
+  while (!/running/.test(vmrun('checkToolsState', vm.vmxPath))) {
+    if (Date.now() > deadline) throw new Error('the simulated guest did not report Tools running in 10 minutes');
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  server = await startServe({ dataDir: join(work, 'data'), env: { TWINSNAP_VMRUN: VMRUN!, VMRUN_SIM_STATE: join(work, 'sim-state') } });
+  page = await browser.newPage();
+});
+
+test.afterAll(async () => {
+  await page?.close();
+  await server?.stop();
+  try {
+    if (vm) vmrun('-T', 'ws', 'stop', vm.vmxPath, 'hard');
+  } catch {
+    /* already off */
+  }
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('1. first run: VMware is detected and the guest folder is added in Settings', async ({}, testInfo) => {
+  await page.goto(server.url);
+  await expect(page.getByTestId('engine-status')).toContainText('Engine ready');
+  await page.getByTestId('nav-settings').click();
+  await expect(page.getByTestId('hypervisor-vmware')).toContainText('found');
+  const folders = page.getByLabel('VM folders (one per line)');
+  await folders.fill(join(work, 'vms'));
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByTestId('notice')).toContainText('Settings saved');
+  await saveScreenshot(page, testInfo, 'journey-1-settings');
+});
+
+test('2. the guest appears on the Guests page', async ({}, testInfo) => {
+  await page.getByTestId('nav-guests').click();
+  await expect(page.getByTestId('guest-row').filter({ hasText: GUEST })).toBeVisible({ timeout: 60_000 });
+  await saveScreenshot(page, testInfo, 'journey-2-guests');
+  expect(await seriousA11yViolations(page)).toEqual([]);
+});
+
+test('3. Back up now (keyboard) shows live progress to the end', async ({}, testInfo) => {
+  const button = page.getByRole('button', { name: `Back up ${GUEST} now` });
+  await button.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { level: 1, name: 'Jobs' })).toBeVisible();
+  const detail = page.getByTestId('job-detail');
+  await expect(detail.locator('[data-status=running]').first()).toBeVisible({ timeout: 120_000 });
+  await saveScreenshot(page, testInfo, 'journey-3-progress');
+  await expect(detail).toHaveAttribute('data-status', /succeeded|warning/, { timeout: 15 * 60_000 });
+  await saveScreenshot(page, testInfo, 'journey-3-done');
+});
+
+test('4. the restore point appears in the calendar', async ({}, testInfo) => {
+  const snaps = await engineCall(server, 'snapshots.list', { guest: GUEST });
+  expect(snaps.length).toBe(1);
+  await page.getByTestId('nav-calendar').click();
+  const today = page.getByRole('row').filter({ hasText: GUEST }).locator('[aria-current=date]');
+  await expect(today).toHaveAttribute('aria-label', /1 restore point/);
+  await expect(today.locator('[data-mark]')).toHaveCount(1);
+  await saveScreenshot(page, testInfo, 'journey-4-calendar');
+});
+
+test('5. browse it and restore one file, bytes checked', async ({}, testInfo) => {
+  const [snap] = await engineCall(server, 'snapshots.list', { guest: GUEST });
+  await page.getByRole('row').filter({ hasText: GUEST }).locator('[aria-current=date]').focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Browse files' }).click();
+  await expect(page.getByTestId('file-browser')).toBeVisible();
+  // Descend (disk → partition → folders) until a regular file is listed.
+  let file: string | null = null;
+  for (let depth = 0; depth < 6 && !file; depth++) {
+    await expect(page.getByTestId('file-row').first()).toBeVisible({ timeout: 60_000 });
+    const fileRow = page.locator('[data-testid=file-row][data-type=file]').first();
+    if (await fileRow.count()) {
+      file = await fileRow.getAttribute('data-path');
+      await fileRow.getByRole('checkbox').check();
+      break;
+    }
+    await page.locator('[data-testid=file-row][data-type=dir]').first().getByRole('button').click();
+  }
+  expect(file, 'a file inside the restore point').not.toBeNull();
+  await saveScreenshot(page, testInfo, 'journey-5-files');
+  const to = join(work, 'restored-files');
+  await page.getByRole('button', { name: /Restore to folder/ }).click();
+  await page.getByLabel('Destination folder').fill(to);
+  await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
+  await expect(page.getByTestId('files-restored')).toContainText('Restored 1 file');
+  const expected = Buffer.concat(await readAll(server, snap.id, file!));
+  const restored = findFile(to, file!.split('/').pop()!);
+  expect(restored, 'restored file on disk').toBeTruthy();
+  expect(createHash('sha256').update(readFileSync(restored!)).digest('hex')).toBe(createHash('sha256').update(expected).digest('hex'));
+  await page.keyboard.press('Escape');
+});
+
+test('6. set a schedule and see the next runs', async ({}, testInfo) => {
+  await page.goto(`${server.url.split('?')[0]}#/calendar?guest=${encodeURIComponent(GUEST)}`);
+  const drawer = page.getByRole('dialog');
+  await drawer.getByLabel('Add a time').fill('03:30');
+  await drawer.getByRole('button', { name: 'Add time' }).click();
+  await expect(drawer.getByTestId('next-runs')).toContainText(/03:30|3:30/);
+  await drawer.getByRole('button', { name: 'Save schedule' }).click();
+  await expect(page.getByTestId('notice')).toContainText('Schedule of');
+  const list = await engineCall(server, 'schedules.list', {});
+  expect(JSON.stringify(list.find((s) => s.guest === GUEST)?.schedule)).toContain('03:30');
+  await saveScreenshot(page, testInfo, 'journey-6-schedule');
+});
+
+test('7. move a retention slider and see the preview', async ({}, testInfo) => {
+  const drawer = page.getByRole('dialog');
+  await drawer.getByRole('tab', { name: 'Retention' }).click();
+  await drawer.getByTestId('slider-keepLast').getByRole('slider').focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect(drawer.getByTestId('retention-preview')).toContainText(/would be forgotten/);
+  await saveScreenshot(page, testInfo, 'journey-7-retention');
+  await page.keyboard.press('Escape');
+});
+
+test('8. restore wizard to a new VM', async ({}, testInfo) => {
+  const to = join(work, 'restored-vm');
+  await page.getByTestId('nav-restore').click();
+  await page.getByRole('radio', { name: new RegExp(GUEST) }).check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('radio').first().check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('radio', { name: /Whole VM as a new VM/ }).click();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('Destination folder').fill(to);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: 'Start restore' }).click();
+  await expect(page.getByTestId('restore-result')).toBeVisible({ timeout: 10 * 60_000 });
+  await saveScreenshot(page, testInfo, 'journey-8-restored');
+  expect(findFile(to, (n) => n.endsWith('.vmx'))).toBeTruthy();
+});
+
+async function readAll(s: ServeHandle, snapshotId: string, path: string): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  let offset = 0;
+  for (;;) {
+    const r = await engineCall(s, 'files.read', { snapshotId, path, offset, length: 4 << 20 });
+    const b = Buffer.from(r.base64, 'base64');
+    out.push(b);
+    offset += b.length;
+    if (r.eof || b.length === 0) return out;
+  }
+}
+
+function findFile(dir: string, match: string | ((name: string) => boolean)): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      const f = findFile(p, match);
+      if (f) return f;
+    } else if (typeof match === 'string' ? e.name === match : match(e.name)) return p;
+  }
+  return undefined;
+}
