@@ -48,6 +48,9 @@ describe('PowerShell invocation encoding', () => {
       // -Force on Stop-VM only together with an explicit -TurnOff (a deliberate power-off)
       for (const m of s.matchAll(/Stop-VM[^\n]*/g)) if (/-Force/.test(m[0])) expect(m[0]).toMatch(/-TurnOff/);
       expect(s).toMatch(/ConvertFrom-Json/);
+      // arrays returned by functions are unrolled by PowerShell; every use must re-wrap them
+      expect(s).not.toMatch(/=\s*\(TS-(Disks|Ics)\b/);
+      expect(s).toMatch(/disks = @\(TS-Disks/);
     });
   }
 });

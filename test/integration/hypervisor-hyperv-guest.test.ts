@@ -68,7 +68,7 @@ describe.skipIf(!existsSync(VMRUN))('HyperVHypervisor via hyperv-sim with a real
     240_000,
   );
 
-  it('the twin resumes the running guest: its serial console continues the workload', async () => {
+  it('the twin resumes the running guest and shuts down through its power-button handler: its VHDX holds the clean-shutdown marker', async () => {
     const id = await production();
     const frozen = await hv.freeze(await hv.getVm(id));
     const twin = await hv.buildTwin(frozen, 'resume check');

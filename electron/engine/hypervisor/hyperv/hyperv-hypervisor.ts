@@ -25,6 +25,8 @@ export interface HyperVHypervisorOptions {
 
 const DEFAULT_TIMEOUTS = { quick: 60_000, checkpoint: 300_000, export: 4 * 3600_000, start: 300_000, stop: 300_000, merge: 3600_000 };
 
+type OneOrMany<T> = T[] | T | null;
+
 /** What a script reports about a VM (see scripts/prelude.ts TS-VmInfo). */
 interface PsVm {
   id: string;
@@ -32,9 +34,9 @@ interface PsVm {
   state: string;
   memoryMiB: number;
   cpus: number;
-  disks: { slot: string; path: string }[];
-  nics: { name: string; switchName: string; connected: boolean }[];
-  integrationServices: { name: string; kind: string; enabled: boolean; status: string }[];
+  disks: OneOrMany<{ slot: string; path: string }>;
+  nics: OneOrMany<{ name: string; switchName: string; connected: boolean }>;
+  integrationServices: OneOrMany<{ name: string; kind: string; enabled: boolean; status: string }>;
   shielded: boolean;
   path: string;
 }
@@ -48,8 +50,13 @@ export function mapHyperVState(s: string): GuestState {
   return 'unknown';
 }
 
+/** ConvertTo-Json turns a one-element array that lost its `@()` into a bare object; undo that. */
+function asArray<T>(v: T[] | T | null | undefined): T[] {
+  return Array.isArray(v) ? v : v === null || v === undefined ? [] : [v];
+}
+
 function icOk(vm: Pick<PsVm, 'integrationServices'>, kind: string): boolean {
-  return vm.integrationServices.some((i) => i.kind === kind && i.enabled && i.status === 'Ok');
+  return asArray(vm.integrationServices).some((i) => i.kind === kind && i.enabled && i.status === 'Ok');
 }
 
 /** The default PowerShell: Windows PowerShell 5.1 (sysnative from a 32-bit process, §1.1). */
@@ -155,11 +162,11 @@ export class HyperVHypervisor implements Hypervisor {
       state: mapHyperVState(v.state),
       memoryMiB: v.memoryMiB,
       cpus: v.cpus,
-      disks: v.disks,
+      disks: asArray(v.disks),
       configPath: v.path,
       toolsRunning: icOk(v, 'shutdown') || icOk(v, 'heartbeat'),
       encrypted: v.shielded,
-      nics: v.nics.map((n) => n.name),
+      nics: asArray(v.nics).map((n) => n.name),
       warnings: v.shielded ? ['the vm is shielded; its state is encrypted and cannot be used for a twin'] : [],
     };
   }
@@ -167,7 +174,7 @@ export class HyperVHypervisor implements Hypervisor {
   async listVms(o?: CallOptions): Promise<VmInfo[]> {
     await this.ready();
     const r = (await this.call('list-vms', {}, { action: 'list', vmName: '*', timeoutMs: this.t('quick', o), signal: o?.signal })) as PsVm[] | PsVm | null;
-    return (Array.isArray(r) ? r : r ? [r] : []).map((v) => this.toInfo(v));
+    return asArray(r).map((v) => this.toInfo(v));
   }
 
   async getVm(id: string, o?: CallOptions): Promise<VmInfo> {
@@ -182,15 +189,15 @@ export class HyperVHypervisor implements Hypervisor {
     const started = this.opts.clock.monotonic();
     const r = (await this.call('freeze', { id: vm.id, snapshotName }, { action: 'checkpoint', vmName: vm.name, timeoutMs: this.t('checkpoint', o), signal: o?.signal })) as {
       snapshotId: string;
-      frozenDisks: { slot: string; path: string }[];
-      newDiskFiles: string[];
+      frozenDisks: OneOrMany<{ slot: string; path: string }>;
+      newDiskFiles: OneOrMany<string>;
     };
     return {
       vm,
       handle: r.snapshotId,
-      frozenDisks: r.frozenDisks,
+      frozenDisks: asArray(r.frozenDisks),
       configFiles: [],
-      adapterData: { snapshotId: r.snapshotId, snapshotName, mergeFiles: JSON.stringify(r.newDiskFiles ?? []) },
+      adapterData: { snapshotId: r.snapshotId, snapshotName, mergeFiles: JSON.stringify(asArray(r.newDiskFiles)) },
       hypervisorCallMs: this.opts.clock.monotonic() - started,
     };
   }
@@ -205,7 +212,7 @@ export class HyperVHypervisor implements Hypervisor {
       { snapshotId: frozen.handle, vmId: frozen.vm.id, twinsRoot: this.opts.twinsRoot ?? '', folderName: `twinsnap-twin-${frozen.handle}`, twinName },
       { action: 'build the twin of', vmName: frozen.vm.name, timeoutMs: this.t('export', o), signal: o?.signal },
     )) as { twin: PsVm; folder: string };
-    return { id: r.twin.id, name: r.twin.name, folder: r.folder, disks: r.twin.disks, adapterData: { folder: r.folder } };
+    return { id: r.twin.id, name: r.twin.name, folder: r.folder, disks: asArray(r.twin.disks), adapterData: { folder: r.folder } };
   }
 
   async startTwin(twin: TwinVm, o?: CallOptions): Promise<void> {
@@ -258,9 +265,9 @@ export class HyperVHypervisor implements Hypervisor {
       await this.call('remove-twin', { id: record.twin.id, folder: record.twin.folder }, { action: 'delete the twin of', vmName: name, timeoutMs: this.t('stop', o), signal: o?.signal });
     }
     const found = (await this.call('find-leftovers', { vmId: record.vmId, twinsRoot: this.opts.twinsRoot ?? '' }, { action: 'clean up after', vmName: name, timeoutMs: this.t('stop', o), signal: o?.signal })) as {
-      checkpointIds: string[] | string | null;
+      checkpointIds: OneOrMany<string>;
     };
-    const ids = new Set(Array.isArray(found.checkpointIds) ? found.checkpointIds : found.checkpointIds ? [found.checkpointIds] : []);
+    const ids = new Set(asArray(found.checkpointIds));
     if (record.handle) ids.add(record.handle);
     const vm = await this.getVm(record.vmId, o).catch(() => undefined);
     if (vm && (vm.state === 'paused' || vm.state === 'suspended')) {

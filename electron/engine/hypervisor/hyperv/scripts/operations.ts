@@ -55,7 +55,7 @@ finally { if ($changed) { Hyper-V\Set-VM -VM $vm -CheckpointType $orig } }
 $after = @(Hyper-V\Get-VMHardDiskDrive -VM $vm | ForEach-Object { [string]$_.Path })
 $result = [pscustomobject]@{
   snapshotId = $snap.Id.ToString()
-  frozenDisks = (TS-Disks (Hyper-V\Get-VMHardDiskDrive -VMSnapshot $snap))
+  frozenDisks = @(TS-Disks (Hyper-V\Get-VMHardDiskDrive -VMSnapshot $snap))
   newDiskFiles = @($after | Where-Object { $before -notcontains $_ })
   state = (TS-Enum (TS-Vm $a.id).State)
 }`,
@@ -98,7 +98,7 @@ $result = [pscustomobject]@{ state = (TS-Enum (TS-Vm $a.id).State) }`,
 
   'integration-state': String.raw`
 $vm = TS-Vm $a.id
-$result = [pscustomobject]@{ state = (TS-Enum $vm.State); integrationServices = (TS-Ics $vm) }`,
+$result = [pscustomobject]@{ state = (TS-Enum $vm.State); integrationServices = @(TS-Ics $vm) }`,
 
   // Never a silent -Force: Stop-VM -Force (or -AsJob) on a VM without a working Shutdown service
   // becomes a power-off without asking (§1.5). So the Shutdown service is checked first and the

@@ -4,7 +4,8 @@
  * resolve VMs by `-Id` only (names are not unique and `-Name` takes wildcards, §1.2), enums
  * emitted as names with `.ToString()` (numbers drift between Windows versions, §1.2, §1.11),
  * integration services matched by their well-known id as well as the English name (names are
- * localised), operational status by enum name.
+ * localised), operational status by enum name. A function's array output is unrolled by
+ * PowerShell (one element → a bare object), so every call site re-wraps it with `@(...)`.
  */
 export const PRELUDE = String.raw`
 function TS-Vm([string]$id) {
@@ -39,9 +40,9 @@ function TS-VmInfo($vm) {
     id = $vm.Id.ToString(); name = [string]$vm.Name; state = (TS-Enum $vm.State); status = [string]$vm.Status
     memoryMiB = [int64]($mem / 1048576); cpus = [int]$vm.ProcessorCount; generation = [int]$vm.Generation
     checkpointType = (TS-Enum $vm.CheckpointType); path = [string]$vm.Path
-    disks = (TS-Disks (Hyper-V\Get-VMHardDiskDrive -VM $vm))
+    disks = @(TS-Disks (Hyper-V\Get-VMHardDiskDrive -VM $vm))
     nics = @(Hyper-V\Get-VMNetworkAdapter -VM $vm | ForEach-Object { [pscustomobject]@{ name = [string]$_.Name; switchName = [string]$_.SwitchName; connected = [bool]$_.Connected } })
-    integrationServices = (TS-Ics $vm); shielded = $shielded
+    integrationServices = @(TS-Ics $vm); shielded = $shielded
   }
 }
 `;
