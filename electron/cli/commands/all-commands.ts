@@ -5,6 +5,10 @@ import { backupCommand } from './backup.js';
 import { repositoryCommands } from './repository.js';
 import { diskCommands } from './disk.js';
 import { filesCommands } from './files.js';
+import { scheduleCommands } from './schedule.js';
+import { daemonCommand } from './daemon.js';
+import { serviceCommands } from './service.js';
+import { jobsCommand } from './jobs.js';
 
 /** Every command module of the CLI, in help order. Add one line per module. */
-export const commandModules: CommandModule[] = [statusCommands, serveCommand, backupCommand, diskCommands, repositoryCommands, filesCommands];
+export const commandModules: CommandModule[] = [statusCommands, serveCommand, backupCommand, diskCommands, repositoryCommands, filesCommands, scheduleCommands, jobsCommand, daemonCommand, serviceCommands];

@@ -1,0 +1,232 @@
+import { freemem } from 'node:os';
+import { AppError } from '../../../shared/errors/app-error.js';
+import type { GuestSchedule } from '../../../shared/domain/policy.js';
+import { syncCatalog } from '../repository/repository.js';
+import { CatalogScheduleStore } from '../scheduler/catalog-schedule-store.js';
+import type { BackupLauncher, HostMemory, JobResult, MaintenanceRunner } from '../scheduler/ports.js';
+import { nextRuns, normalizeSchedule } from '../scheduler/schedule-spec.js';
+import { SchedulerLock, type SchedulerLockHolder } from '../scheduler/scheduler-lock.js';
+import { Scheduler, type SchedulerEvent } from '../scheduler/scheduler.js';
+import { hostTimeZone } from '../scheduler/zoned-time.js';
+import { SmtpEmailChannel } from '../notify/email-channel.js';
+import type { NotificationChannel } from '../notify/notification.js';
+import { Notifier } from '../notify/notifier.js';
+import { HttpWebhookChannel } from '../notify/webhook-channel.js';
+import type { EngineContext } from './engine-context.js';
+import type { HandlerFactory } from './handlers.js';
+import { getJobService } from './job-handlers.js';
+import { getCatalog, getRepository } from './repository-access.js';
+
+/** How many upcoming runs schedules.list / set / preview show by default. */
+const PREVIEW_COUNT = 5;
+
+/** The notification channels configured in the settings. */
+export function configuredChannels(ctx: EngineContext): NotificationChannel[] {
+  const n = ctx.config().notifications;
+  const out: NotificationChannel[] = [];
+  if (n.email) out.push(new SmtpEmailChannel(n.email));
+  if (n.webhookUrl) out.push(new HttpWebhookChannel(n.webhookUrl));
+  return out;
+}
+
+/** The engine's notifier (channels and the on-success flag are read from the live config). */
+export function getNotifier(ctx: EngineContext): Notifier {
+  return ctx.lazy('notifier', () => new Notifier({ clock: ctx.clock, logger: ctx.logger.child({ area: 'notify' }), channels: () => configuredChannels(ctx), onSuccess: () => ctx.config().notifications.onSuccess }));
+}
+
+/** Starts scheduled backups through the engine's JobManager and waits for them. */
+function jobLauncher(ctx: EngineContext): BackupLauncher {
+  return {
+    async start(guest, opts): Promise<JobResult> {
+      const svc = getJobService(ctx);
+      await svc.ready;
+      const { jobIds } = await svc.manager.backupNow({ guests: [guest], consistency: opts.consistency, verify: opts.verify });
+      const jobId = jobIds[0]!;
+      const o = await svc.manager.wait(jobId);
+      // Honest status: a crash-consistent fallback is a warning even if the job calls it done.
+      const status = o.status === 'succeeded' && (o.consistency === 'crash' || o.warnings.length > 0) ? 'warning' : o.status;
+      return { jobId, status, snapshotId: o.snapshotId, error: o.error, warnings: o.warnings, bytes: o.logicalBytes };
+    },
+  };
+}
+
+/** Retention, GC and a light verify on the configured repository. */
+function repositoryMaintenance(ctx: EngineContext): MaintenanceRunner {
+  return {
+    async forget(guest) {
+      const repo = await getRepository(ctx);
+      const catalog = getCatalog(ctx);
+      const policies = catalog.retention.list().filter((p) => guest === undefined || p.guest === guest);
+      let forgotten = 0;
+      for (const p of policies) {
+        if (Object.keys(p.policy).length === 0) continue; // no policy = keep everything
+        const r = await repo.applyRetention(p.guest, p.policy);
+        forgotten += r.forgetCount;
+        if (r.forgetCount > 0) ctx.emit('snapshots.changed', { guest: p.guest });
+      }
+      if (forgotten > 0) await syncCatalog(repo, catalog);
+      return { forgotten };
+    },
+    async gc() {
+      const r = await (await getRepository(ctx)).gc();
+      return { removedChunks: r.removedChunks, freedBytes: r.freedBytes };
+    },
+    async verify() {
+      const r = await (await getRepository(ctx)).verify({ full: false });
+      getCatalog(ctx).settings.set('repository.lastVerify', { at: new Date(ctx.clock.now()).toISOString(), ok: r.ok, damaged: r.damaged });
+      return { ok: r.ok, damaged: r.damaged };
+    },
+  };
+}
+
+/** Host memory from the OS; guests' RAM from the last guest listing (refreshed in the background). */
+function hostMemory(ctx: EngineContext): HostMemory & { refresh(): Promise<void> } {
+  const ram = new Map<string, number>();
+  return {
+    freeMiB: () => Math.floor(freemem() / 1024 / 1024),
+    requiredMiB: (guest) => ram.get(guest),
+    async refresh() {
+      for (const h of ctx.hypervisors) {
+        try {
+          if (!(await h.detect()).available) continue;
+          for (const vm of await h.listVms()) if (vm.memoryMiB) ram.set(vm.name, vm.memoryMiB);
+        } catch (e) {
+          ctx.logger.debug('guest listing for the memory limit failed', { error: (e as Error).message });
+        }
+      }
+    },
+  };
+}
+
+/** Forwards scheduler events to the log and the notifier. */
+function onSchedulerEvent(ctx: EngineContext, e: SchedulerEvent): void {
+  const n = getNotifier(ctx);
+  const log = (p: Promise<unknown>) => void p.catch((err) => ctx.logger.warn('notification failed', { error: (err as Error).message }));
+  switch (e.type) {
+    case 'run-finished':
+      log(n.backupFinished({ guest: e.guest, jobId: e.result.jobId, status: e.result.status, error: e.result.error, warnings: e.result.warnings, slots: e.slots, trigger: e.trigger }));
+      break;
+    case 'guest-stale':
+      log(n.staleGuest(e.guest, e.lastSuccessAt, e.expectedMs));
+      break;
+    case 'runs-missed':
+      log(n.missedRuns(e.guest, e.slots, e.reason));
+      break;
+    case 'maintenance-finished':
+      log(n.maintenanceFinished(e));
+      break;
+    default:
+      break;
+  }
+}
+
+/** The engine's scheduler: always usable for schedules.*; its loop runs only in the owning process. */
+export interface SchedulerService {
+  scheduler: Scheduler;
+  /** Whether this process runs the loop (holds the repository's scheduler lock). */
+  running(): boolean;
+  /** Who holds the lock when another process runs the scheduler. */
+  holder(): SchedulerLockHolder | undefined;
+  /** Tries to take the lock and start the loop; returns the other holder when it is taken. */
+  start(opts?: { role?: string; endpoint?: string }): { started: boolean; holder?: SchedulerLockHolder };
+  stop(opts?: { waitForRunning?: boolean }): Promise<void>;
+  /** Subscribes to scheduler events (the daemon logs them); returns an unsubscribe function. */
+  onEvent(fn: (e: SchedulerEvent) => void): () => void;
+}
+
+/** The engine's SchedulerService (created on first use, stopped when the engine closes). */
+export function getSchedulerService(ctx: EngineContext): SchedulerService {
+  return ctx.lazy('schedulerService', () => {
+    const memory = hostMemory(ctx);
+    const opt = ctx.options as Record<string, unknown>;
+    const listeners = new Set<(e: SchedulerEvent) => void>();
+    const scheduler = new Scheduler({
+      clock: ctx.clock,
+      logger: ctx.logger.child({ area: 'scheduler' }),
+      store: new CatalogScheduleStore(getCatalog(ctx)),
+      launcher: jobLauncher(ctx),
+      maintenance: repositoryMaintenance(ctx),
+      memory,
+      maxConcurrentTwins: () => ctx.config().maxConcurrentTwins,
+      graceMs: typeof opt.catchUpGraceMs === 'number' ? opt.catchUpGraceMs : undefined,
+      maintenanceAt: typeof opt.maintenanceAt === 'string' ? opt.maintenanceAt : undefined,
+      maxSleepMs: typeof opt.schedulerMaxSleepMs === 'number' ? opt.schedulerMaxSleepMs : undefined,
+      onEvent: (e) => {
+        onSchedulerEvent(ctx, e);
+        for (const fn of listeners) fn(e);
+      },
+    });
+    let lock: SchedulerLock | undefined;
+    let other: SchedulerLockHolder | undefined;
+    const svc: SchedulerService = {
+      scheduler,
+      running: () => lock !== undefined,
+      holder: () => other,
+      start(o = {}) {
+        if (lock) return { started: true };
+        const r = SchedulerLock.acquire(ctx.config().repository, { role: o.role ?? 'daemon', clock: ctx.clock, endpoint: o.endpoint });
+        if (!r.acquired) {
+          other = r.holder;
+          ctx.logger.info('another process runs the scheduler of this repository; acting as its client', { ...r.holder });
+          return { started: false, holder: r.holder };
+        }
+        lock = r.lock;
+        void memory.refresh().finally(() => scheduler.start());
+        ctx.logger.info('scheduler started', { repository: ctx.config().repository });
+        return { started: true };
+      },
+      onEvent(fn) {
+        listeners.add(fn);
+        return () => listeners.delete(fn);
+      },
+      async stop(o = {}) {
+        await scheduler.stop(o);
+        lock?.release();
+        lock = undefined;
+      },
+    };
+    ctx.onClose(() => svc.stop());
+    return svc;
+  });
+}
+
+function withNextRuns(ctx: EngineContext, s: GuestSchedule): GuestSchedule & { nextRuns: string[] } {
+  const runs = nextRuns(s.schedule, s.timeZone ?? hostTimeZone(), ctx.clock.now(), PREVIEW_COUNT);
+  return { ...s, nextRuns: runs.map((r) => new Date(r).toISOString()) };
+}
+
+/** schedules.list/set/preview and notifications.test. */
+export const scheduleHandlers: HandlerFactory = (ctx) => ({
+  'schedules.list': async () =>
+    new CatalogScheduleStore(getCatalog(ctx))
+      .list()
+      .map((s) => withNextRuns(ctx, s))
+      .sort((a, b) => a.guest.localeCompare(b.guest)),
+  'schedules.set': async (req) => {
+    const saved = getSchedulerService(ctx).scheduler.setSchedule({
+      guest: req.guest,
+      schedule: req.schedule,
+      ...(req.timeZone ? { timeZone: req.timeZone } : {}),
+      ...(req.consistency ? { consistency: req.consistency } : {}),
+      ...(req.verify !== undefined ? { verify: req.verify } : {}),
+    });
+    return withNextRuns(ctx, saved);
+  },
+  'schedules.preview': async ({ schedule, timeZone, count }) => {
+    const s = normalizeSchedule(schedule, timeZone);
+    const runs = nextRuns(s, timeZone ?? hostTimeZone(), ctx.clock.now(), count ?? PREVIEW_COUNT);
+    return { nextRuns: runs.map((r) => new Date(r).toISOString()) };
+  },
+  'notifications.test': async ({ channel }) => {
+    const n = ctx.config().notifications;
+    if (channel === 'email' && !n.email) throw new AppError('CONFIG_INVALID', 'no e-mail settings: set notifications.email (host, port, from, to) first');
+    if (channel === 'webhook' && !n.webhookUrl) throw new AppError('CONFIG_INVALID', 'no webhook URL: set notifications.webhookUrl first');
+    const r = await getNotifier(ctx).send(
+      { severity: 'info', topic: 'test', title: 'test notification', body: 'this is a test of the TwinSnap notification settings; no action needed' },
+      channel,
+    );
+    const failed = r.failed[0];
+    if (failed) throw new AppError('NOTIFY_FAILED', failed.message, { details: { channel } });
+    return { delivered: r.delivered.includes(channel) };
+  },
+});

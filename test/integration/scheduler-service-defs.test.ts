@@ -1,0 +1,165 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DOMParser } from '@xmldom/xmldom';
+import { afterAll, describe, expect, it } from 'vitest';
+import { servicePlan, systemdQuote, systemdUnit, windowsQuote, windowsTaskXml, type DaemonCommandLine } from '../../electron/cli/commands/service.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'twinsnap-svc-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Arguments with everything that needs escaping: spaces, quotes, backslashes, $ and %. */
+const nasty: DaemonCommandLine = {
+  executable: '/opt/Twin Snap/node',
+  args: ['/opt/Twin Snap/bin/twinsnap.mjs', '--data-dir', '/var/lib/twin "snap" $HOME %h\\x', 'daemon'],
+  workingDirectory: '/opt/Twin Snap',
+};
+
+function hasPython(): boolean {
+  return spawnSync('python3', ['-c', 'print(1)']).status === 0;
+}
+
+describe('systemd unit', () => {
+  const unit = systemdUnit(nasty, { user: 'backup' });
+
+  it('has the sections and settings a boot service needs', () => {
+    expect(unit).toMatch(/^\[Unit\]$/m);
+    expect(unit).toMatch(/^\[Service\]\nType=simple$/m);
+    expect(unit).toMatch(/^User=backup$/m);
+    expect(unit).toMatch(/^WorkingDirectory=\/opt\/Twin Snap$/m);
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+    expect(unit).toMatch(/^TimeoutStopSec=900$/m);
+    expect(unit).toMatch(/^\[Install\]\nWantedBy=multi-user.target$/m);
+  });
+
+  it.skipIf(!hasPython())('ExecStart splits back into exactly the argv (python shlex + systemd $$/%% rules as the oracle)', () => {
+    const line = /^ExecStart=(.*)$/m.exec(unit)![1]!;
+    const out = execFileSync('python3', ['-c', 'import shlex,sys,json; print(json.dumps(shlex.split(sys.argv[1])))', line], { encoding: 'utf8' });
+    const argv = (JSON.parse(out) as string[]).map((w) => w.replace(/\$\$/g, '$').replace(/%%/g, '%'));
+    expect(argv).toEqual([nasty.executable, ...nasty.args]);
+  });
+
+  it('passes systemd-analyze verify when systemd can load units here', () => {
+    const dir = join(tmp, 'unit');
+    const cmd: DaemonCommandLine = { executable: process.execPath, args: ['/tmp/x y/twinsnap.mjs', 'daemon'], workingDirectory: tmp };
+    const file = join(tmp, 'twinsnap.service');
+    writeFileSync(file, systemdUnit(cmd));
+    const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
+    if (r.error || /Failed to (initialize|setup|create)|not been booted|System has not been booted/i.test(r.stderr)) {
+      console.warn(`systemd-analyze unavailable here, skipped: ${r.error?.message ?? r.stderr.split('\n')[0]}`);
+      return;
+    }
+    const problems = r.stderr.split('\n').filter((l) => l.includes('twinsnap.service') && !/Command .* is not executable|No such file/.test(l));
+    expect(problems, r.stderr).toEqual([]);
+    void dir;
+  });
+
+  it('refuses control characters in an argument', () => {
+    expect(() => systemdQuote('a\nb')).toThrow(/control character/);
+  });
+
+  it('install writes the unit, reloads, then enables --now; uninstall reverses it', () => {
+    const plan = servicePlan('install', 'linux', nasty, { unitDir: '/etc/systemd/system', user: 'backup' });
+    expect(plan.map((s) => ('write' in s ? `write ${s.write}` : 'run' in s ? s.run.join(' ') : `remove ${s.remove}`))).toEqual([
+      'write /etc/systemd/system/twinsnap.service',
+      'systemctl daemon-reload',
+      'systemctl enable --now twinsnap.service',
+    ]);
+    expect(servicePlan('uninstall', 'linux', nasty).map((s) => ('run' in s ? s.run.join(' ') : 'remove' in s ? `remove ${s.remove}` : 'write'))).toEqual([
+      'systemctl disable --now twinsnap.service',
+      'remove /etc/systemd/system/twinsnap.service',
+      'systemctl daemon-reload',
+    ]);
+  });
+});
+
+describe('Windows scheduled task', () => {
+  const win: DaemonCommandLine = {
+    executable: 'C:\\Program Files\\TwinSnap\\node.exe',
+    args: ['C:\\Program Files\\TwinSnap\\bin\\twinsnap.mjs', '--data-dir', 'C:\\Data\\a "b" & <c>\\', 'daemon'],
+    workingDirectory: 'C:\\Program Files\\TwinSnap',
+  };
+
+  function parse(xml: string) {
+    const errors: string[] = [];
+    const doc = new DOMParser({ onError: (level: string, msg: string) => void (level !== 'warning' && errors.push(msg)) } as never).parseFromString(xml, 'text/xml');
+    expect(errors).toEqual([]);
+    const text = (tag: string) => doc.getElementsByTagName(tag)[0]?.textContent ?? undefined;
+    return { doc, text };
+  }
+
+  it('is well-formed XML in the task namespace that runs at boot, elevated, as SYSTEM, without a time limit', () => {
+    const { doc, text } = parse(windowsTaskXml(win));
+    expect(doc.documentElement!.tagName).toBe('Task');
+    expect(doc.documentElement!.getAttribute('xmlns')).toBe('http://schemas.microsoft.com/windows/2004/02/mit/task');
+    expect(doc.getElementsByTagName('BootTrigger').length).toBe(1);
+    expect(text('RunLevel')).toBe('HighestAvailable');
+    expect(text('UserId')).toBe('S-1-5-18');
+    expect(text('ExecutionTimeLimit')).toBe('PT0S');
+    expect(text('MultipleInstancesPolicy')).toBe('IgnoreNew');
+    expect(text('DisallowStartIfOnBatteries')).toBe('false');
+    expect(text('Command')).toBe(win.executable);
+    expect(text('WorkingDirectory')).toBe(win.workingDirectory);
+  });
+
+  it('quotes Arguments so CommandLineToArgvW gives back the exact argv', () => {
+    const { text } = parse(windowsTaskXml(win));
+    expect(splitWindows(text('Arguments')!)).toEqual(win.args);
+    for (const a of ['', 'plain', 'with space', 'tail\\', 'q"uote', 'both \\" and \\\\', 'C:\\dir with space\\']) expect(splitWindows(windowsQuote(a))).toEqual([a]);
+  });
+
+  it('runs as a named account with an S4U logon when asked', () => {
+    const { text } = parse(windowsTaskXml(win, { runAs: 'HOST\\alice' }));
+    expect(text('UserId')).toBe('HOST\\alice');
+    expect(text('LogonType')).toBe('S4U');
+    expect(text('RunLevel')).toBe('HighestAvailable');
+  });
+
+  it('install registers the UTF-16 XML with schtasks /Create /XML, then removes the temp file', () => {
+    const taskFile = join(tmp, 'task.xml');
+    const plan = servicePlan('install', 'win32', win, { taskFile });
+    const w = plan[0] as { write: string; content: string; encoding: string };
+    expect(w).toMatchObject({ write: taskFile, encoding: 'utf16le' });
+    writeFileSync(taskFile, Buffer.from(w.content, 'utf16le'));
+    const bytes = readFileSync(taskFile);
+    expect([...bytes.subarray(0, 2)]).toEqual([0xff, 0xfe]); // UTF-16LE BOM, as the XML declaration says
+    parse(bytes.toString('utf16le').replace(/^\ufeff/, ''));
+    expect((plan[1] as { run: string[] }).run).toEqual(['schtasks.exe', '/Create', '/TN', '\\TwinSnap\\Daemon', '/XML', taskFile, '/F']);
+    expect(plan[2]).toEqual({ remove: taskFile });
+  });
+});
+
+/** CommandLineToArgvW (the documented rules), as an independent re-implementation for the test. */
+function splitWindows(cmd: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < cmd.length) {
+    while (cmd[i] === ' ' || cmd[i] === '\t') i++;
+    if (i >= cmd.length) break;
+    let cur = '';
+    let inQ = false;
+    for (; i < cmd.length; i++) {
+      const c = cmd[i]!;
+      if (c === '\\') {
+        let n = 0;
+        while (cmd[i] === '\\') {
+          n++;
+          i++;
+        }
+        if (cmd[i] === '"') {
+          cur += '\\'.repeat(Math.floor(n / 2));
+          if (n % 2 === 1) cur += '"';
+          else inQ = !inQ;
+        } else {
+          cur += '\\'.repeat(n);
+          i--;
+        }
+      } else if (c === '"') inQ = !inQ;
+      else if ((c === ' ' || c === '\t') && !inQ) break;
+      else cur += c;
+    }
+    out.push(cur);
+  }
+  return out;
+}
