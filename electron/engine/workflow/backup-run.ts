@@ -192,6 +192,7 @@ export class BackupRun {
         this.journal.append({ kind: 'intent', step: 'freeze', action: `about to freeze vm '${vm.name}'`, data: { vmId: vm.id } });
         const t0 = this.deps.clock.monotonic();
         this.pauseStart = t0;
+        this.freezeTime = this.deps.clock.now();
         this.whilePaused = [];
         inner = this.hv.freeze(vm, { timeoutMs: this.timeout('freeze'), signal });
         const frozen = await inner;
@@ -221,6 +222,8 @@ export class BackupRun {
   }
 
   private pauseStart = 0;
+  /** Epoch ms of the freeze call: the snapshot's time. */
+  private freezeTime: number | undefined;
   private twinAttempted = false;
 
   private twinName(): string {
@@ -352,7 +355,7 @@ export class BackupRun {
       const t0 = this.deps.clock.monotonic();
       let bytes = 0;
       const stored = await this.deps.sink.createSnapshot(
-        { jobId: this.req.jobId, guest: this.req.guest, time, consistency, metrics: this.metrics, log: [...this.log], configFiles, disks: sinkDisks },
+        { jobId: this.req.jobId, guest: this.req.guest, time: this.freezeTime ?? time, consistency, metrics: this.metrics, log: [...this.log], configFiles, disks: sinkDisks },
         {
           signal,
           onProgress: (done, total) => {
