@@ -158,3 +158,26 @@ describe('createSnapshot progress', () => {
     expect(seen.every((s) => s.bytesDone <= s.bytesTotal)).toBe(true);
   });
 });
+
+describe('images through the disk layer', () => {
+  it('archives vmdk + vhdx images and restores them in their own formats (qemu-img compare)', async () => {
+    const { openDisk } = await import('../../electron/engine/disk/open-disk.js');
+    const raw = join(dir, 'fmt.img');
+    writeFileSync(raw, Buffer.concat([randomBytes(2 * MiB), Buffer.alloc(3 * MiB), randomBytes(MiB)]));
+    const disks = [];
+    for (const fmt of ['vmdk', 'vhdx'] as const) {
+      const f = join(dir, `fmt.${fmt}`);
+      execFileSync('qemu-img', ['convert', '-O', fmt, raw, f]);
+      const disk = await openDisk(f);
+      disks.push({ name: fmt, disk, sourceFormat: disk.format, fileName: `fmt.${fmt}` });
+    }
+    const s = await repo.createSnapshot({ guest: 'fmt', consistency: 'cold', disks });
+    for (const d of disks) await d.disk.close();
+    const to = join(dir, 'fmt-restored');
+    await repo.restoreSnapshot(s.id, { to });
+    for (const fmt of ['vmdk', 'vhdx']) {
+      expect(JSON.parse(execFileSync('qemu-img', ['info', '--output=json', join(to, `fmt.${fmt}`)], { encoding: 'utf8' })).format).toBe(fmt);
+      execFileSync('qemu-img', ['compare', '-F', 'raw', join(to, `fmt.${fmt}`), raw]);
+    }
+  });
+});

@@ -46,7 +46,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .command('import-disk')
     .description('archive existing disk image files as a cold snapshot of a guest (also how a powered-off VM is backed up)')
     .requiredOption('--guest <name>', 'guest name the snapshot belongs to')
-    .option('--config <file...>', 'VM configuration files to keep with the snapshot (.vmx, .vmcx …)')
+    .option('--config <file>', 'a VM configuration file to keep with the snapshot (.vmx, .vmcx …); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .argument('<files...>', 'disk images (raw, vmdk, vhdx, vhd, qcow2; chains are followed)')
     .action(async (files: string[], o: { guest: string; config?: string[] }) => {
       const repo = await repoOf();
