@@ -136,6 +136,16 @@ describe('HyperVHypervisor detection', () => {
     }
   });
 
+  it('says how to install the hyper-v module when it is missing', async () => {
+    const h = makeHost({ HYPERV_SIM_MODULE: '0' });
+    try {
+      expect(await h.hv.detect()).toMatchObject({ available: false, problem: expect.stringMatching(/hyper-v powershell module is not installed/) });
+      await expect(h.hv.listVms()).rejects.toMatchObject({ code: 'HV_NOT_INSTALLED' });
+    } finally {
+      await h.dispose();
+    }
+  });
+
   it('reports a missing powershell without throwing', async () => {
     const hv = new HyperVHypervisor({ powershellPath: '/nonexistent/powershell', logger: quiet, clock: systemClock });
     expect(await hv.detect()).toMatchObject({ available: false, problem: expect.stringMatching(/not found/) });

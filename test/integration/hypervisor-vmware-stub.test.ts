@@ -6,6 +6,8 @@ import { VmrunHypervisor } from '../../electron/engine/hypervisor/vmware/vmrun-h
 import { systemClock } from '../../electron/engine/core/clock.js';
 import type { Logger } from '../../electron/engine/core/logger.js';
 import type { TwinVm } from '../../electron/engine/hypervisor/hypervisor.js';
+import { VmxFile } from '../../electron/engine/hypervisor/vmware/vmx-file.js';
+import { execFileSync } from 'node:child_process';
 
 /**
  * Failure paths of the vmrun adapter against a scripted stand-in for vmrun (no QEMU): what vmrun
@@ -31,7 +33,11 @@ if (cmd === 'stop' && mode === 'soft') {
   fs.writeFileSync(vmx, fs.readFileSync(vmx, 'utf8') + 'checkpoint.vmState = "prod.vmss"\\n');
   fs.writeFileSync(require('node:path').join(require('node:path').dirname(vmx), 'prod.vmss'), 'memory');
   process.exit(0);
-} else if (cmd === 'snapshot') fail('The operation is not supported');
+} else if (cmd === 'snapshot') {
+  if (env.STUB_SNAPSHOT !== 'ok') fail('The operation is not supported');
+  fs.writeFileSync(vmx, fs.readFileSync(vmx, 'utf8').replace('scsi0:0.fileName = "prod.vmdk"', 'scsi0:0.fileName = "prod-000001.vmdk"'));
+  process.exit(0);
+}
 else if (cmd === 'deleteSnapshot') fail('A snapshot with the name ' + mode + ' does not exist');
 else if (cmd === 'start') process.exit(0);
 else if (cmd === 'stop') { fs.writeFileSync(env.STUB_RUNNING, running().filter((l) => l !== vmx).join('\\n')); process.exit(0); }
@@ -45,9 +51,9 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
   let log: string;
   let runningFile: string;
   let vmx: string;
-  const make = (extra: Record<string, string> = {}) => {
-    Object.assign(process.env, { STUB_LOG: log, STUB_RUNNING: runningFile, STUB_STOP: '' }, extra);
-    return new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [join(dir, 'vms')], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] }, timeouts: { stop: 1500 } });
+  const make = (extra: Record<string, string> = {}, twinsRoot?: string) => {
+    Object.assign(process.env, { STUB_LOG: log, STUB_RUNNING: runningFile, STUB_STOP: '', STUB_SNAPSHOT: '' }, extra);
+    return new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [join(dir, 'vms')], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] }, timeouts: { stop: 1500 }, twinsRoot });
   };
   const calls = () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
 
@@ -101,6 +107,28 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
     await expect(make({ STUB_STOP: 'tools' }).shutdownTwin(twin())).rejects.toMatchObject({ code: 'HV_TOOLS_NOT_RUNNING' });
     await make().shutdownTwin(twin());
     expect(readFileSync(runningFile, 'utf8').trim()).toBe('');
+  });
+
+  it('builds a twin into a hostile folder with a hostile name: nothing runs, everything round-trips, the child reads through to the frozen disk', async () => {
+    rmSync('/tmp/pwned', { force: true });
+    execFileSync('qemu-img', ['create', '-q', '-f', 'vmdk', join(dir, 'vms', 'prod', 'prod.vmdk'), '8M']);
+    const root = join(dir, `twins "$(touch /tmp/pwned)" \`id\`; \u2018q\u2019 ${'r'.repeat(100)}`);
+    mkdirSync(root, { recursive: true });
+    const name = `a'; rm -rf / #$(touch /tmp/pwned) "\u201Cq\u201D" ${'n'.repeat(150)}`;
+    const hv = make({ STUB_SNAPSHOT: 'ok' }, root);
+    const frozen = await hv.freeze(await hv.getVm(vmx));
+    expect(frozen.frozenDisks).toEqual([{ slot: 'scsi0:0', path: join(dir, 'vms', 'prod', 'prod.vmdk') }]);
+    await hv.resume(frozen);
+    const twin = await hv.buildTwin(frozen, name);
+    expect(twin.folder.startsWith(root)).toBe(true);
+    expect(VmxFile.parse(readFileSync(twin.id)).get('displayName')).toBe(name);
+    expect(readFileSync(join(twin.folder, 'twin.vmss'), 'utf8')).toBe('memory');
+    const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', twin.disks[0]!.path], { encoding: 'utf8' }));
+    expect(info['backing-filename']).toBe(join(dir, 'vms', 'prod', 'prod.vmdk'));
+    await hv.deleteTwin(twin);
+    expect(existsSync(twin.folder)).toBe(false);
+    expect(existsSync('/tmp/pwned')).toBe(false);
+    expect(calls().every((c) => !c.some((a) => a.includes('rm -rf')))).toBe(true);
   });
 
   it('treats a snapshot that is already gone as released, and never deletes a folder it did not create', async () => {
