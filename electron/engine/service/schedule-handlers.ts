@@ -171,7 +171,11 @@ export function getSchedulerService(ctx: EngineContext): SchedulerService {
           return { started: false, holder: r.holder };
         }
         lock = r.lock;
-        void memory.refresh().finally(() => scheduler.start());
+        const mine = lock;
+        // Start once the guests' RAM is known, unless stopped meanwhile (engine closing).
+        void memory.refresh().finally(() => {
+          if (lock === mine) scheduler.start();
+        });
         ctx.logger.info('scheduler started', { repository: ctx.config().repository });
         return { started: true };
       },
