@@ -71,7 +71,7 @@ test('2. the guest appears on the Guests page', async ({}, testInfo) => {
 });
 
 test('3. Back up now (keyboard) shows live progress to the end', async ({}, testInfo) => {
-  const button = page.getByRole('button', { name: `Back up ${GUEST} now` });
+  const button = page.getByRole('button', { name: `Back up now: ${GUEST}` });
   await button.focus();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { level: 1, name: 'Jobs' })).toBeVisible();

@@ -111,7 +111,7 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
                     <Button size="small" onClick={() => navigate('calendar', { guest: g.name })}>
                       Settings
                     </Button>
-                    <Button size="small" startIcon={<BackupIcon />} onClick={() => void start([g.id])} aria-label={`Back up ${g.name} now`}>
+                    <Button size="small" startIcon={<BackupIcon />} onClick={() => void start([g.id])} aria-label={`Back up now: ${g.name}`}>
                       Back up now
                     </Button>
                   </TableCell>
