@@ -92,8 +92,14 @@ export class HyperVHypervisor implements Hypervisor {
 
   /** Never throws. Without a PowerShell (non-Windows, nothing configured) it costs nothing. */
   detect(): Promise<HypervisorInfo> {
-    this.detected ??= this.detectNow().catch((e: Error) => ({ kind: 'hyperv' as const, available: false, problem: `hyper-v detection failed: ${e.message}` }));
-    return this.detected;
+    const p = (this.detected ??= this.detectNow()
+      .catch((e: Error): HypervisorInfo => ({ kind: 'hyperv', available: false, problem: `hyper-v detection failed: ${e.message}` }))
+      .then((info) => {
+        // Not usable now (not elevated, module missing, tool absent): check again next time.
+        if (!info.available && this.detected === p) this.detected = undefined;
+        return info;
+      }));
+    return p;
   }
 
   private async detectNow(): Promise<HypervisorInfo> {

@@ -66,6 +66,8 @@ export class VmrunHypervisor implements Hypervisor {
       if (d.edition === 'player') info.problem = 'only vmware player is installed; it cannot take snapshots, so twin backups need vmware workstation pro (free for personal use)';
       const hostType = this.opts.hostType ?? (d.edition === 'player' ? 'player' : 'ws');
       const runner = info.available ? new VmrunRunner(d.path!, hostType, this.opts.logger, this.opts.clock) : undefined;
+      // A missing tool is looked for again next time (the user may install it or fix the path).
+      if (!runner) this.runnerP = undefined;
       return { runner, info, edition: d.edition };
     })();
     return this.runnerP;
