@@ -53,12 +53,16 @@ export async function restoreFiles(browser: SnapshotBrowser, paths: string[], to
     const fh = await open(dest, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | (C.O_NOFOLLOW ?? 0), 0o644);
     let written = 0;
     try {
-      for (let off = 0; off < content.size; off += chunk) {
-        const b = await content.read(off, chunk);
+      // read-ahead: the next chunk is read while the current one is written
+      let next = content.size > 0 ? content.read(0, chunk) : undefined;
+      for (let off = 0; next; off += chunk) {
+        const b = await next;
+        next = off + chunk < content.size ? content.read(off + chunk, chunk) : undefined;
         if (b.length === 0) break;
         await fh.write(b, 0, b.length, off);
         written += b.length;
       }
+      await next?.catch(() => {});
     } finally {
       await fh.close();
     }

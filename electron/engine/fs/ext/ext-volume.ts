@@ -26,7 +26,7 @@ const INCOMPAT_ENCRYPT = 0x10000;
 const KNOWN_INCOMPAT = 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x80 | 0x200 | 0x400 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000;
 const FL_INLINE = 0x10000000;
 const FL_EXTENTS = 0x80000;
-const MAX_DIR_BYTES = 256 * 1024 * 1024;
+const MAX_DIR_BYTES = 64 * 1024 * 1024;
 
 /**
  * Read-only ext2/3/4 driver: 32/64-bit group descriptors (meta_bg too), block maps and

@@ -12,7 +12,7 @@ interface ExRef {
   dir: boolean;
 }
 
-const MAX_DIR_BYTES = 256 * 1024 * 1024;
+const MAX_DIR_BYTES = 64 * 1024 * 1024;
 
 /**
  * Read-only exFAT driver: entry sets (File 0x85 + Stream 0xC0 + File Name 0xC1), NoFatChain

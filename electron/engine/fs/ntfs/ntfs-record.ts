@@ -102,7 +102,10 @@ export function parseRuns(b: Buffer, off: number, end: number, startVcn: number)
   return runs;
 }
 
-/** Parses a FILE record whose fixups were already applied. */
+/**
+ * Parses a FILE record whose fixups were already applied. `buf` must be a private copy: resident
+ * values are views into it.
+ */
 export function parseRecord(buf: Buffer, index: number): MftRecord {
   const what = `mft record ${index}`;
   const flags = buf.readUInt16LE(22);
@@ -147,7 +150,7 @@ export function parseRecord(buf: Buffer, index: number): MftRecord {
       const vlen = a.readUInt32LE(16);
       const voff = a.readUInt16LE(20);
       ensure(voff + vlen <= len, `${what}: resident value outside the attribute`);
-      attr.value = Buffer.from(a.subarray(voff, voff + vlen));
+      attr.value = a.subarray(voff, voff + vlen); // views into the record's private copy
       attr.dataSize = attr.initSize = attr.allocSize = vlen;
     } else {
       ensure(len >= 64, `${what}: non-resident attribute too short`);

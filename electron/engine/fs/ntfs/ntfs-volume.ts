@@ -159,7 +159,7 @@ export class NtfsVolume implements GuestFilesystem {
         const idx = todo[m];
         const off = (idx - first) * rs;
         if (off + rs > win.length) break;
-        const raw = win.subarray(off, off + rs);
+        const raw = Buffer.from(win.subarray(off, off + rs));
         try {
           if (raw.toString('latin1', 0, 4) !== 'FILE') continue;
           applyFixups(raw, 'FILE', `mft record ${idx}`);
@@ -175,7 +175,7 @@ export class NtfsVolume implements GuestFilesystem {
   }
 
   private remember(f: NtfsFile): void {
-    const cost = 256 + f.attrs.reduce((s, a) => s + 96 + (a.value?.length ?? 0) + a.runs.length * 32, 0);
+    const cost = 256 + this.recordSize * (1 + (f.attrs.length > 16 ? 1 : 0)) + f.attrs.reduce((s, a) => s + 96 + a.runs.length * 32, 0);
     this.records.set(f.index, f, cost);
   }
 
@@ -240,19 +240,18 @@ export class NtfsVolume implements GuestFilesystem {
     });
     await this.prefetch(uniq.map((e) => e.ref));
     const out: FsNode[] = [];
-    for (let i = 0; i < uniq.length; i += 256) {
-      const part = await Promise.all(
-        uniq.slice(i, i + 256).map(async (e): Promise<FsNode | undefined> => {
-          try {
-            const child = await this.file(e.ref);
-            if (e.seq !== 0 && child.rec.seq !== e.seq) return undefined; // stale index entry
-            return describe(child, e.name);
-          } catch {
-            return { name: e.name, type: 'other', size: 0, key: `ntfs:${e.ref}`, ref: undefined };
-          }
-        }),
-      );
-      for (const n of part) if (n) out.push(n);
+    for (const e of uniq) {
+      let child = this.records.get(e.ref);
+      if (!child) {
+        try {
+          child = await this.file(e.ref);
+        } catch {
+          out.push({ name: e.name, type: 'other', size: 0, key: `ntfs:${e.ref}`, ref: undefined });
+          continue;
+        }
+      }
+      if (e.seq !== 0 && child.rec.seq !== e.seq) continue; // stale index entry
+      out.push(describe(child, e.name));
     }
     return out;
   }
