@@ -51,7 +51,7 @@ test('calendar renders 50 guests × 90 days × 4 points a day', async ({ page, s
   const measure = async (label: string) =>
     page.evaluate(async (name) => {
       const t0 = performance.now();
-      const btn = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === name);
+      const btn = Array.from(document.querySelectorAll('button')).find((b) => b.textContent?.trim() === name);
       btn?.click();
       const want = name === '90 days' ? 91 : 15;
       await new Promise<void>((resolve) => {
