@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GuestSchedule } from '../../shared/domain/policy.js';
+import type { JobResult } from '../../electron/engine/scheduler/ports.js';
 import { JsonScheduleStore } from '../../electron/engine/scheduler/json-schedule-store.js';
 import { MemoryScheduleStore } from '../../electron/engine/scheduler/memory-schedule-store.js';
 import { Scheduler, type SchedulerEvent, type SchedulerOptions } from '../../electron/engine/scheduler/scheduler.js';
@@ -198,6 +199,28 @@ describe('scheduler on a fake clock', () => {
       ['A', 'catch-up', ['2026-06-01T12:00:00.000Z']],
       ['B', 'catch-up', ['2026-06-01T12:00:00.000Z']],
     ]);
+  });
+
+  it('a backup cancelled because the engine stops is not reported as failed and runs again at the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'twinsnap-sched-'));
+    dirs.push(dir);
+    const file = join(dir, 'schedules.json');
+    const clock = new FakeClock('2026-06-01T00:00:00Z');
+    let cancel: (() => void) | undefined;
+    const cancellable = {
+      start: () => new Promise<JobResult>((r) => (cancel = () => r({ status: 'cancelled', warnings: [] }))),
+    };
+    const first = setup({ clock, store: new JsonScheduleStore(file), launcher: cancellable as unknown as FakeLauncher, schedules: [daily('A', '12:00')] });
+    first.scheduler.start();
+    await clock.advanceTo('2026-06-01T12:10:00Z');
+    const stopping = first.scheduler.stop({ waitForRunning: true });
+    cancel!(); // what JobManager.close() does to a running job
+    await stopping;
+    expect(first.events.filter((e) => e.type === 'run-finished')).toEqual([]);
+    const second = setup({ clock, store: new JsonScheduleStore(file) });
+    second.scheduler.start();
+    await clock.advance(MIN);
+    expect(second.launcher.runs.map((r) => [r.guest, r.opts.trigger, r.opts.slots.map(iso)])).toEqual([['A', 'catch-up', ['2026-06-01T12:00:00.000Z']]]);
   });
 
   it('applies retention after good backups and runs daily maintenance exclusively, never beside a backup', async () => {

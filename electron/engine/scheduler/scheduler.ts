@@ -298,12 +298,16 @@ export class Scheduler {
         }
       }
       this.running.delete(entry.guest);
-      this.finish(entry, result);
-      this.dispatch();
+      try {
+        this.finish(entry, result);
+        this.dispatch();
+      } catch (e) {
+        this.o.logger?.error('could not record a finished scheduled backup', { guest: entry.guest, error: (e as Error).message });
+      }
       this.wake?.abort(new Error('job finished'));
     })();
     this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p));
+    void p.catch(() => {}).finally(() => this.inflight.delete(p));
   }
 
   private finish(entry: QueueEntry, result: JobResult): void {
@@ -312,10 +316,12 @@ export class Scheduler {
     st.lastFinishedAt = now;
     st.lastStatus = result.status;
     if (result.status === 'succeeded' || result.status === 'warning') st.lastSuccessAt = now;
-    st.pendingSlots = (st.pendingSlots ?? []).filter((s) => !entry.slots.includes(s));
-    if (st.pendingSlots.length === 0) delete st.pendingSlots;
+    // A run cancelled because the engine is stopping stays pending: the next start catches it up.
+    if (!(result.status === 'cancelled' && this.stopped)) st.pendingSlots = (st.pendingSlots ?? []).filter((s) => !entry.slots.includes(s));
+    if (st.pendingSlots?.length === 0) delete st.pendingSlots;
     this.o.store.saveState(entry.guest, st);
     this.o.logger?.info('scheduled backup finished', { guest: entry.guest, status: result.status, error: result.error?.message });
+    if (result.status === 'cancelled' && this.stopped) return; // re-run at the next start, not a failure to report
     this.emit({ type: 'run-finished', guest: entry.guest, trigger: entry.trigger, slots: entry.slots, result, at: now });
   }
 
@@ -393,7 +399,7 @@ export class Scheduler {
       this.wake?.abort(new Error('maintenance finished'));
     })();
     this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p));
+    void p.catch(() => {}).finally(() => this.inflight.delete(p));
   }
 
   private emit(e: SchedulerEvent): void {

@@ -40,8 +40,15 @@ function jobLauncher(ctx: EngineContext): BackupLauncher {
     async start(guest, opts): Promise<JobResult> {
       const svc = getJobService(ctx);
       await svc.ready;
-      const { jobIds } = await svc.manager.backupNow({ guests: [guest], consistency: opts.consistency, verify: opts.verify });
-      const jobId = jobIds[0]!;
+      let jobId: string;
+      try {
+        jobId = (await svc.manager.backupNow({ guests: [guest], consistency: opts.consistency, verify: opts.verify })).jobIds[0]!;
+      } catch (e) {
+        // A backup started by hand is running: it serves this slot too; report its outcome.
+        const running = (e as { code?: string }).code === 'JOB_ALREADY_RUNNING' ? svc.manager.list({ guest, limit: 5 }).find((j) => j.status === 'running' || j.status === 'queued') : undefined;
+        if (!running) throw e;
+        jobId = running.id;
+      }
       const o = await svc.manager.wait(jobId);
       // Honest status: a crash-consistent fallback is a warning even if the job calls it done.
       const status = o.status === 'succeeded' && (o.consistency === 'crash' || o.warnings.length > 0) ? 'warning' : o.status;
