@@ -1,6 +1,9 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../../../../shared/errors/app-error.js';
 
+const WRITE_PIECE = 1024 * 1024;
+const MAX_IN_FLIGHT = 8;
+
 /**
  * A file being written: created next to `dst` under a temporary name and renamed into place by
  * `commit()`, so a failed or cancelled conversion never leaves a half-written image at `dst`.
@@ -25,17 +28,30 @@ export class OutputFile {
     }
   }
 
-  /** Writes all of `data` at `position`. */
+  /**
+   * Writes all of `data` at `position` as 1 MiB pieces issued together (at most 8 in flight):
+   * one large write runs into dirty-page throttling, and one-at-a-time writes pay a thread
+   * pool round trip each, which dominates on a busy machine.
+   */
   async write(data: Uint8Array, position: number): Promise<void> {
-    let done = 0;
     try {
-      while (done < data.length) {
-        const { bytesWritten } = await this.fh.write(data, done, data.length - done, position + done);
-        done += bytesWritten;
+      const pieces: Promise<void>[] = [];
+      for (let at = 0; at < data.length; at += WRITE_PIECE) {
+        pieces.push(this.writeFully(data.subarray(at, Math.min(at + WRITE_PIECE, data.length)), position + at));
+        if (pieces.length === MAX_IN_FLIGHT) await Promise.all(pieces.splice(0));
       }
+      await Promise.all(pieces);
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ENOSPC') throw new AppError('DISK_FULL', `no space left writing '${this.path}'`, { cause });
       throw cause;
+    }
+  }
+
+  private async writeFully(data: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.fh.write(data, done, data.length - done, position + done);
+      done += bytesWritten;
     }
   }
 
