@@ -23,7 +23,7 @@ import { run } from './exec.js';
 import { GUEST_MODULES, INIT_SCRIPT, POWER_BUTTON_SCRIPT, WORKLOAD_SCRIPT } from './guest-scripts.js';
 
 /** Bump when the build recipe changes in a way the scripts' hash does not capture. */
-const RECIPE_VERSION = 3;
+const RECIPE_VERSION = 4;
 
 /** Paths of a built guest. */
 export interface GuestArtifacts {
@@ -183,6 +183,20 @@ async function resolveModules(modRoot: string, wanted: readonly string[]): Promi
   return order;
 }
 
+const SIG_MAGIC = '~Module signature appended~\n';
+
+/**
+ * Drops a module's appended signature (checking it costs seconds under TCG; the kernel does not
+ * enforce signatures when booted without Secure Boot).
+ */
+function stripModuleSignature(buf: Buffer): Buffer {
+  const magicLen = SIG_MAGIC.length;
+  if (buf.length < magicLen + 12 || buf.toString('latin1', buf.length - magicLen) !== SIG_MAGIC) return buf;
+  const sigLen = buf.readUInt32BE(buf.length - magicLen - 4);
+  const end = buf.length - magicLen - 12 - sigLen;
+  return end > 0 ? buf.subarray(0, end) : buf;
+}
+
 /** Copies a binary and the shared libraries `ldd` lists (same absolute paths inside root). */
 async function copyWithLibs(bin: string, root: string): Promise<void> {
   await copyInto(bin, root, bin);
@@ -233,7 +247,11 @@ async function buildInto(tmp: string): Promise<void> {
   const modVersions = await fs.readdir(path.join(kdir, 'lib', 'modules'));
   const modRoot = path.join(kdir, 'lib', 'modules', modVersions[0] ?? '');
   const modules = await resolveModules(modRoot, GUEST_MODULES);
-  for (const m of modules) await copyInto(m.file, root, `/lib/modules/${m.name}.ko`);
+  for (const m of modules) {
+    const target = path.join(root, 'lib', 'modules', `${m.name}.ko`);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.writeFile(target, stripModuleSignature(await fs.readFile(m.file)));
+  }
   await fs.mkdir(path.join(root, 'etc'), { recursive: true });
   await fs.writeFile(path.join(root, 'etc', 'modules.order'), modules.map((m) => m.name).join('\n') + '\n');
 
@@ -251,7 +269,10 @@ async function buildInto(tmp: string): Promise<void> {
     cwd: root,
     input: ['.', ...entries].join('\n') + '\n',
   });
-  const manifest = { append: 'console=ttyS0 quiet panic=-1', kernelPackage, modules: modules.map((m) => m.name) };
+  // init_on_free zeroes freed memory, so suspend files (migration streams skip zero pages) stay
+  // small; the other switches only skip work that is useless in a throw-away TCG guest.
+  const append = 'console=ttyS0 quiet panic=-1 init_on_free=1 init_on_alloc=0 mitigations=off cryptomgr.notests nokaslr';
+  const manifest = { append, kernelPackage, modules: modules.map((m) => m.name) };
   await fs.writeFile(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 }
 

@@ -39,6 +39,7 @@ done
 CMDLINE=$(cat /proc/cmdline)
 opt() { for w in $CMDLINE; do case "$w" in "twinsnap.$1="*) echo "\${w#*=}"; return;; esac; done; }
 TOOLS=$(opt tools); ACPI=$(opt acpi); WORKLOAD=$(opt workload)
+echo "GUEST: modules loaded at $(up)"
 i=0
 while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do usleep 100000; i=$((i+1)); done
 if mount -t ext4 /dev/vda /data; then
