@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/cli/index.js';
+import { createEngine } from '../../electron/engine/engine.js';
 import { ensureFsFixtures, type FsFixtures } from '../fixtures/fs/fs-fixtures.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { tskHash, tskList } from './fs-oracle-helpers.js';
@@ -98,5 +99,23 @@ describe('twinsnap ls / cat / find / restore-files over a repository snapshot', 
     const listing = JSON.parse((await cli('--json', 'ls', snap, 'gpt/p3/docs/sub dir')).out);
     expect(statSync(join(to, 'docs', 'sub dir', 'random.bin')).mtime.toISOString()).toBe(listing.entries[0].mtime);
     expect(res.restored).toBe(13 + 3);
+  });
+
+  it('the files.* contract methods work through the engine service (files.read pages, errors are typed)', async () => {
+    const engine = await createEngine({ dataDir });
+    try {
+      const first = await engine.service.call('files.read', { snapshotId: snap, path: 'ntfs/p0/comp/compressible.txt', offset: 0, length: 1000 });
+      expect(first).toMatchObject({ eof: false });
+      expect(Buffer.from(first.base64, 'base64').toString()).toMatch(/^line 0: the quick brown fox/);
+      const last = await engine.service.call('files.read', { snapshotId: snap, path: 'ntfs/p0/comp/compressible.txt', offset: first.size - 10 });
+      expect(last.eof).toBe(true);
+      expect(Buffer.from(last.base64, 'base64')).toHaveLength(10);
+      const l = await engine.service.call('files.list', { snapshotId: snap, path: 'ntfs/p0/links' });
+      expect(l.entries).toHaveLength(41);
+      await expect(engine.service.call('files.list', { snapshotId: snap, path: 'nodisk' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(engine.service.call('files.list', { snapshotId: snap, path: 'gpt/p5/x' })).rejects.toMatchObject({ code: 'FS_UNSUPPORTED' });
+    } finally {
+      await engine.close();
+    }
   });
 });

@@ -21,7 +21,6 @@ const INCOMPAT_FILETYPE = 0x2;
 const INCOMPAT_RECOVER = 0x4;
 const INCOMPAT_META_BG = 0x10;
 const INCOMPAT_64BIT = 0x80;
-const INCOMPAT_INLINE = 0x8000;
 const INCOMPAT_ENCRYPT = 0x10000;
 const KNOWN_INCOMPAT = 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x80 | 0x200 | 0x400 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000;
 const FL_INLINE = 0x10000000;
@@ -216,10 +215,8 @@ export class ExtVolume implements GuestFilesystem {
     if (type === 'symlink') {
       try {
         let t: Buffer;
-        const blocks = Math.floor((ino.raw.readUInt32LE(0x1c) * 512) / this.blockSize);
         if (ino.flags & FL_INLINE) t = this.inlineData(ino);
-        else if (ino.size < 60 && !(ino.flags & FL_EXTENTS) && blocks === 0) t = ino.block.subarray(0, ino.size);
-        else if (ino.size < 60 && !(ino.flags & FL_EXTENTS)) t = ino.block.subarray(0, ino.size);
+        else if (ino.size < 60 && !(ino.flags & FL_EXTENTS)) t = ino.block.subarray(0, ino.size); // fast symlink
         else t = await (await this.content(ino)).read(0, Math.min(ino.size, 65536));
         n.target = t.toString('utf8');
       } catch {
@@ -243,8 +240,7 @@ export class ExtVolume implements GuestFilesystem {
     const bs = ino.flags & FL_INLINE ? data.length : this.blockSize;
     for (let blk = 0; blk * bs < data.length; blk++) {
       const bEnd = Math.min(data.length, (blk + 1) * bs);
-      let p = blk === 0 ? Math.max(start, 0) : blk * bs;
-      if (ino.flags & FL_INLINE && blk === 0) p = start;
+      let p = blk === 0 ? start : blk * bs;
       while (p + 8 <= bEnd) {
         const inum = data.readUInt32LE(p);
         const recLen = data.readUInt16LE(p + 4);
@@ -255,9 +251,6 @@ export class ExtVolume implements GuestFilesystem {
           if (name !== '.' && name !== '..') names.push({ ino: inum, name });
         }
         p += recLen;
-      }
-      if (ino.flags & FL_INLINE) {
-        // inline dirs can continue in the system.data part; handled by the single pass above
       }
     }
     for (const e of names) {
