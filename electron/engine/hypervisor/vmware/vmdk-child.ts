@@ -93,7 +93,6 @@ export interface SparseChildOptions {
  * parent's CID). Refuses hints containing `"` or line breaks (the descriptor cannot quote them).
  */
 export async function writeSparseChild(opts: SparseChildOptions): Promise<void> {
-  // eslint-disable-next-line no-control-regex
   if (/["\r\n\x00]/.test(opts.parentHint)) {
     throw new AppError('PATH_UNSAFE', `disk path '${opts.parentHint}' contains a quote or line break, which a vmdk descriptor cannot hold; rename the vm folder`);
   }

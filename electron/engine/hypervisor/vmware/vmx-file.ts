@@ -105,7 +105,6 @@ export class VmxFile {
     const isUtf8 = /^utf-?8$/i.test(this.encoding);
     if (!isUtf8) {
       const text = this.toString();
-      // eslint-disable-next-line no-control-regex
       if (/^[\x00-\x7f]*$/.test(text)) return Buffer.from(text, 'latin1');
       const copy = this.clone();
       if (copy.has('.encoding')) copy.set('.encoding', 'UTF-8');
@@ -148,7 +147,6 @@ function parseLine(raw: string): VmxLine {
 
 /** Encodes a value for a .vmx line: `"`, `|` and control characters become `|XX`. */
 export function escapeValue(v: string): string {
-  // eslint-disable-next-line no-control-regex
   return v.replace(/[|"\x00-\x1f\x7f]/g, (c) => `|${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
