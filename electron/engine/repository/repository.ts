@@ -217,14 +217,16 @@ export class Repository {
 
   /**
    * A snapshot's disk as a random-access VirtualDisk with an LRU chunk cache (`cacheChunks`
-   * chunks). While open, the snapshot cannot be forgotten. Caller must `close()` it.
+   * chunks; default 32). `useWorkers` loads chunks on the worker threads (bulk reads). While
+   * open, the snapshot cannot be forgotten. Caller must `close()` it.
    */
-  async openSnapshotDisk(id: string, diskName: string, opts: { cacheChunks?: number } = {}): Promise<SnapshotDisk> {
+  async openSnapshotDisk(id: string, diskName: string, opts: { cacheChunks?: number; useWorkers?: boolean } = {}): Promise<SnapshotDisk> {
     const release = await this.readerLock(id);
     try {
       const m = await this.readManifest(id);
       const idx = await this.readIndex(m, diskName);
-      return new SnapshotDisk(this.layout, idx, id, diskName, opts.cacheChunks, release);
+      const pool = opts.useWorkers ? this.chunkPool() : undefined;
+      return new SnapshotDisk(this.layout, idx, id, diskName, opts.cacheChunks, release, pool ? (dg) => pool.load(dg) : undefined);
     } catch (e) {
       await release();
       throw e;
@@ -233,7 +235,8 @@ export class Repository {
 
   /** Exports one disk of a snapshot to a file (raw/vmdk/vhdx/qcow2). */
   async exportDisk(id: string, diskName: string, opts: ExportOptions): Promise<{ path: string; format: ExportFormat; size: number }> {
-    const disk = await this.openSnapshotDisk(id, diskName, { cacheChunks: 8 });
+    // chunks are loaded, decompressed and verified on the worker threads: both cores restore
+    const disk = await this.openSnapshotDisk(id, diskName, { cacheChunks: 16, useWorkers: true });
     try {
       return await exportDisk(disk, opts);
     } finally {

@@ -33,7 +33,7 @@ export interface ChunkPoolOptions {
 export class ChunkPool {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
-  private readonly load: number[] = [];
+  private readonly busy: number[] = [];
   private nextId = 0;
   private closed = false;
 
@@ -47,21 +47,22 @@ export class ChunkPool {
         workerData: { zstdPath, chunksDir: opts.chunksDir, chunkSize: opts.chunkSize, level: opts.level, faultEnospcAfter: opts.faultEnospcAfter ?? envFault },
       });
       w.on('message', (m: { id: number; error?: { code?: string; message: string } } & Record<string, unknown>) => {
-        this.load[i]!--;
+        this.busy[i]!--;
         // keep the process alive only while work is pending (an idle pool never blocks exit)
-        if (this.load[i] === 0) w.unref();
+        if (this.busy[i] === 0) w.unref();
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
         if (m.error) {
           const err = Object.assign(new Error(m.error.message), { code: m.error.code });
-          p.reject(mapFsError(err, 'writing a chunk'));
-        } else p.resolve(m as never);
+          if (m.error.code === 'TS_CHUNK_CORRUPT') p.reject(new AppError('CHUNK_CORRUPT', m.error.message));
+          else p.reject(mapFsError(err, 'writing a chunk'));
+        } else p.resolve((m.plain ? Buffer.from(m.plain as ArrayBuffer) : m) as never);
       });
       w.on('error', (e) => this.failAll(e));
       w.unref();
       this.workers.push(w);
-      this.load.push(0);
+      this.busy.push(0);
     }
   }
 
@@ -78,11 +79,35 @@ export class ChunkPool {
     const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
     const ab = own ? (data.buffer as ArrayBuffer) : new Uint8Array(data).buffer;
     let best = 0;
-    for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[best]!) best = i;
-    if (this.load[best]!++ === 0) this.workers[best]!.ref();
+    for (let i = 1; i < this.busy.length; i++) if (this.busy[i]! < this.busy[best]!) best = i;
+    if (this.busy[best]!++ === 0) this.workers[best]!.ref();
     return new Promise<StoreResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.workers[best]!.postMessage({ id, buf: ab, len: data.byteLength }, [ab]);
+    });
+  }
+
+  /**
+   * Loads and verifies one chunk on a worker (restores use both cores). Errors: CHUNK_MISSING,
+   * CHUNK_CORRUPT, naming the chunk.
+   */
+  load(digest: string): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new AppError('INTERNAL', 'chunk pool is closed'));
+    const id = this.nextId++;
+    let best = 0;
+    for (let i = 1; i < this.busy.length; i++) if (this.busy[i]! < this.busy[best]!) best = i;
+    if (this.busy[best]!++ === 0) this.workers[best]!.ref();
+    return new Promise<Buffer>((resolve, reject) => {
+      this.pending.set(id, {
+        resolve: resolve as (r: never) => void,
+        reject: (e: unknown) =>
+          reject(
+            (e as { code?: string }).code === 'ENOENT'
+              ? new AppError('CHUNK_MISSING', `chunk ${digest} is missing from the repository`, { details: { digest } })
+              : e,
+          ),
+      });
+      this.workers[best]!.postMessage({ id, load: digest });
     });
   }
 
@@ -102,7 +127,7 @@ export class ChunkPool {
         const part = all.slice(i * per, (i + 1) * per);
         if (!part.length) return Promise.resolve();
         const id = this.nextId++;
-        if (this.load[i]!++ === 0) w.ref();
+        if (this.busy[i]!++ === 0) w.ref();
         return new Promise<void>((resolve, reject) => {
           this.pending.set(id, { resolve: resolve as (r: never) => void, reject });
           w.postMessage({ id, fsync: part });

@@ -6,8 +6,11 @@
  * and renames it into `chunks/xx/yy/<digest>`. Durability is batched: the backup makes all new
  * chunks durable once, before its snapshot is committed (see `ChunkPool.makeDurable`).
  *
- * Messages in:  { id, buf: ArrayBuffer, len } | { id, fsync: string[] }
+ * It also loads chunks for restores (read, decompress, verify the digest) so both cores work.
+ *
+ * Messages in:  { id, buf: ArrayBuffer, len } | { id, fsync: string[] } | { id, load: digest }
  * Messages out: { id, zero: true } | { id, digest, written, storedBytes, file? } | { id, done: true }
+ *               | { id, plain: ArrayBuffer }
  *               | { id, error: { code, message } }
  */
 export const CHUNK_WORKER_SOURCE = String.raw`
@@ -60,8 +63,25 @@ function fsyncPaths(paths) {
     try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
   }
 }
+function load(digest) {
+  const file = path.join(chunksDir, digest.slice(0, 2), digest.slice(2, 4), digest);
+  const raw = fs.readFileSync(file);
+  const bad = (why) => { const e = new Error('chunk ' + digest + ' is corrupt: ' + why); e.code = 'TS_CHUNK_CORRUPT'; return e; };
+  if (raw.length < 16 || raw.readUInt32LE(0) !== 0x4b435354 || raw.readUInt8(4) !== 1) throw bad('bad header');
+  const codec = raw.readUInt8(5), len = raw.readUInt32LE(8);
+  let plain;
+  if (codec === 0) plain = raw.subarray(16);
+  else if (codec === 1) { try { plain = zstd.decompress(raw.subarray(16)); } catch (e) { throw bad('cannot decompress'); } }
+  else throw bad('unknown codec ' + codec);
+  if (plain.length !== len) throw bad('length ' + plain.length + ' != ' + len);
+  if (crypto.createHash('sha256').update(plain).digest('hex') !== digest) throw bad('content does not match its hash');
+  const out = new Uint8Array(plain.length);
+  out.set(plain);
+  return out.buffer;
+}
 parentPort.on('message', (m) => {
   try {
+    if (m.load) { const ab = load(m.load); parentPort.postMessage({ id: m.id, plain: ab }, [ab]); return; }
     if (m.fsync) { fsyncPaths(m.fsync); parentPort.postMessage({ id: m.id, done: true }); return; }
     const data = Buffer.from(m.buf, 0, m.len);
     const isZero = data.length <= zero.length && data.equals(zero.subarray(0, data.length));

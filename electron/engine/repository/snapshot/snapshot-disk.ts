@@ -26,6 +26,8 @@ export class SnapshotDisk implements VirtualDisk {
     diskName: string,
     private readonly cacheChunks = DEFAULT_CACHE_CHUNKS,
     private readonly onClose?: () => Promise<void>,
+    /** Loads + verifies a chunk (default: on this thread; restores pass the worker pool). */
+    private readonly loader?: (digest: string) => Promise<Buffer>,
   ) {
     this.size = index.size;
     this.chain = [{ path: `snapshot:${snapshotId}/${diskName}`, format: 'raw' }];
@@ -46,11 +48,21 @@ export class SnapshotDisk implements VirtualDisk {
     }
     const digest = this.index.digests[i];
     const len = Math.min(this.index.chunkSize, this.size - i * this.index.chunkSize);
-    const p = digest ? readChunk(this.layout, digest, this.snapshotId) : Promise.resolve(Buffer.alloc(len));
+    const p = digest ? this.loadChunk(digest) : Promise.resolve(Buffer.alloc(len));
     this.cache.set(i, p);
     p.catch(() => this.cache.delete(i));
     while (this.cache.size > this.cacheChunks) this.cache.delete(this.cache.keys().next().value as number);
     return p;
+  }
+
+  private async loadChunk(digest: string): Promise<Buffer> {
+    if (!this.loader) return readChunk(this.layout, digest, this.snapshotId);
+    try {
+      return await this.loader(digest);
+    } catch (e) {
+      if (e instanceof AppError) throw new AppError(e.code, `${e.message} (snapshot '${this.snapshotId}')`, { cause: e, details: { digest, snapshotId: this.snapshotId } });
+      throw e;
+    }
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
