@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,14 +29,19 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; byte
 
 beforeAll(async () => {
   fx = ensureFsFixtures();
-  const r = await cli('--json', 'import-disk', '--guest', 'fsguest', fx.gpt, fx.ntfs);
+  // the images go through the disk readers too: GPT disk as VMDK, NTFS disk as dynamic VHDX
+  const vmdk = join(tmp.path, 'gpt.vmdk');
+  const vhdx = join(tmp.path, 'ntfs.vhdx');
+  execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=monolithicSparse', fx.gpt, vmdk]);
+  execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'vhdx', '-o', 'subformat=dynamic', fx.ntfs, vhdx]);
+  const r = await cli('--json', 'import-disk', '--guest', 'fsguest', vmdk, vhdx);
   expect(r.code, r.err).toBe(0);
   snap = JSON.parse(r.out).id;
 }, 600_000);
 
 afterAll(() => tmp.cleanup());
 
-describe('twinsnap ls / cat / find / restore-files over a repository snapshot', () => {
+describe('twinsnap ls / cat / find / restore-files over a repository snapshot (imported from VMDK and VHDX)', () => {
   it('ls lists disks, partitions with their filesystem, and folders', async () => {
     const disks = JSON.parse((await cli('--json', 'ls', snap)).out);
     expect(disks.entries.map((e: { name: string }) => e.name).sort()).toEqual(['gpt', 'ntfs']);
