@@ -7,7 +7,7 @@
  * daemon cleanly (lock released).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -87,6 +87,44 @@ afterAll(async () => {
   if (!simAvailable) return;
   for (const line of (await vmrun('list')).split('\n').slice(1)) if (line.trim()) await vmrun('stop', line.trim(), 'hard');
   await new Promise((r) => hookServer?.close(r));
+});
+
+describe('twinsnap daemon process (no hypervisor needed)', () => {
+  it('--serve publishes its endpoint for the app (0600, token only there), refuses a second daemon, and cleans up on SIGTERM', async () => {
+    const data = join(WORK, 'data-serve');
+    rmSync(data, { recursive: true, force: true });
+    mkdirSync(data, { recursive: true });
+    const start = (args: string[]) => {
+      const c = spawn(process.execPath, [join(ROOT, 'bin/twinsnap.mjs'), '--data-dir', data, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      c.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      return { c, out: () => out, err: () => err, exit: new Promise<number | null>((r) => c.once('exit', (code) => r(code))) };
+    };
+    const d = start(['daemon', '--serve']);
+    try {
+      await waitFor('the daemon to start', () => d.out().includes('twinsnap daemon running'), 60_000);
+      const ep = JSON.parse(readFileSync(join(data, 'daemon.json'), 'utf8')) as { pid: number; url: string; token: string };
+      expect(statSync(join(data, 'daemon.json')).mode & 0o777).toBe(0o600);
+      expect(ep.pid).toBe(d.c.pid);
+      expect(ep.url).toContain(encodeURIComponent(ep.token));
+      expect(d.out()).not.toContain(ep.token);
+      const lock = JSON.parse(readFileSync(join(data, 'repository', SCHEDULER_LOCK_FILE), 'utf8')) as { pid: number; endpoint: string };
+      expect(lock).toMatchObject({ pid: d.c.pid, role: 'daemon', endpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/) });
+      const res = await fetch(ep.url);
+      expect(res.status).toBeLessThan(500);
+      const second = start(['daemon']);
+      expect(await second.exit).toBe(1);
+      expect(second.err()).toMatch(/another process already runs the scheduler of this repository \(pid \d+ on .*, daemon/);
+    } finally {
+      d.c.kill('SIGTERM');
+    }
+    expect(await d.exit, d.err()).toBe(0);
+    expect(d.out()).toMatch(/twinsnap daemon stopped/);
+    expect(existsSync(join(data, 'daemon.json'))).toBe(false);
+    expect(existsSync(join(data, 'repository', SCHEDULER_LOCK_FILE))).toBe(false);
+  }, 120_000);
 });
 
 describe.skipIf(!simAvailable)('twinsnap daemon against vmrun-sim', () => {

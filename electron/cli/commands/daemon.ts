@@ -1,7 +1,23 @@
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppError } from '../../../shared/errors/app-error.js';
+import { startServer, type RunningServer } from '../../server/serve.js';
 import { getSchedulerService } from '../../engine/service/schedule-handlers.js';
 import type { SchedulerEvent } from '../../engine/scheduler/scheduler.js';
 import type { CommandModule } from '../cli-context.js';
+import { defaultRendererDir } from './serve.js';
+
+/** File in the data folder where a serving daemon publishes how clients reach it (mode 0600). */
+export const DAEMON_ENDPOINT_FILE = 'daemon.json';
+
+/** What `daemon.json` holds: the app reads it to become a client of the running daemon. */
+export interface DaemonEndpoint {
+  pid: number;
+  url: string;
+  token: string;
+  repository: string;
+  startedAt: string;
+}
 
 /** One log line of the daemon for a scheduler event (stdout; the engine log has the details). */
 export function describeEvent(e: SchedulerEvent): string {
@@ -26,7 +42,11 @@ export const daemonCommand: CommandModule = (program, ctx) => {
     .command('daemon')
     .description('run the engine headless with the scheduler (what the boot service starts); stops on SIGTERM')
     .option('--catch-up-grace <hours>', 'catch up missed runs at most this many hours late (default 24)')
-    .action(async (o: { catchUpGrace?: string }) => {
+    .option('--serve', `also serve the contract (and UI) on loopback; the URL and token go to <data dir>/${DAEMON_ENDPOINT_FILE} so the app can become a client`)
+    .option('--port <n>', 'port for --serve (default: any free port)', '0')
+    .action(async (o: { catchUpGrace?: string; serve?: boolean; port: string }) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) ctx.usage(`invalid --port '${o.port}'`);
       let graceMs: number | undefined;
       if (o.catchUpGrace !== undefined) {
         const h = Number(o.catchUpGrace);
@@ -37,13 +57,26 @@ export const daemonCommand: CommandModule = (program, ctx) => {
       if (graceMs !== undefined) (engine.context.options as Record<string, unknown>).catchUpGraceMs = graceMs;
       const svc = getSchedulerService(engine.context);
       const stopLog = svc.onEvent((e) => ctx.io.stdout(`${describeEvent(e)}\n`));
-      const r = svc.start({ role: 'daemon' });
+      let server: RunningServer | undefined;
+      const endpointFile = join(engine.context.dataDir, DAEMON_ENDPOINT_FILE);
+      if (o.serve) server = await startServer({ engine, rendererDir: defaultRendererDir(), host: '127.0.0.1', port });
+      // The lock (in the repository folder) names the endpoint without its token.
+      const base = server ? `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/` : undefined;
+      const r = svc.start({ role: 'daemon', endpoint: base });
       if (!r.started) {
         stopLog();
+        await server?.close();
         const h = r.holder!;
         throw new AppError('REPO_LOCKED', `another process already runs the scheduler of this repository (pid ${h.pid} on ${h.host}, ${h.role}, since ${h.startedAt}); stop it first`, {
           details: { ...h },
         });
+      }
+      if (server) {
+        const ep: DaemonEndpoint = { pid: process.pid, url: server.url, token: server.token, repository: engine.context.config().repository, startedAt: new Date(engine.context.clock.now()).toISOString() };
+        writeFileSync(endpointFile, `${JSON.stringify(ep, null, 2)}\n`, { mode: 0o600 });
+        chmodSync(endpointFile, 0o600);
+        // Never log the token (service logs are widely readable); it is only in the 0600 file.
+        ctx.io.stdout(`serving the contract at ${base} (URL with token in ${endpointFile})\n`);
       }
       const schedules = await engine.service.call('schedules.list', {});
       ctx.io.stdout(`twinsnap daemon running (pid ${process.pid}); repository ${engine.context.config().repository}; ${schedules.length} schedule(s)\n`);
@@ -55,6 +88,10 @@ export const daemonCommand: CommandModule = (program, ctx) => {
       });
       ctx.io.stdout(`${signal} received: stopping the scheduler (running backups are cancelled and cleaned up)\n`);
       await svc.stop();
+      if (server) {
+        rmSync(endpointFile, { force: true });
+        await server.close();
+      }
       stopLog();
       ctx.io.stdout('twinsnap daemon stopped\n');
     });
