@@ -19,8 +19,8 @@ describe('test guest builder', () => {
   it('builds a kernel and an initramfs holding init, busybox, sqlite3 and the modules in order', async () => {
     const [a, b] = await Promise.all([ensureGuest(), ensureGuest()]);
     expect(a).toEqual(b);
-    const kernel = await run('file', ['-b', a.kernel], { allowFailure: true });
-    if (kernel.code === 0) expect(kernel.stdout).toMatch(/Linux kernel x86 boot executable/);
+    const kernel = await readFile(a.kernel);
+    expect(kernel.toString('latin1', 0x202, 0x206)).toBe('HdrS'); // x86 Linux boot protocol header
     const list = (await run('cpio', ['-t', '--quiet', '-F', a.initrd])).stdout.split('\n');
     for (const f of ['init', 'bin/busybox', 'bin/workload', 'usr/bin/sqlite3', 'etc/acpi/PWRF/00000080', 'lib/modules/virtio_blk.ko']) {
       expect(list).toContain(f);
