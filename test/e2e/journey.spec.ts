@@ -141,7 +141,7 @@ test('7. move a retention slider and see the preview', async ({}, testInfo) => {
   const drawer = page.getByRole('dialog');
   await drawer.getByRole('tab', { name: 'Retention' }).click();
   await drawer.getByTestId('slider-keepLast').getByRole('slider').focus();
-  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowRight');
   await expect(drawer.getByTestId('retention-preview')).toContainText(/would be forgotten/);
   await saveScreenshot(page, testInfo, 'journey-7-retention');
   await page.keyboard.press('Escape');

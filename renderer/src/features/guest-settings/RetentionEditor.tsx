@@ -27,6 +27,9 @@ export const RETENTION_SLIDERS: { key: Key; label: string; max: number; unit: (n
   { key: 'keepYearly', label: 'then one a year for', max: 10, unit: (n) => `${n} year${n === 1 ? '' : 's'}` },
 ];
 
+/** Rules proposed while a guest has none saved (a common small-office GFS scheme). */
+export const SUGGESTED: RetentionPolicy = { keepLast: 3, keepWithinDays: 7, keepDaily: 30, keepWeekly: 12, keepMonthly: 12, keepYearly: 3 };
+
 /** A policy without zero tiers (0 = the tier keeps nothing). */
 export function cleanPolicy(p: RetentionPolicy): RetentionPolicy {
   const out: RetentionPolicy = {};
@@ -47,7 +50,8 @@ export function RetentionEditor({ guest }: { guest: string }) {
   const notify = useApp((s) => s.notify);
   const notifyError = useApp((s) => s.notifyError);
   const refreshSnapshots = useApp((s) => s.refreshSnapshots);
-  const [p, setP] = useState<RetentionPolicy>(() => stored ?? { keepLast: 3, keepWithinDays: 14 });
+  const hasStored = stored !== undefined && Object.keys(cleanPolicy(stored)).length > 0;
+  const [p, setP] = useState<RetentionPolicy>(() => (hasStored ? stored! : SUGGESTED));
   const [touched, setTouched] = useState(false);
   const [preview, setPreview] = useState<RetentionPreview | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -57,8 +61,8 @@ export function RetentionEditor({ guest }: { guest: string }) {
   const empty = Object.keys(policy).length === 0;
 
   useEffect(() => {
-    if (stored && !touched) setP(stored);
-  }, [stored, touched]);
+    if (hasStored && !touched) setP(stored!);
+  }, [stored, hasStored, touched]);
   useEffect(() => () => showPreview(null), [showPreview]);
 
   useDebouncedEffect(
@@ -119,6 +123,11 @@ export function RetentionEditor({ guest }: { guest: string }) {
 
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', gap: 1 }} data-testid="retention-editor">
+      {!hasStored && (
+        <Typography variant="body2" color="text.secondary">
+          No retention rules are saved for {guest} yet, so it keeps everything. These are suggested rules; nothing changes until you save or apply them.
+        </Typography>
+      )}
       {RETENTION_SLIDERS.map(({ key, label, max, unit }) => {
         const v = p[key] ?? 0;
         const id = `ret-${key}`;
