@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -125,5 +125,16 @@ describe('JobManager', () => {
     expect(await manager.recover()).toEqual([]);
     manager.cancel(jobIds[0]!);
     await manager.wait(jobIds[0]!);
+  });
+
+  it('a job whose journal cannot be created fails at once and touches nothing', async () => {
+    const records = memoryJobRecords();
+    const blocked = join(dir, 'not-a-folder');
+    writeFileSync(blocked, 'x');
+    const m = new JobManager({ clock: systemClock, logger: nullLogger, dataDir: blocked, sink, hypervisors: [hv], records, probe: { freeMemoryBytes: () => 1e12, freeDiskBytes: () => 1e12 } });
+    await expect(m.backupNow({ guests: ['db'] })).rejects.toThrow(/ENOTDIR|not a directory/);
+    expect(records.jobs.list()).toMatchObject([{ status: 'failed', error: { message: expect.stringMatching(/^unable to start the job/) } }]);
+    expect(hv.calls.filter((c) => c.op === 'freeze')).toEqual([]);
+    expect(m.runningCount()).toBe(0);
   });
 });

@@ -138,7 +138,16 @@ export class JobManager {
       },
     };
     save({ status: 'running', startedAt: iso(clock.now()) });
-    const run = new BackupRun({ ...this.deps, twinSlots: this.twinSlots }, { jobId, guest: vm.name, hypervisor, vmId: vm.id, policy, verify }, reporter, controller.signal);
+    let run: BackupRun;
+    try {
+      run = new BackupRun({ ...this.deps, twinSlots: this.twinSlots }, { jobId, guest: vm.name, hypervisor, vmId: vm.id, policy, verify }, reporter, controller.signal);
+    } catch (e) {
+      // The journal could not be created (disk full, permissions): nothing was touched.
+      const error = { code: 'INTERNAL', message: `unable to start the job: ${(e as Error).message}` };
+      const failed = save({ status: 'failed', finishedAt: iso(clock.now()), error });
+      this.deps.events?.finished(failed);
+      throw e;
+    }
     const done = run.run().then((outcome) => {
       this.outcomes.set(jobId, outcome);
       const final = save({
