@@ -7,6 +7,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VmrunError } from './state.mjs';
 
+/** Runs qemu-img; a failure becomes a vmrun-style error carrying qemu-img's message. */
+function qemuImg(args) {
+  try {
+    execFileSync('qemu-img', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const msg = String(e.stderr ?? e.message).trim().split('\n').join(' ');
+    throw new VmrunError(`The operation was canceled (${msg})`);
+  }
+}
+
 function readAt(fd, pos, len) {
   const buf = Buffer.alloc(len);
   const n = fs.readSync(fd, buf, 0, len, pos);
@@ -65,9 +75,7 @@ function parentHint(childAbs, parentAbs) {
 export function createChildVmdk(parentAbs, childAbs) {
   const parent = descriptorInfo(readDescriptor(parentAbs).text);
   if (!parent.cid || !parent.capacity) throw new VmrunError(`Cannot open the disk '${parentAbs}' or one of the snapshot disks it depends on.`);
-  execFileSync('qemu-img', ['create', '-q', '-f', 'vmdk', '-o', 'subformat=monolithicSparse,adapter_type=lsilogic', childAbs, String(parent.capacity)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  qemuImg(['create', '-q', '-f', 'vmdk', '-o', 'subformat=monolithicSparse,adapter_type=lsilogic', childAbs, String(parent.capacity)]);
   const child = readDescriptor(childAbs);
   let text = child.text.replace(/^(\s*parentCID\s*=\s*)[0-9a-fA-F]+/m, `$1${parent.cid}`);
   text = text.replace(/^(\s*createType\s*=.*)$/m, `$1\nparentFileNameHint="${parentHint(childAbs, parentAbs)}"`);
@@ -85,7 +93,7 @@ export function createChildVmdk(parentAbs, childAbs) {
 
 /** Merges a powered-off child into its parent (`qemu-img commit`) and deletes the child's files. */
 export function commitChildOffline(childAbs) {
-  execFileSync('qemu-img', ['commit', '-q', childAbs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  qemuImg(['commit', '-q', childAbs]);
   fs.rmSync(childAbs, { force: true });
 }
 
