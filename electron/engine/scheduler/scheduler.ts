@@ -74,6 +74,7 @@ export class Scheduler {
   private readonly running = new Map<string, { startedAt: number; memMiB: number }>();
   /** Next due slot per guest, valid while the schedule and handledThrough stay the same. */
   private readonly nextDue = new Map<string, { key: string; at: number | undefined }>();
+  private readonly specKeys = new WeakMap<GuestSchedule, string>();
   private readonly staleCache = new Map<string, { at: number; ms: number | undefined }>();
   private maintenancePending = false;
   private maintenanceBusy = false;
@@ -178,7 +179,9 @@ export class Scheduler {
     const st = this.o.store.state(g.guest);
     const from = st.handledThrough ?? this.o.clock.now();
     // Another process (CLI, app) may change the schedule in the shared store: key on content.
-    const key = `${JSON.stringify(g.schedule)}|${g.timeZone ?? ''}|${from}`;
+    let spec = this.specKeys.get(g);
+    if (spec === undefined) this.specKeys.set(g, (spec = `${JSON.stringify(g.schedule)}|${g.timeZone ?? ''}`));
+    const key = `${spec}|${from}`;
     const hit = this.nextDue.get(g.guest);
     if (hit?.key === key) return hit.at;
     const at = nextRunAfter(g.schedule, g.timeZone ?? this.tz, from);
