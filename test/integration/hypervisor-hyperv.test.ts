@@ -76,6 +76,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     const vm = addSimVm(h.root, { name: 'nics' });
     const frozen = await h.hv.freeze(await h.hv.getVm(vm.id));
     const twin = await h.hv.buildTwin(frozen, 'nics twin');
+    expect((await h.hv.listVms()).some((v) => v.id === twin.id)).toBe(false); // twins are not guests
     const st = simState(h.root);
     expect(st.vms.find((v) => v.id === vm.id)!.nics.every((n) => n.connected)).toBe(true);
     expect(st.vms.find((v) => v.id === twin.id)!.nics.every((n) => !n.connected)).toBe(true);

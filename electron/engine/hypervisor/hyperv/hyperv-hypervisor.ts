@@ -180,7 +180,10 @@ export class HyperVHypervisor implements Hypervisor {
   async listVms(o?: CallOptions): Promise<VmInfo[]> {
     await this.ready();
     const r = (await this.call('list-vms', {}, { action: 'list', vmName: '*', timeoutMs: this.t('quick', o), signal: o?.signal })) as PsVm[] | PsVm | null;
-    return asArray(r).map((v) => this.toInfo(v));
+    // TwinSnap's own twins (in `twinsnap-twin-…` folders) are not guests to back up.
+    return asArray(r)
+      .filter((v) => !/[\\/]twinsnap-twin-[^\\/]*([\\/]|$)/i.test(v.path ?? ''))
+      .map((v) => this.toInfo(v));
   }
 
   async getVm(id: string, o?: CallOptions): Promise<VmInfo> {

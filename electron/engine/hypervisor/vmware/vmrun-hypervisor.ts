@@ -103,6 +103,8 @@ export class VmrunHypervisor implements Hypervisor {
     const src = { ...defaultInventorySources(this.opts.vmFolders), ...this.opts.inventory };
     const seen = new Map<string, string>();
     for (const p of [...running, ...(await discoverVmxPaths(src))]) {
+      // TwinSnap's own running twins are not guests to back up.
+      if (/[\\/]twinsnap-twin-[^\\/]*[\\/][^\\/]*$/i.test(p)) continue;
       const k = vmxPathKey(p);
       if (!seen.has(k)) seen.set(k, p);
     }

@@ -19,6 +19,8 @@ describe('VMware inventory discovery', () => {
     writeFileSync(join(dir, 'user', 'x', 'one.vmx'), '');
     writeFileSync(join(dir, 'user', 'x', 'y', 'z', 'too-deep', 'deep.vmx'), '');
     mkdirSync(join(dir, 'user', 'x', 'one.vmx.lck'));
+    mkdirSync(join(dir, 'user', 'twinsnap-twin-abc'));
+    writeFileSync(join(dir, 'user', 'twinsnap-twin-abc', 'twin.vmx'), '');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -26,7 +28,7 @@ describe('VMware inventory discovery', () => {
     expect(await registeredVmxPaths([join(dir, 'inventory.vmls'), join(dir, 'missing.vmls')])).toEqual(['C:\\VMs\\Acc\\Acc.vmx']);
   });
 
-  it('scans the preferences default folder and user folders, depth-limited, skipping lock folders', async () => {
+  it('scans the preferences default folder and user folders, depth-limited, skipping lock folders and twins', async () => {
     const found = await discoverVmxPaths({ inventoryFiles: [join(dir, 'inventory.vmls')], preferencesFiles: [join(dir, 'preferences')], vmFolders: [join(dir, 'user')] });
     expect(found).toEqual(['C:\\VMs\\Acc\\Acc.vmx', join(dir, 'default', 'A b', 'A b.vmx'), join(dir, 'user', 'x', 'one.vmx')]);
     expect(await scanForVmx(join(dir, 'nonexistent'))).toEqual([]);

@@ -62,7 +62,7 @@ export async function preferenceVmFolders(files: string[]): Promise<string[]> {
   return out;
 }
 
-/** Finds `.vmx` files under `root` (depth-limited, symlinks not followed, bounded count). */
+/** Finds `.vmx` files under `root` (depth-limited, symlinks not followed, bounded count; TwinSnap's own twin and staging folders skipped). */
 export async function scanForVmx(root: string, maxDepth = 3, limit = 2000): Promise<string[]> {
   const found: string[] = [];
   const walk = async (dir: string, depth: number): Promise<void> => {
@@ -75,7 +75,7 @@ export async function scanForVmx(root: string, maxDepth = 3, limit = 2000): Prom
     }
     for (const e of entries) {
       if (e.isFile() && /\.vmx$/i.test(e.name)) found.push(join(dir, e.name));
-      else if (e.isDirectory() && depth < maxDepth && !e.name.endsWith('.lck') && !e.name.startsWith('.twinsnap')) await walk(join(dir, e.name), depth + 1);
+      else if (e.isDirectory() && depth < maxDepth && !e.name.endsWith('.lck') && !e.name.startsWith('.twinsnap') && !e.name.startsWith('twinsnap-twin-')) await walk(join(dir, e.name), depth + 1);
     }
   };
   await walk(root, 0);
