@@ -111,6 +111,13 @@ describe('twinsnap disk convert', () => {
     expect(cmp.out.trim()).toBe('Images are identical.');
   });
 
+  it('shows progress on a terminal', async () => {
+    const err: string[] = [];
+    const io = { stdout: () => {}, stderr: (s: string) => void err.push(s), stdoutBytes: async () => {}, isTTY: true };
+    expect(await main(['disk', 'convert', fx['vhdx-dynamic-32m'].path, join(scratch, 'tty.qcow2'), '--format', 'qcow2'], io)).toBe(0);
+    expect(err.join('')).toMatch(/converting: 100%/);
+  });
+
   it('prints disk info as JSON and rejects an unknown format with a usage error', async () => {
     const out: string[] = [];
     const io = { stdout: (s: string) => void out.push(s), stderr: (s: string) => void out.push(s), stdoutBytes: async () => {}, isTTY: false };
