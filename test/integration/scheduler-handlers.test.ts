@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +85,48 @@ describe('schedule service handlers', () => {
     expect(hooks).toEqual([expect.objectContaining({ source: 'twinsnap', topic: 'test', severity: 'info', at: '2026-06-01T10:00:00.000Z' })]);
     await engine.service.call('settings.set', { patch: { notifications: { onSuccess: false, webhookUrl: 'http://127.0.0.1:1/' } } });
     expect(await codeOf(engine.service.call('notifications.test', { channel: 'webhook' }))).toMatch(/^NOTIFY_FAILED: webhook 'http:\/\/127.0.0.1:1\/' failed/);
+  });
+
+  it('notifications.test sends an e-mail through the SMTP settings to a local sink', async () => {
+    const received: string[] = [];
+    const sink = createNetServer((sock) => {
+      let buf = '';
+      let data = false;
+      sock.write('220 sink ESMTP\r\n');
+      sock.on('data', (c: Buffer) => {
+        buf += c.toString();
+        for (;;) {
+          if (data) {
+            const end = buf.indexOf('\r\n.\r\n');
+            if (end < 0) return;
+            received.push(buf.slice(0, end));
+            buf = buf.slice(end + 5);
+            data = false;
+            sock.write('250 ok\r\n');
+            continue;
+          }
+          const nl = buf.indexOf('\r\n');
+          if (nl < 0) return;
+          const cmd = buf.slice(0, 4).toUpperCase();
+          buf = buf.slice(nl + 2);
+          if (cmd === 'DATA') {
+            data = true;
+            sock.write('354 go\r\n');
+          } else if (cmd === 'QUIT') sock.end('221 bye\r\n');
+          else sock.write(cmd === 'EHLO' ? '250 sink\r\n' : '250 ok\r\n');
+        }
+      });
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    try {
+      const port = (sink.address() as AddressInfo).port;
+      await engine.service.call('settings.set', { patch: { notifications: { onSuccess: false, email: { host: '127.0.0.1', port, secure: false, from: 'twinsnap@h.test', to: 'ops@h.test' } } } });
+      expect(await engine.service.call('notifications.test', { channel: 'email' })).toEqual({ delivered: true });
+      expect(received).toHaveLength(1);
+      expect(received[0]).toMatch(/^Subject: \[TwinSnap\] INFO: test notification\r?$/m);
+    } finally {
+      await new Promise((r) => sink.close(r));
+    }
   });
 
   it('takes the repository scheduler lock unless another live process holds it, and releases it on stop', async () => {
