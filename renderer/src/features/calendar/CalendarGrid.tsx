@@ -59,9 +59,21 @@ interface RowProps {
   colW: number;
   active: GridPos;
   selectedKey?: string;
+  /** Narrow columns: one glyph per day (the most important point) instead of one per point. */
+  compact: boolean;
 }
 
-const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active, selectedKey }: RowProps) {
+const RANK: Record<CalendarMark['kind'], number> = { failed: 3, crash: 2, clean: 1, cold: 0 };
+
+/** The one mark a compact cell shows: failures first, then crash fallbacks, then the newest. */
+export function summaryMark(marks: CalendarMark[]): CalendarMark[] {
+  if (marks.length <= 1) return marks;
+  let best = marks[marks.length - 1];
+  for (const m of marks) if (RANK[m.kind] > RANK[best.kind] || (m.forget === false && best.forget && RANK[m.kind] >= RANK[best.kind])) best = m;
+  return [{ ...best, frac: 0.5 }];
+}
+
+const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active, selectedKey, compact }: RowProps) {
   const activeHere = active.r === r;
   return (
     <div className="gr" role="row" aria-rowindex={r + 2} data-guest={row.guest}>
@@ -95,7 +107,7 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
             aria-label={cellLabel(row.guest, labels[i], cell.marks, cell.beyondHorizon)}
             aria-current={d.isToday ? 'date' : undefined}
           >
-            {cell.marks.map((m) => (
+            {(compact ? summaryMark(cell.marks) : cell.marks).map((m) => (
               <span
                 key={m.key}
                 aria-hidden
@@ -246,6 +258,7 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
             colW={colW}
             active={active.r === first + i ? active : NO_ACTIVE}
             selectedKey={selectedKey}
+            compact={narrow}
           />
         ))}
         <div style={{ height: (rows.length - last) * ROW_H }} aria-hidden />

@@ -21,7 +21,7 @@ export function gridStyles(theme: Theme): SystemStyleObject<Theme> {
     borderColor: 'divider',
     borderRadius: 1,
     bgcolor: 'background.paper',
-    '& .gr': { display: 'flex', height: ROW_H, borderBottom: `1px solid ${line}` },
+    '& .gr': { display: 'flex', height: ROW_H, borderBottom: `1px solid ${line}`, contain: 'layout style' },
     '& .gh': { display: 'flex', height: HEAD_H, position: 'sticky', top: 0, zIndex: 3, bgcolor: 'background.paper', borderBottom: `1px solid ${line}` },
     '& .gn': {
       position: 'sticky',
@@ -39,7 +39,7 @@ export function gridStyles(theme: Theme): SystemStyleObject<Theme> {
       cursor: 'pointer',
     },
     '& .gh .gn': { zIndex: 4, cursor: 'default', fontWeight: 600 },
-    '& .gc': { position: 'relative', flexShrink: 0, borderRight: `1px solid ${line}`, outline: 'none' },
+    '& .gc': { position: 'relative', flexShrink: 0, borderRight: `1px solid ${line}`, outline: 'none', contain: 'layout style' },
     '& .gd': { flexShrink: 0, borderRight: `1px solid ${line}`, display: 'flex', flexDirection: 'column', alignItems: 'center', justifyContent: 'center', fontSize: 12, lineHeight: 1.2, overflow: 'hidden' },
     '& .we': { bgcolor: alpha(theme.palette.text.primary, 0.03) },
     '& .td': { bgcolor: alpha(theme.palette.primary.main, 0.1) },
