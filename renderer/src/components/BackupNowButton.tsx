@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { useState } from 'react';
 import Button from '@mui/material/Button';
 import ButtonGroup from '@mui/material/ButtonGroup';
 import Menu from '@mui/material/Menu';
@@ -14,7 +14,7 @@ export function BackupNowButton() {
   const backupNow = useApp((s) => s.backupNow);
   const navigate = useApp((s) => s.navigate);
   const notify = useApp((s) => s.notify);
-  const anchor = useRef<HTMLDivElement>(null);
+  const [anchor, setAnchor] = useState<HTMLDivElement | null>(null);
   const [menuOpen, setMenuOpen] = useState(false);
   const [pickOpen, setPickOpen] = useState(false);
   const list = guests ?? [];
@@ -30,7 +30,7 @@ export function BackupNowButton() {
 
   return (
     <>
-      <ButtonGroup variant="contained" ref={anchor} aria-label="Back up now" color="secondary">
+      <ButtonGroup variant="contained" ref={setAnchor} aria-label="Back up now" color="secondary">
         <Button startIcon={<BackupIcon />} onClick={() => void run(list.map((g) => g.id))} data-testid="backup-now-all">
           Back up now
         </Button>
@@ -45,7 +45,7 @@ export function BackupNowButton() {
           <ArrowDropDownIcon />
         </Button>
       </ButtonGroup>
-      <Menu id="backup-now-menu" anchorEl={anchor.current} open={menuOpen} onClose={() => setMenuOpen(false)}>
+      <Menu id="backup-now-menu" anchorEl={anchor} open={menuOpen} onClose={() => setMenuOpen(false)}>
         <MenuItem
           onClick={() => {
             setMenuOpen(false);
