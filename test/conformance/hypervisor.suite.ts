@@ -68,6 +68,7 @@ export function hypervisorConformance(label: string, makeFixture: () => Promise<
       expect(twin.name).toBe(HOSTILE_TWIN_NAME);
       for (const d of twin.disks) expect(await fx.exists(d.path)).toBe(true);
       await fx.hv.startTwin(twin);
+      expect((await fx.hv.listVms()).map((v) => v.id)).not.toContain(twin.id); // twins are not guests
       if (fx.bootsGuest) expect(await waitFor(() => fx.hv.twinToolsRunning(twin), fx.toolsWaitMs ?? 60_000)).toBe(true);
       else expect(await fx.hv.twinToolsRunning(twin)).toBe(true);
       await fx.hv.shutdownTwin(twin, { timeoutMs: 60_000 });

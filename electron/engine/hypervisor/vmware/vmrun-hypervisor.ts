@@ -185,6 +185,15 @@ export class VmrunHypervisor implements Hypervisor {
     let hvMs = 0;
     const call = (action: string, t: keyof typeof DEFAULT_TIMEOUTS) => ({ action, vmName: vm.name, timeoutMs: this.t(t, opts), signal: opts?.signal });
 
+    // The small NVRAM (firmware variables) is copied before the pause: it does not change with
+    // the guest's workload, and nothing at all is copied while production waits.
+    const nvram = VmxFile.parse(await readFile(vmxPath)).get('nvram');
+    if (nvram) {
+      const nvPath = join(dirname(vmxPath), nvram);
+      const size = await fileSize(nvPath);
+      if (size !== undefined && size <= MAX_NVRAM_COPY) await copyFile(nvPath, join(staging, 'state.nvram'));
+    }
+
     hvMs += (await runner.run(['suspend', vmxPath, 'hard'], call('suspend', 'suspend'))).durationMs;
     try {
       // Everything below runs while production is suspended: only metadata reads, links, renames.
@@ -195,12 +204,6 @@ export class VmrunHypervisor implements Hypervisor {
       await linkOrCopy(vmss, join(staging, 'state.vmss'));
       const vmem = vmss.replace(/\.vmss$/i, '.vmem');
       if (vmem !== vmss && (await fileSize(vmem)) !== undefined) await linkOrCopy(vmem, join(staging, 'state.vmem'));
-      const nvram = vmx.get('nvram');
-      if (nvram) {
-        const nvPath = join(dirname(vmxPath), nvram);
-        const size = await fileSize(nvPath);
-        if (size !== undefined && size <= MAX_NVRAM_COPY) await copyFile(nvPath, join(staging, 'state.nvram'));
-      }
       await writeFile(join(staging, 'production.vmx'), vmxBytes);
       const frozenDisks = vmxDisks(vmx, vmxPath).map(({ slot, path }) => ({ slot, path }));
 
