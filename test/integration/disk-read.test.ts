@@ -48,6 +48,7 @@ const NAMES = [
   'vhd-dynamic',
   'qcow2-v2',
   'qcow2-compressed-backing',
+  'qcow2-extended-l2-backing',
 ];
 
 describe('reading qemu-made images', () => {

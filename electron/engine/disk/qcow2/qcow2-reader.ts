@@ -9,7 +9,9 @@ import type { VirtualDisk } from '../virtual-disk.js';
 
 /** qcow2 magic "QFI\xfb". */
 export const QCOW2_MAGIC = 0x514649fb;
-const KNOWN_INCOMPATIBLE = 1n; // bit 0 dirty: only refcounts may be stale, fine for reads
+/** Bit 0 dirty (only refcounts may be stale, fine for reads), bit 4 extended L2 entries. */
+const KNOWN_INCOMPATIBLE = 1n | 16n;
+const EXTENDED_L2 = 16n;
 const OFFSET_MASK_HI = 0x00ffffff;
 
 /** The qcow2 header fields we use. */
@@ -36,7 +38,7 @@ export async function readQcow2Header(src: FileSource): Promise<Qcow2Header> {
   const incompatible = version >= 3 && b.length >= 80 ? b.readBigUInt64BE(72) : 0n;
   if (incompatible & 2n) corrupt(file, 'qcow2 header', 'the image is marked corrupt by qemu');
   if (incompatible & ~KNOWN_INCOMPATIBLE & ~2n) {
-    throw diskError('DISK_UNSUPPORTED', file, `qcow2 '${file}' uses unsupported features (incompatible bits 0x${incompatible.toString(16)}: external data file, zstd or extended L2)`, { structure: 'qcow2 header' });
+    throw diskError('DISK_UNSUPPORTED', file, `qcow2 '${file}' uses unsupported features (incompatible bits 0x${incompatible.toString(16)}: external data file or zstd compression)`, { structure: 'qcow2 header' });
   }
   const h: Qcow2Header = {
     version,
@@ -62,6 +64,8 @@ class Qcow2Layer implements Layer {
   private readonly l2s: LruCache<Buffer>;
   private readonly clusters = new LruCache<Buffer>(16);
   private readonly csizeShift: number;
+  private readonly entryBytes: number;
+  private readonly subcluster: number;
 
   constructor(
     private readonly src: FileSource,
@@ -69,7 +73,9 @@ class Qcow2Layer implements Layer {
     private readonly l1: Buffer,
   ) {
     this.clusterSize = 2 ** h.clusterBits;
-    this.l2Entries = this.clusterSize / 8;
+    this.entryBytes = h.incompatible & EXTENDED_L2 ? 16 : 8;
+    this.subcluster = this.clusterSize / 32;
+    this.l2Entries = this.clusterSize / this.entryBytes;
     this.l2s = new LruCache<Buffer>(Math.max(8, Math.floor((32 * 1024 * 1024) / this.clusterSize)));
     this.csizeShift = 62 - (h.clusterBits - 8);
   }
@@ -93,10 +99,11 @@ class Qcow2Layer implements Layer {
         const cluster = Math.floor(at / cs);
         const inCluster = at - cluster * cs;
         const n = Math.min(cs - inCluster, l2End - at);
-        const e = (cluster % this.l2Entries) * 8;
+        const e = (cluster % this.l2Entries) * this.entryBytes;
         const hi = l2.readUInt32BE(e);
         const lo = l2.readUInt32BE(e + 4);
         if (hi & 0x40000000) out.push({ kind: 'bytes', length: n, at: inCluster, load: () => this.loadCompressed(cluster, hi, lo) });
+        else if (this.entryBytes === 16) this.pushSubclusters(out, l1i, cluster, hi, lo, l2.readUInt32BE(e + 8), l2.readUInt32BE(e + 12), inCluster, n);
         else if (this.h.version >= 3 && lo & 1) out.push({ kind: 'zero', length: n });
         else {
           const host = (hi & OFFSET_MASK_HI) * 2 ** 32 + (lo & 0xfffffe00);
@@ -110,6 +117,21 @@ class Qcow2Layer implements Layer {
       }
     }
     return out.runs;
+  }
+
+  /** Extended L2: 32 subclusters, allocation bits 0-31 and zero bits 32-63 of the bitmap. */
+  private pushSubclusters(out: RunList, l1i: number, cluster: number, hi: number, lo: number, zeroBits: number, allocBits: number, inCluster: number, n: number): void {
+    const host = (hi & OFFSET_MASK_HI) * 2 ** 32 + (lo & 0xfffffe00);
+    for (let at = inCluster; at < inCluster + n; ) {
+      const sc = Math.floor(at / this.subcluster);
+      const m = Math.min((sc + 1) * this.subcluster, inCluster + n) - at;
+      if ((zeroBits >>> sc) & 1) out.push({ kind: 'zero', length: m });
+      else if ((allocBits >>> sc) & 1) {
+        if (host === 0 || host % this.clusterSize !== 0 || host + at + m > this.src.size) corrupt(this.src.path, `l2 table ${l1i}`, `cluster ${cluster} points to offset ${host}, which is unaligned or past the end of the file`, { cluster, offset: host });
+        out.push({ kind: 'data', length: m, source: this.src, sourceOffset: host + at });
+      } else out.push({ kind: 'absent', length: m });
+      at += m;
+    }
   }
 
   private loadCompressed(cluster: number, hi: number, lo: number): Promise<Buffer> {
@@ -136,7 +158,7 @@ export async function openQcow2(src: FileSource, ctx: OpenContext): Promise<Mapp
     const file = src.path;
     const h = await readQcow2Header(src);
     const cs = 2 ** h.clusterBits;
-    const needL1 = Math.ceil(h.size / (cs * (cs / 8)));
+    const needL1 = Math.ceil(h.size / (cs * (cs / (h.incompatible & EXTENDED_L2 ? 16 : 8))));
     if (h.l1Size < needL1) corrupt(file, 'qcow2 header', `l1 size ${h.l1Size} cannot cover ${h.size} bytes`);
     if (h.l1Size * 8 > src.size) corrupt(file, 'qcow2 header', `l1 size ${h.l1Size} does not fit in the file`);
     const l1 = await src.readStrict(h.l1Offset, needL1 * 8, 'l1 table');
