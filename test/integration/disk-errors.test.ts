@@ -189,3 +189,19 @@ describe('descriptor extents', () => {
     }
   });
 });
+
+describe('redundant grain directory', () => {
+  it('falls back to the redundant GD when a primary GD entry points outside the file', async () => {
+    const src = fx['vmdk-monolithicSparse'];
+    const head = await readFile(src.path);
+    const gdSector = Number(head.readBigUInt64LE(56));
+    const p = await patch(src.path, 'rgd.vmdk', [[gdSector * 512, u32le(0x7fffff00)]]);
+    const disk = await openDisk(p);
+    try {
+      const oracle = await readFile(src.oracle);
+      expect((await disk.read(0, 32 * 1024 * 1024)).equals(oracle.subarray(0, 32 * 1024 * 1024))).toBe(true);
+    } finally {
+      await disk.close();
+    }
+  });
+});

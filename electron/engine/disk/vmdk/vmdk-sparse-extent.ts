@@ -71,6 +71,8 @@ export class VmdkSparseExtent implements Layer {
     private readonly source: FileSource,
     readonly header: SparseHeader,
     gd: Buffer,
+    /** The redundant GD, used when a primary GD entry points outside the file. */
+    private readonly rgd: Buffer | undefined,
   ) {
     this.gd = gd;
     this.grainBytes = header.grainSize * 512;
@@ -102,7 +104,11 @@ export class VmdkSparseExtent implements Layer {
     const gdBytes = gdEntries * 4;
     if (gdBytes > source.size) corrupt(file, 'grain directory', `${gdEntries} entries do not fit in the file; capacity ${h.capacity} is wrong`);
     const gd = await source.readStrict(gdSector * 512, gdBytes, 'grain directory');
-    return new VmdkSparseExtent(source, h, gd);
+    let rgd: Buffer | undefined;
+    if ((h.flags & VMDK_FLAG_RGD) !== 0 && h.rgdOffset > 0n && h.rgdOffset * 512n + BigInt(gdBytes) <= BigInt(source.size)) {
+      rgd = await source.readStrict(Number(h.rgdOffset) * 512, gdBytes, 'redundant grain directory');
+    }
+    return new VmdkSparseExtent(source, h, gd, rgd);
   }
 
   async map(offset: number, length: number): Promise<Run[]> {
@@ -117,7 +123,7 @@ export class VmdkSparseExtent implements Layer {
       }
       const l1 = Math.floor(at / this.gtCoverage);
       const gtEnd = Math.min((l1 + 1) * this.gtCoverage, end, cap);
-      const gtSector = this.gd.readUInt32LE(l1 * 4);
+      const gtSector = this.gtSector(l1);
       if (gtSector === 0) {
         out.push({ kind: 'absent', length: gtEnd - at });
         at = gtEnd;
@@ -141,6 +147,17 @@ export class VmdkSparseExtent implements Layer {
       }
     }
     return out.runs;
+  }
+
+  /** The GT sector of GD entry `l1`, from the redundant GD when the primary one is out of the file. */
+  private gtSector(l1: number): number {
+    const primary = this.gd.readUInt32LE(l1 * 4);
+    const fits = (sector: number) => sector * 512 + this.header.numGTEsPerGT * 4 <= this.source.size;
+    if (primary !== 0 && !fits(primary) && this.rgd) {
+      const backup = this.rgd.readUInt32LE(l1 * 4);
+      if (backup !== 0 && fits(backup)) return backup;
+    }
+    return primary;
   }
 
   private loadGt(l1: number, sector: number): Promise<Buffer> {
