@@ -11,7 +11,7 @@ import type { SnapshotBrowser } from './snapshot-browser.js';
 export interface RestoreOptions {
   /** Called after each restored file. */
   onFile?: (path: string, bytes: number) => void;
-  /** Chunk size for copying. Default 4 MiB. */
+  /** Chunk size for copying. Default 2 MiB. */
   chunkBytes?: number;
 }
 
@@ -29,7 +29,7 @@ export async function restoreFiles(browser: SnapshotBrowser, paths: string[], to
   if (!st.isDirectory()) throw new AppError('PATH_UNSAFE', `restore target ${root} is not a folder`);
   const res: FileRestoreResult = { to: root, restored: 0, bytes: 0, skipped: [] };
   const used = new Map<string, Set<string>>();
-  const chunk = opts.chunkBytes ?? 4 * 1024 * 1024;
+  const chunk = opts.chunkBytes ?? 2 * 1024 * 1024;
 
   const inside = (p: string) => {
     const rel = relative(root, p);

@@ -6,7 +6,7 @@ import type { HandlerFactory } from './handlers.js';
 import { getRepository } from './repository-access.js';
 
 /** Chunks cached per snapshot disk by the repository reader (decoded chunks, shared by all fs reads). */
-const SNAPSHOT_CACHE_CHUNKS = 32;
+const SNAPSHOT_CACHE_CHUNKS = 16;
 /** Our own metadata block cache per disk stays small: the repository already caches chunks. */
 const BLOCK_CACHE_BYTES = 8 * 1024 * 1024;
 /** Open browsers keep reader locks (they block `forget`): at most this many, closed when idle. */

@@ -51,7 +51,7 @@ export class NtfsVolume implements GuestFilesystem {
     readonly src: ByteSource,
     opts: NtfsOptions,
   ) {
-    this.records = new LruCache(opts.recordCacheBytes ?? 16 * 1024 * 1024);
+    this.records = new LruCache(opts.recordCacheBytes ?? 4 * 1024 * 1024);
     this.unitCache = new LruCache(opts.unitCacheBytes ?? 16 * 1024 * 1024);
   }
 
@@ -145,7 +145,8 @@ export class NtfsVolume implements GuestFilesystem {
    * Loads many base records with few large reads of the $MFT (records that are close together
    * are read as one window), filling the record cache. Errors are left for `file()` to report.
    */
-  async prefetch(indices: number[]): Promise<void> {
+  async prefetch(indices: number[]): Promise<Map<number, NtfsFile>> {
+    const got = new Map<number, NtfsFile>();
     const todo = [...new Set(indices)].filter((i) => i >= 0 && i < this.recordCount && !this.records.get(i)).sort((a, b) => a - b);
     const rs = this.recordSize;
     const maxSpan = Math.max(1, Math.floor((1024 * 1024) / rs));
@@ -165,13 +166,16 @@ export class NtfsVolume implements GuestFilesystem {
           applyFixups(raw, 'FILE', `mft record ${idx}`);
           const rec = parseRecord(raw, idx);
           if ((rec.flags & 0x0001) === 0 || rec.base !== 0 || rec.attrs.some((a) => a.type === AT.ATTRIBUTE_LIST)) continue;
-          this.remember({ index: idx, rec, attrs: rec.attrs });
+          const f = { index: idx, rec, attrs: rec.attrs };
+          this.remember(f);
+          got.set(idx, f);
         } catch {
           /* reported by file() */
         }
       }
       k = j + 1;
     }
+    return got;
   }
 
   private remember(f: NtfsFile): void {
@@ -228,7 +232,7 @@ export class NtfsVolume implements GuestFilesystem {
   }
 
   async readdir(dir: FsNode): Promise<FsNode[]> {
-    const f = (dir.ref as { f: NtfsFile }).f;
+    const f = await this.file((dir.ref as { index: number }).index);
     const entries = await listIndex(this, f);
     const seen = new Set<string>();
     const uniq = entries.filter((e) => {
@@ -238,21 +242,29 @@ export class NtfsVolume implements GuestFilesystem {
       seen.add(k);
       return true;
     });
-    await this.prefetch(uniq.map((e) => e.ref));
-    const out: FsNode[] = [];
-    for (const e of uniq) {
-      let child = this.records.get(e.ref);
-      if (!child) {
-        try {
-          child = await this.file(e.ref);
-        } catch {
-          out.push({ name: e.name, type: 'other', size: 0, key: `ntfs:${e.ref}`, ref: undefined });
-          continue;
+    // records are loaded in MFT order, about 1 MiB of $MFT at a time, and not all kept in memory
+    const order = uniq.map((_, i) => i).sort((x, y) => uniq[x].ref - uniq[y].ref);
+    const slots: (FsNode | undefined)[] = new Array(uniq.length);
+    const per = Math.max(64, Math.floor((1024 * 1024) / this.recordSize));
+    for (let k = 0; k < order.length; k += per) {
+      const part = order.slice(k, k + per);
+      const got = await this.prefetch(part.map((i) => uniq[i].ref));
+      for (const i of part) {
+        const e = uniq[i];
+        let child = got.get(e.ref) ?? this.records.get(e.ref);
+        if (!child) {
+          try {
+            child = await this.file(e.ref);
+          } catch {
+            slots[i] = { name: e.name, type: 'other', size: 0, key: `ntfs:${e.ref}`, ref: undefined };
+            continue;
+          }
         }
+        if (e.seq !== 0 && child.rec.seq !== e.seq) continue; // stale index entry
+        slots[i] = describe(child, e.name);
       }
-      if (e.seq !== 0 && child.rec.seq !== e.seq) continue; // stale index entry
-      out.push(describe(child, e.name));
     }
+    const out = slots.filter((n): n is FsNode => n !== undefined);
     return out;
   }
 
@@ -265,8 +277,9 @@ export class NtfsVolume implements GuestFilesystem {
   }
 
   async open(node: FsNode, stream?: string): Promise<FileContent> {
-    const ref = node.ref as { f: NtfsFile } | undefined;
-    if (!ref) throw fsCorrupt(`ntfs: ${node.name} cannot be read`);
+    const idx = (node.ref as { index: number } | undefined)?.index;
+    if (idx === undefined) throw fsCorrupt(`ntfs: ${node.name} cannot be read`);
+    const ref = { f: await this.file(idx) };
     const s = this.streamOf(ref.f, AT.DATA, stream ?? '');
     if (!s) {
       if (stream) throw fsCorrupt(`ntfs: ${node.name} has no stream named ${stream}`);
@@ -308,7 +321,7 @@ function describe(f: NtfsFile, name: string): FsNode {
     size: isDir ? 0 : (main?.dataSize ?? 0),
     mtimeMs,
     key: `ntfs:${f.index}`,
-    ref: { f },
+    ref: { index: f.index },
   };
   if (streams.length) node.streams = streams;
   const attrs = si?.value && si.value.length >= 36 ? si.value.readUInt32LE(32) : 0;
