@@ -1,4 +1,5 @@
-import { readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
@@ -50,14 +51,16 @@ export async function readLock(file: string): Promise<LockInfo | undefined> {
 export async function acquireLock(locksDir: string, name: string, what: string, nowMs: number): Promise<HeldLock> {
   const file = join(locksDir, name);
   const info: LockInfo = { pid: process.pid, host: hostname(), startedMs: nowMs, what };
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await writeFile(file, JSON.stringify(info), { flag: 'wx' });
+      await createWithContent(file, JSON.stringify(info));
       return { file, info, release: () => unlink(file).catch(() => {}) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const other = await readLock(file);
-      if (other && isStale(other)) {
+      const st = other ? undefined : await stat(file).catch(() => undefined);
+      // stale: owner gone, or an empty file (older than a minute) from a writer killed mid-create
+      if ((other && isStale(other)) || (!other && (!st || systemClock.now() - st.mtimeMs > 60_000))) {
         await unlink(file).catch(() => {});
         continue;
       }
@@ -69,6 +72,25 @@ export async function acquireLock(locksDir: string, name: string, what: string, 
   throw new AppError('REPO_LOCKED', `unable to take lock ${name}`);
 }
 
+/**
+ * Creates `file` exclusively with its full content: written to a temp file and hard-linked into
+ * place (atomic: the lock never exists empty). File systems without hard links (FAT/exFAT)
+ * fall back to an exclusive create + write.
+ */
+async function createWithContent(file: string, content: string): Promise<void> {
+  const tmp = `${file}.new-${process.pid}-${randomBytes(3).toString('hex')}`;
+  await writeFile(tmp, content, { flag: 'wx' });
+  try {
+    await link(tmp, file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') await writeFile(file, content, { flag: 'wx' });
+    else throw e;
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
 /** Live (non-stale) locks whose file name starts with `prefix`; stale ones are removed when `clean`. */
 export async function liveLocks(locksDir: string, prefix: string, clean = false): Promise<{ name: string; info: LockInfo }[]> {
   let names: string[];
@@ -78,7 +100,7 @@ export async function liveLocks(locksDir: string, prefix: string, clean = false)
     return [];
   }
   const out: { name: string; info: LockInfo }[] = [];
-  for (const name of names.filter((n) => n.startsWith(prefix))) {
+  for (const name of names.filter((n) => n.startsWith(prefix) && !n.includes('.new-'))) {
     const info = await readLock(join(locksDir, name));
     if (!info) {
       // empty/unreadable: being written right now (live, start unknown → 0, the safe side),

@@ -67,6 +67,12 @@ export async function collectGarbage(d: GcDeps, graceMs: number): Promise<GcResu
       }
     }
     for (const t of await dirNames(d.layout.trash)) await rm(join(d.layout.trash, t), { recursive: true, force: true });
+    for (const n of await dirNames(d.layout.locks)) {
+      // temp files of lock creation left by killed processes
+      if (!n.includes('.new-')) continue;
+      const st = await stat(join(d.layout.locks, n)).catch(() => undefined);
+      if (st && st.mtimeMs < start - 60_000) await unlink(join(d.layout.locks, n)).catch(() => {});
+    }
     // 3. mark
     const marked = new Set<string>();
     const nowS = () => d.now() / 1000;
