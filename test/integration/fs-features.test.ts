@@ -90,6 +90,40 @@ describe('ntfs details', () => {
   });
 });
 
+describe('ntfs valid data length', () => {
+  it('reads bytes past the initialized size as zeros', async () => {
+    const orig = readFileSync(fx.partNtfs);
+    const m = await mountVolume(new BufferSource(orig), 'x');
+    const fs = m.fs!;
+    const docs = (await fs.readdir(await fs.root())).find((e) => e.name === 'docs')!;
+    const sub = (await fs.readdir(docs)).find((e) => e.name === 'sub dir')!;
+    const node = (await fs.readdir(sub)).find((e) => e.name === 'random.bin')!;
+    const want = await (await fs.open(node)).read(0, 4096);
+    const idx = Number(node.key.split(':')[1]);
+    const img = Buffer.from(orig);
+    const cs = img.readUInt16LE(11) * img[13];
+    const rec = Number(img.readBigUInt64LE(48)) * cs + idx * 1024;
+    let patched = false;
+    for (let p = rec + img.readUInt16LE(rec + 20); img.readUInt32LE(p) !== 0xffffffff; p += img.readUInt32LE(p + 4)) {
+      if (img.readUInt32LE(p) === 0x80 && img[p + 8] === 1) {
+        img.writeBigUInt64LE(1000n, p + 56);
+        patched = true;
+      }
+    }
+    expect(patched).toBe(true);
+    const m2 = await mountVolume(new BufferSource(img), 'x');
+    const fs2 = m2.fs!;
+    const d2 = (await fs2.readdir(await fs2.root())).find((e) => e.name === 'docs')!;
+    const s2 = (await fs2.readdir(d2)).find((e) => e.name === 'sub dir')!;
+    const n2 = (await fs2.readdir(s2)).find((e) => e.name === 'random.bin')!;
+    expect(n2.size).toBe(300_000);
+    const got = await (await fs2.open(n2)).read(0, 4096);
+    expect(got.subarray(0, 1000).equals(want.subarray(0, 1000))).toBe(true);
+    expect(got.subarray(1000).every((x) => x === 0)).toBe(true);
+    expect(want.subarray(1000).every((x) => x === 0)).toBe(false);
+  });
+});
+
 describe('ext and exfat details', () => {
   it('warns on an ext journal that needs recovery', async () => {
     const img = Buffer.from(readFileSync(fx.partExt4));
