@@ -103,10 +103,16 @@ export class BackupRun {
       this.say(status === 'cancelled' ? 'warn' : 'error', `job ${status}: ${err.message}`);
       outcome = { status, metrics: this.metrics, warnings: this.warnings, error: { code: err.code, message: err.message } };
     }
+    if (this.cleanupError !== undefined) {
+      const msg = `clean-up incomplete (${(this.cleanupError as Error).message}); it is retried when the engine next starts`;
+      this.warnings.push(msg);
+      this.say('warn', msg, 'cleanup');
+      if (outcome.status === 'succeeded') outcome = { ...outcome, status: 'warning' };
+    }
     const pending = BACKUP_STEPS.filter((s) => this.metrics.steps[s] === undefined && !this.skipped.has(s));
     for (const s of pending) this.report.step(s, { status: 'skipped' });
     try {
-      this.journal.append({ kind: 'end', status: outcome.status, snapshotId: outcome.snapshotId, error: outcome.error });
+      this.journal.append({ kind: 'end', status: outcome.status, snapshotId: outcome.snapshotId, error: outcome.error, ...(this.cleanupError !== undefined ? { leftovers: true } : {}) });
     } finally {
       this.journal.close();
     }
@@ -154,7 +160,7 @@ export class BackupRun {
       const stored = await this.archive(frozen.frozenDisks, 'crash', vm, frozen.configFiles, time);
       return this.finish('crash', stored, undefined);
     } finally {
-      await this.cleanup(frozen, undefined);
+      await this.cleanupKeepingOutcome(frozen, undefined);
     }
   }
 
@@ -178,7 +184,7 @@ export class BackupRun {
       return this.finish(consistency, stored, verify);
     } finally {
       try {
-        if (frozen) await this.cleanup(frozen, twin);
+        if (frozen) await this.cleanupKeepingOutcome(frozen, twin);
       } finally {
         release();
       }
@@ -399,6 +405,20 @@ export class BackupRun {
     if (this.deps.sink.recordVerification) await this.safely('record the verification', () => this.deps.sink.recordVerification!(snapshotId, result));
     return result;
   }
+
+  /**
+   * Clean-up that never replaces the job's outcome: a failure is remembered (the job ends with a
+   * warning, its journal is marked `leftovers` so start-up recovery retries the clean-up).
+   */
+  private async cleanupKeepingOutcome(frozen: FrozenState, twin: TwinVm | undefined): Promise<void> {
+    try {
+      await this.cleanup(frozen, twin);
+    } catch (e) {
+      this.cleanupError = e;
+    }
+  }
+
+  private cleanupError: unknown;
 
   /** Deletes the twin and releases the frozen state. Not cancellable; errors are logged and rethrown after both tries. */
   private async cleanup(frozen: FrozenState, twin: TwinVm | undefined): Promise<void> {

@@ -12,7 +12,8 @@ export type JournalRecord =
   | { kind: 'intent'; t: number; step: string; action: string; data?: Record<string, unknown> }
   | { kind: 'fact'; t: number; step: string; fact: string; data?: Record<string, unknown> }
   | { kind: 'step'; t: number; step: string; status: 'done' | 'skipped' | 'failed'; durationMs: number; detail?: string }
-  | { kind: 'end'; t: number; status: string; snapshotId?: string; error?: { code: string; message: string } };
+  /** `leftovers`: the job ended but its clean-up failed; recovery still has to clean up. */
+  | { kind: 'end'; t: number; status: string; snapshotId?: string; error?: { code: string; message: string }; leftovers?: boolean };
 
 /** Distributes Omit over a union (so each record variant keeps its own fields). */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -87,7 +88,7 @@ export function readJournal(file: string): JournalRecord[] {
   return out;
 }
 
-/** Every journal in the data folder whose job has no `end` record, oldest first. */
+/** Every journal in the data folder whose job has no `end` record (or ended with leftovers), oldest first. */
 export function unfinishedJournals(dataDir: string): { jobId: string; file: string; records: JournalRecord[] }[] {
   const dir = journalDir(dataDir);
   if (!existsSync(dir)) return [];
@@ -96,7 +97,8 @@ export function unfinishedJournals(dataDir: string): { jobId: string; file: stri
     if (!name.endsWith('.journal.jsonl')) continue;
     const file = join(dir, name);
     const records = readJournal(file);
-    if (records.some((r) => r.kind === 'end')) continue;
+    const end = records.filter((r) => r.kind === 'end').at(-1);
+    if (end && !(end.kind === 'end' && end.leftovers)) continue;
     out.push({ jobId: name.slice(0, -'.journal.jsonl'.length), file, records });
   }
   return out;

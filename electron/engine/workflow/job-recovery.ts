@@ -27,6 +27,8 @@ export interface JournalState {
   startedAt?: number;
   /** Process that ran the job. */
   pid?: number;
+  /** Set when the job had ended (with leftovers to clean up): its status stays. */
+  ended?: { status: string; snapshotId?: string };
 }
 
 /** Folds a journal's records into what may be left behind. */
@@ -48,6 +50,7 @@ export function journalState(jobId: string, records: JournalRecord[]): JournalSt
       if (r.fact === 'twin deleted') s.twinDeleted = true;
       if (r.fact === 'frozen state released') s.frozenReleased = true;
     } else if (r.kind === 'step') s.lastStep = r.step;
+    else if (r.kind === 'end') s.ended = { status: r.status, snapshotId: r.snapshotId };
   }
   return s;
 }
@@ -134,6 +137,7 @@ export async function recoverJobs(deps: RecoveryDeps): Promise<RecoveredJob[]> {
 }
 
 function finish(deps: RecoveryDeps, st: JournalState, actions: string[], _err: undefined): RecoveredJob {
+  if (st.ended) return finishLeftovers(deps, st, actions);
   const status: JobInfo['status'] = st.snapshotId ? 'warning' : 'failed';
   const message = `interrupted: the engine stopped during step '${st.lastStep ?? 'start'}'${st.snapshotId ? `; snapshot ${st.snapshotId} was complete and is kept` : ''}`;
   const error = { code: 'INTERNAL', message };
@@ -180,4 +184,18 @@ export function processAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A job that had ended but could not clean up: its status stays; the clean-up is logged. */
+function finishLeftovers(deps: RecoveryDeps, st: JournalState, actions: string[]): RecoveredJob {
+  const at = iso(deps.clock.now());
+  for (const a of actions) deps.records?.jobLog.append(st.jobId, { at, level: 'info', message: `recovery: ${a}` });
+  const journal = JobJournal.open(deps.dataDir, st.jobId, deps.clock);
+  try {
+    journal.append({ kind: 'end', status: st.ended!.status, snapshotId: st.ended!.snapshotId });
+  } finally {
+    journal.close();
+  }
+  deps.logger.warn('finished the clean-up of an earlier job', { jobId: st.jobId, actions });
+  return { jobId: st.jobId, guest: st.guest, recovered: true, status: st.ended!.status as JobInfo['status'], actions };
 }
