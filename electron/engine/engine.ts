@@ -93,6 +93,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
     onClose: (fn) => closers.push(fn),
   };
+  // Adapters with long-lived sessions (PowerShell) close last.
+  for (const hv of hypervisors) closers.push(() => hv.dispose?.());
   const service = new EngineService(context, allHandlers);
   logger.info('engine started', { dataDir, repository: config.repository, version: context.version });
   return {
