@@ -14,7 +14,7 @@ import { Notifier } from '../notify/notifier.js';
 import { HttpWebhookChannel } from '../notify/webhook-channel.js';
 import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
-import { getJobService } from './job-handlers.js';
+import { getJobService, jobBackupLauncher } from './job-handlers.js';
 import { getCatalog, getRepository } from './repository-access.js';
 
 /** How many upcoming runs schedules.list / set / preview show by default. */
@@ -34,25 +34,27 @@ export function getNotifier(ctx: EngineContext): Notifier {
   return ctx.lazy('notifier', () => new Notifier({ clock: ctx.clock, logger: ctx.logger.child({ area: 'notify' }), channels: () => configuredChannels(ctx), onSuccess: () => ctx.config().notifications.onSuccess }));
 }
 
-/** Starts scheduled backups through the engine's JobManager and waits for them. */
+/**
+ * Starts scheduled backups through the workflow's launcher (JobManager + live twin limit) and
+ * adds what the scheduler needs on top: a backup started by hand that is already running serves
+ * the slot (its outcome is reported), and the status is honest — a job that finished with
+ * warnings (e.g. archived a crash-consistent fallback) is a warning, never a success.
+ */
 function jobLauncher(ctx: EngineContext): BackupLauncher {
+  const base = jobBackupLauncher(ctx);
   return {
     async start(guest, opts): Promise<JobResult> {
-      const svc = getJobService(ctx);
-      await svc.ready;
-      let jobId: string;
-      try {
-        jobId = (await svc.manager.backupNow({ guests: [guest], consistency: opts.consistency, verify: opts.verify })).jobIds[0]!;
-      } catch (e) {
-        // A backup started by hand is running: it serves this slot too; report its outcome.
-        const running = (e as { code?: string }).code === 'JOB_ALREADY_RUNNING' ? svc.manager.list({ guest, limit: 5 }).find((j) => j.status === 'running' || j.status === 'queued') : undefined;
-        if (!running) throw e;
-        jobId = running.id;
+      let r: JobResult = await base.start(guest, { consistency: opts.consistency, verify: opts.verify });
+      if (r.status === 'failed' && r.error?.code === 'JOB_ALREADY_RUNNING') {
+        const { manager } = getJobService(ctx);
+        const running = manager.list({ guest, limit: 5 }).find((j) => j.status === 'running' || j.status === 'queued');
+        if (running) {
+          const o = await manager.wait(running.id);
+          r = { jobId: running.id, status: o.status, snapshotId: o.snapshotId, error: o.error, warnings: o.warnings, bytes: o.logicalBytes };
+        }
       }
-      const o = await svc.manager.wait(jobId);
-      // Honest status: a crash-consistent fallback is a warning even if the job calls it done.
-      const status = o.status === 'succeeded' && (o.consistency === 'crash' || o.warnings.length > 0) ? 'warning' : o.status;
-      return { jobId, status, snapshotId: o.snapshotId, error: o.error, warnings: o.warnings, bytes: o.logicalBytes };
+      if (r.status === 'succeeded' && r.warnings.length > 0) r = { ...r, status: 'warning' };
+      return r;
     },
   };
 }
