@@ -4,6 +4,7 @@ import type { Guest } from '../domain/guest.js';
 import type { JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
 import type { GuestSchedule, RetentionPolicy, RetentionPreview } from '../domain/policy.js';
 import type { SnapshotSummary } from '../domain/snapshot.js';
+import type { AppNotification } from '../domain/notification.js';
 import type { SerializedError } from '../errors/serialize.js';
 import type { EngineMethod, Req } from './schemas.js';
 
@@ -45,6 +46,8 @@ export interface EngineEvents {
   'jobs.progress': JobProgress;
   'jobs.finished': JobInfo;
   'snapshots.changed': { guest: string };
+  /** A notification for the user (failure, warning, stale guest…); the desktop app shows it. */
+  'notify.raised': AppNotification;
 }
 /** Names of all engine events. */
 export type EngineEvent = keyof EngineEvents;
