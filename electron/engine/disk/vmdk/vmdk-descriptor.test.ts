@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { looksLikeDescriptor, parseDescriptor, renderDescriptor } from './vmdk-descriptor.js';
+import { looksLikeDescriptor, normalizeCid, parseDescriptor, renderDescriptor } from './vmdk-descriptor.js';
 
 const WORKSTATION = [
   '# Disk DescriptorFile',
@@ -41,5 +41,15 @@ describe('vmdk descriptor parsing', () => {
     expect(looksLikeDescriptor(text)).toBe(true);
     expect(looksLikeDescriptor('hello world\nnot a disk')).toBe(false);
     expect(parseDescriptor(text, 'd.vmdk')).toMatchObject({ cid: 'abcdef01', parentCid: 'ffffffff', extents: [{ sectors: 2048, type: 'SPARSE', file: 'd.vmdk' }] });
+  });
+});
+
+describe('vmdk content ids', () => {
+  it('compare equal whatever the zero padding (qemu writes b6aae7, vmware 00b6aae7)', () => {
+    const parent = parseDescriptor('# Disk DescriptorFile\nversion=1\nCID=b6aae7\nparentCID=ffffffff\ncreateType="monolithicSparse"\n', 'p.vmdk');
+    const child = parseDescriptor('# Disk DescriptorFile\nversion=1\nCID=1234abcd\nparentCID=00B6AAE7\ncreateType="monolithicSparse"\nparentFileNameHint="p.vmdk"\n', 'c.vmdk');
+    expect(child.parentCid).toBe(parent.cid);
+    expect(normalizeCid('fffffffe')).toBe('fffffffe');
+    expect(normalizeCid(undefined)).toBe('ffffffff');
   });
 });

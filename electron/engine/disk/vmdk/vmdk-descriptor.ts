@@ -59,8 +59,8 @@ export function parseDescriptor(text: string, file: string): VmdkDescriptor {
   }
   return {
     version: Number(fields.version ?? '1'),
-    cid: (fields.cid ?? 'ffffffff').toLowerCase(),
-    parentCid: (fields.parentcid ?? 'ffffffff').toLowerCase(),
+    cid: normalizeCid(fields.cid),
+    parentCid: normalizeCid(fields.parentcid),
     createType: fields.createtype ?? '',
     parentFileNameHint: fields.parentfilenamehint || undefined,
     extents,
@@ -103,4 +103,13 @@ export function renderDescriptor(d: {
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * Content ids are 32-bit hex numbers; writers differ in zero padding (QEMU writes `b6aae7`,
+ * VMware and our child writer `00b6aae7`), so they are compared in one canonical form.
+ */
+export function normalizeCid(v: string | undefined): string {
+  const t = (v ?? 'ffffffff').trim().toLowerCase();
+  return /^[0-9a-f]{1,8}$/.test(t) ? t.padStart(8, '0') : t;
 }
