@@ -11,6 +11,7 @@ import { defaultHypervisors } from './hypervisor/registry.js';
 import type { EngineContext } from './service/engine-context.js';
 import { EngineService } from './service/engine-service.js';
 import { allHandlers } from './service/all-handlers.js';
+import { getSchedulerService } from './service/schedule-handlers.js';
 
 /** Options of createEngine; everything has a default so `createEngine()` just works. */
 export interface EngineOptions {
@@ -34,6 +35,11 @@ export interface Engine {
   readonly context: EngineContext;
   /** Subscribes to every engine event; returns an unsubscribe function. */
   onEvent(fn: <E extends EngineEvent>(event: E, payload: EngineEvents[E]) => void): () => void;
+  /**
+   * Runs the per-guest scheduler in this process unless another process (the background service)
+   * already does for this repository; then this engine is its client. Returns who runs it.
+   */
+  startScheduler(role: string): { started: boolean; holder?: unknown };
   close(): Promise<void>;
 }
 
@@ -105,6 +111,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       bus.on('event', h);
       return () => bus.off('event', h);
     },
+    startScheduler: (role) => getSchedulerService(context).start({ role }),
     close: async () => {
       for (const fn of closers.reverse()) {
         try {

@@ -56,6 +56,8 @@ if (!app.requestSingleInstanceLock()) {
   });
   void app.whenReady().then(async () => {
     engine = await createEngine({ dataDir: process.env.TWINSNAP_DATA_DIR ?? app.getPath('userData'), schedulerOwner: 'this' });
+    // One scheduler per repository: when the background service runs, this app is its client.
+    engine.startScheduler('app');
     registerEngineIpc(engine, (url) => isRendererUrl(url, rendererDir), () => (win ? [win] : []));
     tray = createTray(icon, {
       open: showWindow,

@@ -16,7 +16,9 @@ export const serveCommand: CommandModule = (program, ctx) => {
     .option('--port <n>', 'port (0 = any free port)', '0')
     .option('--host <host>', 'address to bind (default 127.0.0.1; anything else is reachable from the network)')
     .option('--renderer-dir <dir>', 'built renderer folder', defaultRendererDir())
-    .action(async (o: { port: string; host?: string; rendererDir: string }) => {
+    .option('--no-scheduler', 'do not run scheduled backups in this process')
+    .action(async (o: { port: string; host?: string; rendererDir: string; scheduler: boolean; noScheduler?: boolean }) => {
+      o.noScheduler = o.scheduler === false;
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) ctx.usage(`invalid --port '${o.port}'`);
       if (!existsSync(o.rendererDir)) ctx.usage(`the UI is not built ('${o.rendererDir}' is missing): run 'npm run build'`);
@@ -25,6 +27,7 @@ export const serveCommand: CommandModule = (program, ctx) => {
         ctx.io.stderr(`warning: binding ${host} makes TwinSnap reachable from the network; anyone with the URL's token can control backups\n`);
       }
       const engine = await ctx.engine({ schedulerOwner: 'this' });
+      if (!o.noScheduler) engine.startScheduler('serve');
       const server = await startServer({ engine, rendererDir: o.rendererDir, host, port });
       if (ctx.globals().json) ctx.io.stdout(`${JSON.stringify({ url: server.url, port: server.port, host })}\n`);
       else ctx.io.stdout(`TwinSnap is serving at ${server.url}\n`);

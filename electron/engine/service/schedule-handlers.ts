@@ -23,10 +23,21 @@ const PREVIEW_COUNT = 5;
 /** The notification channels configured in the settings. */
 export function configuredChannels(ctx: EngineContext): NotificationChannel[] {
   const n = ctx.config().notifications;
-  const out: NotificationChannel[] = [];
+  const out: NotificationChannel[] = [desktopChannel(ctx)];
   if (n.email) out.push(new SmtpEmailChannel(n.email));
   if (n.webhookUrl) out.push(new HttpWebhookChannel(n.webhookUrl));
   return out;
+}
+
+/** Desktop notifications: an engine event that the Electron app (and the browser UI) shows. */
+function desktopChannel(ctx: EngineContext): NotificationChannel {
+  return {
+    name: 'desktop',
+    send: async (n) => {
+      const { details: _details, ...plain } = n;
+      ctx.emit('notify.raised', plain);
+    },
+  };
 }
 
 /** The engine's notifier (channels and the on-success flag are read from the live config). */

@@ -3,10 +3,15 @@ import type { EngineStatus } from '../../../shared/domain/engine.js';
 import { configSchema, toSettings } from '../core/config.js';
 import { join } from 'node:path';
 import type { HandlerFactory } from './handlers.js';
+import { getSchedulerService } from './schedule-handlers.js';
 
 /** engine.status, settings.get/set. */
 export const statusHandlers: HandlerFactory = (ctx) => {
   const startedAt = new Date(ctx.clock.now()).toISOString();
+  const schedulerOwner = (): EngineStatus['schedulerOwner'] => {
+    const svc = getSchedulerService(ctx);
+    return svc.running() ? 'this' : svc.holder() ? 'other' : 'none';
+  };
   return {
     'engine.status': async () => {
       const hypervisors = await Promise.all(ctx.hypervisors.map((h) => h.detect()));
@@ -20,7 +25,7 @@ export const statusHandlers: HandlerFactory = (ctx) => {
         hypervisors,
         runningJobs: running.count(),
         startedAt,
-        schedulerOwner: (ctx.options.schedulerOwner as EngineStatus['schedulerOwner']) ?? 'none',
+        schedulerOwner: schedulerOwner(),
       };
       return status;
     },
