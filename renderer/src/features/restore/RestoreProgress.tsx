@@ -15,14 +15,18 @@ export function RestoreProgress({ jobId, d }: { jobId: string; d: RestoreDraft }
       {done && (
         <Alert severity="success" sx={{ mb: 2 }} data-testid="restore-result">
           <AlertTitle>Restore finished</AlertTitle>
-          {d.what === 'new-vm' && `The new VM “${d.newName}” is in ${d.to} and registered with its hypervisor. Start it from the Guests page or the hypervisor's console.`}
-          {d.what === 'disks' && `The disks were written to ${d.to}${d.format !== 'original' ? ` as ${d.format.toUpperCase()}` : ''}. Attach them to a VM or open them with your disk tools.`}
-          {d.what === 'replace' && `${d.guest} was replaced by the restore point; the safety backup is in the calendar. Start the guest when ready.`}
+          {d.what === 'replace' ? `${d.guest} was replaced by the restore point.` : `Restored to ${d.to}.`}
+          {/* Where everything went and how to start it, in the engine's own words. */}
+          {job.steps
+            .filter((st) => st.detail)
+            .map((st) => (
+              <div key={st.id}>{st.detail}</div>
+            ))}
         </Alert>
       )}
       {job.status === 'failed' && (
         <Alert severity="error" sx={{ mb: 2 }}>
-          The restore failed{job.error ? `: ${job.error.message}` : ''}. Nothing was changed on the original guest.
+          The restore failed{job.error ? `: ${job.error.message}` : ''}. The log below says what was done.
         </Alert>
       )}
       <JobDetail job={job} />
