@@ -1,6 +1,6 @@
 // Electron main: window, tray, single instance, IPC wiring. The engine is plain Node
 // (electron/engine) and runs in this process; everything heavy in it uses worker threads.
-import { app, type BrowserWindow, type Tray } from 'electron';
+import { app, Notification, type BrowserWindow, type Tray } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
@@ -58,6 +58,13 @@ if (!app.requestSingleInstanceLock()) {
     engine = await createEngine({ dataDir: process.env.TWINSNAP_DATA_DIR ?? app.getPath('userData'), schedulerOwner: 'this' });
     // One scheduler per repository: when the background service runs, this app is its client.
     engine.startScheduler('app');
+    engine.onEvent((event, payload) => {
+      if (event !== 'notify.raised' || !Notification.isSupported()) return;
+      const n = payload as { title: string; body: string };
+      const shown = new Notification({ title: n.title, body: n.body, icon });
+      shown.on('click', showWindow);
+      shown.show();
+    });
     registerEngineIpc(engine, (url) => isRendererUrl(url, rendererDir), () => (win ? [win] : []));
     tray = createTray(icon, {
       open: showWindow,
