@@ -85,8 +85,10 @@ parentPort.on('message', (m) => {
     if (m.fsync) { fsyncPaths(m.fsync); parentPort.postMessage({ id: m.id, done: true }); return; }
     const data = Buffer.from(m.buf, 0, m.len);
     const isZero = data.length <= zero.length && data.equals(zero.subarray(0, data.length));
-    if (isZero) { parentPort.postMessage({ id: m.id, zero: true }); return; }
-    parentPort.postMessage({ id: m.id, ...store(data) });
+    // hand the input back (transfer): garbage then collects in one isolate, not in every worker
+    if (isZero) { parentPort.postMessage({ id: m.id, zero: true, buf: m.buf }, [m.buf]); return; }
+    const r = store(data);
+    parentPort.postMessage({ id: m.id, ...r, buf: m.buf }, [m.buf]);
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: { code: e && e.code, message: String(e && e.message || e) } });
   }
