@@ -18,6 +18,7 @@ export interface RetentionDecision {
   /** Rules that keep it (e.g. `last`, `daily`, `within`); empty when it goes. */
   reasons: string[];
   /** Bytes freed if only this snapshot went (chunks no kept snapshot references). */
+  freedBytes?: number;
 }
 
 /** The result of a retention dry run for one guest. */

@@ -1,8 +1,7 @@
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
-import type { VirtualDisk } from '../../disk/virtual-disk.js';
-import { runProcess } from '../../exec/run-process.js';
+import { writeDisk } from '../../disk/write-disk.js';
 import { fsyncDir, mapFsError, tmpNameFor } from '../fs-util.js';
 import type { SnapshotDisk } from '../snapshot/snapshot-disk.js';
 
@@ -25,20 +24,6 @@ export interface ExportOptions {
   overwrite?: boolean;
   /** fsync the output before it appears under its name (default false). */
   durable?: boolean;
-}
-
-/** The disk layer's writer, when it is present in this build. */
-type WriteDiskFn = (src: VirtualDisk, dst: string, format: ExportFormat, opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal }) => Promise<unknown>;
-
-async function diskLayerWriter(): Promise<WriteDiskFn | undefined> {
-  // The disk layer's writeDisk lands separately; load it when present (no hard dependency).
-  const spec = '../../disk/write-disk.js';
-  try {
-    const mod = (await import(/* @vite-ignore */ spec)) as { writeDisk?: WriteDiskFn };
-    return mod.writeDisk;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -93,16 +78,9 @@ async function exportRaw(disk: SnapshotDisk, to: string, opts: ExportOptions): P
   }
 }
 
-const QEMU_FORMAT_OPTS: Record<Exclude<ExportFormat, 'raw'>, string[]> = {
-  vmdk: ['-o', 'subformat=monolithicSparse'],
-  vhdx: ['-o', 'subformat=dynamic'],
-  qcow2: [],
-};
-
 /**
  * Exports a snapshot disk to `opts.to` in `opts.format`. raw is written here; other formats go
- * through the disk layer's `writeDisk` when this build has it, else through `qemu-img convert`
- * from a temporary raw file.
+ * through the disk layer's `writeDisk` (streaming, sparse, bounded memory).
  */
 export async function exportDisk(disk: SnapshotDisk, opts: ExportOptions): Promise<{ path: string; format: ExportFormat; size: number }> {
   await mkdir(dirname(opts.to), { recursive: true });
@@ -114,26 +92,10 @@ export async function exportDisk(disk: SnapshotDisk, opts: ExportOptions): Promi
     await exportRaw(disk, opts.to, opts);
     return { path: opts.to, format: 'raw', size: disk.size };
   }
-  const writer = await diskLayerWriter();
-  if (writer) {
-    await writer(disk, opts.to, opts.format, { onProgress: (bytesDone, bytesTotal) => opts.onProgress?.({ bytesDone, bytesTotal }), signal: opts.signal });
-    return { path: opts.to, format: opts.format, size: disk.size };
-  }
-  const rawTmp = `${tmpNameFor(opts.to)}.raw`;
-  try {
-    await exportRaw(disk, rawTmp, opts);
-    const out = tmpNameFor(opts.to);
-    const r = await runProcess('qemu-img', ['convert', '-f', 'raw', '-O', opts.format, ...QEMU_FORMAT_OPTS[opts.format], rawTmp, out], {
-      timeoutMs: 6 * 3600_000,
-      signal: opts.signal,
-    });
-    if (r.exitCode !== 0) {
-      await rm(out, { force: true });
-      throw new AppError('INTERNAL', `qemu-img convert to ${opts.format} failed: ${r.stderr.trim().slice(-500)}`);
-    }
-    await rename(out, opts.to);
-    return { path: opts.to, format: opts.format, size: disk.size };
-  } finally {
-    await rm(rawTmp, { force: true });
-  }
+  await writeDisk(disk, opts.to, opts.format, {
+    onProgress: (bytesDone, bytesTotal) => opts.onProgress?.({ bytesDone, bytesTotal }),
+    signal: opts.signal,
+    sync: opts.durable ?? false,
+  });
+  return { path: opts.to, format: opts.format, size: disk.size };
 }
