@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Two cores: most long tests wait on QEMU or child processes, so two files at a time pay off.
+    maxWorkers: 2,
     projects: [
       {
         test: {
