@@ -41,7 +41,7 @@ beforeAll(async () => {
 
 afterAll(() => tmp.cleanup());
 
-describe('twinsnap ls / cat / find / restore-files over a repository snapshot (imported from VMDK and VHDX)', () => {
+describe('twinsnap ls / cat / find / restore-files over a repository snapshot (imported from VMDK and VHDX)', { timeout: 180_000 }, () => {
   it('ls lists disks, partitions with their filesystem, and folders', async () => {
     const disks = JSON.parse((await cli('--json', 'ls', snap)).out);
     expect(disks.entries.map((e: { name: string }) => e.name).sort()).toEqual(['gpt', 'ntfs']);

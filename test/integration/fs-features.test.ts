@@ -34,7 +34,7 @@ function markNtfsDirty(img: Buffer): Buffer {
   throw new Error('no $VOLUME_INFORMATION');
 }
 
-describe('ntfs details', () => {
+describe('ntfs details', { timeout: 120_000 }, () => {
   it('lists the 10 000-entry folder (index allocation) completely and in order', async () => {
     const l = await b.list('vm/p0/many');
     expect(l.entries).toHaveLength(10000);
@@ -90,7 +90,7 @@ describe('ntfs details', () => {
   });
 });
 
-describe('ntfs valid data length', () => {
+describe('ntfs valid data length', { timeout: 120_000 }, () => {
   it('reads bytes past the initialized size as zeros', async () => {
     const orig = readFileSync(fx.partNtfs);
     const m = await mountVolume(new BufferSource(orig), 'x');
@@ -124,7 +124,7 @@ describe('ntfs valid data length', () => {
   });
 });
 
-describe('ext and exfat details', () => {
+describe('ext and exfat details', { timeout: 120_000 }, () => {
   it('warns on an ext journal that needs recovery', async () => {
     const img = Buffer.from(readFileSync(fx.partExt4));
     expect((await mountVolume(new BufferSource(img), 'x')).warnings).toEqual([]);

@@ -13,7 +13,12 @@ export interface BlockRun {
 export interface BlockDevice {
   readonly src: ByteSource;
   readonly blockSize: number;
+  /** Blocks in the volume: every block pointer must be below it. */
+  readonly totalBlocks: number;
 }
+
+/** Most mapping blocks (index/indirect) one file may make us read. */
+const MAX_MAP_READS = 1 << 20;
 
 const MAX_DEPTH = 5;
 const MAX_RUNS = 4_000_000;
@@ -39,11 +44,14 @@ export async function mapExtents(dev: BlockDevice, iblock: Buffer, nblocks: numb
         }
         const phys = node.readUInt16LE(e + 6) * 2 ** 32 + node.readUInt32LE(e + 8);
         if (lblk >= nblocks) continue;
+        ensure(unwritten || (phys > 0 && phys + len <= dev.totalBlocks), 'ext: extent points outside the volume');
         runs.push({ logical: lblk, physical: unwritten ? 0 : phys, count: Math.min(len, nblocks - lblk) });
         ensure(runs.length <= MAX_RUNS, 'ext: too many extents');
       } else {
         const child = node.readUInt32LE(e + 4) + node.readUInt16LE(e + 8) * 2 ** 32;
+        ensure(child > 0 && child < dev.totalBlocks, 'ext: extent index points outside the volume');
         ensure(!visited.has(child), 'ext: extent tree loops');
+        ensure(visited.size < MAX_MAP_READS, 'ext: extent tree too large');
         visited.add(child);
         const b = await readExact(dev.src, child * dev.blockSize, dev.blockSize, 'ext extent block');
         await walk(b, depth - 1);
@@ -59,8 +67,10 @@ export async function mapExtents(dev: BlockDevice, iblock: Buffer, nblocks: numb
 export async function mapIndirect(dev: BlockDevice, iblock: Buffer, nblocks: number): Promise<BlockRun[]> {
   const runs: BlockRun[] = [];
   const per = dev.blockSize / 4;
+  let reads = 0;
   const push = (logical: number, physical: number) => {
     if (physical === 0 || logical >= nblocks) return;
+    ensure(physical < dev.totalBlocks, 'ext: block pointer outside the volume');
     const l = runs[runs.length - 1];
     if (l && l.logical + l.count === logical && l.physical + l.count === physical) l.count++;
     else runs.push({ logical, physical, count: 1 });
@@ -73,6 +83,7 @@ export async function mapIndirect(dev: BlockDevice, iblock: Buffer, nblocks: num
       logical += span;
       return;
     }
+    ensure(blk < dev.totalBlocks && ++reads <= MAX_MAP_READS, 'ext: indirect block pointer outside the volume');
     const b = await readExact(dev.src, blk * dev.blockSize, dev.blockSize, 'ext indirect block');
     for (let i = 0; i < per && logical < nblocks; i++) {
       const c = b.readUInt32LE(i * 4);

@@ -47,6 +47,11 @@ export class ExtVolume implements GuestFilesystem {
   private firstDataBlock = 0;
   private blocksPerGroup = 0;
   private blockCount = 0;
+
+  /** Blocks in the volume (bounds every block pointer). */
+  get totalBlocks(): number {
+    return this.blockCount;
+  }
   private readonly gdCache = new LruCache<number, Buffer>(1024 * 1024);
   private readonly inodes = new LruCache<number, ExtInode>(8 * 1024 * 1024);
   private readonly itCache = new LruCache<number, Buffer>(4 * 1024 * 1024);
