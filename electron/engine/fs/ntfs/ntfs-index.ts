@@ -31,7 +31,10 @@ export async function listIndex(vol: NtfsVolume, f: NtfsFile): Promise<IndexEntr
   ensure(ibs >= 512 && ibs <= 65536 && ibs % 512 === 0, `ntfs: bad index block size in record ${f.index}`);
   const bmp = vol.streamOf(f, AT.BITMAP, '$I30');
   const bitmap = bmp ? await bmp.read(0, Math.min(bmp.size, 1024 * 1024)) : undefined;
-  const blocks = Math.floor(alloc.size / ibs);
+  // A directory's index cannot be larger than the volume, and only blocks its $BITMAP marks can
+  // be in use: both bound the walk whatever a damaged size field claims.
+  ensure(alloc.size <= vol.src.size, `ntfs: index allocation of record ${f.index} is larger than the volume`);
+  const blocks = Math.min(Math.floor(alloc.size / ibs), bitmap ? bitmap.length * 8 : Number.MAX_SAFE_INTEGER);
   const batch = Math.max(1, Math.floor((1024 * 1024) / ibs));
   for (let b0 = 0; b0 < blocks; b0 += batch) {
     const nb = Math.min(batch, blocks - b0);
