@@ -25,7 +25,7 @@ export interface CliContext {
   io: CliIo;
   globals(): GlobalOptions;
   /** Opens the engine once per invocation (closed by the CLI runner). */
-  engine(opts?: { schedulerOwner?: 'this' | 'none' }): Promise<Engine>;
+  engine(): Promise<Engine>;
   /** Prints `data` as JSON with --json, else `human(data)` (if given) or pretty JSON. */
   print<T>(data: T, human?: (d: T) => string): void;
   /** Throws a usage error (exit code 2). */
@@ -41,7 +41,7 @@ export function createCliContext(io: CliIo, getGlobals: () => GlobalOptions): Cl
   return {
     io,
     globals: getGlobals,
-    engine: (opts) => {
+    engine: () => {
       if (!engine) {
         const g = getGlobals();
         engine = createEngine({
@@ -49,7 +49,6 @@ export function createCliContext(io: CliIo, getGlobals: () => GlobalOptions): Cl
           repository: g.repo ?? process.env.TWINSNAP_REPO,
           vmrunPath: g.vmrun,
           powershellPath: g.powershell,
-          schedulerOwner: opts?.schedulerOwner ?? 'none',
         });
       }
       return engine;

@@ -25,8 +25,6 @@ export interface EngineOptions {
   /** Tool paths and other environment options (vmrun, powershell). */
   vmrunPath?: string;
   powershellPath?: string;
-  /** Whether this engine runs the scheduler (daemon / app) or not (one-shot CLI). */
-  schedulerOwner?: 'this' | 'other' | 'none';
 }
 
 /** A running engine. Caller must `close()` it. */
@@ -76,7 +74,6 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const toolOptions = {
     vmrunPath: options.vmrunPath ?? process.env.TWINSNAP_VMRUN ?? config.vmrunPath,
     powershellPath: options.powershellPath ?? process.env.TWINSNAP_POWERSHELL ?? config.powershellPath,
-    schedulerOwner: options.schedulerOwner ?? 'none',
   };
   const hypervisors = options.hypervisors ?? defaultHypervisors({ ...toolOptions, vmFolders: config.vmFolders, logger, clock });
 

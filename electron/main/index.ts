@@ -55,7 +55,7 @@ if (!app.requestSingleInstanceLock()) {
     }
   });
   void app.whenReady().then(async () => {
-    engine = await createEngine({ dataDir: process.env.TWINSNAP_DATA_DIR ?? app.getPath('userData'), schedulerOwner: 'this' });
+    engine = await createEngine({ dataDir: process.env.TWINSNAP_DATA_DIR ?? app.getPath('userData') });
     // One scheduler per repository: when the background service runs, this app is its client.
     engine.startScheduler('app');
     engine.onEvent((event, payload) => {

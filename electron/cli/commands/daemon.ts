@@ -53,7 +53,7 @@ export const daemonCommand: CommandModule = (program, ctx) => {
         if (!Number.isFinite(h) || h < 0 || h > 24 * 30) ctx.usage(`invalid --catch-up-grace '${o.catchUpGrace}': hours from 0 to 720`);
         graceMs = h * 3_600_000;
       }
-      const engine = await ctx.engine({ schedulerOwner: 'this' });
+      const engine = await ctx.engine();
       if (graceMs !== undefined) (engine.context.options as Record<string, unknown>).catchUpGraceMs = graceMs;
       const svc = getSchedulerService(engine.context);
       const stopLog = svc.onEvent((e) => ctx.io.stdout(`${describeEvent(e)}\n`));

@@ -26,7 +26,7 @@ export const serveCommand: CommandModule = (program, ctx) => {
       if (!isLoopback(host)) {
         ctx.io.stderr(`warning: binding ${host} makes TwinSnap reachable from the network; anyone with the URL's token can control backups\n`);
       }
-      const engine = await ctx.engine({ schedulerOwner: 'this' });
+      const engine = await ctx.engine();
       if (!o.noScheduler) engine.startScheduler('serve');
       const server = await startServer({ engine, rendererDir: o.rendererDir, host, port });
       if (ctx.globals().json) ctx.io.stdout(`${JSON.stringify({ url: server.url, port: server.port, host })}\n`);
