@@ -54,3 +54,14 @@ export function mmlsPartitions(img: string, sectorSize = 512): { start: number; 
 export function tskName(s: string): string {
   return s.replace(/[\x00-\x1f]/g, '^');
 }
+
+/** Names in one ext directory as e2fsprogs' own reader sees them (`debugfs -R "ls -p DIR"`). */
+export function debugfsNames(img: string, dir: string): Set<string> {
+  const out = execFileSync('debugfs', ['-R', `ls -p "${dir}"`, img], { maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] }).toString('latin1');
+  const names = new Set<string>();
+  for (const line of out.split('\n')) {
+    const f = line.split('/');
+    if (f.length >= 7) names.add(f[5]);
+  }
+  return names;
+}

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotBrowser } from '../../electron/engine/fs/snapshot-browser.js';
 import { ensureFsFixtures, type FsFixtures } from '../fixtures/fs/fs-fixtures.js';
 import { FileDisk } from '../helpers/file-disk.js';
-import { mmlsPartitions, tskHash, tskList, tskName } from './fs-oracle-helpers.js';
+import { join } from 'node:path';
+import { debugfsNames, mmlsPartitions, tskHash, tskList, tskName } from './fs-oracle-helpers.js';
 
 let fx: FsFixtures;
 let browser: SnapshotBrowser;
@@ -18,6 +19,9 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const d of disks) await d.close();
 });
+
+/** The ext volumes as stand-alone images, for debugfs. */
+const EXT_PART: Record<string, string> = { 'gpt/p3': 'part-ext4.img', 'mbr/p5': 'part-ext2.img', 'mbr/p6': 'part-ext4i.img' };
 
 const imgOf = (disk: string) => ({ ntfs: fx.ntfs, gpt: fx.gpt, mbr: fx.mbr, gpt4k: fx.gpt4k })[disk as 'ntfs']!;
 
@@ -86,6 +90,13 @@ describe('every file matches The Sleuth Kit (fls -r -m, icat)', () => {
         const st = await browser.stat(`${entry.path}:${s}`);
         ours.set(`${rel}:${s}`, { type: 'file', size: st.size });
       }
+    }
+    // TSK reads an htree's index blocks as if they held entries and now and then shows a phantom
+    // name; where it lists what we do not, e2fsprogs' own reader (debugfs) has the last word
+    const extImg = EXT_PART[root];
+    for (const path of [...tsk.keys()].filter((p) => !ours.has(p) && extImg)) {
+      const cut = path.lastIndexOf('/');
+      if (!debugfsNames(join(fx.dir, extImg), path.slice(0, cut) || '/').has(path.slice(cut + 1))) tsk.delete(path);
     }
     expect([...ours.keys()].sort()).toEqual([...tsk.keys()].sort());
     let hashed = 0;
