@@ -41,7 +41,7 @@ export const daemonCommand: CommandModule = (program, ctx) => {
   program
     .command('daemon')
     .description('run the engine headless with the scheduler (what the boot service starts); stops on SIGTERM')
-    .option('--catch-up-grace <hours>', 'catch up missed runs at most this many hours late (default 24)')
+    .option('--catch-up-grace <hours>', 'catch up missed runs at most this many hours late (default: config.json scheduler.catchUpGraceHours, 24)')
     .option('--serve', `also serve the contract (and UI) on loopback; the URL and token go to <data dir>/${DAEMON_ENDPOINT_FILE} so the app can become a client`)
     .option('--port <n>', 'port for --serve (default: any free port)', '0')
     .action(async (o: { catchUpGrace?: string; serve?: boolean; port: string }) => {

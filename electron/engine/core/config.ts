@@ -23,6 +23,18 @@ export const configSchema = z.strictObject({
   vmFolders: z.array(z.string().min(1)).default([]),
   maxConcurrentTwins: z.number().int().min(1).max(16).default(1),
   theme: z.enum(['light', 'dark', 'system']).default('system'),
+  /** Scheduler tuning; edited in config.json (the defaults suit almost everyone). */
+  scheduler: z
+    .strictObject({
+      /** Local time of the daily retention + GC + light verify, "HH:MM" (24 h). */
+      maintenanceAt: z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a 24-hour time such as 03:30')
+        .default('03:30'),
+      /** How long after a missed slot a backup still runs once at start-up (hours, 0 = never). */
+      catchUpGraceHours: z.number().min(0).max(720).default(24),
+    })
+    .default({ maintenanceAt: '03:30', catchUpGraceHours: 24 }),
   notifications: z
     .strictObject({
       onSuccess: z.boolean().default(false),

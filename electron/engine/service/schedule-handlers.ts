@@ -168,8 +168,9 @@ export function getSchedulerService(ctx: EngineContext): SchedulerService {
       maintenance: repositoryMaintenance(ctx),
       memory,
       maxConcurrentTwins: () => ctx.config().maxConcurrentTwins,
-      graceMs: typeof opt.catchUpGraceMs === 'number' ? opt.catchUpGraceMs : undefined,
-      maintenanceAt: typeof opt.maintenanceAt === 'string' ? opt.maintenanceAt : undefined,
+      // engine options (tests, `daemon --catch-up-hours`) win over config.json's scheduler keys
+      graceMs: typeof opt.catchUpGraceMs === 'number' ? opt.catchUpGraceMs : ctx.config().scheduler.catchUpGraceHours * 3_600_000,
+      maintenanceAt: typeof opt.maintenanceAt === 'string' ? opt.maintenanceAt : ctx.config().scheduler.maintenanceAt,
       maxSleepMs: typeof opt.schedulerMaxSleepMs === 'number' ? opt.schedulerMaxSleepMs : undefined,
       onEvent: (e) => {
         onSchedulerEvent(ctx, e);
