@@ -8,15 +8,17 @@ import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
 import { seriousA11yViolations } from './helpers/axe.js';
 import { engineCall } from './helpers/engine-call.js';
 import { saveScreenshot } from './helpers/screenshots.js';
-import { startServe, type ServeHandle } from './helpers/serve.js';
+import { REPO_ROOT, startServe, type ServeHandle } from './helpers/serve.js';
 
 // The newcomer's whole journey against `twinsnap serve` driving the vmrun simulator (a real
 // guest booted by QEMU): first run → guests → Back up now → progress → the point in the
 // calendar → browse → restore one file (bytes checked) → schedule → retention preview →
-// restore wizard to a new VM. Needs TWINSNAP_E2E_VMRUN=<repo>/test/harness/vmrun-sim/vmrun.
-const VMRUN = process.env.TWINSNAP_E2E_VMRUN;
-test.skip(!VMRUN, 'set TWINSNAP_E2E_VMRUN to the vmrun simulator (test/harness/vmrun-sim/vmrun) to run the newcomer journey');
-test.describe.configure({ mode: 'serial', timeout: 20 * 60_000 });
+// restore wizard to a new VM. Runs in CI: the simulator is the repository's own
+// test/harness/vmrun-sim/vmrun unless TWINSNAP_E2E_VMRUN names another vmrun (QEMU must be
+// installed, as .ci/run does; the harness builds the guest into .cache/ once).
+const VMRUN = process.env.TWINSNAP_E2E_VMRUN || join(REPO_ROOT, 'test', 'harness', 'vmrun-sim', 'vmrun');
+// Bounded but generous: a loaded 2-core CI machine boots the TCG guest several times slower.
+test.describe.configure({ mode: 'serial', timeout: 8 * 60_000 });
 
 const GUEST = 'Journey VM';
 let work: string;
@@ -24,10 +26,10 @@ let vm: TestVm;
 let server: ServeHandle;
 let page: Page;
 const simEnv = () => ({ ...process.env, VMRUN_SIM_STATE: join(work, 'sim-state') });
-const vmrun = (...args: string[]) => execFileSync(VMRUN!, args, { env: simEnv(), encoding: 'utf8', timeout: 600_000 });
+const vmrun = (...args: string[]) => execFileSync(VMRUN, args, { env: simEnv(), encoding: 'utf8', timeout: 600_000 });
 
 test.beforeAll(async ({ browser }) => {
-  test.setTimeout(15 * 60_000);
+  test.setTimeout(12 * 60_000);
   work = mkdtempSync(join(tmpdir(), 'twinsnap-e2e-journey-'));
   vm = await makeTestVm(join(work, 'vms'), { name: GUEST });
   vmrun('-T', 'ws', 'start', vm.vmxPath, 'nogui');
@@ -36,7 +38,7 @@ test.beforeAll(async ({ browser }) => {
     if (Date.now() > deadline) throw new Error('the simulated guest did not report Tools running in 10 minutes');
     await new Promise((r) => setTimeout(r, 2000));
   }
-  server = await startServe({ dataDir: join(work, 'data'), env: { TWINSNAP_VMRUN: VMRUN!, VMRUN_SIM_STATE: join(work, 'sim-state') } });
+  server = await startServe({ dataDir: join(work, 'data'), timeoutMs: 120_000, env: { TWINSNAP_VMRUN: VMRUN, VMRUN_SIM_STATE: join(work, 'sim-state') } });
   page = await browser.newPage();
 });
 
@@ -76,9 +78,23 @@ test('3. Back up now (keyboard) shows live progress to the end', async ({}, test
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { level: 1, name: 'Jobs' })).toBeVisible();
   const detail = page.getByTestId('job-detail');
-  await expect(detail.locator('[data-status=running]').first()).toBeVisible({ timeout: 120_000 });
+  // Any status at all (a fast job may already be past "running" when the page shows it).
+  await expect(detail).toHaveAttribute('data-status', /queued|running|succeeded|warning|failed|cancelled/, { timeout: 60_000 });
   await saveScreenshot(page, testInfo, 'journey-3-progress');
-  await expect(detail).toHaveAttribute('data-status', /succeeded|warning/, { timeout: 15 * 60_000 });
+  // Fail with the engine's own account of the job (the UI's status vs the engine's tells a stale
+  // page from a stuck job), never by waiting for a status that cannot come any more.
+  const engineAccount = async (what: string) => {
+    const [job] = await engineCall(server, 'jobs.list', { guest: GUEST, limit: 1 });
+    const log = job ? await engineCall(server, 'jobs.log', { jobId: job.id }) : [];
+    return `${what}; engine says ${job?.status ?? 'no job'}${job?.error ? ` (${job.error.message})` : ''}\n${log.map((l) => `${l.at} ${l.level} [${l.step ?? ''}] ${l.message}`).join('\n')}`;
+  };
+  try {
+    await expect(detail).toHaveAttribute('data-status', /succeeded|warning|failed|cancelled/, { timeout: 6 * 60_000 });
+  } catch {
+    throw new Error(await engineAccount(`the page still shows the backup as ${await detail.getAttribute('data-status')}`));
+  }
+  const status = await detail.getAttribute('data-status');
+  if (status !== 'succeeded' && status !== 'warning') throw new Error(await engineAccount(`backup ${status}`));
   await saveScreenshot(page, testInfo, 'journey-3-done');
 });
 
