@@ -6,6 +6,13 @@ export interface HypervisorCapabilities {
   memoryState: boolean;
   /** Can build a twin whose disks are children of the frozen disks (no full copy). */
   linkedTwin: boolean;
+  /**
+   * freeze() returns with production already running again: the pause happens inside the
+   * hypervisor's call (Hyper-V Standard checkpoint). The workflow then calls resume() (a no-op)
+   * before building the twin, so a full-copy twin (linkedTwin false) never copies while
+   * production waits. False: production stays suspended until resume() (VMware suspend).
+   */
+  runningAfterFreeze: boolean;
   /** Can ask the guest to shut down cleanly (Tools / Shutdown integration service / ACPI). */
   gracefulShutdown: boolean;
   /** Can register a restored VM with the hypervisor. */

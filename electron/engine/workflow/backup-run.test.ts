@@ -101,6 +101,25 @@ describe('BackupRun — the twin path', () => {
     expect(events.indexOf('step:freeze:done')).toBeGreaterThan(events.indexOf('hv:resume'));
   });
 
+  it('an adapter whose freeze leaves production running (Hyper-V checkpoint) gets its full-copy twin built after resume', async () => {
+    hv.capabilities = { ...hv.capabilities, linkedTwin: false, runningAfterFreeze: true };
+    const { outcome, steps } = await run();
+    expect(outcome).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
+    expect(ops().slice(0, 4)).toEqual(['getVm', 'freeze', 'resume', 'buildTwin']);
+    expect(steps.filter((s) => s.patch.status === 'done').map((s) => s.id).slice(0, 4)).toEqual(['preflight', 'freeze', 'resume', 'copy-config']);
+    // the pause ends with resume: the twin's copy is not part of it
+    expect(outcome.metrics.pauseMs).toBeLessThan(outcome.metrics.steps['freeze']! + outcome.metrics.steps['resume']! + 50);
+    expect(hv.clean()).toEqual({ ok: true, problems: [] });
+  });
+
+  it('an adapter that can only copy disks while production waits is refused (require-clean)', async () => {
+    hv.capabilities = { ...hv.capabilities, linkedTwin: false, runningAfterFreeze: false };
+    const { outcome } = await run();
+    expect(outcome.error?.code).toBe('PREFLIGHT_FAILED');
+    expect(outcome.error?.message).toMatch(/cannot build a twin/);
+    expect(ops()).toEqual(['getVm']);
+  });
+
   it('journals every intent before its side effect', async () => {
     const seen: string[] = [];
     hv.onCall = (op) => {

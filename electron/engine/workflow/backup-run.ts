@@ -171,10 +171,17 @@ export class BackupRun {
     let twin: TwinVm | undefined;
     try {
       frozen = await this.freeze(vm);
-      try {
+      if (this.hv.capabilities.runningAfterFreeze) {
+        // Production already runs (the pause was inside the checkpoint call): resume() closes the
+        // pause measurement; the twin — possibly a full copy — is built while production runs.
+        await this.resumeProduction(frozen, undefined);
         twin = await this.buildTwin(frozen);
-      } finally {
-        await this.resumeProduction(frozen, twin);
+      } else {
+        try {
+          twin = await this.buildTwin(frozen);
+        } finally {
+          await this.resumeProduction(frozen, twin);
+        }
       }
       const clean = await this.bootAndShutdown(twin, vm);
       const consistency: Consistency = clean ? 'clean-twin' : 'crash';

@@ -97,7 +97,8 @@ export function runPreflight(input: {
   }
 
   const caps = hypervisor.capabilities;
-  const twinPossible = caps.memoryState && caps.linkedTwin && caps.gracefulShutdown;
+  // A twin whose disks are full copies is fine only when production runs while they are made.
+  const twinPossible = caps.memoryState && caps.gracefulShutdown && (caps.linkedTwin || caps.runningAfterFreeze);
   let plan: Exclude<BackupPlan, 'cold'> = 'twin';
   if (!twinPossible) {
     if (policy === 'allow-crash') {

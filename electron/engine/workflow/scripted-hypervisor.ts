@@ -41,7 +41,7 @@ export interface TwinBehaviour {
  */
 export class ScriptedHypervisor implements Hypervisor {
   readonly kind = 'vmware' as const;
-  capabilities: HypervisorCapabilities = { memoryState: true, linkedTwin: true, gracefulShutdown: true, register: true };
+  capabilities: HypervisorCapabilities = { memoryState: true, linkedTwin: true, runningAfterFreeze: false, gracefulShutdown: true, register: true };
   info: HypervisorInfo = { kind: 'vmware', available: true, toolPath: '/usr/bin/vmrun', version: 'Workstation 17 Pro' };
   readonly vms = new Map<string, VmInfo>();
   readonly twins = new Map<string, { twin: TwinVm; running: boolean }>();

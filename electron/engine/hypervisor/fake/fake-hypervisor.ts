@@ -57,7 +57,7 @@ export class FakeHypervisor implements Hypervisor {
 
   constructor(opts: FakeHypervisorOptions = {}) {
     this.kind = opts.kind ?? 'vmware';
-    this.capabilities = { memoryState: true, linkedTwin: true, gracefulShutdown: true, register: false, ...opts.capabilities };
+    this.capabilities = { memoryState: true, linkedTwin: true, runningAfterFreeze: false, gracefulShutdown: true, register: false, ...opts.capabilities };
     this.available = opts.available ?? true;
     this.twinsRoot = opts.twinsRoot ?? '/fake/twins';
     for (const vm of opts.vms ?? []) this.vms.set(vm.id, structuredClone(vm));

@@ -77,7 +77,7 @@ export function defaultPowerShellPath(env: NodeJS.ProcessEnv = process.env): str
  */
 export class HyperVHypervisor implements Hypervisor {
   readonly kind = 'hyperv' as const;
-  readonly capabilities: HypervisorCapabilities = { memoryState: true, linkedTwin: false, gracefulShutdown: true, register: true };
+  readonly capabilities: HypervisorCapabilities = { memoryState: true, linkedTwin: false, runningAfterFreeze: true, gracefulShutdown: true, register: true };
   private readonly timeouts: typeof DEFAULT_TIMEOUTS;
   private session: PowerShellSession | undefined;
   private detected: Promise<HypervisorInfo> | undefined;
@@ -287,9 +287,21 @@ export class HyperVHypervisor implements Hypervisor {
     }
   }
 
-  /** Ends the PowerShell session. */
+  /**
+   * Ends the PowerShell session. The session's process and pipes are unref'd (an idle session
+   * must not keep a CLI run alive), so while waiting for it to exit this holds the event loop
+   * itself: otherwise a CLI whose last await is engine.close() ends with Node's "unsettled
+   * top-level await" (exit 13) instead of its own exit code.
+   */
   async dispose(): Promise<void> {
-    await this.session?.dispose();
+    const s = this.session;
     this.session = undefined;
+    if (!s) return;
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      await s.dispose();
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 }

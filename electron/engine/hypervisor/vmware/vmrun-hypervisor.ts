@@ -49,7 +49,7 @@ const MAX_NVRAM_COPY = 4 * 1024 * 1024;
  */
 export class VmrunHypervisor implements Hypervisor {
   readonly kind = 'vmware' as const;
-  readonly capabilities: HypervisorCapabilities = { memoryState: true, linkedTwin: true, gracefulShutdown: true, register: false };
+  readonly capabilities: HypervisorCapabilities = { memoryState: true, linkedTwin: true, runningAfterFreeze: false, gracefulShutdown: true, register: false };
   private readonly opts: VmrunHypervisorOptions;
   private readonly timeouts: typeof DEFAULT_TIMEOUTS;
   private runnerP: Promise<{ runner?: VmrunRunner; info: HypervisorInfo; edition: VmwareEdition }> | undefined;

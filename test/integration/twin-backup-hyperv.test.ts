@@ -1,0 +1,294 @@
+/**
+ * The twin backup end to end through the Hyper-V adapter and hyperv-sim (PowerShell seam; real
+ * VHDX-backed Linux guest on QEMU TCG committing SQLite transactions continuously): the archived
+ * twin VHDX is read back from the repository and checked with debugfs + sqlite3 (independent
+ * oracles), side by side with the crash-consistent copy of the same moment (the checkpoint's
+ * frozen parent VHDX alone). Then the consistency policies (state-level simulated VMs: a twin
+ * that ignores the power button, a guest without integration services, a powered-off guest),
+ * and SIGKILLs of the engine after the checkpoint, during the twin's export and while the twin
+ * runs: on restart production runs, nothing is left behind, the repository verifies.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BackupReport } from '../../electron/cli/commands/backup.js';
+import { systemClock } from '../../electron/engine/core/clock.js';
+import { nullLogger } from '../../electron/engine/core/logger.js';
+import { createEngine, type Engine } from '../../electron/engine/engine.js';
+import { HyperVHypervisor } from '../../electron/engine/hypervisor/hyperv/hyperv-hypervisor.js';
+import { openRepository } from '../../electron/engine/repository/repository.js';
+import { getJobService } from '../../electron/engine/service/job-handlers.js';
+import { run } from '../harness/guest/exec.js';
+import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
+import { inspectDataDisk, readAcks, type DataDiskContents } from '../harness/guest/read-back.js';
+import { addSimVm, adoptSimVm, simState, type SimVm } from '../harness/hyperv-sim/lib/sim-host.mjs';
+import { allJournalsEnded, cliKilledAt, ROOT, startCli, waitFor, type JournalRecord } from './twin-helpers.js';
+
+const SIM = join(ROOT, 'test/harness/hyperv-sim/powershell');
+const VMRUN = join(ROOT, 'test/harness/vmrun-sim/vmrun');
+const WORK = join(ROOT, '.cache/scratch/twin-backup-hyperv');
+const SIM_ROOT = join(WORK, 'hyperv-host');
+const VM_NAME = 'Accounting';
+// The simulator keeps twins in `<VirtualMachinePath>\TwinSnap` when the adapter names no folder.
+const TWINS = join(SIM_ROOT, 'Hyper-V', 'TwinSnap');
+const ENV: NodeJS.ProcessEnv = { ...process.env, HYPERV_SIM_ROOT: SIM_ROOT, VMRUN_SIM_STATE: join(WORK, 'vmrun-state') };
+
+let vm: TestVm;
+let prod: SimVm;
+/** VMs registered by this file (everything else in the host state is a leftover). */
+const registered = new Set<string>();
+
+function hyperv(): HyperVHypervisor {
+  return new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env: ENV });
+}
+
+async function engineFor(dataDir: string, hv: HyperVHypervisor, stepTimeouts?: Record<string, number>): Promise<Engine> {
+  const engine = await createEngine({ dataDir, hypervisors: [hv], logger: nullLogger });
+  // The composition root's hook for per-step limits (job-handlers reads it when the job service starts).
+  if (stepTimeouts) (engine.context.options as Record<string, unknown>).stepTimeouts = stepTimeouts;
+  return engine;
+}
+
+async function vmrun(...args: string[]): Promise<string> {
+  const r = await run(VMRUN, ['-T', 'ws', ...args], { timeoutMs: 180_000, allowFailure: true, env: ENV });
+  return `${r.stdout}${r.stderr}`;
+}
+
+const serialLog = () => join(vm.dir, `${VM_NAME}.serial0.log`);
+const ackCount = async () => (await readAcks(serialLog())).length;
+
+/** Running QEMU guests (hidden .vmx files) — production's only, when nothing is left behind. */
+async function runningGuests(): Promise<string[]> {
+  return (await vmrun('list')).split('\n').filter((l) => l.includes('.vmx')).map((l) => l.trim());
+}
+
+/** Whatever a backup may leave on the host: checkpoints, twin VMs and folders, differencing disks. */
+function leftovers(): string[] {
+  const st = simState(SIM_ROOT);
+  const out = st.snapshots.map((s) => `checkpoint ${s.id} of ${s.vmId}`);
+  out.push(...st.vms.filter((v) => !registered.has(v.id)).map((v) => `vm '${v.name}'`));
+  for (const v of st.vms.filter((x) => registered.has(x.id))) out.push(...v.disks.filter((d) => /\.avhdx/i.test(d.path)).map((d) => `disk ${d.path}`));
+  if (existsSync(TWINS)) out.push(...readdirSync(TWINS).map((n) => `folder ${n}`));
+  out.push(...readdirSync(vm.dir).filter((n) => /\.avhdx/i.test(n)).map((n) => `file ${n}`));
+  if (existsSync(join(vm.dir, 'Snapshots'))) out.push(...readdirSync(join(vm.dir, 'Snapshots')).map((n) => `saved state ${n}`));
+  return out;
+}
+
+async function productionCommits(): Promise<void> {
+  const before = await ackCount();
+  await waitFor('production to keep committing', async () => (await ackCount()) > before + 1, 60_000);
+}
+
+beforeAll(async () => {
+  process.env.VMRUN_SIM_STATE = ENV.VMRUN_SIM_STATE;
+  process.env.HYPERV_SIM_ROOT = SIM_ROOT;
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(ENV.VMRUN_SIM_STATE!, { recursive: true });
+  vm = await makeTestVm(join(WORK, 'vms', VM_NAME), { name: VM_NAME, diskFormat: 'vhdx', memMiB: 128, diskMiB: 32 });
+  prod = adoptSimVm(SIM_ROOT, { name: VM_NAME, vmxPath: vm.vmxPath, diskPath: vm.diskPath, memoryMiB: 128, start: true });
+  registered.add(prod.id);
+  const hv = hyperv();
+  try {
+    await waitFor('production integration services', async () => (await hv.getVm(prod.id)).toolsRunning, 120_000, 500);
+  } finally {
+    await hv.dispose();
+  }
+  await waitFor('the workload to commit', async () => (await ackCount()) > 5);
+}, 240_000);
+
+afterAll(async () => {
+  for (const vmx of await runningGuests()) await vmrun('stop', vmx, 'hard');
+});
+
+describe('twin backup through the Hyper-V adapter and hyperv-sim', () => {
+  it('`twinsnap backup --powershell` archives a clean twin holding every transaction acknowledged before the checkpoint; the frozen VHDX alone is worse', async () => {
+    const dataDir = join(WORK, 'data-clean');
+    const cli = startCli(['--data-dir', dataDir, '--powershell', SIM, '--json', 'backup', VM_NAME], ENV);
+
+    // The simulator links the saved memory state as Snapshots/<id>.vmrs once the guest is
+    // suspended, and resumes it only after switching its disks to new differencing children:
+    // the acks in the serial log then are exactly those acknowledged before the checkpoint, and
+    // the parent VHDX (read-only until the merge) is the crash-consistent copy of that moment.
+    let acksBeforeFreeze: number[] | undefined;
+    let crash: DataDiskContents | undefined;
+    const snapshots = join(vm.dir, 'Snapshots');
+    while (!cli.exited() && !acksBeforeFreeze) {
+      if (existsSync(snapshots) && readdirSync(snapshots).some((n) => n.endsWith('.vmrs'))) acksBeforeFreeze = await readAcks(serialLog());
+      else await new Promise((r) => setTimeout(r, 5));
+    }
+    if (acksBeforeFreeze) crash = await inspectDataDisk(vm.diskPath);
+    expect(await cli.exit, cli.stderr()).toBe(0);
+    const report = JSON.parse(cli.stdout()) as BackupReport;
+    console.log(`[twin/hyperv] pause ${report.pauseMs} ms (checkpoint call ${report.hypervisorFreezeMs} ms, engine ${report.engineShareMs} ms); twin boot ${report.twinBootMs} ms, shutdown ${report.twinShutdownMs} ms; archive ${report.bytes.MBps} MB/s; steps ${JSON.stringify(report.steps)}`);
+    expect(report).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
+    // A Standard checkpoint leaves production running: resume closes the pause, then the export.
+    expect(Object.keys(report.steps)).toEqual(['preflight', 'freeze', 'resume', 'copy-config', 'boot-twin', 'shutdown-twin', 'archive', 'cleanup']);
+    expect(report.pauseMs).toBeLessThanOrEqual(report.steps['freeze']! + report.steps['resume']! + 1);
+    expect(report.bytes.logical).toBe(32 * 1024 * 1024);
+
+    const repo = await openRepository(join(dataDir, 'repository'));
+    let twin: DataDiskContents;
+    try {
+      const manifest = await repo.readManifest(report.snapshotId!);
+      expect(manifest.consistency).toBe('clean-twin');
+      expect(manifest.disks.map((d) => [d.name, d.sourceFormat])).toEqual([['SCSI-0-0', 'vhdx']]);
+      expect(manifest.log.find((l) => l.startsWith('metrics {'))).toMatch(/"pauseMs":[\d.]+/);
+      const raw = join(WORK, 'twin-archived.raw');
+      rmSync(raw, { force: true });
+      await repo.exportDisk(report.snapshotId!, manifest.disks[0]!.name, { format: 'raw', to: raw });
+      twin = await inspectDataDisk(raw);
+      rmSync(raw, { force: true });
+      expect((await repo.verify({ full: true })).ok).toBe(true);
+    } finally {
+      await repo.close();
+    }
+
+    const lastAck = acksBeforeFreeze?.at(-1) ?? 0;
+    console.log(`[twin/hyperv] acknowledged before the checkpoint: ${acksBeforeFreeze?.length} (last ${lastAck})`);
+    console.log(`[twin/hyperv] clean twin archive  : ${JSON.stringify(twin)}`);
+    console.log(`[twin/hyperv] frozen VHDX alone   : ${JSON.stringify(crash)}`);
+    expect(lastAck).toBeGreaterThan(0);
+    expect(twin.markerPresent).toBe(true);
+    expect(twin.integrity).toBe('ok');
+    expect(twin.walPresent).toBe(false);
+    expect(twin.maxN).toBeGreaterThanOrEqual(lastAck);
+    expect(twin.count).toBe(twin.maxN);
+    // Strictly better than the crash-consistent copy of the same moment.
+    expect(crash).toBeDefined();
+    expect(crash!.markerPresent).toBe(false);
+    expect(twin.maxN).toBeGreaterThanOrEqual(crash!.maxN);
+
+    expect(await runningGuests()).toEqual([vm.vmxPath]);
+    expect(leftovers()).toEqual([]);
+    await productionCommits();
+  }, 300_000);
+});
+
+describe('consistency policies through the Hyper-V adapter (state-level simulated guests)', () => {
+  const dataDir = join(WORK, 'data-policy');
+  let hv: HyperVHypervisor;
+  let engine: Engine;
+  beforeAll(async () => {
+    for (const opts of [{ name: 'Deaf', ignoresPowerButton: true }, { name: 'No IC', noIntegrationServices: true }, { name: 'Stopped', state: 'Off' }]) {
+      registered.add(addSimVm(SIM_ROOT, { diskMiB: 8, memoryMiB: 64, ...opts }).id);
+    }
+    hv = hyperv();
+    // shutdown-twin limit 8 s → the adapter's Stop-VM gets 3 s before the policy applies
+    engine = await engineFor(dataDir, hv, { 'shutdown-twin': 8000 });
+    await getJobService(engine.context).ready;
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await hv?.dispose();
+  });
+
+  async function backup(guest: string, consistency: 'require-clean' | 'allow-crash') {
+    const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [guest], consistency, verify: false });
+    const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
+    const job = await engine.service.call('jobs.get', { jobId: jobIds[0]! });
+    const log = (await engine.service.call('jobs.log', { jobId: jobIds[0]! })).map((l) => l.message);
+    return { outcome, job, log };
+  }
+
+  async function manifestLog(snapshotId: string): Promise<{ consistency: string; log: string[] }> {
+    const repo = await openRepository(engine.context.config().repository);
+    try {
+      return await repo.readManifest(snapshotId);
+    } finally {
+      await repo.close();
+    }
+  }
+
+  it('a twin that ignores the power button: require-clean fails and archives nothing; allow-crash archives the frozen disk as crash and says so', async () => {
+    const strict = await backup('Deaf', 'require-clean');
+    expect(strict.outcome).toMatchObject({ status: 'failed', error: { code: 'HV_SHUTDOWN_TIMEOUT' } });
+    expect(strict.outcome.error!.message).toMatch(/did not shut down cleanly .*nothing was archived \(policy require-clean\)/);
+    expect(strict.job).toMatchObject({ status: 'failed' });
+    expect(strict.job.snapshotId).toBeUndefined();
+    expect(leftovers()).toEqual([]);
+
+    const lenient = await backup('Deaf', 'allow-crash');
+    expect(lenient.outcome).toMatchObject({ status: 'warning', consistency: 'crash' });
+    expect(lenient.job.warnings.join('\n')).toMatch(/did not shut down cleanly .*archived the frozen disks as crash-consistent \(policy allow-crash\)/);
+    const m = await manifestLog(lenient.outcome.snapshotId!);
+    expect(m.consistency).toBe('crash');
+    expect(m.log.some((l) => / warn .*policy allow-crash/.test(l))).toBe(true);
+    const listed = await engine.service.call('snapshots.list', { guest: 'Deaf' });
+    expect(listed.map((s) => s.consistency)).toEqual(['crash']);
+    expect(leftovers()).toEqual([]);
+  }, 120_000);
+
+  it('a guest without integration services: require-clean is refused before any checkpoint; allow-crash archives crash; a powered-off guest is cold', async () => {
+    const strict = await backup('No IC', 'require-clean');
+    expect(strict.outcome).toMatchObject({ status: 'failed', error: { code: 'HV_TOOLS_NOT_RUNNING' } });
+    expect(strict.outcome.error!.message).toMatch(/integration services are not running in 'No IC'.*allow-crash/);
+    expect(Object.keys(strict.outcome.metrics.steps)).toEqual(['preflight']);
+
+    const lenient = await backup('No IC', 'allow-crash');
+    expect(lenient.outcome).toMatchObject({ status: 'warning', consistency: 'crash' });
+    expect(lenient.log.some((l) => /no clean twin possible for 'No IC'/.test(l))).toBe(true);
+    expect((await manifestLog(lenient.outcome.snapshotId!)).consistency).toBe('crash');
+
+    const cold = await backup('Stopped', 'require-clean');
+    expect(cold.outcome).toMatchObject({ status: 'succeeded', consistency: 'cold' });
+    expect(leftovers()).toEqual([]);
+  }, 120_000);
+});
+
+/** Where to SIGKILL the engine: the first journal record that shows the job has got there. */
+const KILL_POINTS: { at: string; reached: (r: JournalRecord) => boolean }[] = [
+  { at: 'right after the checkpoint', reached: (r) => r.kind === 'fact' && r.step === 'freeze' },
+  { at: 'during the twin export', reached: (r) => r.kind === 'fact' && r.step === 'resume' },
+  { at: 'while the twin starts and runs', reached: (r) => r.kind === 'intent' && r.step === 'boot-twin' },
+];
+
+describe('SIGKILL of the engine during a Hyper-V twin backup, then restart', () => {
+  const dataDir = join(WORK, 'data-kill');
+  const seen = new Set<string>();
+  afterEach(async () => {
+    // One failed case must not cascade: let the adapter's recovery remove what is left.
+    const hv = hyperv();
+    try {
+      await hv.recover({ vmId: prod.id });
+    } finally {
+      await hv.dispose();
+    }
+  }, 120_000);
+
+  it.each(KILL_POINTS.map((k) => [k.at, k] as const))('killed %s: after restart production runs, nothing is left behind, the repository verifies', async (_at, point) => {
+    const { killed, stderr, orphansLeft } = await cliKilledAt(['--data-dir', dataDir, '--powershell', SIM, '--json', 'backup', VM_NAME], ENV, dataDir, seen, point.reached);
+    expect(killed, `the backup ended before getting there: ${stderr}`).toBe(true);
+    expect(orphansLeft).toEqual([]);
+
+    const hv = hyperv();
+    const engine = await engineFor(dataDir, hv);
+    try {
+      await getJobService(engine.context).ready;
+      const job = (await engine.service.call('jobs.list', {}))[0]!;
+      expect(job.status).toBe('failed');
+      expect(job.error?.message).toMatch(/^interrupted/);
+      expect(allJournalsEnded(dataDir)).toBe(true);
+
+      const now = await hv.getVm(prod.id);
+      expect(now).toMatchObject({ state: 'running', toolsRunning: true });
+      expect(now.disks.map((d) => d.path)).toEqual([vm.diskPath]);
+      expect(await runningGuests()).toEqual([vm.vmxPath]);
+      expect(leftovers()).toEqual([]);
+      const repoPath = engine.context.config().repository;
+      if (existsSync(join(repoPath, 'snapshots'))) {
+        const repo = await openRepository(repoPath);
+        try {
+          expect(await repo.verify({ full: true })).toMatchObject({ ok: true, damaged: [] });
+          const ids = await repo.snapshotIds();
+          expect(ids.filter((id) => readFileSync(join(repoPath, 'snapshots', id, 'manifest.json'), 'utf8').includes(job.id))).toEqual([]);
+        } finally {
+          await repo.close();
+        }
+      }
+      await productionCommits();
+    } finally {
+      await engine.close();
+      await hv.dispose();
+    }
+  }, 180_000);
+});

@@ -1,0 +1,122 @@
+/**
+ * Helpers shared by the real-guest twin backup tests (twin-backup*.test.ts): running the CLI as a
+ * child process, watching a job's journal, SIGKILLing the engine at a journal record and waiting
+ * for the hypervisor tool calls it had started to finish (as they would on a real host).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { journalDir, readJournal } from '../../electron/engine/workflow/job-journal.js';
+
+/** The repository root. */
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+/** One journal record. */
+export type JournalRecord = ReturnType<typeof readJournal>[number];
+
+/** Polls `fn` until it is true; throws after `timeoutMs`. */
+export async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 120_000, pollMs = 200): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** A running `node bin/twinsnap.mjs …` child with its collected output. */
+export interface CliRun {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (null when killed). */
+  exit: Promise<number | null>;
+  exited(): boolean;
+}
+
+/** Starts the CLI from source with `args` and `env`. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv): CliRun {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/twinsnap.mjs'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let done = false;
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => ((done = true), r(code))));
+  return { child, stdout: () => out, stderr: () => err, exit, exited: () => done };
+}
+
+/** Every record of every journal under `dataDir` (journals named in `skip` excluded). */
+export function journalRecords(dataDir: string, skip: Set<string> = new Set()): JournalRecord[] {
+  const dir = journalDir(dataDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.journal.jsonl') && !skip.has(f))
+    .flatMap((f) => readJournal(join(dir, f)));
+}
+
+/** True when every journal under `dataDir` has its `end` record. */
+export function allJournalsEnded(dataDir: string): boolean {
+  const dir = journalDir(dataDir);
+  return readdirSync(dir).every((f) => readJournal(join(dir, f)).some((r) => r.kind === 'end'));
+}
+
+/** Direct children of `pid` (Linux /proc). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // the command name may hold spaces and parentheses: the fields after the last ')' are fixed
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Whether a process exists (and is not a zombie). */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs the CLI with `args` and SIGKILLs it as soon as a journal not in `seen` holds a record
+ * matching `reached`. Then waits until the tool processes the engine had started (its direct
+ * children: the PowerShell session, vmrun calls) have finished what they were doing — a
+ * killed client does not stop a hypervisor operation in flight. Adds the journals to `seen`.
+ */
+export async function cliKilledAt(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  seen: Set<string>,
+  reached: (r: JournalRecord) => boolean,
+  orphanWaitMs = 120_000,
+): Promise<{ killed: boolean; stderr: string; orphansLeft: number[] }> {
+  const cli = startCli(args, env);
+  let killed = false;
+  let orphans: number[] = [];
+  while (!cli.exited()) {
+    if (journalRecords(dataDir, seen).some(reached)) {
+      orphans = childPids(cli.child.pid!);
+      cli.child.kill('SIGKILL');
+      killed = true;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await cli.exit;
+  const until = Date.now() + orphanWaitMs;
+  while (orphans.some(pidAlive) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  const dir = journalDir(dataDir);
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) seen.add(f);
+  return { killed, stderr: cli.stderr(), orphansLeft: orphans.filter(pidAlive) };
+}
