@@ -14,6 +14,25 @@ export interface EngineStatus {
   schedulerOwner: 'this' | 'other' | 'none';
 }
 
+/** Who runs the scheduler of the repository (the background service, this app, or nobody). */
+export interface ServiceStatus {
+  /** `this`: this process; `other`: another live process (e.g. the boot service); `none`. */
+  owner: 'this' | 'other' | 'none';
+  /** The lock holder's facts, when someone holds it. */
+  holder?: {
+    pid: number;
+    host: string;
+    /** `daemon` (the background service), `app`, `serve`. */
+    role: string;
+    startedAt: string;
+    endpoint?: string;
+    /** False when the holder is on this host and its process is gone (a stale lock). */
+    alive: boolean;
+  };
+  /** Where the lock lives (the repository folder). */
+  repository: string;
+}
+
 /** Repository statistics for the Repository page. */
 export interface RepositoryStats {
   path: string;

@@ -1,4 +1,4 @@
-import type { EngineStatus, RepositoryStats, Settings } from '../domain/engine.js';
+import type { EngineStatus, RepositoryStats, ServiceStatus, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
 import type { Guest } from '../domain/guest.js';
 import type { JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
@@ -19,6 +19,8 @@ export interface EngineResponses {
   'jobs.cancel': { cancelled: boolean };
   'snapshots.list': SnapshotSummary[];
   'snapshots.verify': { ok: boolean; damaged: string[] };
+  /** One restore point forgotten (its chunks are freed by the next GC, not now). */
+  'snapshots.forget': { snapshotId: string; guest: string; forgotten: boolean };
   'files.list': FileListing;
   'files.find': FileEntry[];
   'files.read': { base64: string; size: number; eof: boolean };
@@ -38,6 +40,7 @@ export interface EngineResponses {
   'settings.get': Settings;
   'settings.set': Settings;
   'notifications.test': { delivered: boolean };
+  'service.status': ServiceStatus;
 }
 
 /** Events the engine pushes to its clients. */

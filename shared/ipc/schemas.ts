@@ -77,6 +77,7 @@ export const requestSchemas = {
   'jobs.cancel': z.strictObject({ jobId: id }),
   'snapshots.list': z.strictObject({ guest: name.optional() }),
   'snapshots.verify': z.strictObject({ snapshotId: id, full: z.boolean().optional() }),
+  'snapshots.forget': z.strictObject({ snapshotId: id }),
   'files.list': z.strictObject({ snapshotId: id, path: z.string().max(4096) }),
   'files.find': z.strictObject({ snapshotId: id, pattern: z.string().min(1).max(512), limit: z.number().int().min(1).max(10000).optional() }),
   'files.read': z.strictObject({
@@ -114,6 +115,7 @@ export const requestSchemas = {
   'settings.get': z.strictObject({}),
   'settings.set': z.strictObject({ patch: settingsPatch }),
   'notifications.test': z.strictObject({ channel: z.enum(['email', 'webhook']) }),
+  'service.status': z.strictObject({}),
 } as const;
 
 /** Names of all engine methods. */

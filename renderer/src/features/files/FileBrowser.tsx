@@ -15,6 +15,8 @@ import { ErrorNotice } from '../../components/LoadState.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
 import { readWholeFile, saveAs } from './download.js';
 import { crumbs, sortEntries, type SortKey } from './file-utils.js';
+import { parentPath } from './folder-tree.js';
+import { FolderTree } from './FolderTree.js';
 import { FilePreview } from './FilePreview.js';
 import { FileTable } from './FileTable.js';
 import { RestoreFilesDialog } from './RestoreFilesDialog.js';
@@ -36,6 +38,7 @@ export function FileBrowser({ snapshotId }: { snapshotId: string }) {
   const [preview, setPreview] = useState<FileEntry | null>(null);
   const [restoreOpen, setRestoreOpen] = useState(false);
   const [downloading, setDownloading] = useState(false);
+  const [focusList, setFocusList] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -50,13 +53,17 @@ export function FileBrowser({ snapshotId }: { snapshotId: string }) {
   }, [engine, snapshotId, path]);
 
   const shown = useMemo(() => sortEntries(results ?? listing?.entries ?? [], sort.key, sort.dir), [results, listing, sort]);
+  const goTo = (p: string, fromList = false) => {
+    setResults(null);
+    setSelected([]);
+    setPreview(null);
+    setFocusList(fromList);
+    setPath(p);
+  };
   const open = (e: FileEntry) => {
     if (e.type === 'dir' || e.fsType !== undefined) {
       if (e.supported === false) return;
-      setResults(null);
-      setSelected([]);
-      setPreview(null);
-      setPath(e.path);
+      goTo(e.path, true);
     } else setPreview(e);
   };
   const runSearch = async () => {
@@ -87,7 +94,7 @@ export function FileBrowser({ snapshotId }: { snapshotId: string }) {
     <Box data-testid="file-browser">
       <Box sx={{ display: 'flex', gap: 1, alignItems: 'center', flexWrap: 'wrap', mb: 1 }}>
         <Breadcrumbs aria-label="Folder path" sx={{ flex: 1 }}>
-          <Link component="button" underline="hover" onClick={() => (setResults(null), setPath(''))}>
+          <Link component="button" underline="hover" onClick={() => goTo('')}>
             Disks
           </Link>
           {crumbs(path).map((c, i, all) =>
@@ -96,7 +103,7 @@ export function FileBrowser({ snapshotId }: { snapshotId: string }) {
                 {c.label}
               </Typography>
             ) : (
-              <Link key={c.path} component="button" underline="hover" onClick={() => (setResults(null), setPath(c.path))}>
+              <Link key={c.path} component="button" underline="hover" onClick={() => goTo(c.path)}>
                 {c.label}
               </Link>
             ),
@@ -126,7 +133,10 @@ export function FileBrowser({ snapshotId }: { snapshotId: string }) {
           Download ({selectedFiles})
         </Button>
       </Box>
-      <Box sx={{ display: 'grid', gridTemplateColumns: { xs: '1fr', lg: preview ? '1fr 380px' : '1fr' }, gap: 2 }}>
+      <Box sx={{ display: 'grid', gridTemplateColumns: { xs: '1fr', md: preview ? '240px 1fr' : '240px 1fr', lg: preview ? '260px 1fr 380px' : '260px 1fr' }, gap: 2 }}>
+        <Paper variant="outlined" component="nav" aria-label="Folder tree">
+          <FolderTree snapshotId={snapshotId} current={path} onOpen={(p) => goTo(p)} />
+        </Paper>
         <Paper variant="outlined" sx={{ maxHeight: 'calc(100vh - 330px)', overflow: 'auto' }}>
           {!listing && !error && !results && <Typography sx={{ p: 2 }}>Loading…</Typography>}
           {(listing || results) && shown.length === 0 && <Typography sx={{ p: 2 }}>This folder is empty.</Typography>}
@@ -140,6 +150,8 @@ export function FileBrowser({ snapshotId }: { snapshotId: string }) {
               onToggle={(p) => setSelected((s) => (s.includes(p) ? s.filter((x) => x !== p) : [...s, p]))}
               onToggleAll={() => setSelected((s) => (shown.every((e) => s.includes(e.path)) ? [] : shown.map((e) => e.path)))}
               onOpen={open}
+              onUp={() => path && goTo(parentPath(path), true)}
+              autoFocus={focusList}
             />
           )}
         </Paper>

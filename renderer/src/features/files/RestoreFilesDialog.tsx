@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type FormEvent } from 'react';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import Dialog from '@mui/material/Dialog';
@@ -37,7 +37,23 @@ export function RestoreFilesDialog({ open, snapshotId, paths, onClose }: { open:
     onClose();
   };
   return (
-    <Dialog open={open} onClose={close} aria-labelledby="restore-files-title" fullWidth maxWidth="sm">
+    <Dialog
+      open={open}
+      onClose={close}
+      aria-labelledby="restore-files-title"
+      fullWidth
+      maxWidth="sm"
+      slotProps={{
+        paper: {
+          component: 'form',
+          // Enter in the folder field restores (keyboard users need no extra Tab).
+          onSubmit: (e: FormEvent) => {
+            e.preventDefault();
+            if (!result && !busy && to.trim()) void run();
+          },
+        },
+      }}
+    >
       <DialogTitle id="restore-files-title">
         Restore {paths.length} item{paths.length === 1 ? '' : 's'} to a folder
       </DialogTitle>
@@ -64,7 +80,7 @@ export function RestoreFilesDialog({ open, snapshotId, paths, onClose }: { open:
       <DialogActions>
         <Button onClick={close}>{result ? 'Close' : 'Cancel'}</Button>
         {!result && (
-          <Button variant="contained" disabled={busy || !to.trim()} onClick={() => void run()}>
+          <Button type="submit" variant="contained" disabled={busy || !to.trim()}>
             Restore
           </Button>
         )}

@@ -59,3 +59,37 @@ export function looksLikeText(bytes: Uint8Array): boolean {
     return false;
   }
 }
+
+/** What a key on the file list asks for (see FileTable). */
+export type ListAction = { kind: 'move'; index: number } | { kind: 'toggle' } | { kind: 'open' } | { kind: 'all' } | { kind: 'up' };
+
+/** Maps a key on row `index` of `count` rows to a list action, or null when not handled. */
+export function listKey(key: string, mods: { ctrl: boolean; alt: boolean }, index: number, count: number): ListAction | null {
+  if (mods.alt && key === 'ArrowUp') return { kind: 'up' };
+  if (count === 0) return key === 'Backspace' ? { kind: 'up' } : null;
+  switch (key) {
+    case 'ArrowDown':
+      return { kind: 'move', index: Math.min(count - 1, index + 1) };
+    case 'ArrowUp':
+      return { kind: 'move', index: Math.max(0, index - 1) };
+    case 'Home':
+      return { kind: 'move', index: 0 };
+    case 'End':
+      return { kind: 'move', index: count - 1 };
+    case 'PageDown':
+      return { kind: 'move', index: Math.min(count - 1, index + 10) };
+    case 'PageUp':
+      return { kind: 'move', index: Math.max(0, index - 10) };
+    case ' ':
+      return { kind: 'toggle' };
+    case 'Enter':
+      return { kind: 'open' };
+    case 'Backspace':
+      return { kind: 'up' };
+    case 'a':
+    case 'A':
+      return mods.ctrl ? { kind: 'all' } : null;
+    default:
+      return null;
+  }
+}

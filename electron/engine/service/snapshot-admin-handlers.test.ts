@@ -1,0 +1,102 @@
+/** snapshots.forget and service.status through the in-process engine (the path the UI takes). */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock, type Clock } from '../core/clock.js';
+import { nullLogger } from '../core/logger.js';
+import { createEngine, type Engine } from '../engine.js';
+import { SCHEDULER_LOCK_FILE } from '../scheduler/scheduler-lock.js';
+import { RawFileDisk } from '../../../test/helpers/raw-file-disk.js';
+import { getCatalog, getRepository } from './repository-access.js';
+
+const MiB = 1024 * 1024;
+let dir: string;
+let engine: Engine;
+let shared: Buffer;
+/** The real clock, moved forward by `skew` so GC's grace (vs. chunk mtimes) can pass. */
+let skew = 0;
+const clock: Clock = { ...systemClock, now: () => systemClock.now() + skew };
+
+/** Chunk files on disk (the independent count: the repository's chunk folder itself). */
+function chunkFiles(repoDir: string): number {
+  let n = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (/^[0-9a-f]{64}/.test(e.name)) n++;
+    }
+  };
+  walk(join(repoDir, 'chunks'));
+  return n;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ts-forget-'));
+  engine = await createEngine({ dataDir: join(dir, 'data'), logger: nullLogger, hypervisors: [], clock });
+  const repo = await getRepository(engine.context);
+  shared = randomBytes(MiB);
+  // Two points of one guest: 1 MiB they share + 1 MiB each alone.
+  for (let i = 0; i < 2; i++) {
+    const f = join(dir, `d${i}.img`);
+    writeFileSync(f, Buffer.concat([shared, randomBytes(MiB)]));
+    const disk = await RawFileDisk.open(f);
+    await repo.createSnapshot({ guest: 'files', consistency: 'clean-twin', timeMs: Date.UTC(2026, 0, 1 + i, 12), pauseMs: 10, disks: [{ name: 'disk0', disk }] });
+    await disk.close();
+  }
+}, 120_000);
+afterAll(async () => {
+  await engine?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('snapshots.forget', () => {
+  const c = () => engine.service.client();
+
+  it('removes one point from the list and the catalog; its own chunks go only with GC', async () => {
+    const repoDir = engine.context.config().repository;
+    const [older, newer] = await c()['snapshots.list']({ guest: 'files' });
+    expect(newer).toBeDefined();
+    const before = chunkFiles(repoDir);
+    expect(before).toBe(3);
+    const events: string[] = [];
+    const off = engine.onEvent((e) => events.push(e));
+    expect(await c()['snapshots.forget']({ snapshotId: older!.id })).toEqual({ snapshotId: older!.id, guest: 'files', forgotten: true });
+    off();
+    expect(events).toContain('snapshots.changed');
+    expect((await c()['snapshots.list']({})).map((s) => s.id)).toEqual([newer!.id]);
+    expect(getCatalog(engine.context).snapshots.ids()).toEqual([newer!.id]);
+    expect(existsSync(join(repoDir, 'snapshots', older!.id))).toBe(false);
+    // Nothing reclaimed yet: forget never deletes chunks itself.
+    expect(chunkFiles(repoDir)).toBe(before);
+    skew = 60 * 60_000; // an hour later: past GC's grace period
+    const gc = await c()['repository.gc']({});
+    expect(gc.removedChunks).toBe(1);
+    expect(chunkFiles(repoDir)).toBe(2);
+    // The remaining point still reads back whole (the shared chunk was kept).
+    expect(await c()['snapshots.verify']({ snapshotId: newer!.id, full: true })).toEqual({ ok: true, damaged: [] });
+  });
+
+  it('refuses an unknown point with SNAPSHOT_NOT_FOUND and a malformed id at the boundary', async () => {
+    await expect(c()['snapshots.forget']({ snapshotId: '20260101T000000Z-abcdef' })).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+    await expect(c()['snapshots.forget']({ snapshotId: '' } as never)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+});
+
+describe('service.status', () => {
+  const c = () => engine.service.client();
+
+  it('reports nobody, a live other holder, and a stale lock of a dead process', async () => {
+    const repoDir = engine.context.config().repository;
+    const lock = join(repoDir, SCHEDULER_LOCK_FILE);
+    rmSync(lock, { force: true });
+    expect(await c()['service.status']({})).toEqual({ owner: 'none', repository: repoDir });
+    const holder = { pid: process.pid, host: hostname(), role: 'daemon', startedAt: '2026-11-22T08:00:00.000Z' };
+    writeFileSync(lock, JSON.stringify(holder));
+    expect(await c()['service.status']({})).toEqual({ owner: 'other', repository: repoDir, holder: { ...holder, alive: true } });
+    writeFileSync(lock, JSON.stringify({ ...holder, pid: 2 ** 22 + 12345 }));
+    expect(await c()['service.status']({})).toMatchObject({ owner: 'none', holder: { alive: false } });
+    rmSync(lock, { force: true });
+  });
+});
