@@ -1,3 +1,5 @@
+import type { HypervisorKind } from './guest.js';
+
 /** How consistent a restore point is. */
 export type Consistency = 'clean-twin' | 'crash' | 'cold';
 
@@ -11,6 +13,29 @@ export interface SnapshotDisk {
   sourceFormat?: string;
   /** Bytes that were stored as data (not zero/unallocated). */
   dataBytes?: number;
+}
+
+/**
+ * The boot verification of a snapshot (seed 002): right after the backup, the archived state
+ * (the twin's disks, exactly what was stored) was booted isolated — network disconnected — and
+ * passed when the hypervisor reported the guest's tools / integration services within the limit.
+ * Recorded in the snapshot's manifest (so a catalog rebuild keeps it) and in the catalog.
+ */
+export interface BootVerification {
+  /** Passed: the guest came up and answered. */
+  ok: boolean;
+  /** ISO 8601 time the check ended. */
+  at: string;
+  /** From the start of the boot until the guest answered (passed checks). */
+  bootMs?: number;
+  /** How it was checked: `guest-tools` = booted isolated, waited for the hypervisor to report the guest's tools / integration services. */
+  method: 'guest-tools';
+  /** The hypervisor that ran the boot. */
+  hypervisor?: HypervisorKind;
+  /** How long the check waited at most, in ms. */
+  limitMs?: number;
+  /** Why it failed (failed checks). */
+  detail?: string;
 }
 
 /** Summary of a restore point as listed by `snapshots.list`. */
@@ -27,6 +52,9 @@ export interface SnapshotSummary {
   logicalBytes: number;
   /** Bytes of chunks that no earlier snapshot had. */
   newBytes?: number;
+  /** The last repository check of this snapshot's data (`snapshots.verify`); catalog only. */
   verify?: { ok: boolean; at: string; bootMs?: number };
+  /** The boot verification done by the backup (`backup --verify`), when one ran. */
+  bootVerify?: BootVerification;
   jobId?: string;
 }

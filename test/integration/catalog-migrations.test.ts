@@ -45,12 +45,44 @@ describe('migration 0002 snapshot-verify', () => {
     openCatalogDb(f, { migrateTo: 1 }).close();
     sqlite(f, "INSERT INTO snapshots (id, guest, time_ms, consistency, logical_bytes) VALUES ('s1','g',1000,'cold',42)");
     const cat = openCatalog(f);
-    expect(cat.version()).toBe(2);
+    expect(cat.version()).toBe(LATEST_VERSION);
     expect(cat.snapshots.get('s1')).toMatchObject({ id: 's1', guest: 'g', logicalBytes: 42, consistency: 'cold' });
     cat.snapshots.setVerify('s1', { ok: true, at: '2026-01-01T00:00:00.000Z', bootMs: 5 });
     cat.close();
     expect(sqlite(f, "SELECT verify_ok, verify_boot_ms FROM snapshots WHERE id='s1'")).toBe('1|5');
-    expect(sqlite(f, 'PRAGMA user_version')).toBe('2');
+    expect(sqlite(f, 'PRAGMA user_version')).toBe(String(LATEST_VERSION));
+  });
+});
+
+describe('migration 0003 snapshot-boot-verify', () => {
+  const bootVerify = { ok: true, at: '2026-02-01T10:00:00.000Z', bootMs: 4321, method: 'guest-tools' as const, hypervisor: 'vmware' as const, limitMs: 600_000 };
+
+  it('adds boot-verify columns, keeps version-2 rows and their repository-check verify, and round-trips the record', () => {
+    const f = tmpFile();
+    openCatalogDb(f, { migrateTo: 2 }).close();
+    sqlite(f, "INSERT INTO snapshots (id, guest, time_ms, consistency, logical_bytes, verify_ok, verify_at) VALUES ('s1','g',1000,'clean-twin',42,1,'2026-01-01T00:00:00.000Z')");
+    const cat = openCatalog(f);
+    expect(cat.version()).toBe(3);
+    const old = cat.snapshots.get('s1')!;
+    expect(old).toMatchObject({ id: 's1', consistency: 'clean-twin', verify: { ok: true } });
+    expect(old.bootVerify).toBeUndefined();
+    cat.snapshots.upsert({ ...old, bootVerify });
+    // a later upsert without the field (sync from an older summary) keeps it
+    cat.snapshots.upsert({ ...old, bootVerify: undefined });
+    expect(cat.snapshots.get('s1')!.bootVerify).toEqual(bootVerify);
+    expect(cat.snapshots.get('s1')!.verify).toMatchObject({ ok: true });
+    cat.close();
+    expect(sqlite(f, "SELECT boot_verify_ok, boot_verify_at, json_extract(boot_verify_json, '$.bootMs') FROM snapshots WHERE id='s1'")).toBe('1|2026-02-01T10:00:00.000Z|4321');
+    expect(sqlite(f, 'PRAGMA user_version')).toBe('3');
+  });
+
+  it('a catalog rebuild replaces rows with what the manifests say (boot verification included)', () => {
+    const cat = openCatalog(tmpFile());
+    const base = { id: 's2', guest: 'g', time: '2026-02-01T09:00:00.000Z', consistency: 'clean-twin' as const, disks: [], logicalBytes: 1 };
+    cat.snapshots.upsert(base);
+    cat.snapshots.replaceAll([{ ...base, bootVerify: { ...bootVerify, ok: false, bootMs: undefined, detail: 'guest tools never answered' } }]);
+    expect(cat.snapshots.get('s2')!.bootVerify).toMatchObject({ ok: false, detail: 'guest tools never answered' });
+    cat.close();
   });
 });
 

@@ -101,9 +101,9 @@ afterAll(async () => {
 });
 
 describe('twin backup through the Hyper-V adapter and hyperv-sim', () => {
-  it('`twinsnap backup --powershell` archives a clean twin holding every transaction acknowledged before the checkpoint; the frozen VHDX alone is worse', async () => {
+  it('`twinsnap backup --powershell --verify` archives a clean twin holding every transaction acknowledged before the checkpoint; the frozen VHDX alone is worse', async () => {
     const dataDir = join(WORK, 'data-clean');
-    const cli = startCli(['--data-dir', dataDir, '--powershell', SIM, '--json', 'backup', VM_NAME], ENV);
+    const cli = startCli(['--data-dir', dataDir, '--powershell', SIM, '--json', 'backup', VM_NAME, '--verify'], ENV);
 
     // The simulator links the saved memory state as Snapshots/<id>.vmrs once the guest is
     // suspended, and resumes it only after switching its disks to new differencing children:
@@ -119,10 +119,10 @@ describe('twin backup through the Hyper-V adapter and hyperv-sim', () => {
     if (acksBeforeFreeze) crash = await inspectDataDisk(vm.diskPath);
     expect(await cli.exit, cli.stderr()).toBe(0);
     const report = JSON.parse(cli.stdout()) as BackupReport;
-    console.log(`[twin/hyperv] pause ${report.pauseMs} ms (checkpoint call ${report.hypervisorFreezeMs} ms, engine ${report.engineShareMs} ms); twin boot ${report.twinBootMs} ms, shutdown ${report.twinShutdownMs} ms; archive ${report.bytes.MBps} MB/s; steps ${JSON.stringify(report.steps)}`);
-    expect(report).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
+    console.log(`[twin/hyperv] pause ${report.pauseMs} ms (checkpoint call ${report.hypervisorFreezeMs} ms, engine ${report.engineShareMs} ms); twin boot ${report.twinBootMs} ms, shutdown ${report.twinShutdownMs} ms; archive ${report.bytes.MBps} MB/s; verify ${JSON.stringify(report.verify)}; steps ${JSON.stringify(report.steps)}`);
+    expect(report).toMatchObject({ status: 'succeeded', consistency: 'clean-twin', verify: { ok: true } });
     // A Standard checkpoint leaves production running: resume closes the pause, then the export.
-    expect(Object.keys(report.steps)).toEqual(['preflight', 'freeze', 'resume', 'copy-config', 'boot-twin', 'shutdown-twin', 'archive', 'cleanup']);
+    expect(Object.keys(report.steps)).toEqual(['preflight', 'freeze', 'resume', 'copy-config', 'boot-twin', 'shutdown-twin', 'archive', 'verify', 'cleanup']);
     expect(report.pauseMs).toBeLessThanOrEqual(report.steps['freeze']! + report.steps['resume']! + 1);
     expect(report.bytes.logical).toBe(32 * 1024 * 1024);
 
@@ -131,6 +131,7 @@ describe('twin backup through the Hyper-V adapter and hyperv-sim', () => {
     try {
       const manifest = await repo.readManifest(report.snapshotId!);
       expect(manifest.consistency).toBe('clean-twin');
+      expect(manifest.bootVerify).toMatchObject({ ok: true, method: 'guest-tools', hypervisor: 'hyperv', bootMs: expect.any(Number) });
       expect(manifest.disks.map((d) => [d.name, d.sourceFormat])).toEqual([['SCSI-0-0', 'vhdx']]);
       expect(manifest.log.find((l) => l.startsWith('metrics {'))).toMatch(/"pauseMs":[\d.]+/);
       const raw = join(WORK, 'twin-archived.raw');

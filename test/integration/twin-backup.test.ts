@@ -160,7 +160,32 @@ describe('twin backup through vmrun-sim', () => {
     expect(await leftovers()).toEqual([]);
     const before = await ackCount();
     await waitFor('production to keep committing', async () => (await ackCount()) > before + 2, 60_000);
-  }, 240_000);
+
+    // The boot verification is part of the snapshot, not only of the job log: in its manifest,
+    // in the catalog row the UI lists (bootVerify), and it survives `twinsnap catalog rebuild`.
+    const expected = { ok: true, method: 'guest-tools', hypervisor: 'vmware', bootMs: expect.any(Number), at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) };
+    const repo2 = await openRepository(join(dataDir, 'repository'));
+    try {
+      expect((await repo2.readManifest(report.snapshotId!)).bootVerify).toMatchObject(expected);
+      expect((await repo2.verify({ full: false })).ok).toBe(true);
+    } finally {
+      await repo2.close();
+    }
+    const cli = async (...args: string[]) => {
+      const r = await run(process.execPath, [join(ROOT, 'bin/twinsnap.mjs'), '--data-dir', dataDir, '--vmrun', VMRUN, '--json', ...args], { env: { ...process.env, VMRUN_SIM_STATE: SIM_STATE }, timeoutMs: 120_000 });
+      return JSON.parse(r.stdout) as unknown;
+    };
+    type Listed = { id: string; bootVerify?: Record<string, unknown> }[];
+    const listed = (await cli('snapshots')) as Listed;
+    expect(listed.find((x) => x.id === report.snapshotId)?.bootVerify).toMatchObject(expected);
+    // the catalog file itself, read with the sqlite3 shell (independent of the engine's queries)
+    const row = await run('sqlite3', [join(dataDir, 'catalog.sqlite'), `SELECT boot_verify_ok, json_extract(boot_verify_json, '$.method') FROM snapshots WHERE id = '${report.snapshotId}'`]);
+    expect(row.stdout.trim()).toBe('1|guest-tools');
+    expect(await cli('catalog', 'rebuild')).toEqual({ snapshots: 1 });
+    const rebuilt = (await cli('snapshots')) as Listed;
+    expect(rebuilt.find((x) => x.id === report.snapshotId)?.bootVerify).toMatchObject(expected);
+    console.log(`[twin] boot verification recorded: ${JSON.stringify(rebuilt[0]?.bootVerify)}`);
+  }, 300_000);
 });
 
 /** Where to SIGKILL the engine: the first journal record that shows the job has reached the step. */

@@ -1,4 +1,4 @@
-import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
+import type { BootVerification, SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import type { Db } from './catalog-db.js';
 
 /**
@@ -38,6 +38,9 @@ interface SnapRow {
   verify_ok: number | null;
   verify_at: string | null;
   verify_boot_ms: number | null;
+  boot_verify_ok: number | null;
+  boot_verify_at: string | null;
+  boot_verify_json: string | null;
 }
 interface DiskRow {
   snapshot_id: string;
@@ -47,11 +50,11 @@ interface DiskRow {
   data_bytes: number | null;
 }
 
-/** Creates the snapshot and guest stores over `db` (schema version ≥ 2). */
+/** Creates the snapshot and guest stores over `db` (schema version ≥ 3). */
 export function createSnapshotStores(db: Db, now: () => number): { snapshots: SnapshotStore; guests: GuestStore } {
   const insGuest = db.prepare('INSERT INTO guests (name, hypervisor, first_seen_ms) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET hypervisor = COALESCE(excluded.hypervisor, hypervisor)');
   const insSnap = db.prepare(
-    'INSERT OR REPLACE INTO snapshots (id, guest, time_ms, consistency, pause_ms, logical_bytes, new_bytes, job_id, verify_ok, verify_at, verify_boot_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+    'INSERT OR REPLACE INTO snapshots (id, guest, time_ms, consistency, pause_ms, logical_bytes, new_bytes, job_id, verify_ok, verify_at, verify_boot_ms, boot_verify_ok, boot_verify_at, boot_verify_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
   );
   const delDisks = db.prepare('DELETE FROM snapshot_disks WHERE snapshot_id = ?');
   const insDisk = db.prepare('INSERT INTO snapshot_disks (snapshot_id, name, size, source_format, data_bytes, ord) VALUES (?,?,?,?,?,?)');
@@ -78,14 +81,17 @@ export function createSnapshotStores(db: Db, now: () => number): { snapshots: Sn
     if (r.new_bytes != null) s.newBytes = r.new_bytes;
     if (r.job_id) s.jobId = r.job_id;
     if (r.verify_ok != null && r.verify_at) s.verify = { ok: r.verify_ok === 1, at: r.verify_at, ...(r.verify_boot_ms != null ? { bootMs: r.verify_boot_ms } : {}) };
+    const bv = parseBootVerify(r.boot_verify_json);
+    if (bv) s.bootVerify = bv;
     return s;
   };
   const upsertOne = (s: SnapshotSummary) => {
     insGuest.run(s.guest, null, now());
-    const prev = db.prepare('SELECT verify_ok, verify_at, verify_boot_ms FROM snapshots WHERE id = ?').get(s.id) as
-      | Pick<SnapRow, 'verify_ok' | 'verify_at' | 'verify_boot_ms'>
+    const prev = db.prepare('SELECT verify_ok, verify_at, verify_boot_ms, boot_verify_ok, boot_verify_at, boot_verify_json FROM snapshots WHERE id = ?').get(s.id) as
+      | Pick<SnapRow, 'verify_ok' | 'verify_at' | 'verify_boot_ms' | 'boot_verify_ok' | 'boot_verify_at' | 'boot_verify_json'>
       | undefined;
     const v = s.verify;
+    const bv = s.bootVerify;
     insSnap.run(
       s.id,
       s.guest,
@@ -98,6 +104,9 @@ export function createSnapshotStores(db: Db, now: () => number): { snapshots: Sn
       v ? (v.ok ? 1 : 0) : (prev?.verify_ok ?? null),
       v ? v.at : (prev?.verify_at ?? null),
       v ? (v.bootMs ?? null) : (prev?.verify_boot_ms ?? null),
+      bv ? (bv.ok ? 1 : 0) : (prev?.boot_verify_ok ?? null),
+      bv ? bv.at : (prev?.boot_verify_at ?? null),
+      bv ? JSON.stringify(bv) : (prev?.boot_verify_json ?? null),
     );
     delDisks.run(s.id);
     s.disks.forEach((d, i) => insDisk.run(s.id, d.name, d.size, d.sourceFormat ?? null, d.dataBytes ?? null, i));
@@ -137,4 +146,15 @@ export function createSnapshotStores(db: Db, now: () => number): { snapshots: Sn
       })),
   };
   return { snapshots, guests };
+}
+
+/** The stored boot verification, or undefined when absent or unreadable (the manifest stays the source of truth). */
+function parseBootVerify(json: string | null): BootVerification | undefined {
+  if (!json) return undefined;
+  try {
+    const v = JSON.parse(json) as BootVerification;
+    return typeof v?.ok === 'boolean' && typeof v.at === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -27,7 +27,7 @@ export function getJobService(ctx: EngineContext): JobService {
       dataDir: ctx.dataDir,
       hypervisors: ctx.hypervisors,
       records: { jobs: catalog.jobs, jobLog: catalog.jobLog },
-      sink: new RepositorySnapshotSink(() => getRepository(ctx), () => ctx.clock.now()),
+      sink: new RepositorySnapshotSink(() => getRepository(ctx), () => ctx.clock.now(), (s) => catalog.snapshots.upsert(s)),
       maxConcurrentTwins: ctx.config().maxConcurrentTwins,
       timeouts: ctx.options.stepTimeouts as Partial<Record<BackupStepId, number>> | undefined,
       events: {

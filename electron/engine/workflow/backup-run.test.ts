@@ -75,7 +75,7 @@ describe('BackupRun — the twin path', () => {
     const snap = sink.snapshots[0]!;
     expect(snap.consistency).toBe('clean-twin');
     expect(snap.disks).toEqual([{ name: 'scsi0-0', path: '/twins/db-twin-job-1/scsi0-0.vmdk' }]);
-    expect(snap.verify?.ok).toBe(true);
+    expect(snap.verify).toMatchObject({ ok: true, method: 'guest-tools', hypervisor: 'vmware', bootMs: expect.any(Number) });
     const m = outcome.metrics;
     expect(m.pauseMs).toBeGreaterThanOrEqual((m.hvFreezeMs ?? 0) + (m.hvResumeMs ?? 0));
     expect(m.engineShareMs).toBeCloseTo(m.pauseMs! - m.hvFreezeMs! - m.hvResumeMs!, 5);
@@ -273,6 +273,17 @@ describe('BackupRun — consistency policy', () => {
     expect(outcome).toMatchObject({ status: 'warning', consistency: 'crash' });
     expect(ops()).toEqual(['getVm', 'freeze', 'resume', 'releaseFrozen']);
     expect(outcome.metrics.pauseMs).toBeTypeOf('number');
+    expect(hv.clean().ok).toBe(true);
+  });
+
+  it('allow-crash with --verify: the crash snapshot is not boot-verified through the twin (it holds the frozen disks), and says so', async () => {
+    hv.twinBehaviour.ignoresPowerButton = true;
+    const { outcome, steps } = await run({ policy: 'allow-crash', verify: true }, { timeouts: { 'shutdown-twin': 6000 } });
+    expect(outcome).toMatchObject({ status: 'warning', consistency: 'crash' });
+    expect(outcome.verify).toBeUndefined();
+    expect(sink.snapshots[0]!.verify).toBeUndefined();
+    expect(steps.find((s) => s.id === 'verify')?.patch).toMatchObject({ status: 'skipped' });
+    expect(outcome.warnings.join('\n')).toMatch(/boot verification skipped/);
     expect(hv.clean().ok).toBe(true);
   });
 

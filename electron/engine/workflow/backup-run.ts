@@ -187,7 +187,13 @@ export class BackupRun {
       const consistency: Consistency = clean ? 'clean-twin' : 'crash';
       const disks = clean ? twin.disks : frozen.frozenDisks;
       const stored = await this.archive(disks, consistency, vm, frozen.configFiles, time);
-      const verify = this.req.verify ? await this.verify(twin, stored.snapshotId) : (this.skip('verify', 'not requested'), undefined);
+      let verify: VerifyResult | undefined;
+      if (!this.req.verify) this.skip('verify', 'not requested');
+      else if (!clean) {
+        // The archive holds the frozen disks; booting the twin would check something else.
+        this.skip('verify', 'the archived disks are the frozen ones, not the twin\'s');
+        this.warn(`boot verification skipped: snapshot ${stored.snapshotId} holds the frozen disks (crash-consistent), which are not what the twin would boot`);
+      } else verify = await this.verify(twin, stored.snapshotId);
       return this.finish(consistency, stored, verify);
     } finally {
       try {
@@ -404,7 +410,15 @@ export class BackupRun {
       }
       const bootMs = this.deps.clock.monotonic() - t0;
       await this.safely('power off the verification boot', () => this.hv.powerOffTwin(twin, { timeoutMs: 60_000 }));
-      const r: VerifyResult = { ok, at: iso(this.deps.clock.now()), bootMs: ok ? bootMs : undefined, detail };
+      const r: VerifyResult = {
+        ok,
+        at: iso(this.deps.clock.now()),
+        method: 'guest-tools',
+        hypervisor: this.hv.kind,
+        limitMs: this.timeout('verify'),
+        ...(ok ? { bootMs: Math.round(bootMs * 10) / 10 } : {}),
+        ...(detail !== undefined ? { detail } : {}),
+      };
       this.say(ok ? 'info' : 'warn', ok ? `boot verification passed in ${bootMs.toFixed(0)} ms` : `boot verification failed: ${detail}`, 'verify');
       return r;
     });

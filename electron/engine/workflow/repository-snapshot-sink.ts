@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { JobLogLine } from '../../../shared/domain/job.js';
+import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import { openDisk } from '../disk/open-disk.js';
 import type { VirtualDisk } from '../disk/virtual-disk.js';
 import type { Repository, SnapshotDiskInput } from '../repository/repository.js';
-import type { BackupMetrics, SnapshotInput, SnapshotSink, StoredSnapshot } from './snapshot-sink.js';
+import { recordBootVerification } from '../repository/snapshot/manifest-amend.js';
+import { toSummary } from '../repository/snapshot/manifest.js';
+import type { BackupMetrics, SnapshotInput, SnapshotSink, StoredSnapshot, VerifyResult } from './snapshot-sink.js';
 
 /** Formats a job log line for a manifest's `log`. */
 export function manifestLogLine(l: JobLogLine): string {
@@ -22,12 +25,15 @@ export function metricsLine(m: BackupMetrics): string {
  * The SnapshotSink over the repository: opens each disk chain with the disk layer and stores it
  * with `repo.createSnapshot` (atomic: a failed or killed backup leaves no snapshot). The manifest
  * log gets the job log, the measurements as a `metrics {…}` line, and — appended as the last
- * disk completes, before the manifest is written — the archive throughput.
+ * disk completes, before the manifest is written — the archive throughput. A boot verification
+ * is recorded afterwards in the manifest (manifest-amend.ts) and handed to `onSnapshotChanged`
+ * (the engine refreshes the catalog row with it).
  */
 export class RepositorySnapshotSink implements SnapshotSink {
   constructor(
     private readonly repo: () => Promise<Repository>,
     private readonly now: () => number,
+    private readonly onSnapshotChanged?: (s: SnapshotSummary) => void,
   ) {}
 
   async createSnapshot(
@@ -81,6 +87,13 @@ export class RepositorySnapshotSink implements SnapshotSink {
     } finally {
       for (const d of opened) await d.close().catch(() => {});
     }
+  }
+
+  /** Writes the verification into the snapshot's manifest, then reports the updated summary. */
+  async recordVerification(snapshotId: string, result: VerifyResult): Promise<void> {
+    const repo = await this.repo();
+    const m = await recordBootVerification(repo.layout, snapshotId, result);
+    this.onSnapshotChanged?.(toSummary(m));
   }
 
   /** The repository never lists an uncommitted snapshot; its temp files are swept by GC. */

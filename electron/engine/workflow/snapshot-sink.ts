@@ -1,5 +1,5 @@
 import type { JobLogLine } from '../../../shared/domain/job.js';
-import type { Consistency } from '../../../shared/domain/snapshot.js';
+import type { BootVerification, Consistency } from '../../../shared/domain/snapshot.js';
 
 /** What the workflow measured for one backup; stored in the snapshot manifest and the job log. */
 export interface BackupMetrics {
@@ -55,13 +55,8 @@ export interface StoredSnapshot {
   newBytes?: number;
 }
 
-/** Result of a boot verification. */
-export interface VerifyResult {
-  ok: boolean;
-  at: string;
-  bootMs?: number;
-  detail?: string;
-}
+/** Result of a boot verification (the shared DTO recorded in the manifest and the catalog). */
+export type VerifyResult = BootVerification;
 
 /**
  * Where a backup's disks go: the repository, seen through the narrow role the workflow needs.
@@ -75,6 +70,6 @@ export interface SnapshotSink {
   ): Promise<StoredSnapshot>;
   /** Removes whatever a crashed or cancelled `createSnapshot` of `jobId` left. Idempotent. */
   discardPartial(jobId: string): Promise<void>;
-  /** Records a boot verification in the snapshot's manifest, when the sink supports it. */
+  /** Records a boot verification in the snapshot's manifest (and whatever caches it), when the sink supports it. */
   recordVerification?(snapshotId: string, result: VerifyResult): Promise<void>;
 }

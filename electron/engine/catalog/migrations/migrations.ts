@@ -82,6 +82,17 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX jobs_created ON jobs (created_ms);
     `,
   },
+  {
+    version: 3,
+    name: 'snapshot-boot-verify',
+    // The backup's boot verification (seed 002), kept apart from verify_* (repository checks).
+    // ok/at as columns for queries (calendar: boot-verified snapshots); the whole record as JSON.
+    sql: `
+      ALTER TABLE snapshots ADD COLUMN boot_verify_ok INTEGER;
+      ALTER TABLE snapshots ADD COLUMN boot_verify_at TEXT;
+      ALTER TABLE snapshots ADD COLUMN boot_verify_json TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */
