@@ -7,11 +7,13 @@ import Typography from '@mui/material/Typography';
 import FolderOpenIcon from '@mui/icons-material/FolderOpen';
 import RestoreIcon from '@mui/icons-material/SettingsBackupRestore';
 import VerifiedIcon from '@mui/icons-material/Verified';
+import DeleteIcon from '@mui/icons-material/DeleteOutlined';
 import TuneIcon from '@mui/icons-material/Tune';
 import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
 import { friendlyError } from '../../app/error-messages.js';
 import { formatBytes, formatDateTime, formatDuration } from '../../lib/format.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
+import { ForgetSnapshotDialog } from './ForgetSnapshotDialog.js';
 
 const CONSISTENCY: Record<SnapshotSummary['consistency'], string> = {
   'clean-twin': 'Application-consistent (clean twin shutdown)',
@@ -20,12 +22,13 @@ const CONSISTENCY: Record<SnapshotSummary['consistency'], string> = {
 };
 
 /** Facts and actions of one restore point. */
-export function SnapshotDetails({ s, onRetention }: { s: SnapshotSummary; onRetention(): void }) {
+export function SnapshotDetails({ s, onRetention, onForgotten }: { s: SnapshotSummary; onRetention(): void; onForgotten?(id: string): void }) {
   const engine = useEngine();
   const navigate = useApp((st) => st.navigate);
   const refresh = useApp((st) => st.refreshSnapshots);
   const [verifying, setVerifying] = useState(false);
   const [verifyMsg, setVerifyMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [confirmForget, setConfirmForget] = useState(false);
   const rows: [string, string][] = [
     ['Time', formatDateTime(s.time)],
     ['Consistency', CONSISTENCY[s.consistency]],
@@ -73,8 +76,11 @@ export function SnapshotDetails({ s, onRetention }: { s: SnapshotSummary; onRete
         <Button variant="outlined" startIcon={verifying ? <CircularProgress size={16} /> : <VerifiedIcon />} disabled={verifying} onClick={() => void verify()}>
           Verify
         </Button>
-        <Button startIcon={<TuneIcon />} onClick={onRetention} title="Restore points are forgotten by the guest's retention rules (previewed before anything is deleted)">
+        <Button color="error" startIcon={<DeleteIcon />} onClick={() => setConfirmForget(true)}>
           Forget…
+        </Button>
+        <Button startIcon={<TuneIcon />} onClick={onRetention} title="Which restore points the guest's retention rules keep (previewed before anything is deleted)">
+          Retention rules…
         </Button>
       </Box>
       {verifyMsg && (
@@ -82,6 +88,14 @@ export function SnapshotDetails({ s, onRetention }: { s: SnapshotSummary; onRete
           {verifyMsg.text}
         </Alert>
       )}
+      <ForgetSnapshotDialog
+        snapshot={confirmForget ? s : null}
+        onClose={() => setConfirmForget(false)}
+        onForgotten={(id) => {
+          setConfirmForget(false);
+          onForgotten?.(id);
+        }}
+      />
     </Box>
   );
 }

@@ -70,7 +70,7 @@ export function SnapshotDrawer({ selection, onSelect, onClose, onRetention }: Sn
             </ToggleButtonGroup>
           )}
           <Divider sx={{ mb: 2 }} />
-          {sel?.snapshot && <SnapshotDetails key={sel.key} s={sel.snapshot} onRetention={() => onRetention(selection.guest)} />}
+          {sel?.snapshot && <SnapshotDetails key={sel.key} s={sel.snapshot} onRetention={() => onRetention(selection.guest)} onForgotten={onClose} />}
           {sel?.job && (
             <Box>
               <Alert severity="error" sx={{ mb: 2 }}>
