@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Builds what the app and `twinsnap serve` run: dist/renderer (Vite), dist/app (the Electron main
 // process + engine, transpiled file by file so worker threads keep their paths) and
-// dist/preload/index.cjs (the sandboxed preload, bundled). Runs from `npm install` (prepare).
+// dist/preload/index.cjs (the sandboxed preload, bundled) and dist/cli/bundle (the CLI in one
+// file, what bin/twinsnap.mjs runs; see cli-bundle.mjs). Runs from `npm install` (prepare).
 import { build } from 'esbuild';
+import { buildCliBundle } from './cli-bundle.mjs';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -42,6 +44,7 @@ await build({
   target: 'chrome120',
   logLevel: 'warning',
 });
+await buildCliBundle();
 
 const viteConfig = join(root, 'renderer/vite.config.ts');
 if (existsSync(viteConfig)) {

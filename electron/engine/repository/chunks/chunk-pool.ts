@@ -6,8 +6,8 @@ import { AppError } from '../../../../shared/errors/app-error.js';
 import { mapFsError } from '../fs-util.js';
 import { CHUNK_WORKER_SOURCE } from './chunk-worker-source.js';
 
-/** What storing one chunk produced. */
-export type StoreResult = { zero: true } | { zero?: false; digest: string; written: boolean; storedBytes: number; file?: string };
+/** What storing one chunk produced; `buf` is the caller's buffer handed back for reuse. */
+export type StoreResult = ({ zero: true } | { zero?: false; digest: string; written: boolean; storedBytes: number; file?: string }) & { buf?: ArrayBuffer };
 
 interface Pending {
   resolve: (r: never) => void;
@@ -39,14 +39,14 @@ export class ChunkPool {
 
   constructor(opts: ChunkPoolOptions) {
     const n = opts.workers ?? Math.max(1, Math.min(4, availableParallelism()));
-    const zstdPath = createRequire(import.meta.url).resolve('zstd-napi');
+    const zstdBindingPath = createRequire(import.meta.url).resolve('zstd-napi/binding');
     const envFault = Number(process.env.TWINSNAP_FAULT_ENOSPC_AFTER ?? '-1');
     for (let i = 0; i < n; i++) {
       const w = new Worker(CHUNK_WORKER_SOURCE, {
         eval: true,
-        workerData: { zstdPath, chunksDir: opts.chunksDir, chunkSize: opts.chunkSize, level: opts.level, faultEnospcAfter: opts.faultEnospcAfter ?? envFault },
+        workerData: { zstdBindingPath, chunksDir: opts.chunksDir, chunkSize: opts.chunkSize, level: opts.level, faultEnospcAfter: opts.faultEnospcAfter ?? envFault },
       });
-      w.on('message', (m: { id: number; error?: { code?: string; message: string } } & Record<string, unknown>) => {
+      w.on('message', (m: { id: number; error?: { code?: string; message: string }; buf?: ArrayBuffer; plain?: ArrayBuffer; len?: number } & Record<string, unknown>) => {
         this.busy[i]!--;
         // keep the process alive only while work is pending (an idle pool never blocks exit)
         if (this.busy[i] === 0) w.unref();
@@ -57,7 +57,7 @@ export class ChunkPool {
           const err = Object.assign(new Error(m.error.message), { code: m.error.code });
           if (m.error.code === 'TS_CHUNK_CORRUPT') p.reject(new AppError('CHUNK_CORRUPT', m.error.message));
           else p.reject(mapFsError(err, 'writing a chunk'));
-        } else p.resolve((m.plain ? Buffer.from(m.plain as ArrayBuffer) : m) as never);
+        } else p.resolve((m.plain ? Buffer.from(m.plain, 0, m.len) : m) as never);
       });
       w.on('error', (e) => this.failAll(e));
       w.unref();
@@ -71,7 +71,10 @@ export class ChunkPool {
     return this.workers.length;
   }
 
-  /** Stores one chunk's plain data. The buffer must not be used afterwards (it is transferred). */
+  /**
+   * Stores one chunk's plain data. The buffer must not be used afterwards (it is transferred);
+   * when it owned its whole ArrayBuffer, that comes back as `result.buf` for the next chunk.
+   */
   store(data: Buffer): Promise<StoreResult> {
     if (this.closed) return Promise.reject(new AppError('INTERNAL', 'chunk pool is closed'));
     const id = this.nextId++;
@@ -88,10 +91,12 @@ export class ChunkPool {
   }
 
   /**
-   * Loads and verifies one chunk on a worker (restores use both cores). Errors: CHUNK_MISSING,
+   * Loads and verifies one chunk on a worker (restores use both cores). The plain data is
+   * decoded straight into `into` when given (transferred: the result is a view of it, the caller
+   * hands it back on the next call), else into a new buffer. Errors: CHUNK_MISSING,
    * CHUNK_CORRUPT, naming the chunk.
    */
-  load(digest: string): Promise<Buffer> {
+  load(digest: string, into?: ArrayBuffer): Promise<Buffer> {
     if (this.closed) return Promise.reject(new AppError('INTERNAL', 'chunk pool is closed'));
     const id = this.nextId++;
     let best = 0;
@@ -107,7 +112,8 @@ export class ChunkPool {
               : e,
           ),
       });
-      this.workers[best]!.postMessage({ id, load: digest });
+      if (into) this.workers[best]!.postMessage({ id, load: digest, buf: into }, [into]);
+      else this.workers[best]!.postMessage({ id, load: digest });
     });
   }
 

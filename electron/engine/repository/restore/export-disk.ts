@@ -44,16 +44,24 @@ async function exportRaw(disk: SnapshotDisk, to: string, opts: ExportOptions): P
     for (const e of ext) if (e.kind === 'data') for (let o = e.offset; o < e.offset + e.length; o += cs) chunks.push(Math.floor(o / cs));
     let done = disk.size - chunks.reduce((a, i) => a + Math.min(cs, disk.size - i * cs), 0);
     const inflight = new Set<Promise<void>>();
+    // buffers travel to a worker (decoded into there) and back: none is allocated per chunk
+    const free: ArrayBuffer[] = [];
     let failure: unknown;
+    let lastReport = 0;
     for (const i of chunks) {
       if (failure) break;
       if (opts.signal?.aborted) throw new AppError('CANCELLED', 'export cancelled');
       const p: Promise<void> = disk
-        .chunk(i)
+        .chunkInto(i, free.pop())
         .then(async (buf) => {
+          if (!buf) return; // listed as data by the extents, so never null; kept for safety
           await fh.write(buf, 0, buf.length, i * cs);
+          if (buf.byteOffset === 0 && buf.buffer.byteLength === cs) free.push(buf.buffer as ArrayBuffer);
           done += buf.length;
-          opts.onProgress?.({ bytesDone: done, bytesTotal: disk.size });
+          if (done - lastReport >= 16 * cs) {
+            lastReport = done;
+            opts.onProgress?.({ bytesDone: done, bytesTotal: disk.size });
+          }
         })
         .catch((e) => {
           failure ??= e;

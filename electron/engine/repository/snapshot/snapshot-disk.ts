@@ -26,8 +26,11 @@ export class SnapshotDisk implements VirtualDisk {
     diskName: string,
     private readonly cacheChunks = DEFAULT_CACHE_CHUNKS,
     private readonly onClose?: () => Promise<void>,
-    /** Loads + verifies a chunk (default: on this thread; restores pass the worker pool). */
-    private readonly loader?: (digest: string) => Promise<Buffer>,
+    /**
+     * Loads + verifies a chunk (default: on this thread; restores pass the worker pool), into
+     * `into` when the loader supports it (the result is then a view of `into`).
+     */
+    private readonly loader?: (digest: string, into?: ArrayBuffer) => Promise<Buffer>,
   ) {
     this.size = index.size;
     this.chain = [{ path: `snapshot:${snapshotId}/${diskName}`, format: 'raw' }];
@@ -55,10 +58,21 @@ export class SnapshotDisk implements VirtualDisk {
     return p;
   }
 
-  private async loadChunk(digest: string): Promise<Buffer> {
+  /**
+   * Chunk `i` for a one-pass reader (export), bypassing the cache: null for a zero chunk, else
+   * its verified plain data, decoded into `into` when the loader can (give the buffer back on the
+   * next call: no allocation per chunk).
+   */
+  async chunkInto(i: number, into?: ArrayBuffer): Promise<Buffer | null> {
+    if (this.closed) throw new AppError('INTERNAL', 'snapshot disk is closed');
+    const digest = this.index.digests[i];
+    return digest ? this.loadChunk(digest, into) : null;
+  }
+
+  private async loadChunk(digest: string, into?: ArrayBuffer): Promise<Buffer> {
     if (!this.loader) return readChunk(this.layout, digest, this.snapshotId);
     try {
-      return await this.loader(digest);
+      return await this.loader(digest, into);
     } catch (e) {
       if (e instanceof AppError) throw new AppError(e.code, `${e.message} (snapshot '${this.snapshotId}')`, { cause: e, details: { digest, snapshotId: this.snapshotId } });
       throw e;

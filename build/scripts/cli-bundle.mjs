@@ -1,0 +1,97 @@
+// The bundled CLI: electron/cli/index.ts and everything it imports, sources and npm packages,
+// bundled by esbuild into one ESM file. Native modules (better-sqlite3, zstd-napi and ws's
+// optional helpers) stay external and load from node_modules as usual; bundling the pure-JS
+// packages too saves resolving and compiling hundreds of small modules at every start. `bin/twinsnap.mjs` runs it when it is current,
+// which saves the ~1–2 CPU-s of transpiling the TypeScript sources with tsx at every start.
+//
+// Current = every source file the bundle was built from still has the mtime it had at build
+// time, and so has node_modules/.package-lock.json, which npm rewrites at every install (the
+// files of packages carry npm's fixed tarball mtimes). The stamp lists them; ~150 stats ~2 ms. Any edit makes it stale, and
+// bin/twinsnap.mjs rebuilds it (or falls back to tsx), so `npx twinsnap` is never stale.
+//
+// Layout: dist/cli/bundle/twinsnap-<hash>.mjs — three folders below the repository root like
+// the sources in electron/cli/commands/, so `new URL('../../../…', import.meta.url)` in the
+// sources (bin/twinsnap.mjs, dist/renderer) resolves to the same files. stamp.json is written
+// last, atomically (temp + rename), so concurrent starts see either the old or the new bundle.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const DIR = join(ROOT, 'dist/cli/bundle');
+const STAMP = join(DIR, 'stamp.json');
+
+/** mtime of a file under the root, -2 when it does not exist. */
+function mtimeOf(rel) {
+  try {
+    return statSync(join(ROOT, rel)).mtimeMs;
+  } catch {
+    return -2;
+  }
+}
+
+/** The bundle's path when it is current (no source changed since it was built), else undefined. */
+export function currentCliBundle() {
+  let stamp;
+  try {
+    stamp = JSON.parse(readFileSync(STAMP, 'utf8'));
+    for (const [rel, mtimeMs] of Object.entries(stamp.inputs)) if (mtimeOf(rel) !== mtimeMs) return undefined;
+    statSync(join(DIR, stamp.bundle));
+  } catch {
+    return undefined;
+  }
+  return join(DIR, stamp.bundle);
+}
+
+/** Builds the bundle and its stamp; returns the bundle's path. */
+export async function buildCliBundle() {
+  const { build } = await import('esbuild');
+  const started = Date.now();
+  const r = await build({
+    absWorkingDir: ROOT,
+    entryPoints: ['electron/cli/index.ts'],
+    bundle: true,
+    external: ['better-sqlite3', 'zstd-napi', 'bufferutil', 'utf-8-validate', 'electron'],
+    // CommonJS packages inside an ES module bundle need a `require` for Node's built-ins
+    banner: { js: "import { createRequire as __twinsnapRequire } from 'node:module'; const require = __twinsnapRequire(import.meta.url);" },
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    metafile: true,
+    sourcemap: 'linked',
+    outfile: join(DIR, 'twinsnap.mjs'),
+    logLevel: 'warning',
+  });
+  const js = r.outputFiles.find((f) => f.path.endsWith('.mjs'));
+  const map = r.outputFiles.find((f) => f.path.endsWith('.map'));
+  const hash = createHash('sha256').update(js.contents).digest('hex').slice(0, 12);
+  const name = `twinsnap-${hash}.mjs`;
+  // a source saved while we were building gets an impossible mtime: the bundle is stale at once
+  const inputs = {};
+  const watched = Object.keys(r.metafile.inputs).filter((rel) => !rel.startsWith('node_modules/'));
+  watched.push('node_modules/.package-lock.json', 'build/scripts/cli-bundle.mjs');
+  for (const rel of watched) {
+    const m = mtimeOf(rel);
+    inputs[rel] = m >= started - 1000 ? -1 : m;
+  }
+  mkdirSync(DIR, { recursive: true });
+  const tmp = `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const text = Buffer.from(js.text.replace(/\/\/# sourceMappingURL=twinsnap\.mjs\.map/, `//# sourceMappingURL=${name}.map`));
+  writeFileSync(join(DIR, tmp + '.map'), map.contents);
+  renameSync(join(DIR, tmp + '.map'), join(DIR, `${name}.map`));
+  writeFileSync(join(DIR, tmp), text);
+  renameSync(join(DIR, tmp), join(DIR, name));
+  writeFileSync(join(DIR, tmp + '.json'), JSON.stringify({ bundle: name, builtMs: started, inputs }));
+  renameSync(join(DIR, tmp + '.json'), STAMP);
+  // drop bundles older than a minute (a process that started from one has already loaded it)
+  for (const f of readdirSync(DIR)) {
+    if (f === 'stamp.json' || f.startsWith(name)) continue;
+    try {
+      if (statSync(join(DIR, f)).mtimeMs < started - 60_000) rmSync(join(DIR, f), { force: true });
+    } catch {
+      // removed concurrently
+    }
+  }
+  return join(DIR, name);
+}
