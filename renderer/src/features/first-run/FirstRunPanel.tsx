@@ -1,3 +1,4 @@
+import { useMemo, useState } from 'react';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
@@ -9,7 +10,9 @@ import Stepper from '@mui/material/Stepper';
 import Typography from '@mui/material/Typography';
 import type { EngineStatus } from '../../../../shared/domain/engine.js';
 import type { Guest } from '../../../../shared/domain/guest.js';
-import { useApp } from '../../stores/hooks.js';
+import { useApp, useEngine } from '../../stores/hooks.js';
+import { scheduleText } from '../../lib/schedule-text.js';
+import { suggestSchedules } from './suggest-schedules.js';
 import { HypervisorList } from '../settings/HypervisorList.js';
 
 /**
@@ -18,6 +21,28 @@ import { HypervisorList } from '../settings/HypervisorList.js';
  */
 export function FirstRunPanel({ status, guests }: { status: EngineStatus | undefined; guests: Guest[] | undefined }) {
   const navigate = useApp((s) => s.navigate);
+  const engine = useEngine();
+  const schedules = useApp((s) => s.schedules.data);
+  const refreshSchedules = useApp((s) => s.refreshSchedules);
+  const notify = useApp((s) => s.notify);
+  const notifyError = useApp((s) => s.notifyError);
+  const [creating, setCreating] = useState(false);
+  const suggestions = useMemo(() => {
+    const scheduled = new Set((schedules ?? []).filter((x) => x.schedule.kind !== 'off').map((x) => x.guest));
+    return suggestSchedules((guests ?? []).map((g) => g.name), scheduled);
+  }, [guests, schedules]);
+  const createAll = async () => {
+    setCreating(true);
+    try {
+      for (const sg of suggestions) await engine['schedules.set']({ guest: sg.guest, schedule: sg.schedule });
+      notify(`${suggestions.length} schedule${suggestions.length === 1 ? '' : 's'} created`, 'success');
+    } catch (e) {
+      notifyError(e, 'Create schedules');
+    } finally {
+      setCreating(false);
+      void refreshSchedules();
+    }
+  };
   const hvOk = status?.hypervisors.some((h) => h.available) ?? false;
   const hasGuests = (guests?.length ?? 0) > 0;
   const active = !hvOk ? 0 : !hasGuests ? 2 : 3;
@@ -58,9 +83,32 @@ export function FirstRunPanel({ status, guests }: { status: EngineStatus | undef
                 Click <b>Back up now</b> for a first restore point, then give each guest a schedule (a quiet hour each night is a good start)
                 by clicking its name in the calendar.
               </Typography>
-              <Button variant="outlined" disabled={!hasGuests} onClick={() => navigate('guests')}>
-                Go to guests
-              </Button>
+              {suggestions.length > 0 && (
+                <Box sx={{ mb: 1 }} data-testid="suggested-schedules">
+                  <Typography variant="body2" sx={{ mb: 0.5 }}>
+                    Suggested: twice a day, each guest 15 minutes after the previous one so their twins do not all boot at once.
+                  </Typography>
+                  <Box component="ul" sx={{ m: 0, pl: 3 }} aria-label="Suggested schedules">
+                    {suggestions.map((sg) => (
+                      <li key={sg.guest}>
+                        <Typography variant="body2">
+                          <b>{sg.guest}</b>: {scheduleText(sg.schedule)}
+                        </Typography>
+                      </li>
+                    ))}
+                  </Box>
+                </Box>
+              )}
+              <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }}>
+                {suggestions.length > 0 && (
+                  <Button variant="contained" disabled={creating} onClick={() => void createAll()}>
+                    Create these schedules
+                  </Button>
+                )}
+                <Button variant="outlined" disabled={!hasGuests} onClick={() => navigate('guests')}>
+                  Go to guests
+                </Button>
+              </Box>
             </StepContent>
           </Step>
         </Stepper>

@@ -12,6 +12,7 @@ import { useApp, useEngine } from '../../stores/hooks.js';
 import { GeneralSettings } from './GeneralSettings.js';
 import { NotificationSettings } from './NotificationSettings.js';
 import { EngineInfo } from './EngineInfo.js';
+import { ServiceStatusPanel } from './ServiceStatusPanel.js';
 import { HypervisorList } from './HypervisorList.js';
 import { ThemePicker } from './ThemePicker.js';
 
@@ -53,6 +54,9 @@ export function SettingsPage() {
           <LoadState value={status} what="Engine status" onRetry={() => void refresh()}>
             {(s) => <EngineInfo status={s} />}
           </LoadState>
+        </Section>
+        <Section title="Background service">
+          <ServiceStatusPanel />
         </Section>
         <Section title="Repository and hypervisor tools">
           {error && <ErrorNotice error={error} what="Settings" />}
