@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Hypervisor, TwinVm } from '../../electron/engine/hypervisor/hypervisor.js';
 
 /**
- * What every Hypervisor adapter must do, run against each one (FakeHypervisor always; the vmrun
+ * What every Hypervisor adapter must do, run against each one (the ScriptedHypervisor test double always; the vmrun
  * and Hyper-V adapters against their simulators). A fixture provides one running production VM
  * per call of `freshVm` (the suite may leave it frozen in the recovery test).
  */

@@ -237,10 +237,10 @@ describe('consistency policies through the Hyper-V adapter (state-level simulate
 });
 
 /** Where to SIGKILL the engine: the first journal record that shows the job has got there. */
-const KILL_POINTS: { at: string; reached: (r: JournalRecord) => boolean }[] = [
-  { at: 'right after the checkpoint', reached: (r) => r.kind === 'fact' && r.step === 'freeze' },
-  { at: 'during the twin export', reached: (r) => r.kind === 'fact' && r.step === 'resume' },
-  { at: 'while the twin starts and runs', reached: (r) => r.kind === 'intent' && r.step === 'boot-twin' },
+const KILL_POINTS: { at: string; reached: (r: JournalRecord) => boolean; left: RegExp; twinRuns: boolean }[] = [
+  { at: 'right after the checkpoint', reached: (r) => r.kind === 'fact' && r.step === 'freeze', left: /^checkpoint /, twinRuns: false },
+  { at: 'during the twin export', reached: (r) => r.kind === 'fact' && r.step === 'resume', left: /^checkpoint /, twinRuns: false },
+  { at: 'while the twin starts and runs', reached: (r) => r.kind === 'intent' && r.step === 'boot-twin', left: /^folder twinsnap-twin-/, twinRuns: true },
 ];
 
 describe('SIGKILL of the engine during a Hyper-V twin backup, then restart', () => {
@@ -260,6 +260,9 @@ describe('SIGKILL of the engine during a Hyper-V twin backup, then restart', () 
     const { killed, stderr, orphansLeft } = await cliKilledAt(['--data-dir', dataDir, '--powershell', SIM, '--json', 'backup', VM_NAME], ENV, dataDir, seen, point.reached);
     expect(killed, `the backup ended before getting there: ${stderr}`).toBe(true);
     expect(orphansLeft).toEqual([]);
+    // what the killed engine left for the restart to clean up
+    expect(leftovers().some((l) => point.left.test(l)), leftovers().join(', ')).toBe(true);
+    expect((await runningGuests()).length).toBe(point.twinRuns ? 2 : 1);
 
     const hv = hyperv();
     const engine = await engineFor(dataDir, hv);

@@ -2,15 +2,15 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../core/clock.js';
-import { nullLogger } from '../core/logger.js';
-import { BackupRun } from './backup-run.js';
-import { HostSemaphore } from './host-semaphore.js';
-import { journalFile, readJournal, unfinishedJournals } from './job-journal.js';
-import { memoryJobRecords } from './job-records.js';
-import { journalState, recoverJobs } from './job-recovery.js';
-import { MemorySnapshotSink } from './memory-snapshot-sink.js';
-import { ScriptedHypervisor, type HvOp } from './scripted-hypervisor.js';
+import { systemClock } from '../../electron/engine/core/clock.js';
+import { nullLogger } from '../../electron/engine/core/logger.js';
+import { BackupRun } from '../../electron/engine/workflow/backup-run.js';
+import { HostSemaphore } from '../../electron/engine/workflow/host-semaphore.js';
+import { journalFile, readJournal, unfinishedJournals } from '../../electron/engine/workflow/job-journal.js';
+import { memoryJobRecords } from '../../electron/engine/workflow/job-records.js';
+import { journalState, recoverJobs } from '../../electron/engine/workflow/job-recovery.js';
+import { MemorySnapshotSink } from '../../electron/engine/workflow/memory-snapshot-sink.js';
+import { ScriptedHypervisor, type HvOp } from './hypervisor-scripted.js';
 
 let dir: string;
 let hv: ScriptedHypervisor;

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobInfo } from '../../../shared/domain/job.js';
-import { nullLogger } from '../core/logger.js';
-import { createEngine, type Engine } from '../engine.js';
-import { ScriptedHypervisor } from '../workflow/scripted-hypervisor.js';
-import { getJobService, jobBackupLauncher } from './job-handlers.js';
+import type { JobInfo } from '../../shared/domain/job.js';
+import { nullLogger } from '../../electron/engine/core/logger.js';
+import { createEngine, type Engine } from '../../electron/engine/engine.js';
+import { ScriptedHypervisor } from './hypervisor-scripted.js';
+import { getJobService, jobBackupLauncher } from '../../electron/engine/service/job-handlers.js';
 
 let dir: string;
 let engine: Engine;
