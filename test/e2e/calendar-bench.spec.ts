@@ -45,7 +45,7 @@ test('calendar renders 50 guests × 90 days × 4 points a day', async ({ page, s
   });
   await page.goto(server.url);
   const grid = page.getByTestId('calendar-grid');
-  await expect(grid.locator('[data-mark]').first()).toBeVisible({ timeout: 60_000 });
+  await expect(grid.locator('[data-marks]').first()).toBeVisible({ timeout: 60_000 });
 
   // Switch 14 → 90 days: layout of 18 000 points + render of the visible rows.
   const measure = async (label: string) =>
@@ -67,7 +67,7 @@ test('calendar renders 50 guests × 90 days × 4 points a day', async ({ page, s
     await measure('14 days');
   }
   await measure('90 days');
-  const marks = await grid.locator('[data-mark]').count();
+  const marks = await grid.locator('[data-marks]').evaluateAll((cells) => cells.reduce((n, c) => n + Number(c.getAttribute('data-marks')), 0));
   const domNodes = await page.evaluate(() => document.getElementsByTagName('*').length);
 
   // Scrolling: frames while scrolling the whole grid top → bottom in 30 steps.
@@ -89,9 +89,10 @@ test('calendar renders 50 guests × 90 days × 4 points a day', async ({ page, s
 
   const best = Math.min(...runs);
   const rows: BenchRow[] = [
-    { area: 'ui', name: `calendar ${GUESTS} guests × ${DAYS} days × ${PER_DAY}/day: switch to 90 days (layout + render)`, ours: Math.round(best), unit: 'ms', goal: '≤ 300 ms', met: best <= 300, note: `runs ${runs.map(Math.round).join('/')} ms; ${marks} marks in the DOM (rows virtualised), ${domNodes} DOM nodes` },
+    { area: 'ui', name: `calendar ${GUESTS} guests × ${DAYS} days × ${PER_DAY}/day: switch to 90 days (layout + render)`, ours: Math.round(best), unit: 'ms', goal: '≤ 300 ms', met: best <= 300, note: `runs ${runs.map(Math.round).join('/')} ms; ${marks} marks drawn (one canvas per row, rows virtualised), ${domNodes} DOM nodes` },
     { area: 'ui', name: 'calendar scroll top → bottom, 30 steps: median / worst frame', ours: Math.round(scroll.median), unit: 'ms', note: `worst ${Math.round(scroll.worst)} ms` },
   ];
+  console.log(`calendar 50×90×4: switch to 90 days in ${Math.round(best)} ms (runs ${runs.map(Math.round).join('/')} ms, goal ≤ 300 ms)`);
   console.log(JSON.stringify(rows, null, 2));
   await testInfo.attach('bench', { body: JSON.stringify(rows, null, 2), contentType: 'application/json' });
   const dir = join(REPO_ROOT, 'test-results', 'bench');

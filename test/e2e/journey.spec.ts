@@ -7,6 +7,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
 import { seriousA11yViolations } from './helpers/axe.js';
 import { engineCall } from './helpers/engine-call.js';
+import { focused, tabTo } from './helpers/keyboard.js';
 import { saveScreenshot } from './helpers/screenshots.js';
 import { REPO_ROOT, startServe, type ServeHandle } from './helpers/serve.js';
 
@@ -73,8 +74,8 @@ test('2. the guest appears on the Guests page', async ({}, testInfo) => {
 });
 
 test('3. Back up now (keyboard) shows live progress to the end', async ({}, testInfo) => {
-  const button = page.getByRole('button', { name: `Back up now: ${GUEST}` });
-  await button.focus();
+  // Keyboard alone: Tab to the guest's own Back up now button, Enter.
+  await tabTo(page, (f) => f.name === `Back up now: ${GUEST}`);
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { level: 1, name: 'Jobs' })).toBeVisible();
   const detail = page.getByTestId('job-detail');
@@ -104,34 +105,57 @@ test('4. the restore point appears in the calendar', async ({}, testInfo) => {
   await page.getByTestId('nav-calendar').click();
   const today = page.getByRole('row').filter({ hasText: GUEST }).locator('[aria-current=date]');
   await expect(today).toHaveAttribute('aria-label', /1 restore point/);
-  await expect(today.locator('[data-mark]')).toHaveCount(1);
+  await expect(today).toHaveAttribute('data-marks', '1');
   await saveScreenshot(page, testInfo, 'journey-4-calendar');
 });
 
-test('5. browse it and restore one file, bytes checked', async ({}, testInfo) => {
+test('5. browse it and restore one file with the keyboard alone, bytes checked', async ({}, testInfo) => {
   const [snap] = await engineCall(server, 'snapshots.list', { guest: GUEST });
-  await page.getByRole('row').filter({ hasText: GUEST }).locator('[aria-current=date]').focus();
+  // The calendar grid's tab stop starts on the first guest's today; Enter opens the day.
+  await tabTo(page, (f) => f.role === 'gridcell' && f.name.startsWith(`${GUEST},`));
+  expect((await focused(page)).name).toMatch(/1 restore point/);
   await page.keyboard.press('Enter');
-  await page.getByRole('button', { name: 'Browse files' }).click();
+  await tabTo(page, (f) => f.name === 'Browse files');
+  await page.keyboard.press('Enter');
   await expect(page.getByTestId('file-browser')).toBeVisible();
-  // Descend (disk → partition → folders) until a regular file is listed.
+  // Into the listing (a grid with one tab stop), then down disk → partition → folders: Enter
+  // opens the active folder, ↓ walks the rows, until a regular file is the active row.
+  await expect(page.getByTestId('file-row').first()).toBeVisible({ timeout: 60_000 });
+  await tabTo(page, (f) => f.testId === 'file-row');
   let file: string | null = null;
-  for (let depth = 0; depth < 6 && !file; depth++) {
-    await expect(page.getByTestId('file-row').first()).toBeVisible({ timeout: 60_000 });
-    const fileRow = page.locator('[data-testid=file-row][data-type=file]').first();
-    if (await fileRow.count()) {
-      file = await fileRow.getAttribute('data-path');
-      await fileRow.getByRole('checkbox').check();
+  for (let steps = 0; steps < 60 && !file; steps++) {
+    const f = await focused(page);
+    if (f.testId !== 'file-row') throw new Error(`keyboard: focus left the file list (${f.tag} "${f.name}")`);
+    if (f.dataset.type === 'file') {
+      file = f.dataset.path!;
       break;
     }
-    await page.locator('[data-testid=file-row][data-type=dir]').first().getByRole('button').click();
+    // Folders are listed first: if a file follows the active row, walk down to it.
+    const next = await page.evaluate(() => (document.activeElement?.nextElementSibling as HTMLElement | null)?.dataset.type ?? null);
+    if (next === 'file') {
+      await page.keyboard.press('ArrowDown');
+      continue;
+    }
+    const before = f.dataset.path;
+    await page.keyboard.press('Enter');
+    // The new folder's first row takes the focus once it is listed.
+    await expect
+      .poll(async () => {
+        const now = await focused(page);
+        return now.testId === 'file-row' && now.dataset.path !== before;
+      }, { timeout: 60_000 })
+      .toBe(true);
   }
   expect(file, 'a file inside the restore point').not.toBeNull();
+  await page.keyboard.press('Space');
+  await expect(page.locator(`[data-testid=file-row][data-path="${file}"]`)).toHaveAttribute('aria-selected', 'true');
   await saveScreenshot(page, testInfo, 'journey-5-files');
+  await tabTo(page, (f) => /^Restore to folder/.test(f.name), { back: true });
+  await page.keyboard.press('Enter');
   const to = join(work, 'restored-files');
-  await page.getByRole('button', { name: /Restore to folder/ }).click();
-  await page.getByLabel('Destination folder').fill(to);
-  await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
+  await expect(page.getByLabel('Destination folder')).toBeFocused();
+  await page.keyboard.type(to);
+  await page.keyboard.press('Enter');
   await expect(page.getByTestId('files-restored')).toContainText('Restored 1 file');
   const expected = Buffer.concat(await readAll(server, snap.id, file!));
   const restored = findFile(to, file!.split('/').pop()!);

@@ -6,6 +6,9 @@ import { renderWithServices } from '../../test/render.js';
 import { dayKey, layoutCalendar } from './calendar-layout.js';
 import { CalendarGrid } from './CalendarGrid.js';
 
+// jsdom has no 2D canvas: the row canvases draw nothing here (mark-canvas.test.ts covers drawing).
+HTMLCanvasElement.prototype.getContext = (() => null) as never;
+
 const now = new Date(2026, 10, 22, 15, 0).getTime();
 const snap = (id: string, guest: string, d: Date): SnapshotSummary => ({ id, guest, time: d.toISOString(), consistency: 'clean-twin', disks: [], logicalBytes: 1 });
 
@@ -57,10 +60,11 @@ describe('CalendarGrid', () => {
     expect(stops()).toHaveLength(1);
   });
 
-  it('opens the clicked mark', () => {
+  it('opens the clicked mark (drawn on the row canvas; the cell under it is hit-tested)', () => {
     const { onOpenDay } = setup();
-    const mark = document.querySelector('[data-mark="a1"]')!;
-    fireEvent.click(mark);
+    const cell = document.querySelector('[role=gridcell][data-marks="1"][aria-label^="Accounting"]')!;
+    expect(document.querySelectorAll('canvas.gm')).toHaveLength(2);
+    fireEvent.click(cell, { clientX: 0 });
     expect(onOpenDay).toHaveBeenCalledWith(expect.objectContaining({ guest: 'Accounting' }), 6, 'a1');
   });
 });

@@ -1,12 +1,14 @@
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
 import Box from '@mui/material/Box';
 import { useTheme } from '@mui/material/styles';
 import { useElementSize } from '../../hooks/use-element-size.js';
 import { formatTime } from '../../lib/format.js';
-import { MARK_LABEL, MARK_SYMBOL, type CalendarDay, type CalendarLayout, type CalendarMark, type CalendarRow } from './calendar-layout.js';
+import { MARK_LABEL, type CalendarDay, type CalendarLayout, type CalendarMark, type CalendarRow } from './calendar-layout.js';
 import { moveInGrid, visibleRows, type GridPos } from './grid-keys.js';
 import { GUEST_W, HEAD_H, ROW_H, gridStyles } from './grid-styles.js';
 import { MarkTooltip, type HoveredMark } from './MarkTooltip.js';
+import { drawRow, markAt, type MarkColors } from './mark-canvas.js';
+import { OUTCOME_COLORS } from '../../app/theme.js';
 
 /** What the row header shows besides the name. */
 export interface RowInfo {
@@ -61,6 +63,7 @@ interface RowProps {
   selectedKey?: string;
   /** Narrow columns: one glyph per day (the most important point) instead of one per point. */
   compact: boolean;
+  colors: MarkColors;
 }
 
 const RANK: Record<CalendarMark['kind'], number> = { failed: 3, crash: 2, clean: 1, cold: 0 };
@@ -73,8 +76,15 @@ export function summaryMark(marks: CalendarMark[]): CalendarMark[] {
   return [{ ...best, frac: 0.5 }];
 }
 
-const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active, selectedKey, compact }: RowProps) {
+const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active, selectedKey, compact, colors }: RowProps) {
   const activeHere = active.r === r;
+  const canvas = useRef<HTMLCanvasElement>(null);
+  // What each day shows: every point, or (narrow columns) the one that matters most.
+  const drawn = useMemo(() => row.cells.map((c) => (compact ? summaryMark(c.marks) : c.marks)), [row, compact]);
+  const sel = drawn.some((ms) => ms.some((m) => m.key === selectedKey)) ? selectedKey : undefined;
+  useLayoutEffect(() => {
+    if (canvas.current) drawRow(canvas.current, drawn, colW, ROW_H, compact, sel, colors);
+  }, [drawn, colW, compact, sel, colors]);
   return (
     <div className="gr" role="row" aria-rowindex={r + 2} data-guest={row.guest}>
       <div className={`gn${activeHere && active.c === 0 ? ' act' : ''}`} role="rowheader" tabIndex={activeHere && active.c === 0 ? 0 : -1} data-cell={`${r}:0`} title={`${row.guest}: open settings`}>
@@ -91,34 +101,25 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
           {info ? `${info.hypervisor ? `${info.hypervisor} · ` : ''}${info.subtitle}` : ''}
         </Box>
       </div>
+      <canvas ref={canvas} className="gm" aria-hidden style={{ width: days.length * colW }} />
       {row.cells.map((cell, i) => {
         const c = i + 1;
         const d = days[i];
         const isActive = activeHere && active.c === c;
+        const n = drawn[i].length;
         const cls = `gc${d.isToday ? ' td' : d.weekday === 0 || d.weekday === 6 ? ' we' : ''}${cell.beyondHorizon ? ' bh' : ''}${isActive ? ' act' : ''}`;
         return (
           <div
             key={d.key}
             className={cls}
-            style={{ width: colW }}
             role="gridcell"
             tabIndex={isActive ? 0 : -1}
             data-cell={`${r}:${c}`}
+            data-marks={n || undefined}
+            data-forget={n && drawn[i].some((m) => m.forget) ? drawn[i].filter((m) => m.forget).length : undefined}
             aria-label={cellLabel(row.guest, labels[i], cell.marks, cell.beyondHorizon)}
             aria-current={d.isToday ? 'date' : undefined}
-          >
-            {(compact ? summaryMark(cell.marks) : cell.marks).map((m) => (
-              <span
-                key={m.key}
-                aria-hidden
-                data-mark={m.key}
-                className={`mk mk-${m.kind}${m.verified ? ' mk-v' : ''}${m.forget ? ' mk-f' : ''}${m.key === selectedKey ? ' mk-sel' : ''}`}
-                style={{ left: `${Math.min(92, Math.max(8, m.frac * 100))}%` }}
-              >
-                {m.forget ? '○' : MARK_SYMBOL[m.kind]}
-              </span>
-            ))}
-          </div>
+          />
         );
       })}
     </div>
@@ -133,6 +134,7 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
 export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGuest, maxHeight = 'calc(100vh - 250px)' }: CalendarGridProps) {
   const theme = useTheme();
   const sx = useMemo(() => gridStyles(theme), [theme]);
+  const colors = useMemo<MarkColors>(() => ({ ...OUTCOME_COLORS[theme.palette.mode], selected: theme.palette.primary.main }), [theme]);
   const ref = useRef<HTMLDivElement>(null);
   const { width, height } = useElementSize(ref);
   const [scrollTop, setScrollTop] = useState(0);
@@ -141,7 +143,8 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
   const wantFocus = useRef(false);
   const { days, rows } = layout;
   const labels = useMemo(() => dayLabels(days), [days]);
-  const colW = Math.max(16, Math.floor((Math.max(width, 400) - GUEST_W - 2) / Math.max(1, days.length)));
+  // width is the border box (scrollbars included, so their coming and going re-renders nothing).
+  const colW = Math.max(16, Math.floor((Math.max(width, 400) - GUEST_W - 18) / Math.max(1, days.length)));
   const narrow = colW < 26;
   const [first, last] = visibleRows(scrollTop, height - HEAD_H, ROW_H, rows.length);
   const cols = days.length + 1;
@@ -185,31 +188,37 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
     setActive(next);
   };
 
-  const onClick = (e: MouseEvent<HTMLDivElement>) => {
-    const t = e.target as HTMLElement;
-    const cellEl = t.closest<HTMLElement>('[data-cell]');
-    if (!cellEl) return;
+  /** The cell under the pointer and the drawn mark nearest to it (within a few pixels). */
+  const hit = (e: MouseEvent<HTMLDivElement>) => {
+    const cellEl = (e.target as HTMLElement).closest<HTMLElement>('[data-cell]');
+    if (!cellEl) return null;
     const [r, c] = (cellEl.dataset.cell ?? '').split(':').map(Number);
-    setActive({ r, c });
     const row = rows[r];
-    if (!row) return;
-    if (c === 0) onOpenGuest(row.guest);
-    else {
-      const mark = t.closest<HTMLElement>('[data-mark]')?.dataset.mark;
-      if (mark || row.cells[c - 1].marks.length > 0) onOpenDay(row, c - 1, mark);
-    }
+    if (!row) return null;
+    if (c === 0) return { cellEl, r, c, row, mark: undefined };
+    const marks = narrow ? summaryMark(row.cells[c - 1].marks) : row.cells[c - 1].marks;
+    if (!marks.length) return { cellEl, r, c, row, mark: undefined };
+    const box = cellEl.getBoundingClientRect();
+    const fx = box.width > 0 ? (e.clientX - box.left) / box.width : 0.5;
+    return { cellEl, r, c, row, mark: markAt(marks, fx, narrow, box.width > 0 ? 9 / box.width : 1) };
   };
 
-  const onMouseOver = (e: MouseEvent<HTMLDivElement>) => {
-    const m = (e.target as HTMLElement).closest<HTMLElement>('[data-mark]');
-    if (!m) {
+  const onClick = (e: MouseEvent<HTMLDivElement>) => {
+    const h = hit(e);
+    if (!h) return;
+    setActive({ r: h.r, c: h.c });
+    if (h.c === 0) onOpenGuest(h.row.guest);
+    else if (h.mark || h.row.cells[h.c - 1].marks.length > 0) onOpenDay(h.row, h.c - 1, h.mark?.key);
+  };
+
+  const onMouseMove = (e: MouseEvent<HTMLDivElement>) => {
+    const h = hit(e);
+    const mark = h?.mark;
+    if (!mark || !h) {
       if (hover) setHover(null);
       return;
     }
-    const cellEl = m.closest<HTMLElement>('[data-cell]');
-    const [r, c] = (cellEl?.dataset.cell ?? '').split(':').map(Number);
-    const mark = rows[r]?.cells[c - 1]?.marks.find((x) => x.key === m.dataset.mark);
-    if (mark && hover?.mark.key !== mark.key) setHover({ anchor: m, mark, guest: rows[r].guest });
+    if (hover?.mark.key !== mark.key) setHover({ anchor: h.cellEl, mark, guest: h.row.guest });
   };
 
   return (
@@ -217,6 +226,7 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
       <Box
         ref={ref}
         sx={{ ...sx, maxHeight }}
+        style={{ '--cw': `${colW}px` } as CSSProperties}
         role="grid"
         aria-label="Restore points per guest and day"
         aria-rowcount={rows.length + 1}
@@ -225,7 +235,7 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
         onScroll={(e) => setScrollTop((e.target as HTMLDivElement).scrollTop)}
         onKeyDown={onKeyDown}
         onClick={onClick}
-        onMouseOver={onMouseOver}
+        onMouseMove={onMouseMove}
         onMouseLeave={() => setHover(null)}
         onFocus={(e) => {
           const cell = (e.target as HTMLElement).dataset.cell;
@@ -240,7 +250,7 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
             Guest
           </div>
           {days.map((d, i) => (
-            <div key={d.key} className={`gd${d.isToday ? ' td' : d.weekday === 0 || d.weekday === 6 ? ' we' : ''}`} style={{ width: colW }} role="columnheader" aria-label={labels[i]} title={labels[i]}>
+            <div key={d.key} className={`gd${d.isToday ? ' td' : d.weekday === 0 || d.weekday === 6 ? ' we' : ''}`} role="columnheader" aria-label={labels[i]} title={labels[i]}>
               {(!narrow || d.weekday === 1 || d.dayOfMonth === 1 || d.isToday) && <span aria-hidden>{d.dayOfMonth}</span>}
               {!narrow && <span aria-hidden>{DAY_LETTER[d.weekday]}</span>}
             </div>
@@ -259,6 +269,7 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
             active={active.r === first + i ? active : NO_ACTIVE}
             selectedKey={selectedKey}
             compact={narrow}
+            colors={colors}
           />
         ))}
         <div style={{ height: (rows.length - last) * ROW_H }} aria-hidden />

@@ -8,8 +8,8 @@ export const HEAD_H = 44;
 export const GUEST_W = 250;
 
 /**
- * One style sheet for the whole grid: cells and marks use plain class names (no per-element
- * styling), which keeps thousands of marks cheap to render.
+ * One style sheet for the whole grid: cells use plain class names and a shared column width
+ * (`--cw`), no per-element styling; marks are drawn on one canvas per row (see mark-canvas.ts).
  */
 export function gridStyles(theme: Theme): SystemStyleObject<Theme> {
   const c = OUTCOME_COLORS[theme.palette.mode];
@@ -21,7 +21,9 @@ export function gridStyles(theme: Theme): SystemStyleObject<Theme> {
     borderColor: 'divider',
     borderRadius: 1,
     bgcolor: 'background.paper',
-    '& .gr': { display: 'flex', height: ROW_H, borderBottom: `1px solid ${line}`, contain: 'layout style' },
+    '& .gr': { display: 'flex', position: 'relative', height: ROW_H, borderBottom: `1px solid ${line}`, contain: 'layout style' },
+    // One canvas per row draws its marks over the day cells (cells stay for keyboard and ARIA).
+    '& .gm': { position: 'absolute', left: GUEST_W, top: 0, height: ROW_H, zIndex: 1, pointerEvents: 'none' },
     '& .gh': { display: 'flex', height: HEAD_H, position: 'sticky', top: 0, zIndex: 3, bgcolor: 'background.paper', borderBottom: `1px solid ${line}` },
     '& .gn': {
       position: 'sticky',
@@ -39,22 +41,14 @@ export function gridStyles(theme: Theme): SystemStyleObject<Theme> {
       cursor: 'pointer',
     },
     '& .gh .gn': { zIndex: 4, cursor: 'default', fontWeight: 600 },
-    '& .gc': { position: 'relative', flexShrink: 0, borderRight: `1px solid ${line}`, outline: 'none', contain: 'layout style' },
-    '& .gd': { flexShrink: 0, borderRight: `1px solid ${line}`, display: 'flex', flexDirection: 'column', alignItems: 'center', justifyContent: 'center', fontSize: 12, lineHeight: 1.2, overflow: 'hidden' },
+    '& .gc': { width: 'var(--cw)', flexShrink: 0, cursor: 'pointer', borderRight: `1px solid ${line}`, outline: 'none', contain: 'layout style' },
+    '& .gd': { width: 'var(--cw)', flexShrink: 0, borderRight: `1px solid ${line}`, display: 'flex', flexDirection: 'column', alignItems: 'center', justifyContent: 'center', fontSize: 12, lineHeight: 1.2, overflow: 'hidden' },
     '& .we': { bgcolor: alpha(theme.palette.text.primary, 0.03) },
     '& .td': { bgcolor: alpha(theme.palette.primary.main, 0.1) },
     '& .gd.td': { fontWeight: 700, color: 'primary.main' },
     '& .bh': { backgroundImage: `repeating-linear-gradient(135deg, transparent 0 4px, ${alpha(theme.palette.text.primary, 0.1)} 4px 6px)` },
     '& [tabindex="0"]:focus-visible, & .gc:focus-visible, & .gn:focus-visible': { outline: `2px solid ${theme.palette.primary.main}`, outlineOffset: -2 },
     '& .act': { boxShadow: `inset 0 0 0 1px ${alpha(theme.palette.primary.main, 0.5)}` },
-    '& .mk': { position: 'absolute', top: '50%', transform: 'translate(-50%, -50%)', fontSize: 15, lineHeight: 1, cursor: 'pointer', userSelect: 'none' },
-    '& .mk-clean': { color: c.clean },
-    '& .mk-crash': { color: c.crash },
-    '& .mk-cold': { color: c.cold },
-    '& .mk-failed': { color: c.failed, fontWeight: 700 },
-    '& .mk-f': { color: c.forget },
-    '& .mk-v::after': { content: '"✓"', position: 'absolute', fontSize: 10, top: -7, right: -7, color: c.clean, fontWeight: 700 },
-    '& .mk-sel': { textShadow: `0 0 4px ${theme.palette.primary.main}`, fontSize: 18 },
     '& .stale': { color: c.failed, fontWeight: 700 },
   };
 }

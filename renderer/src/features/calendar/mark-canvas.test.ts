@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { CalendarMark } from './calendar-layout.js';
+import { drawRow, markAt, markX, type MarkColors } from './mark-canvas.js';
+
+const mark = (key: string, frac: number, kind: CalendarMark['kind'] = 'clean', extra: Partial<CalendarMark> = {}): CalendarMark => ({ key, kind, at: '', frac, verified: false, forget: false, ...extra });
+const colors: MarkColors = { clean: 'green', crash: 'orange', cold: 'blue', failed: 'red', forget: 'grey', selected: 'navy' };
+
+/** A 2D context that records what is drawn where. */
+function recordingCanvas() {
+  const ops: { op: string; args: unknown[]; style: string }[] = [];
+  let style = '';
+  const ctx = new Proxy(
+    {},
+    {
+      get(_t, prop: string) {
+        if (prop === 'fillStyle' || prop === 'strokeStyle') return style;
+        return (...args: unknown[]) => ops.push({ op: prop, args, style });
+      },
+      set(_t, prop: string, v) {
+        if (prop === 'fillStyle' || prop === 'strokeStyle') style = String(v);
+        return true;
+      },
+    },
+  );
+  const canvas = { width: 0, height: 0, getContext: () => ctx } as unknown as HTMLCanvasElement;
+  return { canvas, ops };
+}
+
+describe('row canvas', () => {
+  it('places marks at their time of day (kept off the cell edges), centred when compact', () => {
+    expect(markX(mark('a', 0.5), false)).toBe(0.5);
+    expect(markX(mark('a', 0.01), false)).toBe(0.08);
+    expect(markX(mark('a', 0.99), false)).toBe(0.92);
+    expect(markX(mark('a', 0.1), true)).toBe(0.5);
+  });
+
+  it('hit-tests the nearest mark within the tolerance', () => {
+    const marks = [mark('morning', 0.25), mark('evening', 0.75)];
+    expect(markAt(marks, 0.3, false, 0.1)?.key).toBe('morning');
+    expect(markAt(marks, 0.7, false, 0.1)?.key).toBe('evening');
+    expect(markAt(marks, 0.5, false, 0.1)).toBeUndefined();
+  });
+
+  it('draws each kind in its colour at column × width + fraction, sized for the device pixels', () => {
+    const { canvas, ops } = recordingCanvas();
+    drawRow(canvas, [[mark('c', 0.5)], [], [mark('x', 0.5, 'failed'), mark('f', 0.75, 'crash', { forget: true })]], 20, 48, false, 'c', colors);
+    expect(canvas.width).toBe(60 * (globalThis.devicePixelRatio || 1));
+    const arcs = ops.filter((o) => o.op === 'arc');
+    // selection ring + clean dot in column 0 (x = 10), the forgotten one dashed in column 2 (x = 55)
+    expect(arcs.map((a) => a.args[0])).toEqual([10, 10, 55]);
+    expect(ops.find((o) => o.op === 'fill')?.style).toBe('green');
+    expect(ops.filter((o) => o.op === 'stroke').map((o) => o.style)).toEqual(['navy', 'red', 'grey']);
+    expect(ops.filter((o) => o.op === 'moveTo').every((o) => (o.args[0] as number) > 40)).toBe(true);
+  });
+});
