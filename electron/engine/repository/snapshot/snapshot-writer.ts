@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
@@ -11,6 +11,7 @@ import { encodeFixedIndex } from '../index/fixed-index.js';
 import { fsyncDir, mapFsError, writeFileAtomic } from '../fs-util.js';
 import type { RepoLayout } from '../layout.js';
 import { acquireLock } from '../locks/lock-file.js';
+import { fileDataMap } from '../chunks/file-data-map.js';
 import { encodeManifest, safeName, type Manifest, type ManifestConfigFile, type ManifestDisk } from './manifest.js';
 
 /** A disk to back up. The caller keeps ownership of `disk` (and closes it). */
@@ -119,6 +120,26 @@ function zeroChunks(extents: DiskExtent[], chunkSize: number, size: number): Set
   return zero;
 }
 
+/**
+ * For a plain raw image file, adds to `zero` every chunk the file system stores nothing for
+ * (a hole): those read as zeros, so they are recorded as zero chunks without reading them.
+ */
+async function addFileHoles(disk: VirtualDisk, zero: Set<number>, chunkSize: number): Promise<void> {
+  const link = disk.chain[0];
+  if (disk.format !== 'raw' || disk.chain.length !== 1 || !link || link.format !== 'raw' || link.subformat) return;
+  const st = await stat(link.path).catch(() => undefined);
+  if (!st?.isFile() || st.size !== disk.size) return;
+  const map = await fileDataMap(link.path, disk.size);
+  if (!map) return;
+  const n = Math.ceil(disk.size / chunkSize);
+  const data = new Uint8Array(n);
+  for (const r of map) {
+    const last = Math.min(n - 1, Math.floor((r.offset + r.length - 1) / chunkSize));
+    for (let i = Math.floor(r.offset / chunkSize); i <= last; i++) data[i] = 1;
+  }
+  for (let i = 0; i < n; i++) if (!data[i]) zero.add(i);
+}
+
 /** A disk that reads into a caller's buffer (the disk layer's readers do; optional in the port). */
 interface ReadIntoDisk {
   readInto(buf: Buffer, pos: number, offset: number, length: number): Promise<void>;
@@ -131,7 +152,7 @@ function canReadInto(d: VirtualDisk): d is VirtualDisk & ReadIntoDisk {
 /**
  * Backs up one disk into the chunk store; returns its index and counters.
  *
- * Per chunk: zero/unallocated chunks (extents) are skipped unread; the rest is read into one
+ * Per chunk: zero/unallocated chunks (extents; holes of a raw image file) are skipped unread; the rest is read into one
  * of IN_FLIGHT + 1 reusable buffers, checked for all-zero here (memcmp: holes of raw files read
  * as zeros never cross to a worker) and transferred to a worker, which hashes, dedups, compresses
  * and writes it and transfers the buffer back. No buffer is allocated per chunk, so the garbage
@@ -150,6 +171,7 @@ async function writeDisk(
   const cs = d.chunkSize;
   const n = Math.ceil(disk.size / cs);
   const known = zeroChunks(await disk.extents(0, disk.size), cs, disk.size);
+  await addFileHoles(disk, known, cs);
   const digests: (string | null)[] = new Array(n).fill(null);
   let zeroCount = 0;
   let newBytes = 0;
