@@ -1,13 +1,13 @@
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent } from 'react';
 import Box from '@mui/material/Box';
-import { useTheme } from '@mui/material/styles';
+import { alpha, useTheme } from '@mui/material/styles';
 import { useElementSize } from '../../hooks/use-element-size.js';
 import { formatTime } from '../../lib/format.js';
 import { MARK_LABEL, type CalendarDay, type CalendarLayout, type CalendarMark, type CalendarRow } from './calendar-layout.js';
 import { moveInGrid, visibleRows, type GridPos } from './grid-keys.js';
 import { GUEST_W, HEAD_H, ROW_H, gridStyles } from './grid-styles.js';
 import { MarkTooltip, type HoveredMark } from './MarkTooltip.js';
-import { drawRow, markAt, type MarkColors } from './mark-canvas.js';
+import { DAY_BEYOND, DAY_TODAY, DAY_WEEKEND, drawRow, markAt, type MarkColors } from './mark-canvas.js';
 import { OUTCOME_COLORS } from '../../app/theme.js';
 
 /** What the row header shows besides the name. */
@@ -81,10 +81,14 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
   const canvas = useRef<HTMLCanvasElement>(null);
   // What each day shows: every point, or (narrow columns) the one that matters most.
   const drawn = useMemo(() => row.cells.map((c) => (compact ? summaryMark(c.marks) : c.marks)), [row, compact]);
+  const flags = useMemo(
+    () => row.cells.map((c, i) => (days[i].isToday ? DAY_TODAY : days[i].weekday === 0 || days[i].weekday === 6 ? DAY_WEEKEND : 0) | (c.beyondHorizon ? DAY_BEYOND : 0)),
+    [row, days],
+  );
   const sel = drawn.some((ms) => ms.some((m) => m.key === selectedKey)) ? selectedKey : undefined;
   useLayoutEffect(() => {
-    if (canvas.current) drawRow(canvas.current, drawn, colW, ROW_H, compact, sel, colors);
-  }, [drawn, colW, compact, sel, colors]);
+    if (canvas.current) drawRow(canvas.current, drawn, colW, ROW_H, compact, sel, colors, flags);
+  }, [drawn, colW, compact, sel, colors, flags]);
   return (
     <div className="gr" role="row" aria-rowindex={r + 2} data-guest={row.guest}>
       <div className={`gn${activeHere && active.c === 0 ? ' act' : ''}`} role="rowheader" tabIndex={activeHere && active.c === 0 ? 0 : -1} data-cell={`${r}:0`} title={`${row.guest}: open settings`}>
@@ -134,7 +138,17 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
 export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGuest, maxHeight = 'calc(100vh - 250px)' }: CalendarGridProps) {
   const theme = useTheme();
   const sx = useMemo(() => gridStyles(theme), [theme]);
-  const colors = useMemo<MarkColors>(() => ({ ...OUTCOME_COLORS[theme.palette.mode], selected: theme.palette.primary.main }), [theme]);
+  const colors = useMemo<MarkColors>(
+    () => ({
+      ...OUTCOME_COLORS[theme.palette.mode],
+      selected: theme.palette.primary.main,
+      weekend: alpha(theme.palette.text.primary, 0.03),
+      today: alpha(theme.palette.primary.main, 0.1),
+      hatch: alpha(theme.palette.text.primary, 0.1),
+      line: theme.palette.divider,
+    }),
+    [theme],
+  );
   const ref = useRef<HTMLDivElement>(null);
   const { width, height } = useElementSize(ref);
   const [scrollTop, setScrollTop] = useState(0);
@@ -150,7 +164,11 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
   const cols = days.length + 1;
 
   useEffect(() => {
-    setActive((a) => ({ r: Math.min(a.r, Math.max(0, rows.length - 1)), c: Math.min(a.c, days.length) }));
+    setActive((a) => {
+      const r = Math.min(a.r, Math.max(0, rows.length - 1));
+      const c = Math.min(a.c, days.length);
+      return r === a.r && c === a.c ? a : { r, c }; // same object: no second render of the grid
+    });
   }, [rows.length, days.length]);
 
   const focusActive = useCallback(() => {

@@ -41,13 +41,14 @@ export function gridStyles(theme: Theme): SystemStyleObject<Theme> {
       cursor: 'pointer',
     },
     '& .gh .gn': { zIndex: 4, cursor: 'default', fontWeight: 600 },
-    '& .gc': { width: 'var(--cw)', flexShrink: 0, cursor: 'pointer', borderRight: `1px solid ${line}`, outline: 'none', contain: 'layout style' },
+    // Day cells paint nothing themselves: the row canvas draws shading, hatch, lines and marks.
+    '& .gc': { width: 'var(--cw)', flexShrink: 0, cursor: 'pointer', outline: 'none', contain: 'layout style' },
     '& .gd': { width: 'var(--cw)', flexShrink: 0, borderRight: `1px solid ${line}`, display: 'flex', flexDirection: 'column', alignItems: 'center', justifyContent: 'center', fontSize: 12, lineHeight: 1.2, overflow: 'hidden' },
-    '& .we': { bgcolor: alpha(theme.palette.text.primary, 0.03) },
-    '& .td': { bgcolor: alpha(theme.palette.primary.main, 0.1) },
-    '& .gd.td': { fontWeight: 700, color: 'primary.main' },
-    '& .bh': { backgroundImage: `repeating-linear-gradient(135deg, transparent 0 4px, ${alpha(theme.palette.text.primary, 0.1)} 4px 6px)` },
+    '& .gd.we': { bgcolor: alpha(theme.palette.text.primary, 0.03) },
+    '& .gd.td': { bgcolor: alpha(theme.palette.primary.main, 0.1), fontWeight: 700, color: 'primary.main' },
     '& [tabindex="0"]:focus-visible, & .gc:focus-visible, & .gn:focus-visible': { outline: `2px solid ${theme.palette.primary.main}`, outlineOffset: -2 },
+    // The active / focused cell is lifted above the row canvas so its ring is drawn on top.
+    '& .gc.act, & .gc:focus-visible': { position: 'relative', zIndex: 1 },
     '& .act': { boxShadow: `inset 0 0 0 1px ${alpha(theme.palette.primary.main, 0.5)}` },
     '& .stale': { color: c.failed, fontWeight: 700 },
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CalendarMark } from './calendar-layout.js';
-import { drawRow, markAt, markX, type MarkColors } from './mark-canvas.js';
+import { DAY_BEYOND, DAY_TODAY, DAY_WEEKEND, drawRow, markAt, markX, type MarkColors } from './mark-canvas.js';
 
 const mark = (key: string, frac: number, kind: CalendarMark['kind'] = 'clean', extra: Partial<CalendarMark> = {}): CalendarMark => ({ key, kind, at: '', frac, verified: false, forget: false, ...extra });
 const colors: MarkColors = { clean: 'green', crash: 'orange', cold: 'blue', failed: 'red', forget: 'grey', selected: 'navy' };
@@ -51,5 +51,20 @@ describe('row canvas', () => {
     expect(ops.find((o) => o.op === 'fill')?.style).toBe('green');
     expect(ops.filter((o) => o.op === 'stroke').map((o) => o.style)).toEqual(['navy', 'red', 'grey']);
     expect(ops.filter((o) => o.op === 'moveTo').every((o) => (o.args[0] as number) > 40)).toBe(true);
+  });
+
+  it('shades weekend and today, hatches days beyond the retention horizon and draws column lines', () => {
+    const { canvas, ops } = recordingCanvas();
+    drawRow(canvas, [[], [], []], 10, 48, true, undefined, { ...colors, weekend: 'W', today: 'T', hatch: 'H', line: 'L' }, [DAY_BEYOND, DAY_WEEKEND, DAY_TODAY]);
+    const rects = ops.filter((o) => o.op === 'fillRect').map((o) => [o.style, o.args[0]]);
+    expect(rects).toEqual([
+      ['W', 10],
+      ['T', 20],
+      ['L', 9],
+      ['L', 19],
+      ['L', 29],
+    ]);
+    expect(ops.filter((o) => o.op === 'stroke').map((o) => o.style)).toEqual(['H']);
+    expect(ops.find((o) => o.op === 'rect')?.args).toEqual([0, 0, 10, 48]);
   });
 });

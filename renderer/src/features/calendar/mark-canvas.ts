@@ -8,7 +8,17 @@ export interface MarkColors {
   failed: string;
   forget: string;
   selected: string;
+  /** Day backgrounds and the column lines (drawn here too, so cells paint nothing). */
+  weekend?: string;
+  today?: string;
+  hatch?: string;
+  line?: string;
 }
+
+/** Per-day background flags of a row (see {@link drawRow}). */
+export const DAY_WEEKEND = 1;
+export const DAY_TODAY = 2;
+export const DAY_BEYOND = 4;
 
 /** Where a mark is drawn inside its day column: a fraction of the column width. */
 export function markX(m: CalendarMark, compact: boolean): number {
@@ -98,7 +108,16 @@ export function drawMark(ctx: CanvasRenderingContext2D, kind: MarkKind, x: numbe
  * Draws a whole row's marks on one canvas (one element per guest instead of one per point):
  * `cells[i]` are the marks of day column i, each `colW` wide.
  */
-export function drawRow(canvas: HTMLCanvasElement, cells: CalendarMark[][], colW: number, height: number, compact: boolean, selectedKey: string | undefined, colors: MarkColors): void {
+export function drawRow(
+  canvas: HTMLCanvasElement,
+  cells: CalendarMark[][],
+  colW: number,
+  height: number,
+  compact: boolean,
+  selectedKey: string | undefined,
+  colors: MarkColors,
+  dayFlags?: ArrayLike<number>,
+): void {
   const dpr = typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1;
   const w = Math.max(1, Math.round(cells.length * colW * dpr));
   const h = Math.max(1, Math.round(height * dpr));
@@ -108,6 +127,7 @@ export function drawRow(canvas: HTMLCanvasElement, cells: CalendarMark[][], colW
   if (!ctx) return; // jsdom
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, cells.length * colW, height);
+  if (dayFlags) drawDays(ctx, dayFlags, colW, height, colors);
   const r = compact ? Math.max(3, Math.min(5.5, colW / 2 - 2)) : 6;
   const y = height / 2;
   for (let i = 0; i < cells.length; i++) {
@@ -115,5 +135,37 @@ export function drawRow(canvas: HTMLCanvasElement, cells: CalendarMark[][], colW
     for (const m of marks) {
       drawMark(ctx, m.kind, i * colW + markX(m, compact) * colW, y, r, colors, { verified: m.verified, forget: m.forget, selected: m.key === selectedKey });
     }
+  }
+}
+
+/** Weekend / today shading, the retention-horizon hatch and the column lines of one row. */
+function drawDays(ctx: CanvasRenderingContext2D, flags: ArrayLike<number>, colW: number, height: number, c: MarkColors): void {
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i]!;
+    const x = i * colW;
+    const bg = f & DAY_TODAY ? c.today : f & DAY_WEEKEND ? c.weekend : undefined;
+    if (bg) {
+      ctx.fillStyle = bg;
+      ctx.fillRect(x, 0, colW, height);
+    }
+    if (f & DAY_BEYOND && c.hatch) {
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(x, 0, colW, height);
+      ctx.clip();
+      ctx.strokeStyle = c.hatch;
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      for (let d = -height; d < colW; d += 6) {
+        ctx.moveTo(x + d, height);
+        ctx.lineTo(x + d + height, 0);
+      }
+      ctx.stroke();
+      ctx.restore();
+    }
+  }
+  if (c.line) {
+    ctx.fillStyle = c.line;
+    for (let i = 1; i <= flags.length; i++) ctx.fillRect(i * colW - 1, 0, 1, height);
   }
 }
