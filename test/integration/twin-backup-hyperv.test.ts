@@ -236,6 +236,53 @@ describe('consistency policies through the Hyper-V adapter (state-level simulate
   }, 120_000);
 });
 
+describe('a real guest whose twin ignores the power button (hyperv-sim on QEMU)', () => {
+  const name = 'Deaf Real';
+  let deaf: TestVm;
+  let hv: HyperVHypervisor;
+  let engine: Engine;
+  afterAll(async () => {
+    await engine?.close();
+    await hv?.dispose();
+    if (deaf) await vmrun('stop', deaf.vmxPath, 'hard');
+  });
+
+  it('allow-crash: Stop-VM never returns, the twin is turned off, the frozen VHDX is archived as crash and the job and manifest say why', async () => {
+    deaf = await makeTestVm(join(WORK, 'vms', name), { name, diskFormat: 'vhdx', memMiB: 128, diskMiB: 16, acpi: 'ignore' });
+    const rec = adoptSimVm(SIM_ROOT, { name, vmxPath: deaf.vmxPath, diskPath: deaf.diskPath, memoryMiB: 128, start: true });
+    registered.add(rec.id);
+    hv = hyperv();
+    await waitFor('the guest to report its services', async () => (await hv.getVm(rec.id)).toolsRunning, 120_000, 500);
+    // shutdown-twin limit 10 s → Stop-VM gets 5 s, then the session is killed and the policy applies
+    engine = await engineFor(join(WORK, 'data-deaf'), hv, { 'shutdown-twin': 10_000 });
+    await getJobService(engine.context).ready;
+    const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [name], consistency: 'allow-crash', verify: false });
+    const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
+    console.log(`[twin/hyperv] deaf twin: ${outcome.status} ${outcome.consistency}; ${outcome.warnings.join(' | ')}`);
+    expect(outcome).toMatchObject({ status: 'warning', consistency: 'crash' });
+    expect(outcome.warnings.join('\n')).toMatch(/did not shut down cleanly .*policy allow-crash/);
+    expect(outcome.metrics.twinShutdownMs).toBeUndefined();
+    const repo = await openRepository(engine.context.config().repository);
+    try {
+      const m = await repo.readManifest(outcome.snapshotId!);
+      expect(m.consistency).toBe('crash');
+      expect(m.log.some((l) => /\[shutdown-twin\] .*policy allow-crash/.test(l))).toBe(true);
+      // the archive is the checkpoint's frozen parent: the database is there, no clean-shutdown marker
+      const raw = join(WORK, 'deaf-archived.raw');
+      await repo.exportDisk(outcome.snapshotId!, m.disks[0]!.name, { format: 'raw', to: raw });
+      const got = await inspectDataDisk(raw);
+      rmSync(raw, { force: true });
+      expect(got).toMatchObject({ dbPresent: true, markerPresent: false, integrity: 'ok' });
+    } finally {
+      await repo.close();
+    }
+    expect(leftovers()).toEqual([]);
+    expect(readdirSync(deaf.dir).filter((n) => /\.avhdx/i.test(n) || n === 'Snapshots' && readdirSync(join(deaf.dir, n)).length > 0)).toEqual([]);
+    expect((await runningGuests()).sort()).toEqual([vm.vmxPath, deaf.vmxPath].sort());
+    expect((await hv.getVm(rec.id)).state).toBe('running');
+  }, 240_000);
+});
+
 /** Where to SIGKILL the engine: the first journal record that shows the job has got there. */
 const KILL_POINTS: { at: string; reached: (r: JournalRecord) => boolean; left: RegExp; twinRuns: boolean }[] = [
   { at: 'right after the checkpoint', reached: (r) => r.kind === 'fact' && r.step === 'freeze', left: /^checkpoint /, twinRuns: false },
