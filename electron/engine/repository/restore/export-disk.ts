@@ -48,6 +48,9 @@ async function exportRaw(disk: SnapshotDisk, to: string, opts: ExportOptions): P
     const free: ArrayBuffer[] = [];
     let failure: unknown;
     let lastReport = 0;
+    // one write at a time: parallel pwrites to one file only contend for its inode lock (the
+    // kernel spins on it), while loads (read + decompress + verify) run on both workers
+    let writing: Promise<unknown> = Promise.resolve();
     for (const i of chunks) {
       if (failure) break;
       if (opts.signal?.aborted) throw new AppError('CANCELLED', 'export cancelled');
@@ -55,7 +58,9 @@ async function exportRaw(disk: SnapshotDisk, to: string, opts: ExportOptions): P
         .chunkInto(i, free.pop())
         .then(async (buf) => {
           if (!buf) return; // listed as data by the extents, so never null; kept for safety
-          await fh.write(buf, 0, buf.length, i * cs);
+          const w = writing.then(() => fh.write(buf, 0, buf.length, i * cs));
+          writing = w.catch(() => {});
+          await w;
           if (buf.byteOffset === 0 && buf.buffer.byteLength === cs) free.push(buf.buffer as ArrayBuffer);
           done += buf.length;
           if (done - lastReport >= 16 * cs) {
