@@ -7,6 +7,77 @@ import { fsCorrupt } from './fs-error.js';
 export interface ByteSource {
   readonly size: number;
   read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * Optional zero-copy read for bulk data: the same bytes as `read` as consecutive buffers that
+   * may be views into a cache (callers must not modify them). See {@link readParts}.
+   */
+  readParts?(offset: number, length: number): Promise<Buffer[]>;
+}
+
+/**
+ * The bytes `[offset, offset+length)` of `src` (clamped to its size) as consecutive buffers,
+ * without copying when the source supports it. The buffers are read-only.
+ */
+export async function readParts(src: ByteSource, offset: number, length: number): Promise<Buffer[]> {
+  if (src.readParts) return src.readParts(offset, length);
+  const b = await src.read(offset, length);
+  return b.length ? [b] : [];
+}
+
+/** Total length of `parts`. */
+export function partsLength(parts: Buffer[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
+}
+
+/** A disk that hands out its decoded chunks (the repository's snapshot disk), by shape. */
+export interface ChunkedDisk extends ByteSource {
+  readonly chunkSize: number;
+  /** The plain data of chunk `i` (shared with the disk's cache: read-only). */
+  chunk(i: number): Promise<Buffer>;
+}
+
+/** True when `d` has the ChunkedDisk shape. */
+export function isChunkedDisk(d: ByteSource): d is ChunkedDisk {
+  const c = d as Partial<ChunkedDisk>;
+  return typeof c.chunk === 'function' && typeof c.chunkSize === 'number' && c.chunkSize > 0;
+}
+
+/**
+ * A chunked disk read without copies: `readParts` returns views of the disk's cached chunks,
+ * so a file restored from a repository snapshot is written straight from the decoded chunks.
+ */
+export class ChunkedDiskSource implements ByteSource {
+  constructor(private readonly disk: ChunkedDisk) {}
+
+  get size(): number {
+    return this.disk.size;
+  }
+
+  read(offset: number, length: number): Promise<Buffer> {
+    return this.disk.read(offset, length);
+  }
+
+  async readParts(offset: number, length: number): Promise<Buffer[]> {
+    const end = Math.min(offset + Math.max(0, length), this.size);
+    if (offset >= end) return [];
+    const cs = this.disk.chunkSize;
+    const first = Math.floor(offset / cs);
+    const last = Math.floor((end - 1) / cs);
+    const loads: Promise<Buffer>[] = [];
+    for (let i = first; i <= last; i++) loads.push(this.disk.chunk(i));
+    const chunks = await Promise.all(loads);
+    const parts: Buffer[] = [];
+    for (let k = 0; k < chunks.length; k++) {
+      const cStart = (first + k) * cs;
+      const from = Math.max(offset, cStart) - cStart;
+      const to = Math.min(end - cStart, chunks[k].length);
+      if (to < Math.min(end - cStart, cs)) throw fsCorrupt(`chunk ${first + k} of the disk is shorter than expected`);
+      if (to > from) parts.push(chunks[k].subarray(from, to));
+    }
+    return parts;
+  }
 }
 
 /** Reads exactly `length` bytes or throws FS_CORRUPT naming `what` (metadata reads). */
@@ -31,6 +102,11 @@ export class SliceSource implements ByteSource {
     if (offset >= this.size || length <= 0) return Promise.resolve(Buffer.alloc(0));
     const n = Math.min(length, this.size - offset);
     return this.inner.read(this.start + offset, n);
+  }
+
+  readParts(offset: number, length: number): Promise<Buffer[]> {
+    if (offset >= this.size || length <= 0) return Promise.resolve([]);
+    return readParts(this.inner, this.start + offset, Math.min(length, this.size - offset));
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ByteSource } from './byte-source.js';
+import { readParts, type ByteSource } from './byte-source.js';
 import { LruCache } from './lru-cache.js';
 
 /** Options of a {@link CachedSource}. */
@@ -58,6 +58,14 @@ export class CachedSource implements ByteSource {
     const all = Buffer.concat(blocks);
     const s = offset - first * bs;
     return all.subarray(s, Math.min(all.length, s + n));
+  }
+
+  /** Bulk reads (at least `bypassBytes`) go to the disk without copies; small ones via the cache. */
+  async readParts(offset: number, length: number): Promise<Buffer[]> {
+    if (offset >= this.size || length <= 0) return [];
+    const n = Math.min(length, this.size - offset);
+    if (n >= this.bypass) return readParts(this.inner, offset, n);
+    return [await this.read(offset, n)];
   }
 
   private block(i: number): Promise<Buffer> {

@@ -13,9 +13,10 @@ export function ensure(cond: unknown, message: string, details?: Record<string, 
 /** Reads an unsigned 64-bit little-endian field and rejects values beyond 2^53. */
 export function u64(buf: Buffer, off: number, what: string): number {
   ensure(off >= 0 && off + 8 <= buf.length, `${what}: field outside its structure`);
-  const v = buf.readBigUInt64LE(off);
-  ensure(v <= BigInt(Number.MAX_SAFE_INTEGER), `${what}: value too large`, { value: v.toString() });
-  return Number(v);
+  const hi = buf.readUInt32LE(off + 4);
+  // 2^53 - 1 is hi 0x1fffff with any lo; plain number arithmetic (no BigInt) on the hot path
+  ensure(hi <= 0x1fffff, `${what}: value too large`, { value: buf.readBigUInt64LE(off).toString() });
+  return hi * 0x100000000 + buf.readUInt32LE(off);
 }
 
 /** Reads an unsigned 48-bit little-endian field (NTFS file references, ext4 block numbers). */
@@ -25,9 +26,13 @@ export function u48(buf: Buffer, off: number): number {
 
 /** Converts an NTFS/Windows FILETIME (100 ns ticks since 1601) to epoch milliseconds. */
 export function filetimeToMs(buf: Buffer, off: number): number | undefined {
-  if (off + 8 > buf.length) return undefined;
-  const v = buf.readBigUInt64LE(off);
-  if (v === 0n) return undefined;
-  const ms = Number(v / 10000n) - 11644473600000;
+  if (off < 0 || off + 8 > buf.length) return undefined;
+  const lo = buf.readUInt32LE(off);
+  const hi = buf.readUInt32LE(off + 4);
+  if (hi === 0 && lo === 0) return undefined;
+  // exact floor((hi * 2^32 + lo) / 10000) without BigInt: split hi = q * 10000 + r
+  const q = Math.floor(hi / 10000);
+  const r = hi - q * 10000;
+  const ms = q * 0x100000000 + Math.floor((r * 0x100000000 + lo) / 10000) - 11644473600000;
   return Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? ms : undefined;
 }

@@ -39,10 +39,12 @@ export interface GuestFilesystem {
   open(node: FsNode, stream?: string): Promise<FileContent>;
 }
 
-/** Decodes UTF-16LE code units without replacing lone surrogates (lossless for names). */
+/**
+ * Decodes `units` UTF-16LE code units at `off` (fewer if the buffer ends first) without
+ * replacing lone surrogates (lossless for names): Node's utf16le decoder copies code units as
+ * they are, which is what a name needs and far cheaper than building the string per unit.
+ */
 export function utf16le(buf: Buffer, off: number, units: number): string {
-  let s = '';
-  const end = Math.min(buf.length - 1, off + units * 2);
-  for (let p = off; p < end; p += 2) s += String.fromCharCode(buf.readUInt16LE(p));
-  return s;
+  const n = Math.max(0, Math.min(units, Math.floor((buf.length - off) / 2)));
+  return n > 0 ? buf.toString('utf16le', off, off + n * 2) : '';
 }

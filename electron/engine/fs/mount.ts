@@ -63,7 +63,9 @@ export async function openDriver(type: string, src: ByteSource): Promise<GuestFi
     readdir: (dir: FsNode) => typed(() => fs.readdir(dir)),
     open: async (node: FsNode, stream?: string): Promise<FileContent> => {
       const c = await typed(() => fs.open(node, stream));
-      return { size: c.size, read: (o, l) => typed(() => c.read(o, l)) };
+      const content: FileContent = { size: c.size, read: (o, l) => typed(() => c.read(o, l)) };
+      if (c.readParts) content.readParts = (o, l) => typed(() => c.readParts!(o, l));
+      return content;
     },
   };
 }

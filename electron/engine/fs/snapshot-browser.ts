@@ -7,7 +7,7 @@ import type { FileContent, FsNode, GuestFilesystem } from './guest-fs.js';
 import { LruCache } from './lru-cache.js';
 import { mountVolume, type MountResult } from './mount.js';
 import { readPartitionTable, type PartitionTable } from './partitions.js';
-import { SliceSource } from './byte-source.js';
+import { ChunkedDiskSource, isChunkedDisk, SliceSource } from './byte-source.js';
 
 /** A disk of a snapshot, by the name used in paths. */
 export interface NamedDisk {
@@ -50,7 +50,11 @@ export class SnapshotBrowser {
   private readonly fsIds = new WeakMap<GuestFilesystem, string>();
 
   constructor(disks: NamedDisk[], opts: BrowserOptions = {}) {
-    for (const d of disks) this.disks.set(d.name, { src: new CachedSource(d.disk, { budgetBytes: opts.blockCacheBytes ?? 32 * 1024 * 1024 }), mounts: new Map() });
+    for (const d of disks) {
+      // a repository snapshot disk hands out its decoded chunks: file data is then written from them without copies
+      const base = isChunkedDisk(d.disk) ? new ChunkedDiskSource(d.disk) : d.disk;
+      this.disks.set(d.name, { src: new CachedSource(base, { budgetBytes: opts.blockCacheBytes ?? 32 * 1024 * 1024 }), mounts: new Map() });
+    }
     this.listings = new LruCache(opts.listingCacheBytes ?? 16 * 1024 * 1024);
   }
 

@@ -1,4 +1,5 @@
 import { AppError } from '../../../../shared/errors/app-error.js';
+import { alignedBuffer } from '../core/aligned-buffer.js';
 import { readDiskInto } from '../core/mapped-disk.js';
 import type { VirtualDisk } from '../virtual-disk.js';
 
@@ -19,7 +20,8 @@ export interface ScanOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-function isZero(b: Buffer, zero: Buffer): boolean {
+/** True when every byte of `b` is zero (`zero` is a zero-filled buffer of any length). */
+export function isZero(b: Buffer, zero: Buffer): boolean {
   for (let at = 0; at < b.length; at += zero.length) {
     const n = Math.min(zero.length, b.length - at);
     if (!b.subarray(at, at + n).equals(n === zero.length ? zero : zero.subarray(0, n))) return false;
@@ -36,7 +38,8 @@ export async function* scanDisk(disk: VirtualDisk, opts: ScanOptions): AsyncGene
   const unit = opts.unit;
   const window = Math.max(unit, opts.window ?? 8 * 1024 * 1024);
   if (window % unit !== 0) throw new AppError('INTERNAL', `scan window ${window} is not a multiple of unit ${unit}`);
-  const buffers = [Buffer.allocUnsafe(window), Buffer.allocUnsafe(window)];
+  const both = alignedBuffer(2 * window);
+  const buffers = [both.subarray(0, window), both.subarray(window)];
   const zero = Buffer.alloc(Math.min(unit, 1024 * 1024));
   const size = disk.size;
   const load = async (start: number, buf: Buffer): Promise<{ start: number; len: number; units: boolean[] }> => {

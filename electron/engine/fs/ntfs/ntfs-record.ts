@@ -52,12 +52,15 @@ export interface MftRecord {
   attrs: NtfsAttr[];
 }
 
+/** Record signatures as little-endian numbers. */
+const MAGIC: Record<string, number> = { FILE: 0x454c4946, INDX: 0x58444e49 };
+
 /**
  * Applies the update-sequence fixups of a FILE/INDX record in place (512-byte strides) and
  * checks the signature. Throws FS_CORRUPT on a torn or malformed record.
  */
 export function applyFixups(buf: Buffer, magic: string, what: string): void {
-  ensure(buf.length >= 48 && buf.toString('latin1', 0, 4) === magic, `${what}: missing ${magic} signature`);
+  ensure(buf.length >= 48 && buf.readUInt32LE(0) === MAGIC[magic], `${what}: missing ${magic} signature`);
   const usaOff = buf.readUInt16LE(4);
   const usaCount = buf.readUInt16LE(6);
   const strides = buf.length / 512;
@@ -102,6 +105,9 @@ export function parseRuns(b: Buffer, off: number, end: number, startVcn: number)
   return runs;
 }
 
+/** The (frozen, shared) runlist of resident attributes. */
+const NO_RUNS: Run[] = Object.freeze([]) as unknown as Run[];
+
 /**
  * Parses a FILE record whose fixups were already applied. `buf` must be a private copy: resident
  * values are views into it.
@@ -126,20 +132,20 @@ export function parseRecord(buf: Buffer, index: number): MftRecord {
     if (type === AT.END) break;
     const len = buf.readUInt32LE(p + 4);
     ensure(len >= 16 && len % 8 === 0 && p + len <= used, `${what}: attribute at ${p} has a bad length`);
-    const a = buf.subarray(p, p + len);
-    const nonRes = a[8] !== 0;
-    const nameLen = a[9];
-    const nameOff = a.readUInt16LE(10);
+    // fields are read at p + x straight from the record (no per-attribute Buffer view)
+    const nonRes = buf[p + 8] !== 0;
+    const nameLen = buf[p + 9];
+    const nameOff = buf.readUInt16LE(p + 10);
     ensure(nameLen === 0 || nameOff + nameLen * 2 <= len, `${what}: attribute name outside the attribute`);
     const attr: NtfsAttr = {
       type,
-      name: nameLen ? utf16le(a, nameOff, nameLen) : '',
-      flags: a.readUInt16LE(12),
-      id: a.readUInt16LE(14),
+      name: nameLen ? utf16le(buf, p + nameOff, nameLen) : '',
+      flags: buf.readUInt16LE(p + 12),
+      id: buf.readUInt16LE(p + 14),
       nonResident: nonRes,
       startVcn: 0,
       endVcn: -1,
-      runs: [],
+      runs: NO_RUNS,
       allocSize: 0,
       dataSize: 0,
       initSize: 0,
@@ -147,24 +153,23 @@ export function parseRecord(buf: Buffer, index: number): MftRecord {
     };
     if (!nonRes) {
       ensure(len >= 24, `${what}: resident attribute too short`);
-      const vlen = a.readUInt32LE(16);
-      const voff = a.readUInt16LE(20);
+      const vlen = buf.readUInt32LE(p + 16);
+      const voff = buf.readUInt16LE(p + 20);
       ensure(voff + vlen <= len, `${what}: resident value outside the attribute`);
-      attr.value = a.subarray(voff, voff + vlen); // views into the record's private copy
+      attr.value = buf.subarray(p + voff, p + voff + vlen); // views into the record's private copy
       attr.dataSize = attr.initSize = attr.allocSize = vlen;
     } else {
       ensure(len >= 64, `${what}: non-resident attribute too short`);
-      attr.startVcn = u64(a, 16, what);
-      const hi = a.readBigInt64LE(24);
-      attr.endVcn = hi < 0n ? -1 : u64(a, 24, what);
-      const runOff = a.readUInt16LE(32);
-      attr.compUnit = a.readUInt16LE(34);
+      attr.startVcn = u64(buf, p + 16, what);
+      attr.endVcn = buf.readInt32LE(p + 28) < 0 ? -1 : u64(buf, p + 24, what);
+      const runOff = buf.readUInt16LE(p + 32);
+      attr.compUnit = buf.readUInt16LE(p + 34);
       ensure(attr.compUnit <= 16, `${what}: bad compression unit`);
-      attr.allocSize = u64(a, 40, what);
-      attr.dataSize = u64(a, 48, what);
-      attr.initSize = u64(a, 56, what);
+      attr.allocSize = u64(buf, p + 40, what);
+      attr.dataSize = u64(buf, p + 48, what);
+      attr.initSize = u64(buf, p + 56, what);
       ensure(runOff >= 64 && runOff <= len, `${what}: runlist outside the attribute`);
-      attr.runs = parseRuns(a, runOff, len, attr.startVcn);
+      attr.runs = parseRuns(buf.subarray(p, p + len), runOff, len, attr.startVcn);
     }
     rec.attrs.push(attr);
     p += len;

@@ -1,5 +1,5 @@
 import type { ByteSource } from '../byte-source.js';
-import { readExact } from '../byte-source.js';
+import { partsLength, readExact, readParts } from '../byte-source.js';
 import { ensure } from '../fs-error.js';
 import type { LruCache } from '../lru-cache.js';
 import { lznt1Decompress } from './lznt1.js';
@@ -13,6 +13,14 @@ export interface StreamLayout {
   /** Compression unit exponent (0 = not compressed). */
   compUnit: number;
   compressed: boolean;
+}
+
+/** Shared zeros for sparse ranges and bytes past the valid-data length in `readParts`. */
+const ZEROS = Buffer.alloc(1024 * 1024);
+
+/** Appends `n` zero bytes to `parts` as views of ZEROS. */
+function pushZeros(parts: Buffer[], n: number): void {
+  for (let left = n; left > 0; left -= ZEROS.length) parts.push(ZEROS.subarray(0, Math.min(left, ZEROS.length)));
 }
 
 /** A piece of a VCN range: `count` clusters at `lcn` (-1 = sparse / beyond the runlist). */
@@ -48,6 +56,50 @@ export class NtfsStream implements ByteSource {
     const out = this.layout.compressed && this.layout.compUnit > 0 ? await this.readCompressed(offset, n) : await this.readPlain(offset, n);
     const init = this.layout.initSize;
     if (offset + n > init) out.fill(0, Math.max(0, init - offset));
+    return out;
+  }
+
+  /**
+   * The same bytes as `read`, without copying: views of the volume's buffers (for a repository
+   * snapshot, its decoded chunks) and of shared zeros. Compressed streams are decoded as usual.
+   */
+  async readParts(offset: number, length: number): Promise<Buffer[]> {
+    if (offset >= this.size || length <= 0) return [];
+    const n = Math.min(length, this.size - offset);
+    if (this.layout.compressed && this.layout.compUnit > 0) return [await this.read(offset, n)];
+    const cs = this.clusterSize;
+    const firstVcn = Math.floor(offset / cs);
+    const lastVcn = Math.floor((offset + n - 1) / cs);
+    const init = this.layout.initSize;
+    let vcnPos = firstVcn * cs;
+    const pieces: (Promise<Buffer[]> | number)[] = [];
+    for (const p of this.map(firstVcn, lastVcn - firstVcn + 1)) {
+      const pStart = vcnPos;
+      const pEnd = vcnPos + p.count * cs;
+      vcnPos = pEnd;
+      const s = Math.max(pStart, offset);
+      const e = Math.min(pEnd, offset + n);
+      // sparse, or wholly past the valid-data length: zeros (a number stands for that many)
+      if (p.lcn < 0 || s >= init) {
+        pieces.push(e - s);
+        continue;
+      }
+      const real = Math.min(e, init) - s;
+      const diskOff = p.lcn * cs + (s - pStart);
+      ensure(Number.isSafeInteger(diskOff) && diskOff + real <= this.vol.size, 'ntfs data run lies outside the volume');
+      pieces.push(
+        readParts(this.vol, diskOff, real).then((got) => {
+          ensure(partsLength(got) === real, 'ntfs data run: short read');
+          if (e > s + real) pushZeros(got, e - s - real);
+          return got;
+        }),
+      );
+    }
+    const out: Buffer[] = [];
+    for (const piece of await Promise.all(pieces)) {
+      if (typeof piece === 'number') pushZeros(out, piece);
+      else out.push(...piece);
+    }
     return out;
   }
 
@@ -89,7 +141,7 @@ export class NtfsStream implements ByteSource {
 
   private async readPlain(offset: number, n: number): Promise<Buffer> {
     const cs = this.clusterSize;
-    const out = Buffer.alloc(n);
+    const out = Buffer.allocUnsafe(n);
     const firstVcn = Math.floor(offset / cs);
     const lastVcn = Math.floor((offset + n - 1) / cs);
     let vcnPos = firstVcn * cs; // byte position (in the stream) of the current piece start
@@ -98,9 +150,12 @@ export class NtfsStream implements ByteSource {
       const pStart = vcnPos;
       const pEnd = vcnPos + p.count * cs;
       vcnPos = pEnd;
-      if (p.lcn < 0) continue;
       const s = Math.max(pStart, offset);
       const e = Math.min(pEnd, offset + n);
+      if (p.lcn < 0) {
+        out.fill(0, s - offset, e - offset);
+        continue;
+      }
       const diskOff = p.lcn * cs + (s - pStart);
       reads.push(
         readExact(this.vol, diskOff, e - s, 'ntfs data run').then((b) => {

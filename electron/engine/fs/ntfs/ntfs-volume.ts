@@ -24,6 +24,13 @@ export interface NtfsFile {
 }
 
 const MAX_EXTENSIONS = 4096;
+/** "FILE" as a little-endian number. */
+const FILE_MAGIC = 0x454c4946;
+
+function hasAttributeList(attrs: NtfsAttr[]): boolean {
+  for (const a of attrs) if (a.type === AT.ATTRIBUTE_LIST) return true;
+  return false;
+}
 const ROOT = 5;
 
 /** Reparse tags shown as links. */
@@ -143,9 +150,10 @@ export class NtfsVolume implements GuestFilesystem {
 
   /**
    * Loads many base records with few large reads of the $MFT (records that are close together
-   * are read as one window), filling the record cache. Errors are left for `file()` to report.
+   * are read as one window), filling the record cache unless `cache` is false (a big folder's
+   * listing: its records would only evict each other). Errors are left for `file()` to report.
    */
-  async prefetch(indices: number[]): Promise<Map<number, NtfsFile>> {
+  async prefetch(indices: number[], cache = true): Promise<Map<number, NtfsFile>> {
     const got = new Map<number, NtfsFile>();
     const todo = [...new Set(indices)].filter((i) => i >= 0 && i < this.recordCount && !this.records.get(i)).sort((a, b) => a - b);
     const rs = this.recordSize;
@@ -160,14 +168,16 @@ export class NtfsVolume implements GuestFilesystem {
         const idx = todo[m];
         const off = (idx - first) * rs;
         if (off + rs > win.length) break;
-        const raw = Buffer.from(win.subarray(off, off + rs));
+        // uncached records may keep views into the window (ours: NtfsStream.read returns a fresh
+        // buffer); cached ones get a private copy so that they don't pin the whole window
+        const raw = cache ? Buffer.from(win.subarray(off, off + rs)) : win.subarray(off, off + rs);
         try {
-          if (raw.toString('latin1', 0, 4) !== 'FILE') continue;
+          if (raw.readUInt32LE(0) !== FILE_MAGIC) continue;
           applyFixups(raw, 'FILE', `mft record ${idx}`);
           const rec = parseRecord(raw, idx);
-          if ((rec.flags & 0x0001) === 0 || rec.base !== 0 || rec.attrs.some((a) => a.type === AT.ATTRIBUTE_LIST)) continue;
+          if ((rec.flags & 0x0001) === 0 || rec.base !== 0 || hasAttributeList(rec.attrs)) continue;
           const f = { index: idx, rec, attrs: rec.attrs };
-          this.remember(f);
+          if (cache) this.remember(f);
           got.set(idx, f);
         } catch {
           /* reported by file() */
@@ -248,7 +258,10 @@ export class NtfsVolume implements GuestFilesystem {
     const per = Math.max(64, Math.floor((1024 * 1024) / this.recordSize));
     for (let k = 0; k < order.length; k += per) {
       const part = order.slice(k, k + per);
-      const got = await this.prefetch(part.map((i) => uniq[i].ref));
+      const got = await this.prefetch(
+        part.map((i) => uniq[i].ref),
+        uniq.length <= 256,
+      );
       for (const i of part) {
         const e = uniq[i];
         let child = got.get(e.ref) ?? this.records.get(e.ref);
@@ -309,12 +322,22 @@ export function layoutOf(segs: NtfsAttr[]): StreamLayout {
 }
 
 function describe(f: NtfsFile, name: string): FsNode {
-  const si = f.attrs.find((a) => a.type === AT.STANDARD_INFORMATION);
+  // one pass over the attributes (this runs for every entry of a listing)
+  let si: NtfsAttr | undefined;
+  let main: NtfsAttr | undefined;
+  let rp: NtfsAttr | undefined;
+  let streams: string[] | undefined;
+  for (const a of f.attrs) {
+    if (a.type === AT.STANDARD_INFORMATION) si ??= a;
+    else if (a.type === AT.DATA) {
+      if (a.name === '') {
+        if (!main && (!a.nonResident || a.startVcn === 0)) main = a;
+      } else if (!streams) streams = [a.name];
+      else if (!streams.includes(a.name)) streams.push(a.name);
+    } else if (a.type === AT.REPARSE_POINT) rp ??= a;
+  }
   const mtimeMs = si?.value ? filetimeToMs(si.value, 8) : undefined;
   const isDir = (f.rec.flags & 0x0002) !== 0;
-  const data = f.attrs.filter((a) => a.type === AT.DATA);
-  const main = data.find((a) => a.name === '' && (!a.nonResident || a.startVcn === 0));
-  const streams = [...new Set(data.filter((a) => a.name !== '').map((a) => a.name))];
   const node: FsNode = {
     name,
     type: isDir ? 'dir' : 'file',
@@ -323,7 +346,7 @@ function describe(f: NtfsFile, name: string): FsNode {
     key: `ntfs:${f.index}`,
     ref: { index: f.index },
   };
-  if (streams.length) node.streams = streams;
+  if (streams) node.streams = streams;
   const attrs = si?.value && si.value.length >= 36 ? si.value.readUInt32LE(32) : 0;
   if (!isDir && attrs & 0x4 && main?.value && main.value.length >= 8) {
     // ntfs-3g / Interix special files: symlinks ("IntxLNK\1" + UTF-16 target), devices
@@ -333,7 +356,6 @@ function describe(f: NtfsFile, name: string): FsNode {
       node.target = main.value.toString('utf16le', 8);
     } else if (magic === 'IntxCHR\0' || magic === 'IntxBLK\0') node.type = 'other';
   }
-  const rp = f.attrs.find((a) => a.type === AT.REPARSE_POINT);
   if (rp?.value && rp.value.length >= 8) {
     const tag = rp.value.readUInt32LE(0);
     if (tag === TAG_SYMLINK || tag === TAG_JUNCTION) {

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { BufferSource, ChunkedDiskSource, isChunkedDisk, readParts, SliceSource, type ChunkedDisk } from './byte-source.js';
+import { CachedSource } from './cached-source.js';
+import { LruCache } from './lru-cache.js';
+import { NtfsStream } from './ntfs/ntfs-stream.js';
+
+/** A chunked disk over a buffer that counts chunk loads (like the repository's snapshot disk). */
+function chunkedDisk(bytes: Buffer, chunkSize: number): ChunkedDisk & { loads: number } {
+  const d = {
+    loads: 0,
+    size: bytes.length,
+    chunkSize,
+    read: async (o: number, l: number) => Buffer.from(bytes.subarray(o, Math.min(bytes.length, o + l))),
+    chunk: async (i: number) => {
+      d.loads++;
+      return bytes.subarray(i * chunkSize, Math.min(bytes.length, (i + 1) * chunkSize));
+    },
+  };
+  return d;
+}
+
+describe('zero-copy reads (readParts)', () => {
+  const bytes = randomBytes(5 * 65536 + 1234);
+
+  it('a chunked disk returns views of its chunks that concatenate to exactly what read returns', async () => {
+    const disk = chunkedDisk(bytes, 65536);
+    expect(isChunkedDisk(disk)).toBe(true);
+    expect(isChunkedDisk(new BufferSource(bytes))).toBe(false);
+    const src = new CachedSource(new ChunkedDiskSource(disk), { bypassBytes: 1000 });
+    for (const [o, l] of [[0, 65536], [100, 200_000], [65535, 2], [5 * 65536, 5000], [bytes.length - 10, 100], [bytes.length, 10]]) {
+      const parts = await readParts(src, o, l);
+      expect(Buffer.concat(parts).equals(await src.read(o, l))).toBe(true);
+      expect(Buffer.concat(parts).equals(bytes.subarray(o, Math.min(bytes.length, o + l)))).toBe(true);
+    }
+    // a bulk read shares memory with the chunks (no copy)
+    const [first] = await readParts(src, 65536 + 10, 2000);
+    expect(first.buffer).toBe(bytes.buffer);
+  });
+
+  it('an ntfs stream with sparse runs and a valid-data length reads the same through readParts and read', async () => {
+    const cs = 4096;
+    const vol = new SliceSource(new ChunkedDiskSource(chunkedDisk(bytes, 65536)), 4096, bytes.length - 4096);
+    // vcn 0-9 at lcn 3, 10-14 sparse, 15-29 at lcn 40, then beyond the runlist
+    const runs = [
+      { vcn: 0, lcn: 3, length: 10 },
+      { vcn: 10, lcn: -1, length: 5 },
+      { vcn: 15, lcn: 40, length: 15 },
+    ];
+    const size = 33 * cs - 77;
+    const stream = new NtfsStream(vol, cs, { runs, dataSize: size, initSize: 25 * cs + 100, compUnit: 0, compressed: false }, new LruCache(1 << 20), 't');
+    for (const [o, l] of [[0, size], [5000, 50_000], [9 * cs + 1, 7 * cs], [25 * cs, 8192], [30 * cs, 1 << 20]]) {
+      const whole = await stream.read(o, l);
+      expect(Buffer.concat(await stream.readParts(o, l)).equals(whole)).toBe(true);
+    }
+    const all = await stream.read(0, size);
+    expect(all.subarray(0, 10 * cs).equals(bytes.subarray(4096 + 3 * cs, 4096 + 13 * cs))).toBe(true);
+    expect(all.subarray(10 * cs, 15 * cs).every((b) => b === 0)).toBe(true);
+    expect(all.subarray(25 * cs + 100).every((b) => b === 0)).toBe(true);
+  });
+});
