@@ -234,6 +234,33 @@ describe('consistency policies through the Hyper-V adapter (state-level simulate
     expect(cold.outcome).toMatchObject({ status: 'succeeded', consistency: 'cold' });
     expect(leftovers()).toEqual([]);
   }, 120_000);
+
+  it('a hostile guest name (quotes, $(), backticks, ;, unicode quotes, spaces, 200 characters) round-trips through the workflow and never reaches PowerShell as text', async () => {
+    const pwned = join(WORK, 'pwned');
+    const hostile = `it's "q" $(touch ${pwned}) \`touch ${pwned}\`; rm -rf / ‘x’ “y” ${'z'.repeat(120)}`.slice(0, 200);
+    const simLog = join(WORK, 'hostile-sim.log');
+    registered.add(addSimVm(SIM_ROOT, { name: hostile, diskMiB: 8, memoryMiB: 64 }).id);
+    const logged = new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env: { ...ENV, HYPERV_SIM_LOG: simLog } });
+    const e2 = await engineFor(join(WORK, 'data-hostile'), logged);
+    try {
+      await getJobService(e2.context).ready;
+      const { jobIds } = await e2.service.call('jobs.backupNow', { guests: [hostile], consistency: 'require-clean', verify: false });
+      const outcome = await getJobService(e2.context).manager.wait(jobIds[0]!);
+      expect(outcome).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
+      expect((await e2.service.call('jobs.get', { jobId: jobIds[0]! })).guest).toBe(hostile);
+      expect((await e2.service.call('snapshots.list', {})).map((x) => x.guest)).toEqual([hostile]);
+    } finally {
+      await e2.close();
+      await logged.dispose();
+    }
+    expect(existsSync(pwned)).toBe(false);
+    // every line PowerShell received is framing or the fixed base64 invocation: no value as text
+    const lines = readFileSync(simLog, 'utf8').split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(5);
+    for (const l of lines) expect(l).toMatch(/^(\[Console\]::(Out|Error)\.WriteLine\("[A-Za-z0-9]*"\)|& \(\[ScriptBlock\]::Create\(\[Text\.Encoding\]::UTF8\.GetString\(\[Convert\]::FromBase64String\('[A-Za-z0-9+/=]+'\)\)\)\) '[A-Za-z0-9+/=]*')$/);
+    expect(simState(SIM_ROOT).vms.filter((v) => v.name.startsWith(hostile))).toHaveLength(1);
+    expect(leftovers()).toEqual([]);
+  }, 120_000);
 });
 
 describe('a real guest whose twin ignores the power button (hyperv-sim on QEMU)', () => {
