@@ -14,10 +14,11 @@
 // sources (bin/twinsnap.mjs, dist/renderer) resolves to the same files. stamp.json is written
 // last, atomically (temp + rename), so concurrent starts see either the old or the new bundle.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIR = join(ROOT, 'dist/cli/bundle');
 const STAMP = join(DIR, 'stamp.json');
 
@@ -82,13 +83,20 @@ export async function buildCliBundle() {
   renameSync(join(DIR, tmp + '.map'), join(DIR, `${name}.map`));
   writeFileSync(join(DIR, tmp), text);
   renameSync(join(DIR, tmp), join(DIR, name));
+  // the bundle being replaced is retired now: its mtime starts the ten minutes before removal
+  try {
+    const old = JSON.parse(readFileSync(STAMP, 'utf8')).bundle;
+    if (old !== name) utimesSync(join(DIR, old), new Date(), new Date());
+  } catch {
+    // no previous bundle
+  }
   writeFileSync(join(DIR, tmp + '.json'), JSON.stringify({ bundle: name, builtMs: started, inputs }));
   renameSync(join(DIR, tmp + '.json'), STAMP);
-  // drop bundles older than a minute (a process that started from one has already loaded it)
+  // drop bundles retired more than ten minutes ago (a process that picked one has loaded it)
   for (const f of readdirSync(DIR)) {
     if (f === 'stamp.json' || f.startsWith(name)) continue;
     try {
-      if (statSync(join(DIR, f)).mtimeMs < started - 60_000) rmSync(join(DIR, f), { force: true });
+      if (statSync(join(DIR, f)).mtimeMs < started - 600_000) rmSync(join(DIR, f), { force: true });
     } catch {
       // removed concurrently
     }
