@@ -367,6 +367,15 @@ export class VmrunHypervisor implements Hypervisor {
     const listed = await runner.tryRun(['listSnapshots', record.vmId], call('list snapshots of', 'quick'));
     const names = new Set('stdout' in listed ? listed.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(SNAPSHOT_PREFIX)) : []);
     if (record.handle) names.add(record.handle);
+    // A build killed between the twin folder's mkdir and its marker leaves the folder empty (or
+    // with a torn marker): it is this VM's when its name carries one of this VM's handles.
+    for (const handle of names) {
+      const path = join(root, `twinsnap-twin-${handle}`);
+      const inside = await readdir(path).catch(() => undefined);
+      if (!inside || !inside.every((f) => f === TWIN_MARKER)) continue;
+      const marker = (await readFile(join(path, TWIN_MARKER), 'utf8').catch(() => '')).trim();
+      if (record.vmId.startsWith(marker)) await rm(path, { recursive: true, force: true });
+    }
     for (const handle of names) {
       await this.releaseFrozen({ vm: { id: record.vmId, name } as VmInfo, handle, frozenDisks: [], configFiles: [], adapterData: { staging: join(root, `.twinsnap-${handle}`) } }, opts);
     }
