@@ -157,8 +157,7 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
   const wantFocus = useRef(false);
   const { days, rows } = layout;
   const labels = useMemo(() => dayLabels(days), [days]);
-  // width is the border box (scrollbars included, so their coming and going re-renders nothing).
-  const colW = Math.max(16, Math.floor((Math.max(width, 400) - GUEST_W - 18) / Math.max(1, days.length)));
+  const colW = Math.max(16, Math.floor((Math.max(width, 400) - GUEST_W - 2) / Math.max(1, days.length)));
   const narrow = colW < 26;
   const [first, last] = visibleRows(scrollTop, height - HEAD_H, ROW_H, rows.length);
   const cols = days.length + 1;
