@@ -24,6 +24,9 @@ export interface NtfsFile {
 }
 
 const MAX_EXTENSIONS = 4096;
+/** $MFT window reads kept in flight while listing. */
+const SCAN_AHEAD = 4;
+const EMPTY_READ: Promise<Buffer> = Promise.resolve(Buffer.alloc(0));
 /** "FILE" as a little-endian number. */
 const FILE_MAGIC = 0x454c4946;
 
@@ -150,42 +153,72 @@ export class NtfsVolume implements GuestFilesystem {
 
   /**
    * Loads many base records with few large reads of the $MFT (records that are close together
-   * are read as one window), filling the record cache unless `cache` is false (a big folder's
-   * listing: its records would only evict each other). Errors are left for `file()` to report.
+   * are read as one window), filling the record cache. Errors are left for `file()` to report.
    */
-  async prefetch(indices: number[], cache = true): Promise<Map<number, NtfsFile>> {
+  async prefetch(indices: number[]): Promise<Map<number, NtfsFile>> {
     const got = new Map<number, NtfsFile>();
+    await this.scanRecords(indices, true, (f) => got.set(f.index, f));
+    return got;
+  }
+
+  /**
+   * Reads the base records `indices` (those not cached) in $MFT order, about 1 MiB of $MFT per
+   * read with a few reads in flight, and hands each parsed record (without attribute list) to
+   * `visit`; records that are not in use, damaged or need extension records are left out for
+   * `file()`. With `cache` false, nothing is kept after `visit` (a big folder's records would
+   * only evict each other) and records are parsed in place in the window (no copy).
+   */
+  private async scanRecords(indices: number[], cache: boolean, visit: (f: NtfsFile) => void): Promise<void> {
     const todo = [...new Set(indices)].filter((i) => i >= 0 && i < this.recordCount && !this.records.get(i)).sort((a, b) => a - b);
     const rs = this.recordSize;
     const maxSpan = Math.max(1, Math.floor((1024 * 1024) / rs));
+    const windows: { k: number; j: number; first: number }[] = [];
     for (let k = 0; k < todo.length; ) {
       const first = todo[k];
       let j = k;
       while (j + 1 < todo.length && todo[j + 1] - first < maxSpan) j++;
-      const span = todo[j] - first + 1;
-      const win = await this.mft.read(first * rs, span * rs);
-      for (let m = k; m <= j; m++) {
-        const idx = todo[m];
-        const off = (idx - first) * rs;
-        if (off + rs > win.length) break;
-        // uncached records may keep views into the window (ours: NtfsStream.read returns a fresh
-        // buffer); cached ones get a private copy so that they don't pin the whole window
-        const raw = cache ? Buffer.from(win.subarray(off, off + rs)) : win.subarray(off, off + rs);
-        try {
-          if (raw.readUInt32LE(0) !== FILE_MAGIC) continue;
-          applyFixups(raw, 'FILE', `mft record ${idx}`);
-          const rec = parseRecord(raw, idx);
-          if ((rec.flags & 0x0001) === 0 || rec.base !== 0 || hasAttributeList(rec.attrs)) continue;
-          const f = { index: idx, rec, attrs: rec.attrs };
-          if (cache) this.remember(f);
-          got.set(idx, f);
-        } catch {
-          /* reported by file() */
-        }
-      }
+      windows.push({ k, j, first });
       k = j + 1;
     }
-    return got;
+    const reads: Promise<Buffer>[] = [];
+    const start = (w: number) => {
+      if (w >= windows.length) return;
+      const { j, first } = windows[w];
+      const p = this.mft.read(first * rs, (todo[j] - first + 1) * rs);
+      p.catch(() => {});
+      reads[w] = p;
+    };
+    for (let w = 0; w < SCAN_AHEAD; w++) start(w);
+    try {
+      for (let w = 0; w < windows.length; w++) {
+        const { k, j, first } = windows[w];
+        const win = await reads[w];
+        start(w + SCAN_AHEAD);
+        for (let m = k; m <= j; m++) {
+          const idx = todo[m];
+          const off = (idx - first) * rs;
+          if (off + rs > win.length) break;
+          // the window is ours (NtfsStream.read returns a fresh buffer); cached records get a
+          // private copy so that they don't pin the whole window
+          const raw = cache ? Buffer.from(win.subarray(off, off + rs)) : win.subarray(off, off + rs);
+          let f: NtfsFile;
+          try {
+            if (raw.readUInt32LE(0) !== FILE_MAGIC) continue;
+            applyFixups(raw, 'FILE', `mft record ${idx}`);
+            const rec = parseRecord(raw, idx);
+            if ((rec.flags & 0x0001) === 0 || rec.base !== 0 || hasAttributeList(rec.attrs)) continue;
+            f = { index: idx, rec, attrs: rec.attrs };
+          } catch {
+            continue; // reported by file()
+          }
+          if (cache) this.remember(f);
+          visit(f);
+        }
+        reads[w] = EMPTY_READ;
+      }
+    } finally {
+      await Promise.allSettled(reads);
+    }
   }
 
   private remember(f: NtfsFile): void {
@@ -252,30 +285,38 @@ export class NtfsVolume implements GuestFilesystem {
       seen.add(k);
       return true;
     });
-    // records are loaded in MFT order, about 1 MiB of $MFT at a time, and not all kept in memory
-    const order = uniq.map((_, i) => i).sort((x, y) => uniq[x].ref - uniq[y].ref);
+    // records are read in MFT order, about 1 MiB of $MFT at a time, described as they arrive
+    // and not kept (a big folder's records would only evict each other from the cache)
     const slots: (FsNode | undefined)[] = new Array(uniq.length);
-    const per = Math.max(64, Math.floor((1024 * 1024) / this.recordSize));
-    for (let k = 0; k < order.length; k += per) {
-      const part = order.slice(k, k + per);
-      const got = await this.prefetch(
-        part.map((i) => uniq[i].ref),
-        uniq.length <= 256,
-      );
-      for (const i of part) {
-        const e = uniq[i];
-        let child = got.get(e.ref) ?? this.records.get(e.ref);
-        if (!child) {
-          try {
-            child = await this.file(e.ref);
-          } catch {
-            slots[i] = { name: e.name, type: 'other', size: 0, key: `ntfs:${e.ref}`, ref: undefined };
-            continue;
-          }
+    const handled = new Uint8Array(uniq.length);
+    const byRef = new Map<number, number[]>();
+    for (let i = 0; i < uniq.length; i++) {
+      const at = byRef.get(uniq[i].ref);
+      if (at) at.push(i);
+      else byRef.set(uniq[i].ref, [i]);
+    }
+    const take = (child: NtfsFile, i: number) => {
+      handled[i] = 1;
+      const e = uniq[i];
+      if (e.seq !== 0 && child.rec.seq !== e.seq) return; // stale index entry
+      slots[i] = describe(child, e.name);
+    };
+    await this.scanRecords([...byRef.keys()], uniq.length <= 256, (f) => {
+      for (const i of byRef.get(f.index) ?? []) take(f, i);
+    });
+    for (let i = 0; i < uniq.length; i++) {
+      if (handled[i]) continue;
+      const e = uniq[i];
+      let child = this.records.get(e.ref);
+      if (!child) {
+        try {
+          child = await this.file(e.ref);
+        } catch {
+          slots[i] = { name: e.name, type: 'other', size: 0, key: `ntfs:${e.ref}`, ref: undefined };
+          continue;
         }
-        if (e.seq !== 0 && child.rec.seq !== e.seq) continue; // stale index entry
-        slots[i] = describe(child, e.name);
       }
+      take(child, i);
     }
     const out = slots.filter((n): n is FsNode => n !== undefined);
     return out;
