@@ -276,6 +276,27 @@ describe('BackupRun — consistency policy', () => {
     expect(hv.clean().ok).toBe(true);
   });
 
+  it('a twin whose tools stay silent for the whole boot-twin limit gets the policy, not a step timeout', async () => {
+    hv.twinBehaviour.toolsRunning = false;
+    const { outcome } = await run({ policy: 'allow-crash' }, { twinToolsWaitMs: undefined, timeouts: { 'boot-twin': 400 } });
+    expect(outcome).toMatchObject({ status: 'warning', consistency: 'crash' });
+    expect(outcome.warnings.join('\n')).toMatch(/never answered/);
+    expect(hv.clean().ok).toBe(true);
+  });
+
+  it('a verification boot whose guest never answers is recorded as failed (how, limit, why) and the job ends with a warning', async () => {
+    let starts = 0;
+    hv.onCall = (op) => {
+      if (op === 'startTwin' && ++starts === 2) hv.twinBehaviour.toolsRunning = false; // fine for the backup, not for the verification boot
+    };
+    const { outcome } = await run({ verify: true }, { timeouts: { verify: 300 } });
+    expect(outcome).toMatchObject({ status: 'warning', consistency: 'clean-twin', verify: { ok: false, method: 'guest-tools', limitMs: 300, detail: 'guest tools never answered' } });
+    expect(outcome.verify!.bootMs).toBeUndefined();
+    expect(sink.snapshots[0]!.verify).toEqual(outcome.verify);
+    expect(outcome.warnings.join('\n')).toMatch(/boot verification of snapshot snap-0001 failed/);
+    expect(hv.clean()).toEqual({ ok: true, problems: [] });
+  });
+
   it('allow-crash with --verify: the crash snapshot is not boot-verified through the twin (it holds the frozen disks), and says so', async () => {
     hv.twinBehaviour.ignoresPowerButton = true;
     const { outcome, steps } = await run({ policy: 'allow-crash', verify: true }, { timeouts: { 'shutdown-twin': 6000 } });

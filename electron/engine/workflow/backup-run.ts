@@ -322,7 +322,7 @@ export class BackupRun {
       this.journal.append({ kind: 'intent', step: 'boot-twin', action: `about to start twin '${twin.name}'` });
       const t0 = this.deps.clock.monotonic();
       await this.hv.startTwin(twin, { timeoutMs: this.timeout('boot-twin'), signal });
-      const up = await this.waitForTools(twin, this.deps.twinToolsWaitMs ?? this.timeout('boot-twin'), signal);
+      const up = await this.waitForTools(twin, this.toolsBudget('boot-twin', t0, this.deps.twinToolsWaitMs), signal);
       this.metrics.twinBootMs = this.deps.clock.monotonic() - t0;
       this.say(up ? 'info' : 'warn', up ? `twin up in ${this.metrics.twinBootMs.toFixed(0)} ms` : 'the twin\'s guest tools never answered', 'boot-twin');
       return up;
@@ -351,6 +351,19 @@ export class BackupRun {
       this.warn(`the twin of '${vm.name}' did not shut down cleanly (${why}): archived the frozen disks as crash-consistent (policy allow-crash)`);
       return false;
     });
+  }
+
+  /**
+   * How long a step may still poll the twin's tools: `cap` (default: the step's limit), but
+   * never past the step's own limit minus what it used and a margin to power the twin off — so
+   * a guest that never answers ends the poll with "no" (policy / failed verification) instead
+   * of the step timing out and failing the whole job.
+   */
+  private toolsBudget(id: BackupStepId, since: number, cap?: number): number {
+    const limit = this.timeout(id);
+    let budget = cap ?? (limit > 0 ? limit : DEFAULT_STEP_TIMEOUTS[id]);
+    if (limit > 0) budget = Math.min(budget, limit - (this.deps.clock.monotonic() - since) - Math.min(5000, limit / 10));
+    return Math.max(0, budget);
   }
 
   private async waitForTools(twin: TwinVm, limitMs: number, signal: AbortSignal): Promise<boolean> {
@@ -402,7 +415,7 @@ export class BackupRun {
       let detail: string | undefined;
       try {
         await this.hv.startTwin(twin, { timeoutMs: this.timeout('verify'), signal });
-        ok = await this.waitForTools(twin, this.timeout('verify'), signal);
+        ok = await this.waitForTools(twin, this.toolsBudget('verify', t0), signal);
         if (!ok) detail = 'guest tools never answered';
       } catch (e) {
         if (signal.aborted) throw e;
