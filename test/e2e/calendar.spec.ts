@@ -102,4 +102,25 @@ test.describe('calendar (home)', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => drawnMarks(page.getByTestId('calendar-grid'))).toBe(2);
   });
+
+  test('Forget… one restore point from the snapshot panel, after confirmation', async ({ page, seeded }, testInfo) => {
+    const [mail] = await engineCall(seeded, 'snapshots.list', { guest: 'Mail' });
+    expect(mail, 'the retention test leaves one point of Mail').toBeDefined();
+    await page.goto(seeded.url);
+    const grid = page.getByTestId('calendar-grid');
+    await grid.locator('[role=gridcell][data-marks][aria-label^="Mail"]').click();
+    const details = page.getByTestId('snapshot-details');
+    await expect(details).toContainText(mail!.id);
+    await details.getByRole('button', { name: 'Forget…' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Forget this restore point?' });
+    await expect(confirm).toContainText('cannot be');
+    await saveScreenshot(page, testInfo, 'forget-confirm');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await confirm.getByRole('button', { name: 'Forget', exact: true }).click();
+    await expect(page.getByTestId('notice')).toContainText('forgotten');
+    expect(await engineCall(seeded, 'snapshots.list', { guest: 'Mail' })).toEqual([]);
+    expect(await engineCall(seeded, 'snapshots.list', { guest: 'Accounting' })).toHaveLength(1);
+    // Mail is on no hypervisor: without restore points its row goes.
+    await expect(grid.getByRole('rowheader')).toHaveText([/Accounting/]);
+  });
 });
