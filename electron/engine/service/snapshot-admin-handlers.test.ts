@@ -78,6 +78,14 @@ describe('snapshots.forget', () => {
     expect(await c()['snapshots.verify']({ snapshotId: newer!.id, full: true })).toEqual({ ok: true, damaged: [] });
   });
 
+  it('refuses a point whose files are being browsed (REPO_LOCKED), deleting nothing', async () => {
+    const [only] = await c()['snapshots.list']({ guest: 'files' });
+    const listing = await c()['files.list']({ snapshotId: only!.id, path: '' });
+    expect(listing.entries.map((e) => e.name)).toEqual(['disk0']);
+    await expect(c()['snapshots.forget']({ snapshotId: only!.id })).rejects.toMatchObject({ code: 'REPO_LOCKED' });
+    expect((await c()['snapshots.list']({})).map((s) => s.id)).toEqual([only!.id]);
+  });
+
   it('refuses an unknown point with SNAPSHOT_NOT_FOUND and a malformed id at the boundary', async () => {
     await expect(c()['snapshots.forget']({ snapshotId: '20260101T000000Z-abcdef' })).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
     await expect(c()['snapshots.forget']({ snapshotId: '' } as never)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });

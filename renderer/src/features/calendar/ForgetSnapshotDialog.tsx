@@ -45,7 +45,13 @@ export function ForgetSnapshotDialog({ snapshot, onClose, onForgotten }: ForgetS
       onForgotten(snapshot.id);
     } catch (e) {
       const f = friendlyError(e);
-      setError(f.notAvailable ? 'Forgetting single restore points is not available in this build.' : `${f.title}: ${f.detail}. ${f.action}`);
+      setError(
+        f.notAvailable
+          ? 'Forgetting single restore points is not available in this build.'
+          : f.code === 'REPO_LOCKED'
+            ? 'This restore point is being read right now (a restore, or its files were browsed in the last minute). Nothing was deleted. Try again in a minute, when that is done.'
+            : `${f.title}: ${f.detail}. ${f.action}`,
+      );
     } finally {
       setBusy(false);
     }
