@@ -12,10 +12,10 @@ export function ensure(cond: unknown, message: string, details?: Record<string, 
 
 /** Reads an unsigned 64-bit little-endian field and rejects values beyond 2^53. */
 export function u64(buf: Buffer, off: number, what: string): number {
-  ensure(off >= 0 && off + 8 <= buf.length, `${what}: field outside its structure`);
+  if (!(off >= 0 && off + 8 <= buf.length)) throw fsCorrupt(`${what}: field outside its structure`);
   const hi = buf.readUInt32LE(off + 4);
   // 2^53 - 1 is hi 0x1fffff with any lo; plain number arithmetic (no BigInt) on the hot path
-  ensure(hi <= 0x1fffff, `${what}: value too large`, { value: buf.readBigUInt64LE(off).toString() });
+  if (hi > 0x1fffff) throw fsCorrupt(`${what}: value too large`, { value: buf.readBigUInt64LE(off).toString() });
   return hi * 0x100000000 + buf.readUInt32LE(off);
 }
 

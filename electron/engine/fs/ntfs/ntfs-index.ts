@@ -1,4 +1,4 @@
-import { ensure } from '../fs-error.js';
+import { ensure, fsCorrupt } from '../fs-error.js';
 import { utf16le } from '../guest-fs.js';
 import { AT, applyFixups } from './ntfs-record.js';
 import type { NtfsFile, NtfsVolume } from './ntfs-volume.js';
@@ -63,14 +63,14 @@ function parseNode(buf: Buffer, hdr: number, out: IndexEntry[], what: string): v
     const len = buf.readUInt16LE(p + 8);
     const keyLen = buf.readUInt16LE(p + 10);
     const flags = buf.readUInt16LE(p + 12);
-    ensure(len >= 16 && len % 8 === 0 && p + len <= end, `${what}: entry at ${p} has a bad length`);
+    if (!(len >= 16 && len % 8 === 0 && p + len <= end)) throw fsCorrupt(`${what}: entry at ${p} has a bad length`);
     if (flags & 0x2) break;
     if (keyLen >= 66 && 16 + keyLen <= len) {
       const k = p + 16;
       const nameLen = buf[k + 64];
       const ns = buf[k + 65];
       if (66 + nameLen * 2 <= keyLen && ns !== 2) {
-        out.push({ ref: buf.readUIntLE(p, 6), seq: buf.readUInt16LE(p + 6), name: utf16le(buf, k + 66, nameLen), namespace: ns });
+        out.push({ ref: buf.readUInt32LE(p) + buf.readUInt16LE(p + 4) * 0x100000000, seq: buf.readUInt16LE(p + 6), name: utf16le(buf, k + 66, nameLen), namespace: ns });
       }
     }
     p += len;

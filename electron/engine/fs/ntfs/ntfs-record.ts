@@ -60,11 +60,12 @@ const MAGIC: Record<string, number> = { FILE: 0x454c4946, INDX: 0x58444e49 };
  * checks the signature. Throws FS_CORRUPT on a torn or malformed record.
  */
 export function applyFixups(buf: Buffer, magic: string, what: string): void {
-  ensure(buf.length >= 48 && buf.readUInt32LE(0) === MAGIC[magic], `${what}: missing ${magic} signature`);
+  // messages are built only on failure (this runs for every record of a listing)
+  if (!(buf.length >= 48 && buf.readUInt32LE(0) === MAGIC[magic])) throw fsCorrupt(`${what}: missing ${magic} signature`);
   const usaOff = buf.readUInt16LE(4);
   const usaCount = buf.readUInt16LE(6);
   const strides = buf.length / 512;
-  ensure(usaCount >= 1 && usaCount - 1 <= strides && usaOff % 2 === 0 && usaOff + usaCount * 2 <= buf.length, `${what}: bad update sequence array`);
+  if (!(usaCount >= 1 && usaCount - 1 <= strides && usaOff % 2 === 0 && usaOff + usaCount * 2 <= buf.length)) throw fsCorrupt(`${what}: bad update sequence array`);
   const usn = buf.readUInt16LE(usaOff);
   for (let i = 1; i < usaCount; i++) {
     const end = i * 512 - 2;
@@ -108,22 +109,26 @@ export function parseRuns(b: Buffer, off: number, end: number, startVcn: number)
 /** The (frozen, shared) runlist of resident attributes. */
 const NO_RUNS: Run[] = Object.freeze([]) as unknown as Run[];
 
+function badRecord(index: number, why: string): Error {
+  return fsCorrupt(`mft record ${index}: ${why}`);
+}
+
 /**
  * Parses a FILE record whose fixups were already applied. `buf` must be a private copy: resident
  * values are views into it.
  */
 export function parseRecord(buf: Buffer, index: number): MftRecord {
-  const what = `mft record ${index}`;
+  // messages are built only on failure, and no closure per call (this runs for every record of a listing)
   const flags = buf.readUInt16LE(22);
   const firstAttr = buf.readUInt16LE(20);
   const used = Math.min(buf.readUInt32LE(24), buf.length);
-  ensure(firstAttr >= 24 && firstAttr < used, `${what}: bad first attribute offset`);
+  if (!(firstAttr >= 24 && firstAttr < used)) throw badRecord(index, `bad first attribute offset`);
   const rec: MftRecord = {
     index,
     seq: buf.readUInt16LE(16),
     flags,
     linkCount: buf.readUInt16LE(18),
-    base: buf.readUIntLE(32, 6),
+    base: buf.readUInt32LE(32) + buf.readUInt16LE(36) * 0x100000000,
     attrs: [],
   };
   let p = firstAttr;
@@ -131,12 +136,12 @@ export function parseRecord(buf: Buffer, index: number): MftRecord {
     const type = buf.readUInt32LE(p);
     if (type === AT.END) break;
     const len = buf.readUInt32LE(p + 4);
-    ensure(len >= 16 && len % 8 === 0 && p + len <= used, `${what}: attribute at ${p} has a bad length`);
+    if (!(len >= 16 && len % 8 === 0 && p + len <= used)) throw badRecord(index, `attribute at ${p} has a bad length`);
     // fields are read at p + x straight from the record (no per-attribute Buffer view)
     const nonRes = buf[p + 8] !== 0;
     const nameLen = buf[p + 9];
     const nameOff = buf.readUInt16LE(p + 10);
-    ensure(nameLen === 0 || nameOff + nameLen * 2 <= len, `${what}: attribute name outside the attribute`);
+    if (!(nameLen === 0 || nameOff + nameLen * 2 <= len)) throw badRecord(index, `attribute name outside the attribute`);
     const attr: NtfsAttr = {
       type,
       name: nameLen ? utf16le(buf, p + nameOff, nameLen) : '',
@@ -152,23 +157,24 @@ export function parseRecord(buf: Buffer, index: number): MftRecord {
       compUnit: 0,
     };
     if (!nonRes) {
-      ensure(len >= 24, `${what}: resident attribute too short`);
+      if (!(len >= 24)) throw badRecord(index, `resident attribute too short`);
       const vlen = buf.readUInt32LE(p + 16);
       const voff = buf.readUInt16LE(p + 20);
-      ensure(voff + vlen <= len, `${what}: resident value outside the attribute`);
+      if (!(voff + vlen <= len)) throw badRecord(index, `resident value outside the attribute`);
       attr.value = buf.subarray(p + voff, p + voff + vlen); // views into the record's private copy
       attr.dataSize = attr.initSize = attr.allocSize = vlen;
     } else {
-      ensure(len >= 64, `${what}: non-resident attribute too short`);
+      if (!(len >= 64)) throw badRecord(index, `non-resident attribute too short`);
+      const what = `mft record ${index}`;
       attr.startVcn = u64(buf, p + 16, what);
       attr.endVcn = buf.readInt32LE(p + 28) < 0 ? -1 : u64(buf, p + 24, what);
       const runOff = buf.readUInt16LE(p + 32);
       attr.compUnit = buf.readUInt16LE(p + 34);
-      ensure(attr.compUnit <= 16, `${what}: bad compression unit`);
+      if (!(attr.compUnit <= 16)) throw badRecord(index, `bad compression unit`);
       attr.allocSize = u64(buf, p + 40, what);
       attr.dataSize = u64(buf, p + 48, what);
       attr.initSize = u64(buf, p + 56, what);
-      ensure(runOff >= 64 && runOff <= len, `${what}: runlist outside the attribute`);
+      if (!(runOff >= 64 && runOff <= len)) throw badRecord(index, `runlist outside the attribute`);
       attr.runs = parseRuns(buf.subarray(p, p + len), runOff, len, attr.startVcn);
     }
     rec.attrs.push(attr);

@@ -1,5 +1,5 @@
 import type { ByteSource } from '../byte-source.js';
-import { readExact } from '../byte-source.js';
+import { readExact, readParts } from '../byte-source.js';
 import { ensure, filetimeToMs, fsCorrupt, u64 } from '../fs-error.js';
 import type { FileContent, FsNode, GuestFilesystem } from '../guest-fs.js';
 import { BufferSource } from '../byte-source.js';
@@ -26,7 +26,14 @@ export interface NtfsFile {
 const MAX_EXTENSIONS = 4096;
 /** $MFT window reads kept in flight while listing. */
 const SCAN_AHEAD = 4;
-const EMPTY_READ: Promise<Buffer> = Promise.resolve(Buffer.alloc(0));
+const EMPTY_READ: Promise<Buffer[]> = Promise.resolve([]);
+
+/** Copies `dst.length` bytes starting at `at` inside parts[part] (continuing into the next parts); returns the bytes copied. */
+function copyOut(parts: Buffer[], part: number, at: number, dst: Buffer): number {
+  let n = 0;
+  for (let p = part, from = at; p < parts.length && n < dst.length; p++, from = 0) n += parts[p].copy(dst, n, from, Math.min(parts[p].length, from + dst.length - n));
+  return n;
+}
 /** "FILE" as a little-endian number. */
 const FILE_MAGIC = 0x454c4946;
 
@@ -180,11 +187,14 @@ export class NtfsVolume implements GuestFilesystem {
       windows.push({ k, j, first });
       k = j + 1;
     }
-    const reads: Promise<Buffer>[] = [];
+    // Uncached records are parsed in one scratch buffer (visit() keeps nothing that points into
+    // it) from zero-copy views of the $MFT; cached records get a private copy each.
+    const scratch = cache ? undefined : Buffer.allocUnsafe(rs);
+    const reads: Promise<Buffer[]>[] = [];
     const start = (w: number) => {
       if (w >= windows.length) return;
       const { j, first } = windows[w];
-      const p = this.mft.read(first * rs, (todo[j] - first + 1) * rs);
+      const p = readParts(this.mft, first * rs, (todo[j] - first + 1) * rs);
       p.catch(() => {});
       reads[w] = p;
     };
@@ -192,15 +202,17 @@ export class NtfsVolume implements GuestFilesystem {
     try {
       for (let w = 0; w < windows.length; w++) {
         const { k, j, first } = windows[w];
-        const win = await reads[w];
+        const parts = await reads[w];
         start(w + SCAN_AHEAD);
+        let part = 0;
+        let partStart = 0; // window offset of parts[part]
         for (let m = k; m <= j; m++) {
           const idx = todo[m];
           const off = (idx - first) * rs;
-          if (off + rs > win.length) break;
-          // the window is ours (NtfsStream.read returns a fresh buffer); cached records get a
-          // private copy so that they don't pin the whole window
-          const raw = cache ? Buffer.from(win.subarray(off, off + rs)) : win.subarray(off, off + rs);
+          while (part < parts.length && partStart + parts[part].length <= off) partStart += parts[part++].length;
+          if (part >= parts.length) break;
+          const raw = scratch ?? Buffer.allocUnsafe(rs);
+          if (copyOut(parts, part, off - partStart, raw) < rs) break;
           let f: NtfsFile;
           try {
             if (raw.readUInt32LE(0) !== FILE_MAGIC) continue;
@@ -277,12 +289,20 @@ export class NtfsVolume implements GuestFilesystem {
   async readdir(dir: FsNode): Promise<FsNode[]> {
     const f = await this.file((dir.ref as { index: number }).index);
     const entries = await listIndex(this, f);
-    const seen = new Set<string>();
+    // one entry per (record, name): names seen per record (a record has one name per folder unless hard-linked)
+    const seen = new Map<number, string | string[]>();
     const uniq = entries.filter((e) => {
-      const k = `${e.ref}/${e.name}`;
-      if (seen.has(k) || e.ref === f.index) return false;
+      if (e.ref === f.index) return false;
       if (f.index === ROOT && e.ref < 24 && e.name.startsWith('$')) return false; // metadata files
-      seen.add(k);
+      const had = seen.get(e.ref);
+      if (had === undefined) seen.set(e.ref, e.name);
+      else if (typeof had === 'string') {
+        if (had === e.name) return false;
+        seen.set(e.ref, [had, e.name]);
+      } else {
+        if (had.includes(e.name)) return false;
+        had.push(e.name);
+      }
       return true;
     });
     // records are read in MFT order, about 1 MiB of $MFT at a time, described as they arrive
