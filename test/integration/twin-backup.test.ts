@@ -6,7 +6,7 @@
  * SIGKILLed at every workflow step and restarted: production runs, nothing is left behind,
  * the repository verifies.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -188,22 +188,35 @@ describe('twin backup through vmrun-sim', () => {
   }, 300_000);
 });
 
-describe('recovery of a twin build killed right after its folder was made', () => {
-  it('removes the empty (or torn-marker) twin folder of this vm\'s backup snapshot, and leaves other folders alone', async () => {
+describe('recovery of a freeze or twin build killed right after making a folder', () => {
+  it('removes the empty (or torn-marker) twin folder of this vm\'s backup snapshot and an abandoned staging folder, and leaves other folders alone', async () => {
     const hv = vmware();
     const frozen = await hv.freeze(await hv.getVm(vm.vmxPath));
     await hv.resume(frozen);
+    // as in a backup, production runs for a while before anything is cleaned up
+    const acks = await ackCount();
+    await waitFor('production to commit again', async () => (await ackCount()) > acks + 2, 60_000);
     const mine = join(vmsDir, `twinsnap-twin-${frozen.handle}`);
     mkdirSync(mine);
     writeFileSync(join(mine, '.twinsnap-twin'), vm.vmxPath.slice(0, 7)); // torn marker
     const other = join(vmsDir, 'twinsnap-twin-twinsnap-someone-else');
     mkdirSync(other);
+    // a staging folder whose making was killed (its process is gone), and one still being made
+    const deadPid = spawnSync('true').pid!;
+    const abandoned = join(vmsDir, `.twinsnap-twinsnap-x1.tmp-${deadPid}`);
+    mkdirSync(abandoned);
+    writeFileSync(join(abandoned, 'vm-id'), vm.vmxPath.slice(0, 3));
+    const inProgress = join(vmsDir, `.twinsnap-twinsnap-x2.tmp-${process.pid}`);
+    mkdirSync(inProgress);
     try {
       await hv.recover({ vmId: vm.vmxPath }); // nothing journaled: found by the snapshot's name
       expect(existsSync(mine)).toBe(false);
+      expect(existsSync(abandoned)).toBe(false);
       expect(existsSync(other)).toBe(true);
+      expect(existsSync(inProgress)).toBe(true);
     } finally {
       rmSync(other, { recursive: true, force: true });
+      rmSync(inProgress, { recursive: true, force: true });
     }
     expect(await leftovers()).toEqual([]);
     expect(await productionRunning()).toBe(true);

@@ -35,6 +35,8 @@ const DEFAULT_TIMEOUTS = { quick: 30_000, suspend: 120_000, snapshot: 300_000, s
 const TWIN_MARKER = '.twinsnap-twin';
 /** File in a staging folder naming the production .vmx it belongs to. */
 const STAGING_OWNER = 'vm-id';
+/** Infix of a staging folder still being made: `.twinsnap-<handle>.tmp-<pid>`. */
+const STAGING_TMP = '.tmp-';
 /** Every snapshot this adapter takes is named `twinsnap-…`; recovery removes those it finds. */
 const SNAPSHOT_PREFIX = 'twinsnap-';
 /** nvram is a few hundred KiB at most; anything bigger is not copied during the pause. */
@@ -179,9 +181,13 @@ export class VmrunHypervisor implements Hypervisor {
     const vmxPath = vm.id;
     const handle = `${SNAPSHOT_PREFIX}${this.opts.clock.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const staging = join(this.twinsRoot(vmxPath), `.twinsnap-${handle}`);
-    await mkdir(staging, { recursive: true });
-    // Recovery finds leftovers of a freeze that never returned (no handle journaled) by this file.
-    await writeFile(join(staging, STAGING_OWNER), `${vmxPath}\n`);
+    // Recovery finds leftovers of a freeze that never returned (no handle journaled) by the owner
+    // file; the folder appears with it (made under a temp name carrying this process id, which
+    // recovery removes once that process is gone).
+    const tmp = `${staging}${STAGING_TMP}${process.pid}`;
+    await mkdir(tmp, { recursive: true });
+    await writeFile(join(tmp, STAGING_OWNER), `${vmxPath}\n`);
+    await rename(tmp, staging);
     let hvMs = 0;
     const call = (action: string, t: keyof typeof DEFAULT_TIMEOUTS) => ({ action, vmName: vm.name, timeoutMs: this.t(t, opts), signal: opts?.signal });
 
@@ -380,8 +386,35 @@ export class VmrunHypervisor implements Hypervisor {
       await this.releaseFrozen({ vm: { id: record.vmId, name } as VmInfo, handle, frozenDisks: [], configFiles: [], adapterData: { staging: join(root, `.twinsnap-${handle}`) } }, opts);
     }
     for (const entry of await readdir(root).catch(() => [] as string[])) {
-      if (entry.startsWith('.twinsnap-') && (await owned(join(root, entry, STAGING_OWNER)))) await rm(join(root, entry), { recursive: true, force: true });
+      if (!entry.startsWith('.twinsnap-')) continue;
+      const path = join(root, entry);
+      if (await owned(join(path, STAGING_OWNER))) await rm(path, { recursive: true, force: true });
+      else if (await abandonedStaging(path, record.vmId)) await rm(path, { recursive: true, force: true });
     }
+  }
+}
+
+/**
+ * A staging folder whose making was interrupted: `<…>.tmp-<pid>` of a process that is gone,
+ * holding at most a (possibly torn) owner file naming this VM.
+ */
+async function abandonedStaging(path: string, vmId: string): Promise<boolean> {
+  const i = path.lastIndexOf(STAGING_TMP);
+  const pid = i < 0 ? NaN : Number(path.slice(i + STAGING_TMP.length));
+  if (!Number.isInteger(pid) || pid <= 0 || processExists(pid)) return false;
+  const inside = await readdir(path).catch(() => undefined);
+  if (!inside || !inside.every((f) => f === STAGING_OWNER)) return false;
+  const owner = (await readFile(join(path, STAGING_OWNER), 'utf8').catch(() => '')).trim();
+  return vmId.startsWith(owner);
+}
+
+/** Whether a process exists (EPERM: it does, owned by someone else). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
