@@ -226,7 +226,7 @@ export class Repository {
       const m = await this.readManifest(id);
       const idx = await this.readIndex(m, diskName);
       const pool = opts.useWorkers ? this.chunkPool() : undefined;
-      return new SnapshotDisk(this.layout, idx, id, diskName, opts.cacheChunks, release, pool ? (dg, into) => pool.load(dg, into) : undefined);
+      return new SnapshotDisk(this.layout, idx, id, diskName, opts.cacheChunks, release, pool ? (dg) => pool.load(dg) : undefined, pool);
     } catch (e) {
       await release();
       throw e;

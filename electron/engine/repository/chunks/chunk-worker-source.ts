@@ -8,9 +8,13 @@
  *
  * It also loads chunks for restores (read, decompress, verify the digest) so both cores work.
  *
- * Nothing is allocated per chunk: the caller's buffers travel here and back (transferred, never
- * copied), and the worker keeps one compression output buffer and one file read buffer. zstd
- * runs through the binding's contexts (`CCtx.compress`, `DCtx.decompress` into a given buffer).
+ * Nothing is allocated or transferred per chunk: chunk data sits in slots of a page-aligned arena
+ * shared with the caller (see ChunkPool), and the worker keeps one page-aligned compression
+ * output buffer and one page-aligned file read buffer, so every kernel copy between the page
+ * cache and our memory is mutually aligned (misaligned copies cost ~3× the CPU). A chunk file's
+ * payload starts at file offset 16, so it is always written from `out` at offset 16 (a raw chunk
+ * is first copied there in user space, where alignment costs nothing). zstd runs through the
+ * binding's contexts (`CCtx.compress`, `DCtx.decompress` into a given buffer).
  *
  * Incompressible data (encrypted or already compressed: media, archives, random) is detected
  * by compressing a 64 KiB sample (8 × 8 KiB spread over the chunk): if zstd cannot shrink the
@@ -18,10 +22,10 @@
  * a full compression, saves ~1 CPU-ms per MiB of such data, and can only miss compressible
  * stretches that lie entirely between the samples (< 120 KiB per MiB).
  *
- * Messages in:  { id, buf: ArrayBuffer, len } | { id, fsync: string[] } | { id, load: digest, buf?: ArrayBuffer }
- * Messages out: { id, zero: true, buf } | { id, digest, written, storedBytes, file?, buf }
- *               | { id, done: true } | { id, plain: ArrayBuffer, len }
- *               | { id, error: { code, message }, buf? }
+ * Messages in:  { id, slot, len } | { id, fsync: string[] } | { id, load: digest, slot? }
+ * Messages out: { id, zero: true } | { id, digest, written, storedBytes, file? }
+ *               | { id, done: true } | { id, len } (loaded into the slot) | { id, plain: ArrayBuffer, len }
+ *               | { id, error: { code, message } }
  */
 export const CHUNK_WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
@@ -29,12 +33,18 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const zb = require(workerData.zstdBindingPath);
-const { chunksDir, chunkSize, level, faultEnospcAfter } = workerData;
+const { chunksDir, chunkSize, level, faultEnospcAfter, arena } = workerData;
 const cctx = new zb.CCtx();
 const dctx = new zb.DCtx();
 const zero = Buffer.alloc(chunkSize);
-const out = Buffer.allocUnsafe(16 + zb.compressBound(chunkSize));
-const raw = Buffer.allocUnsafe(16 + Math.max(chunkSize, zb.compressBound(chunkSize)));
+function aligned(bytes) {
+  const pages = Math.ceil(bytes / 65536);
+  try { return Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer, 0, bytes); }
+  catch { return Buffer.allocUnsafe(bytes); }
+}
+const bound = 16 + Math.max(chunkSize, zb.compressBound(chunkSize));
+const out = aligned(bound);
+const raw = aligned(bound);
 const SAMPLES = 8, SAMPLE = 8192;
 const sample = Buffer.allocUnsafe(SAMPLES * SAMPLE);
 const sampleOut = Buffer.allocUnsafe(zb.compressBound(sample.length));
@@ -44,7 +54,6 @@ function header(h, codec, len) {
   h.writeUInt32LE(len, 8); h.writeUInt32LE(0, 12);
   return h;
 }
-const rawHeader = Buffer.alloc(16);
 function compressible(data) {
   if (data.length < 4 * sample.length) return true;
   const step = Math.floor(data.length / SAMPLES);
@@ -61,10 +70,10 @@ function store(data) {
     // an empty/truncated file can only come from a crash before its backup synced it: rewrite it
     if (fs.statSync(file).size > 16) return { digest, written: false, storedBytes: 0 };
   } catch (e) { if (e.code !== 'ENOENT') throw e; }
-  let parts;
-  const n = compressible(data) ? cctx.compress(out.subarray(16), data, level) : data.length;
-  if (n < data.length) parts = [header(out, 1, data.length).subarray(0, 16 + n)];
-  else parts = [header(rawHeader, 0, data.length), data];
+  let n = compressible(data) ? cctx.compress(out.subarray(16), data, level) : data.length;
+  let codec = 1;
+  if (n >= data.length) { codec = 0; n = data.length; data.copy(out, 16); }
+  const file16 = header(out, codec, data.length).subarray(0, 16 + n);
   if (faultEnospcAfter >= 0 && writes++ >= faultEnospcAfter) {
     const e = new Error('ENOSPC: no space left on device (injected)'); e.code = 'ENOSPC'; throw e;
   }
@@ -73,7 +82,7 @@ function store(data) {
   try {
     try { fd = fs.openSync(tmp, 'wx'); }
     catch (e) { if (e.code !== 'ENOENT') throw e; fs.mkdirSync(dir, { recursive: true }); fd = fs.openSync(tmp, 'wx'); }
-    fs.writevSync(fd, parts);
+    for (let w = 0; w < file16.length; ) w += fs.writeSync(fd, file16, w, file16.length - w, w);
     fs.closeSync(fd); fd = undefined;
     fs.renameSync(tmp, file);
   } catch (e) {
@@ -81,7 +90,7 @@ function store(data) {
     try { fs.unlinkSync(tmp); } catch {}
     throw e;
   }
-  return { digest, written: true, storedBytes: parts.reduce((a, p) => a + p.length, 0), file };
+  return { digest, written: true, storedBytes: file16.length, file };
 }
 function fsyncPaths(paths) {
   for (const p of paths) {
@@ -99,7 +108,7 @@ function readWhole(file) {
     return raw.subarray(0, got);
   } finally { fs.closeSync(fd); }
 }
-function load(digest, ab) {
+function load(digest, slot) {
   const file = path.join(chunksDir, digest.slice(0, 2), digest.slice(2, 4), digest);
   const bad = (why) => { const e = new Error('chunk ' + digest + ' is corrupt: ' + why); e.code = 'TS_CHUNK_CORRUPT'; return e; };
   const f = readWhole(file);
@@ -107,8 +116,8 @@ function load(digest, ab) {
   if (f.length < 16 || f.readUInt32LE(0) !== 0x4b435354 || f.readUInt8(4) !== 1) throw bad('bad header');
   const codec = f.readUInt8(5), len = f.readUInt32LE(8);
   if (len > chunkSize) throw bad('length ' + len + ' exceeds the chunk size');
-  if (!ab || ab.byteLength < len) ab = new ArrayBuffer(Math.max(len, chunkSize));
-  const plain = Buffer.from(ab, 0, len);
+  const ab = slot === undefined ? new ArrayBuffer(chunkSize) : undefined;
+  const plain = ab ? Buffer.from(ab, 0, len) : Buffer.from(arena, slot * chunkSize, len);
   let got;
   if (codec === 0) got = f.copy(plain, 0, 16);
   else if (codec === 1) { try { got = dctx.decompress(plain, f.subarray(16)); } catch (e) { throw bad('cannot decompress'); } }
@@ -119,16 +128,18 @@ function load(digest, ab) {
 }
 parentPort.on('message', (m) => {
   try {
-    if (m.load) { const r = load(m.load, m.buf); parentPort.postMessage({ id: m.id, plain: r.ab, len: r.len }, [r.ab]); return; }
+    if (m.load) {
+      const r = load(m.load, m.slot);
+      if (r.ab) parentPort.postMessage({ id: m.id, plain: r.ab, len: r.len }, [r.ab]);
+      else parentPort.postMessage({ id: m.id, len: r.len });
+      return;
+    }
     if (m.fsync) { fsyncPaths(m.fsync); parentPort.postMessage({ id: m.id, done: true }); return; }
-    const data = Buffer.from(m.buf, 0, m.len);
-    // hand the buffer back (transfer) so the caller reuses it for the next chunk
-    if (data.length <= zero.length && data.equals(zero.subarray(0, data.length))) { parentPort.postMessage({ id: m.id, zero: true, buf: m.buf }, [m.buf]); return; }
-    const r = store(data);
-    parentPort.postMessage({ id: m.id, ...r, buf: m.buf }, [m.buf]);
+    const data = Buffer.from(arena, m.slot * chunkSize, m.len);
+    if (data.equals(zero.subarray(0, data.length))) { parentPort.postMessage({ id: m.id, zero: true }); return; }
+    parentPort.postMessage({ id: m.id, ...store(data) });
   } catch (e) {
-    const buf = m.buf && m.buf.byteLength ? m.buf : undefined;
-    parentPort.postMessage({ id: m.id, error: { code: e && e.code, message: String(e && e.message || e) }, buf }, buf ? [buf] : []);
+    parentPort.postMessage({ id: m.id, error: { code: e && e.code, message: String(e && e.message || e) } });
   }
 });
 `;

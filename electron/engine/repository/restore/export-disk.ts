@@ -44,8 +44,7 @@ async function exportRaw(disk: SnapshotDisk, to: string, opts: ExportOptions): P
     for (const e of ext) if (e.kind === 'data') for (let o = e.offset; o < e.offset + e.length; o += cs) chunks.push(Math.floor(o / cs));
     let done = disk.size - chunks.reduce((a, i) => a + Math.min(cs, disk.size - i * cs), 0);
     const inflight = new Set<Promise<void>>();
-    // buffers travel to a worker (decoded into there) and back: none is allocated per chunk
-    const free: ArrayBuffer[] = [];
+    // chunks are decoded by the workers into page-aligned shared slots: nothing allocated per chunk
     let failure: unknown;
     let lastReport = 0;
     // one write at a time: parallel pwrites to one file only contend for its inode lock (the
@@ -55,14 +54,17 @@ async function exportRaw(disk: SnapshotDisk, to: string, opts: ExportOptions): P
       if (failure) break;
       if (opts.signal?.aborted) throw new AppError('CANCELLED', 'export cancelled');
       const p: Promise<void> = disk
-        .chunkInto(i, free.pop())
-        .then(async (buf) => {
-          if (!buf) return; // listed as data by the extents, so never null; kept for safety
-          const w = writing.then(() => fh.write(buf, 0, buf.length, i * cs));
+        .chunkInto(i)
+        .then(async (c) => {
+          if (!c) return; // listed as data by the extents, so never null; kept for safety
+          const w = writing.then(() => fh.write(c.data, 0, c.data.length, i * cs));
           writing = w.catch(() => {});
-          await w;
-          if (buf.byteOffset === 0 && buf.buffer.byteLength === cs) free.push(buf.buffer as ArrayBuffer);
-          done += buf.length;
+          try {
+            await w;
+          } finally {
+            c.release();
+          }
+          done += c.data.length;
           if (done - lastReport >= 16 * cs) {
             lastReport = done;
             opts.onProgress?.({ bytesDone: done, bytesTotal: disk.size });

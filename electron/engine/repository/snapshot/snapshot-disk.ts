@@ -4,6 +4,13 @@ import { readChunk } from '../chunks/chunk-reader.js';
 import type { FixedIndex } from '../index/fixed-index.js';
 import type { RepoLayout } from '../layout.js';
 
+/** Loading into slots of a shared arena (ChunkPool): no allocation or copy per chunk. */
+export interface SlotLoader {
+  acquireSlot(): Promise<number>;
+  releaseSlot(k: number): void;
+  loadSlot(digest: string, k: number): Promise<Buffer>;
+}
+
 /** Default chunk cache: 32 chunks (32 MiB at the default chunk size). */
 export const DEFAULT_CACHE_CHUNKS = 32;
 
@@ -26,11 +33,10 @@ export class SnapshotDisk implements VirtualDisk {
     diskName: string,
     private readonly cacheChunks = DEFAULT_CACHE_CHUNKS,
     private readonly onClose?: () => Promise<void>,
-    /**
-     * Loads + verifies a chunk (default: on this thread; restores pass the worker pool), into
-     * `into` when the loader supports it (the result is then a view of `into`).
-     */
-    private readonly loader?: (digest: string, into?: ArrayBuffer) => Promise<Buffer>,
+    /** Loads + verifies a chunk (default: on this thread; restores pass the worker pool). */
+    private readonly loader?: (digest: string) => Promise<Buffer>,
+    /** The worker pool's shared slots, for one-pass readers (`chunkInto`). */
+    private readonly slots?: SlotLoader,
   ) {
     this.size = index.size;
     this.chain = [{ path: `snapshot:${snapshotId}/${diskName}`, format: 'raw' }];
@@ -60,19 +66,29 @@ export class SnapshotDisk implements VirtualDisk {
 
   /**
    * Chunk `i` for a one-pass reader (export), bypassing the cache: null for a zero chunk, else
-   * its verified plain data, decoded into `into` when the loader can (give the buffer back on the
-   * next call: no allocation per chunk).
+   * its verified plain data and `release()`, to call once the data has been used. With the
+   * worker pool's slots the data is a view of a page-aligned shared slot (nothing allocated).
    */
-  async chunkInto(i: number, into?: ArrayBuffer): Promise<Buffer | null> {
+  async chunkInto(i: number): Promise<{ data: Buffer; release: () => void } | null> {
     if (this.closed) throw new AppError('INTERNAL', 'snapshot disk is closed');
     const digest = this.index.digests[i];
-    return digest ? this.loadChunk(digest, into) : null;
+    if (!digest) return null;
+    const slots = this.slots;
+    if (!slots) return { data: await this.loadChunk(digest), release: () => {} };
+    const k = await slots.acquireSlot();
+    try {
+      return { data: await slots.loadSlot(digest, k), release: () => slots.releaseSlot(k) };
+    } catch (e) {
+      slots.releaseSlot(k);
+      if (e instanceof AppError) throw new AppError(e.code, `${e.message} (snapshot '${this.snapshotId}')`, { cause: e, details: { digest, snapshotId: this.snapshotId } });
+      throw e;
+    }
   }
 
-  private async loadChunk(digest: string, into?: ArrayBuffer): Promise<Buffer> {
+  private async loadChunk(digest: string): Promise<Buffer> {
     if (!this.loader) return readChunk(this.layout, digest, this.snapshotId);
     try {
-      return await this.loader(digest, into);
+      return await this.loader(digest);
     } catch (e) {
       if (e instanceof AppError) throw new AppError(e.code, `${e.message} (snapshot '${this.snapshotId}')`, { cause: e, details: { digest, snapshotId: this.snapshotId } });
       throw e;

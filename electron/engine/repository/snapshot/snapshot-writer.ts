@@ -69,7 +69,7 @@ interface WriterDeps {
   syncfs: () => Promise<boolean>;
 }
 
-/** Max chunks in flight per backup: bounds memory to ~(this + 1) × chunk size of reusable buffers. */
+/** Max chunks in flight per backup (each holds one arena slot while a worker stores it). */
 const IN_FLIGHT = 8;
 
 /** New chunk bytes after which a backup starts a background syncfs (see EarlyWriteback). */
@@ -152,11 +152,11 @@ function canReadInto(d: VirtualDisk): d is VirtualDisk & ReadIntoDisk {
 /**
  * Backs up one disk into the chunk store; returns its index and counters.
  *
- * Per chunk: zero/unallocated chunks (extents; holes of a raw image file) are skipped unread; the rest is read into one
- * of IN_FLIGHT + 1 reusable buffers, checked for all-zero here (memcmp: holes of raw files read
- * as zeros never cross to a worker) and transferred to a worker, which hashes, dedups, compresses
- * and writes it and transfers the buffer back. No buffer is allocated per chunk, so the garbage
- * collector has nothing to do and memory stays flat whatever the disk size.
+ * Per chunk: zero/unallocated chunks (extents; holes of a raw image file) are skipped unread; the
+ * rest is read into a slot of the pool's page-aligned arena shared with the workers, checked for
+ * all-zero here (memcmp: a zero chunk never goes to a worker) and stored by a worker (hash, dedup,
+ * compress, write) in place. No buffer is allocated or copied per chunk, so the garbage collector
+ * has nothing to do and memory stays flat whatever the disk size.
  */
 async function writeDisk(
   d: WriterDeps,
@@ -180,7 +180,6 @@ async function writeDisk(
   let failure: unknown;
   const startDone = progress.done;
   const zero = Buffer.alloc(cs);
-  const free: ArrayBuffer[] = [];
   const direct = canReadInto(disk);
   let lastReport = 0;
   const report = (force = false) => {
@@ -199,22 +198,25 @@ async function writeDisk(
       progress.done += len;
       continue;
     }
-    let buf: Buffer;
-    if (direct) {
-      buf = Buffer.from(free.pop() ?? new ArrayBuffer(cs), 0, len);
-      await disk.readInto(buf, 0, off, len);
-    } else buf = await disk.read(off, len);
+    const slot = await d.pool.acquireSlot();
+    const buf = d.pool.slot(slot, len);
+    try {
+      if (direct) await disk.readInto(buf, 0, off, len);
+      else (await disk.read(off, len)).copy(buf);
+    } catch (e) {
+      d.pool.releaseSlot(slot);
+      throw e;
+    }
     if (buf.equals(len === cs ? zero : zero.subarray(0, len))) {
+      d.pool.releaseSlot(slot);
       zeroCount++;
       progress.done += len;
-      if (direct) free.push(buf.buffer as ArrayBuffer);
       report();
       continue;
     }
     const p = d.pool
-      .store(buf)
+      .storeSlot(slot, len)
       .then((r) => {
-        if (direct && r.buf?.byteLength === cs) free.push(r.buf);
         if (r.zero) zeroCount++;
         else {
           digests[i] = r.digest;
@@ -232,7 +234,10 @@ async function writeDisk(
       .catch((e) => {
         failure ??= e;
       })
-      .finally(() => inflight.delete(p));
+      .finally(() => {
+        d.pool.releaseSlot(slot);
+        inflight.delete(p);
+      });
     inflight.add(p);
     if (inflight.size >= IN_FLIGHT) await Promise.race(inflight);
   }
