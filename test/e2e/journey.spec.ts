@@ -150,6 +150,7 @@ test('5. browse it and restore one file with the keyboard alone, bytes checked',
   await page.keyboard.press('Space');
   await expect(page.locator(`[data-testid=file-row][data-path="${file}"]`)).toHaveAttribute('aria-selected', 'true');
   await saveScreenshot(page, testInfo, 'journey-5-files');
+  expect(await seriousA11yViolations(page)).toEqual([]);
   await tabTo(page, (f) => /^Restore to folder/.test(f.name), { back: true });
   await page.keyboard.press('Enter');
   const to = join(work, 'restored-files');
