@@ -197,7 +197,7 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
       peerName: 'restic',
       goal: '≤ 300 MB',
       met: Math.max(o1.peakRssMB, o2.peakRssMB) <= 300,
-      note: 'memory is bounded by the 9 reusable 1 MiB chunk buffers (8 in flight), independent of disk size; the index adds 32 B per MiB',
+      note: 'memory is bounded by the chunk arena shared with the workers (24 × 1 MiB, 8 chunks in flight), independent of disk size; the index adds 32 B per MiB',
     },
   ];
   if (!quick) {
