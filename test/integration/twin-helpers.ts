@@ -88,8 +88,8 @@ export function pidAlive(pid: number): boolean {
 }
 
 /**
- * Runs the CLI with `args` and SIGKILLs it as soon as a journal not in `seen` holds a record
- * matching `reached`. Then waits until the tool processes the engine had started (its direct
+ * Runs the CLI with `args` and SIGKILLs it as soon as `when` holds for the records of the
+ * journals not in `seen` (it may also look at the host, e.g. "the twin runs"). Then waits until the tool processes the engine had started (its direct
  * children: the PowerShell session, vmrun calls) have finished what they were doing — a
  * killed client does not stop a hypervisor operation in flight. Adds the journals to `seen`.
  */
@@ -98,14 +98,14 @@ export async function cliKilledAt(
   env: NodeJS.ProcessEnv,
   dataDir: string,
   seen: Set<string>,
-  reached: (r: JournalRecord) => boolean,
+  when: (records: JournalRecord[]) => boolean | Promise<boolean>,
   orphanWaitMs = 120_000,
 ): Promise<{ killed: boolean; stderr: string; orphansLeft: number[] }> {
   const cli = startCli(args, env);
   let killed = false;
   let orphans: number[] = [];
   while (!cli.exited()) {
-    if (journalRecords(dataDir, seen).some(reached)) {
+    if (await when(journalRecords(dataDir, seen))) {
       orphans = childPids(cli.child.pid!);
       cli.child.kill('SIGKILL');
       killed = true;
