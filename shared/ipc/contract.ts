@@ -1,4 +1,4 @@
-import type { EngineStatus, RepositoryStats, ServiceStatus, Settings } from '../domain/engine.js';
+import type { EngineStatus, RepositoryStats, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
 import type { Guest } from '../domain/guest.js';
 import type { JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
@@ -7,6 +7,7 @@ import type { SnapshotSummary } from '../domain/snapshot.js';
 import type { AppNotification } from '../domain/notification.js';
 import type { SerializedError } from '../errors/serialize.js';
 import type { EngineMethod, Req } from './schemas.js';
+import type { ServiceStatusResponse } from './service-status.js';
 
 /** The engine API's responses, one per method. The request side lives in schemas.ts. */
 export interface EngineResponses {
@@ -40,7 +41,8 @@ export interface EngineResponses {
   'settings.get': Settings;
   'settings.set': Settings;
   'notifications.test': { delivered: boolean };
-  'service.status': ServiceStatus;
+  /** Scheduler lock holder plus the boot service as systemd / Task Scheduler sees it. */
+  'service.status': ServiceStatusResponse;
 }
 
 /** Events the engine pushes to its clients. */

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { afterAll, describe, expect, it } from 'vitest';
-import { servicePlan, systemdQuote, systemdUnit, windowsQuote, windowsTaskXml, type DaemonCommandLine } from '../../electron/cli/commands/service.js';
+import { servicePlan, systemdQuote, systemdUnit, TASK_NAME, windowsQuote, windowsTaskXml, type DaemonCommandLine } from '../../electron/cli/commands/service.js';
+import { taskSchedulerStatus } from '../../electron/engine/scheduler/boot-service-query.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'twinsnap-svc-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -127,6 +128,17 @@ describe('Windows scheduled task', () => {
     parse(bytes.toString('utf16le').replace(/^\ufeff/, ''));
     expect((plan[1] as { run: string[] }).run).toEqual(['schtasks.exe', '/Create', '/TN', '\\TwinSnap\\Daemon', '/XML', taskFile, '/F']);
     expect(plan[2]).toEqual({ remove: taskFile });
+  });
+
+  it('the engine status query reads the task it registers as installed and starting at boot', () => {
+    // What `schtasks /Query /XML` gives back is the registered definition (re-serialised).
+    expect(taskSchedulerStatus(windowsTaskXml(win), undefined)).toMatchObject({ manager: 'task-scheduler', name: TASK_NAME, installed: true, enabled: true });
+    expect(taskSchedulerStatus(windowsTaskXml(win).replace('<Enabled>true</Enabled>\n      <Delay>', '<Enabled>false</Enabled>\n      <Delay>'), undefined).enabled).toBe(false);
+    expect(servicePlan('status', 'win32', win)).toEqual([
+      { run: ['schtasks.exe', '/Query', '/TN', TASK_NAME, '/XML'] },
+      { run: ['schtasks.exe', '/Query', '/TN', TASK_NAME, '/FO', 'CSV', '/NH'] },
+    ]);
+    expect(servicePlan('status', 'linux', win)).toEqual([{ run: ['systemctl', 'show', 'twinsnap.service', '--property=LoadState,UnitFileState,ActiveState,SubState,MainPID'] }]);
   });
 });
 

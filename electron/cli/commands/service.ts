@@ -4,13 +4,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../../shared/errors/app-error.js';
 import { runProcess } from '../../engine/exec/run-process.js';
-import { SchedulerLock } from '../../engine/scheduler/scheduler-lock.js';
+import { BOOT_SERVICE_NAME, BOOT_SERVICE_TASK, bootServiceQueryCommands } from '../../engine/scheduler/boot-service-query.js';
+import type { ServiceStatusResponse } from '../../../shared/ipc/service-status.js';
 import type { CommandModule } from '../cli-context.js';
 
-/** Name of the systemd unit / Windows scheduled task. */
-export const SERVICE_NAME = 'twinsnap';
+/** Name of the systemd unit / Windows scheduled task (the engine's query asks about the same). */
+export const SERVICE_NAME = BOOT_SERVICE_NAME;
 /** Task path of the Windows scheduled task. */
-export const TASK_NAME = '\\TwinSnap\\Daemon';
+export const TASK_NAME = BOOT_SERVICE_TASK;
 
 /** What the boot service runs: `<node> <twinsnap.mjs> [--data-dir D] [--repo R] daemon`. */
 export interface DaemonCommandLine {
@@ -173,7 +174,7 @@ export function servicePlan(
         { run: ['schtasks.exe', '/Run', '/TN', TASK_NAME] },
       ];
     if (action === 'uninstall') return [{ run: ['schtasks.exe', '/End', '/TN', TASK_NAME] }, { run: ['schtasks.exe', '/Delete', '/TN', TASK_NAME, '/F'] }];
-    return [{ run: ['schtasks.exe', '/Query', '/TN', TASK_NAME, '/FO', 'LIST', '/V'] }];
+    return bootServiceQueryCommands('win32').map((run) => ({ run }));
   }
   if (platform !== 'linux') throw new AppError('NOT_IMPLEMENTED', `boot service registration is not available on ${platform}: run 'twinsnap daemon' from your own service manager`);
   const unitFile = join(opts.unitDir ?? '/etc/systemd/system', `${SERVICE_NAME}.service`);
@@ -185,7 +186,8 @@ export function servicePlan(
     ];
   if (action === 'uninstall')
     return [{ run: ['systemctl', 'disable', '--now', `${SERVICE_NAME}.service`] }, { remove: unitFile }, { run: ['systemctl', 'daemon-reload'] }];
-  return [{ run: ['systemctl', 'show', `${SERVICE_NAME}.service`, '--property=LoadState,ActiveState,SubState,UnitFileState,MainPID'] }];
+  // The status query itself is the engine's (scheduler/boot-service-query.ts, also behind service.status).
+  return bootServiceQueryCommands('linux').map((run) => ({ run }));
 }
 
 /** Executes a plan; a failing tool stops it with HV_COMMAND_FAILED-like details (PERMISSION_DENIED when not elevated). */
@@ -217,6 +219,25 @@ function describe(steps: ServiceStep[]): string {
     .join('\n');
 }
 
+/** `service status` in words: the boot service as the service manager sees it, then the scheduler lock. */
+export function statusText(st: ServiceStatusResponse): string {
+  const b = st.bootService;
+  const lines: string[] = [];
+  if (!b || b.manager === 'none') lines.push(`boot service: ${b?.error ?? 'no service manager TwinSnap registers with on this system'}`);
+  else if (b.error) lines.push(`boot service ${b.name}: unknown — ${b.error}`);
+  else if (!b.installed) lines.push(`boot service ${b.name}: not installed — scheduled backups run only while the app, 'twinsnap daemon' or 'twinsnap serve' runs; install it with 'twinsnap service install' (as root / administrator)`);
+  else
+    lines.push(
+      `boot service ${b.name}: installed, ${b.enabled ? 'starts at boot' : 'does NOT start at boot'}, ${b.active ? `running now${b.pid ? ` (pid ${b.pid})` : ''}` : 'not running'}${b.state ? ` [${b.state}]` : ''}`,
+    );
+  const h = st.holder;
+  if (st.owner === 'this') lines.push('scheduler: run by this process');
+  else if (h && h.alive) lines.push(`scheduler: pid ${h.pid} on ${h.host} (${h.role}) since ${h.startedAt}`);
+  else if (h) lines.push(`scheduler: not running (stale lock of pid ${h.pid} on ${h.host}, taken over at the next start)`);
+  else lines.push('scheduler: not running');
+  return lines.join('\n');
+}
+
 /** `service install|uninstall|status`. */
 export const serviceCommands: CommandModule = (program, ctx) => {
   const service = program.command('service').description('register the daemon to start at boot (systemd unit on Linux, scheduled task on Windows)');
@@ -243,16 +264,14 @@ export const serviceCommands: CommandModule = (program, ctx) => {
           ctx.print({ dryRun: true, platform: process.platform, steps: plan }, () => describe(plan));
           return;
         }
-        const results = await execute(plan, ctx.globals().json ? () => {} : ctx.io.stdout, action === 'status' || action === 'uninstall');
         if (action === 'status') {
           const engine = await ctx.engine();
-          const holder = SchedulerLock.read(engine.context.config().repository);
-          const raw = results[0]?.stdout ?? '';
-          const props = Object.fromEntries(raw.split(/\r?\n/).filter((l) => /[=:]/.test(l)).map((l) => l.split(/[=:]\s*/, 2).map((x) => x.trim()) as [string, string]));
-          ctx.print({ platform: process.platform, service: props, scheduler: holder ?? null }, (d) =>
-            [raw.trim() || 'service not installed', d.scheduler ? `scheduler: pid ${d.scheduler.pid} on ${d.scheduler.host} (${d.scheduler.role}) since ${d.scheduler.startedAt}` : 'scheduler: not running'].join('\n'),
-          );
-        } else ctx.print({ done: action, steps: plan.length }, () => `service ${action} done`);
+          const st = await engine.service.call('service.status', {});
+          ctx.print({ platform: process.platform, ...st }, statusText);
+          return;
+        }
+        await execute(plan, ctx.globals().json ? () => {} : ctx.io.stdout, action === 'uninstall');
+        ctx.print({ done: action, steps: plan.length }, () => `service ${action} done`);
       });
   }
 };

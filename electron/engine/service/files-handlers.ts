@@ -85,6 +85,12 @@ class BrowserSessions {
     }
   }
 
+  /** Closes the session of `id` unless a call is using it; true when none of it is left open. */
+  async closeIdle(id: string): Promise<boolean> {
+    await this.close(id);
+    return !this.open.has(id);
+  }
+
   async closeAll(): Promise<void> {
     for (const id of [...this.open.keys()]) await this.close(id, true);
   }
@@ -104,6 +110,15 @@ function sessions(ctx: EngineContext): BrowserSessions {
  */
 export function withSnapshotBrowser<T>(ctx: EngineContext, snapshotId: string, fn: (b: SnapshotBrowser) => Promise<T>): Promise<T> {
   return sessions(ctx).with(snapshotId, fn);
+}
+
+/**
+ * Closes this engine's idle browse session of `snapshotId` (its reader locks go with it), so a
+ * `forget` right after browsing is not refused. A session in use (a read or restore running)
+ * stays open; the result says whether one is still open. Other processes' readers are untouched.
+ */
+export function closeIdleBrowseSession(ctx: EngineContext, snapshotId: string): Promise<boolean> {
+  return sessions(ctx).closeIdle(snapshotId);
 }
 
 /** files.list, files.find, files.read, files.restore over repository snapshots. */

@@ -1,14 +1,15 @@
 /** snapshots.forget and service.status through the in-process engine (the path the UI takes). */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../core/clock.js';
 import { nullLogger } from '../core/logger.js';
 import { createEngine, type Engine } from '../engine.js';
 import { SCHEDULER_LOCK_FILE } from '../scheduler/scheduler-lock.js';
-import { RawFileDisk } from '../../../test/helpers/raw-file-disk.js';
+import { MemoryDisk } from '../disk/memory-disk.js';
+import { closeIdleBrowseSession, withSnapshotBrowser } from './files-handlers.js';
 import { getCatalog, getRepository } from './repository-access.js';
 
 const MiB = 1024 * 1024;
@@ -39,9 +40,7 @@ beforeAll(async () => {
   shared = randomBytes(MiB);
   // Two points of one guest: 1 MiB they share + 1 MiB each alone.
   for (let i = 0; i < 2; i++) {
-    const f = join(dir, `d${i}.img`);
-    writeFileSync(f, Buffer.concat([shared, randomBytes(MiB)]));
-    const disk = await RawFileDisk.open(f);
+    const disk = MemoryDisk.from(Buffer.concat([shared, randomBytes(MiB)]));
     await repo.createSnapshot({ guest: 'files', consistency: 'clean-twin', timeMs: Date.UTC(2026, 0, 1 + i, 12), pauseMs: 10, disks: [{ name: 'disk0', disk }] });
     await disk.close();
   }
@@ -78,12 +77,37 @@ describe('snapshots.forget', () => {
     expect(await c()['snapshots.verify']({ snapshotId: newer!.id, full: true })).toEqual({ ok: true, damaged: [] });
   });
 
-  it('refuses a point whose files are being browsed (REPO_LOCKED), deleting nothing', async () => {
+  it('refuses a point while a read of it is in flight (REPO_LOCKED, plain words), deleting nothing', async () => {
     const [only] = await c()['snapshots.list']({ guest: 'files' });
+    const repoDir = engine.context.config().repository;
+    // An extract in progress: the browse session is in use while forget is asked.
+    const err = await withSnapshotBrowser(engine.context, only!.id, async (b) => {
+      // Reading the disk (its partition table probe) inside the session, as an extract does.
+      expect((await b.list('disk0')).path).toBe('disk0');
+      expect(await closeIdleBrowseSession(engine.context, only!.id)).toBe(false); // in use: stays open
+      return c()['snapshots.forget']({ snapshotId: only!.id }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+    });
+    expect(err).toMatchObject({ code: 'REPO_LOCKED', message: expect.stringMatching(/is being read \(restore or file browser\): forget it later/) });
+    expect((await c()['snapshots.list']({})).map((s) => s.id)).toEqual([only!.id]);
+    expect(existsSync(join(repoDir, 'snapshots', only!.id))).toBe(true);
+    // Once the read is over the session is idle and can be closed.
+    expect(await closeIdleBrowseSession(engine.context, only!.id)).toBe(true);
+  });
+
+  it('forgets a point right after browsing it (our idle browse session is closed first)', async () => {
+    const [only] = await c()['snapshots.list']({ guest: 'files' });
+    const repoDir = engine.context.config().repository;
     const listing = await c()['files.list']({ snapshotId: only!.id, path: '' });
     expect(listing.entries.map((e) => e.name)).toEqual(['disk0']);
-    await expect(c()['snapshots.forget']({ snapshotId: only!.id })).rejects.toMatchObject({ code: 'REPO_LOCKED' });
-    expect((await c()['snapshots.list']({})).map((s) => s.id)).toEqual([only!.id]);
+    // The browser keeps a reader lock for a minute after the listing.
+    expect(readdirSync(join(repoDir, 'locks')).some((n) => n.startsWith(`reader-${only!.id}-`))).toBe(true);
+    expect(await c()['snapshots.forget']({ snapshotId: only!.id })).toEqual({ snapshotId: only!.id, guest: 'files', forgotten: true });
+    expect(await c()['snapshots.list']({})).toEqual([]);
+    expect(existsSync(join(repoDir, 'snapshots', only!.id))).toBe(false);
+    expect(readdirSync(join(repoDir, 'locks')).some((n) => n.startsWith(`reader-${only!.id}-`))).toBe(false);
   });
 
   it('refuses an unknown point with SNAPSHOT_NOT_FOUND and a malformed id at the boundary', async () => {
@@ -92,19 +116,35 @@ describe('snapshots.forget', () => {
   });
 });
 
-describe('service.status', () => {
+describe.runIf(process.platform === 'linux')('service.status', () => {
   const c = () => engine.service.client();
+  let savedPath: string | undefined;
 
-  it('reports nobody, a live other holder, and a stale lock of a dead process', async () => {
+  beforeAll(() => {
+    // A fake systemctl first on PATH: the unit is installed, enabled and running as pid 777.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'systemctl'), '#!/bin/sh\nprintf "LoadState=loaded\\nUnitFileState=enabled\\nActiveState=active\\nSubState=running\\nMainPID=777\\n"\n');
+    chmodSync(join(bin, 'systemctl'), 0o755);
+    savedPath = process.env.PATH;
+    process.env.PATH = `${bin}${delimiter}${savedPath ?? ''}`;
+  });
+  afterAll(() => {
+    process.env.PATH = savedPath;
+  });
+
+  const boot = { manager: 'systemd', name: 'twinsnap.service', installed: true, enabled: true, active: true, pid: 777, state: 'loaded / enabled / active (running)' };
+
+  it('reports nobody, a live other holder, and a stale lock of a dead process, with the boot service', async () => {
     const repoDir = engine.context.config().repository;
     const lock = join(repoDir, SCHEDULER_LOCK_FILE);
     rmSync(lock, { force: true });
-    expect(await c()['service.status']({})).toEqual({ owner: 'none', repository: repoDir });
+    expect(await c()['service.status']({})).toEqual({ owner: 'none', repository: repoDir, bootService: boot });
     const holder = { pid: process.pid, host: hostname(), role: 'daemon', startedAt: '2026-11-22T08:00:00.000Z' };
     writeFileSync(lock, JSON.stringify(holder));
-    expect(await c()['service.status']({})).toEqual({ owner: 'other', repository: repoDir, holder: { ...holder, alive: true } });
+    expect(await c()['service.status']({})).toEqual({ owner: 'other', repository: repoDir, holder: { ...holder, alive: true }, bootService: boot });
     writeFileSync(lock, JSON.stringify({ ...holder, pid: 2 ** 22 + 12345 }));
-    expect(await c()['service.status']({})).toMatchObject({ owner: 'none', holder: { alive: false } });
+    expect(await c()['service.status']({})).toMatchObject({ owner: 'none', holder: { alive: false }, bootService: { installed: true } });
     rmSync(lock, { force: true });
   });
 });

@@ -1,23 +1,32 @@
 import { hostname } from 'node:os';
 import type { ServiceStatus } from '../../../shared/domain/engine.js';
 import { syncCatalog } from '../repository/repository.js';
+import type { BootServiceStatus } from '../../../shared/ipc/service-status.js';
+import { queryBootService } from '../scheduler/boot-service-query.js';
 import { SchedulerLock, processAlive } from '../scheduler/scheduler-lock.js';
+import { closeIdleBrowseSession } from './files-handlers.js';
 import type { HandlerFactory } from './handlers.js';
 import { getCatalog, getRepository } from './repository-access.js';
 import { getSchedulerService } from './schedule-handlers.js';
 
 /**
  * snapshots.forget (one restore point, chosen by the user in the snapshot panel) and
- * service.status (who runs the scheduler: the background service, this process, or nobody).
+ * service.status (who runs the scheduler: the background service, this process, or nobody; and
+ * whether the boot service is installed / enabled / running, asked from systemd or Task Scheduler).
  *
  * Forget goes through the repository's own `forget` — the same machinery retention uses — so a
- * point being read (restore, file browser) is refused with REPO_LOCKED and nothing is half
- * deleted; the chunks it alone referenced stay until the next GC.
+ * point being read (a restore, a file read or extract in flight, another process) is refused
+ * with REPO_LOCKED and nothing is half deleted; this engine's idle file-browser session of the
+ * point is closed first, so forgetting right after browsing works. The chunks it alone
+ * referenced stay until the next GC.
  */
 export const snapshotAdminHandlers: HandlerFactory = (ctx) => ({
   'snapshots.forget': async ({ snapshotId }) => {
     const repo = await getRepository(ctx);
     const manifest = await repo.readManifest(snapshotId);
+    // The file browser keeps a point open ~60 s after the last listing: let go of our own idle
+    // session first. One in use (a read, a restore) keeps its lock and forget refuses below.
+    await closeIdleBrowseSession(ctx, snapshotId);
     const { forgotten } = await repo.forget([snapshotId]);
     if (!forgotten.includes(snapshotId)) {
       // Gone meanwhile (another process forgot it): nothing left to do, say so.
@@ -32,11 +41,26 @@ export const snapshotAdminHandlers: HandlerFactory = (ctx) => ({
   'service.status': async () => {
     const repository = ctx.config().repository;
     const svc = getSchedulerService(ctx);
-    const held = SchedulerLock.read(repository);
-    if (svc.running()) return { owner: 'this', repository, ...(held ? { holder: { ...held, alive: true } } : {}) } satisfies ServiceStatus;
-    if (!held) return { owner: 'none', repository } satisfies ServiceStatus;
-    const alive = held.host !== hostname() || processAlive(held.pid);
-    return { owner: alive ? 'other' : 'none', repository, holder: { ...held, alive } } satisfies ServiceStatus;
+    const [lock, boot] = await Promise.all([lockStatus(repository, svc.running()), queryBootService()]);
+    return { ...lock, bootService: withLockEvidence(boot, lock) };
   },
 });
 
+/** Who holds the repository's scheduler lock (this process, another live one, or nobody / a stale holder). */
+function lockStatus(repository: string, runningHere: boolean): ServiceStatus {
+  const held = SchedulerLock.read(repository);
+  if (runningHere) return { owner: 'this', repository, ...(held ? { holder: { ...held, alive: true } } : {}) };
+  if (!held) return { owner: 'none', repository };
+  const alive = held.host !== hostname() || processAlive(held.pid);
+  return { owner: alive ? 'other' : 'none', repository, holder: { ...held, alive } };
+}
+
+/**
+ * Task Scheduler's "Running" is a localised word: an installed task whose daemon holds the
+ * scheduler lock on this host is running too (and that is its pid).
+ */
+function withLockEvidence(boot: BootServiceStatus, lock: ServiceStatus): BootServiceStatus {
+  const h = lock.holder;
+  if (boot.manager !== 'task-scheduler' || !boot.installed || !h || !h.alive || h.role !== 'daemon' || h.host !== hostname()) return boot;
+  return { ...boot, active: true, pid: boot.pid ?? h.pid };
+}

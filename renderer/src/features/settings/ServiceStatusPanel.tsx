@@ -4,9 +4,11 @@ import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Typography from '@mui/material/Typography';
 import type { ServiceStatus } from '../../../../shared/domain/engine.js';
+import type { ServiceStatusResponse } from '../../../../shared/ipc/service-status.js';
 import { friendlyError } from '../../app/error-messages.js';
 import { formatDateTime } from '../../lib/format.js';
 import { useEngine } from '../../stores/hooks.js';
+import { bootServiceWords } from './boot-service-text.js';
 
 const ROLE: Record<string, string> = { daemon: 'the background service', app: 'the TwinSnap app', serve: 'a browser session (twinsnap serve)' };
 
@@ -21,10 +23,14 @@ export function serviceSentence(s: ServiceStatus): { severity: 'success' | 'info
   return { severity: 'warning', text: 'Nobody runs scheduled backups right now. Start the app or install the background service.' };
 }
 
-/** Settings → Background service: who runs the scheduler (service.status), with a refresh. */
+/**
+ * Settings → Background service: the boot service as systemd / Task Scheduler sees it (installed,
+ * starts at boot, running) with the command that fixes it, and who runs the scheduler now
+ * (service.status), with a refresh.
+ */
 export function ServiceStatusPanel() {
   const engine = useEngine();
-  const [status, setStatus] = useState<ServiceStatus | null>(null);
+  const [status, setStatus] = useState<ServiceStatusResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   const load = useCallback(() => {
     setError(null);
@@ -37,17 +43,35 @@ export function ServiceStatusPanel() {
   }, [engine]);
   useEffect(load, [load]);
   const line = status ? serviceSentence(status) : null;
+  const boot = status?.bootService ? bootServiceWords(status.bootService) : null;
   return (
-    <Box data-testid="service-status" data-owner={status?.owner}>
+    <Box
+      data-testid="service-status"
+      data-owner={status?.owner}
+      data-installed={status?.bootService ? String(status.bootService.installed) : undefined}
+      sx={{ display: 'grid', gap: 1 }}
+    >
       {error && <Alert severity="warning">{error}</Alert>}
       {!status && !error && <Typography variant="body2">Asking the engine…</Typography>}
+      {boot && (
+        <Alert severity={boot.severity} data-testid="boot-service" action={<Button onClick={load}>Refresh</Button>}>
+          <Typography variant="body2" component="p" sx={{ fontWeight: 600 }}>
+            Background service: {boot.text}
+          </Typography>
+          {boot.hint && (
+            <Typography variant="body2" component="p" sx={{ mt: 0.5 }}>
+              {boot.hint} <Box component="code">{boot.command}</Box>
+            </Typography>
+          )}
+        </Alert>
+      )}
       {line && (
-        <Alert severity={line.severity} role="status" action={<Button onClick={load}>Refresh</Button>}>
+        <Alert severity={line.severity} role="status" action={boot ? undefined : <Button onClick={load}>Refresh</Button>}>
           {line.text}
         </Alert>
       )}
-      {status && status.owner !== 'other' && (
-        <Typography variant="body2" sx={{ mt: 1 }}>
+      {status && !status.bootService && status.owner !== 'other' && (
+        <Typography variant="body2">
           To install it, run <Box component="code">twinsnap service install</Box> as administrator (root on Linux).
         </Typography>
       )}
