@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProcess } from '../exec/run-process.js';
-import { BOOT_SERVICE_TASK, BOOT_SERVICE_UNIT, queryBootService, taskSchedulerStatus } from './boot-service-query.js';
+import { BOOT_SERVICE_TASK, BOOT_SERVICE_UNIT, queryBootService, taskSchedulerStatus, withDaemonLockEvidence } from './boot-service-query.js';
 
 let dir: string;
 let bin: string;
@@ -82,6 +82,44 @@ describe.runIf(process.platform !== 'win32')('queryBootService with a fake syste
   });
 });
 
+describe.runIf(process.platform !== 'win32')('queryBootService with a fake schtasks.exe', () => {
+  let wbin: string;
+  const wenv = () => ({ ...process.env, PATH: `${wbin}${delimiter}${process.env.PATH ?? ''}` });
+  /** The fake answers /XML from xml.txt (exit from xml-rc.txt) and /FO CSV from csv.txt. */
+  function win(xmlOut: string, xmlRc: number, csv = '', xmlErr = ''): void {
+    writeFileSync(join(wbin, 'xml.txt'), xmlOut);
+    writeFileSync(join(wbin, 'xml-err.txt'), xmlErr);
+    writeFileSync(join(wbin, 'xml-rc.txt'), String(xmlRc));
+    writeFileSync(join(wbin, 'csv.txt'), csv);
+  }
+  const taskXml = '<?xml version="1.0"?>\n<Task><Triggers><BootTrigger><Enabled>true</Enabled></BootTrigger></Triggers><Settings><Enabled>true</Enabled></Settings></Task>\n';
+
+  beforeAll(() => {
+    wbin = join(dir, 'winbin');
+    mkdirSync(wbin);
+    const d = wbin;
+    writeFileSync(
+      join(wbin, 'schtasks.exe'),
+      `#!/bin/sh\nprintf '%s\\n' "$@" >> '${d}/argv.txt'\ncase "$*" in *"/XML"*) cat '${d}/xml.txt'; cat '${d}/xml-err.txt' >&2; exit "$(cat '${d}/xml-rc.txt')";; esac\ncat '${d}/csv.txt'\n`,
+    );
+    chmodSync(join(wbin, 'schtasks.exe'), 0o755);
+  });
+
+  it('a missing task is not installed; a denied query is unknown, not "missing"', async () => {
+    win('', 1, '', 'ERROR: The system cannot find the file specified.\r\n');
+    expect(await queryBootService({ platform: 'win32', env: wenv() })).toEqual({ manager: 'task-scheduler', name: BOOT_SERVICE_TASK, installed: false, enabled: false, active: false });
+    win('', 1, '', 'ERROR: Access is denied.\r\n');
+    expect(await queryBootService({ platform: 'win32', env: wenv() })).toMatchObject({ installed: false, error: expect.stringMatching(/refused.*administrator/) });
+  });
+
+  it('an installed, running task: both queries, with the task path as one argument', async () => {
+    rmSync(join(wbin, 'argv.txt'), { force: true });
+    win(taskXml, 0, '"\\TwinSnap\\Daemon","N/A","Running"\r\n');
+    expect(await queryBootService({ platform: 'win32', env: wenv() })).toEqual({ manager: 'task-scheduler', name: BOOT_SERVICE_TASK, installed: true, enabled: true, active: true, state: 'Running' });
+    expect(readFileSync(join(wbin, 'argv.txt'), 'utf8').trim().split('\n')).toEqual(['/Query', '/TN', BOOT_SERVICE_TASK, '/XML', '/Query', '/TN', BOOT_SERVICE_TASK, '/FO', 'CSV', '/NH']);
+  });
+});
+
 const hasSystemctl = await runProcess('systemctl', ['--version'], { timeoutMs: 10_000 }).then(
   (r) => r.exitCode === 0,
   () => false,
@@ -114,5 +152,21 @@ describe('taskSchedulerStatus', () => {
     });
     expect(taskSchedulerStatus(xml('false', 'true'), '"\\TwinSnap\\Daemon","N/A","Disabled"')).toMatchObject({ installed: true, enabled: false, active: false });
     expect(taskSchedulerStatus(xml('true', 'false'), '"\\TwinSnap\\Daemon","N/A","Ready"')).toMatchObject({ installed: true, enabled: false, active: false, state: 'Ready' });
+  });
+});
+
+describe('withDaemonLockEvidence', () => {
+  const task = { manager: 'task-scheduler', name: BOOT_SERVICE_TASK, installed: true, enabled: true, active: false, state: 'Wird ausgeführt' } as const;
+  const daemon = { pid: 812, host: 'pc', role: 'daemon', alive: true };
+
+  it('a localised task status is running when its daemon holds the lock on this host', () => {
+    expect(withDaemonLockEvidence(task, daemon, 'pc')).toEqual({ ...task, active: true, pid: 812 });
+    expect(withDaemonLockEvidence(task, { ...daemon, role: 'app' }, 'pc')).toBe(task);
+    expect(withDaemonLockEvidence(task, { ...daemon, alive: false }, 'pc')).toBe(task);
+    expect(withDaemonLockEvidence(task, daemon, 'other-pc')).toBe(task);
+    expect(withDaemonLockEvidence({ ...task, installed: false }, daemon, 'pc').active).toBe(false);
+    // systemd answers for itself.
+    const unit = { manager: 'systemd', name: BOOT_SERVICE_UNIT, installed: true, enabled: true, active: false } as const;
+    expect(withDaemonLockEvidence(unit, daemon, 'pc')).toBe(unit);
   });
 });

@@ -148,3 +148,16 @@ export async function queryBootService(opts: BootServiceQueryOptions = {}): Prom
     throw e;
   }
 }
+
+/**
+ * Task Scheduler's "Running" is a localised word: an installed task whose daemon holds the
+ * repository's scheduler lock, alive on this host, is running too (and that is its pid).
+ */
+export function withDaemonLockEvidence(
+  boot: BootServiceStatus,
+  holder: { pid: number; host: string; role: string; alive: boolean } | undefined,
+  thisHost: string,
+): BootServiceStatus {
+  if (boot.manager !== 'task-scheduler' || !boot.installed || boot.error || !holder?.alive || holder.role !== 'daemon' || holder.host !== thisHost) return boot;
+  return { ...boot, active: true, pid: boot.pid ?? holder.pid };
+}

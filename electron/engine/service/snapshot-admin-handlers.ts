@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
 import type { ServiceStatus } from '../../../shared/domain/engine.js';
 import { syncCatalog } from '../repository/repository.js';
-import type { BootServiceStatus } from '../../../shared/ipc/service-status.js';
-import { queryBootService } from '../scheduler/boot-service-query.js';
+import { queryBootService, withDaemonLockEvidence } from '../scheduler/boot-service-query.js';
 import { SchedulerLock, processAlive } from '../scheduler/scheduler-lock.js';
 import { closeIdleBrowseSession } from './files-handlers.js';
 import type { HandlerFactory } from './handlers.js';
@@ -42,7 +41,7 @@ export const snapshotAdminHandlers: HandlerFactory = (ctx) => ({
     const repository = ctx.config().repository;
     const svc = getSchedulerService(ctx);
     const [lock, boot] = await Promise.all([lockStatus(repository, svc.running()), queryBootService()]);
-    return { ...lock, bootService: withLockEvidence(boot, lock) };
+    return { ...lock, bootService: withDaemonLockEvidence(boot, lock.holder, hostname()) };
   },
 });
 
@@ -53,14 +52,4 @@ function lockStatus(repository: string, runningHere: boolean): ServiceStatus {
   if (!held) return { owner: 'none', repository };
   const alive = held.host !== hostname() || processAlive(held.pid);
   return { owner: alive ? 'other' : 'none', repository, holder: { ...held, alive } };
-}
-
-/**
- * Task Scheduler's "Running" is a localised word: an installed task whose daemon holds the
- * scheduler lock on this host is running too (and that is its pid).
- */
-function withLockEvidence(boot: BootServiceStatus, lock: ServiceStatus): BootServiceStatus {
-  const h = lock.holder;
-  if (boot.manager !== 'task-scheduler' || !boot.installed || !h || !h.alive || h.role !== 'daemon' || h.host !== hostname()) return boot;
-  return { ...boot, active: true, pid: boot.pid ?? h.pid };
 }
