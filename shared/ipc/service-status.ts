@@ -19,7 +19,7 @@ export interface BootServiceStatus {
   pid?: number;
   /** The manager's own state words, e.g. `loaded / enabled / active (running)` or `Running`. */
   state?: string;
-  /** Set when the manager could not be asked (the booleans are then false, i.e. unknown). */
+  /** The manager's own words when it could not be asked (the booleans are then false, i.e. unknown). */
   error?: string;
 }
 

@@ -69,7 +69,7 @@ describe.runIf(process.platform !== 'win32')('queryBootService with a fake syste
     fake('', 1, 'System has not been booted with systemd as init system (PID 1). Can\'t operate.\nFailed to connect to bus: Host is down\n');
     const s = await queryBootService({ platform: 'linux', env: env() });
     expect(s).toMatchObject({ manager: 'systemd', installed: false, enabled: false, active: false });
-    expect(s.error).toMatch(/^systemctl could not be asked: .*not been booted with systemd/);
+    expect(s.error).toBe("System has not been booted with systemd as init system (PID 1). Can't operate. Failed to connect to bus: Host is down");
   });
 
   it('no systemctl at all: manager none', async () => {

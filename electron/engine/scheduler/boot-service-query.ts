@@ -125,7 +125,7 @@ export async function queryBootService(opts: BootServiceQueryOptions = {}): Prom
       const r = await run(first);
       const props = parseSystemctlShow(r.stdout);
       if (r.timedOut) return unknown(`systemctl did not answer within ${Math.round((opts.timeoutMs ?? QUERY_TIMEOUT_MS) / 1000)} s`);
-      if (r.exitCode !== 0 || !props.LoadState) return unknown(`systemctl could not be asked: ${tail(r) || `exit ${r.exitCode}`}`);
+      if (r.exitCode !== 0 || !props.LoadState) return unknown(tail(r) || `systemctl show exited with ${r.exitCode}`);
       return systemdStatus(props, name);
     }
     const x = await run(first);

@@ -47,9 +47,12 @@ describe('background service status', () => {
       text: 'Installed but does not start at boot, running now (pid 9).',
       command: 'sudo systemctl enable --now twinsnap.service',
     });
-    expect(bootServiceWords({ ...unit, installed: false, enabled: false, active: false, error: 'systemctl could not be asked: no bus' }).text).toBe(
-      'Could not ask systemd whether the background service is installed: systemctl could not be asked: no bus.',
-    );
+    expect(bootServiceWords({ ...unit, installed: false, enabled: false, active: false, error: 'Failed to connect to bus: Host is down' })).toMatchObject({
+      severity: 'info',
+      text: 'Unknown — systemd did not say whether it is installed.',
+      hint: expect.stringMatching(/^systemd answered: “Failed to connect to bus: Host is down”\. /),
+      command: 'twinsnap service status',
+    });
     expect(bootServiceWords({ manager: 'none', name: 'twinsnap', installed: false, enabled: false, active: false }).command).toBe('twinsnap daemon');
   });
 
@@ -60,7 +63,8 @@ describe('background service status', () => {
     const box = screen.getByTestId('boot-service');
     expect(box.textContent).toMatch(/^Background service: Not installed — scheduled backups only run while this app is open\./);
     expect(box.querySelector('code')?.textContent).toBe('sudo twinsnap service install');
-    expect(screen.getByRole('status').textContent).toMatch(/run by this process/);
+    expect(screen.getByTestId('scheduler-owner').textContent).toMatch(/run by this process/);
+    expect(screen.getAllByRole('status')).toHaveLength(2); // both lines are polite live regions, not alerts
     // One refresh button (on the boot service line), not two.
     expect(screen.getAllByRole('button', { name: 'Refresh' })).toHaveLength(1);
   });

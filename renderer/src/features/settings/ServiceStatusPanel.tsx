@@ -54,7 +54,7 @@ export function ServiceStatusPanel() {
       {error && <Alert severity="warning">{error}</Alert>}
       {!status && !error && <Typography variant="body2">Asking the engine…</Typography>}
       {boot && (
-        <Alert severity={boot.severity} data-testid="boot-service" action={<Button onClick={load}>Refresh</Button>}>
+        <Alert severity={boot.severity} role="status" data-testid="boot-service" action={<Button onClick={load}>Refresh</Button>}>
           <Typography variant="body2" component="p" sx={{ fontWeight: 600 }}>
             Background service: {boot.text}
           </Typography>
@@ -66,7 +66,7 @@ export function ServiceStatusPanel() {
         </Alert>
       )}
       {line && (
-        <Alert severity={line.severity} role="status" action={boot ? undefined : <Button onClick={load}>Refresh</Button>}>
+        <Alert severity={line.severity} role="status" data-testid="scheduler-owner" action={boot ? undefined : <Button onClick={load}>Refresh</Button>}>
           {line.text}
         </Alert>
       )}

@@ -38,8 +38,8 @@ export function bootServiceWords(b: BootServiceStatus): BootServiceWords {
   if (b.error)
     return {
       severity: 'info',
-      text: `Could not ask ${managerName(b)} whether the background service is installed: ${b.error}.`,
-      hint: 'In a container or without administrator rights this is expected. Check it from a terminal with:',
+      text: `Unknown — ${managerName(b)} did not say whether it is installed.`,
+      hint: `${managerName(b)} answered: “${b.error.replace(/[.\s]+$/, '')}”. This is expected in a container or without administrator rights. Check it in a terminal with:`,
       command: 'twinsnap service status',
     };
   if (!b.installed)
