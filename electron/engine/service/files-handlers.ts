@@ -12,12 +12,19 @@ const BLOCK_CACHE_BYTES = 8 * 1024 * 1024;
 /** Open browsers keep reader locks (they block `forget`): at most this many, closed when idle. */
 const MAX_SESSIONS = 2;
 const IDLE_MS = 60_000;
+/**
+ * A download reads a file in pieces (files.read calls that end before eof): between two pieces
+ * the session counts as in use for this long, so a forget does not pull the point from under it.
+ */
+const STREAM_GRACE_MS = 15_000;
 
 interface Session {
   browser: SnapshotBrowser;
   disks: VirtualDisk[];
   users: number;
   timer?: ReturnType<typeof setTimeout>;
+  /** Clock time until which a piecewise read (a download) keeps the session in use. */
+  streamUntil: number;
 }
 
 /** Open snapshot browsers keyed by snapshot id (bounded, idle ones closed). */
@@ -26,7 +33,8 @@ class BrowserSessions {
 
   constructor(private readonly ctx: EngineContext) {}
 
-  async with<T>(snapshotId: string, fn: (b: SnapshotBrowser) => Promise<T>): Promise<T> {
+  /** Runs `fn` on the session of `snapshotId`; `fn` may mark it as mid-download (`streaming(true)`). */
+  async with<T>(snapshotId: string, fn: (b: SnapshotBrowser, streaming: (open: boolean) => void) => Promise<T>): Promise<T> {
     let p = this.open.get(snapshotId);
     if (!p) {
       p = this.create(snapshotId);
@@ -41,7 +49,7 @@ class BrowserSessions {
     if (s.timer) clearTimeout(s.timer);
     s.users++;
     try {
-      return await fn(s.browser);
+      return await fn(s.browser, (open) => (s.streamUntil = open ? this.ctx.clock.now() + STREAM_GRACE_MS : 0));
     } finally {
       s.users--;
       s.timer = setTimeout(() => void this.close(snapshotId), IDLE_MS);
@@ -63,7 +71,7 @@ class BrowserSessions {
       m.disks.map((d, i) => ({ name: d.name, disk: disks[i] })),
       { blockCacheBytes: BLOCK_CACHE_BYTES },
     );
-    return { browser, disks, users: 0 };
+    return { browser, disks, users: 0, streamUntil: 0 };
   }
 
   private async evict(keep: string): Promise<void> {
@@ -85,8 +93,12 @@ class BrowserSessions {
     }
   }
 
-  /** Closes the session of `id` unless a call is using it; true when none of it is left open. */
+  /** Closes the session of `id` unless a call or a download is using it; true when none of it is left open. */
   async closeIdle(id: string): Promise<boolean> {
+    const p = this.open.get(id);
+    if (!p) return true;
+    const s = await p.catch(() => undefined);
+    if (s && s.streamUntil > this.ctx.clock.now()) return false;
     await this.close(id);
     return !this.open.has(id);
   }
@@ -114,8 +126,9 @@ export function withSnapshotBrowser<T>(ctx: EngineContext, snapshotId: string, f
 
 /**
  * Closes this engine's idle browse session of `snapshotId` (its reader locks go with it), so a
- * `forget` right after browsing is not refused. A session in use (a read or restore running)
- * stays open; the result says whether one is still open. Other processes' readers are untouched.
+ * `forget` right after browsing is not refused. A session in use (a read or restore running, or
+ * a download between two of its files.read pieces) stays open; the result says whether one is
+ * still open. Other processes' readers are untouched.
  */
 export function closeIdleBrowseSession(ctx: EngineContext, snapshotId: string): Promise<boolean> {
   return sessions(ctx).closeIdle(snapshotId);
@@ -126,8 +139,9 @@ export const filesHandlers: HandlerFactory = (ctx) => ({
   'files.list': async ({ snapshotId, path }) => withSnapshotBrowser(ctx, snapshotId, (b) => b.list(path)),
   'files.find': async ({ snapshotId, pattern, limit }) => withSnapshotBrowser(ctx, snapshotId, (b) => b.find(pattern, limit ?? 1000)),
   'files.read': async ({ snapshotId, path, offset, length }) =>
-    withSnapshotBrowser(ctx, snapshotId, async (b) => {
+    sessions(ctx).with(snapshotId, async (b, streaming) => {
       const r = await b.read(path, offset ?? 0, length ?? 1024 * 1024);
+      streaming(!r.eof);
       return { base64: r.data.toString('base64'), size: r.size, eof: r.eof };
     }),
   'files.restore': async ({ snapshotId, paths, to }) => withSnapshotBrowser(ctx, snapshotId, (b) => restoreFiles(b, paths, to)),

@@ -1,6 +1,7 @@
 /** snapshots.forget and service.status through the in-process engine (the path the UI takes). */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +109,35 @@ describe('snapshots.forget', () => {
     expect(await c()['snapshots.list']({})).toEqual([]);
     expect(existsSync(join(repoDir, 'snapshots', only!.id))).toBe(false);
     expect(readdirSync(join(repoDir, 'locks')).some((n) => n.startsWith(`reader-${only!.id}-`))).toBe(false);
+  });
+
+  it('a download between two files.read pieces keeps the point: forget refused until it reaches the end', async () => {
+    // A FAT volume made by mkfs.vfat + mcopy holding one 300 KiB file, as its own guest's point.
+    const img = join(dir, 'fat.img');
+    const payload = randomBytes(300 * 1024);
+    writeFileSync(join(dir, 'big.bin'), payload);
+    execFileSync('mkfs.vfat', ['-C', img, '4096'], { stdio: 'ignore' });
+    execFileSync('mcopy', ['-i', img, join(dir, 'big.bin'), '::/BIG.BIN']);
+    const repo = await getRepository(engine.context);
+    const disk = MemoryDisk.from(readFileSync(img));
+    await repo.createSnapshot({ guest: 'fat', consistency: 'clean-twin', timeMs: Date.UTC(2026, 0, 5, 12), pauseMs: 10, disks: [{ name: 'disk0', disk }] });
+    await disk.close();
+    await c()['catalog.rebuild']({});
+    const [point] = await c()['snapshots.list']({ guest: 'fat' });
+    const found = await c()['files.find']({ snapshotId: point!.id, pattern: 'BIG.BIN' });
+    expect(found).toHaveLength(1);
+    const path = found[0]!.path;
+    // First piece of a download: not at the end yet.
+    const first = await c()['files.read']({ snapshotId: point!.id, path, offset: 0, length: 128 * 1024 });
+    expect(first.eof).toBe(false);
+    await expect(c()['snapshots.forget']({ snapshotId: point!.id })).rejects.toMatchObject({ code: 'REPO_LOCKED', message: expect.stringMatching(/is being read/) });
+    expect((await c()['snapshots.list']({ guest: 'fat' })).map((p) => p.id)).toEqual([point!.id]);
+    // The rest of it: the bytes are the file's (mcopy's) and the download is over.
+    const rest = await c()['files.read']({ snapshotId: point!.id, path, offset: 128 * 1024, length: 1024 * 1024 });
+    expect(rest.eof).toBe(true);
+    expect(Buffer.concat([Buffer.from(first.base64, 'base64'), Buffer.from(rest.base64, 'base64')]).equals(payload)).toBe(true);
+    expect(await c()['snapshots.forget']({ snapshotId: point!.id })).toMatchObject({ forgotten: true });
+    expect(await c()['snapshots.list']({ guest: 'fat' })).toEqual([]);
   });
 
   it('refuses an unknown point with SNAPSHOT_NOT_FOUND and a malformed id at the boundary', async () => {
