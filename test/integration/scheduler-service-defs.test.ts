@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../electron/cli/index.js';
 import { servicePlan, systemdQuote, systemdUnit, TASK_NAME, windowsQuote, windowsTaskXml, type DaemonCommandLine } from '../../electron/cli/commands/service.js';
 import { taskSchedulerStatus } from '../../electron/engine/scheduler/boot-service-query.js';
 
@@ -175,3 +176,48 @@ function splitWindows(cmd: string): string[] {
   }
   return out;
 }
+
+describe.runIf(process.platform === 'linux')('twinsnap service status (the engine query, a fake systemctl on PATH)', () => {
+  const bin = join(tmp, 'fake-bin');
+  let savedPath: string | undefined;
+  const answer = (props: string) => writeFileSync(join(bin, 'answer.txt'), props);
+
+  beforeAll(() => {
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\ncat '${join(bin, 'answer.txt')}'\n`);
+    chmodSync(join(bin, 'systemctl'), 0o755);
+    savedPath = process.env.PATH;
+    process.env.PATH = `${bin}${delimiter}${savedPath ?? ''}`;
+  });
+  afterAll(() => {
+    process.env.PATH = savedPath;
+  });
+
+  async function status(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const code = await main(['--data-dir', join(tmp, 'cli-data'), ...args, 'service', 'status'], {
+      stdout: (x) => void (out += x),
+      stderr: (x) => void (err += x),
+      stdoutBytes: async () => {},
+      isTTY: false,
+    });
+    return { code, out, err };
+  }
+
+  it('says not installed, with the install command, and reports the same as service.status in --json', async () => {
+    answer('LoadState=not-found\nUnitFileState=\nActiveState=inactive\nSubState=dead\nMainPID=0\n');
+    const text = await status();
+    expect(text.code, text.err).toBe(0);
+    expect(text.out).toMatch(/^boot service twinsnap\.service: not installed — .*'twinsnap service install'/m);
+    expect(text.out).toMatch(/^scheduler: not running$/m);
+    const json = await status('--json');
+    expect(JSON.parse(json.out)).toMatchObject({ platform: 'linux', owner: 'none', bootService: { manager: 'systemd', installed: false, enabled: false, active: false } });
+  });
+
+  it('installed, enabled and running: pid and state words', async () => {
+    answer('LoadState=loaded\nUnitFileState=enabled\nActiveState=active\nSubState=running\nMainPID=812\n');
+    const text = await status();
+    expect(text.out).toMatch(/^boot service twinsnap\.service: installed, starts at boot, running now \(pid 812\) \[loaded \/ enabled \/ active \(running\)\]$/m);
+  });
+});
