@@ -49,7 +49,7 @@ export function ForgetSnapshotDialog({ snapshot, onClose, onForgotten }: ForgetS
         f.notAvailable
           ? 'Forgetting single restore points is not available in this build.'
           : f.code === 'REPO_LOCKED'
-            ? 'This restore point is being read right now (a restore, or its files were browsed in the last minute). Nothing was deleted. Try again in a minute, when that is done.'
+            ? 'This restore point is being read right now (a restore, a file download, or another TwinSnap process). Nothing was deleted. Try again in a minute, when that is done.'
             : `${f.title}: ${f.detail}. ${f.action}`,
       );
     } finally {
