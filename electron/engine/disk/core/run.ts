@@ -34,6 +34,22 @@ export class RunList {
     }
     this.runs.push({ ...run });
   }
+
+  /** Appends `length` bytes of `source` at `sourceOffset`; extends the last run without allocating when contiguous (per-cluster hot path). */
+  pushData(source: FileSource, sourceOffset: number, length: number): void {
+    if (length <= 0) return;
+    const last = this.runs[this.runs.length - 1];
+    if (last && last.kind === 'data' && last.source === source && last.sourceOffset + last.length === sourceOffset) last.length += length;
+    else this.runs.push({ kind: 'data', length, source, sourceOffset });
+  }
+
+  /** Appends a zero or absent run; extends the last run without allocating when it is of the same kind. */
+  pushEmpty(kind: 'zero' | 'absent', length: number): void {
+    if (length <= 0) return;
+    const last = this.runs[this.runs.length - 1];
+    if (last && last.kind === kind) last.length += length;
+    else this.runs.push({ kind, length });
+  }
 }
 
 /** A layer of a disk: maps any byte range inside `[0, size)` to runs covering it exactly. */

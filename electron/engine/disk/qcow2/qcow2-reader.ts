@@ -104,13 +104,13 @@ class Qcow2Layer implements Layer {
         const lo = l2.readUInt32BE(e + 4);
         if (hi & 0x40000000) out.push({ kind: 'bytes', length: n, at: inCluster, load: () => this.loadCompressed(cluster, hi, lo) });
         else if (this.entryBytes === 16) this.pushSubclusters(out, l1i, cluster, hi, lo, l2.readUInt32BE(e + 8), l2.readUInt32BE(e + 12), inCluster, n);
-        else if (this.h.version >= 3 && lo & 1) out.push({ kind: 'zero', length: n });
+        else if (this.h.version >= 3 && lo & 1) out.pushEmpty('zero', n);
         else {
           const host = (hi & OFFSET_MASK_HI) * 2 ** 32 + (lo & 0xfffffe00);
-          if (host === 0) out.push({ kind: 'absent', length: n });
+          if (host === 0) out.pushEmpty('absent', n);
           else {
             if (host % cs !== 0 || host + inCluster + n > this.src.size) corrupt(this.src.path, `l2 table ${l1i}`, `cluster ${cluster} points to offset ${host}, which is unaligned or past the end of the file`, { cluster, offset: host });
-            out.push({ kind: 'data', length: n, source: this.src, sourceOffset: host + inCluster });
+            out.pushData(this.src, host + inCluster, n);
           }
         }
         at += n;

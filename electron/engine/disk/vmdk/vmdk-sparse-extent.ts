@@ -135,13 +135,13 @@ export class VmdkSparseExtent implements Layer {
         const inGrain = at - grain * this.grainBytes;
         const n = Math.min(this.grainBytes - inGrain, gtEnd - at);
         const gte = gt.readUInt32LE((grain % this.header.numGTEsPerGT) * 4);
-        if (gte === 0) out.push({ kind: 'absent', length: n });
-        else if (gte === 1 && this.zeroedGte) out.push({ kind: 'zero', length: n });
+        if (gte === 0) out.pushEmpty('absent', n);
+        else if (gte === 1 && this.zeroedGte) out.pushEmpty('zero', n);
         else if (this.compressed) out.push({ kind: 'bytes', length: n, at: inGrain, load: () => this.loadGrain(grain, gte) });
         else {
           const src = gte * 512 + inGrain;
           if (src + n > this.source.size) corrupt(this.source.path, 'grain table', `grain ${grain} points to sector ${gte}, past the end of the file`, { grain, sector: gte });
-          out.push({ kind: 'data', length: n, source: this.source, sourceOffset: src });
+          out.pushData(this.source, src, n);
         }
         at += n;
       }
