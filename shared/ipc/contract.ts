@@ -1,6 +1,6 @@
 import type { EngineStatus, RepositoryStats, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
-import type { Guest } from '../domain/guest.js';
+import type { Guest, HypervisorKind } from '../domain/guest.js';
 import type { JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
 import type { GuestSchedule, RetentionPolicy, RetentionPreview } from '../domain/policy.js';
 import type { SnapshotSummary } from '../domain/snapshot.js';
@@ -27,6 +27,8 @@ export interface EngineResponses {
   'files.read': { base64: string; size: number; eof: boolean };
   'files.restore': FileRestoreResult;
   'restore.start': { jobId: string };
+  /** The restored VM was started: its adapter id, name and hypervisor. */
+  'restore.startVm': { vmId: string; name: string; hypervisor: HypervisorKind };
   'schedules.list': (GuestSchedule & { nextRuns: string[] })[];
   'schedules.set': GuestSchedule & { nextRuns: string[] };
   'schedules.preview': { nextRuns: string[] };

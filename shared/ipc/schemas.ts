@@ -95,6 +95,8 @@ export const requestSchemas = {
     newName: name.optional(),
     confirmName: name.optional(),
   }),
+  /** Powers on the VM that restore.start (mode new-vm) made in the folder `to`. */
+  'restore.startVm': z.strictObject({ to: path }),
   'schedules.list': z.strictObject({}),
   'schedules.set': z.strictObject({
     guest: name,

@@ -10,7 +10,7 @@
 import type { HypervisorInfo, HypervisorKind } from '../../shared/domain/guest.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import type { ErrorCode } from '../../shared/errors/error-codes.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, TwinVm, VmInfo } from '../../electron/engine/hypervisor/hypervisor.js';
+import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, TwinVm, VmInfo } from '../../electron/engine/hypervisor/hypervisor.js';
 
 /** Operations of the port that a script can break. */
 export type HvOp =
@@ -26,7 +26,9 @@ export type HvOp =
   | 'powerOffTwin'
   | 'deleteTwin'
   | 'releaseFrozen'
-  | 'recover';
+  | 'recover'
+  | 'registerRestored'
+  | 'startVm';
 
 /** How a scripted call misbehaves. */
 export type HvFault =
@@ -176,6 +178,23 @@ export class ScriptedHypervisor implements Hypervisor {
 
   getVm(id: string, opts?: CallOptions): Promise<VmInfo> {
     return this.call('getVm', id, opts, () => structuredClone(this.vm(id)));
+  }
+
+  /** Registers a restored folder as a new, powered-off VM with a new id and the chosen name. */
+  registerRestored(folder: string, name: string, opts?: CallOptions): Promise<RestoredVm> {
+    return this.call('registerRestored', folder, opts, () => {
+      const configPath = `${folder}/${name}.${this.kind === 'vmware' ? 'vmx' : 'vmcx'}`;
+      const vm = this.addVm({ id: this.kind === 'vmware' ? configPath : `restored-${++this.seq}`, name, state: 'off', toolsRunning: false, configPath });
+      return { id: vm.id, name, configPath };
+    });
+  }
+
+  /** Powers a VM on (a running one stays running; an encrypted or unknown one fails like the real tools). */
+  startVm(id: string, opts?: CallOptions): Promise<void> {
+    return this.call('startVm', id, opts, () => {
+      const vm = this.vm(id);
+      vm.state = 'running';
+    });
   }
 
   /** Suspends production (or, with `runningAfterFreeze`, leaves it running like a Hyper-V checkpoint). */

@@ -1,13 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../shared/domain/job.js';
 import { createEngine, type Engine } from '../../electron/engine/engine.js';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { main } from '../../electron/cli/index.js';
+import { systemClock } from '../../electron/engine/core/clock.js';
+import { VmrunHypervisor } from '../../electron/engine/hypervisor/vmware/vmrun-hypervisor.js';
+import { VmxFile, escapeValue } from '../../electron/engine/hypervisor/vmware/vmx-file.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { makeTestVm } from '../harness/guest/make-test-vm.js';
 
+const VMRUN = resolve(import.meta.dirname, '../harness/vmrun-sim/vmrun');
+const ORIGINAL_UUID = '56 4d ef 2d 3f d4 14 e2-2e 04 c5 34 3a ec ee 65';
+const ORIGINAL_MAC = '00:50:56:3a:ec:65';
 const silent = { stdout: () => {}, stderr: () => {}, stdoutBytes: async () => {}, isTTY: false };
 let dir: string;
 let engine: Engine;
@@ -34,15 +41,57 @@ beforeAll(async () => {
   source = join(dir, 'Accounting.vmdk');
   execFileSync('qemu-img', ['convert', '-O', 'vmdk', raw, source]);
   const vmx = join(dir, 'Accounting.vmx');
-  writeFileSync(vmx, '.encoding = "UTF-8"\ndisplayName = "Accounting"\nscsi0:0.fileName = "Accounting.vmdk"\n');
+  // vmrun-sim boots the harness guest (kernel + initrd named by sim.* keys, built once into .cache/)
+  const guest = VmxFile.parse(readFileSync((await makeTestVm(join(dir, 'guest-template'), { name: 'template', memMiB: 128, diskMiB: 8, workload: 'off' })).vmxPath));
+  const simKeys = guest.entries().filter(([k]) => k.startsWith('sim.'));
+  writeFileSync(
+    vmx,
+    [
+      '.encoding = "UTF-8"',
+      'config.version = "8"',
+      'virtualHW.version = "21"',
+      'displayName = "Accounting"',
+      'memsize = "128"',
+      `uuid.bios = "${ORIGINAL_UUID}"`,
+      `uuid.location = "${ORIGINAL_UUID}"`,
+      'ethernet0.present = "TRUE"',
+      'ethernet0.connectionType = "nat"',
+      'ethernet0.addressType = "static"',
+      `ethernet0.address = "${ORIGINAL_MAC}"`,
+      'scsi0.present = "TRUE"',
+      'scsi0:0.present = "TRUE"',
+      'scsi0:0.fileName = "Accounting.vmdk"',
+      ...simKeys.map(([k, v]) => `${k} = "${escapeValue(v)}"`),
+      '',
+    ].join('\n'),
+  );
   const dataDir = join(dir, 'data');
   expect(await main(['--data-dir', dataDir, 'import-disk', '--guest', 'Accounting', source, '--config', vmx], silent)).toBe(0);
-  engine = await createEngine({ dataDir, logger: nullLogger, hypervisors: [] });
+  // VMware through vmrun-sim (QEMU behind the vmrun command line); its state lives in the temp dir
+  process.env.VMRUN_SIM_STATE = join(dir, 'vmrun-sim-state');
+  const vmware = new VmrunHypervisor({ vmrunPath: VMRUN, vmFolders: [], logger: nullLogger, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] } });
+  engine = await createEngine({ dataDir, logger: nullLogger, hypervisors: [vmware] });
   const snaps = await engine.service.call('snapshots.list', { guest: 'Accounting' });
   expect(snaps).toHaveLength(1);
   snapshotId = snaps[0]!.id;
 });
-afterAll(async () => engine?.close());
+function vmrun(...args: string[]): string {
+  return execFileSync(VMRUN, args, { encoding: 'utf8', timeout: 60_000 });
+}
+
+afterAll(async () => {
+  // power off anything a failed test left running (the simulator's QEMU processes)
+  if (existsSync(VMRUN) && process.env.VMRUN_SIM_STATE) {
+    for (const running of vmrun('list').split('\n').slice(1).filter(Boolean)) {
+      try {
+        vmrun('stop', running, 'hard');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  await engine?.close();
+});
 
 describe('restore.start', () => {
   it('restores the whole VM folder as a new VM whose disk equals the source (qemu-img compare)', async () => {
@@ -53,6 +102,50 @@ describe('restore.start', () => {
     expect(job.steps[0]!.detail).toContain(to);
     expect(readdirSync(to).sort()).toEqual(['Accounting.vmdk', 'Accounting.vmx']);
     execFileSync('qemu-img', ['compare', '-q', source, join(to, 'Accounting.vmdk')]);
+  });
+
+  it('gives the new VM its own identity and the chosen name, and starts it beside the running original (vmrun-sim)', async () => {
+    const to = join(dir, 'restored-run');
+    const { jobId } = await engine.service.call('restore.start', { snapshotId, mode: 'new-vm', to, newName: 'Accounting copy' });
+    const job = await waitFinished(engine, jobId);
+    expect(job).toMatchObject({ status: 'succeeded', warnings: [] });
+    expect(job.steps[0]!.detail).toMatch(/new BIOS UUID and new MAC addresses/);
+    const vmxPath = join(to, 'Accounting.vmx');
+    const restored = VmxFile.parse(readFileSync(vmxPath));
+    expect(restored.get('displayName')).toBe('Accounting copy');
+    expect(restored.get('uuid.bios')).toBeDefined();
+    expect(restored.get('uuid.bios')).not.toBe(ORIGINAL_UUID);
+    expect(restored.has('uuid.location')).toBe(false);
+    expect(restored.get('uuid.action')).toBe('create');
+    expect(restored.has('ethernet0.address')).toBe(false);
+    expect(restored.get('ethernet0.addressType')).toBe('generated');
+    expect(readFileSync(vmxPath, 'utf8')).not.toContain(ORIGINAL_MAC);
+    // the disk is untouched by the identity change
+    execFileSync('qemu-img', ['compare', '-q', source, join(to, 'Accounting.vmdk')]);
+
+    if (!existsSync(VMRUN)) return;
+    // the original, running from its own copy (the guest writes to its disk; the source stays the oracle)
+    mkdirSync(join(dir, 'original'));
+    copyFileSync(source, join(dir, 'original', 'Accounting.vmdk'));
+    const original = join(dir, 'original', 'Accounting.vmx');
+    copyFileSync(join(dir, 'Accounting.vmx'), original);
+    vmrun('-T', 'ws', 'start', original, 'nogui');
+    const started = await engine.service.call('restore.startVm', { to });
+    expect(started).toEqual({ vmId: vmxPath, name: 'Accounting copy', hypervisor: 'vmware' });
+    // the simulator (an independent reader of the .vmx) lists it as running
+    expect(vmrun('list').split('\n').slice(1).filter(Boolean).sort()).toEqual([original, vmxPath].sort());
+    // starting it again is not an error
+    await expect(engine.service.call('restore.startVm', { to })).resolves.toMatchObject({ vmId: vmxPath });
+    vmrun('-T', 'ws', 'stop', vmxPath, 'hard');
+    vmrun('-T', 'ws', 'stop', original, 'hard');
+    expect(vmrun('list').split('\n').slice(1).filter(Boolean)).toEqual([]);
+  }, 120_000);
+
+  it('says in words when there is no restored VM to start', async () => {
+    await expect(engine.service.call('restore.startVm', { to: join(dir, 'nowhere') })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const empty = join(dir, 'empty-folder');
+    mkdirSync(empty);
+    await expect(engine.service.call('restore.startVm', { to: empty })).rejects.toMatchObject({ code: 'HV_VM_NOT_FOUND', message: expect.stringContaining('restore the whole vm') });
   });
 
   it('exports the disks only, in another format that qemu-img checks and compares equal', async () => {

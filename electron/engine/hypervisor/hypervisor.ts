@@ -82,6 +82,16 @@ export interface TwinVm {
   adapterData?: AdapterData;
 }
 
+/** A restored VM folder made into a VM of its own (new identity, registered where the tool needs it). */
+export interface RestoredVm {
+  /** The adapter's id of the new VM (VMware: its .vmx path; Hyper-V: its new VM id). */
+  id: string;
+  /** The name the user chose. */
+  name: string;
+  /** Where its configuration now lives. */
+  configPath: string;
+}
+
 /** Per-call options: every hypervisor call is bounded in time and can be cancelled. */
 export interface CallOptions {
   timeoutMs?: number;
@@ -124,6 +134,14 @@ export interface Hypervisor {
    * gone. Idempotent; never throws for things already cleaned up.
    */
   recover(record: { vmId: string; handle?: string; twin?: TwinVm }, opts?: CallOptions): Promise<void>;
+  /**
+   * Makes a restored VM folder safe to run beside the original and known to the hypervisor: a new
+   * identity (VMware: new BIOS UUID and MAC addresses; Hyper-V: Import-VM -Copy -GenerateNewId) and
+   * the chosen name. Only when `capabilities.register`.
+   */
+  registerRestored?(folder: string, name: string, opts?: CallOptions): Promise<RestoredVm>;
+  /** Powers on a VM (by id) normally, with its network; resolves once the hypervisor started it. */
+  startVm(id: string, opts?: CallOptions): Promise<void>;
   /** Releases long-lived resources (the Hyper-V PowerShell session). Optional; idempotent. */
   dispose?(): Promise<void>;
 }

@@ -1,11 +1,13 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { AppError } from '../../../shared/errors/app-error.js';
 import { toSerializedError } from '../../../shared/errors/serialize.js';
 import type { JobInfo, JobStep } from '../../../shared/domain/job.js';
 import type { Req } from '../../../shared/ipc/schemas.js';
 import { timeId } from '../core/ids.js';
 import type { ExportFormat, Repository } from '../repository/repository.js';
+import type { Hypervisor } from '../hypervisor/hypervisor.js';
+import type { HypervisorKind } from '../../../shared/domain/guest.js';
 import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
 import { getCatalog, getRepository } from './repository-access.js';
@@ -39,7 +41,78 @@ export const restoreHandlers: HandlerFactory = (ctx) => ({
     void runRestore(ctx, repo, job, req).catch(() => {});
     return { jobId: job.id };
   },
+
+  'restore.startVm': async (req) => {
+    const found = await findRestoredVm(ctx, req.to);
+    await found.hv.startVm(found.id);
+    const info = await found.hv.getVm(found.id).catch(() => undefined);
+    return { vmId: found.id, name: info?.name ?? found.name, hypervisor: found.hv.kind };
+  },
 });
+
+const TOOL_NAME: Record<HypervisorKind, string> = { vmware: 'VMware Workstation', hyperv: 'Hyper-V' };
+
+/** Which hypervisor a restored folder belongs to, by its configuration file. */
+function kindOfFolder(files: string[]): HypervisorKind | undefined {
+  if (files.some((f) => /\.vmx$/i.test(f))) return 'vmware';
+  if (files.some((f) => /\.vmcx$/i.test(f))) return 'hyperv';
+  return undefined;
+}
+
+function adapterFor(ctx: EngineContext, kind: HypervisorKind): Hypervisor {
+  const hv = ctx.hypervisors.find((h) => h.kind === kind);
+  if (!hv) throw new AppError('HV_NOT_INSTALLED', `${TOOL_NAME[kind]} is not set up in twinsnap, so it cannot start the restored vm; open it in ${TOOL_NAME[kind]} yourself`);
+  return hv;
+}
+
+/**
+ * The VM that restore.start (new-vm) made in `to`: VMware — the .vmx in the folder (its id);
+ * Hyper-V — the VM whose configuration Import-VM put under the folder.
+ */
+async function findRestoredVm(ctx: EngineContext, to: string): Promise<{ hv: Hypervisor; id: string; name: string }> {
+  const files = await readdir(to).catch((cause) => {
+    throw new AppError('NOT_FOUND', `'${to}' does not exist: restore the whole vm as a new vm there first`, { cause });
+  });
+  const kind = kindOfFolder(files);
+  if (!kind) throw new AppError('HV_VM_NOT_FOUND', `'${to}' holds no restored vm configuration (.vmx or .vmcx): restore the whole vm as a new vm there first`);
+  const hv = adapterFor(ctx, kind);
+  if (kind === 'vmware') {
+    const vmx = files.find((f) => /\.vmx$/i.test(f))!;
+    return { hv, id: join(to, vmx), name: vmx.replace(/\.vmx$/i, '') };
+  }
+  const root = resolve(to).toLowerCase() + sep;
+  const vm = (await hv.listVms()).find((v) => v.configPath && resolve(v.configPath).toLowerCase().startsWith(root));
+  if (!vm) throw new AppError('HV_VM_NOT_FOUND', `no hyper-v vm was imported from '${to}': import it with hyper-v manager (import virtual machine → copy, new id) and start it there`);
+  return { hv, id: vm.id, name: vm.name };
+}
+
+/**
+ * Gives a restored folder a new identity and registers it (Hypervisor.registerRestored); returns
+ * the sentence for the result page. A failure here leaves the restored files and says how to
+ * finish by hand.
+ */
+async function registerRestored(ctx: EngineContext, folder: string, files: string[], name: string): Promise<{ detail: string; warning?: string }> {
+  const kind = kindOfFolder(files);
+  if (!kind) return { detail: '' };
+  const hv = ctx.hypervisors.find((h) => h.kind === kind);
+  const byHand =
+    kind === 'vmware'
+      ? `Open the .vmx in VMware Workstation (File → Open), answer "I copied it" and start it.`
+      : 'Import the folder with Hyper-V Manager (Import Virtual Machine → Copy, generate a new ID) and start it.';
+  if (!hv?.registerRestored || !hv.capabilities.register) return { detail: byHand };
+  try {
+    const r = await hv.registerRestored(folder, name);
+    return {
+      detail:
+        kind === 'vmware'
+          ? `Ready as '${r.name}' (${r.configPath}) with a new BIOS UUID and new MAC addresses, so it can run beside the original. Start it now, or open it in VMware Workstation (File → Open).`
+          : `Imported into Hyper-V as '${r.name}' with a new VM ID, so it can run beside the original. Start it now, or from Hyper-V Manager.`,
+    };
+  } catch (e) {
+    const msg = toSerializedError(e).message;
+    return { detail: byHand, warning: `the restored vm could not be registered with ${TOOL_NAME[kind]}: ${msg}` };
+  }
+}
 
 async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, req: RestoreReq): Promise<void> {
   const catalog = getCatalog(ctx);
@@ -55,6 +128,7 @@ async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, re
     const cur = catalog.jobs.update(job.id, { bytesDone, bytesTotal, steps: [{ ...job.steps[0]!, status: 'running', startedAt: job.startedAt }] });
     ctx.emit('jobs.progress', { jobId: job.id, step: 'restore', bytesDone, bytesTotal, bytesPerSecond: rate, etaSeconds: rate > 0 ? (bytesTotal - bytesDone) / rate : undefined, job: cur });
   };
+  const warnings: string[] = [];
   try {
     const format = (req.format ?? 'original') as ExportFormat | 'original';
     let detail: string;
@@ -79,13 +153,12 @@ async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, re
       detail = `disks written: ${written.join(', ')}`;
     } else {
       const r = await repo.restoreSnapshot(req.snapshotId, { to: req.to, format, onProgress: (p) => progress(p.bytesDone, p.bytesTotal) });
-      const config = r.files.find((f) => /\.vmx$/i.test(f));
-      detail = `VM folder restored to '${r.path}' (${r.files.join(', ')}). ${
-        config ? `Open '${join(r.path, config)}' in VMware Workstation (File → Open) and start it.` : 'Import the folder with Hyper-V Manager (Import Virtual Machine → Register in place) and start it.'
-      }`;
+      const reg = await registerRestored(ctx, r.path, r.files, req.newName ?? `${job.guest ?? 'vm'}-restored`);
+      if (reg.warning) warnings.push(reg.warning);
+      detail = `VM folder restored to '${r.path}' (${r.files.join(', ')}). ${reg.detail}`.trim();
     }
     const durationMs = ctx.clock.monotonic() - started;
-    const done = catalog.jobs.update(job.id, { status: 'succeeded', finishedAt: now(), steps: [{ ...job.steps[0]!, status: 'done', startedAt: job.startedAt, durationMs, detail }] });
+    const done = catalog.jobs.update(job.id, { status: warnings.length ? 'warning' : 'succeeded', warnings, finishedAt: now(), steps: [{ ...job.steps[0]!, status: 'done', startedAt: job.startedAt, durationMs, detail }] });
     catalog.jobLog.append(job.id, { at: now(), level: 'info', message: detail, step: 'restore' });
     ctx.emit('jobs.finished', done);
   } catch (e) {

@@ -6,7 +6,7 @@ import type { GuestState, HypervisorInfo } from '../../../../shared/domain/guest
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { PowerShellSession } from '../../exec/powershell-session.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, TwinVm, VmInfo } from '../hypervisor.js';
+import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, TwinVm, VmInfo } from '../hypervisor.js';
 import { decodeAnswer, encodeInvocation } from './ps-invocation.js';
 import { classifyPsOutcome, psError } from './classify-ps-error.js';
 import type { HyperVOp } from './scripts/operations.js';
@@ -222,6 +222,22 @@ export class HyperVHypervisor implements Hypervisor {
       { action: 'build the twin of', vmName: frozen.vm.name, timeoutMs: this.t('export', o), signal: o?.signal },
     )) as { twin: PsVm; folder: string };
     return { id: r.twin.id, name: r.twin.name, folder: r.folder, disks: asArray(r.twin.disks), adapterData: { folder: r.folder } };
+  }
+
+  /** Import-VM -Copy -GenerateNewId of the restored folder, renamed (operation `import-restored`). */
+  async registerRestored(folder: string, name: string, o?: CallOptions): Promise<RestoredVm> {
+    await this.ready();
+    const r = (await this.call('import-restored', { folder, name }, { action: 'import the restored vm', vmName: name, timeoutMs: this.t('export', o), signal: o?.signal })) as {
+      vm: PsVm;
+      configPath: string;
+    };
+    return { id: r.vm.id, name: r.vm.name, configPath: r.configPath };
+  }
+
+  /** Start-VM (a paused VM is resumed; a running one is left alone). */
+  async startVm(id: string, o?: CallOptions): Promise<void> {
+    await this.ready();
+    await this.call('start-vm', { id }, { action: 'start', vmName: id, timeoutMs: this.t('start', o), signal: o?.signal });
   }
 
   async startTwin(twin: TwinVm, o?: CallOptions): Promise<void> {

@@ -5,10 +5,11 @@ import { AppError, isAppError } from '../../../../shared/errors/app-error.js';
 import type { HypervisorInfo } from '../../../../shared/domain/guest.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, TwinVm, VmInfo } from '../hypervisor.js';
+import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, TwinVm, VmInfo } from '../hypervisor.js';
 import { VmxFile } from './vmx-file.js';
 import { vmxCpus, vmxDisks, vmxDisplayName, vmxEncrypted, vmxMemoryMiB, vmxNics, vmxSuspendState } from './vmx-facts.js';
 import { buildTwinVmx } from './twin-config.js';
+import { restoredVmIdentity } from './restored-identity.js';
 import { readVmdkParentInfo, writeSparseChild } from './vmdk-child.js';
 import { VmrunRunner, parseVmrunList, vmxPathKey, type VmrunHostType } from './vmrun-runner.js';
 import { detectVmrun, type VmwareEdition } from './vmware-tool-detect.js';
@@ -51,7 +52,7 @@ const MAX_NVRAM_COPY = 4 * 1024 * 1024;
  */
 export class VmrunHypervisor implements Hypervisor {
   readonly kind = 'vmware' as const;
-  readonly capabilities: HypervisorCapabilities = { memoryState: true, linkedTwin: true, runningAfterFreeze: false, gracefulShutdown: true, register: false };
+  readonly capabilities: HypervisorCapabilities = { memoryState: true, linkedTwin: true, runningAfterFreeze: false, gracefulShutdown: true, register: true };
   private readonly opts: VmrunHypervisorOptions;
   private readonly timeouts: typeof DEFAULT_TIMEOUTS;
   private runnerP: Promise<{ runner?: VmrunRunner; info: HypervisorInfo; edition: VmwareEdition }> | undefined;
@@ -283,6 +284,33 @@ export class VmrunHypervisor implements Hypervisor {
 
   async startTwin(twin: TwinVm, opts?: CallOptions): Promise<void> {
     await (await this.runner()).run(['start', twin.id, 'nogui'], { action: 'start twin', vmName: twin.name, timeoutMs: this.t('start', opts), signal: opts?.signal });
+  }
+
+  /**
+   * Gives the restored folder's .vmx a new identity and the chosen name (restored-identity.ts).
+   * Workstation has no registration call (`vmrun register` is for vSphere): the VM is known by its
+   * .vmx path, which is what `startVm` takes and what File → Open shows. No vmrun call.
+   */
+  async registerRestored(folder: string, name: string, _opts?: CallOptions): Promise<RestoredVm> {
+    const vmxs = (await readdir(folder).catch(() => [] as string[])).filter((f) => /\.vmx$/i.test(f));
+    if (vmxs.length !== 1) {
+      throw new AppError('HV_VM_NOT_FOUND', `unable to register the restored vm: '${folder}' holds ${vmxs.length} .vmx files, expected one`, { details: { folder } });
+    }
+    const configPath = join(folder, vmxs[0]!);
+    const vmx = restoredVmIdentity(await this.readVmx(configPath, name), name);
+    const tmp = `${configPath}.tmp-${randomBytes(3).toString('hex')}`;
+    await writeFile(tmp, vmx.toBuffer());
+    await rename(tmp, configPath);
+    return { id: configPath, name, configPath };
+  }
+
+  /** `vmrun start <vmx> nogui`; a VM that already runs is not an error. */
+  async startVm(id: string, opts?: CallOptions): Promise<void> {
+    const name = basename(id).replace(/\.vmx$/i, '');
+    const r = await (await this.runner()).tryRun(['start', id, 'nogui'], { action: 'start', vmName: name, timeoutMs: this.t('start', opts), signal: opts?.signal });
+    if ('failure' in r && r.failure.reason !== 'already-running') {
+      throw new AppError(r.failure.code, `unable to start vm '${name}': ${r.failure.hint}`, { details: { reason: r.failure.reason } });
+    }
   }
 
   async twinToolsRunning(twin: TwinVm, opts?: CallOptions): Promise<boolean> {

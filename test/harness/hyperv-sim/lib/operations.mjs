@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { findVm, loadState, psFail, saveState } from './state.mjs';
+import { findVm, loadState, newVmRecord, psFail, saveState } from './state.mjs';
 import { dropOverlayLinks, guestCheckpoint, guestMerge, guestServicesUp, guestShutdown, guestStart, guestTurnOff, guestTwinConfig } from './guest-backend.mjs';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -130,6 +130,33 @@ const ops = {
     state.vms.push(twin);
     saveState(state);
     return { twin: await info(twin), folder: dir };
+  },
+
+  // Import-VM -Copy -GenerateNewId of a restored folder (one .vmcx + its disks side by side): the
+  // disks are copied into 'Virtual Hard Disks', the VM gets a new id and the chosen name. The
+  // simulator does not read the .vmcx (it is opaque to it); memory and adapters are its defaults.
+  async 'import-restored'(a) {
+    const state = loadState();
+    const dir = String(a.folder);
+    const configs = existsSync(dir) ? readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.vmcx')) : [];
+    if (configs.length !== 1) throw psFail(`TWINSNAP:VM_NOT_FOUND the restored folder holds ${configs.length} .vmcx files, expected one`);
+    const vmDir = join(dir, 'Virtual Machines');
+    const vhdDir = join(dir, 'Virtual Hard Disks');
+    mkdirSync(vmDir, { recursive: true });
+    mkdirSync(vhdDir, { recursive: true });
+    const disks = readdirSync(dir)
+      .filter((f) => /\.(vhdx|vhd)$/i.test(f))
+      .sort()
+      .map((f, i) => {
+        const target = join(vhdDir, f);
+        if (!existsSync(target)) writeFileSync(target, readFileSync(join(dir, f)));
+        return { slot: `SCSI 0 ${i}`, path: target, format: f.toLowerCase().endsWith('.vhd') ? 'vpc' : 'vhdx' };
+      });
+    const vm = newVmRecord({ name: String(a.name), path: vmDir, disks });
+    writeFileSync(join(vmDir, `${vm.id.toUpperCase()}.vmcx`), readFileSync(join(dir, configs[0])));
+    state.vms.push(vm);
+    saveState(state);
+    return { vm: await info(vm), configPath: vmDir };
   },
 
   async 'start-vm'(a) {

@@ -13,6 +13,7 @@ export type HyperVOp =
   | 'freeze'
   | 'build-twin'
   | 'start-vm'
+  | 'import-restored'
   | 'integration-state'
   | 'stop-graceful'
   | 'turn-off'
@@ -86,6 +87,24 @@ Hyper-V\Get-VMNetworkAdapter -VM $twin | Hyper-V\Disconnect-VMNetworkAdapter
 if (@(Hyper-V\Get-VMNetworkAdapter -VM $twin | Where-Object { $_.Connected }).Count -gt 0) { throw 'TWINSNAP:NIC_CONNECTED a twin network adapter is still connected' }
 Remove-Item -LiteralPath $export -Recurse -Force
 $result = [pscustomobject]@{ twin = (TS-VmInfo (TS-Vm $twin.Id.ToString())); folder = $dir }`,
+
+  // A restored VM folder (configuration + disks side by side) imported as a VM of its own:
+  // Import-VM -Copy -GenerateNewId (a new id, so it runs beside the original, §1.7), files under
+  // the restored folder, then Rename-VM to the chosen name. A missing virtual switch (33012)
+  // leaves that adapter disconnected; the user connects it in Hyper-V Manager.
+  'import-restored': String.raw`
+$dir = [string]$a.folder
+$config = @(Get-ChildItem -LiteralPath $dir -File | Where-Object { $_.Extension -eq '.vmcx' })
+if ($config.Count -ne 1) { throw ('TWINSNAP:VM_NOT_FOUND the restored folder holds ' + $config.Count + ' .vmcx files, expected one') }
+$vmDir = Join-Path $dir 'Virtual Machines'
+$report = Hyper-V\Compare-VM -Path $config[0].FullName -Copy -GenerateNewId -VhdSourcePath $dir -VirtualMachinePath $vmDir -SnapshotFilePath $vmDir -SmartPagingFilePath $vmDir -VhdDestinationPath (Join-Path $dir 'Virtual Hard Disks')
+foreach ($i in @($report.Incompatibilities)) {
+  if ($i.MessageId -eq 33012) { $i.Source | Hyper-V\Disconnect-VMNetworkAdapter }
+  else { throw ('TWINSNAP:IMPORT_INCOMPATIBLE ' + [string]$i.Message) }
+}
+$vm = Hyper-V\Import-VM -CompatibilityReport $report
+Hyper-V\Rename-VM -VM $vm -NewName ([string]$a.name)
+$result = [pscustomobject]@{ vm = (TS-VmInfo (TS-Vm $vm.Id.ToString())); configPath = $vmDir }`,
 
   // Running stays running; Paused is resumed (Resume-VM); Off/Saved are started (a Saved VM
   // resumes its memory state on Start-VM, §1.5).
