@@ -8,10 +8,13 @@ import { nullLogger } from '../../electron/engine/core/logger.js';
 import { main } from '../../electron/cli/index.js';
 import { systemClock } from '../../electron/engine/core/clock.js';
 import { VmrunHypervisor } from '../../electron/engine/hypervisor/vmware/vmrun-hypervisor.js';
+import { HyperVHypervisor } from '../../electron/engine/hypervisor/hyperv/hyperv-hypervisor.js';
+import { OPERATIONS } from '../../electron/engine/hypervisor/hyperv/scripts/operations.js';
 import { VmxFile, escapeValue } from '../../electron/engine/hypervisor/vmware/vmx-file.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { makeTestVm } from '../harness/guest/make-test-vm.js';
 
+const POWERSHELL_SIM = resolve(import.meta.dirname, '../harness/hyperv-sim/powershell');
 const VMRUN = resolve(import.meta.dirname, '../harness/vmrun-sim/vmrun');
 const ORIGINAL_UUID = '56 4d ef 2d 3f d4 14 e2-2e 04 c5 34 3a ec ee 65';
 const ORIGINAL_MAC = '00:50:56:3a:ec:65';
@@ -20,6 +23,7 @@ let dir: string;
 let engine: Engine;
 let snapshotId: string;
 let source: string;
+let hyperv: HyperVHypervisor;
 
 function waitFinished(e: Engine, jobId: string): Promise<JobInfo> {
   return new Promise((resolve) => {
@@ -70,7 +74,9 @@ beforeAll(async () => {
   // VMware through vmrun-sim (QEMU behind the vmrun command line); its state lives in the temp dir
   process.env.VMRUN_SIM_STATE = join(dir, 'vmrun-sim-state');
   const vmware = new VmrunHypervisor({ vmrunPath: VMRUN, vmFolders: [], logger: nullLogger, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] } });
-  engine = await createEngine({ dataDir, logger: nullLogger, hypervisors: [vmware] });
+  // Hyper-V through hyperv-sim (the PowerShell protocol; its VMs are records in a JSON host state)
+  hyperv = new HyperVHypervisor({ powershellPath: POWERSHELL_SIM, logger: nullLogger, clock: systemClock, env: { ...process.env, HYPERV_SIM_ROOT: join(dir, 'hyperv-sim') } });
+  engine = await createEngine({ dataDir, logger: nullLogger, hypervisors: [vmware, hyperv] });
   const snaps = await engine.service.call('snapshots.list', { guest: 'Accounting' });
   expect(snaps).toHaveLength(1);
   snapshotId = snaps[0]!.id;
@@ -91,6 +97,7 @@ afterAll(async () => {
     }
   }
   await engine?.close();
+  await hyperv?.dispose?.();
 });
 
 describe('restore.start', () => {
@@ -140,6 +147,25 @@ describe('restore.start', () => {
     vmrun('-T', 'ws', 'stop', original, 'hard');
     expect(vmrun('list').split('\n').slice(1).filter(Boolean)).toEqual([]);
   }, 120_000);
+
+  it('imports a restored Hyper-V folder as a copy with a new VM ID and the chosen name, and starts it (hyperv-sim)', async () => {
+    // the real script: Compare-VM / Import-VM -Copy -GenerateNewId, then Rename-VM
+    expect(OPERATIONS['import-restored']).toMatch(/Compare-VM -Path .* -Copy -GenerateNewId/);
+    expect(OPERATIONS['import-restored']).toMatch(/Import-VM -CompatibilityReport[\s\S]*Rename-VM/);
+    const folder = join(dir, 'hv-restored');
+    mkdirSync(folder);
+    writeFileSync(join(folder, '5A3C9E2B-0000-4000-8000-000000000001.vmcx'), 'configuration');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'vhdx', join(folder, 'Accounting.vhdx'), '8M']);
+    const r = await hyperv.registerRestored(folder, 'Accounting copy');
+    expect(r.id).not.toBe('5A3C9E2B-0000-4000-8000-000000000001');
+    expect(r).toMatchObject({ name: 'Accounting copy', configPath: join(folder, 'Virtual Machines') });
+    const vm = await hyperv.getVm(r.id);
+    expect(vm.state).toBe('off');
+    expect(vm.disks.map((d) => d.path)).toEqual([join(folder, 'Virtual Hard Disks', 'Accounting.vhdx')]);
+    await expect(engine.service.call('restore.startVm', { to: folder })).resolves.toEqual({ vmId: r.id, name: 'Accounting copy', hypervisor: 'hyperv' });
+    expect((await hyperv.getVm(r.id)).state).toBe('running');
+    await hyperv.powerOffTwin({ id: r.id, name: r.name, folder, disks: [] });
+  });
 
   it('says in words when there is no restored VM to start', async () => {
     await expect(engine.service.call('restore.startVm', { to: join(dir, 'nowhere') })).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -4,6 +4,7 @@ import Typography from '@mui/material/Typography';
 import { useApp } from '../../stores/hooks.js';
 import { JobDetail } from '../jobs/JobDetail.js';
 import type { RestoreDraft } from './restore-model.js';
+import { StartRestoredVm } from './StartRestoredVm.js';
 
 /** Steps 6–7: the restore job live, then a result that says where everything went. */
 export function RestoreProgress({ jobId, d }: { jobId: string; d: RestoreDraft }) {
@@ -24,6 +25,8 @@ export function RestoreProgress({ jobId, d }: { jobId: string; d: RestoreDraft }
             ))}
         </Alert>
       )}
+      {/* A clean new-VM restore (own identity, registered) can be started from here. */}
+      {job.status === 'succeeded' && d.what === 'new-vm' && <StartRestoredVm to={d.to} />}
       {job.status === 'failed' && (
         <Alert severity="error" sx={{ mb: 2 }}>
           The restore failed{job.error ? `: ${job.error.message}` : ''}. The log below says what was done.
