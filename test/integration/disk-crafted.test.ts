@@ -150,3 +150,40 @@ describe('differencing vhd', () => {
     }
   });
 });
+
+describe('qcow2 with a cluster beyond 2 GiB of file offset', () => {
+  it('reads it where qemu-img does (offsets with bit 31 set are not sign-extended)', async () => {
+    const img = join(dir, 'far.qcow2');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', img, '64M']);
+    await run('qemu-io', ['-c', 'write -P 0x5a 0 64k', img]);
+    // move guest cluster 0 to file offset 3 GiB (a sparse file): rewrite its L2 entry, copy the data
+    const far = 3 * 1024 * MiB;
+    const fh = await open(img, 'r+');
+    try {
+      const hdr = Buffer.alloc(48);
+      await fh.read(hdr, 0, 48, 0);
+      const l1 = Buffer.alloc(8);
+      await fh.read(l1, 0, 8, Number(hdr.readBigUInt64BE(40)));
+      const l2Off = Number(l1.readBigUInt64BE(0) & 0x00fffffffffffe00n);
+      const entry = Buffer.alloc(8);
+      await fh.read(entry, 0, 8, l2Off);
+      const data = Buffer.alloc(65536);
+      await fh.read(data, 0, 65536, Number(entry.readBigUInt64BE(0) & 0x00fffffffffffe00n));
+      await fh.write(data, 0, 65536, far);
+      entry.writeBigUInt64BE((1n << 63n) | BigInt(far));
+      await fh.write(entry, 0, 8, l2Off);
+    } finally {
+      await fh.close();
+    }
+    await run('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', img, join(dir, 'far.raw')]);
+    const disk = await openDisk(img);
+    try {
+      const ours = await readAll(disk);
+      const theirs = await readFile(join(dir, 'far.raw'));
+      expect(theirs[0]).toBe(0x5a);
+      expect(firstDiff(ours, theirs)).toBe(-1);
+    } finally {
+      await disk.close();
+    }
+  });
+});

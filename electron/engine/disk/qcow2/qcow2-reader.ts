@@ -88,7 +88,7 @@ class Qcow2Layer implements Layer {
     for (let at = offset; at < end; ) {
       const l1i = Math.floor(at / l2Cover);
       const l2End = Math.min((l1i + 1) * l2Cover, end);
-      const l2Off = l1i < this.h.l1Size ? (this.l1.readUInt32BE(l1i * 8) & OFFSET_MASK_HI) * 2 ** 32 + (this.l1.readUInt32BE(l1i * 8 + 4) & 0xfffffe00) : 0;
+      const l2Off = l1i < this.h.l1Size ? (this.l1.readUInt32BE(l1i * 8) & OFFSET_MASK_HI) * 2 ** 32 + ((this.l1.readUInt32BE(l1i * 8 + 4) & 0xfffffe00) >>> 0) : 0;
       if (l2Off === 0) {
         out.push({ kind: 'absent', length: l2End - at });
         at = l2End;
@@ -99,6 +99,7 @@ class Qcow2Layer implements Layer {
         const cluster = Math.floor(at / cs);
         const inCluster = at - cluster * cs;
         const n = Math.min(cs - inCluster, l2End - at);
+        let step = n;
         const e = (cluster % this.l2Entries) * this.entryBytes;
         const hi = l2.readUInt32BE(e);
         const lo = l2.readUInt32BE(e + 4);
@@ -106,22 +107,47 @@ class Qcow2Layer implements Layer {
         else if (this.entryBytes === 16) this.pushSubclusters(out, l1i, cluster, hi, lo, l2.readUInt32BE(e + 8), l2.readUInt32BE(e + 12), inCluster, n);
         else if (this.h.version >= 3 && lo & 1) out.pushEmpty('zero', n);
         else {
-          const host = (hi & OFFSET_MASK_HI) * 2 ** 32 + (lo & 0xfffffe00);
+          const host = (hi & OFFSET_MASK_HI) * 2 ** 32 + ((lo & 0xfffffe00) >>> 0);
           if (host === 0) out.pushEmpty('absent', n);
           else {
             if (host % cs !== 0 || host + inCluster + n > this.src.size) corrupt(this.src.path, `l2 table ${l1i}`, `cluster ${cluster} points to offset ${host}, which is unaligned or past the end of the file`, { cluster, offset: host });
-            out.pushData(this.src, host + inCluster, n);
+            step = n + this.contiguousAfter(l2, cluster + 1, host + cs, at + n, l2End);
+            out.pushData(this.src, host + inCluster, step);
           }
         }
-        at += n;
+        at += step;
       }
     }
     return out.runs;
   }
 
+  /**
+   * Bytes from `pos` (a cluster boundary, before `l2End`) stored contiguously from file offset
+   * `next` on: the following plain entries of this L2 table are scanned in one tight loop, so a
+   * long allocated range costs one run, not one per cluster. Stops at anything else (compressed,
+   * zero, unallocated, elsewhere, past the end of the file), which the caller maps as usual.
+   */
+  private contiguousAfter(l2: Buffer, cluster: number, next: number, pos: number, l2End: number): number {
+    const cs = this.clusterSize;
+    const zeroFlag = this.h.version >= 3 ? 1 : 0;
+    const fileSize = this.src.size;
+    let e = (cluster % this.l2Entries) * 8;
+    let len = 0;
+    for (let at = pos; at < l2End; at += cs, e += 8, next += cs) {
+      const hi = l2.readUInt32BE(e);
+      const lo = l2.readUInt32BE(e + 4);
+      if (hi & 0x40000000 || lo & zeroFlag) break;
+      if ((hi & OFFSET_MASK_HI) * 4294967296 + ((lo & 0xfffffe00) >>> 0) !== next) break;
+      const m = Math.min(cs, l2End - at);
+      if (next + m > fileSize) break;
+      len += m;
+    }
+    return len;
+  }
+
   /** Extended L2: 32 subclusters, allocation bits 0-31 and zero bits 32-63 of the bitmap. */
   private pushSubclusters(out: RunList, l1i: number, cluster: number, hi: number, lo: number, zeroBits: number, allocBits: number, inCluster: number, n: number): void {
-    const host = (hi & OFFSET_MASK_HI) * 2 ** 32 + (lo & 0xfffffe00);
+    const host = (hi & OFFSET_MASK_HI) * 2 ** 32 + ((lo & 0xfffffe00) >>> 0);
     for (let at = inCluster; at < inCluster + n; ) {
       const sc = Math.floor(at / this.subcluster);
       const m = Math.min((sc + 1) * this.subcluster, inCluster + n) - at;
