@@ -285,7 +285,7 @@ describe('a real guest whose twin ignores the power button (hyperv-sim on QEMU)'
     await getJobService(engine.context).ready;
     const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [name], consistency: 'allow-crash', verify: false });
     const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
-    console.log(`[twin/hyperv] deaf twin: ${outcome.status} ${outcome.consistency}; ${outcome.warnings.join(' | ')}`);
+    console.log(`[twin/hyperv] deaf twin: ${outcome.status} ${outcome.consistency}; ${outcome.warnings.join(' | ')}; error: ${JSON.stringify(outcome.error)}`);
     expect(outcome).toMatchObject({ status: 'warning', consistency: 'crash' });
     expect(outcome.warnings.join('\n')).toMatch(/did not shut down cleanly .*policy allow-crash/);
     expect(outcome.metrics.twinShutdownMs).toBeUndefined();

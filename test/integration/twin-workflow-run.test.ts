@@ -259,6 +259,19 @@ describe('BackupRun — consistency policy', () => {
     expect(hv.clean().ok).toBe(true);
   });
 
+  it('allow-crash: powering off a deaf twin on a slow host has its own time; the policy applies, the job does not time out', async () => {
+    hv.twinBehaviour.ignoresPowerButton = true;
+    const powerOff = hv.powerOffTwin.bind(hv);
+    hv.powerOffTwin = async (t, o) => {
+      await new Promise((r) => setTimeout(r, 600)); // longer than the whole shutdown-twin limit
+      return powerOff(t, o);
+    };
+    const { outcome } = await run({ policy: 'allow-crash' }, { timeouts: { 'shutdown-twin': 300 } });
+    expect(outcome.error).toBeUndefined();
+    expect(outcome).toMatchObject({ status: 'warning', consistency: 'crash' });
+    expect(hv.clean().ok).toBe(true);
+  });
+
   it('require-clean: a guest without tools is refused before anything is frozen', async () => {
     hv.vms.get('/vms/db/db.vmx')!.toolsRunning = false;
     const { outcome } = await run({ policy: 'require-clean' });

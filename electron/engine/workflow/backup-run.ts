@@ -63,6 +63,8 @@ export interface BackupOutcome {
 }
 
 const RESUME_ATTEMPTS = 3;
+/** Time allowed to power off a twin that did not shut down cleanly. */
+const POWER_OFF_MS = 60_000;
 
 /**
  * One backup job: preflight → freeze → copy-config → resume → boot twin → shut twin down →
@@ -334,23 +336,29 @@ export class BackupRun {
         this.journal.append({ kind: 'intent', step: 'shutdown-twin', action: `about to shut down twin '${twin.name}'` });
         const t0 = this.deps.clock.monotonic();
         try {
-          await this.hv.shutdownTwin(twin, { timeoutMs: Math.max(1000, this.timeout('shutdown-twin') - 5000), signal });
+          // the clean shutdown keeps the step's own limit (an adapter that hangs past it fails the
+          // job with TIMEOUT, as every step does); only the power-off below gets extra time
+          const limit = this.timeout('shutdown-twin');
+          const call = (sig: AbortSignal) => this.hv.shutdownTwin(twin, { timeoutMs: Math.max(1000, limit - 5000), signal: sig });
+          await (limit > 0 ? guarded(this.deps.clock, "step 'shutdown-twin'", { timeoutMs: limit, signal }, call) : call(signal));
           this.metrics.twinShutdownMs = this.deps.clock.monotonic() - t0;
           this.say('info', `twin shut down cleanly in ${this.metrics.twinShutdownMs.toFixed(0)} ms`, 'shutdown-twin');
           return true;
         } catch (e) {
-          if (isAppError(e, 'CANCELLED') || signal.aborted) throw e;
+          if (isAppError(e, 'CANCELLED') || isAppError(e, 'TIMEOUT') || signal.aborted) throw e;
           why = (e as Error).message;
         }
       }
       this.journal.append({ kind: 'intent', step: 'shutdown-twin', action: `about to power off twin '${twin.name}'` });
-      await this.safely('power off the twin', () => this.hv.powerOffTwin(twin, { timeoutMs: 60_000 }));
+      await this.safely('power off the twin', () => this.hv.powerOffTwin(twin, { timeoutMs: POWER_OFF_MS }));
       if (this.req.policy === 'require-clean') {
         throw new AppError('HV_SHUTDOWN_TIMEOUT', `the twin of '${vm.name}' did not shut down cleanly (${why}); nothing was archived (policy require-clean). check the guest's tools / power-button handling, or set the policy to allow-crash`);
       }
       this.warn(`the twin of '${vm.name}' did not shut down cleanly (${why}): archived the frozen disks as crash-consistent (policy allow-crash)`);
       return false;
-    });
+      // the power-off after a failed clean shutdown has its own budget on top of the step's limit:
+      // a slow host must not turn "apply the policy" into a failed job
+    }, { timeoutMs: this.timeout('shutdown-twin') > 0 ? this.timeout('shutdown-twin') + POWER_OFF_MS : this.timeout('shutdown-twin') });
   }
 
   /**
