@@ -22,7 +22,7 @@ import { run } from '../harness/guest/exec.js';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
 import { inspectDataDisk, readAcks, type DataDiskContents } from '../harness/guest/read-back.js';
 import { addSimVm, adoptSimVm, simState, type SimVm } from '../harness/hyperv-sim/lib/sim-host.mjs';
-import { allJournalsEnded, cliKilledAt, ROOT, startCli, waitFor, type JournalRecord } from './twin-helpers.js';
+import { allJournalsEnded, cliKilledAt, expectTwinBetterThanCrash, ROOT, startCli, waitFor, type JournalRecord } from './twin-helpers.js';
 
 const SIM = join(ROOT, 'test/harness/hyperv-sim/powershell');
 const VMRUN = join(ROOT, 'test/harness/vmrun-sim/vmrun');
@@ -144,20 +144,7 @@ describe('twin backup through the Hyper-V adapter and hyperv-sim', () => {
       await repo.close();
     }
 
-    const lastAck = acksBeforeFreeze?.at(-1) ?? 0;
-    console.log(`[twin/hyperv] acknowledged before the checkpoint: ${acksBeforeFreeze?.length} (last ${lastAck})`);
-    console.log(`[twin/hyperv] clean twin archive  : ${JSON.stringify(twin)}`);
-    console.log(`[twin/hyperv] frozen VHDX alone   : ${JSON.stringify(crash)}`);
-    expect(lastAck).toBeGreaterThan(0);
-    expect(twin.markerPresent).toBe(true);
-    expect(twin.integrity).toBe('ok');
-    expect(twin.walPresent).toBe(false);
-    expect(twin.maxN).toBeGreaterThanOrEqual(lastAck);
-    expect(twin.count).toBe(twin.maxN);
-    // Strictly better than the crash-consistent copy of the same moment.
-    expect(crash).toBeDefined();
-    expect(crash!.markerPresent).toBe(false);
-    expect(twin.maxN).toBeGreaterThanOrEqual(crash!.maxN);
+    expectTwinBetterThanCrash('twin/hyperv', 'the checkpoint', 'frozen VHDX alone', acksBeforeFreeze, twin, crash);
 
     expect(await runningGuests()).toEqual([vm.vmxPath]);
     expect(leftovers()).toEqual([]);

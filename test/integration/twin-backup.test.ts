@@ -22,6 +22,7 @@ import { journalDir, readJournal } from '../../electron/engine/workflow/job-jour
 import { run } from '../harness/guest/exec.js';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
 import { inspectDataDisk, readAcks, type DataDiskContents } from '../harness/guest/read-back.js';
+import { expectTwinBetterThanCrash } from './twin-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const VMRUN = join(ROOT, 'test/harness/vmrun-sim/vmrun');
@@ -141,20 +142,7 @@ describe('twin backup through vmrun-sim', () => {
       await repo.close();
     }
 
-    const lastAck = acksBeforeFreeze?.at(-1) ?? 0;
-    console.log(`[twin] acknowledged before the freeze: ${acksBeforeFreeze?.length} (last ${lastAck})`);
-    console.log(`[twin] clean twin archive : ${JSON.stringify(twin)}`);
-    console.log(`[twin] frozen disk alone  : ${JSON.stringify(crash)}`);
-    expect(lastAck).toBeGreaterThan(0);
-    expect(twin.markerPresent).toBe(true);
-    expect(twin.integrity).toBe('ok');
-    expect(twin.walPresent).toBe(false);
-    expect(twin.maxN).toBeGreaterThanOrEqual(lastAck);
-    expect(twin.count).toBe(twin.maxN);
-    // Strictly better than the crash-consistent copy of the same moment.
-    expect(crash).toBeDefined();
-    expect(crash!.markerPresent).toBe(false);
-    expect(twin.maxN).toBeGreaterThanOrEqual(crash!.maxN);
+    expectTwinBetterThanCrash('twin', 'the freeze', 'frozen disk alone', acksBeforeFreeze, twin, crash);
 
     expect(await productionRunning()).toBe(true);
     expect(await leftovers()).toEqual([]);

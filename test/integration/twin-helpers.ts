@@ -6,7 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import { journalDir, readJournal } from '../../electron/engine/workflow/job-journal.js';
+import type { DataDiskContents } from '../harness/guest/read-back.js';
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -119,4 +121,26 @@ export async function cliKilledAt(
   const dir = journalDir(dataDir);
   for (const f of existsSync(dir) ? readdirSync(dir) : []) seen.add(f);
   return { killed, stderr: cli.stderr(), orphansLeft: orphans.filter(pidAlive) };
+}
+
+/**
+ * The issue's core claim, printed and asserted: the archived twin holds the clean-shutdown
+ * marker, a sound database and every transaction acknowledged before `moment`, and is strictly
+ * better than the crash-consistent copy of the same moment (`crash`).
+ */
+export function expectTwinBetterThanCrash(tag: string, moment: string, crashLabel: string, acksBeforeFreeze: number[] | undefined, twin: DataDiskContents, crash: DataDiskContents | undefined): void {
+  const lastAck = acksBeforeFreeze?.at(-1) ?? 0;
+  console.log(`[${tag}] acknowledged before ${moment}: ${acksBeforeFreeze?.length} (last ${lastAck})`);
+  console.log(`[${tag}] clean twin archive : ${JSON.stringify(twin)}`);
+  console.log(`[${tag}] ${crashLabel} : ${JSON.stringify(crash)}`);
+  expect(lastAck).toBeGreaterThan(0);
+  expect(twin.markerPresent).toBe(true);
+  expect(twin.integrity).toBe('ok');
+  expect(twin.walPresent).toBe(false);
+  expect(twin.maxN).toBeGreaterThanOrEqual(lastAck);
+  expect(twin.count).toBe(twin.maxN);
+  // Strictly better than the crash-consistent copy of the same moment.
+  expect(crash).toBeDefined();
+  expect(crash!.markerPresent).toBe(false);
+  expect(twin.maxN).toBeGreaterThanOrEqual(crash!.maxN);
 }

@@ -67,25 +67,15 @@ export class NtfsStream implements ByteSource {
     if (offset >= this.size || length <= 0) return [];
     const n = Math.min(length, this.size - offset);
     if (this.layout.compressed && this.layout.compUnit > 0) return [await this.read(offset, n)];
-    const cs = this.clusterSize;
-    const firstVcn = Math.floor(offset / cs);
-    const lastVcn = Math.floor((offset + n - 1) / cs);
     const init = this.layout.initSize;
-    let vcnPos = firstVcn * cs;
     const pieces: (Promise<Buffer[]> | number)[] = [];
-    for (const p of this.map(firstVcn, lastVcn - firstVcn + 1)) {
-      const pStart = vcnPos;
-      const pEnd = vcnPos + p.count * cs;
-      vcnPos = pEnd;
-      const s = Math.max(pStart, offset);
-      const e = Math.min(pEnd, offset + n);
+    for (const { s, e, diskOff } of this.spans(offset, n)) {
       // sparse, or wholly past the valid-data length: zeros (a number stands for that many)
-      if (p.lcn < 0 || s >= init) {
+      if (diskOff < 0 || s >= init) {
         pieces.push(e - s);
         continue;
       }
       const real = Math.min(e, init) - s;
-      const diskOff = p.lcn * cs + (s - pStart);
       ensure(Number.isSafeInteger(diskOff) && diskOff + real <= this.vol.size, 'ntfs data run lies outside the volume');
       pieces.push(
         readParts(this.vol, diskOff, real).then((got) => {
@@ -101,6 +91,23 @@ export class NtfsStream implements ByteSource {
       else out.push(...piece);
     }
     return out;
+  }
+
+  /**
+   * The stream bytes [offset, offset+n) cut at data-run boundaries: each span's stream range
+   * [s, e) and where it starts on the volume (`diskOff`, -1 when sparse).
+   */
+  private *spans(offset: number, n: number): Generator<{ s: number; e: number; diskOff: number }> {
+    const cs = this.clusterSize;
+    const firstVcn = Math.floor(offset / cs);
+    const lastVcn = Math.floor((offset + n - 1) / cs);
+    let pStart = firstVcn * cs; // byte position (in the stream) of the current piece start
+    for (const p of this.map(firstVcn, lastVcn - firstVcn + 1)) {
+      const pEnd = pStart + p.count * cs;
+      const s = Math.max(pStart, offset);
+      yield { s, e: Math.min(pEnd, offset + n), diskOff: p.lcn < 0 ? -1 : p.lcn * cs + (s - pStart) };
+      pStart = pEnd;
+    }
   }
 
   /** The pieces covering clusters [vcn, vcn+count). */
@@ -140,23 +147,13 @@ export class NtfsStream implements ByteSource {
   }
 
   private async readPlain(offset: number, n: number): Promise<Buffer> {
-    const cs = this.clusterSize;
     const out = Buffer.allocUnsafe(n);
-    const firstVcn = Math.floor(offset / cs);
-    const lastVcn = Math.floor((offset + n - 1) / cs);
-    let vcnPos = firstVcn * cs; // byte position (in the stream) of the current piece start
     const reads: Promise<void>[] = [];
-    for (const p of this.map(firstVcn, lastVcn - firstVcn + 1)) {
-      const pStart = vcnPos;
-      const pEnd = vcnPos + p.count * cs;
-      vcnPos = pEnd;
-      const s = Math.max(pStart, offset);
-      const e = Math.min(pEnd, offset + n);
-      if (p.lcn < 0) {
+    for (const { s, e, diskOff } of this.spans(offset, n)) {
+      if (diskOff < 0) {
         out.fill(0, s - offset, e - offset);
         continue;
       }
-      const diskOff = p.lcn * cs + (s - pStart);
       reads.push(
         readExact(this.vol, diskOff, e - s, 'ntfs data run').then((b) => {
           b.copy(out, s - offset);

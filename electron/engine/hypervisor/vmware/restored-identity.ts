@@ -1,5 +1,5 @@
 import type { VmxFile } from './vmx-file.js';
-import { randomUuidBios } from './twin-config.js';
+import { withNewIdentity } from './twin-config.js';
 import { vmxNics } from './vmx-facts.js';
 
 /**
@@ -17,15 +17,7 @@ import { vmxNics } from './vmx-facts.js';
  * Returns a new VmxFile; does not touch the file system.
  */
 export function restoredVmIdentity(original: VmxFile, name: string): VmxFile {
-  const vmx = original.clone();
-  vmx.set('displayName', name);
-  vmx.delete('uuid.location');
-  vmx.delete('vc.uuid');
-  vmx.set('uuid.bios', randomUuidBios());
-  vmx.set('uuid.action', 'create');
-  vmx.set('msg.autoAnswer', 'TRUE');
-  vmx.delete('workingDir');
-  vmx.delete('sched.swap.derivedName');
+  const vmx = withNewIdentity(original, name);
   vmx.delete('checkpoint.vmState');
   vmx.delete('checkpoint.vmState.readOnly');
   vmx.delete('vmotion.checkpointFBSize');

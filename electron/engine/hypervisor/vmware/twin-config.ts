@@ -40,15 +40,7 @@ export interface TwinDiskPlan {
 
 /** Builds the twin's .vmx and says which child disks to create. Does not touch the file system. */
 export function buildTwinVmx(input: TwinVmxInput): { vmx: VmxFile; disks: TwinDiskPlan[] } {
-  const vmx = input.production.clone();
-  vmx.set('displayName', input.displayName);
-  vmx.delete('uuid.location');
-  vmx.delete('vc.uuid');
-  vmx.set('uuid.bios', randomUuidBios());
-  vmx.set('uuid.action', 'create');
-  vmx.set('msg.autoAnswer', 'TRUE');
-  vmx.delete('workingDir');
-  vmx.delete('sched.swap.derivedName');
+  const vmx = withNewIdentity(input.production, input.displayName);
   vmx.set('extendedConfigFile', `${input.baseName}.vmxf`);
   if (input.nvramFileName) vmx.set('nvram', input.nvramFileName);
   else vmx.delete('nvram');
@@ -70,6 +62,25 @@ export function buildTwinVmx(input: TwinVmxInput): { vmx: VmxFile; disks: TwinDi
     vmx.delete('vmotion.checkpointFBSize');
   }
   return { vmx, disks };
+}
+
+/**
+ * A copy of `original` that is a VM of its own: the given display name, a fresh `uuid.bios`
+ * (`uuid.location` / `vc.uuid` dropped, `uuid.action = create` and `msg.autoAnswer` so no
+ * "moved or copied?" question blocks a start without a window), host-specific paths dropped.
+ * Shared by the twin and the restored VM.
+ */
+export function withNewIdentity(original: VmxFile, displayName: string): VmxFile {
+  const vmx = original.clone();
+  vmx.set('displayName', displayName);
+  vmx.delete('uuid.location');
+  vmx.delete('vc.uuid');
+  vmx.set('uuid.bios', randomUuidBios());
+  vmx.set('uuid.action', 'create');
+  vmx.set('msg.autoAnswer', 'TRUE');
+  vmx.delete('workingDir');
+  vmx.delete('sched.swap.derivedName');
+  return vmx;
 }
 
 /** A random `uuid.bios` in VMware's spelling: `56 4d ef 2d 3f d4 14 e2-2e 04 c5 34 3a ec ee 65`. */
