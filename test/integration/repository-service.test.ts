@@ -1,11 +1,12 @@
 /** The repository's contract methods through the in-process engine (same path as the UI). */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { createEngine, type Engine } from '../../electron/engine/engine.js';
+import { REPO_CONFIG_FILE } from '../../electron/engine/repository/repository.js';
 import { getCatalog, getRepository } from '../../electron/engine/service/repository-access.js';
 import { RawFileDisk } from '../helpers/raw-file-disk.js';
 
@@ -75,5 +76,26 @@ describe('repository handlers', () => {
 
   it('rejects unknown snapshots', async () => {
     await expect(c()['snapshots.verify']({ snapshotId: '20260101T000000Z-abcdef' })).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+  });
+});
+
+describe('the default repository after a kill while it was being created', () => {
+  it('is finished on next use: folders without the configuration file are not "no repository"', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ts-halfrepo-'));
+    try {
+      const dataDir = join(d, 'data');
+      // What initRepository leaves when killed between its folders and its configuration file.
+      for (const sub of ['chunks', 'snapshots', 'tmp', 'trash', 'locks']) mkdirSync(join(dataDir, 'repository', sub), { recursive: true });
+      const e = await createEngine({ dataDir, logger: nullLogger, hypervisors: [] });
+      try {
+        const repo = await getRepository(e.context);
+        expect(existsSync(join(dataDir, 'repository', REPO_CONFIG_FILE))).toBe(true);
+        expect(await repo.snapshotIds()).toEqual([]);
+      } finally {
+        await e.close();
+      }
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });

@@ -16,7 +16,8 @@ import { createEngine, type Engine } from '../../electron/engine/engine.js';
 import type { BackupReport } from '../../electron/cli/commands/backup.js';
 import type { FrozenState, Hypervisor } from '../../electron/engine/hypervisor/hypervisor.js';
 import { VmrunHypervisor } from '../../electron/engine/hypervisor/vmware/vmrun-hypervisor.js';
-import { openRepository } from '../../electron/engine/repository/repository.js';
+import { REPO_CONFIG_FILE, openRepository } from '../../electron/engine/repository/repository.js';
+import { getRepository } from '../../electron/engine/service/repository-access.js';
 import { getJobService } from '../../electron/engine/service/job-handlers.js';
 import { journalDir, readJournal } from '../../electron/engine/workflow/job-journal.js';
 import { run } from '../harness/guest/exec.js';
@@ -286,7 +287,11 @@ describe('SIGKILL of the engine at every workflow step, then restart', () => {
       expect((await vmrun('list')).split('\n').filter((l) => l.includes('.vmx'))).toEqual([vm.vmxPath]);
       expect(await leftovers()).toEqual([]);
       const repoPath = engine.context.config().repository;
-      if (existsSync(join(repoPath, 'snapshots'))) {
+      if (existsSync(repoPath)) {
+        // A kill while the first backup was creating the default repository leaves its folders
+        // without the configuration file; the engine's own access must finish the job, not fail.
+        await getRepository(engine.context);
+        expect(existsSync(join(repoPath, REPO_CONFIG_FILE))).toBe(true);
         const repo = await openRepository(repoPath);
         try {
           const v = await repo.verify({ full: true });
