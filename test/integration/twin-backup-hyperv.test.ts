@@ -16,7 +16,8 @@ import { systemClock } from '../../electron/engine/core/clock.js';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { createEngine, type Engine } from '../../electron/engine/engine.js';
 import { HyperVHypervisor } from '../../electron/engine/hypervisor/hyperv/hyperv-hypervisor.js';
-import { openRepository } from '../../electron/engine/repository/repository.js';
+import { REPO_CONFIG_FILE, openRepository } from '../../electron/engine/repository/repository.js';
+import { getRepository } from '../../electron/engine/service/repository-access.js';
 import { getJobService } from '../../electron/engine/service/job-handlers.js';
 import { run } from '../harness/guest/exec.js';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
@@ -349,7 +350,10 @@ describe('SIGKILL of the engine during a Hyper-V twin backup, then restart', () 
       expect(await runningGuests()).toEqual([vm.vmxPath]);
       expect(leftovers()).toEqual([]);
       const repoPath = engine.context.config().repository;
-      if (existsSync(join(repoPath, 'snapshots'))) {
+      if (existsSync(repoPath)) {
+        // killed while the first backup created the default repository: the engine finishes it
+        await getRepository(engine.context);
+        expect(existsSync(join(repoPath, REPO_CONFIG_FILE))).toBe(true);
         const repo = await openRepository(repoPath);
         try {
           expect(await repo.verify({ full: true })).toMatchObject({ ok: true, damaged: [] });
