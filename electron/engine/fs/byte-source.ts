@@ -12,6 +12,55 @@ export interface ByteSource {
    * may be views into a cache (callers must not modify them). See {@link readParts}.
    */
   readParts?(offset: number, length: number): Promise<Buffer[]>;
+  /**
+   * Optional leased read for one-pass bulk copies: the same bytes as `read` as consecutive
+   * read-only buffers that may be views of reused memory (a repository snapshot's chunk slots),
+   * valid until `release()`. See {@link readLeased}.
+   */
+  readLeased?(offset: number, length: number): Promise<LeasedParts>;
+}
+
+/** Consecutive read-only buffers, valid until `release()` (call it exactly once, after the last use). */
+export interface LeasedParts {
+  parts: Buffer[];
+  release(): void;
+}
+
+const noop = (): void => {};
+
+/**
+ * The bytes `[offset, offset+length)` of `src` (clamped to its size) as leased buffers: views
+ * of memory that is reused once released, so a copy to a file needs no allocation and no copy.
+ * Falls back to {@link readParts} (with a release that does nothing). The caller must call
+ * `release()` once it has used the buffers (also when it gives up on them).
+ */
+export async function readLeased(src: ByteSource, offset: number, length: number): Promise<LeasedParts> {
+  if (src.readLeased) return src.readLeased(offset, length);
+  return { parts: await readParts(src, offset, length), release: noop };
+}
+
+/**
+ * Waits for all `leases` and joins them into one (parts in the given order, one release). If any
+ * fails, the others are released and the first error is thrown: nothing stays leased.
+ */
+export async function joinLeases(leases: Promise<LeasedParts>[]): Promise<LeasedParts> {
+  const got = await Promise.allSettled(leases);
+  const failed = got.find((r) => r.status === 'rejected');
+  const ok = got.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (failed) {
+    for (const l of ok) l.release();
+    throw failed.reason;
+  }
+  if (ok.length === 1) return ok[0];
+  let released = false;
+  return {
+    parts: ok.flatMap((l) => l.parts),
+    release: () => {
+      if (released) return;
+      released = true;
+      for (const l of ok) l.release();
+    },
+  };
 }
 
 /**
@@ -36,6 +85,8 @@ export interface ChunkedDisk extends ByteSource {
   readonly chunkSize: number;
   /** The plain data of chunk `i` (shared with the disk's cache: read-only). */
   chunk(i: number): Promise<Buffer>;
+  /** Chunk `i` for a one-pass bulk read, valid until `release()` (reused memory; see SnapshotDisk). */
+  chunkLease?(i: number): Promise<{ data: Buffer; release(): void }>;
 }
 
 /** True when `d` has the ChunkedDisk shape. */
@@ -67,7 +118,45 @@ export class ChunkedDiskSource implements ByteSource {
     const last = Math.floor((end - 1) / cs);
     const loads: Promise<Buffer>[] = [];
     for (let i = first; i <= last; i++) loads.push(this.disk.chunk(i));
-    const chunks = await Promise.all(loads);
+    return this.cut(await Promise.all(loads), first, offset, end);
+  }
+
+  /**
+   * Like `readParts`, from the disk's chunk leases when it has them (a repository snapshot:
+   * chunks loaded and verified on the worker threads into reused page-aligned slots, bypassing
+   * the chunk cache so that bulk data does not evict metadata). Nothing stays leased on error.
+   */
+  async readLeased(offset: number, length: number): Promise<LeasedParts> {
+    const lease = this.disk.chunkLease?.bind(this.disk);
+    if (!lease) return { parts: await this.readParts(offset, length), release: noop };
+    const end = Math.min(offset + Math.max(0, length), this.size);
+    if (offset >= end) return { parts: [], release: noop };
+    const cs = this.disk.chunkSize;
+    const first = Math.floor(offset / cs);
+    const last = Math.floor((end - 1) / cs);
+    const leases: Promise<{ data: Buffer; release(): void }>[] = [];
+    for (let i = first; i <= last; i++) leases.push(lease(i));
+    const got = await Promise.allSettled(leases);
+    const ok = got.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const l of ok) l.release();
+    };
+    const failed = got.find((r) => r.status === 'rejected');
+    try {
+      if (failed) throw failed.reason;
+      return { parts: this.cut(ok.map((l) => l.data), first, offset, end), release };
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** Views of `chunks` (chunks first, first+1, …) covering [offset, end). */
+  private cut(chunks: Buffer[], first: number, offset: number, end: number): Buffer[] {
+    const cs = this.disk.chunkSize;
     const parts: Buffer[] = [];
     for (let k = 0; k < chunks.length; k++) {
       const cStart = (first + k) * cs;
@@ -107,6 +196,11 @@ export class SliceSource implements ByteSource {
   readParts(offset: number, length: number): Promise<Buffer[]> {
     if (offset >= this.size || length <= 0) return Promise.resolve([]);
     return readParts(this.inner, this.start + offset, Math.min(length, this.size - offset));
+  }
+
+  readLeased(offset: number, length: number): Promise<LeasedParts> {
+    if (offset >= this.size || length <= 0) return Promise.resolve({ parts: [], release: noop });
+    return readLeased(this.inner, this.start + offset, Math.min(length, this.size - offset));
   }
 }
 

@@ -1,4 +1,4 @@
-import { readParts, type ByteSource } from './byte-source.js';
+import { readLeased, readParts, type ByteSource, type LeasedParts } from './byte-source.js';
 import { LruCache } from './lru-cache.js';
 
 /** Options of a {@link CachedSource}. */
@@ -66,6 +66,14 @@ export class CachedSource implements ByteSource {
     const n = Math.min(length, this.size - offset);
     if (n >= this.bypass) return readParts(this.inner, offset, n);
     return [await this.read(offset, n)];
+  }
+
+  /** Bulk reads (at least `bypassBytes`) are leased from the disk; small ones come via the cache. */
+  async readLeased(offset: number, length: number): Promise<LeasedParts> {
+    if (offset >= this.size || length <= 0) return { parts: [], release: () => {} };
+    const n = Math.min(length, this.size - offset);
+    if (n >= this.bypass) return readLeased(this.inner, offset, n);
+    return { parts: [await this.read(offset, n)], release: () => {} };
   }
 
   private block(i: number): Promise<Buffer> {

@@ -65,6 +65,7 @@ export async function openDriver(type: string, src: ByteSource): Promise<GuestFi
       const c = await typed(() => fs.open(node, stream));
       const content: FileContent = { size: c.size, read: (o, l) => typed(() => c.read(o, l)) };
       if (c.readParts) content.readParts = (o, l) => typed(() => c.readParts!(o, l));
+      if (c.readLeased) content.readLeased = (o, l) => typed(() => c.readLeased!(o, l));
       return content;
     },
   };

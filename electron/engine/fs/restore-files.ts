@@ -3,7 +3,7 @@ import { lstat, mkdir, open, utimes, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { FileRestoreResult } from '../../../shared/domain/files.js';
 import { AppError } from '../../../shared/errors/app-error.js';
-import { partsLength, readParts } from './byte-source.js';
+import { partsLength, readLeased, type LeasedParts } from './byte-source.js';
 import type { FsNode, GuestFilesystem } from './guest-fs.js';
 import { safeName } from './safe-name.js';
 import type { SnapshotBrowser } from './snapshot-browser.js';
@@ -73,14 +73,15 @@ export async function restoreFiles(browser: SnapshotBrowser, paths: string[], to
     const content = await fs.open(node, stream);
     const fh = await open(dest, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | (C.O_NOFOLLOW ?? 0), 0o644);
     let written = 0;
-    const ahead: Promise<Buffer[]>[] = [];
+    const ahead: Promise<LeasedParts>[] = [];
     try {
       // read-ahead: several windows are being read (and, from a repository, their chunks
-      // decoded and verified) while the oldest one is written with a single writev
+      // loaded and verified on the worker threads into leased slots) while the oldest one is
+      // written with a single writev straight from those slots, then released for reuse
       let next = 0;
       const refill = () => {
         while (ahead.length < READ_AHEAD && next < content.size) {
-          const p = readParts(content, next, chunk);
+          const p = readLeased(content, next, chunk);
           p.catch(() => {});
           ahead.push(p);
           next += chunk;
@@ -88,15 +89,20 @@ export async function restoreFiles(browser: SnapshotBrowser, paths: string[], to
       };
       refill();
       for (let off = 0; ahead.length; off += chunk) {
-        const parts = await ahead.shift()!;
-        refill();
-        const n = partsLength(parts);
-        if (n === 0) break;
-        await writeAll(fh, parts, off);
-        written += n;
+        const lease = await ahead.shift()!;
+        try {
+          refill();
+          const n = partsLength(lease.parts);
+          if (n === 0) break;
+          await writeAll(fh, lease.parts, off);
+          written += n;
+        } finally {
+          lease.release();
+        }
       }
     } finally {
-      await Promise.allSettled(ahead);
+      // windows read ahead and never written (an error, or the end) give their leases back
+      for (const r of await Promise.allSettled(ahead)) if (r.status === 'fulfilled') r.value.release();
       await fh.close();
     }
     if (node.mtimeMs !== undefined) await utimes(dest, node.mtimeMs / 1000, node.mtimeMs / 1000).catch(() => {});

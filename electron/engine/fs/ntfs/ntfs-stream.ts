@@ -1,5 +1,5 @@
 import type { ByteSource } from '../byte-source.js';
-import { partsLength, readExact, readParts } from '../byte-source.js';
+import { joinLeases, partsLength, readExact, readLeased, readParts, type LeasedParts } from '../byte-source.js';
 import { ensure } from '../fs-error.js';
 import type { LruCache } from '../lru-cache.js';
 import { lznt1Decompress } from './lznt1.js';
@@ -17,6 +17,8 @@ export interface StreamLayout {
 
 /** Shared zeros for sparse ranges and bytes past the valid-data length in `readParts`. */
 const ZEROS = Buffer.alloc(1024 * 1024);
+
+const noop = (): void => {};
 
 /** Appends `n` zero bytes to `parts` as views of ZEROS. */
 function pushZeros(parts: Buffer[], n: number): void {
@@ -64,33 +66,49 @@ export class NtfsStream implements ByteSource {
    * snapshot, its decoded chunks) and of shared zeros. Compressed streams are decoded as usual.
    */
   async readParts(offset: number, length: number): Promise<Buffer[]> {
-    if (offset >= this.size || length <= 0) return [];
+    return (await this.gather(offset, length, async (o, l) => ({ parts: await readParts(this.vol, o, l), release: noop }))).parts;
+  }
+
+  /**
+   * The same bytes as `readParts`, leased from the volume (for a repository snapshot: its chunk
+   * slots, loaded on the worker threads) for a one-pass copy; valid until `release()`.
+   */
+  readLeased(offset: number, length: number): Promise<LeasedParts> {
+    return this.gather(offset, length, (o, l) => readLeased(this.vol, o, l));
+  }
+
+  private async gather(offset: number, length: number, fetch: (o: number, l: number) => Promise<LeasedParts>): Promise<LeasedParts> {
+    if (offset >= this.size || length <= 0) return { parts: [], release: noop };
     const n = Math.min(length, this.size - offset);
-    if (this.layout.compressed && this.layout.compUnit > 0) return [await this.read(offset, n)];
+    if (this.layout.compressed && this.layout.compUnit > 0) return { parts: [await this.read(offset, n)], release: noop };
     const init = this.layout.initSize;
-    const pieces: (Promise<Buffer[]> | number)[] = [];
-    for (const { s, e, diskOff } of this.spans(offset, n)) {
-      // sparse, or wholly past the valid-data length: zeros (a number stands for that many)
+    const spans = [...this.spans(offset, n)];
+    // every run is checked before anything is fetched (an error must not leave leases behind)
+    for (const { s, e, diskOff } of spans) {
+      if (diskOff >= 0 && s < init) ensure(Number.isSafeInteger(diskOff) && diskOff + Math.min(e, init) - s <= this.vol.size, 'ntfs data run lies outside the volume');
+    }
+    const pieces: Promise<LeasedParts>[] = [];
+    for (const { s, e, diskOff } of spans) {
+      // sparse, or wholly past the valid-data length: zeros
       if (diskOff < 0 || s >= init) {
-        pieces.push(e - s);
+        const z: Buffer[] = [];
+        pushZeros(z, e - s);
+        pieces.push(Promise.resolve({ parts: z, release: noop }));
         continue;
       }
       const real = Math.min(e, init) - s;
-      ensure(Number.isSafeInteger(diskOff) && diskOff + real <= this.vol.size, 'ntfs data run lies outside the volume');
       pieces.push(
-        readParts(this.vol, diskOff, real).then((got) => {
-          ensure(partsLength(got) === real, 'ntfs data run: short read');
-          if (e > s + real) pushZeros(got, e - s - real);
+        fetch(diskOff, real).then((got) => {
+          if (partsLength(got.parts) !== real) {
+            got.release();
+            ensure(false, 'ntfs data run: short read');
+          }
+          if (e > s + real) pushZeros(got.parts, e - s - real);
           return got;
         }),
       );
     }
-    const out: Buffer[] = [];
-    for (const piece of await Promise.all(pieces)) {
-      if (typeof piece === 'number') pushZeros(out, piece);
-      else out.push(...piece);
-    }
-    return out;
+    return joinLeases(pieces);
   }
 
   /**

@@ -105,6 +105,21 @@ export class ChunkPool {
     return new Promise((resolve) => this.slotWaiters.push(resolve));
   }
 
+  /** Takes a free slot of the arena if one is free right now (never waits). */
+  tryAcquireSlot(): number | undefined {
+    return this.freeSlots.pop();
+  }
+
+  /** Slots of the arena that are free right now (all of them when no caller holds one). */
+  get freeSlotCount(): number {
+    return this.freeSlots.length;
+  }
+
+  /** Slots of the arena in all. */
+  get slotCount(): number {
+    return ARENA_SLOTS;
+  }
+
   /** Gives a slot back. */
   releaseSlot(k: number): void {
     const waiter = this.slotWaiters.shift();

@@ -1,6 +1,8 @@
 import type { ChainLink, DiskExtent, DiskFormat, VirtualDisk } from '../../disk/virtual-disk.js';
 import { AppError } from '../../../../shared/errors/app-error.js';
+import { ChunkPool } from '../chunks/chunk-pool.js';
 import { readChunk } from '../chunks/chunk-reader.js';
+import { ChunkLeases, type ChunkLease, type LeasePool } from './chunk-leases.js';
 import type { FixedIndex } from '../index/fixed-index.js';
 import type { RepoLayout } from '../layout.js';
 
@@ -14,6 +16,11 @@ export interface SlotLoader {
 /** Default chunk cache: 32 chunks (32 MiB at the default chunk size). */
 export const DEFAULT_CACHE_CHUNKS = 32;
 
+/** A disk's own lease pool (when none was given) is closed after this long without a lease. */
+const LEASE_POOL_IDLE_MS = 20_000;
+
+const noop = (): void => {};
+
 /**
  * A snapshot's disk as a VirtualDisk: random access through the fixed index, with a bounded LRU
  * cache of decoded chunks (concurrent reads of one chunk share one load). Every chunk is
@@ -25,6 +32,11 @@ export class SnapshotDisk implements VirtualDisk {
   readonly chain: ChainLink[];
   private readonly cache = new Map<number, Promise<Buffer>>();
   private closed = false;
+  private readonly leases: ChunkLeases;
+  /** Worker pool of this disk's leases when the repository gave none (created on first lease). */
+  private ownPool: ChunkPool | undefined;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private zeros: Buffer | undefined;
 
   constructor(
     private readonly layout: RepoLayout,
@@ -40,6 +52,83 @@ export class SnapshotDisk implements VirtualDisk {
   ) {
     this.size = index.size;
     this.chain = [{ path: `snapshot:${snapshotId}/${diskName}`, format: 'raw' }];
+    this.leases = new ChunkLeases(
+      () => this.leasePool(),
+      (i) => this.index.digests[i] ?? undefined,
+      (e, digest) => this.wrapError(e, digest),
+      { onIdle: () => this.armIdle() },
+    );
+  }
+
+  /** The pool leases load through: the repository's when it gave one, else this disk's own. */
+  private leasePool(): LeasePool {
+    const given = this.slots as Partial<LeasePool> | undefined;
+    if (given && typeof given.tryAcquireSlot === 'function' && typeof given.load === 'function') return given as LeasePool;
+    this.ownPool ??= new ChunkPool({ chunksDir: this.layout.chunks, chunkSize: this.index.chunkSize, level: 1 });
+    return this.ownPool;
+  }
+
+  /** After a while without leases: unclaimed read-ahead is dropped and this disk's own pool closed. */
+  private armIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.leases.outstanding > 0) return;
+      this.leases.dropAhead();
+      const own = this.ownPool;
+      this.ownPool = undefined;
+      void own?.close();
+    }, LEASE_POOL_IDLE_MS);
+    this.idleTimer.unref?.();
+  }
+
+  /**
+   * Lease state (tests, diagnostics): leases not yet released, slots this disk holds (leases and
+   * read-ahead), and the free / total slots of the pool leases use (when it exists).
+   */
+  get leaseStats(): { outstanding: number; slotsInUse: number; poolFree?: number; poolSlots?: number } {
+    const given = this.slots as Partial<LeasePool & { slotCount: number }> | undefined;
+    const pool = this.ownPool ?? (typeof given?.tryAcquireSlot === 'function' ? given : undefined);
+    return { outstanding: this.leases.outstanding, slotsInUse: this.leases.slotsInUse, poolFree: pool?.freeSlotCount, poolSlots: pool?.slotCount };
+  }
+
+  /**
+   * Gives back the slots of chunks read ahead that nobody leased (they are otherwise kept for a
+   * sequential reader until it jumps elsewhere, stays idle for a while, or the disk is closed).
+   * Slots of loads still running come back as soon as they finish.
+   */
+  dropReadAhead(): void {
+    this.leases.dropAhead();
+  }
+
+  /**
+   * Chunk `i` for bulk reading, without copies: its verified plain data and `release()`, to call
+   * exactly once after the data has been used (e.g. written). Loaded and verified on the worker
+   * threads into a page-aligned slot of the pool's arena (both cores work, nothing allocated per
+   * chunk); a sequential reader gets the next chunks loaded ahead; concurrent leases of one chunk
+   * share one load. A chunk already in the cache and a zero chunk are handed out as they are.
+   * Errors: CHUNK_CORRUPT / CHUNK_MISSING naming the chunk and the snapshot.
+   */
+  chunkLease(i: number): Promise<ChunkLease> {
+    if (this.closed) return Promise.reject(new AppError('INTERNAL', 'snapshot disk is closed'));
+    const cs = this.index.chunkSize;
+    if (!Number.isInteger(i) || i < 0 || i * cs >= this.size) return Promise.reject(new AppError('INTERNAL', `chunk ${i} is outside the disk`));
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+    if (!this.index.digests[i]) {
+      this.zeros ??= Buffer.alloc(cs);
+      return Promise.resolve({ data: this.zeros.subarray(0, Math.min(cs, this.size - i * cs)), release: noop });
+    }
+    const hit = this.cache.get(i);
+    if (hit) return hit.then((data) => ({ data, release: noop }));
+    return this.leases.lease(i);
+  }
+
+  private wrapError(e: unknown, digest: string): unknown {
+    if (e instanceof AppError) return new AppError(e.code, `${e.message} (snapshot '${this.snapshotId}')`, { cause: e, details: { digest, snapshotId: this.snapshotId } });
+    return e;
   }
 
   /** Chunk size of the underlying index. */
@@ -90,8 +179,7 @@ export class SnapshotDisk implements VirtualDisk {
     try {
       return await this.loader(digest);
     } catch (e) {
-      if (e instanceof AppError) throw new AppError(e.code, `${e.message} (snapshot '${this.snapshotId}')`, { cause: e, details: { digest, snapshotId: this.snapshotId } });
-      throw e;
+      throw this.wrapError(e, digest);
     }
   }
 
@@ -133,6 +221,11 @@ export class SnapshotDisk implements VirtualDisk {
     if (this.closed) return;
     this.closed = true;
     this.cache.clear();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.leases.dropAhead();
+    const own = this.ownPool;
+    this.ownPool = undefined;
+    await own?.close();
     await this.onClose?.();
   }
 }
