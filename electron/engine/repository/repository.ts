@@ -21,6 +21,7 @@ import { verifySnapshots, type VerifyOptions, type VerifyResult } from './mainte
 import { exportDisk, type ExportOptions, type ExportFormat } from './restore/export-disk.js';
 import { decodeManifest, toSummary, type Manifest } from './snapshot/manifest.js';
 import { SnapshotDisk } from './snapshot/snapshot-disk.js';
+import { fingerprintSeeds } from './snapshot/fingerprints.js';
 import { createSnapshot, type CreateSnapshotInput, type CreateSnapshotOptions } from './snapshot/snapshot-writer.js';
 import { fsyncDir, mapFsError, writeFileAtomic } from './fs-util.js';
 import { sha256 } from './chunks/chunk-codec.js';
@@ -132,6 +133,7 @@ export class Repository {
       chunksDir: this.layout.chunks,
       chunkSize: this.config.chunkSize,
       level: this.config.compression.level,
+      fingerprintSeeds: fingerprintSeeds(this.config.id),
       workers: this.opts.workers,
     });
     return this.pool;
@@ -143,7 +145,7 @@ export class Repository {
    */
   async createSnapshot(input: CreateSnapshotInput, opts: CreateSnapshotOptions = {}): Promise<SnapshotSummary> {
     const m = await createSnapshot(
-      { layout: this.layout, pool: this.chunkPool(), chunkSize: this.config.chunkSize, now: () => this.clock.now(), syncfs: () => this.syncfs() },
+      { layout: this.layout, pool: this.chunkPool(), chunkSize: this.config.chunkSize, now: () => this.clock.now(), syncfs: () => this.syncfs(), snapshotIds: () => this.snapshotIds() },
       input,
       opts,
     );

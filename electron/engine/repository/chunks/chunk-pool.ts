@@ -7,7 +7,25 @@ import { mapFsError } from '../fs-util.js';
 import { CHUNK_WORKER_SOURCE } from './chunk-worker-source.js';
 
 /** What storing one chunk produced. */
-export type StoreResult = { zero: true } | { zero?: false; digest: string; written: boolean; storedBytes: number; file?: string };
+export type StoreResult =
+  | { zero: true }
+  | {
+      zero?: false;
+      digest: string;
+      written: boolean;
+      storedBytes: number;
+      file?: string;
+      /** Fingerprint of the chunk (see snapshot/fingerprints.ts). */
+      fp: string;
+      /** True when the previous snapshot's digest was reused on a fingerprint match (not re-hashed). */
+      reused?: boolean;
+    };
+
+/** The previous snapshot's chunk at the same offset: its fingerprint and digest. */
+export interface PreviousChunk {
+  fp: string;
+  digest: string;
+}
 
 /** Chunk-sized slots of the shared arena (a backup uses ≤ 9, an export ≤ 8; more callers wait). */
 const ARENA_SLOTS = 24;
@@ -40,6 +58,11 @@ export interface ChunkPoolOptions {
   level: number;
   /** Worker count (default: available cores, at most 4). */
   workers?: number;
+  /**
+   * The repository's two XXH64 seeds of chunk fingerprints (see snapshot/fingerprints.ts).
+   * Required for a pool that stores chunks; a pool that only loads may leave it out.
+   */
+  fingerprintSeeds?: [bigint, bigint];
   /** Test hook: fail with ENOSPC after this many chunk writes (env TWINSNAP_FAULT_ENOSPC_AFTER). */
   faultEnospcAfter?: number;
 }
@@ -66,12 +89,14 @@ export class ChunkPool {
     this.arena = sharedArena(ARENA_SLOTS * opts.chunkSize);
     for (let k = ARENA_SLOTS - 1; k >= 0; k--) this.freeSlots.push(k);
     const n = opts.workers ?? Math.max(1, Math.min(4, availableParallelism()));
-    const zstdBindingPath = createRequire(import.meta.url).resolve('zstd-napi/binding');
+    const req = createRequire(import.meta.url);
+    const zstdBindingPath = req.resolve('zstd-napi/binding');
+    const xxhashPath = req.resolve('xxhash-wasm');
     const envFault = Number(process.env.TWINSNAP_FAULT_ENOSPC_AFTER ?? '-1');
     for (let i = 0; i < n; i++) {
       const w = new Worker(CHUNK_WORKER_SOURCE, {
         eval: true,
-        workerData: { zstdBindingPath, arena: this.arena, chunksDir: opts.chunksDir, chunkSize: opts.chunkSize, level: opts.level, faultEnospcAfter: opts.faultEnospcAfter ?? envFault },
+        workerData: { zstdBindingPath, xxhashPath, fpSeeds: opts.fingerprintSeeds ?? [0n, 0n], arena: this.arena, chunksDir: opts.chunksDir, chunkSize: opts.chunkSize, level: opts.level, faultEnospcAfter: opts.faultEnospcAfter ?? envFault },
       });
       w.on('message', (m: { id: number; error?: { code?: string; message: string }; plain?: ArrayBuffer; len?: number } & Record<string, unknown>) => {
         this.busy[i]!--;
@@ -132,9 +157,12 @@ export class ChunkPool {
     return Buffer.from(this.arena, k * this.chunkSize, length);
   }
 
-  /** Stores the first `length` bytes of slot `k` as a chunk; the slot stays the caller's. */
-  storeSlot(k: number, length: number): Promise<StoreResult> {
-    return this.request((id) => ({ msg: { id, slot: k, len: length } }));
+  /**
+   * Stores the first `length` bytes of slot `k` as a chunk; the slot stays the caller's. With
+   * `prev`, a chunk whose fingerprint matches reuses `prev.digest` without being hashed.
+   */
+  storeSlot(k: number, length: number, prev?: PreviousChunk): Promise<StoreResult> {
+    return this.request((id) => ({ msg: prev ? { id, slot: k, len: length, prev } : { id, slot: k, len: length } }));
   }
 
   /**

@@ -22,8 +22,12 @@
  * a full compression, saves ~1 CPU-ms per MiB of such data, and can only miss compressible
  * stretches that lie entirely between the samples (< 120 KiB per MiB).
  *
- * Messages in:  { id, slot, len } | { id, fsync: string[] } | { id, load: digest, slot? }
- * Messages out: { id, zero: true } | { id, digest, written, storedBytes, file? }
+ * Every stored chunk is also fingerprinted (two seeded XXH64, see snapshot/fingerprints.ts). A
+ * store request may carry the previous snapshot's `{ fp, digest }` for the same offset: when the
+ * fingerprints match, the chunk file of that digest is touched and reused without SHA-256.
+ *
+ * Messages in:  { id, slot, len, prev?: { fp, digest } } | { id, fsync: string[] } | { id, load: digest, slot? }
+ * Messages out: { id, zero: true } | { id, digest, written, storedBytes, fp, reused?, file? }
  *               | { id, done: true } | { id, len } (loaded into the slot) | { id, plain: ArrayBuffer, len }
  *               | { id, error: { code, message } }
  */
@@ -33,7 +37,12 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const zb = require(workerData.zstdBindingPath);
-const { chunksDir, chunkSize, level, faultEnospcAfter, arena } = workerData;
+const { chunksDir, chunkSize, level, faultEnospcAfter, arena, fpSeeds } = workerData;
+let xx;
+const xxReady = require(workerData.xxhashPath)().then((h) => { xx = h; });
+function fingerprint(data) {
+  return xx.h64Raw(data, fpSeeds[0]).toString(16).padStart(16, '0') + xx.h64Raw(data, fpSeeds[1]).toString(16).padStart(16, '0');
+}
 const cctx = new zb.CCtx();
 const dctx = new zb.DCtx();
 const zero = Buffer.alloc(chunkSize);
@@ -60,16 +69,23 @@ function compressible(data) {
   for (let k = 0; k < SAMPLES; k++) data.copy(sample, k * SAMPLE, k * step, k * step + SAMPLE);
   return cctx.compress(sampleOut, sample, level) < sample.length * 0.98;
 }
-function store(data) {
-  const digest = crypto.createHash('sha256').update(data).digest('hex');
-  const dir = path.join(chunksDir, digest.slice(0, 2), digest.slice(2, 4));
-  const file = path.join(dir, digest);
+function chunkPath(digest) {
+  return path.join(chunksDir, digest.slice(0, 2), digest.slice(2, 4), digest);
+}
+// Marks an existing chunk file as used (the GC mark); false when it is missing or truncated.
+function touch(file) {
   const now = Date.now() / 1000;
   try {
     fs.utimesSync(file, now, now);
     // an empty/truncated file can only come from a crash before its backup synced it: rewrite it
-    if (fs.statSync(file).size > 16) return { digest, written: false, storedBytes: 0 };
-  } catch (e) { if (e.code !== 'ENOENT') throw e; }
+    return fs.statSync(file).size > 16;
+  } catch (e) { if (e.code !== 'ENOENT') throw e; return false; }
+}
+function store(data) {
+  const digest = crypto.createHash('sha256').update(data).digest('hex');
+  const dir = path.join(chunksDir, digest.slice(0, 2), digest.slice(2, 4));
+  const file = path.join(dir, digest);
+  if (touch(file)) return { digest, written: false, storedBytes: 0 };
   let n = compressible(data) ? cctx.compress(out.subarray(16), data, level) : data.length;
   let codec = 1;
   if (n >= data.length) { codec = 0; n = data.length; data.copy(out, 16); }
@@ -126,7 +142,7 @@ function load(digest, slot) {
   if (crypto.createHash('sha256').update(plain).digest('hex') !== digest) throw bad('content does not match its hash');
   return { ab, len };
 }
-parentPort.on('message', (m) => {
+function handle(m) {
   try {
     if (m.load) {
       const r = load(m.load, m.slot);
@@ -137,9 +153,16 @@ parentPort.on('message', (m) => {
     if (m.fsync) { fsyncPaths(m.fsync); parentPort.postMessage({ id: m.id, done: true }); return; }
     const data = Buffer.from(arena, m.slot * chunkSize, m.len);
     if (data.equals(zero.subarray(0, data.length))) { parentPort.postMessage({ id: m.id, zero: true }); return; }
-    parentPort.postMessage({ id: m.id, ...store(data) });
+    const fp = fingerprint(data);
+    if (m.prev && m.prev.fp === fp && /^[0-9a-f]{64}$/.test(m.prev.digest) && touch(chunkPath(m.prev.digest))) {
+      parentPort.postMessage({ id: m.id, digest: m.prev.digest, written: false, storedBytes: 0, fp, reused: true });
+      return;
+    }
+    parentPort.postMessage({ id: m.id, fp, ...store(data) });
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: { code: e && e.code, message: String(e && e.message || e) } });
   }
-});
+}
+// messages that arrive before the hasher is ready wait for it, in order
+parentPort.on('message', (m) => { if (xx) handle(m); else void xxReady.then(() => handle(m), (e) => parentPort.postMessage({ id: m.id, error: { message: 'cannot load xxhash: ' + String(e && e.message || e) } })); });
 `;

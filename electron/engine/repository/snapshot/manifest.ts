@@ -20,6 +20,11 @@ export interface ManifestDisk {
   dataBytes: number;
   /** Bytes this snapshot added to the chunk store (compressed, incl. headers). */
   newBytes: number;
+  /**
+   * Chunks whose fingerprint matched the previous snapshot of this disk, so their digest was
+   * reused without hashing (absent when there was no previous snapshot to compare with).
+   */
+  unchangedChunks?: number;
 }
 
 /** A configuration file of the VM kept with the snapshot. */

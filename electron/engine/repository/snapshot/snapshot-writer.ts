@@ -12,6 +12,7 @@ import { fsyncDir, mapFsError, writeFileAtomic } from '../fs-util.js';
 import type { RepoLayout } from '../layout.js';
 import { acquireLock } from '../locks/lock-file.js';
 import { fileDataMap } from '../chunks/file-data-map.js';
+import { encodeFingerprints, fingerprintPath, previousChunks, type PreviousChunks } from './fingerprints.js';
 import { encodeManifest, safeName, type Manifest, type ManifestConfigFile, type ManifestDisk } from './manifest.js';
 
 /** A disk to back up. The caller keeps ownership of `disk` (and closes it). */
@@ -67,6 +68,8 @@ interface WriterDeps {
   now: () => number;
   /** One syncfs of the repository's file system; false when not available. */
   syncfs: () => Promise<boolean>;
+  /** Ids of the committed snapshots (to find the previous snapshot of a disk). */
+  snapshotIds: () => Promise<string[]>;
 }
 
 /** Max chunks in flight per backup (each holds one arena slot while a worker stores it). */
@@ -156,7 +159,8 @@ function canReadInto(d: VirtualDisk): d is VirtualDisk & ReadIntoDisk {
  * rest is read into a slot of the pool's page-aligned arena shared with the workers, checked for
  * all-zero here (memcmp: a zero chunk never goes to a worker) and stored by a worker (hash, dedup,
  * compress, write) in place. No buffer is allocated or copied per chunk, so the garbage collector
- * has nothing to do and memory stays flat whatever the disk size.
+ * has nothing to do and memory stays flat whatever the disk size. With `prev` (the previous
+ * snapshot of this disk), a chunk whose fingerprint is unchanged reuses its digest unhashed.
  */
 async function writeDisk(
   d: WriterDeps,
@@ -166,13 +170,24 @@ async function writeDisk(
   opts: CreateSnapshotOptions,
   written: string[],
   writeback: EarlyWriteback,
-): Promise<{ index: Buffer; disk: Omit<ManifestDisk, 'index' | 'indexSha256'> }> {
+  prev: PreviousChunks | undefined,
+): Promise<{ index: Buffer; fingerprints: Buffer; disk: Omit<ManifestDisk, 'index' | 'indexSha256'> }> {
   const { disk } = input;
   const cs = d.chunkSize;
   const n = Math.ceil(disk.size / cs);
   const known = zeroChunks(await disk.extents(0, disk.size), cs, disk.size);
   await addFileHoles(disk, known, cs);
   const digests: (string | null)[] = new Array(n).fill(null);
+  const fps: (string | null)[] = new Array(n).fill(null);
+  // the previous snapshot's chunk i covers the same bytes when both are whole chunks or the sizes match
+  const prevWhole = prev ? Math.floor(prev.size / cs) : 0;
+  const prevAt = (i: number) => {
+    if (!prev || i >= prev.digests.length || (prev.size !== disk.size && (i >= prevWhole || (i + 1) * cs > disk.size))) return undefined;
+    const digest = prev.digests[i];
+    const fp = prev.fps[i];
+    return digest && fp ? { digest, fp } : undefined;
+  };
+  let unchanged = 0;
   let zeroCount = 0;
   let newBytes = 0;
   let dataBytes = 0;
@@ -215,11 +230,13 @@ async function writeDisk(
       continue;
     }
     const p = d.pool
-      .storeSlot(slot, len)
+      .storeSlot(slot, len, prevAt(i))
       .then((r) => {
         if (r.zero) zeroCount++;
         else {
           digests[i] = r.digest;
+          fps[i] = r.fp;
+          if (r.reused) unchanged++;
           if (r.file) {
             written.push(r.file);
             writeback.add(r.storedBytes);
@@ -247,6 +264,7 @@ async function writeDisk(
   report(true);
   return {
     index: encodeFixedIndex({ chunkSize: cs, size: disk.size, digests }),
+    fingerprints: encodeFingerprints(cs, fps),
     disk: {
       name,
       fileName: safeName(input.fileName ?? input.name),
@@ -257,6 +275,7 @@ async function writeDisk(
       zeroChunks: zeroCount,
       dataBytes,
       newBytes,
+      ...(prev ? { unchangedChunks: unchanged } : {}),
     },
   };
 }
@@ -289,13 +308,15 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
     const progress = { done: 0, total: input.disks.reduce((a, x) => a + x.disk.size, 0), newBytes: 0 };
     const disks: ManifestDisk[] = [];
     const written: string[] = [];
-    const indexes: { rel: string; index: Buffer; disk: Omit<ManifestDisk, 'index' | 'indexSha256'> }[] = [];
+    const indexes: { rel: string; index: Buffer; fingerprints: Buffer; disk: Omit<ManifestDisk, 'index' | 'indexSha256'> }[] = [];
+    const ids = input.disks.length ? await d.snapshotIds() : [];
     const writeback = new EarlyWriteback(d.syncfs);
     try {
       for (const di of input.disks) {
         const name = unique(di.name);
-        const { index, disk } = await writeDisk(d, di, name, progress, opts, written, writeback);
-        indexes.push({ rel: `disks/${name}.fidx`, index, disk });
+        const prev = await previousChunks(d.layout, ids, input.guest, name, d.chunkSize);
+        const { index, fingerprints, disk } = await writeDisk(d, di, name, progress, opts, written, writeback, prev);
+        indexes.push({ rel: `disks/${name}.fidx`, index, fingerprints, disk });
       }
     } finally {
       await writeback.settle();
@@ -304,8 +325,9 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
     await d.pool.makeDurable(written, d.syncfs).catch((e) => {
       throw mapFsError(e, 'syncing chunks to disk');
     });
-    for (const { rel, index, disk } of indexes) {
+    for (const { rel, index, fingerprints, disk } of indexes) {
       await writeFileAtomic(join(tmpDir, rel), index, 'writing a disk index');
+      await writeFileAtomic(join(tmpDir, fingerprintPath(rel)), fingerprints, 'writing chunk fingerprints');
       disks.push({ ...disk, index: rel, indexSha256: sha256(index) });
     }
     const cfgUsed = new Set<string>();

@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { decodeFixedIndex } from '../index/fixed-index.js';
+import type { RepoLayout } from '../layout.js';
+import { isSnapshotId } from '../layout.js';
+import { decodeManifest } from './manifest.js';
+
+/**
+ * Chunk fingerprints: how a backup knows, without SHA-256, that a chunk has not changed since the
+ * previous snapshot of the same disk.
+ *
+ * Every backup records, beside each disk's fixed index, a fingerprint file `disks/<name>.fp`: per
+ * chunk, two XXH64 hashes of its plain data under two 64-bit seeds derived from the repository's
+ * secret id (128 bits; XXH64 runs ~4× faster than SHA-256 here, even with SHA extensions). The next
+ * backup of that disk fingerprints each chunk it reads; when the fingerprint equals the previous
+ * snapshot's at the same offset, it reuses that snapshot's SHA-256 digest (after touching the
+ * chunk file, the GC mark every dedup hit makes) instead of hashing the chunk again. A changed
+ * chunk is hashed, deduplicated and stored as always, so every stored chunk is still named by the
+ * SHA-256 of its content and verified by it on every read.
+ *
+ * What this trusts: an accidental match of two 128-bit fingerprints (≈ 2⁻¹²⁸ per chunk, far
+ * below the disk's own undetected error rate). The seeds never leave the host, so a guest cannot
+ * craft a colliding chunk for them. Borg's and restic's "files cache" trust far less: a file
+ * whose size and mtime are unchanged is not read at all. Anything unexpected (no previous
+ * snapshot, another chunk size, a damaged file, a missing chunk) falls back to full hashing.
+ *
+ * File format:
+ *   0   'TSFPRT01'  magic (8 bytes)
+ *   8   u32 LE      chunk size
+ *   12  u32 LE      chunk count
+ *   16  count × 16  XXH64(seed 1) LE ‖ XXH64(seed 2) LE; 16 zero bytes = no fingerprint (zero chunk)
+ *   end 32 bytes    SHA-256 of everything before it
+ */
+const MAGIC = Buffer.from('TSFPRT01', 'ascii');
+const HEADER = 16;
+const FP = 16;
+
+/** Fingerprint file of a disk index (`disks/<name>.fidx` → `disks/<name>.fp`). */
+export function fingerprintPath(indexRel: string): string {
+  return indexRel.replace(/\.fidx$/, '.fp');
+}
+
+/** The two XXH64 seeds of a repository, derived from its id (never stored). */
+export function fingerprintSeeds(repoId: string): [bigint, bigint] {
+  const h = createHash('sha256').update(`twinsnap chunk fingerprint\0${repoId}`).digest();
+  return [h.readBigUInt64LE(0), h.readBigUInt64LE(8)];
+}
+
+/** Encodes per-chunk fingerprints (32 hex characters each, null for none). */
+export function encodeFingerprints(chunkSize: number, fps: (string | null)[]): Buffer {
+  const buf = Buffer.alloc(HEADER + fps.length * FP + 32);
+  MAGIC.copy(buf, 0);
+  buf.writeUInt32LE(chunkSize, 8);
+  buf.writeUInt32LE(fps.length, 12);
+  fps.forEach((f, i) => {
+    if (f) buf.write(f, HEADER + i * FP, 'hex');
+  });
+  createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().copy(buf, buf.length - 32);
+  return buf;
+}
+
+/** Decodes a fingerprint file; undefined when it is malformed (the caller then hashes everything). */
+export function decodeFingerprints(buf: Buffer): { chunkSize: number; fps: (string | null)[] } | undefined {
+  if (buf.length < HEADER + 32 || !buf.subarray(0, 8).equals(MAGIC)) return undefined;
+  const chunkSize = buf.readUInt32LE(8);
+  const n = buf.readUInt32LE(12);
+  if (buf.length !== HEADER + n * FP + 32) return undefined;
+  if (!createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().equals(buf.subarray(buf.length - 32))) return undefined;
+  const none = Buffer.alloc(FP);
+  const fps: (string | null)[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = buf.subarray(HEADER + i * FP, HEADER + (i + 1) * FP);
+    fps[i] = f.equals(none) ? null : f.toString('hex');
+  }
+  return { chunkSize, fps };
+}
+
+/** What a backup may reuse from the previous snapshot of a disk: digest and fingerprint per chunk. */
+export interface PreviousChunks {
+  snapshotId: string;
+  size: number;
+  digests: (string | null)[];
+  fps: (string | null)[];
+}
+
+/** How many of the newest snapshots to look through for the guest's previous one. */
+const SEARCH_LIMIT = 200;
+
+/**
+ * The newest committed snapshot of `guest` that has disk `diskName` with chunk size `chunkSize`
+ * and a fingerprint file, or undefined. Damaged manifests, indexes or fingerprint files are
+ * skipped (the backup then hashes everything, and `verify` reports the damage).
+ */
+export async function previousChunks(layout: RepoLayout, ids: string[], guest: string, diskName: string, chunkSize: number): Promise<PreviousChunks | undefined> {
+  const newest = ids.filter(isSnapshotId).sort().reverse().slice(0, SEARCH_LIMIT);
+  for (const id of newest) {
+    try {
+      const m = decodeManifest(await readFile(layout.manifest(id), 'utf8'), id);
+      if (m.guest !== guest) continue;
+      const disk = m.disks.find((d) => d.name === diskName);
+      if (!disk) continue;
+      if (disk.chunkSize !== chunkSize) return undefined;
+      const dir = layout.snapshot(id);
+      const [ib, fb] = await Promise.all([readFile(join(dir, disk.index)), readFile(join(dir, fingerprintPath(disk.index))).catch(() => undefined)]);
+      if (!fb || createHash('sha256').update(ib).digest('hex') !== disk.indexSha256) return undefined;
+      const idx = decodeFixedIndex(ib, `${id}/${diskName}`);
+      const fp = decodeFingerprints(fb);
+      if (!fp || fp.chunkSize !== chunkSize || fp.fps.length !== idx.digests.length) return undefined;
+      return { snapshotId: id, size: idx.size, digests: idx.digests, fps: fp.fps };
+    } catch {
+      // unreadable or forgotten meanwhile: look further back
+    }
+  }
+  return undefined;
+}
