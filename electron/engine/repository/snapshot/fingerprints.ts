@@ -21,7 +21,7 @@ import { decodeManifest } from './manifest.js';
  *
  * What this trusts: an accidental match of two 128-bit fingerprints (≈ 2⁻¹²⁸ per chunk, far
  * below the disk's own undetected error rate). The seeds never leave the host, so a guest cannot
- * craft a colliding chunk for them. Borg's and restic's "files cache" trust far less: a file
+ * craft a colliding chunk for them. Borg's and restic's "files cache" check much less: a file
  * whose size and mtime are unchanged is not read at all. Anything unexpected (no previous
  * snapshot, another chunk size, a damaged file, a missing chunk) falls back to full hashing.
  *
