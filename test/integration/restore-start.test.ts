@@ -162,6 +162,10 @@ describe('restore.start', () => {
     const vm = await hyperv.getVm(r.id);
     expect(vm.state).toBe('off');
     expect(vm.disks.map((d) => d.path)).toEqual([join(folder, 'Virtual Hard Disks', 'Accounting.vhdx')]);
+    // the import copied them: the restored originals are gone, so the restore does not take twice the space
+    expect(OPERATIONS['import-restored']).toMatch(/Remove-Item -LiteralPath \$f\.FullName/);
+    expect(readdirSync(folder).sort()).toEqual(['Virtual Hard Disks', 'Virtual Machines']);
+    expect(execFileSync('qemu-img', ['info', '--output=json', join(folder, 'Virtual Hard Disks', 'Accounting.vhdx')], { encoding: 'utf8' })).toContain('"format": "vhdx"');
     await expect(engine.service.call('restore.startVm', { to: folder })).resolves.toEqual({ vmId: r.id, name: 'Accounting copy', hypervisor: 'hyperv' });
     expect((await hyperv.getVm(r.id)).state).toBe('running');
     await hyperv.powerOffTwin({ id: r.id, name: r.name, folder, disks: [] });

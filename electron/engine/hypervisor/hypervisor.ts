@@ -90,6 +90,8 @@ export interface RestoredVm {
   name: string;
   /** Where its configuration now lives. */
   configPath: string;
+  /** Files of the restored folder that should have been cleaned up but could not be (left in place). */
+  notRemoved?: string[];
 }
 
 /** Per-call options: every hypervisor call is bounded in time and can be cancelled. */

@@ -52,10 +52,13 @@ export const restoreHandlers: HandlerFactory = (ctx) => ({
 
 const TOOL_NAME: Record<HypervisorKind, string> = { vmware: 'VMware Workstation', hyperv: 'Hyper-V' };
 
-/** Which hypervisor a restored folder belongs to, by its configuration file. */
+/**
+ * Which hypervisor a restored folder belongs to, by its configuration file (a Hyper-V import
+ * moves the .vmcx into 'Virtual Machines').
+ */
 function kindOfFolder(files: string[]): HypervisorKind | undefined {
   if (files.some((f) => /\.vmx$/i.test(f))) return 'vmware';
-  if (files.some((f) => /\.vmcx$/i.test(f))) return 'hyperv';
+  if (files.some((f) => /\.vmcx$/i.test(f) || f.toLowerCase() === 'virtual machines')) return 'hyperv';
   return undefined;
 }
 
@@ -107,6 +110,7 @@ async function registerRestored(ctx: EngineContext, folder: string, files: strin
         kind === 'vmware'
           ? `Ready as '${r.name}' (${r.configPath}) with a new BIOS UUID and new MAC addresses, so it can run beside the original. Start it now, or open it in VMware Workstation (File → Open).`
           : `Imported into Hyper-V as '${r.name}' with a new VM ID, so it can run beside the original. Start it now, or from Hyper-V Manager.`,
+      ...(r.notRemoved?.length ? { warning: `these restored files were copied by the import but could not be removed, delete them to free the space: ${r.notRemoved.join(', ')}` } : {}),
     };
   } catch (e) {
     const msg = toSerializedError(e).message;

@@ -230,8 +230,10 @@ export class HyperVHypervisor implements Hypervisor {
     const r = (await this.call('import-restored', { folder, name }, { action: 'import the restored vm', vmName: name, timeoutMs: this.t('export', o), signal: o?.signal })) as {
       vm: PsVm;
       configPath: string;
+      notRemoved?: string[];
     };
-    return { id: r.vm.id, name: r.vm.name, configPath: r.configPath };
+    const notRemoved = (r.notRemoved ?? []).map(String);
+    return { id: r.vm.id, name: r.vm.name, configPath: r.configPath, ...(notRemoved.length ? { notRemoved } : {}) };
   }
 
   /** Start-VM (a paused VM is resumed; a running one is left alone). */

@@ -156,7 +156,9 @@ const ops = {
     writeFileSync(join(vmDir, `${vm.id.toUpperCase()}.vmcx`), readFileSync(join(dir, configs[0])));
     state.vms.push(vm);
     saveState(state);
-    return { vm: await info(vm), configPath: vmDir };
+    // like the script: the restored originals at the top of the folder go once imported
+    for (const f of readdirSync(dir)) if (/\.(vmcx|vmgs|vmrs|vhdx|vhd|avhdx|avhd)$/i.test(f)) rmSync(join(dir, f), { force: true });
+    return { vm: await info(vm), configPath: vmDir, notRemoved: [] };
   },
 
   async 'start-vm'(a) {

@@ -91,7 +91,10 @@ $result = [pscustomobject]@{ twin = (TS-VmInfo (TS-Vm $twin.Id.ToString())); fol
   // A restored VM folder (configuration + disks side by side) imported as a VM of its own:
   // Import-VM -Copy -GenerateNewId (a new id, so it runs beside the original, §1.7), files under
   // the restored folder, then Rename-VM to the chosen name. A missing virtual switch (33012)
-  // leaves that adapter disconnected; the user connects it in Hyper-V Manager.
+  // leaves that adapter disconnected; the user connects it in Hyper-V Manager. The copy puts
+  // every file in 'Virtual Machines' / 'Virtual Hard Disks', so the restored originals at the top
+  // of the folder are removed once the import succeeded (else the restore takes twice the space);
+  // a file that cannot be removed is reported, not fatal.
   'import-restored': String.raw`
 $dir = [string]$a.folder
 $config = @(Get-ChildItem -LiteralPath $dir -File | Where-Object { $_.Extension -eq '.vmcx' })
@@ -104,7 +107,11 @@ foreach ($i in @($report.Incompatibilities)) {
 }
 $vm = Hyper-V\Import-VM -CompatibilityReport $report
 Hyper-V\Rename-VM -VM $vm -NewName ([string]$a.name)
-$result = [pscustomobject]@{ vm = (TS-VmInfo (TS-Vm $vm.Id.ToString())); configPath = $vmDir }`,
+$left = @()
+foreach ($f in @(Get-ChildItem -LiteralPath $dir -File | Where-Object { @('.vmcx', '.vmgs', '.vmrs', '.vhdx', '.vhd', '.avhdx', '.avhd') -contains $_.Extension.ToLowerInvariant() })) {
+  try { Remove-Item -LiteralPath $f.FullName -Force -ErrorAction Stop } catch { $left += $f.Name }
+}
+$result = [pscustomobject]@{ vm = (TS-VmInfo (TS-Vm $vm.Id.ToString())); configPath = $vmDir; notRemoved = @($left) }`,
 
   // Running stays running; Paused is resumed (Resume-VM); Off/Saved are started (a Saved VM
   // resumes its memory state on Start-VM, §1.5).
