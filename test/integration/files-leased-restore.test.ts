@@ -69,7 +69,12 @@ describe('restoring files through leased chunk slots', () => {
   it('writes the bytes icat and the plain read see, and releases every slot', async () => {
     const disk = await repo.openSnapshotDisk(snapId, 'disk0', { cacheChunks: 4 });
     const browser = new SnapshotBrowser([{ name: 'disk0', disk }], { blockCacheBytes: 4 * MiB });
+    const plainDisk = { size: disk.size, chunkSize: disk.chunkSize, read: (o: number, l: number) => disk.read(o, l), chunk: (i: number) => disk.chunk(i) };
+    const plainBrowser = new SnapshotBrowser([{ name: 'disk0', disk: plainDisk }], { blockCacheBytes: 4 * MiB });
     try {
+      // browsing (metadata reads through the chunk cache) starts no worker pool
+      expect((await browser.list('disk0/p0')).entries.map((e) => e.name)).toEqual(expect.arrayContaining(Object.keys(FILES)));
+      expect(disk.leaseStats.poolSlots).toBeUndefined();
       const to = join(dir, 'out1');
       const res = await restoreFiles(browser, Object.keys(FILES).map((n) => `disk0/p0/${n}`), to);
       expect(res.skipped).toEqual([]);
@@ -81,7 +86,13 @@ describe('restoring files through leased chunk slots', () => {
         expect(sha(got)).toBe(sha(content[name]));
         const { content: c } = await browser.open(`disk0/p0/${name}`);
         expect(sha(await c.read(0, c.size))).toBe(sha(got));
+        // the plain path: the same disk without leases (chunk cache, loaded on this thread)
+        const { content: p } = await plainBrowser.open(`disk0/p0/${name}`);
+        expect(sha(await p.read(0, p.size))).toBe(sha(got));
       }
+      const toPlain = join(dir, 'out-plain');
+      await restoreFiles(plainBrowser, ['disk0/p0/big.bin'], toPlain);
+      expect(readFileSync(join(toPlain, 'big.bin')).equals(readFileSync(join(to, 'big.bin')))).toBe(true);
       // a small restore window: many leases per chunk, windows sharing boundary chunks
       const to2 = join(dir, 'out2');
       await restoreFiles(browser, ['disk0/p0/big.bin'], to2, { chunkBytes: 1536 * 1024 + 512 });

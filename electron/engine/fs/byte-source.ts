@@ -80,6 +80,9 @@ export function partsLength(parts: Buffer[]): number {
   return n;
 }
 
+/** Plain reads of a chunked disk this long or longer are served from chunk leases (see ChunkedDiskSource.read). */
+export const BULK_READ_BYTES = 2 * 1024 * 1024;
+
 /** A disk that hands out its decoded chunks (the repository's snapshot disk), by shape. */
 export interface ChunkedDisk extends ByteSource {
   readonly chunkSize: number;
@@ -106,8 +109,21 @@ export class ChunkedDiskSource implements ByteSource {
     return this.disk.size;
   }
 
-  read(offset: number, length: number): Promise<Buffer> {
-    return this.disk.read(offset, length);
+  /**
+   * Bulk reads (at least {@link BULK_READ_BYTES} and two chunks: file contents read by `cat`)
+   * are copied out of leased chunks, so their loading and verification run on the worker threads
+   * and bulk data does not evict metadata from the disk's chunk cache. Smaller reads (metadata:
+   * drivers read at most 1 MiB at a time) go through that cache.
+   */
+  async read(offset: number, length: number): Promise<Buffer> {
+    const bulk = length >= Math.max(BULK_READ_BYTES, 2 * this.disk.chunkSize);
+    if (!this.disk.chunkLease || !bulk) return this.disk.read(offset, length);
+    const lease = await this.readLeased(offset, length);
+    try {
+      return Buffer.concat(lease.parts, partsLength(lease.parts));
+    } finally {
+      lease.release();
+    }
   }
 
   async readParts(offset: number, length: number): Promise<Buffer[]> {
