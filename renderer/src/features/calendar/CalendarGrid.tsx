@@ -130,6 +130,23 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
   );
 });
 
+/** The header row of day columns; its own memo, so scrolling never rebuilds it. */
+const GridHead = memo(function GridHead({ days, labels, narrow }: { days: CalendarDay[]; labels: string[]; narrow: boolean }) {
+  return (
+    <div className="gh" role="row" aria-rowindex={1}>
+      <div className="gn" role="columnheader">
+        Guest
+      </div>
+      {days.map((d, i) => (
+        <div key={d.key} className={`gd${d.isToday ? ' td' : d.weekday === 0 || d.weekday === 6 ? ' we' : ''}`} role="columnheader" aria-label={labels[i]} title={labels[i]}>
+          {(!narrow || d.weekday === 1 || d.dayOfMonth === 1 || d.isToday) && <span aria-hidden>{d.dayOfMonth}</span>}
+          {!narrow && <span aria-hidden>{DAY_LETTER[d.weekday]}</span>}
+        </div>
+      ))}
+    </div>
+  );
+});
+
 /**
  * The calendar grid: one row per guest, one column per day, restore points at their time of day.
  * Rows are virtualised (only those in view are in the DOM) and styled through one style sheet,
@@ -151,7 +168,19 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
   );
   const ref = useRef<HTMLDivElement>(null);
   const { width, height } = useElementSize(ref);
-  const [scrollTop, setScrollTop] = useState(0);
+  // The scroll position matters only through the window of rendered rows: a scroll that keeps the
+  // same window (most of them, with the overscan) renders nothing.
+  const [scrollTop, setScrollTopState] = useState(0);
+  const setScrollTop = useCallback(
+    (top: number) => {
+      setScrollTopState((prev) => {
+        const a = visibleRows(prev, height - HEAD_H, ROW_H, layout.rows.length);
+        const b = visibleRows(top, height - HEAD_H, ROW_H, layout.rows.length);
+        return a[0] === b[0] && a[1] === b[1] ? prev : top;
+      });
+    },
+    [height, layout.rows.length],
+  );
   const [active, setActive] = useState<GridPos>({ r: 0, c: layout.days.length });
   const [hover, setHover] = useState<HoveredMark | null>(null);
   const wantFocus = useRef(false);
@@ -262,17 +291,7 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
           }
         }}
       >
-        <div className="gh" role="row" aria-rowindex={1}>
-          <div className="gn" role="columnheader">
-            Guest
-          </div>
-          {days.map((d, i) => (
-            <div key={d.key} className={`gd${d.isToday ? ' td' : d.weekday === 0 || d.weekday === 6 ? ' we' : ''}`} role="columnheader" aria-label={labels[i]} title={labels[i]}>
-              {(!narrow || d.weekday === 1 || d.dayOfMonth === 1 || d.isToday) && <span aria-hidden>{d.dayOfMonth}</span>}
-              {!narrow && <span aria-hidden>{DAY_LETTER[d.weekday]}</span>}
-            </div>
-          ))}
-        </div>
+        <GridHead days={days} labels={labels} narrow={narrow} />
         <div style={{ height: first * ROW_H }} aria-hidden />
         {rows.slice(first, last).map((row, i) => (
           <GridRow
