@@ -211,7 +211,7 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
     // Not rendered (virtualised): scroll it into the window; the next render focuses it.
     el.scrollTop = Math.max(0, active.r * ROW_H - (height - HEAD_H) / 2);
     setScrollTop(el.scrollTop);
-  }, [active, height]);
+  }, [active, height, setScrollTop]);
 
   useEffect(() => {
     if (wantFocus.current) focusActive();
