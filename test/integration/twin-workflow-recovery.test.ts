@@ -93,6 +93,36 @@ describe('recoverJobs', () => {
     expect(sink.discarded).toEqual([]);
   });
 
+  it('records a boot verification that finished but died before reaching the manifest, without booting again', async () => {
+    let reached!: () => void;
+    const called = new Promise<void>((r) => (reached = r));
+    const record = sink.recordVerification.bind(sink);
+    sink.recordVerification = () => {
+      reached();
+      return new Promise<never>(() => {}); // the engine dies here
+    };
+    const run = new BackupRun(
+      { clock: systemClock, logger: nullLogger, dataDir: dir, sink, twinSlots: new HostSemaphore(1), probe: { freeMemoryBytes: () => 1e12, freeDiskBytes: () => 1e12 }, pollMs: 5 },
+      { jobId: 'job-v', guest: 'db', hypervisor: hv, vmId: VM, policy: 'require-clean', verify: true },
+      { step: () => {}, log: () => {}, progress: () => {} },
+      new AbortController().signal,
+    );
+    void run.run();
+    await called;
+    sink.recordVerification = record;
+    expect(sink.snapshots).toHaveLength(1);
+    expect(sink.snapshots[0]!.verify).toBeUndefined();
+    const boots = () => hv.calls.filter((c) => c.op === 'startTwin').length;
+    const bootsBefore = boots();
+
+    const res = await recoverJobs({ dataDir: dir, clock: systemClock, logger: nullLogger, hypervisors: [hv], sink });
+    expect(res[0]).toMatchObject({ status: 'warning', recovered: true });
+    expect(res[0]!.actions).toContainEqual(expect.stringMatching(/^boot verification \(passed\) recorded in snapshot snap-0001$/));
+    expect(sink.snapshots[0]!.verify).toMatchObject({ ok: true, method: 'guest-tools' });
+    expect(boots()).toBe(bootsBefore);
+    expect(hv.clean()).toEqual({ ok: true, problems: [] });
+  });
+
   it('ignores a torn last journal line', async () => {
     await crashAt('startTwin', false);
     appendFileSync(journalFile(dir, 'job-x'), '{"kind":"intent","step":"boot-tw');

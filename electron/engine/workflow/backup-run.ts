@@ -444,7 +444,12 @@ export class BackupRun {
       return r;
     });
     if (!result.ok) this.warn(`boot verification of snapshot ${snapshotId} failed: ${result.detail}`);
-    if (this.deps.sink.recordVerification) await this.safely('record the verification', () => this.deps.sink.recordVerification!(snapshotId, result));
+    if (this.deps.sink.recordVerification) {
+      // journaled first: if the engine dies before the manifest has it, start-up recovery records it
+      this.journal.append({ kind: 'fact', step: 'verify', fact: 'verified', data: { verify: result } });
+      const recorded = await this.safely('record the verification', () => this.deps.sink.recordVerification!(snapshotId, result));
+      if (recorded) this.journal.append({ kind: 'fact', step: 'verify', fact: 'verification recorded' });
+    }
     return result;
   }
 
@@ -561,11 +566,14 @@ export class BackupRun {
   }
 
   /** Runs a best-effort action; logs and swallows its error. */
-  private async safely(what: string, fn: () => Promise<unknown>): Promise<void> {
+  /** Runs `fn`; a failure is logged as a warning, never thrown. True when it succeeded. */
+  private async safely(what: string, fn: () => Promise<unknown>): Promise<boolean> {
     try {
       await fn();
+      return true;
     } catch (e) {
       this.say('warn', `could not ${what}: ${(e as Error).message}`);
+      return false;
     }
   }
 

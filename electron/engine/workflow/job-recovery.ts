@@ -5,7 +5,7 @@ import type { FrozenState, Hypervisor, TwinVm } from '../hypervisor/hypervisor.j
 import { BACKUP_STEPS, STEP_LABELS } from './backup-steps.js';
 import { JobJournal, unfinishedJournals, type JournalRecord } from './job-journal.js';
 import type { JobRecords } from './job-records.js';
-import type { SnapshotSink } from './snapshot-sink.js';
+import type { SnapshotSink, VerifyResult } from './snapshot-sink.js';
 
 /** What a journal says may exist after a crash. */
 export interface JournalState {
@@ -24,6 +24,9 @@ export interface JournalState {
   frozenReleased: boolean;
   archiveStarted: boolean;
   snapshotId?: string;
+  /** A boot verification that finished; `verifyRecorded` once the snapshot's manifest has it. */
+  verify?: VerifyResult;
+  verifyRecorded: boolean;
   startedAt?: number;
   /** Process that ran the job. */
   pid?: number;
@@ -33,7 +36,7 @@ export interface JournalState {
 
 /** Folds a journal's records into what may be left behind. */
 export function journalState(jobId: string, records: JournalRecord[]): JournalState {
-  const s: JournalState = { jobId, resumed: false, twinDeleted: false, frozenReleased: false, archiveStarted: false };
+  const s: JournalState = { jobId, resumed: false, twinDeleted: false, frozenReleased: false, archiveStarted: false, verifyRecorded: false };
   for (const r of records) {
     if (r.kind === 'begin') Object.assign(s, { guest: r.guest, hypervisor: r.hypervisor, vmId: r.vmId, startedAt: r.t, pid: r.pid });
     else if (r.kind === 'intent') {
@@ -45,6 +48,8 @@ export function journalState(jobId: string, records: JournalRecord[]): JournalSt
       if (typeof r.data?.twinName === 'string') s.twinName = r.data.twinName;
       if (r.data?.twin) s.twin = r.data.twin as TwinVm;
       if (typeof r.data?.snapshotId === 'string') s.snapshotId = r.data.snapshotId;
+      if (r.step === 'verify' && r.fact === 'verified' && r.data?.verify) s.verify = r.data.verify as VerifyResult;
+      if (r.step === 'verify' && r.fact === 'verification recorded') s.verifyRecorded = true;
       if (r.step === 'resume' && (r.fact === 'production running' || r.fact === 'production recovered')) s.resumed = true;
       if (r.fact === 'production recovered' && r.step === 'freeze') s.resumed = true;
       if (r.fact === 'twin deleted') s.twinDeleted = true;
@@ -126,6 +131,7 @@ export async function recoverJobs(deps: RecoveryDeps): Promise<RecoveredJob[]> {
         await deps.sink.discardPartial(st.jobId);
         actions.push('partial snapshot discarded');
       }
+      await recordLostVerification(deps, st, actions);
       out.push(finish(deps, st, actions, undefined));
     } catch (e) {
       const error = `recovery of job ${st.jobId} failed: ${(e as Error).message}`;
@@ -134,6 +140,20 @@ export async function recoverJobs(deps: RecoveryDeps): Promise<RecoveredJob[]> {
     }
   }
   return out;
+}
+
+/**
+ * A boot verification that finished but never reached the snapshot's manifest (the engine died in
+ * between) is recorded now; the boot is not repeated. A failure here is logged, not fatal.
+ */
+async function recordLostVerification(deps: RecoveryDeps, st: JournalState, actions: string[]): Promise<void> {
+  if (!st.verify || st.verifyRecorded || !st.snapshotId || !deps.sink?.recordVerification) return;
+  try {
+    await deps.sink.recordVerification(st.snapshotId, st.verify);
+    actions.push(`boot verification (${st.verify.ok ? 'passed' : 'failed'}) recorded in snapshot ${st.snapshotId}`);
+  } catch (e) {
+    deps.logger.warn('could not record a journaled boot verification', { jobId: st.jobId, snapshotId: st.snapshotId, error: (e as Error).message });
+  }
 }
 
 function finish(deps: RecoveryDeps, st: JournalState, actions: string[], _err: undefined): RecoveredJob {
