@@ -6,7 +6,7 @@
  * file, and the peak RSS; `icat` on the raw image extracts the same file in the same run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openDisk } from '../../electron/engine/disk/open-disk.js';
 import { initRepository } from '../../electron/engine/repository/repository.js';
@@ -50,11 +50,33 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
 
   await repo.close();
 
-  // the measurement runs in a fresh process so that its peak RSS is the reader's, not the import's
-  const child = spawnSync(process.execPath, ['--import', 'tsx', CHILD, join(scratch, 'repo'), snap.id, join(scratch, 'out')], { encoding: 'utf8', cwd: ROOT });
-  if (child.status !== 0) throw new Error(`measurement failed: ${child.stderr}`);
-  const m = JSON.parse(child.stdout.trim().split('\n').pop()!) as { listMs: number; listCpuMs: number; extractCpuSec: number; againMs: number; entries: number; extractSec: number; bytes: number; maxRssMiB: number };
-  if (m.entries !== 10000 || m.bytes !== fileMiB * 1048576) throw new Error(`unexpected measurement ${JSON.stringify(m)}`);
+  // The measurement runs in a fresh process so that its peak RSS is the reader's, not the
+  // import's. Ours and icat alternate, twice each, and the best of each counts (peak RSS: the
+  // worst): the kernel's cost of new page-cache pages for a fresh 1 GiB output file varies up to
+  // 10× on a shared VM (dd of 1 GiB: 0.3–4 s of system time), and whichever writes first pays
+  // the most. Each output is deleted before the next run, so every run starts alike.
+  type Measured = { listMs: number; listCpuMs: number; extractCpuSec: number; againMs: number; entries: number; extractSec: number; bytes: number; maxRssMiB: number };
+  const inode = execFileSync('bash', ['-c', `fls -p "$1" | awk -F'[ :\\t]+' '$NF=="big.bin" {print $2}'`, 'fls', img]).toString().trim();
+  const ours: Measured[] = [];
+  const icats: number[] = [];
+  for (let k = 0; k < 2; k++) {
+    const out = join(scratch, 'out');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', CHILD, join(scratch, 'repo'), snap.id, out], { encoding: 'utf8', cwd: ROOT });
+    if (child.status !== 0) throw new Error(`measurement failed: ${child.stderr}`);
+    const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as Measured;
+    if (r.entries !== 10000 || r.bytes !== fileMiB * 1048576) throw new Error(`unexpected measurement ${JSON.stringify(r)}`);
+    ours.push(r);
+    rmSync(out, { recursive: true, force: true });
+    const icatOut = join(scratch, 'icat.bin');
+    const t = performance.now();
+    const ic = spawnSync('bash', ['-c', `icat "$1" "$2" > "$3"`, 'icat', img, inode, icatOut]);
+    icats.push((performance.now() - t) / 1000);
+    if (ic.status !== 0 || statSync(icatOut).size !== r.bytes) throw new Error('icat failed');
+    rmSync(icatOut, { force: true });
+  }
+  const best = <T>(xs: T[], key: (x: T) => number) => xs.reduce((a, b) => (key(b) < key(a) ? b : a));
+  const fastest = best(ours, (x) => x.extractSec);
+  const m = { ...fastest, listMs: best(ours, (x) => x.listMs).listMs, maxRssMiB: Math.max(...ours.map((x) => x.maxRssMiB)) };
   rows.push({
     area: 'fs',
     name: `first listing of a 10 000-entry NTFS folder (${diskMiB / 1024} GiB disk, repository snapshot)`,
@@ -62,14 +84,10 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
     unit: 'ms',
     goal: '≤ 300 ms',
     met: m.listMs <= 300,
-    note: `fresh process; includes partition scan and mount; CPU time ${m.listCpuMs.toFixed(0)} ms (wall time suffers on a loaded machine); cached repeat ${m.againMs.toFixed(1)} ms`,
+    note: `fresh process, best of ${ours.length} (${ours.map((x) => x.listMs.toFixed(0)).join(', ')} ms); includes partition scan and mount; CPU time ${m.listCpuMs.toFixed(0)} ms (wall time suffers on a loaded machine); cached repeat ${m.againMs.toFixed(1)} ms`,
   });
 
-  const inode = execFileSync('bash', ['-c', `fls -p "$1" | awk -F'[ :\\t]+' '$NF=="big.bin" {print $2}'`, 'fls', img]).toString().trim();
-  const t = performance.now();
-  const ic = spawnSync('bash', ['-c', `icat "$1" "$2" > "$3"`, 'icat', img, inode, join(scratch, 'icat.bin')]);
-  const icatSec = (performance.now() - t) / 1000;
-  if (ic.status !== 0 || statSync(join(scratch, 'icat.bin')).size !== m.bytes) throw new Error('icat failed');
+  const icatSec = Math.min(...icats);
   const mbps = m.bytes / 1e6 / m.extractSec;
   const icatMbps = m.bytes / 1e6 / icatSec;
   rows.push({
@@ -83,7 +101,7 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
     ratioMeaning: 'ours/icat, higher is better',
     goal: '≥ 300 MB/s',
     met: mbps >= 300,
-    note: `ours reads chunks from the repository (verify + decompress); icat reads the raw image from the page cache; our CPU-bound rate ${(m.bytes / 1e6 / m.extractCpuSec).toFixed(0)} MB/s`,
+    note: `best of ${ours.length} alternating runs each (ours ${ours.map((x) => (x.bytes / 1e6 / x.extractSec).toFixed(0)).join(', ')} MB/s; icat ${icats.map((x) => (m.bytes / 1e6 / x).toFixed(0)).join(', ')} MB/s); ours reads chunks from the repository (verify + decompress on the worker threads); icat reads the raw image from the page cache; process CPU ${m.extractCpuSec.toFixed(1)} s (main thread + workers)`,
   });
   rows.push({
     area: 'fs',
@@ -92,7 +110,7 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
     unit: 'MB',
     goal: '≤ 250 MB',
     met: m.maxRssMiB <= 250,
-    note: 'fresh node process incl. the runtime and TypeScript loader',
+    note: `fresh node process incl. the runtime, the TypeScript loader and the chunk workers; worst of ${ours.length} runs`,
   });
   return rows;
 };
