@@ -11,18 +11,30 @@ import type { SnapshotBrowser } from './snapshot-browser.js';
 /** Windows of a file read ahead while the current one is written. */
 const READ_AHEAD = 4;
 
-/** Writes `parts` consecutively at `position` (one writev; continues after a short write). */
+/**
+ * Bytes per write call. Linux (6.x, ext4 with large folios) sizes new page-cache folios by the
+ * write's length; on the 2-core VM, 1 GiB written in 2 MiB calls cost 1.9–3.1 s of system time,
+ * in 256 KiB calls 0.4–0.5 s (alternating runs, rotating page-aligned source).
+ */
+const WRITE_BYTES = 256 * 1024;
+
+/** Writes `parts` consecutively at `position`, in writev calls of ≤ WRITE_BYTES (continues after a short write). */
 async function writeAll(fh: FileHandle, parts: Buffer[], position: number): Promise<void> {
   let pos = position;
   let rest = parts;
   while (rest.length) {
-    const { bytesWritten } = await fh.writev(rest, pos);
+    const batch: Buffer[] = [];
+    for (let n = 0, k = 0; k < rest.length && n < WRITE_BYTES; k++) {
+      const b = rest[k].length > WRITE_BYTES - n ? rest[k].subarray(0, WRITE_BYTES - n) : rest[k];
+      batch.push(b);
+      n += b.length;
+    }
+    const { bytesWritten } = await fh.writev(batch, pos);
     pos += bytesWritten;
     let skip = bytesWritten;
-    while (rest.length && skip >= rest[0].length) {
-      skip -= rest[0].length;
-      rest = rest.slice(1);
-    }
+    let k = 0;
+    while (k < rest.length && skip >= rest[k].length) skip -= rest[k++].length;
+    rest = k ? rest.slice(k) : rest;
     if (rest.length && skip > 0) rest = [rest[0].subarray(skip), ...rest.slice(1)];
     if (bytesWritten === 0 && rest.length) throw new AppError('INTERNAL', 'the restore target accepted no bytes');
   }
