@@ -52,9 +52,9 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
 
   // The measurement runs in a fresh process so that its peak RSS is the reader's, not the
   // import's. Ours and icat alternate, twice each, and the best of each counts (peak RSS: the
-  // worst): the kernel's cost of new page-cache pages for a fresh 1 GiB output file varies up to
-  // 10× on a shared VM (dd of 1 GiB: 0.3–4 s of system time), and whichever writes first pays
-  // the most. Each output is deleted before the next run, so every run starts alike.
+  // worst; every run is in the note): the kernel's cost of new page-cache pages for a fresh
+  // 1 GiB output file varies several-fold on the shared 2-core VM (dd of 1 GiB in 1 MiB writes:
+  // 0.3–4 s of system time from one run to the next). Each output is deleted before the next run.
   type Measured = { listMs: number; listCpuMs: number; extractCpuSec: number; againMs: number; entries: number; extractSec: number; bytes: number; maxRssMiB: number };
   const inode = execFileSync('bash', ['-c', `fls -p "$1" | awk -F'[ :\\t]+' '$NF=="big.bin" {print $2}'`, 'fls', img]).toString().trim();
   const ours: Measured[] = [];
