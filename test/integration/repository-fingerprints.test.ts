@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRepository, type Repository } from '../../electron/engine/repository/repository.js';
-import { decodeFingerprints, encodeFingerprints, fingerprintSeeds } from '../../electron/engine/repository/snapshot/fingerprints.js';
+import { decodeFingerprints, encodeFingerprints, fingerprintSeeds, previousChunks } from '../../electron/engine/repository/snapshot/fingerprints.js';
 import { RawFileDisk } from '../helpers/raw-file-disk.js';
 
 const MiB = 1024 * 1024;
@@ -78,6 +78,30 @@ describe('fingerprint file', () => {
   it('seeds depend on the repository id', () => {
     expect(fingerprintSeeds('a')).not.toEqual(fingerprintSeeds('b'));
     expect(fingerprintSeeds('a')).toEqual(fingerprintSeeds('a'));
+  });
+});
+
+describe('the previous snapshot of a disk', () => {
+  it('is the newest by freeze time, also among snapshots of the same second (ids order only to the second)', async () => {
+    const img = join(dir, 'same-second.img');
+    writeFileSync(img, randomBytes(MiB));
+    const t = Date.UTC(2026, 10, 22, 12, 0, 0);
+    const ids: string[] = [];
+    for (const ms of [100, 900, 500]) {
+      const disk = await RawFileDisk.open(img);
+      try {
+        ids.push((await repo.createSnapshot({ guest: 'same-second', consistency: 'cold', timeMs: t + ms, disks: [{ name: 'disk0', disk }] })).id);
+      } finally {
+        await disk.close();
+      }
+    }
+    for (let k = 0; k < 3; k++) {
+      // whatever order the ids' random suffixes give, the 900 ms one is the newest
+      const shuffled = [...ids].sort(() => Math.random() - 0.5);
+      expect((await previousChunks(repo.layout, shuffled, 'same-second', 'disk0', MiB))?.snapshotId).toBe(ids[1]);
+    }
+    expect(await previousChunks(repo.layout, await repo.snapshotIds(), 'same-second', 'disk1', MiB)).toBeUndefined();
+    expect(await previousChunks(repo.layout, await repo.snapshotIds(), 'same-second', 'disk0', 2 * MiB)).toBeUndefined();
   });
 });
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { decodeFixedIndex } from '../index/fixed-index.js';
 import type { RepoLayout } from '../layout.js';
 import { isSnapshotId } from '../layout.js';
-import { decodeManifest } from './manifest.js';
+import { decodeManifest, type ManifestDisk } from './manifest.js';
 
 /**
  * Chunk fingerprints: how a backup knows, without SHA-256, that a chunk has not changed since the
@@ -91,30 +91,40 @@ export interface PreviousChunks {
  */
 const SEARCH_LIMIT = 2000;
 
+/** Length of the time part of a snapshot id (`20261122T154500Z`). */
+const ID_SECOND = 16;
+
 /**
- * The newest committed snapshot of `guest` that has disk `diskName` with chunk size `chunkSize`
- * and a fingerprint file, or undefined. Damaged manifests, indexes or fingerprint files are
- * skipped (the backup then hashes everything, and `verify` reports the damage).
+ * The newest committed snapshot of `guest` that has disk `diskName` (by freeze time; ids only
+ * order to the second), if it was written with chunk size `chunkSize` and a fingerprint file;
+ * else undefined. Damaged manifests, indexes or fingerprint files are skipped (the backup then
+ * hashes everything, and `verify` reports the damage).
  */
 export async function previousChunks(layout: RepoLayout, ids: string[], guest: string, diskName: string, chunkSize: number): Promise<PreviousChunks | undefined> {
   const newest = ids.filter(isSnapshotId).sort().reverse().slice(0, SEARCH_LIMIT);
+  let best: { id: string; time: number; disk: ManifestDisk } | undefined;
   for (const id of newest) {
+    // an id names its second: once past the best one's second, nothing newer can follow
+    if (best && id.slice(0, ID_SECOND) !== best.id.slice(0, ID_SECOND)) break;
     try {
       const m = decodeManifest(await readFile(layout.manifest(id), 'utf8'), id);
-      if (m.guest !== guest) continue;
-      const disk = m.disks.find((d) => d.name === diskName);
-      if (!disk) continue;
-      if (disk.chunkSize !== chunkSize) return undefined;
-      const dir = layout.snapshot(id);
-      const [ib, fb] = await Promise.all([readFile(join(dir, disk.index)), readFile(join(dir, fingerprintPath(disk.index))).catch(() => undefined)]);
-      if (!fb || createHash('sha256').update(ib).digest('hex') !== disk.indexSha256) return undefined;
-      const idx = decodeFixedIndex(ib, `${id}/${diskName}`);
-      const fp = decodeFingerprints(fb);
-      if (!fp || fp.chunkSize !== chunkSize || fp.fps.length !== idx.digests.length) return undefined;
-      return { snapshotId: id, size: idx.size, digests: idx.digests, fps: fp.fps };
+      const disk = m.guest === guest ? m.disks.find((d) => d.name === diskName) : undefined;
+      const time = Date.parse(m.time);
+      if (disk && (!best || time > best.time)) best = { id, time, disk };
     } catch {
       // unreadable or forgotten meanwhile: look further back
     }
   }
-  return undefined;
+  if (!best || best.disk.chunkSize !== chunkSize) return undefined;
+  try {
+    const dir = layout.snapshot(best.id);
+    const [ib, fb] = await Promise.all([readFile(join(dir, best.disk.index)), readFile(join(dir, fingerprintPath(best.disk.index))).catch(() => undefined)]);
+    if (!fb || createHash('sha256').update(ib).digest('hex') !== best.disk.indexSha256) return undefined;
+    const idx = decodeFixedIndex(ib, `${best.id}/${diskName}`);
+    const fp = decodeFingerprints(fb);
+    if (!fp || fp.chunkSize !== chunkSize || fp.fps.length !== idx.digests.length) return undefined;
+    return { snapshotId: best.id, size: idx.size, digests: idx.digests, fps: fp.fps };
+  } catch {
+    return undefined;
+  }
 }
