@@ -1,6 +1,7 @@
-import type { ByteSource } from '../byte-source.js';
+import type { ByteSource, LeasedParts } from '../byte-source.js';
 import { readExact } from '../byte-source.js';
 import { ensure } from '../fs-error.js';
+import { copySpans, gatherSpans, type MappedSpan } from '../mapped-spans.js';
 
 /** `count` logical blocks from `logical` stored at physical `physical` (0 = hole / unwritten). */
 export interface BlockRun {
@@ -97,7 +98,11 @@ export async function mapIndirect(dev: BlockDevice, iblock: Buffer, nblocks: num
   return runs;
 }
 
-/** Reads a file through its block runs; unmapped blocks read as zeros. */
+/**
+ * Reads a file through its block runs; unmapped blocks (holes, unwritten extents) read as zeros.
+ * `readParts` / `readLeased` give the same bytes without copying (views of the volume's buffers
+ * — for a repository snapshot its leased chunk slots — and of shared zeros).
+ */
 export class ExtFileStream implements ByteSource {
   constructor(
     private readonly src: ByteSource,
@@ -109,8 +114,28 @@ export class ExtFileStream implements ByteSource {
   async read(offset: number, length: number): Promise<Buffer> {
     if (offset >= this.size || length <= 0) return Buffer.alloc(0);
     const n = Math.min(length, this.size - offset);
-    const out = Buffer.alloc(n);
+    return copySpans(this.src, this.spans(offset, n), offset, n, 'ext file data');
+  }
+
+  async readParts(offset: number, length: number): Promise<Buffer[]> {
+    if (offset >= this.size || length <= 0) return [];
+    const n = Math.min(length, this.size - offset);
+    return (await gatherSpans(this.src, this.spans(offset, n), false, 'ext file data')).parts;
+  }
+
+  async readLeased(offset: number, length: number): Promise<LeasedParts> {
+    if (offset >= this.size || length <= 0) return { parts: [], release: () => {} };
+    const n = Math.min(length, this.size - offset);
+    return gatherSpans(this.src, this.spans(offset, n), true, 'ext file data');
+  }
+
+  /**
+   * The file bytes [offset, offset+n) cut at run boundaries, in order and without overlap (where
+   * runs of a damaged map overlap, the first one wins); gaps between runs are holes.
+   */
+  private spans(offset: number, n: number): MappedSpan[] {
     const end = offset + n;
+    const out: MappedSpan[] = [];
     let lo = 0;
     let hi = this.runs.length;
     while (lo < hi) {
@@ -118,18 +143,19 @@ export class ExtFileStream implements ByteSource {
       if ((this.runs[m].logical + this.runs[m].count) * this.bs <= offset) lo = m + 1;
       else hi = m;
     }
-    const jobs: Promise<void>[] = [];
-    for (let i = lo; i < this.runs.length; i++) {
+    let pos = offset;
+    for (let i = lo; i < this.runs.length && pos < end; i++) {
       const r = this.runs[i];
       const rs = r.logical * this.bs;
       if (rs >= end) break;
-      if (r.physical === 0) continue;
-      const s = Math.max(rs, offset);
+      const s = Math.max(rs, pos);
       const e = Math.min(rs + r.count * this.bs, end);
       if (e <= s) continue;
-      jobs.push(readExact(this.src, r.physical * this.bs + (s - rs), e - s, 'ext file data').then((b) => void b.copy(out, s - offset)));
+      if (s > pos) out.push({ s: pos, e: s, diskOff: -1 });
+      out.push({ s, e, diskOff: r.physical === 0 ? -1 : r.physical * this.bs + (s - rs) });
+      pos = e;
     }
-    await Promise.all(jobs);
+    if (pos < end) out.push({ s: pos, e: end, diskOff: -1 });
     return out;
   }
 }

@@ -1,4 +1,5 @@
-import type { ByteSource } from '../byte-source.js';
+import type { ByteSource, LeasedParts } from '../byte-source.js';
+import { copySpans, gatherSpans, type MappedSpan } from '../mapped-spans.js';
 import { readExact } from '../byte-source.js';
 import { ensure, fsCorrupt } from '../fs-error.js';
 import { LruCache } from '../lru-cache.js';
@@ -89,7 +90,11 @@ export class FatTable {
   }
 }
 
-/** Reads bytes of a cluster-run list as one logical stream. */
+/**
+ * Reads bytes of a cluster-run list as one logical stream (bytes at or past the valid size read
+ * as zeros). `readParts` / `readLeased` give the same bytes without copying (views of the
+ * volume's buffers — for a repository snapshot its leased chunk slots — and of shared zeros).
+ */
 export class ClusterStream implements ByteSource {
   constructor(
     private readonly src: ByteSource,
@@ -104,22 +109,45 @@ export class ClusterStream implements ByteSource {
   async read(offset: number, length: number): Promise<Buffer> {
     if (offset >= this.size || length <= 0) return Buffer.alloc(0);
     const n = Math.min(length, this.size - offset);
-    const out = Buffer.alloc(n);
+    return copySpans(this.src, this.spans(offset, n), offset, n, 'file data');
+  }
+
+  async readParts(offset: number, length: number): Promise<Buffer[]> {
+    if (offset >= this.size || length <= 0) return [];
+    const n = Math.min(length, this.size - offset);
+    return (await gatherSpans(this.src, this.spans(offset, n), false, 'file data')).parts;
+  }
+
+  async readLeased(offset: number, length: number): Promise<LeasedParts> {
+    if (offset >= this.size || length <= 0) return { parts: [], release: () => {} };
+    const n = Math.min(length, this.size - offset);
+    return gatherSpans(this.src, this.spans(offset, n), true, 'file data');
+  }
+
+  /**
+   * The stream bytes [offset, offset+n) cut at run boundaries and at the valid size (zeros past
+   * it). Throws FS_CORRUPT when the chain ends before the valid bytes do.
+   */
+  private spans(offset: number, n: number): MappedSpan[] {
+    const end = offset + n;
+    const out: MappedSpan[] = [];
     let pos = 0;
-    const jobs: Promise<void>[] = [];
     for (const r of this.runs) {
       const rBytes = r.count * this.clusterSize;
       const s = Math.max(pos, offset);
-      const e = Math.min(pos + rBytes, offset + n, this.validSize);
+      const e = Math.min(pos + rBytes, end);
       if (e > s) {
-        const diskOff = this.heapOffset + (r.cluster - 2) * this.clusterSize + (s - pos);
-        jobs.push(readExact(this.src, diskOff, e - s, 'file data').then((b) => void b.copy(out, s - offset)));
+        const dataEnd = Math.min(e, this.validSize);
+        if (dataEnd > s) out.push({ s, e: dataEnd, diskOff: this.heapOffset + (r.cluster - 2) * this.clusterSize + (s - pos) });
+        const z = Math.max(s, dataEnd);
+        if (e > z) out.push({ s: z, e, diskOff: -1 });
       }
       pos += rBytes;
-      if (pos >= offset + n) break;
+      if (pos >= end) break;
     }
-    if (pos < Math.min(offset + n, this.validSize)) throw fsCorrupt('file is longer than its cluster chain');
-    await Promise.all(jobs);
+    if (pos < Math.min(end, this.validSize)) throw fsCorrupt('file is longer than its cluster chain');
+    const z = Math.max(pos, offset);
+    if (end > z) out.push({ s: z, e: end, diskOff: -1 });
     return out;
   }
 }
