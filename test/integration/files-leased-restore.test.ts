@@ -15,8 +15,8 @@ import { restoreFiles } from '../../electron/engine/fs/restore-files.js';
 import { SnapshotBrowser } from '../../electron/engine/fs/snapshot-browser.js';
 import { RepoLayout } from '../../electron/engine/repository/layout.js';
 import { initRepository, type Repository } from '../../electron/engine/repository/repository.js';
-import type { SnapshotDisk } from '../../electron/engine/repository/snapshot/snapshot-disk.js';
 import { RawFileDisk } from '../helpers/raw-file-disk.js';
+import { allSlotsFree } from '../helpers/lease-slots.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -33,15 +33,6 @@ function icat(name: string): Buffer {
   const line = execFileSync('fls', [img]).toString().split('\n').find((l) => l.endsWith(`\t${name}`))!;
   const inode = /\s(\d+-\d+-\d+):/.exec(line)![1];
   return execFileSync('icat', [img, inode], { maxBuffer: 64 * MiB });
-}
-
-async function allSlotsFree(disk: SnapshotDisk): Promise<void> {
-  for (let t = 0; t < 200; t++) {
-    const s = disk.leaseStats;
-    if (s.poolSlots !== undefined && s.poolFree === s.poolSlots && s.slotsInUse === 0) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`slots still in use: ${JSON.stringify(disk.leaseStats)}`);
 }
 
 beforeAll(async () => {

@@ -17,8 +17,8 @@ import { ClusterStream } from '../../electron/engine/fs/fat/fat-table.js';
 import { restoreFiles } from '../../electron/engine/fs/restore-files.js';
 import { SnapshotBrowser } from '../../electron/engine/fs/snapshot-browser.js';
 import { initRepository, type Repository } from '../../electron/engine/repository/repository.js';
-import type { SnapshotDisk } from '../../electron/engine/repository/snapshot/snapshot-disk.js';
 import { RawFileDisk } from '../helpers/raw-file-disk.js';
+import { allSlotsFree } from '../helpers/lease-slots.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -40,15 +40,6 @@ async function backUp(name: string, img: string): Promise<void> {
   snaps[name] = (await repo.createSnapshot({ guest: name, consistency: 'crash', disks: [{ name: 'disk0', disk, sourceFormat: 'raw' }] })).id;
   await disk.close();
   imgs[name] = img;
-}
-
-async function allSlotsFree(disk: SnapshotDisk): Promise<void> {
-  for (let t = 0; t < 200; t++) {
-    const s = disk.leaseStats;
-    if (s.poolSlots !== undefined && s.poolFree === s.poolSlots && s.slotsInUse === 0) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`slots still in use: ${JSON.stringify(disk.leaseStats)}`);
 }
 
 beforeAll(async () => {

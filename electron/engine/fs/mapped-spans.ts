@@ -86,3 +86,38 @@ export function gatherSpans(vol: ByteSource, spans: MappedSpan[], leased: boolea
   if (pieces.length === 0) return Promise.resolve({ parts: [], release: noop });
   return joinLeases(pieces);
 }
+
+/**
+ * A file stream whose bytes map onto its volume through `spans` (ext block runs, FAT cluster
+ * chains, NTFS data runs): `read` copies, `readParts` / `readLeased` give views of the volume's
+ * buffers and shared zeros. Subclasses only say how a range maps.
+ */
+export abstract class MappedStream implements ByteSource {
+  constructor(
+    protected readonly vol: ByteSource,
+    readonly size: number,
+    /** What the errors name ("ext file data", "file data", "ntfs data run"). */
+    private readonly what: string,
+  ) {}
+
+  /** The stream bytes [offset, offset+n) (within the size), cut into consecutive spans. */
+  protected abstract spans(offset: number, n: number): MappedSpan[];
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    if (offset >= this.size || length <= 0) return Buffer.alloc(0);
+    const n = Math.min(length, this.size - offset);
+    return copySpans(this.vol, this.spans(offset, n), offset, n, this.what);
+  }
+
+  async readParts(offset: number, length: number): Promise<Buffer[]> {
+    if (offset >= this.size || length <= 0) return [];
+    const n = Math.min(length, this.size - offset);
+    return (await gatherSpans(this.vol, this.spans(offset, n), false, this.what)).parts;
+  }
+
+  async readLeased(offset: number, length: number): Promise<LeasedParts> {
+    if (offset >= this.size || length <= 0) return { parts: [], release: noop };
+    const n = Math.min(length, this.size - offset);
+    return gatherSpans(this.vol, this.spans(offset, n), true, this.what);
+  }
+}

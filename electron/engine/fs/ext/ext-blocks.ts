@@ -1,7 +1,7 @@
-import type { ByteSource, LeasedParts } from '../byte-source.js';
+import type { ByteSource } from '../byte-source.js';
 import { readExact } from '../byte-source.js';
 import { ensure } from '../fs-error.js';
-import { copySpans, gatherSpans, type MappedSpan } from '../mapped-spans.js';
+import { MappedStream, type MappedSpan } from '../mapped-spans.js';
 
 /** `count` logical blocks from `logical` stored at physical `physical` (0 = hole / unwritten). */
 export interface BlockRun {
@@ -103,37 +103,21 @@ export async function mapIndirect(dev: BlockDevice, iblock: Buffer, nblocks: num
  * `readParts` / `readLeased` give the same bytes without copying (views of the volume's buffers
  * — for a repository snapshot its leased chunk slots — and of shared zeros).
  */
-export class ExtFileStream implements ByteSource {
+export class ExtFileStream extends MappedStream {
   constructor(
-    private readonly src: ByteSource,
+    src: ByteSource,
     private readonly bs: number,
     private readonly runs: BlockRun[],
-    readonly size: number,
-  ) {}
-
-  async read(offset: number, length: number): Promise<Buffer> {
-    if (offset >= this.size || length <= 0) return Buffer.alloc(0);
-    const n = Math.min(length, this.size - offset);
-    return copySpans(this.src, this.spans(offset, n), offset, n, 'ext file data');
-  }
-
-  async readParts(offset: number, length: number): Promise<Buffer[]> {
-    if (offset >= this.size || length <= 0) return [];
-    const n = Math.min(length, this.size - offset);
-    return (await gatherSpans(this.src, this.spans(offset, n), false, 'ext file data')).parts;
-  }
-
-  async readLeased(offset: number, length: number): Promise<LeasedParts> {
-    if (offset >= this.size || length <= 0) return { parts: [], release: () => {} };
-    const n = Math.min(length, this.size - offset);
-    return gatherSpans(this.src, this.spans(offset, n), true, 'ext file data');
+    size: number,
+  ) {
+    super(src, size, 'ext file data');
   }
 
   /**
    * The file bytes [offset, offset+n) cut at run boundaries, in order and without overlap (where
    * runs of a damaged map overlap, the first one wins); gaps between runs are holes.
    */
-  private spans(offset: number, n: number): MappedSpan[] {
+  protected spans(offset: number, n: number): MappedSpan[] {
     const end = offset + n;
     const out: MappedSpan[] = [];
     let lo = 0;

@@ -1,5 +1,5 @@
-import type { ByteSource, LeasedParts } from '../byte-source.js';
-import { copySpans, gatherSpans, type MappedSpan } from '../mapped-spans.js';
+import type { ByteSource } from '../byte-source.js';
+import { MappedStream, type MappedSpan } from '../mapped-spans.js';
 import { readExact } from '../byte-source.js';
 import { ensure, fsCorrupt } from '../fs-error.js';
 import { LruCache } from '../lru-cache.js';
@@ -95,40 +95,24 @@ export class FatTable {
  * as zeros). `readParts` / `readLeased` give the same bytes without copying (views of the
  * volume's buffers — for a repository snapshot its leased chunk slots — and of shared zeros).
  */
-export class ClusterStream implements ByteSource {
+export class ClusterStream extends MappedStream {
   constructor(
-    private readonly src: ByteSource,
+    src: ByteSource,
     private readonly heapOffset: number,
     private readonly clusterSize: number,
     private readonly runs: ClusterRun[],
-    readonly size: number,
+    size: number,
     /** Bytes at or past this read as zeros (exFAT ValidDataLength). */
     private readonly validSize = size,
-  ) {}
-
-  async read(offset: number, length: number): Promise<Buffer> {
-    if (offset >= this.size || length <= 0) return Buffer.alloc(0);
-    const n = Math.min(length, this.size - offset);
-    return copySpans(this.src, this.spans(offset, n), offset, n, 'file data');
-  }
-
-  async readParts(offset: number, length: number): Promise<Buffer[]> {
-    if (offset >= this.size || length <= 0) return [];
-    const n = Math.min(length, this.size - offset);
-    return (await gatherSpans(this.src, this.spans(offset, n), false, 'file data')).parts;
-  }
-
-  async readLeased(offset: number, length: number): Promise<LeasedParts> {
-    if (offset >= this.size || length <= 0) return { parts: [], release: () => {} };
-    const n = Math.min(length, this.size - offset);
-    return gatherSpans(this.src, this.spans(offset, n), true, 'file data');
+  ) {
+    super(src, size, 'file data');
   }
 
   /**
    * The stream bytes [offset, offset+n) cut at run boundaries and at the valid size (zeros past
    * it). Throws FS_CORRUPT when the chain ends before the valid bytes do.
    */
-  private spans(offset: number, n: number): MappedSpan[] {
+  protected spans(offset: number, n: number): MappedSpan[] {
     const end = offset + n;
     const out: MappedSpan[] = [];
     let pos = 0;

@@ -1,5 +1,6 @@
-import type { ByteSource } from '../byte-source.js';
-import { joinLeases, partsLength, readExact, readLeased, readParts, type LeasedParts } from '../byte-source.js';
+import type { ByteSource, LeasedParts } from '../byte-source.js';
+import { readExact } from '../byte-source.js';
+import { MappedStream, type MappedSpan } from '../mapped-spans.js';
 import { ensure } from '../fs-error.js';
 import type { LruCache } from '../lru-cache.js';
 import { lznt1Decompress } from './lznt1.js';
@@ -15,16 +16,6 @@ export interface StreamLayout {
   compressed: boolean;
 }
 
-/** Shared zeros for sparse ranges and bytes past the valid-data length in `readParts`. */
-const ZEROS = Buffer.alloc(1024 * 1024);
-
-const noop = (): void => {};
-
-/** Appends `n` zero bytes to `parts` as views of ZEROS. */
-function pushZeros(parts: Buffer[], n: number): void {
-  for (let left = n; left > 0; left -= ZEROS.length) parts.push(ZEROS.subarray(0, Math.min(left, ZEROS.length)));
-}
-
 /** A piece of a VCN range: `count` clusters at `lcn` (-1 = sparse / beyond the runlist). */
 interface Piece {
   lcn: number;
@@ -36,26 +27,30 @@ interface Piece {
  * beyond the runlist read as zeros), zeroes bytes past the valid-data length, and decompresses
  * LZNT1 compression units through a shared cache of decompressed units.
  */
-export class NtfsStream implements ByteSource {
-  readonly size: number;
+export class NtfsStream extends MappedStream {
   private readonly runs: Run[];
 
   constructor(
-    private readonly vol: ByteSource,
+    vol: ByteSource,
     private readonly clusterSize: number,
     private readonly layout: StreamLayout,
     private readonly cuCache: LruCache<string, Buffer>,
     private readonly cacheKey: string,
   ) {
-    this.size = layout.dataSize;
+    super(vol, layout.dataSize, 'ntfs data run');
     this.runs = layout.runs;
     for (let i = 1; i < this.runs.length; i++) ensure(this.runs[i].vcn >= this.runs[i - 1].vcn + this.runs[i - 1].length, 'ntfs runlist segments overlap');
   }
 
-  async read(offset: number, length: number): Promise<Buffer> {
+  private get compressed(): boolean {
+    return this.layout.compressed && this.layout.compUnit > 0;
+  }
+
+  override async read(offset: number, length: number): Promise<Buffer> {
+    if (!this.compressed) return super.read(offset, length);
     if (offset >= this.size || length <= 0) return Buffer.alloc(0);
     const n = Math.min(length, this.size - offset);
-    const out = this.layout.compressed && this.layout.compUnit > 0 ? await this.readCompressed(offset, n) : await this.readPlain(offset, n);
+    const out = await this.readCompressed(offset, n);
     const init = this.layout.initSize;
     if (offset + n > init) out.fill(0, Math.max(0, init - offset));
     return out;
@@ -65,57 +60,37 @@ export class NtfsStream implements ByteSource {
    * The same bytes as `read`, without copying: views of the volume's buffers (for a repository
    * snapshot, its decoded chunks) and of shared zeros. Compressed streams are decoded as usual.
    */
-  async readParts(offset: number, length: number): Promise<Buffer[]> {
-    return (await this.gather(offset, length, async (o, l) => ({ parts: await readParts(this.vol, o, l), release: noop }))).parts;
+  override async readParts(offset: number, length: number): Promise<Buffer[]> {
+    if (!this.compressed) return super.readParts(offset, length);
+    return offset >= this.size || length <= 0 ? [] : [await this.read(offset, length)];
   }
 
   /**
    * The same bytes as `readParts`, leased from the volume (for a repository snapshot: its chunk
    * slots, loaded on the worker threads) for a one-pass copy; valid until `release()`.
    */
-  readLeased(offset: number, length: number): Promise<LeasedParts> {
-    return this.gather(offset, length, (o, l) => readLeased(this.vol, o, l));
+  override async readLeased(offset: number, length: number): Promise<LeasedParts> {
+    if (!this.compressed) return super.readLeased(offset, length);
+    return { parts: await this.readParts(offset, length), release: () => {} };
   }
 
-  private async gather(offset: number, length: number, fetch: (o: number, l: number) => Promise<LeasedParts>): Promise<LeasedParts> {
-    if (offset >= this.size || length <= 0) return { parts: [], release: noop };
-    const n = Math.min(length, this.size - offset);
-    if (this.layout.compressed && this.layout.compUnit > 0) return { parts: [await this.read(offset, n)], release: noop };
+  /** The data-run spans of [offset, offset+n), bytes at or past the valid-data length as zeros. */
+  protected spans(offset: number, n: number): MappedSpan[] {
     const init = this.layout.initSize;
-    const spans = [...this.spans(offset, n)];
-    // every run is checked before anything is fetched (an error must not leave leases behind)
-    for (const { s, e, diskOff } of spans) {
-      if (diskOff >= 0 && s < init) ensure(Number.isSafeInteger(diskOff) && diskOff + Math.min(e, init) - s <= this.vol.size, 'ntfs data run lies outside the volume');
+    const out: MappedSpan[] = [];
+    for (const sp of this.runSpans(offset, n)) {
+      if (sp.diskOff < 0 || sp.s >= init) out.push({ s: sp.s, e: sp.e, diskOff: -1 });
+      else if (sp.e > init) out.push({ s: sp.s, e: init, diskOff: sp.diskOff }, { s: init, e: sp.e, diskOff: -1 });
+      else out.push(sp);
     }
-    const pieces: Promise<LeasedParts>[] = [];
-    for (const { s, e, diskOff } of spans) {
-      // sparse, or wholly past the valid-data length: zeros
-      if (diskOff < 0 || s >= init) {
-        const z: Buffer[] = [];
-        pushZeros(z, e - s);
-        pieces.push(Promise.resolve({ parts: z, release: noop }));
-        continue;
-      }
-      const real = Math.min(e, init) - s;
-      pieces.push(
-        fetch(diskOff, real).then((got) => {
-          if (partsLength(got.parts) !== real) {
-            got.release();
-            ensure(false, 'ntfs data run: short read');
-          }
-          if (e > s + real) pushZeros(got.parts, e - s - real);
-          return got;
-        }),
-      );
-    }
-    return joinLeases(pieces);
+    return out;
   }
 
   /**
    * The stream bytes [offset, offset+n) cut at data-run boundaries: each span's stream range
    * [s, e) and where it starts on the volume (`diskOff`, -1 when sparse).
    */
-  private *spans(offset: number, n: number): Generator<{ s: number; e: number; diskOff: number }> {
+  private *runSpans(offset: number, n: number): Generator<MappedSpan> {
     const cs = this.clusterSize;
     const firstVcn = Math.floor(offset / cs);
     const lastVcn = Math.floor((offset + n - 1) / cs);
@@ -162,24 +137,6 @@ export class NtfsStream implements ByteSource {
       i++;
     }
     return res;
-  }
-
-  private async readPlain(offset: number, n: number): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(n);
-    const reads: Promise<void>[] = [];
-    for (const { s, e, diskOff } of this.spans(offset, n)) {
-      if (diskOff < 0) {
-        out.fill(0, s - offset, e - offset);
-        continue;
-      }
-      reads.push(
-        readExact(this.vol, diskOff, e - s, 'ntfs data run').then((b) => {
-          b.copy(out, s - offset);
-        }),
-      );
-    }
-    await Promise.all(reads);
-    return out;
   }
 
   private async readCompressed(offset: number, n: number): Promise<Buffer> {

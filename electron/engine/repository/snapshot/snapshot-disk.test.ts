@@ -8,7 +8,7 @@ import type { VirtualDisk } from '../../disk/virtual-disk.js';
 import { isAppError } from '../../../../shared/errors/app-error.js';
 import { RepoLayout } from '../layout.js';
 import { initRepository, type Repository } from '../repository.js';
-import type { SnapshotDisk } from './snapshot-disk.js';
+import { allSlotsFree } from '../../../../test/helpers/lease-slots.js';
 
 const MiB = 1024 * 1024;
 const CHUNKS = 40;
@@ -18,16 +18,6 @@ let dir: string;
 let repo: Repository;
 let image: Buffer;
 let snapId: string;
-
-/** Waits until the disk's lease pool has every slot free again (loads still running finish first). */
-async function allSlotsFree(disk: SnapshotDisk): Promise<void> {
-  for (let t = 0; t < 200; t++) {
-    const s = disk.leaseStats;
-    if (s.poolSlots !== undefined && s.poolFree === s.poolSlots && s.slotsInUse === 0) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`slots still in use: ${JSON.stringify(disk.leaseStats)}`);
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ts-lease-'));
