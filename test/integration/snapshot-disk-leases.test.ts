@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChunkedDiskSource, partsLength } from '../../fs/byte-source.js';
-import type { VirtualDisk } from '../../disk/virtual-disk.js';
-import { isAppError } from '../../../../shared/errors/app-error.js';
-import { RepoLayout } from '../layout.js';
-import { initRepository, type Repository } from '../repository.js';
-import { allSlotsFree } from '../../../../test/helpers/lease-slots.js';
+import { ChunkedDiskSource, partsLength } from '../../electron/engine/fs/byte-source.js';
+import type { VirtualDisk } from '../../electron/engine/disk/virtual-disk.js';
+import { isAppError } from '../../shared/errors/app-error.js';
+import { RepoLayout } from '../../electron/engine/repository/layout.js';
+import { initRepository, type Repository } from '../../electron/engine/repository/repository.js';
+import { allSlotsFree } from '../helpers/lease-slots.js';
 
 const MiB = 1024 * 1024;
 const CHUNKS = 40;
