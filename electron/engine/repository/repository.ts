@@ -19,7 +19,7 @@ import { collectGarbage, type GcResult } from './maintenance/gc.js';
 import { planRetention } from './maintenance/retention.js';
 import { verifySnapshots, type VerifyOptions, type VerifyResult } from './maintenance/verify.js';
 import { exportDisk, type ExportOptions, type ExportFormat } from './restore/export-disk.js';
-import { decodeManifest, toSummary, type Manifest } from './snapshot/manifest.js';
+import { checkedFileName, decodeManifest, toSummary, type Manifest } from './snapshot/manifest.js';
 import { SnapshotDisk } from './snapshot/snapshot-disk.js';
 import { fingerprintSeeds } from './snapshot/fingerprints.js';
 import { createSnapshot, type CreateSnapshotInput, type CreateSnapshotOptions } from './snapshot/snapshot-writer.js';
@@ -35,6 +35,7 @@ export type { ExportFormat, ExportOptions, ExportProgress } from './restore/expo
 export type { RepoConfig } from './layout.js';
 export { planRetention, policyIsEmpty } from './maintenance/retention.js';
 export { SnapshotDisk } from './snapshot/snapshot-disk.js';
+export { checkedFileName, fileNameProblem } from './snapshot/manifest.js';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL, REPO_CONFIG_FILE } from './layout.js';
 export { syncCatalog, rebuildCatalog } from './catalog-sync.js';
 
@@ -264,9 +265,9 @@ export class Repository {
     const files: string[] = [];
     try {
       for (const cf of m.configFiles) {
-        const data = await readFile(join(this.layout.snapshot(id), cf.file));
+        const data = await readFile(join(this.layout.snapshot(id), 'config', checkedFileName(cf.name, id, 'configuration file name')));
         if (sha256(data) !== cf.sha256) throw new AppError('MANIFEST_CORRUPT', `configuration file '${cf.name}' of snapshot '${id}' is damaged`);
-        await writeFile(join(work, cf.name), data);
+        await writeFile(join(work, checkedFileName(cf.name, id, 'configuration file name')), data, { flag: 'wx' });
         files.push(cf.name);
       }
       for (const d of m.disks) {
@@ -274,7 +275,7 @@ export class Repository {
         const fmt: ExportFormat = opts.format && opts.format !== 'original' ? opts.format : src && ['raw', 'vmdk', 'vhdx', 'qcow2'].includes(src) ? src : 'raw';
         await this.exportDisk(id, d.name, {
           format: fmt,
-          to: join(work, d.fileName),
+          to: join(work, checkedFileName(d.fileName, id, 'disk file name')),
           signal: opts.signal,
           onProgress: (p) => opts.onProgress?.({ disk: d.name, ...p }),
         });
