@@ -26,6 +26,7 @@ import { createSnapshot, type CreateSnapshotInput, type CreateSnapshotOptions } 
 import { fsyncDir, mapFsError, writeFileAtomic } from './fs-util.js';
 import { sha256 } from './chunks/chunk-codec.js';
 import { runProcess } from '../exec/run-process.js';
+import { OWNER_DIR_MODE, makeOwnerOnly } from '../core/owner-only.js';
 
 export type { CreateSnapshotInput, CreateSnapshotOptions, SnapshotProgress, SnapshotDiskInput, ConfigFileInput } from './snapshot/snapshot-writer.js';
 export type { Manifest, ManifestDisk, ManifestConfigFile } from './snapshot/manifest.js';
@@ -67,7 +68,9 @@ export async function initRepository(path: string, opts: InitOptions = {}): Prom
   }
   const clock = opts.clock ?? systemClock;
   try {
-    for (const d of [layout.root, layout.chunks, layout.snapshots, layout.tmp, layout.trash, layout.locks]) await mkdir(d, { recursive: true });
+    // backups are readable by their owner only (0700 folders, 0600 files; Windows: see README)
+    for (const d of [layout.root, layout.chunks, layout.snapshots, layout.tmp, layout.trash, layout.locks]) await mkdir(d, { recursive: true, mode: OWNER_DIR_MODE });
+    makeOwnerOnly(layout.root);
   } catch (e) {
     throw mapFsError(e, `creating the repository in '${path}'`);
   }
@@ -95,7 +98,10 @@ export async function openRepository(path: string, opts: RepositoryOptions = {})
     throw new AppError('REPO_CORRUPT', `repository configuration '${layout.config}' is unreadable: ${(e as Error).message}`, { cause: e });
   }
   if (cfg.format !== REPO_FORMAT) throw new AppError('REPO_CORRUPT', `repository format ${cfg.format} is not supported by this version`);
-  for (const d of [layout.tmp, layout.trash, layout.locks, layout.snapshots, layout.chunks]) await mkdir(d, { recursive: true }).catch(() => {});
+  for (const d of [layout.tmp, layout.trash, layout.locks, layout.snapshots, layout.chunks]) await mkdir(d, { recursive: true, mode: OWNER_DIR_MODE }).catch(() => {});
+  // one made by an older version with the default umask: the folder closes it for everyone else
+  // (what is inside keeps its mode, but cannot be reached through a 0700 folder)
+  for (const p of [layout.root, layout.config, layout.chunks, layout.snapshots, layout.tmp, layout.trash, layout.locks]) makeOwnerOnly(p);
   return new Repository(layout, cfg, opts);
 }
 
