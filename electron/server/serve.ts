@@ -148,7 +148,10 @@ function refuseSocket(socket: Duplex, status: number, text = ''): void {
 /**
  * `twinsnap serve`: the renderer over HTTP and the contract over a WebSocket. Every request
  * needs the access token (query `?token=`, `Authorization: Bearer`, or the cookie set when the
- * page was opened with the token); anything else gets 401 or a closed socket.
+ * page was opened with the token); anything else gets 401. A `Host` that is not the bound
+ * address (DNS rebinding) gets 403, so does a WebSocket whose `Origin` is another site or `null`;
+ * a malformed request gets 400, and an exception in a handler a logged 500 — no request can end
+ * the process (and the scheduler in it).
  */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
