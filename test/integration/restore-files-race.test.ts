@@ -157,6 +157,9 @@ describe('restore-files under attack', { timeout: 120_000 }, () => {
     expect(readdirSync(outside)).toEqual(['report.docx']);
     expect(readdirSync(join(target, 'docs (restored 2026-12-07 1530)'))).toHaveLength(FOLDERS);
     expect(lstatSync(join(target, 'docs')).isSymbolicLink()).toBe(true);
+    // skip: the link is left alone and counted as an existing item skipped
+    expect(await restoreFiles(browser, ['disk0/p0/docs'], target, { existing: 'skip' })).toMatchObject({ restored: 0, skippedExisting: 1, failed: [] });
+    expect(readdirSync(outside)).toEqual(['report.docx']);
   });
 
   it('the CLI resolves a relative --to, prints each outcome and exits 1 with the count when items failed', async () => {

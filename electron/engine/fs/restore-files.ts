@@ -285,8 +285,8 @@ export async function restoreFiles(browser: SnapshotBrowser, paths: string[], to
     opts.onFile?.(srcPath, written);
   };
 
-  /** Creates (or enters) the folder `name` in `parent`; a non-folder in the way gets a keep-both sibling or fails. */
-  const enterDir = async (parent: HeldDir, name: string): Promise<HeldDir> => {
+  /** Creates (or enters) the folder `name` in `parent`; a non-folder in the way gets a keep-both sibling, is skipped (undefined) or fails. */
+  const enterDir = async (parent: HeldDir, name: string): Promise<HeldDir | undefined> => {
     for (let n = 1; ; n++) {
       const final = n === 1 ? name : keepBothName(name, when, n - 1);
       await parent.check();
@@ -298,6 +298,7 @@ export async function restoreFiles(browser: SnapshotBrowser, paths: string[], to
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== 'ELOOP' && code !== 'ENOTDIR') throw e;
+        if (policy === 'skip') return undefined;
         if (policy !== 'keep-both') throw new AppError('PATH_UNSAFE', `'${final}' exists and is not a folder; it was left as it is`);
       }
     }
@@ -316,6 +317,11 @@ export async function restoreFiles(browser: SnapshotBrowser, paths: string[], to
         }
         seen.add(node.key);
         const sub = await enterDir(dir, name);
+        if (!sub) {
+          res.skippedExisting++;
+          seen.delete(node.key);
+          return;
+        }
         try {
           const kids = await browser.children(fs, node);
           for (const k of kids) await restoreNode(fs, k, `${srcPath}/${k.name}`, sub, seen);
