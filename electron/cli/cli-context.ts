@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors/app-error.js';
 import { createEngine, type Engine } from '../engine/engine.js';
+import { terminalSafeDeep } from './terminal-text.js';
 
 /** Where the CLI writes (tests pass buffers). */
 export interface CliIo {
@@ -55,7 +56,9 @@ export function createCliContext(io: CliIo, getGlobals: () => GlobalOptions): Cl
     },
     print(data, human) {
       if (getGlobals().json) io.stdout(`${JSON.stringify(data, null, 2)}\n`);
-      else io.stdout(`${human ? human(data) : JSON.stringify(data, null, 2)}\n`);
+      // every string of the data is shown with its control characters escaped (guest and file
+      // names must not drive the terminal or forge lines); --json stays exact
+      else io.stdout(`${human ? human(terminalSafeDeep(data)) : JSON.stringify(terminalSafeDeep(data), null, 2)}\n`);
     },
     usage(message) {
       throw new AppError('USAGE', message);

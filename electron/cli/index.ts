@@ -4,6 +4,7 @@ import { toSerializedError } from '../../shared/errors/serialize.js';
 import { engineVersion } from '../engine/engine.js';
 import { createCliContext, type CliIo, type GlobalOptions } from './cli-context.js';
 import { commandModules } from './commands/all-commands.js';
+import { terminalSafe } from './terminal-text.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -50,12 +51,12 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       return EXIT.usage;
     }
     if (isAppError(e, 'USAGE')) {
-      io.stderr(`error: ${e.message}\n`);
+      io.stderr(`error: ${terminalSafe(e.message)}\n`);
       return EXIT.usage;
     }
     const s = toSerializedError(e);
     if ((program.opts() as GlobalOptions).json) io.stderr(`${JSON.stringify({ error: s })}\n`);
-    else io.stderr(`error: ${s.message}${isAppError(e) ? ` [${s.code}]` : ''}\n`);
+    else io.stderr(`error: ${terminalSafe(s.message)}${isAppError(e) ? ` [${s.code}]` : ''}\n`);
     return EXIT.failure;
   } finally {
     await ctx.close();

@@ -4,7 +4,9 @@ import { EventEmitter } from 'node:events';
 import type { EngineEvent, EngineEvents } from '../../shared/ipc/contract.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { defaultDataDir } from './core/app-paths.js';
-import { loadConfig, saveConfig, type AppConfig } from './core/config.js';
+import { loadConfig, migrateSecrets, saveConfig, type AppConfig } from './core/config.js';
+import { OWNER_DIR_MODE, makeOwnerOnly } from './core/owner-only.js';
+import { fileSecretStore, type SecretCodec } from './core/secrets.js';
 import { createFileLogger, type Logger } from './core/logger.js';
 import type { Hypervisor } from './hypervisor/hypervisor.js';
 import { defaultHypervisors } from './hypervisor/registry.js';
@@ -25,6 +27,8 @@ export interface EngineOptions {
   /** Tool paths and other environment options (vmrun, powershell). */
   vmrunPath?: string;
   powershellPath?: string;
+  /** Encrypts stored secrets (the desktop app: Electron safeStorage); none: the owner-only secrets file holds them as they are. */
+  secretCodec?: SecretCodec;
 }
 
 /** A running engine. Caller must `close()` it. */
@@ -62,9 +66,13 @@ export function engineVersion(): string {
 /** The composition root: wires config, logging, hypervisors and the service. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const dataDir = options.dataDir ?? defaultDataDir();
-  mkdirSync(dataDir, { recursive: true });
+  // the data folder holds the catalog, the logs, the secrets and (by default) the repository:
+  // owner-only, also when an older version made it with the default umask
+  mkdirSync(dataDir, { recursive: true, mode: OWNER_DIR_MODE });
+  makeOwnerOnly(dataDir);
   const clock = options.clock ?? systemClock;
-  let config: AppConfig = loadConfig(dataDir);
+  const secrets = fileSecretStore(dataDir, options.secretCodec);
+  let config: AppConfig = migrateSecrets(dataDir, loadConfig(dataDir), secrets);
   if (options.repository) config = { ...config, repository: options.repository };
   const logger = options.logger ?? createFileLogger({ file: join(dataDir, 'logs', 'engine.log'), clock });
   const bus = new EventEmitter();
@@ -85,6 +93,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     hypervisors,
     options: toolOptions,
     config: () => config,
+    secrets,
     updateConfig: (next) => {
       saveConfig(dataDir, next);
       config = next;

@@ -4,6 +4,7 @@ import { app, Notification, type BrowserWindow, type Tray } from 'electron';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
+import { safeStorageCodec } from './secret-codec.js';
 import { registerEngineIpc } from './ipc/register-engine-ipc.js';
 import { createMainWindow, isRendererUrl } from './windows/main-window.js';
 import { createTray } from './windows/tray.js';
@@ -55,7 +56,7 @@ if (!app.requestSingleInstanceLock()) {
     }
   });
   void app.whenReady().then(async () => {
-    engine = await createEngine({ dataDir: process.env.TWINSNAP_DATA_DIR ?? app.getPath('userData') });
+    engine = await createEngine({ dataDir: process.env.TWINSNAP_DATA_DIR ?? app.getPath('userData'), secretCodec: safeStorageCodec() });
     // One scheduler per repository: when the background service runs, this app is its client.
     engine.startScheduler('app');
     engine.onEvent((event, payload) => {

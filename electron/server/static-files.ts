@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { ServerResponse } from 'node:http';
 
@@ -61,5 +62,10 @@ export async function serveStatic(root: string, urlPath: string, res: ServerResp
     'x-content-type-options': 'nosniff',
     'cache-control': file.endsWith('index.html') ? 'no-store' : 'max-age=3600',
   });
-  createReadStream(file).pipe(res);
+  if (res.req?.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  // a file that vanishes or cannot be read after the stat ends this response, not the server
+  pipeline(createReadStream(file), res).catch(() => res.destroy());
 }

@@ -54,7 +54,8 @@ export interface Settings {
   theme: 'light' | 'dark' | 'system';
   notifications: {
     onSuccess: boolean;
-    email?: { host: string; port: number; secure: boolean; from: string; to: string; user?: string; password?: string };
+    /** The SMTP password is write-only: settings.set takes `password`, settings.get says only `passwordSet`. */
+    email?: { host: string; port: number; secure: boolean; from: string; to: string; user?: string; passwordSet?: boolean };
     webhookUrl?: string;
   };
 }

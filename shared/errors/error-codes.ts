@@ -59,6 +59,8 @@ export const ERROR_CODES = {
   MANIFEST_CORRUPT: def('integrity'),
   CATALOG_CORRUPT: def('integrity'),
   SNAPSHOT_NOT_FOUND: def('user'),
+  /** Some items of a file restore failed (the others were restored; the result lists them). */
+  RESTORE_INCOMPLETE: def('environment'),
   // jobs
   JOB_ALREADY_RUNNING: def('user'),
   JOB_NOT_FOUND: def('user'),

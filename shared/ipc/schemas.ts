@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXISTING_FILE_POLICIES, isAbsoluteHostPath } from '../domain/files.js';
 
 /** Bounded identifiers and names: nothing unbounded crosses the boundary. */
 const name = z.string().min(1).max(512);
@@ -86,7 +87,14 @@ export const requestSchemas = {
     offset: z.number().int().min(0).optional(),
     length: z.number().int().min(0).max(16 * 1024 * 1024).optional(),
   }),
-  'files.restore': z.strictObject({ snapshotId: id, paths: z.array(path).min(1).max(10000), to: path }),
+  'files.restore': z.strictObject({
+    snapshotId: id,
+    paths: z.array(path).min(1).max(10000),
+    /** An absolute folder on the engine's host (a relative one would depend on the engine's working folder). */
+    to: path.refine(isAbsoluteHostPath, 'the target folder must be an absolute path (e.g. /home/me/restored or C:\\Restored)'),
+    /** What to do with files that already exist there (default keep-both). */
+    existing: z.enum(EXISTING_FILE_POLICIES).optional(),
+  }),
   'restore.start': z.strictObject({
     snapshotId: id,
     mode: z.enum(['new-vm', 'replace', 'disks']),

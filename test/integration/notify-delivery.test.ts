@@ -8,6 +8,11 @@ import type { Notification } from '../../electron/engine/notify/notification.js'
 import { Notifier } from '../../electron/engine/notify/notifier.js';
 import { HttpWebhookChannel } from '../../electron/engine/notify/webhook-channel.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+import { createEngine } from '../../electron/engine/engine.js';
+import { nullLogger } from '../../electron/engine/core/logger.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** A received SMTP message. */
 interface Mail {
@@ -148,6 +153,28 @@ describe('e-mail notifications over SMTP', () => {
     const e = await errorOf(new SmtpEmailChannel({ host: '127.0.0.1', port, secure: false, from: 'a@b.c', to: 'd@e.f' }, { timeoutMs: 2000 }).send(sample));
     expect(e.code).toBe('NOTIFY_FAILED');
     expect(e.message).toContain(`unable to send e-mail via 127.0.0.1:${port}`);
+  });
+});
+
+describe('the engine sends e-mail with the password from the secret store', () => {
+  it('a password from an older config.json is moved out of it and still authenticates', async () => {
+    const sink = await smtpSink();
+    servers.push(sink.server);
+    const tmp = makeTempDir('twinsnap-notify-secret-');
+    try {
+      const email = { host: '127.0.0.1', port: sink.port, secure: false, from: 'twinsnap@host.test', to: 'ops@x.test', user: 'u1', password: 'from-old-config' };
+      writeFileSync(join(tmp.path, 'config.json'), JSON.stringify({ version: 1, repository: join(tmp.path, 'repo'), notifications: { onSuccess: false, email } }));
+      const engine = await createEngine({ dataDir: tmp.path, logger: nullLogger, hypervisors: [] });
+      try {
+        expect(readFileSync(join(tmp.path, 'config.json'), 'utf8')).not.toContain('from-old-config');
+        expect(await engine.service.call('notifications.test', { channel: 'email' })).toEqual({ delivered: true });
+        expect(sink.mails[0]?.auth).toBe('\0u1\0from-old-config');
+      } finally {
+        await engine.close();
+      }
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
 

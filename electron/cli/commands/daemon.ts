@@ -1,3 +1,4 @@
+import { terminalSafe } from '../terminal-text.js';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors/app-error.js';
@@ -56,7 +57,7 @@ export const daemonCommand: CommandModule = (program, ctx) => {
       const engine = await ctx.engine();
       if (graceMs !== undefined) (engine.context.options as Record<string, unknown>).catchUpGraceMs = graceMs;
       const svc = getSchedulerService(engine.context);
-      const stopLog = svc.onEvent((e) => ctx.io.stdout(`${describeEvent(e)}\n`));
+      const stopLog = svc.onEvent((e) => ctx.io.stdout(`${terminalSafe(describeEvent(e))}\n`));
       let server: RunningServer | undefined;
       const endpointFile = join(engine.context.dataDir, DAEMON_ENDPOINT_FILE);
       if (o.serve) server = await startServer({ engine, rendererDir: defaultRendererDir(), host: '127.0.0.1', port });
@@ -80,7 +81,7 @@ export const daemonCommand: CommandModule = (program, ctx) => {
       }
       const schedules = await engine.service.call('schedules.list', {});
       ctx.io.stdout(`twinsnap daemon running (pid ${process.pid}); repository ${engine.context.config().repository}; ${schedules.length} schedule(s)\n`);
-      for (const s of schedules) ctx.io.stdout(`  ${s.guest}: next ${s.nextRuns[0] ?? 'never'}\n`);
+      for (const s of schedules) ctx.io.stdout(`  ${terminalSafe(s.guest)}: next ${s.nextRuns[0] ?? 'never'}\n`);
       const signal = await new Promise<string>((resolve) => {
         const on = (sig: string) => () => resolve(sig);
         process.once('SIGTERM', on('SIGTERM'));

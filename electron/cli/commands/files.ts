@@ -1,4 +1,7 @@
-import type { FileEntry, FileListing } from '../../../shared/domain/files.js';
+import { resolve } from 'node:path';
+import { Option } from 'commander';
+import { EXISTING_FILE_POLICIES, type ExistingFilePolicy, type FileEntry, type FileListing } from '../../../shared/domain/files.js';
+import { AppError } from '../../../shared/errors/app-error.js';
 import { withSnapshotBrowser } from '../../engine/service/files-handlers.js';
 import type { CommandModule } from '../cli-context.js';
 
@@ -67,15 +70,28 @@ export const filesCommands: CommandModule = (program, ctx) => {
 
   program
     .command('restore-files')
-    .description('copy files or folders (recursively) out of a snapshot, keeping modification times')
+    .description('copy files or folders (recursively) out of a snapshot, keeping modification times; exits 1 when any item failed')
     .argument('<snapshot>', 'snapshot id')
     .argument('<paths...>', 'DISK/PART/path entries to restore')
     .requiredOption('--to <dir>', 'target folder (created if missing); nothing is written outside it')
-    .action(async (snapshotId: string, paths: string[], o: { to: string }) => {
+    .addOption(
+      new Option('--existing <policy>', "a file that already exists: 'keep-both' (the restored copy gets a name like 'report (restored 2026-12-07 1530).docx'), 'skip' it, or 'overwrite' it")
+        .choices([...EXISTING_FILE_POLICIES])
+        .default('keep-both'),
+    )
+    .action(async (snapshotId: string, paths: string[], o: { to: string; existing: ExistingFilePolicy }) => {
       const engine = await ctx.engine();
-      const res = await engine.service.call('files.restore', { snapshotId, paths, to: o.to });
+      const res = await engine.service.call('files.restore', { snapshotId, paths, to: resolve(o.to), existing: o.existing });
       ctx.print(res, (r) =>
-        [`restored ${r.restored} file(s), ${size(r.bytes)}B into ${r.to}`, ...r.skipped.map((s) => `skipped ${s.path}: ${s.reason}`)].join('\n'),
+        [
+          `restored ${r.restored} file(s), ${size(r.bytes)}B into ${r.to}` +
+            (r.keptBoth ? `; ${r.keptBoth} kept beside an existing file under a '(restored …)' name` : '') +
+            (r.overwritten ? `; ${r.overwritten} overwrote an existing file` : '') +
+            (r.skippedExisting ? `; ${r.skippedExisting} existing file(s) left as they were` : ''),
+          ...r.skipped.map((x) => `skipped ${x.path}: ${x.reason}`),
+          ...r.failed.map((x) => `FAILED ${x.path}: ${x.reason}`),
+        ].join('\n'),
       );
+      if (res.failed.length) throw new AppError('RESTORE_INCOMPLETE', `${res.failed.length} item(s) failed to restore`, { details: { failed: res.failed.length } });
     });
 };

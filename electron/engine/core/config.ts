@@ -3,6 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors/app-error.js';
 import type { Settings } from '../../../shared/domain/engine.js';
+import { OWNER_DIR_MODE, OWNER_FILE_MODE, makeOwnerOnly } from './owner-only.js';
+import { SMTP_PASSWORD, type SecretStore } from './secrets.js';
 
 const emailSchema = z.strictObject({
   host: z.string().min(1),
@@ -11,6 +13,7 @@ const emailSchema = z.strictObject({
   from: z.string().min(3),
   to: z.string().min(3),
   user: z.string().optional(),
+  /** Only in configs written before secrets moved out: read once, moved to the secret store (see migrateSecrets). */
   password: z.string().optional(),
 });
 
@@ -83,22 +86,45 @@ export function loadConfig(dataDir: string): AppConfig {
       details: { file, field, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
     });
   }
+  makeOwnerOnly(file);
   const cfg = parsed.data;
   cfg.repository = resolve(dataDir, cfg.repository);
   return cfg;
 }
 
-/** Writes the config atomically (temp file + rename). */
+/** Writes the config atomically (temp file + rename), readable by its owner only (0600), never with a password in it. */
 export function saveConfig(dataDir: string, cfg: AppConfig): void {
   const file = join(dataDir, CONFIG_FILE);
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: OWNER_DIR_MODE });
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(configSchema.parse(cfg), null, 2)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(configSchema.parse(withoutPassword(cfg)), null, 2)}\n`, { mode: OWNER_FILE_MODE });
+  makeOwnerOnly(tmp);
   renameSync(tmp, file);
 }
 
-/** The Settings view of a config (what the UI edits). */
-export function toSettings(cfg: AppConfig): Settings {
-  const { version: _v, ...rest } = cfg;
-  return { ...rest, notifications: { ...rest.notifications } };
+/** The config without the SMTP password (it belongs in the secret store). */
+export function withoutPassword(cfg: AppConfig): AppConfig {
+  if (cfg.notifications.email?.password === undefined) return cfg;
+  const { password: _p, ...email } = cfg.notifications.email;
+  return { ...cfg, notifications: { ...cfg.notifications, email } };
+}
+
+/**
+ * Moves a password found in `config.json` (written by an older version) into the secret store
+ * and rewrites the config without it. Returns the config without the password.
+ */
+export function migrateSecrets(dataDir: string, cfg: AppConfig, secrets: SecretStore): AppConfig {
+  const pw = cfg.notifications.email?.password;
+  if (pw === undefined) return cfg;
+  secrets.set(SMTP_PASSWORD, pw);
+  const next = withoutPassword(cfg);
+  saveConfig(dataDir, next);
+  return next;
+}
+
+/** The Settings view of a config (what the UI edits): never a password, only whether one is stored. */
+export function toSettings(cfg: AppConfig, secrets?: SecretStore): Settings {
+  const { version: _v, ...rest } = withoutPassword(cfg);
+  const { email, ...n } = rest.notifications;
+  return { ...rest, notifications: { ...n, ...(email ? { email: { ...email, passwordSet: Boolean(secrets?.get(SMTP_PASSWORD)) } } : {}) } };
 }

@@ -3,6 +3,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../../shared/errors/app-error.js';
+import { OWNER_FILE_MODE } from '../core/owner-only.js';
 
 /**
  * Maps a Node file-system error to an AppError with an actionable message: ENOSPC/EDQUOT →
@@ -45,7 +46,7 @@ export function tmpNameFor(file: string): string {
 export async function writeFileAtomic(file: string, data: Uint8Array | string, what = `writing '${file}'`): Promise<void> {
   const tmp = tmpNameFor(file);
   try {
-    const fh = await open(tmp, 'wx');
+    const fh = await open(tmp, 'wx', OWNER_FILE_MODE);
     try {
       await fh.writeFile(data);
       await fh.sync();
@@ -63,7 +64,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, w
 /** Writes `data` to a new file (exclusive create) and fsyncs it; no rename. */
 export async function writeNewFileSynced(file: string, data: Uint8Array | string, what: string): Promise<void> {
   try {
-    const fh = await open(file, 'wx');
+    const fh = await open(file, 'wx', OWNER_FILE_MODE);
     try {
       await fh.writeFile(data);
       await fh.sync();

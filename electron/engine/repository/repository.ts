@@ -19,13 +19,14 @@ import { collectGarbage, type GcResult } from './maintenance/gc.js';
 import { planRetention } from './maintenance/retention.js';
 import { verifySnapshots, type VerifyOptions, type VerifyResult } from './maintenance/verify.js';
 import { exportDisk, type ExportOptions, type ExportFormat } from './restore/export-disk.js';
-import { decodeManifest, toSummary, type Manifest } from './snapshot/manifest.js';
+import { checkedFileName, decodeManifest, toSummary, type Manifest } from './snapshot/manifest.js';
 import { SnapshotDisk } from './snapshot/snapshot-disk.js';
 import { fingerprintSeeds } from './snapshot/fingerprints.js';
 import { createSnapshot, type CreateSnapshotInput, type CreateSnapshotOptions } from './snapshot/snapshot-writer.js';
 import { fsyncDir, mapFsError, writeFileAtomic } from './fs-util.js';
 import { sha256 } from './chunks/chunk-codec.js';
 import { runProcess } from '../exec/run-process.js';
+import { OWNER_DIR_MODE, makeOwnerOnly } from '../core/owner-only.js';
 
 export type { CreateSnapshotInput, CreateSnapshotOptions, SnapshotProgress, SnapshotDiskInput, ConfigFileInput } from './snapshot/snapshot-writer.js';
 export type { Manifest, ManifestDisk, ManifestConfigFile } from './snapshot/manifest.js';
@@ -35,6 +36,7 @@ export type { ExportFormat, ExportOptions, ExportProgress } from './restore/expo
 export type { RepoConfig } from './layout.js';
 export { planRetention, policyIsEmpty } from './maintenance/retention.js';
 export { SnapshotDisk } from './snapshot/snapshot-disk.js';
+export { checkedFileName, fileNameProblem } from './snapshot/manifest.js';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL, REPO_CONFIG_FILE } from './layout.js';
 export { syncCatalog, rebuildCatalog } from './catalog-sync.js';
 
@@ -66,7 +68,9 @@ export async function initRepository(path: string, opts: InitOptions = {}): Prom
   }
   const clock = opts.clock ?? systemClock;
   try {
-    for (const d of [layout.root, layout.chunks, layout.snapshots, layout.tmp, layout.trash, layout.locks]) await mkdir(d, { recursive: true });
+    // backups are readable by their owner only (0700 folders, 0600 files; Windows: see README)
+    for (const d of [layout.root, layout.chunks, layout.snapshots, layout.tmp, layout.trash, layout.locks]) await mkdir(d, { recursive: true, mode: OWNER_DIR_MODE });
+    makeOwnerOnly(layout.root);
   } catch (e) {
     throw mapFsError(e, `creating the repository in '${path}'`);
   }
@@ -94,7 +98,10 @@ export async function openRepository(path: string, opts: RepositoryOptions = {})
     throw new AppError('REPO_CORRUPT', `repository configuration '${layout.config}' is unreadable: ${(e as Error).message}`, { cause: e });
   }
   if (cfg.format !== REPO_FORMAT) throw new AppError('REPO_CORRUPT', `repository format ${cfg.format} is not supported by this version`);
-  for (const d of [layout.tmp, layout.trash, layout.locks, layout.snapshots, layout.chunks]) await mkdir(d, { recursive: true }).catch(() => {});
+  for (const d of [layout.tmp, layout.trash, layout.locks, layout.snapshots, layout.chunks]) await mkdir(d, { recursive: true, mode: OWNER_DIR_MODE }).catch(() => {});
+  // one made by an older version with the default umask: the folder closes it for everyone else
+  // (what is inside keeps its mode, but cannot be reached through a 0700 folder)
+  for (const p of [layout.root, layout.config, layout.chunks, layout.snapshots, layout.tmp, layout.trash, layout.locks]) makeOwnerOnly(p);
   return new Repository(layout, cfg, opts);
 }
 
@@ -264,9 +271,9 @@ export class Repository {
     const files: string[] = [];
     try {
       for (const cf of m.configFiles) {
-        const data = await readFile(join(this.layout.snapshot(id), cf.file));
+        const data = await readFile(join(this.layout.snapshot(id), 'config', checkedFileName(cf.name, id, 'configuration file name')));
         if (sha256(data) !== cf.sha256) throw new AppError('MANIFEST_CORRUPT', `configuration file '${cf.name}' of snapshot '${id}' is damaged`);
-        await writeFile(join(work, cf.name), data);
+        await writeFile(join(work, checkedFileName(cf.name, id, 'configuration file name')), data, { flag: 'wx' });
         files.push(cf.name);
       }
       for (const d of m.disks) {
@@ -274,7 +281,7 @@ export class Repository {
         const fmt: ExportFormat = opts.format && opts.format !== 'original' ? opts.format : src && ['raw', 'vmdk', 'vhdx', 'qcow2'].includes(src) ? src : 'raw';
         await this.exportDisk(id, d.name, {
           format: fmt,
-          to: join(work, d.fileName),
+          to: join(work, checkedFileName(d.fileName, id, 'disk file name')),
           signal: opts.signal,
           onProgress: (p) => opts.onProgress?.({ disk: d.name, ...p }),
         });

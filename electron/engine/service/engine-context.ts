@@ -2,6 +2,7 @@ import type { EngineEvent, EngineEvents } from '../../../shared/ipc/contract.js'
 import type { Clock } from '../core/clock.js';
 import type { AppConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import type { SecretStore } from '../core/secrets.js';
 import type { Hypervisor } from '../hypervisor/hypervisor.js';
 
 /**
@@ -19,6 +20,8 @@ export interface EngineContext {
   readonly options: Readonly<Record<string, unknown>>;
   /** Current validated config. */
   config(): AppConfig;
+  /** Secrets kept out of the config (the SMTP password); never returned over the API. */
+  readonly secrets: SecretStore;
   /** Validates, saves and applies a new config. */
   updateConfig(next: AppConfig): void;
   /** Publishes an engine event to every connected client. */

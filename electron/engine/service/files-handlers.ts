@@ -144,5 +144,5 @@ export const filesHandlers: HandlerFactory = (ctx) => ({
       streaming(!r.eof);
       return { base64: r.data.toString('base64'), size: r.size, eof: r.eof };
     }),
-  'files.restore': async ({ snapshotId, paths, to }) => withSnapshotBrowser(ctx, snapshotId, (b) => restoreFiles(b, paths, to)),
+  'files.restore': async ({ snapshotId, paths, to, existing }) => withSnapshotBrowser(ctx, snapshotId, (b) => restoreFiles(b, paths, to, { existing, now: ctx.clock.now() })),
 });

@@ -5,7 +5,7 @@ import { toSerializedError } from '../../../shared/errors/serialize.js';
 import type { JobInfo, JobStep } from '../../../shared/domain/job.js';
 import type { Req } from '../../../shared/ipc/schemas.js';
 import { timeId } from '../core/ids.js';
-import type { ExportFormat, Repository } from '../repository/repository.js';
+import { checkedFileName, type ExportFormat, type Repository } from '../repository/repository.js';
 import type { Hypervisor } from '../hypervisor/hypervisor.js';
 import type { HypervisorKind } from '../../../shared/domain/guest.js';
 import type { EngineContext } from './engine-context.js';
@@ -145,7 +145,7 @@ async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, re
       for (const d of m.disks) {
         const src = d.sourceFormat as ExportFormat | undefined;
         const fmt: ExportFormat = format !== 'original' ? format : src && ['raw', 'vmdk', 'vhdx', 'qcow2'].includes(src) ? src : 'raw';
-        const base = d.fileName.replace(/\.[^.]+$/, '');
+        const base = checkedFileName(d.fileName, m.id, 'disk file name').replace(/\.[^.]+$/, '');
         const out = await repo.exportDisk(req.snapshotId, d.name, {
           format: fmt,
           to: join(req.to, `${base}.${fmt === 'raw' ? 'img' : fmt}`),

@@ -1,3 +1,4 @@
+import { SMTP_PASSWORD } from '../core/secrets.js';
 import { freemem } from 'node:os';
 import { AppError } from '../../../shared/errors/app-error.js';
 import type { GuestSchedule } from '../../../shared/domain/policy.js';
@@ -24,7 +25,12 @@ const PREVIEW_COUNT = 5;
 export function configuredChannels(ctx: EngineContext): NotificationChannel[] {
   const n = ctx.config().notifications;
   const out: NotificationChannel[] = [desktopChannel(ctx)];
-  if (n.email) out.push(new SmtpEmailChannel(n.email));
+  if (n.email) {
+    // the password lives in the secret store (never in config.json)
+    const problem = ctx.secrets.problem(SMTP_PASSWORD);
+    if (problem) ctx.logger.warn(`the stored SMTP password cannot be used: ${problem}`);
+    out.push(new SmtpEmailChannel({ ...n.email, password: ctx.secrets.get(SMTP_PASSWORD) }));
+  }
   if (n.webhookUrl) out.push(new HttpWebhookChannel(n.webhookUrl));
   return out;
 }

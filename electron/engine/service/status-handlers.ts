@@ -1,6 +1,7 @@
 import { AppError } from '../../../shared/errors/app-error.js';
 import type { EngineStatus } from '../../../shared/domain/engine.js';
-import { configSchema, toSettings } from '../core/config.js';
+import { configSchema, toSettings, withoutPassword } from '../core/config.js';
+import { SMTP_PASSWORD } from '../core/secrets.js';
 import { join } from 'node:path';
 import type { HandlerFactory } from './handlers.js';
 import { getSchedulerService } from './schedule-handlers.js';
@@ -29,14 +30,20 @@ export const statusHandlers: HandlerFactory = (ctx) => {
       };
       return status;
     },
-    'settings.get': async () => toSettings(ctx.config()),
+    'settings.get': async () => toSettings(ctx.config(), ctx.secrets),
     'settings.set': async ({ patch }) => {
       const cur = ctx.config();
       const next = { ...cur, ...patch, notifications: { ...cur.notifications, ...(patch.notifications ?? {}) } };
       const parsed = configSchema.safeParse(next);
       if (!parsed.success) throw new AppError('CONFIG_INVALID', `invalid settings: ${parsed.error.issues[0]?.message}`);
-      ctx.updateConfig(parsed.data);
-      return toSettings(parsed.data);
+      // the password is write-only: it goes to the secret store, never into config.json; an
+      // e-mail block without one keeps the stored password, no e-mail block removes it
+      const email = parsed.data.notifications.email;
+      if (email?.password !== undefined) ctx.secrets.set(SMTP_PASSWORD, email.password || undefined);
+      else if (!email) ctx.secrets.set(SMTP_PASSWORD, undefined);
+      const saved = withoutPassword(parsed.data);
+      ctx.updateConfig(saved);
+      return toSettings(saved, ctx.secrets);
     },
   };
 };

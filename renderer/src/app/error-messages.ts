@@ -72,6 +72,7 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, Entry>> = {
   MANIFEST_CORRUPT: { title: 'A backup’s index is damaged', action: 'Run Verify on the Repository page; restore from another point.' },
   CATALOG_CORRUPT: { title: 'The catalog is damaged', action: 'Rebuild the catalog on the Repository page.' },
   SNAPSHOT_NOT_FOUND: { title: 'That restore point no longer exists', action: 'Refresh the calendar; it may have been forgotten by retention.' },
+  RESTORE_INCOMPLETE: { title: 'Some files were not restored', action: 'See the list of failed items; free space or fix permissions on the target and restore them again.' },
   JOB_ALREADY_RUNNING: { title: 'A job for this guest is already running', action: 'Wait for it to finish (see Jobs) or cancel it.' },
   JOB_NOT_FOUND: { title: 'The job was not found', action: 'Refresh the Jobs page.' },
   CANCELLED: { title: 'Cancelled', action: 'Nothing to do; start it again when you want.' },

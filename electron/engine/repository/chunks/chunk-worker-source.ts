@@ -96,8 +96,8 @@ function store(data) {
   const tmp = file + '.tmp-' + process.pid + '-' + crypto.randomBytes(4).toString('hex');
   let fd;
   try {
-    try { fd = fs.openSync(tmp, 'wx'); }
-    catch (e) { if (e.code !== 'ENOENT') throw e; fs.mkdirSync(dir, { recursive: true }); fd = fs.openSync(tmp, 'wx'); }
+    try { fd = fs.openSync(tmp, 'wx', 0o600); }
+    catch (e) { if (e.code !== 'ENOENT') throw e; fs.mkdirSync(dir, { recursive: true, mode: 0o700 }); fd = fs.openSync(tmp, 'wx', 0o600); }
     for (let w = 0; w < file16.length; ) w += fs.writeSync(fd, file16, w, file16.length - w, w);
     fs.closeSync(fd); fd = undefined;
     fs.renameSync(tmp, file);

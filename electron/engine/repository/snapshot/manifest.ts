@@ -75,8 +75,48 @@ export function decodeManifest(text: string, id: string): Manifest {
   const m = outer.manifest;
   if (!m || typeof outer.digest !== 'string') throw bad('missing fields');
   if (sha256(JSON.stringify(m)) !== outer.digest) throw bad('checksum mismatch');
-  if (m.format !== 1 || m.id !== id || !Array.isArray(m.disks)) throw bad('unexpected content');
+  if (m.format !== 1 || m.id !== id || !Array.isArray(m.disks) || !Array.isArray(m.configFiles)) throw bad('unexpected content');
+  // the repository may sit on a share or a USB disk anyone can edit (and the digest is no
+  // signature): every name that becomes a path is checked before it touches a file system
+  const name = (v: unknown, what: string) => {
+    const why = fileNameProblem(v);
+    if (why) throw bad(`${what} ${JSON.stringify(v)} ${why}`);
+  };
+  for (const cf of m.configFiles) {
+    name(cf?.name, 'configuration file name');
+    if (cf.file !== `config/${cf.name}`) throw bad(`configuration file ${JSON.stringify(cf.name)} is stored at ${JSON.stringify(cf.file)}, not under config/`);
+  }
+  for (const d of m.disks) {
+    name(d?.name, 'disk name');
+    name(d.fileName, `file name of disk ${JSON.stringify(d.name)}`);
+    if (d.index !== `disks/${d.name}.fidx`) throw bad(`index of disk ${JSON.stringify(d.name)} is stored at ${JSON.stringify(d.index)}, not disks/${d.name}.fidx`);
+  }
   return m;
+}
+
+const DEVICE_NAME = /^(con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³])$/i;
+
+/**
+ * Why `name` is not a plain file name that is safe on every host, or undefined when it is:
+ * not empty, at most 255 bytes, no `/` `\\` `:`, no control characters (C0, DEL, C1), no
+ * trailing dot or space (so neither `.` nor `..`), not a Windows device name (CON, PRN, AUX,
+ * NUL, COM1–9, LPT1–9) with or without an extension.
+ */
+export function fileNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name === '') return 'is empty';
+  if (/[/\\:]/.test(name)) return 'contains a path separator';
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return 'contains a control character';
+  if (/[. ]$/.test(name)) return 'ends with a dot or a space';
+  if (DEVICE_NAME.test(name.split('.')[0]!.trimEnd())) return 'is a Windows device name';
+  if (Buffer.byteLength(name) > 255) return 'is longer than 255 bytes';
+  return undefined;
+}
+
+/** `name` when it is a plain file name ({@link fileNameProblem}); MANIFEST_CORRUPT naming it and the snapshot otherwise. */
+export function checkedFileName(name: unknown, snapshotId: string, what = 'file name'): string {
+  const why = fileNameProblem(name);
+  if (why) throw new AppError('MANIFEST_CORRUPT', `manifest of snapshot '${snapshotId}' is corrupt: ${what} ${JSON.stringify(name)} ${why}`, { details: { snapshotId } });
+  return name as string;
 }
 
 /** The catalog / contract view of a manifest. */
@@ -97,9 +137,11 @@ export function toSummary(m: Manifest): SnapshotSummary {
   return s;
 }
 
-/** A safe file/disk name: basename, no separators or control characters, never empty. */
+/** A safe file/disk name (passes {@link fileNameProblem}): basename, no separators or control characters, no device name, never empty. */
 export function safeName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[^A-Za-z0-9._ +=@,-]/g, '_').replace(/^\.+/, '_');
-  return clean.length ? clean.slice(0, 200) : 'unnamed';
+  let clean = base.replace(/[^A-Za-z0-9._ +=@,-]/g, '_').replace(/^\.+/, '_').slice(0, 200).replace(/[. ]+$/, (m) => '_'.repeat(m.length));
+  const dot = clean.indexOf('.');
+  if (DEVICE_NAME.test((dot < 0 ? clean : clean.slice(0, dot)).trimEnd())) clean = dot < 0 ? `${clean}_` : `${clean.slice(0, dot)}_${clean.slice(dot)}`;
+  return clean.length ? clean : 'unnamed';
 }

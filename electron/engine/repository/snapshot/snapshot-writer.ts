@@ -8,6 +8,7 @@ import { timeId } from '../../core/ids.js';
 import type { ChunkPool } from '../chunks/chunk-pool.js';
 import { sha256 } from '../chunks/chunk-codec.js';
 import { encodeFixedIndex } from '../index/fixed-index.js';
+import { OWNER_DIR_MODE } from '../../core/owner-only.js';
 import { fsyncDir, mapFsError, writeFileAtomic } from '../fs-util.js';
 import type { RepoLayout } from '../layout.js';
 import { acquireLock } from '../locks/lock-file.js';
@@ -294,10 +295,10 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
   const lock = await acquireLock(d.layout.locks, `writer-${id}.lock`, `backup of '${input.guest}'`, start);
   const tmpDir = join(d.layout.tmp, id);
   try {
-    await mkdir(join(tmpDir, 'disks'), { recursive: true }).catch((e) => {
+    await mkdir(join(tmpDir, 'disks'), { recursive: true, mode: OWNER_DIR_MODE }).catch((e) => {
       throw mapFsError(e, 'creating the snapshot folder');
     });
-    await mkdir(join(tmpDir, 'config'), { recursive: true });
+    await mkdir(join(tmpDir, 'config'), { recursive: true, mode: OWNER_DIR_MODE });
     const used = new Set<string>();
     const unique = (n: string) => {
       let s = safeName(n);
@@ -358,7 +359,7 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
     fsyncDir(join(tmpDir, 'disks'));
     fsyncDir(join(tmpDir, 'config'));
     fsyncDir(tmpDir);
-    await mkdir(d.layout.snapshots, { recursive: true });
+    await mkdir(d.layout.snapshots, { recursive: true, mode: OWNER_DIR_MODE });
     await rename(tmpDir, d.layout.snapshot(id)).catch((e) => {
       throw mapFsError(e, 'committing the snapshot');
     });

@@ -21,9 +21,19 @@ const FS: Record<string, FileEntry[]> = {
 function setup() {
   const engine = fakeEngine({
     'files.list': async ({ path }): Promise<FileListing> => ({ path, entries: FS[path] ?? [], warnings: [] }),
-    'files.restore': async ({ paths, to }) => ({ to, restored: paths.length, bytes: 10 * paths.length, skipped: [] }),
+    'files.restore': async ({ paths, to, existing }) => ({
+      to,
+      existing: existing ?? 'keep-both',
+      restored: paths.length,
+      bytes: 10 * paths.length,
+      keptBoth: existing === 'keep-both' ? 1 : 0,
+      overwritten: existing === 'overwrite' ? 1 : 0,
+      skippedExisting: existing === 'skip' ? 1 : 0,
+      skipped: [],
+      failed: existing === 'overwrite' ? [{ path: 'disk0/part1/etc/hosts', reason: 'permission denied' }] : [],
+    }),
   });
-  renderWithServices(<FileBrowser snapshotId="s1" />, engine);
+  renderWithServices(<FileBrowser snapshotId="s1" point={{ guest: 'Accounting', time: '2026-12-07T14:30:00Z', consistency: 'clean-twin' }} />, engine);
   return engine;
 }
 const key = (el: Element, k: string, init: object = {}) => act(() => void fireEvent.keyDown(el, { key: k, ...init }));
@@ -89,7 +99,42 @@ describe('FileBrowser', () => {
     fireEvent.change(field, { target: { value: '/tmp/out' } });
     await act(async () => void fireEvent.submit(field.closest('form')!));
     await screen.findByTestId('files-restored');
-    expect(engine.calls.find((c) => c.method === 'files.restore')?.req).toEqual({ snapshotId: 's1', paths: ['disk0/part1/readme.txt'], to: '/tmp/out' });
+    // keep both is the default the user sees, and what is sent
+    expect(engine.calls.find((c) => c.method === 'files.restore')?.req).toEqual({ snapshotId: 's1', paths: ['disk0/part1/readme.txt'], to: '/tmp/out', existing: 'keep-both' });
+    expect(screen.getByTestId('files-restored').textContent).toMatch(/Restored 1 file .*1 file already existed: the restored copy was saved beside it under a “\(restored …\)” name\./);
+  });
+
+  it('says which guest and restore point it browses; a double-click opens a folder', async () => {
+    setup();
+    expect((await screen.findByTestId('browsing-point')).textContent).toMatch(/^Browsing Accounting as of .*2026.*\(clean-twin\)$/);
+    const grid = await screen.findByRole('grid', { name: 'Files' });
+    const disk = within(grid).getAllByRole('row')[1]!;
+    await act(async () => void fireEvent.doubleClick(within(disk).getByText('disk0')));
+    await waitFor(() => expect(screen.getByRole('grid', { name: 'Files' }).textContent).toContain('part2'));
+    expect(screen.getByRole('navigation', { name: 'Folder path' }).textContent).toContain('disk0');
+  });
+
+  it('lets the user choose what happens to existing files, refuses a relative destination, and reports each outcome', async () => {
+    const engine = setup();
+    const grid = await screen.findByRole('grid', { name: 'Files' });
+    await act(async () => void fireEvent.click(within(grid).getByRole('checkbox', { name: 'Select disk0' })));
+    await act(async () => void screen.getByRole('button', { name: /Restore to folder… \(1\)/ }).click());
+    const field = await screen.findByLabelText('Destination folder');
+    const restore = screen.getByRole('button', { name: 'Restore' });
+    expect(screen.getByRole('radio', { name: /Keep both \(default\)/ })).toHaveProperty('checked', true);
+    fireEvent.change(field, { target: { value: 'restored/here' } });
+    expect(restore).toHaveProperty('disabled', true);
+    expect(screen.getByText(/Enter a full path/)).toBeTruthy();
+    await act(async () => void fireEvent.submit(field.closest('form')!));
+    expect(engine.calls.some((c) => c.method === 'files.restore')).toBe(false);
+    fireEvent.change(field, { target: { value: 'C:\\Restore' } });
+    expect(restore).toHaveProperty('disabled', false);
+    await act(async () => void fireEvent.click(screen.getByRole('radio', { name: /Overwrite/ })));
+    await act(async () => void fireEvent.submit(field.closest('form')!));
+    const summary = await screen.findByTestId('files-restored');
+    expect(engine.calls.find((c) => c.method === 'files.restore')?.req).toMatchObject({ to: 'C:\\Restore', existing: 'overwrite' });
+    expect(summary.textContent).toContain('1 existing file was overwritten.');
+    expect(summary.textContent).toContain('1 item failed: disk0/part1/etc/hosts (permission denied).');
   });
 
   it('shows a lazily loaded folder tree that follows the listing and opens folders by key', async () => {

@@ -10,6 +10,8 @@ import Typography from '@mui/material/Typography';
 import DownloadIcon from '@mui/icons-material/Download';
 import RestoreIcon from '@mui/icons-material/SettingsBackupRestore';
 import type { FileEntry, FileListing } from '../../../../shared/domain/files.js';
+import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
+import { formatDateTime } from '../../lib/format.js';
 import { friendlyError, type FriendlyError } from '../../app/error-messages.js';
 import { ErrorNotice } from '../../components/LoadState.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
@@ -25,8 +27,10 @@ import { RestoreFilesDialog } from './RestoreFilesDialog.js';
  * Browses one restore point: disks → partitions → folders, with breadcrumbs, sorting, search,
  * previews, filesystem warnings, multi-select restore to a folder and (in a browser) download.
  */
-export function FileBrowser({ snapshotId }: { snapshotId: string }) {
+export function FileBrowser({ snapshotId, point }: { snapshotId: string; point?: Pick<SnapshotSummary, 'guest' | 'time' | 'consistency'> }) {
   const engine = useEngine();
+  const known = useApp((s) => s.snapshots.data?.find((x) => x.id === snapshotId));
+  const shownPoint = point ?? known;
   const notifyError = useApp((s) => s.notifyError);
   const [path, setPath] = useState('');
   const [listing, setListing] = useState<FileListing | null>(null);
@@ -92,6 +96,16 @@ export function FileBrowser({ snapshotId }: { snapshotId: string }) {
 
   return (
     <Box data-testid="file-browser">
+      <Typography variant="subtitle1" component="h2" sx={{ mb: 1 }} data-testid="browsing-point">
+        {shownPoint ? (
+          <>
+            Browsing <strong>{shownPoint.guest}</strong> as of <strong>{formatDateTime(shownPoint.time)}</strong>
+            {shownPoint.consistency ? ` (${shownPoint.consistency})` : ''}
+          </>
+        ) : (
+          <>Browsing restore point {snapshotId}</>
+        )}
+      </Typography>
       <Box sx={{ display: 'flex', gap: 1, alignItems: 'center', flexWrap: 'wrap', mb: 1 }}>
         <Breadcrumbs aria-label="Folder path" sx={{ flex: 1 }}>
           <Link component="button" underline="hover" onClick={() => goTo('')}>

@@ -32,7 +32,7 @@ export interface FileTableProps {
 
 /**
  * The sortable, multi-select list of a folder (or of search results). An ARIA grid with one tab
- * stop: ↑ ↓ Home End move, Space selects, Enter opens (folder) or previews (file), Ctrl+A
+ * stop: ↑ ↓ Home End move, Space selects, Enter or a double-click opens (folder) or previews (file), Ctrl+A
  * selects all, Backspace goes to the parent folder.
  */
 export function FileTable({ entries, selected, sort, onSort, onToggle, onToggleAll, onOpen, onUp, showPath, autoFocus }: FileTableProps) {
@@ -100,6 +100,8 @@ export function FileTable({ entries, selected, sort, onSort, onToggle, onToggleA
               data-testid="file-row"
               data-type={e.type}
               data-path={e.path}
+              // double-click opens a folder (or previews a file), like Enter; not on the checkbox
+              onDoubleClick={(ev) => (ev.target as HTMLElement).tagName !== 'INPUT' && onOpen(e)}
               sx={{ '&:focus-visible': { outline: 2, outlineColor: 'primary.main', outlineOffset: -2 } }}
             >
               <TableCell padding="checkbox">

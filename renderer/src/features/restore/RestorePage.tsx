@@ -119,7 +119,7 @@ export function RestorePage() {
               </Box>
             )}
             {step === 3 && !filesMode && <WhereStep d={d} set={set} />}
-            {filesMode && d.snapshotId && <FileBrowser snapshotId={d.snapshotId} />}
+            {filesMode && d.snapshotId && <FileBrowser snapshotId={d.snapshotId} point={point} />}
             {step === 4 && point && (
               <Box component="dl" sx={{ display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: 2, rowGap: 1 }} data-testid="restore-review">
                 {[

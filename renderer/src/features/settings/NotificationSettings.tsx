@@ -63,7 +63,7 @@ export function NotificationSettings({ settings, onSaved }: { settings: Settings
         {m('from', 'From')}
         {m('to', 'To')}
         {m('user', 'User')}
-        {m('password', 'Password', { type: 'password', autoComplete: 'new-password', placeholder: n.email?.password ? '(unchanged)' : '' })}
+        {m('password', 'Password', { type: 'password', autoComplete: 'new-password', placeholder: n.email?.passwordSet ? '(stored — leave empty to keep it)' : '' })}
       </Box>
       <FormControlLabel control={<Checkbox checked={mail.secure} onChange={(e) => setMail((x) => ({ ...x, secure: e.target.checked }))} />} label="TLS from the start (port 465)" />
       <Typography variant="subtitle2">Webhook</Typography>
