@@ -28,10 +28,14 @@ export interface VmrunHypervisorOptions {
   /** Inventory files to read; default the user's Workstation inventory and preferences. */
   inventory?: Partial<InventorySources>;
   /** Per-operation time limits (ms); every vmrun call is bounded. */
-  timeouts?: Partial<Record<'quick' | 'suspend' | 'snapshot' | 'start' | 'stop' | 'deleteSnapshot', number>>;
+  timeouts?: Partial<Record<keyof typeof DEFAULT_TIMEOUTS, number>>;
 }
 
-const DEFAULT_TIMEOUTS = { quick: 30_000, suspend: 120_000, snapshot: 300_000, start: 300_000, stop: 300_000, deleteSnapshot: 900_000 };
+/**
+ * `settle`: how long a VM must stay listed by `vmrun list` after a failed suspend before it
+ * counts as running (a suspend vmrun gave up on may still be completing).
+ */
+const DEFAULT_TIMEOUTS = { quick: 30_000, suspend: 300_000, snapshot: 300_000, start: 300_000, stop: 300_000, deleteSnapshot: 900_000, settle: 5_000 };
 /** Marker file in every twin folder; deleteTwin removes only folders that carry it. */
 const TWIN_MARKER = '.twinsnap-twin';
 /** File in a staging folder naming the production .vmx it belongs to. */
@@ -201,8 +205,10 @@ export class VmrunHypervisor implements Hypervisor {
       if (size !== undefined && size <= MAX_NVRAM_COPY) await copyFile(nvPath, join(staging, 'state.nvram'));
     }
 
-    hvMs += (await runner.run(['suspend', vmxPath, 'hard'], call('suspend', 'suspend'))).durationMs;
     try {
+      // Inside the try: a suspend that fails, times out or is killed may still have suspended
+      // production (or still be suspending it); the catch makes sure it runs again.
+      hvMs += (await runner.run(['suspend', vmxPath, 'hard'], call('suspend', 'suspend'))).durationMs;
       // Everything below runs while production is suspended: only metadata reads, links, renames.
       const vmxBytes = await readFile(vmxPath);
       const vmx = VmxFile.parse(vmxBytes);
@@ -230,11 +236,43 @@ export class VmrunHypervisor implements Hypervisor {
         hypervisorCallMs: hvMs,
       };
     } catch (e) {
-      // Never leave production suspended because of our own failure.
-      await runner.tryRun(['start', vmxPath, 'nogui'], call('resume', 'start'));
+      // Never leave production suspended: not by our own failure, not by vmrun's.
+      const stillDown = await this.ensureRunning(vmxPath, vm.name, opts?.signal);
       await runner.tryRun(['deleteSnapshot', vmxPath, handle], call('delete snapshot of', 'deleteSnapshot'));
       await rm(staging, { recursive: true, force: true });
+      if (stillDown) {
+        throw new AppError('HV_VM_BAD_STATE', `unable to freeze vm '${vm.name}': ${(e as Error).message}; and production could not be started again (${stillDown}): start it in vmware workstation`, { cause: e });
+      }
       throw e;
+    }
+  }
+
+  /**
+   * After any suspend attempt (failed, timed out, killed) production must end up running. A
+   * suspend that vmrun gave up on may still be completing inside the VM's own process (the real
+   * vmrun is only a client of it), so the VM counts as running only once `vmrun list` has shown
+   * it for the settle time in a row; whenever it is not listed it is started (resumed). Bounded
+   * by the settle time plus the `start` limit. Returns undefined when production runs, else why not.
+   */
+  private async ensureRunning(vmxPath: string, name: string, signal?: AbortSignal): Promise<string | undefined> {
+    const runner = await this.runner();
+    const clock = this.opts.clock;
+    const deadline = clock.monotonic() + this.timeouts.settle + this.timeouts.start;
+    let listedSince: number | undefined;
+    let why = 'it never appeared in vmrun list';
+    for (;;) {
+      const listed = await this.isRunning(vmxPath, { timeoutMs: this.timeouts.quick }).catch(() => false);
+      const now = clock.monotonic();
+      if (listed) {
+        listedSince ??= now;
+        if (now - listedSince >= this.timeouts.settle) return undefined;
+      } else {
+        listedSince = undefined;
+        const r = await runner.tryRun(['start', vmxPath, 'nogui'], { action: 'resume', vmName: name, timeoutMs: Math.max(1000, deadline - now), signal });
+        if ('failure' in r && r.failure.reason !== 'already-running') why = r.failure.hint;
+      }
+      if (clock.monotonic() > deadline || signal?.aborted) return why;
+      await clock.sleep(250).catch(() => undefined);
     }
   }
 
@@ -394,9 +432,16 @@ export class VmrunHypervisor implements Hypervisor {
         await this.deleteTwin({ id: join(path, 'twin.vmx'), name: 'twin', folder: path, disks: [] }, opts);
       }
     }
+    // Production must run: started when suspended, and — when a freeze of ours may have been
+    // under way (a staging folder or a frozen handle exists) — watched for a suspend still
+    // completing after it was seen listed, then started.
     const vmx = await this.readVmx(record.vmId).catch(() => undefined);
-    if (vmx && vmxSuspendState(vmx, record.vmId) && !(await this.isRunning(record.vmId, opts))) {
-      await runner.tryRun(['start', record.vmId, 'nogui'], call('resume', 'start'));
+    const staged = (await readdir(root).catch(() => [] as string[])).filter((e) => e.startsWith('.twinsnap-'));
+    let freezing = !!record.handle;
+    for (const e of staged) if (!freezing && (await owned(join(root, e, STAGING_OWNER)))) freezing = true;
+    if (vmx && (vmxSuspendState(vmx, record.vmId) || (freezing && (await this.isRunning(record.vmId, opts))))) {
+      const why = await this.ensureRunning(record.vmId, name, opts?.signal);
+      if (why) throw new AppError('HV_VM_BAD_STATE', `unable to recover vm '${name}': production could not be started again (${why}): start it in vmware workstation`);
     }
     const listed = await runner.tryRun(['listSnapshots', record.vmId], call('list snapshots of', 'quick'));
     const names = new Set('stdout' in listed ? listed.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(SNAPSHOT_PREFIX)) : []);
