@@ -219,7 +219,9 @@ export class VmrunHypervisor implements Hypervisor {
       const vmx = VmxFile.parse(vmxBytes);
       const vmss = vmxSuspendState(vmx, vmxPath);
       if (!vmss) throw new AppError('HV_VM_BAD_STATE', `unable to freeze vm '${vm.name}': vmware reported it suspended but its .vmx names no suspend state (checkpoint.vmState)`);
+      const captureStart = this.opts.clock.monotonic();
       const captured = await captureMemoryState(vm, vmss, staging);
+      const captureMs = this.opts.clock.monotonic() - captureStart;
       await writeFile(join(staging, 'production.vmx'), vmxBytes);
       const frozenDisks = vmxDisks(vmx, vmxPath).map(({ slot, path }) => ({ slot, path }));
 
@@ -235,7 +237,7 @@ export class VmrunHypervisor implements Hypervisor {
         handle,
         frozenDisks,
         configFiles: [{ name: 'production.vmx', path: join(staging, 'production.vmx') }],
-        adapterData: { vmx: vmxPath, staging, snapshot: handle, memoryCapture: captured.method, memoryBytes: String(captured.bytes) },
+        adapterData: { vmx: vmxPath, staging, snapshot: handle, memoryCapture: captured.method, memoryBytes: String(captured.bytes), memoryCaptureMs: captureMs.toFixed(1) },
         memoryFiles: captured.files,
         hypervisorCallMs: hvMs,
       };

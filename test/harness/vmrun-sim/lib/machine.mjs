@@ -117,12 +117,13 @@ export function captureFile(networksRoot, network, vmxAbs, index) {
  * Everything the supervisor needs to launch one VM. `incomingVmss`: absolute path of a .vmss to
  * resume from. Guest RAM is the VM's `.vmem`, mapped shared (as Workstation's named-file memory:
  * every guest write lands in the file); the .vmss holds only the device state. `links`: per NIC
- * (`nicN`) whether its link is up at start (default: `startConnected`). `networksRoot`: where
+ * (`nicN`) whether its link is up at start (default: `startConnected`); `networks`: per NIC the
+ * network it is on (default: its backing in the .vmx). `networksRoot`: where
  * each network's packet captures go.
  */
-export function buildLaunch(vmx, stateDir, incomingVmss, { links, networksRoot } = {}) {
+export function buildLaunch(vmx, stateDir, incomingVmss, { links, networks, networksRoot } = {}) {
   const disks = vmDisks(vmx);
-  const nics = vmNics(vmx);
+  const nics = vmNics(vmx).map((n) => (networks?.[`nic${n.index}`] ? { ...n, network: networks[`nic${n.index}`] } : n));
   for (const d of disks) {
     if (!fs.existsSync(d.abs)) {
       throw new VmrunError(`Cannot open the disk '${d.abs}' or one of the snapshot disks it depends on.`);

@@ -156,10 +156,15 @@ export async function cmdStart(args) {
     // Pessimistic (VMRUN_SIM_RESUME_RESTORES_LINKS): a resumed VM's NICs come back with the link
     // state saved in its checkpoint, whatever `startConnected` says (vmware-twin-facts.md §1a).
     const links = vmssAbs && process.env.VMRUN_SIM_RESUME_RESTORES_LINKS === '1' ? header.links : undefined;
+    // Pessimistic (VMRUN_SIM_RESUME_KEEPS_BACKING): a resumed VM's NICs stay on the networks saved
+    // in its checkpoint, whatever the .vmx now says (untested on a real host, §1c).
+    const networks = vmssAbs && process.env.VMRUN_SIM_RESUME_KEEPS_BACKING === '1' ? header.networks : undefined;
     if (vmssAbs && process.env.VMRUN_SIM_VMEM_HASH === '1') {
-      vmLog(vm.abs, `vmrun-sim: resuming from memory file ${path.basename(vmemPath(vm.abs, vmssAbs))} sha256 ${await sha256File(vmemPath(vm.abs, vmssAbs)).catch(() => 'missing')}`);
+      const sha256 = await sha256File(vmemPath(vm.abs, vmssAbs)).catch(() => 'missing');
+      vmLog(vm.abs, `vmrun-sim: resuming from memory file ${path.basename(vmemPath(vm.abs, vmssAbs))} sha256 ${sha256}`);
+      recordTiming({ op: 'vmem-resumed', vmx: vm.abs, sha256 });
     }
-    const launch = buildLaunch(vmx, vm.stateDir, vmssAbs, { links, networksRoot: path.join(stateRoot(), 'networks') });
+    const launch = buildLaunch(vmx, vm.stateDir, vmssAbs, { links, networks, networksRoot: path.join(stateRoot(), 'networks') });
     let bootOffset = 0;
     if (vmssAbs) {
       try {
@@ -237,6 +242,7 @@ export async function cmdStop(args) {
       const warm = envMs('VMRUN_SIM_TOOLS_WARMUP_MS');
       if (warm && m.resumed && Date.now() - Date.parse(m.startedAt) < warm) {
         vmLog(vm.abs, 'vmrun-sim: soft stop refused, tools still warming up (3009)');
+        recordTiming({ op: 'soft-stop-refused', vmx: vm.abs });
         throw new VmrunError('Cannot run the power operation script: VIX_E_POWEROP_SCRIPTS_NOT_AVAILABLE (3009)');
       }
       await qmpOnce(m.qmpSock, 'system_powerdown');
@@ -268,7 +274,7 @@ export async function cmdStop(args) {
 export async function cmdSuspend(args) {
   const vm = openVm(args[0]);
   const mode = (args[1] ?? 'hard').toLowerCase();
-  return withVmLock(vm.stateDir, async () => {
+  await withVmLock(vm.stateDir, async () => {
     const meta = requireRunning(vm);
     if (mode === 'soft') requireTools(vm, meta);
     const t0 = Date.now();
@@ -279,9 +285,13 @@ export async function cmdSuspend(args) {
     const tools = toolsRunning(meta);
     const qmp = await Qmp.connect(meta.qmpSock);
     try {
+      // Pessimistic (VMRUN_SIM_SUSPEND_SLOW_MS): the suspend takes that long before the guest
+      // stops (a large VM on a slow disk); the VM stays listed meanwhile.
+      const slow = envMs('VMRUN_SIM_SUSPEND_SLOW_MS');
+      if (slow) await sleep(slow);
       await qmp.execute('stop');
       const stoppedAt = Date.now();
-      fs.writeFileSync(partial, vmssHeader({ toolsRunning: tools, suspendedAt: new Date().toISOString(), disks: meta.disks.length, links: meta.links ?? {} }));
+      fs.writeFileSync(partial, vmssHeader({ toolsRunning: tools, suspendedAt: new Date().toISOString(), disks: meta.disks.length, links: meta.links ?? {}, networks: Object.fromEntries((meta.nics ?? []).map((n) => [n.id, n.network])) }));
       // guest RAM stays in the shared .vmem (as Workstation's named-file memory); the stream
       // carries the device state only
       await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
@@ -313,7 +323,11 @@ export async function cmdSuspend(args) {
       vmLog(vm.abs, `suspend took ${ms} ms (guest stopped after ${stoppedAt - t0} ms, state saved after ${savedAt - t0} ms)`);
       const vmem = vmemPath(vm.abs, vmssAbs);
       recordTiming({ op: 'suspend', vmx: vm.abs, ms, saveMs: savedAt - stoppedAt, bytes: fs.statSync(vmssAbs).size, vmemBytes: fs.statSync(vmem).size });
-      if (process.env.VMRUN_SIM_VMEM_HASH === '1') vmLog(vm.abs, `vmrun-sim: suspended memory file ${path.basename(vmem)} sha256 ${await sha256File(vmem)}`);
+      if (process.env.VMRUN_SIM_VMEM_HASH === '1') {
+        const sha256 = await sha256File(vmem);
+        vmLog(vm.abs, `vmrun-sim: suspended memory file ${path.basename(vmem)} sha256 ${sha256}`);
+        recordTiming({ op: 'vmem-suspended', vmx: vm.abs, sha256 });
+      }
     } finally {
       qmp.close();
       fs.rmSync(path.join(vm.stateDir, 'suspending'), { force: true });

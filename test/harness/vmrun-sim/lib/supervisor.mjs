@@ -71,10 +71,12 @@ function releaseFiles() {
     fs.rmSync(lockDir, { recursive: true, force: true });
     return;
   }
-  const code = `const fs=require('fs');const [d,f,ms]=process.argv.slice(1);const end=Date.now()+Number(ms);
-const t=setInterval(()=>{if(Date.now()>end){clearInterval(t);fs.rmSync(d,{recursive:true,force:true});return;}
-try{fs.mkdirSync(d,{recursive:true});fs.writeFileSync(f,'');}catch{}},100);`;
-  spawn(process.execPath, ['-e', code, lockDir, path.join(lockDir, `M${process.pid}.lck`), String(linger)], { detached: true, stdio: 'ignore' }).unref();
+  // (a deleted lock is recreated, and that is recorded: `lock-released` with `recreated: true`)
+  const code = `const fs=require('fs');const [d,f,ms,log]=process.argv.slice(1);const end=Date.now()+Number(ms);let recreated=false;
+const t=setInterval(()=>{if(Date.now()>end){clearInterval(t);fs.rmSync(d,{recursive:true,force:true});
+if(log)try{fs.appendFileSync(log,JSON.stringify({at:new Date().toISOString(),op:'lock-released',dir:d,recreated})+'\\n');}catch{}return;}
+if(!fs.existsSync(f)){recreated=true;try{fs.mkdirSync(d,{recursive:true});fs.writeFileSync(f,'');}catch{}}},100);`;
+  spawn(process.execPath, ['-e', code, lockDir, path.join(lockDir, `M${process.pid}.lck`), String(linger), process.env.VMRUN_SIM_TIMINGS ?? ''], { detached: true, stdio: 'ignore' }).unref();
 }
 
 async function finish(code) {
