@@ -72,9 +72,14 @@ beforeAll(async () => {
   await waitFor('the workload', async () => (await acks()) > 2, 60_000);
 }, 240_000);
 
-afterEach(() => {
+/** One case's failure must not cascade: production running again, no twin, no leftovers. */
+afterEach(async () => {
   for (const k of SWITCHES) delete process.env[k];
-});
+  for (const line of (await vmrun('list')).split('\n').slice(1)) if (line.trim() && line.trim() !== vmx) await vmrun('stop', line.trim(), 'hard');
+  if (!(await listed())) await vmrun('start', vmx, 'nogui');
+  for (const s of await snapshots()) await vmrun('deleteSnapshot', vmx, s);
+  for (const l of leftovers()) rmSync(join(vmsDir, l), { recursive: true, force: true });
+}, 120_000);
 
 afterAll(async () => {
   for (const line of (await vmrun('list')).split('\n').slice(1)) if (line.trim()) await vmrun('stop', line.trim(), 'hard');
