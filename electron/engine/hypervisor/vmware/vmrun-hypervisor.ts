@@ -431,6 +431,8 @@ export class VmrunHypervisor implements Hypervisor {
       r = await runner.tryRun(['stop', twin.id, 'soft'], { action: 'shut down twin', vmName: twin.name, timeoutMs: Math.max(1000, started + timeoutMs - clock.monotonic()), signal: opts?.signal });
       const reason = 'failure' in r ? r.failure.reason : undefined;
       if ((reason !== 'tools-not-ready' && reason !== 'tools-not-running') || clock.monotonic() + 1000 > warmupUntil || opts?.signal?.aborted) break;
+      // "not running" is worth a retry only while Tools do answer (warming up), not without Tools
+      if (reason === 'tools-not-running' && !(await this.toolsRunning(twin.id, { timeoutMs: this.timeouts.quick }).catch(() => false))) break;
       refusals++;
       await clock.sleep(1000, opts?.signal);
     }
