@@ -549,11 +549,11 @@ export class VmrunHypervisor implements Hypervisor {
       }
     }
     // Production must run: started when suspended, and — when a freeze of ours may have been
-    // under way (a staging folder or a frozen handle exists) — watched for a suspend still
-    // completing after it was seen listed, then started.
+    // under way when the engine stopped (a staging folder of this VM that no journaled handle
+    // names: its suspend may still be completing) — watched while listed, then started.
     const vmx = await this.readVmx(record.vmId).catch(() => undefined);
-    const staged = (await readdir(root).catch(() => [] as string[])).filter((e) => e.startsWith('.twinsnap-'));
-    let freezing = !!record.handle;
+    const staged = (await readdir(root).catch(() => [] as string[])).filter((e) => e.startsWith('.twinsnap-') && e !== `.twinsnap-${record.handle}`);
+    let freezing = false;
     for (const e of staged) if (!freezing && (await owned(join(root, e, STAGING_OWNER)))) freezing = true;
     if (vmx && (vmxSuspendState(vmx, record.vmId) || (freezing && (await this.isRunning(record.vmId, opts))))) {
       const why = await this.ensureRunning(record.vmId, name, opts?.signal);
