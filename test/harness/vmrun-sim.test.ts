@@ -152,7 +152,14 @@ describe('vmrun-sim with a running guest', () => {
     const suspendMs = Date.now() - t0;
     const vmss = `${HOSTILE_NAME}.vmss`;
     expect(await vmxKey(vm, 'checkpoint.vmState')).toBe(vmss.replace(/"/g, '|22'));
-    expect((await stat(path.join(vm.dir, vmss))).size).toBeGreaterThan(1024 * 1024);
+    // like Workstation: the .vmss holds the device state behind VMware's checkpoint magic, the
+    // guest memory stays in the companion .vmem (memsize)
+    const head = await readFile(path.join(vm.dir, vmss));
+    expect(head.readUInt32LE(0)).toBe(0xbed2bed2);
+    expect(head.length).toBeLessThan(4 * 1024 * 1024);
+    const vmem = path.join(vm.dir, `${HOSTILE_NAME}.vmem`);
+    expect((await stat(vmem)).size).toBe(256 * 1024 * 1024);
+    const vmemInode = (await stat(vmem)).ino;
     expect(await vmrun('list')).toMatchObject({ stdout: 'Total running VMs: 0\n' });
     expect((await vmrun('checkToolsState', vm.vmxPath)).stdout).toBe('unknown\n');
     const acks = await readAcks(serialLog(vm));
@@ -163,6 +170,7 @@ describe('vmrun-sim with a running guest', () => {
     expect(await vmrun('start', vm.vmxPath, 'nogui')).toMatchObject({ code: 0, stdout: '' });
     const resumeMs = Date.now() - t1;
     expect(existsSync(path.join(vm.dir, vmss))).toBe(false); // consumed by the resume
+    expect((await stat(vmem)).ino).toBe(vmemInode); // the same memory file runs again
     expect(await vmxKey(vm, 'checkpoint.vmState')).toBe('');
     expect((await vmrun('checkToolsState', vm.vmxPath)).stdout).toBe('running\n');
     await waitAcks(vm, lastBeforeSuspend + 3);

@@ -31,7 +31,9 @@ if (cmd === 'stop' && mode === 'soft') {
   else { fs.writeFileSync(env.STUB_RUNNING, running().filter((l) => l !== vmx).join('\\n')); process.exit(0); }
 } else if (cmd === 'suspend') {
   fs.writeFileSync(vmx, fs.readFileSync(vmx, 'utf8') + 'checkpoint.vmState = "prod.vmss"\\n');
-  fs.writeFileSync(require('node:path').join(require('node:path').dirname(vmx), 'prod.vmss'), 'memory');
+  // a checkpoint header (VMware's magic 0xbed2bed2, little-endian) with the memory inside
+  fs.writeFileSync(require('node:path').join(require('node:path').dirname(vmx), 'prod.vmss'), Buffer.concat([Buffer.from([0xd2, 0xbe, 0xd2, 0xbe]), Buffer.from('memory')]));
+  fs.writeFileSync(env.STUB_RUNNING, running().filter((l) => l !== vmx).join('\\n'));
   process.exit(0);
 } else if (cmd === 'snapshot') {
   if (env.STUB_SNAPSHOT !== 'ok') fail('The operation is not supported');
@@ -39,7 +41,7 @@ if (cmd === 'stop' && mode === 'soft') {
   process.exit(0);
 }
 else if (cmd === 'deleteSnapshot') fail('A snapshot with the name ' + mode + ' does not exist');
-else if (cmd === 'start') process.exit(0);
+else if (cmd === 'start') { if (!running().includes(vmx)) fs.writeFileSync(env.STUB_RUNNING, [...running(), vmx].join('\\n')); process.exit(0); }
 else if (cmd === 'stop') { fs.writeFileSync(env.STUB_RUNNING, running().filter((l) => l !== vmx).join('\\n')); process.exit(0); }
 else fail('One of the parameters was invalid');
 `;
@@ -53,7 +55,7 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
   let vmx: string;
   const make = (extra: Record<string, string> = {}, twinsRoot?: string) => {
     Object.assign(process.env, { STUB_LOG: log, STUB_RUNNING: runningFile, STUB_STOP: '', STUB_SNAPSHOT: '' }, extra);
-    return new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [join(dir, 'vms')], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] }, timeouts: { stop: 30_000 }, twinsRoot });
+    return new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [join(dir, 'vms')], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] }, timeouts: { stop: 30_000, settle: 300, toolsWarmup: 2000 }, twinsRoot });
   };
   const calls = () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
 
@@ -76,7 +78,8 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
     const vm = await hv.getVm(vmx);
     await expect(hv.freeze(vm)).rejects.toMatchObject({ code: 'HV_PLAYER_UNSUPPORTED' });
     const cmds = calls().map((c) => c[0]);
-    expect(cmds.slice(cmds.indexOf('suspend'))).toEqual(['suspend', 'snapshot', 'start', 'deleteSnapshot']);
+    expect(cmds.slice(cmds.indexOf('suspend')).filter((c) => c !== 'list')).toEqual(['suspend', 'snapshot', 'start', 'deleteSnapshot']);
+    expect(readFileSync(runningFile, 'utf8').split('\n')).toContain(vmx); // production runs again
     expect(readdirSync(join(dir, 'vms')).filter((f) => f.startsWith('.twinsnap-') || f.startsWith('twinsnap-'))).toEqual([]);
   });
 
@@ -122,7 +125,8 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
     const twin = await hv.buildTwin(frozen, name);
     expect(twin.folder.startsWith(root)).toBe(true);
     expect(VmxFile.parse(readFileSync(twin.id)).get('displayName')).toBe(name);
-    expect(readFileSync(join(twin.folder, 'twin.vmss'), 'utf8')).toBe('memory');
+    expect(readFileSync(join(twin.folder, 'twin.vmss')).subarray(4).toString()).toBe('memory');
+    expect(twin.memoryFiles).toEqual([join(twin.folder, 'twin.vmss')]); // no named memory file: the .vmss holds it
     const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', twin.disks[0]!.path], { encoding: 'utf8' }));
     expect(info['backing-filename']).toBe(join(dir, 'vms', 'prod', 'prod.vmdk'));
     await hv.deleteTwin(twin);

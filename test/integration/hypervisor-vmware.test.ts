@@ -110,7 +110,7 @@ describe.skipIf(!haveSim)('VmrunHypervisor via vmrun-sim', () => {
     expect(d.problem).toBeUndefined();
   });
 
-  it('builds a twin without copying: linked suspend state, child disks, nics disconnected, hostile name intact, production paused only briefly', async () => {
+  it('builds a twin: captured suspend state, child disks, nics on a private segment, hostile name intact, production paused only briefly', async () => {
     rmSync('/tmp/pwned', { force: true });
     const hh = host();
     const vmx = await production();
@@ -124,15 +124,20 @@ describe.skipIf(!haveSim)('VmrunHypervisor via vmrun-sim', () => {
     const pauseMs = performance.now() - t0;
     const resumeMs = performance.now() - t1;
     const engineMs = pauseMs - (frozen.hypervisorCallMs ?? 0) - resumeMs;
-    console.log(`vmware twin pause: ${pauseMs.toFixed(0)} ms, hypervisor calls ${(frozen.hypervisorCallMs ?? 0).toFixed(0)} ms + resume ${resumeMs.toFixed(0)} ms, engine share ${engineMs.toFixed(1)} ms`);
-    // The ≤ 50 ms goal is measured by `npm run bench` on a quiet machine; here (parallel test
-    // files, QEMU on 2 cores) only a gross regression — data copied during the pause — must fail.
-    expect(engineMs).toBeLessThan(500);
+    const captureMs = Number(frozen.adapterData?.memoryCaptureMs);
+    console.log(`vmware twin pause: ${pauseMs.toFixed(0)} ms, hypervisor calls ${(frozen.hypervisorCallMs ?? 0).toFixed(0)} ms + resume ${resumeMs.toFixed(0)} ms, engine share ${engineMs.toFixed(1)} ms of which memory capture (${frozen.adapterData?.memoryCapture} of ${frozen.adapterData?.memoryBytes} bytes) ${captureMs} ms`);
+    // The memory capture is the one copy made while production waits (a reflink where the file
+    // system has one: hypervisor/README.md, "Memory image"). The ≤ 50 ms goal for the rest is
+    // measured by `npm run bench` on a quiet machine; here (parallel test files, QEMU on 2 cores)
+    // only a gross regression — other data copied during the pause — must fail.
+    expect(captureMs).toBeGreaterThanOrEqual(0);
+    expect(engineMs - captureMs).toBeLessThan(500);
 
     const twin = await hh.hv.buildTwin(frozen, HOSTILE);
     const twinVmx = VmxFile.parse(readFileSync(twin.id));
     expect(twinVmx.get('displayName')).toBe(HOSTILE);
     expect(twinVmx.get('ethernet0.startConnected')).toBe('FALSE');
+    expect(twinVmx.get('ethernet0.connectionType')).toBe('pvn');
     expect(twinVmx.get('checkpoint.vmState')).toBe('twin.vmss');
     expect(twinVmx.has('uuid.location')).toBe(false);
     const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', twin.disks[0]!.path], { encoding: 'utf8' }));

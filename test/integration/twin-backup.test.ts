@@ -7,7 +7,8 @@
  * the repository verifies.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../electron/engine/core/clock.js';
@@ -23,6 +24,7 @@ import { journalDir, readJournal } from '../../electron/engine/workflow/job-jour
 import { run } from '../harness/guest/exec.js';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
 import { inspectDataDisk, readAcks, type DataDiskContents } from '../harness/guest/read-back.js';
+import { networkCaptures } from '../harness/vmrun-sim/observe.js';
 import { expectTwinBetterThanCrash } from './twin-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -175,6 +177,78 @@ describe('twin backup through vmrun-sim', () => {
     expect(rebuilt.find((x) => x.id === report.snapshotId)?.bootVerify).toMatchObject(expected);
     console.log(`[twin] boot verification recorded: ${JSON.stringify(rebuilt[0]?.bootVerify)}`);
   }, 300_000);
+});
+
+/** The JSON lines vmrun-sim appends to VMRUN_SIM_TIMINGS. */
+function simRecords(file: string): { op: string; vmx?: string; sha256?: string; dir?: string; recreated?: boolean }[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { op: string }) : [];
+}
+
+describe('the full backup under vmrun-sim\'s pessimistic switches', () => {
+  it('resumed links restored, production writing its .vmem, tools refusing soft stop (3009), lingering locks: clean twin, never on the office lan, resumed from the memory captured at the freeze, nothing left', async () => {
+    const dataDir = join(WORK, 'data-pessimistic');
+    const records = join(WORK, 'sim-records.jsonl');
+    rmSync(records, { force: true });
+    const vmem = join(vm.dir, `${VM_NAME}.vmem`);
+    const inode = statSync(vmem).ino;
+    const env = {
+      ...process.env,
+      VMRUN_SIM_STATE: SIM_STATE,
+      VMRUN_SIM_TIMINGS: records,
+      VMRUN_SIM_RESUME_RESTORES_LINKS: '1',
+      VMRUN_SIM_VMEM_HASH: '1',
+      VMRUN_SIM_TOOLS_WARMUP_MS: '8000',
+      VMRUN_SIM_LOCK_LINGER_MS: '3000',
+    };
+    const r = await run(process.execPath, [join(ROOT, 'bin/twinsnap.mjs'), '--data-dir', dataDir, '--vmrun', VMRUN, '--json', 'backup', VM_NAME], { env, timeoutMs: 240_000, allowFailure: true });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as BackupReport;
+    expect(report).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
+
+    const isTwin = (p?: string) => !!p && /[\\/]twinsnap-twin-[^\\/]+[\\/]twin\.vmx$/.test(p);
+    // the lingering lock of the twin is released by the simulator after the backup returned
+    await waitFor('the twin\'s lock to be released', () => simRecords(records).some((x) => x.op === 'lock-released' && isTwin(x.dir?.replace(/\.lck$/, ''))), 20_000);
+    const recs = simRecords(records);
+    // memory: the twin resumed from exactly the memory production had at the freeze, while
+    // production went on writing guest memory into its own .vmem (same inode)
+    const atFreeze = recs.filter((x) => x.op === 'vmem-suspended' && x.vmx === vm.vmxPath).at(-1)?.sha256;
+    const twinResumed = recs.filter((x) => x.op === 'vmem-resumed' && isTwin(x.vmx));
+    expect(atFreeze).toMatch(/^[0-9a-f]{64}$/);
+    expect(twinResumed.map((x) => x.sha256)).toEqual([atFreeze]);
+    expect(statSync(vmem).ino).toBe(inode);
+    const h = createHash('sha256');
+    for await (const c of createReadStream(vmem)) h.update(c as Buffer);
+    expect(h.digest('hex')).not.toBe(atFreeze);
+    // tools: soft stop was refused (3009) at least once, and retried to a clean shutdown
+    expect(recs.some((x) => x.op === 'soft-stop-refused' && isTwin(x.vmx))).toBe(true);
+    // locks: the twin folder was deleted only once unlocked (a lock deleted early would be recreated)
+    expect(recs.filter((x) => x.op === 'lock-released' && isTwin(x.dir?.replace(/\.lck$/, ''))).map((x) => x.recreated)).toEqual([false]);
+    // network: the twin's link came back up on resume and it sent packets — only onto its own segment
+    const twinCaps = networkCaptures(SIM_STATE).filter((c) => c.who.startsWith('twinsnap-twin-'));
+    expect(twinCaps.length).toBeGreaterThan(0);
+    expect(twinCaps.filter((c) => !c.network.startsWith('pvn-'))).toEqual([]);
+    expect(twinCaps.reduce((n, c) => n + c.frames, 0)).toBeGreaterThan(0);
+    const office = networkCaptures(SIM_STATE).filter((c) => c.network === 'nat');
+    expect(office.reduce((n, c) => n + c.frames, 0)).toBeGreaterThan(0); // production is on it, and seen
+    console.log(`[pessimistic] twin frames on its own segment: ${twinCaps.reduce((n, c) => n + c.frames, 0)}; on the office lan: 0 of ${office.reduce((n, c) => n + c.frames, 0)}; pause ${report.pauseMs} ms`);
+
+    expect(await productionRunning()).toBe(true);
+    expect(await leftovers()).toEqual([]);
+    const before = await ackCount();
+    await waitFor('production to keep committing', async () => (await ackCount()) > before + 2, 60_000);
+  }, 300_000);
+
+  it('a suspend that suspends and then fails: the job fails with the reason, production runs, nothing left', async () => {
+    const dataDir = join(WORK, 'data-suspend-fails');
+    const env = { ...process.env, VMRUN_SIM_STATE: SIM_STATE, VMRUN_SIM_SUSPEND_THEN: 'fail' };
+    const r = await run(process.execPath, [join(ROOT, 'bin/twinsnap.mjs'), '--data-dir', dataDir, '--vmrun', VMRUN, '--json', 'backup', VM_NAME], { env, timeoutMs: 180_000, allowFailure: true });
+    expect(r.code).toBe(1);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/unable to suspend vm 'Prod VM'.*cancell?ed/i);
+    expect(await productionRunning()).toBe(true);
+    expect(await leftovers()).toEqual([]);
+    const before = await ackCount();
+    await waitFor('production to keep committing', async () => (await ackCount()) > before + 2, 60_000);
+  }, 240_000);
 });
 
 describe('recovery of a freeze or twin build killed right after making a folder', () => {

@@ -7,7 +7,7 @@
  *   with `dpkg-deb --fsys-tarfile | tar` (only the boot image and the needed driver folders);
  * - userland: the host's static busybox (`busybox-static`) and the host's `sqlite3` with the
  *   shared libraries `ldd` reports;
- * - kernel modules (virtio, virtio-blk, evdev, button) in dependency order.
+ * - kernel modules (virtio, virtio-blk, virtio-net, evdev, button) in dependency order.
  *
  * Idempotent and safe under concurrency: each build happens in a private temporary folder that
  * is atomically renamed into place; a loser of the race discards its copy and uses the winner's.
@@ -234,7 +234,7 @@ async function buildInto(tmp: string): Promise<void> {
     'sh',
     [
       '-c',
-      'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards "./boot/vmlinuz-*" "./lib/modules/*/kernel/drivers/virtio/*" "./lib/modules/*/kernel/drivers/block/*" "./lib/modules/*/kernel/drivers/input/*" "./lib/modules/*/kernel/drivers/acpi/*"',
+      'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards "./boot/vmlinuz-*" "./lib/modules/*/kernel/drivers/virtio/*" "./lib/modules/*/kernel/drivers/block/*" "./lib/modules/*/kernel/drivers/input/*" "./lib/modules/*/kernel/drivers/acpi/*" "./lib/modules/*/kernel/drivers/net/virtio_net.ko" "./lib/modules/*/kernel/drivers/net/net_failover.ko" "./lib/modules/*/kernel/net/core/failover.ko"',
       'unpack',
       deb,
       kdir,

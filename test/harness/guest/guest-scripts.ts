@@ -13,6 +13,10 @@
  * Serial-console protocol (first serial port, one line each):
  * - `ACK <n>`            transaction n is committed (synchronous=FULL, WAL) on the data disk.
  * - `VMTOOLS: running`   printed once the workload and the power-button handler are up.
+ *
+ * Network: a guest with a NIC (`eth0`, virtio-net) gives it 192.168.77.10/24 and sends one ARP
+ * request for 192.168.77.1 every second (busybox arping), so whatever network its NIC is on
+ * sees it — the simulator records that traffic per network (the "office LAN" test).
  * - `GUEST: <text>`      diagnostics (boot, power button, unmount, power off).
  */
 
@@ -47,6 +51,11 @@ if mount -t ext4 /dev/vda /data; then
   if [ "$WORKLOAD" != "off" ]; then /bin/workload & fi
 else
   echo "GUEST: no data disk"
+fi
+if [ -e /sys/class/net/eth0 ]; then
+  ip link set eth0 up && ip addr add 192.168.77.10/24 dev eth0
+  ( while :; do arping -c 1 -w 1 -I eth0 192.168.77.1 >/dev/null 2>&1; sleep 1; done ) &
+  echo "GUEST: eth0 up, announcing itself every second"
 fi
 if [ "$ACPI" != "ignore" ]; then
   acpid -c /etc/acpi -l /tmp/acpid.log
@@ -102,4 +111,4 @@ poweroff -f
 `;
 
 /** Kernel modules to load, in dependency order (names without .ko; the builder adds deps). */
-export const GUEST_MODULES = ['virtio_ring', 'virtio', 'virtio_pci', 'virtio_blk', 'evdev', 'button'];
+export const GUEST_MODULES = ['virtio_ring', 'virtio', 'virtio_pci', 'virtio_blk', 'virtio_net', 'evdev', 'button'];

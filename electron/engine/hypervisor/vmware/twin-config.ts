@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { VmxFile } from './vmx-file.js';
-import { vmxDisks, vmxNics } from './vmx-facts.js';
+import { vmxDisks } from './vmx-facts.js';
+import { isolateNics } from './twin-isolation.js';
 
 /**
  * copy-config for VMware (reference vmware-workstation.md §2.2, §2.4, §5.3–5.5): the twin's .vmx
  * is the production .vmx as it was at suspend time, with
  * - a new `displayName`, `uuid.location` removed, a fresh `uuid.bios`, `uuid.action = "create"`
  *   and `msg.autoAnswer = "TRUE"` so no "moved or copied?" question can block a headless start;
- * - every `ethernetN.startConnected = "FALSE"` (devices stay present: changing the hardware of a
- *   suspended VM breaks its resume, S21) so the twin never reaches the network;
+ * - every NIC's backing moved to a private LAN segment of its own (`connectionType = "pvn"`, a
+ *   fresh random `pvnID`) plus `startConnected = "FALSE"` (twin-isolation.ts); devices stay
+ *   present (changing the hardware of a suspended VM breaks its resume, S21);
  * - each hard disk pointing at a new child VMDK in the twin folder (parent = the frozen disk);
- * - `checkpoint.vmState` naming the twin's own copy (hard link) of the suspend state, so starting
- *   the twin resumes it;
+ * - `checkpoint.vmState` naming the twin's own copy of the suspend state (and its `.vmem` beside
+ *   it, same base name), so starting the twin resumes it;
  * - host-specific paths dropped (`workingDir`, `sched.swap.derivedName`, `extendedConfigFile`
  *   renamed, `nvram` pointing at the twin's copy).
  * The `.lck` directories, logs and the `.vmsd` snapshot list are never carried over.
@@ -29,6 +31,8 @@ export interface TwinVmxInput {
   nvramFileName?: string;
   /** Base name for `extendedConfigFile`. */
   baseName: string;
+  /** LAN-segment ids (normalised) the twin must not use: the host's named segments, production's. */
+  takenPvnIds?: ReadonlySet<string>;
 }
 
 /** A disk the twin needs: the child file name to create and the frozen parent it points at. */
@@ -39,12 +43,12 @@ export interface TwinDiskPlan {
 }
 
 /** Builds the twin's .vmx and says which child disks to create. Does not touch the file system. */
-export function buildTwinVmx(input: TwinVmxInput): { vmx: VmxFile; disks: TwinDiskPlan[] } {
+export function buildTwinVmx(input: TwinVmxInput): { vmx: VmxFile; disks: TwinDiskPlan[]; segments: Record<string, string> } {
   const vmx = withNewIdentity(input.production, input.displayName);
   vmx.set('extendedConfigFile', `${input.baseName}.vmxf`);
   if (input.nvramFileName) vmx.set('nvram', input.nvramFileName);
   else vmx.delete('nvram');
-  for (const nic of vmxNics(input.production)) vmx.set(`${nic}.startConnected`, 'FALSE');
+  const segments = isolateNics(vmx, input.takenPvnIds ?? new Set());
 
   const disks: TwinDiskPlan[] = [];
   for (const d of vmxDisks(input.production, input.productionVmxPath)) {
@@ -61,7 +65,7 @@ export function buildTwinVmx(input: TwinVmxInput): { vmx: VmxFile; disks: TwinDi
     vmx.delete('checkpoint.vmState.readOnly');
     vmx.delete('vmotion.checkpointFBSize');
   }
-  return { vmx, disks };
+  return { vmx, disks, segments };
 }
 
 /**

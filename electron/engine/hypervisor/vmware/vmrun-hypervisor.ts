@@ -1,11 +1,12 @@
-import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile, readdir } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../../../shared/errors/app-error.js';
 import type { HypervisorInfo } from '../../../../shared/domain/guest.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, TwinVm, VmInfo } from '../hypervisor.js';
+import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinStartReport, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
 import { VmxFile } from './vmx-file.js';
 import { vmxCpus, vmxDisks, vmxDisplayName, vmxEncrypted, vmxMemoryMiB, vmxNics, vmxSuspendState } from './vmx-facts.js';
 import { buildTwinVmx } from './twin-config.js';
@@ -14,6 +15,7 @@ import { readVmdkParentInfo, writeSparseChild } from './vmdk-child.js';
 import { VmrunRunner, parseVmrunList, vmxPathKey, type VmrunHostType } from './vmrun-runner.js';
 import { detectVmrun, type VmwareEdition } from './vmware-tool-detect.js';
 import { defaultInventorySources, discoverVmxPaths, type InventorySources } from './vmware-inventory.js';
+import { expectedSegments, isolationProblems, pvnIdsIn } from './twin-isolation.js';
 
 /** Options of VmrunHypervisor. */
 export interface VmrunHypervisorOptions {
@@ -28,10 +30,16 @@ export interface VmrunHypervisorOptions {
   /** Inventory files to read; default the user's Workstation inventory and preferences. */
   inventory?: Partial<InventorySources>;
   /** Per-operation time limits (ms); every vmrun call is bounded. */
-  timeouts?: Partial<Record<'quick' | 'suspend' | 'snapshot' | 'start' | 'stop' | 'deleteSnapshot', number>>;
+  timeouts?: Partial<Record<keyof typeof DEFAULT_TIMEOUTS, number>>;
 }
 
-const DEFAULT_TIMEOUTS = { quick: 30_000, suspend: 120_000, snapshot: 300_000, start: 300_000, stop: 300_000, deleteSnapshot: 900_000 };
+/**
+ * `settle`: how long a VM must stay listed by `vmrun list` after a failed suspend before it
+ * counts as running (a suspend vmrun gave up on may still be completing). `toolsWarmup`: how long
+ * `stop soft` is retried while Tools answer 3009 right after a resume. `locks`: how long deletion
+ * waits for the `*.lck` directories of a stopped VM to go (Packer waits 120 s).
+ */
+const DEFAULT_TIMEOUTS = { quick: 30_000, suspend: 300_000, snapshot: 300_000, start: 300_000, stop: 300_000, deleteSnapshot: 900_000, settle: 5_000, toolsWarmup: 60_000, locks: 120_000 };
 /** Marker file in every twin folder; deleteTwin removes only folders that carry it. */
 const TWIN_MARKER = '.twinsnap-twin';
 /** File in a staging folder naming the production .vmx it belongs to. */
@@ -45,10 +53,11 @@ const MAX_NVRAM_COPY = 4 * 1024 * 1024;
 
 /**
  * The VMware Workstation adapter (Windows and Linux hosts), driving `vmrun`. The twin recipe
- * (hypervisor/README.md): `suspend hard` → hard-link the suspend state aside → `snapshot` (production
- * continues on new delta disks; the frozen disks become read-only parents) → `start` production.
- * Nothing is copied while production waits. The twin is a new folder whose disks are sparse
- * children of the frozen disks and whose `.vmss` is the linked suspend state.
+ * (hypervisor/README.md): `suspend hard` → capture the suspend state (`.vmss` + `.vmem`: reflink,
+ * else byte copy) → `snapshot` (production continues on new delta disks; the frozen disks become
+ * read-only parents) → `start` production. The twin is a new folder whose disks are sparse
+ * children of the frozen disks, whose suspend state is the captured copy and whose NICs are on
+ * private LAN segments of their own.
  */
 export class VmrunHypervisor implements Hypervisor {
   readonly kind = 'vmware' as const;
@@ -201,16 +210,18 @@ export class VmrunHypervisor implements Hypervisor {
       if (size !== undefined && size <= MAX_NVRAM_COPY) await copyFile(nvPath, join(staging, 'state.nvram'));
     }
 
-    hvMs += (await runner.run(['suspend', vmxPath, 'hard'], call('suspend', 'suspend'))).durationMs;
     try {
-      // Everything below runs while production is suspended: only metadata reads, links, renames.
+      // Inside the try: a suspend that fails, times out or is killed may still have suspended
+      // production (or still be suspending it); the catch makes sure it runs again.
+      hvMs += (await runner.run(['suspend', vmxPath, 'hard'], call('suspend', 'suspend'))).durationMs;
+      // Everything below runs while production is suspended: metadata reads, the memory capture.
       const vmxBytes = await readFile(vmxPath);
       const vmx = VmxFile.parse(vmxBytes);
       const vmss = vmxSuspendState(vmx, vmxPath);
       if (!vmss) throw new AppError('HV_VM_BAD_STATE', `unable to freeze vm '${vm.name}': vmware reported it suspended but its .vmx names no suspend state (checkpoint.vmState)`);
-      await linkOrCopy(vmss, join(staging, 'state.vmss'));
-      const vmem = vmss.replace(/\.vmss$/i, '.vmem');
-      if (vmem !== vmss && (await fileSize(vmem)) !== undefined) await linkOrCopy(vmem, join(staging, 'state.vmem'));
+      const captureStart = this.opts.clock.monotonic();
+      const captured = await captureMemoryState(vm, vmss, staging);
+      const captureMs = this.opts.clock.monotonic() - captureStart;
       await writeFile(join(staging, 'production.vmx'), vmxBytes);
       const frozenDisks = vmxDisks(vmx, vmxPath).map(({ slot, path }) => ({ slot, path }));
 
@@ -226,15 +237,48 @@ export class VmrunHypervisor implements Hypervisor {
         handle,
         frozenDisks,
         configFiles: [{ name: 'production.vmx', path: join(staging, 'production.vmx') }],
-        adapterData: { vmx: vmxPath, staging, snapshot: handle },
+        adapterData: { vmx: vmxPath, staging, snapshot: handle, memoryCapture: captured.method, memoryBytes: String(captured.bytes), memoryCaptureMs: captureMs.toFixed(1) },
+        memoryFiles: captured.files,
         hypervisorCallMs: hvMs,
       };
     } catch (e) {
-      // Never leave production suspended because of our own failure.
-      await runner.tryRun(['start', vmxPath, 'nogui'], call('resume', 'start'));
+      // Never leave production suspended: not by our own failure, not by vmrun's.
+      const stillDown = await this.ensureRunning(vmxPath, vm.name, opts?.signal);
       await runner.tryRun(['deleteSnapshot', vmxPath, handle], call('delete snapshot of', 'deleteSnapshot'));
       await rm(staging, { recursive: true, force: true });
+      if (stillDown) {
+        throw new AppError('HV_VM_BAD_STATE', `unable to freeze vm '${vm.name}': ${(e as Error).message}; and production could not be started again (${stillDown}): start it in vmware workstation`, { cause: e });
+      }
       throw e;
+    }
+  }
+
+  /**
+   * After any suspend attempt (failed, timed out, killed) production must end up running. A
+   * suspend that vmrun gave up on may still be completing inside the VM's own process (the real
+   * vmrun is only a client of it), so the VM counts as running only once `vmrun list` has shown
+   * it for the settle time in a row; whenever it is not listed it is started (resumed). Bounded
+   * by the settle time plus the `start` limit. Returns undefined when production runs, else why not.
+   */
+  private async ensureRunning(vmxPath: string, name: string, signal?: AbortSignal): Promise<string | undefined> {
+    const runner = await this.runner();
+    const clock = this.opts.clock;
+    const deadline = clock.monotonic() + this.timeouts.settle + this.timeouts.start;
+    let listedSince: number | undefined;
+    let why = 'it never appeared in vmrun list';
+    for (;;) {
+      const listed = await this.isRunning(vmxPath, { timeoutMs: this.timeouts.quick }).catch(() => false);
+      const now = clock.monotonic();
+      if (listed) {
+        listedSince ??= now;
+        if (now - listedSince >= this.timeouts.settle) return undefined;
+      } else {
+        listedSince = undefined;
+        const r = await runner.tryRun(['start', vmxPath, 'nogui'], { action: 'resume', vmName: name, timeoutMs: Math.max(1000, deadline - now), signal });
+        if ('failure' in r && r.failure.reason !== 'already-running') why = r.failure.hint;
+      }
+      if (clock.monotonic() > deadline || signal?.aborted) return why;
+      await clock.sleep(250).catch(() => undefined);
     }
   }
 
@@ -268,22 +312,78 @@ export class VmrunHypervisor implements Hypervisor {
       vmssFileName: hasTwinVmss ? 'twin.vmss' : undefined,
       nvramFileName: hasNvram || (await fileSize(join(folder, 'twin.nvram'))) !== undefined ? 'twin.nvram' : undefined,
       baseName: 'twin',
+      takenPvnIds: await this.takenPvnIds(production),
     });
+    let hostBytesWritten = Number(frozen.adapterData?.memoryBytes ?? 0) || 0;
     const disks = [];
     for (const d of plan.disks) {
       const child = join(folder, d.childFileName);
       if ((await fileSize(child)) === undefined) {
         await writeSparseChild({ path: child, parentHint: d.parentPath, parent: await readVmdkParentInfo(d.parentPath) });
       }
+      hostBytesWritten += (await fileSize(child)) ?? 0;
       disks.push({ slot: d.slot, path: child });
     }
     const vmxPath = join(folder, 'twin.vmx');
     await writeFile(vmxPath, plan.vmx.toBuffer());
-    return { id: vmxPath, name: twinName, folder, disks, adapterData: { vmx: vmxPath } };
+    const memoryFiles = [];
+    for (const f of ['twin.vmss', 'twin.vmem']) if ((await fileSize(join(folder, f))) !== undefined) memoryFiles.push(join(folder, f));
+    return { id: vmxPath, name: twinName, folder, disks, adapterData: { vmx: vmxPath }, memoryFiles, hostBytesWritten };
   }
 
-  async startTwin(twin: TwinVm, opts?: CallOptions): Promise<void> {
-    await (await this.runner()).run(['start', twin.id, 'nogui'], { action: 'start twin', vmName: twin.name, timeoutMs: this.t('start', opts), signal: opts?.signal });
+  /** Segment ids the twin must not use: those named in the host's preferences and production's own. */
+  private async takenPvnIds(production: VmxFile): Promise<Set<string>> {
+    const taken = pvnIdsIn(production);
+    const prefs = { ...defaultInventorySources(this.opts.vmFolders), ...this.opts.inventory }.preferencesFiles;
+    for (const f of prefs) {
+      const text = await readFile(f).catch(() => undefined);
+      if (text) for (const id of pvnIdsIn(VmxFile.parse(text))) taken.add(id);
+    }
+    return taken;
+  }
+
+  /**
+   * Starts (resumes) the twin, then proves it is isolated (twin-isolation.ts): every NIC is
+   * disconnected (`disconnectNamedDevice`, a second layer: the guest is live before it runs) and
+   * this power-on's vmware.log must show each NIC on the twin's own LAN segment. When that cannot
+   * be shown the twin is powered off hard at once and HV_TWIN_NOT_ISOLATED is thrown.
+   */
+  async startTwin(twin: TwinVm, opts?: CallOptions): Promise<TwinStartReport> {
+    const runner = await this.runner();
+    const expected = expectedSegments(await this.readVmx(twin.id, twin.name));
+    const unisolated = Object.entries(expected).filter(([, pvn]) => !pvn).map(([nic]) => nic);
+    if (unisolated.length > 0) {
+      throw new AppError('HV_TWIN_NOT_ISOLATED', `refusing to start twin '${twin.name}': ${unisolated.join(', ')} not on a private lan segment in its configuration`, { details: { nics: unisolated } });
+    }
+    const log = join(twin.folder, 'vmware.log');
+    const logBefore = await stat(log).then((s) => s.ino, () => undefined);
+    await runner.run(['start', twin.id, 'nogui'], { action: 'start twin', vmName: twin.name, timeoutMs: this.t('start', opts), signal: opts?.signal });
+    const nics = Object.keys(expected);
+    let problems: string[];
+    try {
+      problems = [];
+      for (const nic of nics) {
+        const r = await runner.tryRun(['disconnectNamedDevice', twin.id, nic], { action: `disconnect ${nic} of`, vmName: twin.name, timeoutMs: this.timeouts.quick });
+        if ('failure' in r) problems.push(`disconnectNamedDevice ${nic} failed: ${r.failure.toolMessage || r.failure.hint}`);
+      }
+      const st = await stat(log).catch(() => undefined);
+      if (!st || st.ino === logBefore) problems.push('the twin wrote no vmware.log of its own for this start');
+      else problems.push(...isolationProblems(await readFile(log, 'utf8'), expected));
+    } catch (e) {
+      problems = [`the check itself failed: ${(e as Error).message}`];
+    }
+    if (problems.length > 0) {
+      const off = await runner.tryRun(['stop', twin.id, 'hard'], { action: 'power off twin', vmName: twin.name, timeoutMs: this.timeouts.quick });
+      const stopped = !('failure' in off) || off.failure.reason === 'not-running';
+      throw new AppError('HV_TWIN_NOT_ISOLATED', `the network isolation of twin '${twin.name}' could not be verified, so it was powered off at once${stopped ? '' : ' (the power-off failed too: stop it in vmware workstation)'}: ${problems.join('; ')}`, { details: { problems } });
+    }
+    return {
+      isolation: {
+        verified: true,
+        method: 'vmx: every NIC on a private LAN segment (pvn, fresh pvnID) + startConnected FALSE + disconnectNamedDevice; vmware.log checked',
+        detail: nics.length === 0 ? 'the twin has no network adapters' : nics.map((n) => `${n} on lan segment ${expected[n]}, disconnected`).join('; '),
+      },
+    };
   }
 
   /**
@@ -317,11 +417,25 @@ export class VmrunHypervisor implements Hypervisor {
     return this.toolsRunning(twin.id, opts);
   }
 
-  async shutdownTwin(twin: TwinVm, opts?: CallOptions): Promise<void> {
+  async shutdownTwin(twin: TwinVm, opts?: CallOptions): Promise<ShutdownReport> {
     const runner = await this.runner();
     const timeoutMs = this.t('stop', opts);
-    const started = this.opts.clock.monotonic();
-    const r = await runner.tryRun(['stop', twin.id, 'soft'], { action: 'shut down twin', vmName: twin.name, timeoutMs, signal: opts?.signal });
+    const clock = this.opts.clock;
+    const started = clock.monotonic();
+    // Right after a resume Tools may answer but not run power scripts yet (3009, reference
+    // `stop`): retry for a bounded time within the caller's limit.
+    const warmupUntil = started + Math.min(this.timeouts.toolsWarmup, timeoutMs / 2);
+    let refusals = 0;
+    let r: Awaited<ReturnType<VmrunRunner['tryRun']>>;
+    for (;;) {
+      r = await runner.tryRun(['stop', twin.id, 'soft'], { action: 'shut down twin', vmName: twin.name, timeoutMs: Math.max(1000, started + timeoutMs - clock.monotonic()), signal: opts?.signal });
+      const reason = 'failure' in r ? r.failure.reason : undefined;
+      if ((reason !== 'tools-not-ready' && reason !== 'tools-not-running') || clock.monotonic() + 1000 > warmupUntil || opts?.signal?.aborted) break;
+      // "not running" is worth a retry only while Tools do answer (warming up), not without Tools
+      if (reason === 'tools-not-running' && !(await this.toolsRunning(twin.id, { timeoutMs: this.timeouts.quick }).catch(() => false))) break;
+      refusals++;
+      await clock.sleep(1000, opts?.signal);
+    }
     if ('failure' in r) {
       const f = r.failure;
       if (f.reason === 'timeout') throw new AppError('HV_SHUTDOWN_TIMEOUT', `twin '${twin.name}' did not shut down within ${Math.round(timeoutMs / 1000)} s`);
@@ -340,6 +454,7 @@ export class VmrunHypervisor implements Hypervisor {
       if (this.opts.clock.monotonic() - started > timeoutMs) throw new AppError('HV_SHUTDOWN_TIMEOUT', `twin '${twin.name}' did not power off within ${Math.round(timeoutMs / 1000)} s`);
       await this.opts.clock.sleep(250, opts?.signal);
     }
+    return { method: refusals > 0 ? `vmrun stop soft (retried ${refusals}× while tools warmed up)` : 'vmrun stop soft' };
   }
 
   private async isRunning(vmxPath: string, opts?: CallOptions): Promise<boolean> {
@@ -360,7 +475,46 @@ export class VmrunHypervisor implements Hypervisor {
       throw new AppError('PATH_UNSAFE', `refusing to delete '${twin.folder}': it is not a twinsnap twin folder (no ${TWIN_MARKER} marker)`);
     }
     if (await this.isRunning(twin.id, opts)) await this.powerOffTwin(twin, opts);
+    await this.waitUnlocked(twin.folder, twin.name, opts?.signal);
     await rm(twin.folder, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
+  }
+
+  /**
+   * Waits until no `*.lck` directory is left in a stopped VM's folder: the VM's process may own
+   * its files for a while after it left `vmrun list` (Packer waits up to 120 s, polling; a
+   * deleted lock of a live process comes back, a locked file cannot be deleted on Windows).
+   */
+  private async waitUnlocked(folder: string, name: string, signal?: AbortSignal): Promise<void> {
+    const clock = this.opts.clock;
+    const until = clock.monotonic() + this.timeouts.locks;
+    for (;;) {
+      const locks = (await readdir(folder).catch(() => [] as string[])).filter((f) => /\.lck$/i.test(f));
+      if (locks.length === 0) return;
+      if (clock.monotonic() > until) {
+        throw new AppError('HV_VM_LOCKED', `unable to delete twin '${name}': its files are still locked ${Math.round(this.timeouts.locks / 1000)} s after it stopped (${locks.join(', ')}); it is removed at the next recovery`, { details: { folder, locks } });
+      }
+      await clock.sleep(150, signal);
+    }
+  }
+
+  /**
+   * Limits for this VM (reference vmware-twin-facts.md §Q4: time-box suspend, snapshot and start
+   * at 300 s or more, scaled by memsize). Per GiB of guest memory: a minute for each call that
+   * moves memory (suspend writes it, resume reads it, the capture copies it), at a worst-case
+   * HDD rate of ~17 MB/s.
+   */
+  stepLimits(vm: VmInfo): WorkflowStepLimits {
+    const gib = Math.max(1, vm.memoryMiB / 1024);
+    const perGib = 60_000;
+    const call = Math.max(300_000, perGib * gib);
+    return {
+      freeze: 2 * call + perGib * gib,
+      'copy-config': 120_000,
+      resume: call,
+      'boot-twin': call + 2 * this.timeouts.quick,
+      'shutdown-twin': this.timeouts.stop + this.timeouts.toolsWarmup,
+      cleanup: this.timeouts.deleteSnapshot + this.timeouts.locks,
+    };
   }
 
   async releaseFrozen(frozen: FrozenState, opts?: CallOptions): Promise<void> {
@@ -394,9 +548,16 @@ export class VmrunHypervisor implements Hypervisor {
         await this.deleteTwin({ id: join(path, 'twin.vmx'), name: 'twin', folder: path, disks: [] }, opts);
       }
     }
+    // Production must run: started when suspended, and — when a freeze of ours may have been
+    // under way when the engine stopped (a staging folder of this VM that no journaled handle
+    // names: its suspend may still be completing) — watched while listed, then started.
     const vmx = await this.readVmx(record.vmId).catch(() => undefined);
-    if (vmx && vmxSuspendState(vmx, record.vmId) && !(await this.isRunning(record.vmId, opts))) {
-      await runner.tryRun(['start', record.vmId, 'nogui'], call('resume', 'start'));
+    const staged = (await readdir(root).catch(() => [] as string[])).filter((e) => e.startsWith('.twinsnap-') && e !== `.twinsnap-${record.handle}`);
+    let freezing = false;
+    for (const e of staged) if (!freezing && (await owned(join(root, e, STAGING_OWNER)))) freezing = true;
+    if (vmx && (vmxSuspendState(vmx, record.vmId) || (freezing && (await this.isRunning(record.vmId, opts))))) {
+      const why = await this.ensureRunning(record.vmId, name, opts?.signal);
+      if (why) throw new AppError('HV_VM_BAD_STATE', `unable to recover vm '${name}': production could not be started again (${why}): start it in vmware workstation`);
     }
     const listed = await runner.tryRun(['listSnapshots', record.vmId], call('list snapshots of', 'quick'));
     const names = new Set('stdout' in listed ? listed.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(SNAPSHOT_PREFIX)) : []);
@@ -454,13 +615,59 @@ async function fileSize(p: string): Promise<number | undefined> {
   }
 }
 
-/** Hard link (O(1)); a copy only when the file system cannot link (different volume, FAT). */
-async function linkOrCopy(from: string, to: string): Promise<void> {
+/** VMware's checkpoint magic numbers (crash-utility `vmware_vmss.h`): complete and partial. */
+const CPT_MAGIC_OK = new Set([0xbed2bed2, 0xbed3bed3]);
+/** The magic of a checkpoint that was already restored (resumed from): its memory moved on. */
+const CPT_MAGIC_RESTORED = 0xbad1bad1;
+
+/**
+ * Captures the suspend state (`.vmss` and its companion `.vmem`, same base name) into staging as
+ * files production can never write: a copy-on-write clone where the file system has one
+ * (reflink: btrfs, XFS, ReFS), else a byte copy — never a hard link, since resuming production
+ * maps the same `.vmem` again and writes into it (hypervisor/README.md, "Memory image").
+ * Verifies the capture: the `.vmss` carries a checkpoint magic that is not RESTORED, and the
+ * `.vmem`, when there is one, holds the whole guest memory.
+ */
+async function captureMemoryState(vm: VmInfo, vmss: string, staging: string): Promise<{ files: string[]; bytes: number; method: string }> {
+  const fail = (why: string) => new AppError('HV_VM_BAD_STATE', `unable to freeze vm '${vm.name}': the memory state cannot be captured: ${why}`, { details: { vmss } });
+  const files: string[] = [];
+  const methods = new Set<string>();
+  let bytes = 0;
+  const vmem = vmss.replace(/\.vmss$/i, '') + '.vmem';
+  for (const [from, to] of [[vmss, join(staging, 'state.vmss')], [vmem, join(staging, 'state.vmem')]] as const) {
+    if (from === vmem && (await fileSize(vmem)) === undefined) continue; // memory inside the .vmss (no named file)
+    methods.add(await cloneOrCopy(from, to));
+    bytes += (await stat(to)).size;
+    files.push(to);
+  }
+  const fh = await open(files[0]!, 'r');
+  let magic: number;
   try {
-    await link(from, to);
+    const b = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(b, 0, 4, 0);
+    magic = bytesRead === 4 ? b.readUInt32LE(0) : 0;
+  } finally {
+    await fh.close();
+  }
+  if (magic === CPT_MAGIC_RESTORED) throw fail(`${basename(vmss)} was already resumed from (checkpoint magic 0xbad1bad1)`);
+  if (!CPT_MAGIC_OK.has(magic)) throw fail(`${basename(vmss)} is not a vmware checkpoint (magic 0x${magic.toString(16).padStart(8, '0')})`);
+  if (files.length === 2 && vm.memoryMiB > 0) {
+    const size = (await stat(files[1]!)).size;
+    const want = vm.memoryMiB * 1024 * 1024;
+    if (size < want * 0.99 || size > want * 1.01 + 64 * 1024 * 1024) throw fail(`${basename(vmem)} holds ${size} bytes, expected about ${want} (memsize ${vm.memoryMiB} MiB)`);
+  }
+  return { files, bytes, method: [...methods].join('+') };
+}
+
+/** A copy-on-write clone when the file system can make one (O(1)), else a byte copy. */
+async function cloneOrCopy(from: string, to: string): Promise<'reflink' | 'copy'> {
+  try {
+    await copyFile(from, to, fsConstants.COPYFILE_FICLONE_FORCE);
+    return 'reflink';
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EXDEV' || code === 'EPERM' || code === 'ENOTSUP' || code === 'EMLINK') await copyFile(from, to);
-    else throw e;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOSPC') throw e;
+    await copyFile(from, to);
+    return 'copy';
   }
 }

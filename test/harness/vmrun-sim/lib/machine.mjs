@@ -9,6 +9,13 @@ import { isTrue } from './vmx.mjs';
 /** Size of the header the simulator puts in front of QEMU's migration stream in a .vmss. */
 export const VMSS_HEADER_BYTES = 4096;
 export const VMSS_MAGIC = 'VMRUN-SIM-VMSS 1';
+/**
+ * The first 4 bytes of every .vmss: VMware's checkpoint magic, little-endian (crash-utility
+ * `vmware_vmss.h`: 0xbed2bed2 a complete checkpoint; 0xbad1bad1 one already restored). The
+ * simulator's own header text follows at byte 4.
+ */
+export const CPT_MAGIC = 0xbed2bed2;
+export const CPT_RESTORED_MAGIC = 0xbad1bad1;
 
 const BUS_ORDER = ['scsi', 'sata', 'nvme', 'ide'];
 
@@ -52,7 +59,19 @@ export function vmDisks(vmx) {
   return disks;
 }
 
-/** Network adapters: [{ index, connected, mac, connectionType }]. */
+/**
+ * The network a NIC's backing puts it on: `pvn-<id>` for a LAN segment (only VMs with the same
+ * pvnID share it), `vmnetN` for a custom network, else the host's `nat` / `bridged` / `hostonly`
+ * network — the "office LAN" every VM with that backing shares. Used as a folder name.
+ */
+export function nicNetwork(connectionType, pvnId, vnet) {
+  const t = (connectionType || 'nat').toLowerCase();
+  if (t === 'pvn') return `pvn-${String(pvnId ?? 'none').replace(/[^0-9a-f]/gi, '').toLowerCase() || 'none'}`;
+  if (t === 'custom') return String(vnet || 'vmnet0').toLowerCase().replace(/[^a-z0-9]/g, '');
+  return t.replace(/[^a-z0-9]/g, '');
+}
+
+/** Network adapters: [{ index, connected, mac, connectionType, network }]. */
 export function vmNics(vmx) {
   const entries = vmx.entries();
   const nics = [];
@@ -64,7 +83,8 @@ export function vmNics(vmx) {
       const h = createHash('sha256').update(`${vmx.path}#${i}`).digest();
       mac = `00:0c:29:${[h[0], h[1], h[2]].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
     }
-    nics.push({ index: i, connected: isTrue(get('startconnected'), true), mac, connectionType: get('connectiontype') ?? 'nat' });
+    const connectionType = get('connectiontype') ?? 'nat';
+    nics.push({ index: i, connected: isTrue(get('startconnected'), true), mac, connectionType, network: nicNetwork(connectionType, get('pvnid'), get('vnet')) });
   }
   return nics;
 }
@@ -81,13 +101,29 @@ export function serialLogPath(vmxAbs) {
   return path.join(path.dirname(vmxAbs), `${path.basename(vmxAbs, path.extname(vmxAbs))}.serial0.log`);
 }
 
+/** The memory file of a VM: `<base>.vmem` beside the .vmx, or the companion of the .vmss it resumes from. */
+export function vmemPath(vmxAbs, incomingVmss) {
+  if (incomingVmss) return incomingVmss.replace(/\.vmss$/i, '') + '.vmem';
+  return path.join(path.dirname(vmxAbs), `${path.basename(vmxAbs, path.extname(vmxAbs))}.vmem`);
+}
+
+/** Where packets a NIC sends onto `network` are recorded (pcap, one file per power-on and NIC). */
+export function captureFile(networksRoot, network, vmxAbs, index) {
+  const who = `${path.basename(path.dirname(vmxAbs))}--${path.basename(vmxAbs, path.extname(vmxAbs))}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
+  return path.join(networksRoot, network, `${who}-eth${index}-${Date.now()}.pcap`);
+}
+
 /**
  * Everything the supervisor needs to launch one VM. `incomingVmss`: absolute path of a .vmss to
- * resume from.
+ * resume from. Guest RAM is the VM's `.vmem`, mapped shared (as Workstation's named-file memory:
+ * every guest write lands in the file); the .vmss holds only the device state. `links`: per NIC
+ * (`nicN`) whether its link is up at start (default: `startConnected`); `networks`: per NIC the
+ * network it is on (default: its backing in the .vmx). `networksRoot`: where
+ * each network's packet captures go.
  */
-export function buildLaunch(vmx, stateDir, incomingVmss) {
+export function buildLaunch(vmx, stateDir, incomingVmss, { links, networks, networksRoot } = {}) {
   const disks = vmDisks(vmx);
-  const nics = vmNics(vmx);
+  const nics = vmNics(vmx).map((n) => (networks?.[`nic${n.index}`] ? { ...n, network: networks[`nic${n.index}`] } : n));
   for (const d of disks) {
     if (!fs.existsSync(d.abs)) {
       throw new VmrunError(`Cannot open the disk '${d.abs}' or one of the snapshot disks it depends on.`);
@@ -108,10 +144,15 @@ export function buildLaunch(vmx, stateDir, incomingVmss) {
     '--monitor', 'chardev=mon',
     '--nbd-server', `addr.type=unix,addr.path=${nbdSock}`,
   ];
+  const vmem = vmemPath(vmx.path, incomingVmss);
+  if (incomingVmss && !fs.existsSync(vmem)) {
+    throw new VmrunError(`The operation was canceled (vmrun-sim: the memory file ${path.basename(vmem)} of the suspended state cannot be found)`);
+  }
   const qemuArgs = [
     '-name', 'vmrun-sim',
     '-accel', 'tcg',
-    '-machine', 'pc',
+    '-object', `memory-backend-file,id=ram0,size=${memMiB}M,mem-path=${qemuOptValue(vmem)},share=on`,
+    '-machine', 'pc,memory-backend=ram0',
     '-m', String(memMiB),
     '-smp', String(cpus),
     '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
@@ -131,21 +172,36 @@ export function buildLaunch(vmx, stateDir, incomingVmss) {
     qemuArgs.push('-blockdev', JSON.stringify({ driver: 'nbd', 'node-name': node, server: { type: 'unix', path: nbdSock }, export: node }));
     qemuArgs.push('-device', `virtio-blk-pci,drive=${node},id=vd${i},addr=0x${(0x10 + i).toString(16)}`);
   });
+  const captures = {};
   for (const n of nics) {
+    // restrict=on: the slirp backend itself reaches nothing; what a NIC sends onto its network
+    // is recorded per network (filter-dump sees only what passes a link that is up)
     qemuArgs.push('-netdev', `user,id=net${n.index},restrict=on`);
+    if (networksRoot) {
+      const file = captureFile(networksRoot, n.network, vmx.path, n.index);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      captures[`nic${n.index}`] = file;
+      qemuArgs.push('-object', `filter-dump,id=dump${n.index},netdev=net${n.index},file=${qemuOptValue(file)}`);
+    }
     qemuArgs.push('-device', `virtio-net-pci,netdev=net${n.index},id=nic${n.index},mac=${n.mac},addr=0x${(0x8 + n.index).toString(16)}`);
   }
   if (incomingVmss) {
-    qemuArgs.push('-incoming', `exec:tail -c +${VMSS_HEADER_BYTES + 1} '${path.join(stateDir, 'vmss-in')}'`);
+    // RAM comes from the shared .vmem, not from the stream (the source skipped it too)
+    // (the supervisor sets x-ignore-shared, then starts the deferred incoming migration)
+    qemuArgs.push('-incoming', 'defer');
   }
+  const up = (n) => (links && `nic${n.index}` in links ? Boolean(links[`nic${n.index}`]) : n.connected);
   return {
     vmx: vmx.path,
     qsdArgs,
     qemuArgs,
     nodes,
     disks: disks.map((d) => ({ node: d.node, abs: d.abs })),
-    linksDown: nics.filter((n) => !n.connected).map((n) => `nic${n.index}`),
+    linksDown: nics.filter((n) => !up(n)).map((n) => `nic${n.index}`),
+    nics: nics.map((n) => ({ id: `nic${n.index}`, index: n.index, network: n.network, connectionType: n.connectionType, mac: n.mac, up: up(n), capture: captures[`nic${n.index}`] })),
+    vmem,
     incoming: Boolean(incomingVmss),
+    incomingUri: incomingVmss ? `exec:tail -c +${VMSS_HEADER_BYTES + 1} '${path.join(stateDir, 'vmss-in')}'` : undefined,
     serialLog,
     qsdSock,
     qmpSock,
@@ -159,7 +215,8 @@ export function readVmssHeader(file) {
   try {
     const buf = Buffer.alloc(VMSS_HEADER_BYTES);
     fs.readSync(fd, buf, 0, VMSS_HEADER_BYTES, 0);
-    const text = buf.toString('utf8');
+    if (buf.readUInt32LE(0) !== CPT_MAGIC) return undefined;
+    const text = buf.toString('utf8', 4);
     if (!text.startsWith(VMSS_MAGIC + '\n')) return undefined;
     const json = text.slice(VMSS_MAGIC.length + 1).split('\n')[0];
     return JSON.parse(json);
@@ -172,7 +229,8 @@ export function readVmssHeader(file) {
 export function vmssHeader(data) {
   const buf = Buffer.alloc(VMSS_HEADER_BYTES, 0x20);
   const text = `${VMSS_MAGIC}\n${JSON.stringify(data)}\n`;
-  if (Buffer.byteLength(text) > VMSS_HEADER_BYTES) throw new Error('vmss header too large');
-  buf.write(text, 0, 'utf8');
+  if (Buffer.byteLength(text) + 4 > VMSS_HEADER_BYTES) throw new Error('vmss header too large');
+  buf.writeUInt32LE(CPT_MAGIC, 0);
+  buf.write(text, 4, 'utf8');
   return buf;
 }

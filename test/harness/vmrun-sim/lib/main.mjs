@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import {
   cmdCheckToolsState,
   cmdList,
+  cmdNamedDevice,
   cmdPause,
   cmdReadVariable,
   cmdReset,
@@ -31,6 +32,7 @@ AUTHENTICATION-FLAGS
 
 POWER COMMANDS: start, stop, reset, suspend, pause, unpause
 SNAPSHOT COMMANDS: listSnapshots, snapshot, deleteSnapshot, revertToSnapshot
+DEVICE COMMANDS: connectNamedDevice, disconnectNamedDevice
 GENERAL COMMANDS: list, checkToolsState, getGuestIPAddress, readVariable, writeVariable
 `;
 
@@ -80,6 +82,10 @@ async function dispatch(argv) {
     case 'unpause':
       await cmdPause(args, false);
       return {};
+    case 'connectnameddevice':
+    case 'disconnectnameddevice':
+      await cmdNamedDevice(args, command === 'connectnameddevice');
+      return {};
     case 'checktoolsstate':
       return { out: cmdCheckToolsState(args) };
     case 'getguestipaddress': {
@@ -114,7 +120,7 @@ async function dispatch(argv) {
 }
 
 const MUTATING = new Set([
-  'stop', 'suspend', 'reset', 'pause', 'unpause', 'writevariable',
+  'stop', 'suspend', 'reset', 'pause', 'unpause', 'writevariable', 'connectnameddevice', 'disconnectnameddevice',
   'snapshot', 'deletesnapshot', 'reverttosnapshot',
 ]);
 

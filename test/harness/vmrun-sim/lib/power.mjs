@@ -1,10 +1,11 @@
 // Power operations of the vmrun simulator: start (boot or resume), stop, suspend, reset,
 // pause/unpause, plus the helpers other commands share.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildLaunch, readVmssHeader, validateVmx, vmssHeader } from './machine.mjs';
+import { buildLaunch, readVmssHeader, validateVmx, vmemPath, vmssHeader } from './machine.mjs';
 import { Qmp, qmpOnce } from './qmp.mjs';
 import {
   VmrunError,
@@ -14,6 +15,7 @@ import {
   recordTiming,
   runningMeta,
   sleep,
+  stateRoot,
   vmLog,
   vmStateDir,
   withVmLock,
@@ -60,6 +62,40 @@ export function toolsRunning(meta) {
 
 function requireTools(vm, meta) {
   if (!toolsRunning(meta)) throw new VmrunError(`The VMware Tools are not running in the virtual machine: ${vm.arg}`);
+}
+
+/** A numeric pessimistic switch (env var, ms); 0 when unset. */
+export function envMs(name) {
+  const v = Number(process.env[name] || 0);
+  return Number.isFinite(v) && v > 0 ? v : 0;
+}
+
+/** SHA-256 of a file (hex), streamed. */
+export async function sha256File(file) {
+  const h = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk);
+  return h.digest('hex');
+}
+
+/**
+ * Workstation starts a fresh vmware.log at every power-on or resume, keeping the previous ones
+ * as vmware-0.log … vmware-2.log, and dumps the configuration it runs with (`DICT` lines).
+ */
+function rotateLog(vmxAbs) {
+  const dir = path.dirname(vmxAbs);
+  const f = (i) => path.join(dir, i < 0 ? 'vmware.log' : `vmware-${i}.log`);
+  for (let i = 1; i >= -1; i--) {
+    try {
+      fs.renameSync(f(i), f(i + 1));
+    } catch {
+      // not there
+    }
+  }
+}
+
+/** The `DICT` lines of a .vmx's ethernet keys, as Workstation writes them at power-on/resume. */
+function logNicConfig(vmxAbs, vmx) {
+  for (const [lk, e] of vmx.entries()) if (/^ethernet\d+\./.test(lk)) vmLog(vmxAbs, `DICT ${e.key} = "${e.value}"`, 'vmx');
 }
 
 /** Waits until QEMU and the supervisor of a VM are gone (disks closed), cleaning up orphans. */
@@ -115,7 +151,20 @@ export async function cmdStart(args) {
       fs.rmSync(path.join(vm.stateDir, 'vmss-in'), { force: true });
       fs.symlinkSync(vmssAbs, path.join(vm.stateDir, 'vmss-in'));
     }
-    const launch = buildLaunch(vmx, vm.stateDir, vmssAbs);
+    rotateLog(vm.abs);
+    logNicConfig(vm.abs, vmx);
+    // Pessimistic (VMRUN_SIM_RESUME_RESTORES_LINKS): a resumed VM's NICs come back with the link
+    // state saved in its checkpoint, whatever `startConnected` says (vmware-twin-facts.md §1a).
+    const links = vmssAbs && process.env.VMRUN_SIM_RESUME_RESTORES_LINKS === '1' ? header.links : undefined;
+    // Pessimistic (VMRUN_SIM_RESUME_KEEPS_BACKING): a resumed VM's NICs stay on the networks saved
+    // in its checkpoint, whatever the .vmx now says (untested on a real host, §1c).
+    const networks = vmssAbs && process.env.VMRUN_SIM_RESUME_KEEPS_BACKING === '1' ? header.networks : undefined;
+    if (vmssAbs && process.env.VMRUN_SIM_VMEM_HASH === '1') {
+      const sha256 = await sha256File(vmemPath(vm.abs, vmssAbs)).catch(() => 'missing');
+      vmLog(vm.abs, `vmrun-sim: resuming from memory file ${path.basename(vmemPath(vm.abs, vmssAbs))} sha256 ${sha256}`);
+      recordTiming({ op: 'vmem-resumed', vmx: vm.abs, sha256 });
+    }
+    const launch = buildLaunch(vmx, vm.stateDir, vmssAbs, { links, networks, networksRoot: path.join(stateRoot(), 'networks') });
     let bootOffset = 0;
     if (vmssAbs) {
       try {
@@ -137,6 +186,9 @@ export async function cmdStart(args) {
     if (!result.ok) {
       vmLog(vm.abs, `start failed: ${result.message}`);
       throw new VmrunError(`The operation was canceled: ${result.message}`);
+    }
+    for (const n of launch.nics) {
+      vmLog(vm.abs, `VNET: Ethernet${n.index}: connectionType ${n.connectionType}, network ${n.network}, link ${n.up ? 'connected' : 'disconnected'}${links ? ' (state restored from the checkpoint)' : ''}`, 'vmx');
     }
     vmLog(vm.abs, `${vmssAbs ? 'resume' : 'power on'} took ${ms} ms`);
     recordTiming({ op: vmssAbs ? 'resume' : 'start', vmx: vm.abs, ms });
@@ -185,6 +237,14 @@ export async function cmdStop(args) {
     const meta = await withVmLock(vm.stateDir, async () => {
       const m = requireRunning(vm);
       requireTools(vm, m);
+      // Pessimistic (VMRUN_SIM_TOOLS_WARMUP_MS): right after a resume Tools answer but cannot run
+      // power scripts yet (VIX error 3009, vmware-workstation.md `stop`).
+      const warm = envMs('VMRUN_SIM_TOOLS_WARMUP_MS');
+      if (warm && m.resumed && Date.now() - Date.parse(m.startedAt) < warm) {
+        vmLog(vm.abs, 'vmrun-sim: soft stop refused, tools still warming up (3009)');
+        recordTiming({ op: 'soft-stop-refused', vmx: vm.abs });
+        throw new VmrunError('Cannot run the power operation script: VIX_E_POWEROP_SCRIPTS_NOT_AVAILABLE (3009)');
+      }
       await qmpOnce(m.qmpSock, 'system_powerdown');
       return m;
     });
@@ -214,7 +274,7 @@ export async function cmdStop(args) {
 export async function cmdSuspend(args) {
   const vm = openVm(args[0]);
   const mode = (args[1] ?? 'hard').toLowerCase();
-  return withVmLock(vm.stateDir, async () => {
+  await withVmLock(vm.stateDir, async () => {
     const meta = requireRunning(vm);
     if (mode === 'soft') requireTools(vm, meta);
     const t0 = Date.now();
@@ -225,9 +285,17 @@ export async function cmdSuspend(args) {
     const tools = toolsRunning(meta);
     const qmp = await Qmp.connect(meta.qmpSock);
     try {
+      // Pessimistic (VMRUN_SIM_SUSPEND_SLOW_MS): the suspend takes that long before the guest
+      // stops (a large VM on a slow disk); the VM stays listed meanwhile.
+      const slow = envMs('VMRUN_SIM_SUSPEND_SLOW_MS');
+      if (slow) await sleep(slow);
       await qmp.execute('stop');
       const stoppedAt = Date.now();
-      fs.writeFileSync(partial, vmssHeader({ toolsRunning: tools, suspendedAt: new Date().toISOString(), disks: meta.disks.length }));
+      fs.writeFileSync(partial, vmssHeader({ toolsRunning: tools, suspendedAt: new Date().toISOString(), disks: meta.disks.length, links: meta.links ?? {}, networks: Object.fromEntries((meta.nics ?? []).map((n) => [n.id, n.network])) }));
+      // guest RAM stays in the shared .vmem (as Workstation's named-file memory); the stream
+      // carries the device state only
+      await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+      fs.writeFileSync(path.join(vm.stateDir, 'suspending'), '');
       const link = path.join(vm.stateDir, 'vmss-out');
       fs.rmSync(link, { force: true });
       fs.symlinkSync(partial, link);
@@ -253,10 +321,45 @@ export async function cmdSuspend(args) {
       vmx.write();
       const ms = Date.now() - t0;
       vmLog(vm.abs, `suspend took ${ms} ms (guest stopped after ${stoppedAt - t0} ms, state saved after ${savedAt - t0} ms)`);
-      recordTiming({ op: 'suspend', vmx: vm.abs, ms, saveMs: savedAt - stoppedAt, bytes: fs.statSync(vmssAbs).size });
+      const vmem = vmemPath(vm.abs, vmssAbs);
+      recordTiming({ op: 'suspend', vmx: vm.abs, ms, saveMs: savedAt - stoppedAt, bytes: fs.statSync(vmssAbs).size, vmemBytes: fs.statSync(vmem).size });
+      if (process.env.VMRUN_SIM_VMEM_HASH === '1') {
+        const sha256 = await sha256File(vmem);
+        vmLog(vm.abs, `vmrun-sim: suspended memory file ${path.basename(vmem)} sha256 ${sha256}`);
+        recordTiming({ op: 'vmem-suspended', vmx: vm.abs, sha256 });
+      }
     } finally {
       qmp.close();
+      fs.rmSync(path.join(vm.stateDir, 'suspending'), { force: true });
     }
+  });
+  // Pessimistic (VMRUN_SIM_SUSPEND_THEN): the VM is suspended, and then vmrun fails or hangs.
+  const then = process.env.VMRUN_SIM_SUSPEND_THEN;
+  if (then === 'fail') {
+    vmLog(vm.abs, 'vmrun-sim: suspended, then reporting failure (VMRUN_SIM_SUSPEND_THEN=fail)');
+    throw new VmrunError('The operation was canceled (vmrun-sim: VMRUN_SIM_SUSPEND_THEN=fail, after suspending)');
+  }
+  if (then === 'hang') {
+    vmLog(vm.abs, 'vmrun-sim: suspended, then hanging (VMRUN_SIM_SUSPEND_THEN=hang)');
+    await sleep(envMs('VMRUN_SIM_SUSPEND_HANG_MS') || 60_000);
+  }
+}
+
+/** `disconnectNamedDevice vmx name` / `connectNamedDevice vmx name`: a NIC's link, live. */
+export async function cmdNamedDevice(args, connect) {
+  const vm = openVm(args[0]);
+  const name = args[1];
+  if (!name) throw new VmrunError('Invalid argument: a device name is required');
+  const m = /^ethernet(\d+)$/i.exec(name);
+  return withVmLock(vm.stateDir, async () => {
+    const meta = requireRunning(vm);
+    if (!m || !(meta.nics ?? []).some((n) => n.index === Number(m[1]))) throw new VmrunError(`The device ${name} does not exist in the virtual machine`);
+    const id = `nic${m[1]}`;
+    await qmpOnce(meta.qmpSock, 'set_link', { name: id, up: connect });
+    const file = path.join(vm.stateDir, 'meta.json');
+    const fresh = readJson(file) ?? meta;
+    writeJson(file, { ...fresh, links: { ...fresh.links, [id]: connect } });
+    vmLog(vm.abs, `VNET: Ethernet${m[1]}: link ${connect ? 'connected' : 'disconnected'} (${connect ? 'connectNamedDevice' : 'disconnectNamedDevice'})`, 'vmx');
   });
 }
 

@@ -111,9 +111,9 @@ export async function withVmLock(stateDir, fn, timeoutMs = 120_000) {
 }
 
 /** Appends one line to the VM folder's vmware.log (best effort). */
-export function vmLog(vmxAbs, text) {
+export function vmLog(vmxAbs, text, who = 'vmrun-sim') {
   try {
-    fs.appendFileSync(path.join(path.dirname(vmxAbs), 'vmware.log'), `${new Date().toISOString()}| vmrun-sim| ${text}\n`);
+    fs.appendFileSync(path.join(path.dirname(vmxAbs), 'vmware.log'), `${new Date().toISOString()}| ${who}| ${text}\n`);
   } catch {
     // read-only folder: ignore
   }

@@ -53,8 +53,35 @@ async function shutdownStorage() {
   }
 }
 
+/** `<name>.vmx.lck`: the lock directory Workstation keeps while the VM's process owns its files. */
+const lockDir = `${launch.vmx}.lck`;
+
+/**
+ * Releases the VM's files at power-off: the memory file goes (kept when the VM was suspended:
+ * it holds the guest RAM the .vmss needs), then the lock directory. Pessimistic
+ * (VMRUN_SIM_LOCK_LINGER_MS): the lock stays that long after the VM left `vmrun list` — the
+ * process still owns the folder, so a lock that is deleted meanwhile is there again (deleting a
+ * locked file fails on Windows).
+ */
+function releaseFiles() {
+  const suspending = fs.existsSync(path.join(stateDir, 'suspending'));
+  if (!suspending && launch.vmem) fs.rmSync(launch.vmem, { force: true });
+  const linger = Number(process.env.VMRUN_SIM_LOCK_LINGER_MS || 0);
+  if (!(linger > 0)) {
+    fs.rmSync(lockDir, { recursive: true, force: true });
+    return;
+  }
+  // (a deleted lock is recreated, and that is recorded: `lock-released` with `recreated: true`)
+  const code = `const fs=require('fs');const [d,f,ms,log]=process.argv.slice(1);const end=Date.now()+Number(ms);let recreated=false;
+const t=setInterval(()=>{if(Date.now()>end){clearInterval(t);fs.rmSync(d,{recursive:true,force:true});
+if(log)try{fs.appendFileSync(log,JSON.stringify({at:new Date().toISOString(),op:'lock-released',dir:d,recreated})+'\\n');}catch{}return;}
+if(!fs.existsSync(f)){recreated=true;try{fs.mkdirSync(d,{recursive:true});fs.writeFileSync(f,'');}catch{}}},100);`;
+  spawn(process.execPath, ['-e', code, lockDir, path.join(lockDir, `M${process.pid}.lck`), String(linger), process.env.VMRUN_SIM_TIMINGS ?? ''], { detached: true, stdio: 'ignore' }).unref();
+}
+
 async function finish(code) {
   await shutdownStorage();
+  releaseFiles();
   for (const f of ['meta.json', 'qmp.sock', 'qsd.sock', 'nbd.sock', 'vmss-in', 'vmss-out']) {
     fs.rmSync(path.join(stateDir, f), { force: true });
   }
@@ -100,6 +127,8 @@ async function main() {
   const qmp = await Qmp.connect(launch.qmpSock, 30_000).catch((e) => fail(`QEMU monitor not ready: ${e.message} ${logTail(qemuLog)}`));
   for (const name of launch.linksDown) await qmp.execute('set_link', { name, up: false });
   if (launch.incoming) {
+    await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+    await qmp.execute('migrate-incoming', { uri: launch.incomingUri });
     const deadline = Date.now() + 300_000;
     for (;;) {
       const st = await qmp.execute('query-status');
@@ -130,6 +159,8 @@ async function main() {
     fs.rmSync(path.join(stateDir, 'vmss-in'), { force: true });
   }
   const startMs = Date.now() - t0;
+  fs.mkdirSync(lockDir, { recursive: true });
+  fs.writeFileSync(path.join(lockDir, `M${process.pid}.lck`), '');
   writeJson(path.join(stateDir, 'meta.json'), {
     vmx: launch.vmx,
     qemuPid: qemu.pid,
@@ -144,6 +175,9 @@ async function main() {
     disks: launch.disks,
     qmpSock: launch.qmpSock,
     qsdSock: launch.qsdSock,
+    nics: launch.nics ?? [],
+    links: Object.fromEntries((launch.nics ?? []).map((n) => [n.id, n.up])),
+    vmem: launch.vmem,
     runtimeVars: {},
   });
   report(`READY ${JSON.stringify({ startMs, qemuPid: qemu.pid })}`);
