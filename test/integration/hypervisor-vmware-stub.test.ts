@@ -135,6 +135,22 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
     expect(calls().every((c) => !c.some((a) => a.includes('rm -rf')))).toBe(true);
   });
 
+  it('asks for step limits that grow with guest memory, never below 300 s for suspend, snapshot and start', async () => {
+    make();
+    const hv = new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] } });
+    const vm = await hv.getVm(vmx);
+    const small = hv.stepLimits({ ...vm, memoryMiB: 512 });
+    const big = hv.stepLimits({ ...vm, memoryMiB: 32 * 1024 });
+    // suspend + snapshot ≥ 300 s each, plus the capture; resume (start) ≥ 300 s
+    expect(small.freeze).toBeGreaterThanOrEqual(600_000);
+    expect(small.resume).toBeGreaterThanOrEqual(300_000);
+    expect(small['boot-twin']).toBeGreaterThanOrEqual(300_000);
+    for (const k of ['freeze', 'resume', 'boot-twin'] as const) expect(big[k]!).toBeGreaterThan(small[k]!);
+    expect(big.freeze).toBeGreaterThanOrEqual(32 * 3 * 60_000);
+    expect(small['shutdown-twin']).toBeGreaterThan(300_000); // the stop plus the tools warm-up retries
+    expect(small.cleanup).toBeGreaterThanOrEqual(900_000 + 120_000); // consolidation plus the lock wait
+  });
+
   it('treats a snapshot that is already gone as released, and never deletes a folder it did not create', async () => {
     const hv = make();
     await hv.releaseFrozen({ vm: await hv.getVm(vmx), handle: 'twinsnap-gone', frozenDisks: [], configFiles: [] });
