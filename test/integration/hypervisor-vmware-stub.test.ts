@@ -28,6 +28,10 @@ if (cmd === 'stop' && mode === 'soft') {
   if (env.STUB_STOP === 'hang') setTimeout(() => {}, 60000);
   else if (env.STUB_STOP === 'canceled') fail('The operation was canceled');
   else if (env.STUB_STOP === 'tools') fail('The VMware Tools are not running in the virtual machine: ' + vmx);
+  else if (env.STUB_STOP === '3009x2' && (fs.existsSync(env.STUB_LOG + '.3009') ? fs.readFileSync(env.STUB_LOG + '.3009', 'utf8').length : 0) < 2) {
+    fs.appendFileSync(env.STUB_LOG + '.3009', 'x');
+    fail('Cannot run the power operation script: VIX_E_POWEROP_SCRIPTS_NOT_AVAILABLE (3009)');
+  }
   else { fs.writeFileSync(env.STUB_RUNNING, running().filter((l) => l !== vmx).join('\\n')); process.exit(0); }
 } else if (cmd === 'suspend') {
   fs.writeFileSync(vmx, fs.readFileSync(vmx, 'utf8') + 'checkpoint.vmState = "prod.vmss"\\n');
@@ -53,9 +57,9 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
   let log: string;
   let runningFile: string;
   let vmx: string;
-  const make = (extra: Record<string, string> = {}, twinsRoot?: string) => {
+  const make = (extra: Record<string, string> = {}, twinsRoot?: string, timeouts: { toolsWarmup?: number } = {}) => {
     Object.assign(process.env, { STUB_LOG: log, STUB_RUNNING: runningFile, STUB_STOP: '', STUB_SNAPSHOT: '' }, extra);
-    return new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [join(dir, 'vms')], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] }, timeouts: { stop: 30_000, settle: 300, toolsWarmup: 2000 }, twinsRoot });
+    return new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [join(dir, 'vms')], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] }, timeouts: { stop: 30_000, settle: 300, toolsWarmup: 2000, ...timeouts }, twinsRoot });
   };
   const calls = () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
 
@@ -110,6 +114,35 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
     await expect(make({ STUB_STOP: 'tools' }).shutdownTwin(twin())).rejects.toMatchObject({ code: 'HV_TOOLS_NOT_RUNNING' });
     await make().shutdownTwin(twin());
     expect(readFileSync(runningFile, 'utf8').trim()).toBe('');
+  });
+
+  it('retries a soft stop that tools just resumed refuse with 3009, and reports how it shut down', async () => {
+    const hv = make({ STUB_STOP: '3009x2' }, undefined, { toolsWarmup: 10_000 });
+    const t0 = Date.now();
+    await expect(hv.shutdownTwin(twin(), { timeoutMs: 30_000 })).resolves.toEqual({ method: 'vmrun stop soft (retried 2× while tools warmed up)' });
+    expect(calls().filter((c) => c[0] === 'stop')).toHaveLength(3);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
+    expect(readFileSync(runningFile, 'utf8').trim()).toBe('');
+  });
+
+  it('deletes a stopped twin only once its lock directories are gone (a lock deleted early comes back)', async () => {
+    const hv = make();
+    const folder = join(dir, 'vms', 'twinsnap-twin-twinsnap-x');
+    const lock = join(folder, 'twin.vmx.lck');
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(join(folder, '.twinsnap-twin'), `${vmx}\n`);
+    writeFileSync(join(folder, 'twin.vmx'), 'config.version = "8"\n');
+    // the stopped VM's process still owns its files for 1.5 s, like VMRUN_SIM_LOCK_LINGER_MS
+    let recreated = false;
+    const until = Date.now() + 1500;
+    const owner = setInterval(() => {
+      if (Date.now() > until) return void (clearInterval(owner), rmSync(lock, { recursive: true, force: true }));
+      if (!existsSync(lock)) ((recreated = true), mkdirSync(lock, { recursive: true }));
+    }, 50);
+    await hv.deleteTwin({ id: join(folder, 'twin.vmx'), name: 'twin', folder, disks: [] });
+    await new Promise((r) => setTimeout(r, 1700));
+    expect(recreated).toBe(false);
+    expect(existsSync(folder)).toBe(false);
   });
 
   it('builds a twin into a hostile folder with a hostile name: nothing runs, everything round-trips, the child reads through to the frozen disk', async () => {
