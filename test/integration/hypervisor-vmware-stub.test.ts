@@ -34,6 +34,7 @@ if (cmd === 'stop' && mode === 'soft') {
   }
   else { fs.writeFileSync(env.STUB_RUNNING, running().filter((l) => l !== vmx).join('\\n')); process.exit(0); }
 } else if (cmd === 'suspend') {
+  if (env.STUB_SUSPEND === 'off') fail('The virtual machine is not powered on: ' + vmx);
   fs.writeFileSync(vmx, fs.readFileSync(vmx, 'utf8') + 'checkpoint.vmState = "prod.vmss"\\n');
   // a checkpoint header (VMware's magic 0xbed2bed2, little-endian) with the memory inside
   fs.writeFileSync(require('node:path').join(require('node:path').dirname(vmx), 'prod.vmss'), Buffer.concat([Buffer.from([0xd2, 0xbe, 0xd2, 0xbe]), Buffer.from('memory')]));
@@ -45,6 +46,7 @@ if (cmd === 'stop' && mode === 'soft') {
   process.exit(0);
 }
 else if (cmd === 'deleteSnapshot') fail('A snapshot with the name ' + mode + ' does not exist');
+else if (cmd === 'start' && env.STUB_START === 'timeout') setTimeout(() => {}, 60000);
 else if (cmd === 'start') { if (!running().includes(vmx)) fs.writeFileSync(env.STUB_RUNNING, [...running(), vmx].join('\\n')); process.exit(0); }
 else if (cmd === 'stop') { fs.writeFileSync(env.STUB_RUNNING, running().filter((l) => l !== vmx).join('\\n')); process.exit(0); }
 else fail('One of the parameters was invalid');
@@ -58,7 +60,7 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
   let runningFile: string;
   let vmx: string;
   const make = (extra: Record<string, string> = {}, twinsRoot?: string, timeouts: { toolsWarmup?: number } = {}) => {
-    Object.assign(process.env, { STUB_LOG: log, STUB_RUNNING: runningFile, STUB_STOP: '', STUB_SNAPSHOT: '' }, extra);
+    Object.assign(process.env, { STUB_LOG: log, STUB_RUNNING: runningFile, STUB_STOP: '', STUB_SNAPSHOT: '', STUB_SUSPEND: '', STUB_START: '' }, extra);
     return new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [join(dir, 'vms')], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] }, timeouts: { stop: 30_000, settle: 300, toolsWarmup: 2000, ...timeouts }, twinsRoot });
   };
   const calls = () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
@@ -85,6 +87,21 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
     expect(cmds.slice(cmds.indexOf('suspend')).filter((c) => c !== 'list')).toEqual(['suspend', 'snapshot', 'start', 'deleteSnapshot']);
     expect(readFileSync(runningFile, 'utf8').split('\n')).toContain(vmx); // production runs again
     expect(readdirSync(join(dir, 'vms')).filter((f) => f.startsWith('.twinsnap-') || f.startsWith('twinsnap-'))).toEqual([]);
+  });
+
+  it('never starts a vm that was not running when the freeze began (suspend refused: not powered on)', async () => {
+    const hv = make({ STUB_SUSPEND: 'off' });
+    const vm = await hv.getVm(vmx);
+    await expect(hv.freeze(vm)).rejects.toMatchObject({ code: 'HV_VM_BAD_STATE' });
+    expect(calls().some((c) => c[0] === 'start')).toBe(false);
+  });
+
+  it('powers a twin off at once when its start fails or times out (it may be up, unchecked)', async () => {
+    const hv = make({ STUB_START: 'timeout' });
+    const folder = join(dir, 'vms', 'prod');
+    writeFileSync(vmx, readFileSync(vmx, 'utf8') + 'ethernet0.present = "TRUE"\nethernet0.connectionType = "pvn"\nethernet0.pvnID = "52 01 02 03 04 05 06 07-08 09 0a 0b 0c 0d 0e 0f"\n');
+    await expect(hv.startTwin({ id: vmx, name: 'twin', folder, disks: [] }, { timeoutMs: 1500 })).rejects.toMatchObject({ code: 'HV_COMMAND_TIMEOUT' });
+    expect(calls().map((c) => `${c[0]} ${c[2] ?? ''}`.trim()).slice(-2)).toEqual(['start nogui', 'stop hard']);
   });
 
   it('refuses to freeze on vmware player before touching the vm', async () => {
