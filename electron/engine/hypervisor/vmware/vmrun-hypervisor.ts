@@ -636,8 +636,9 @@ const CPT_MAGIC_RESTORED = 0xbad1bad1;
 /**
  * Captures the suspend state (`.vmss` and its companion `.vmem`, same base name) into staging as
  * files production can never write: a copy-on-write clone where the file system has one
- * (reflink: btrfs, XFS, ReFS), else a byte copy — never a hard link, since resuming production
- * maps the same `.vmem` again and writes into it (hypervisor/README.md, "Memory image").
+ * (reflink on Linux: btrfs, XFS with reflink; libuv cannot clone on Windows), else a byte copy —
+ * never a hard link, since resuming production maps the same `.vmem` again and writes into it
+ * (hypervisor/README.md, "Memory image").
  * Verifies the capture: the `.vmss` carries a checkpoint magic that is not RESTORED, and the
  * `.vmem`, when there is one, holds the whole guest memory.
  */
