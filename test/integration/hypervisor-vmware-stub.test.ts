@@ -153,8 +153,13 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
     let recreated = false;
     const until = Date.now() + 1500;
     const owner = setInterval(() => {
-      if (Date.now() > until) return void (clearInterval(owner), rmSync(lock, { recursive: true, force: true }));
-      if (!existsSync(lock)) ((recreated = true), mkdirSync(lock, { recursive: true }));
+      if (Date.now() > until) {
+        clearInterval(owner);
+        rmSync(lock, { recursive: true, force: true });
+      } else if (!existsSync(lock)) {
+        recreated = true;
+        mkdirSync(lock, { recursive: true });
+      }
     }, 50);
     await hv.deleteTwin({ id: join(folder, 'twin.vmx'), name: 'twin', folder, disks: [] });
     await new Promise((r) => setTimeout(r, 1700));
