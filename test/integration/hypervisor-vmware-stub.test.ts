@@ -28,8 +28,13 @@ if (cmd === 'stop' && mode === 'soft') {
   if (env.STUB_STOP === 'hang') setTimeout(() => {}, 60000);
   else if (env.STUB_STOP === 'canceled') fail('The operation was canceled');
   else if (env.STUB_STOP === 'tools') fail('The VMware Tools are not running in the virtual machine: ' + vmx);
+  else if (env.STUB_STOP === '3009x2' && (fs.existsSync(env.STUB_LOG + '.3009') ? fs.readFileSync(env.STUB_LOG + '.3009', 'utf8').length : 0) < 2) {
+    fs.appendFileSync(env.STUB_LOG + '.3009', 'x');
+    fail('Cannot run the power operation script: VIX_E_POWEROP_SCRIPTS_NOT_AVAILABLE (3009)');
+  }
   else { fs.writeFileSync(env.STUB_RUNNING, running().filter((l) => l !== vmx).join('\\n')); process.exit(0); }
 } else if (cmd === 'suspend') {
+  if (env.STUB_SUSPEND === 'off') fail('The virtual machine is not powered on: ' + vmx);
   fs.writeFileSync(vmx, fs.readFileSync(vmx, 'utf8') + 'checkpoint.vmState = "prod.vmss"\\n');
   // a checkpoint header (VMware's magic 0xbed2bed2, little-endian) with the memory inside
   fs.writeFileSync(require('node:path').join(require('node:path').dirname(vmx), 'prod.vmss'), Buffer.concat([Buffer.from([0xd2, 0xbe, 0xd2, 0xbe]), Buffer.from('memory')]));
@@ -41,6 +46,7 @@ if (cmd === 'stop' && mode === 'soft') {
   process.exit(0);
 }
 else if (cmd === 'deleteSnapshot') fail('A snapshot with the name ' + mode + ' does not exist');
+else if (cmd === 'start' && env.STUB_START === 'timeout') setTimeout(() => {}, 60000);
 else if (cmd === 'start') { if (!running().includes(vmx)) fs.writeFileSync(env.STUB_RUNNING, [...running(), vmx].join('\\n')); process.exit(0); }
 else if (cmd === 'stop') { fs.writeFileSync(env.STUB_RUNNING, running().filter((l) => l !== vmx).join('\\n')); process.exit(0); }
 else fail('One of the parameters was invalid');
@@ -53,9 +59,9 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
   let log: string;
   let runningFile: string;
   let vmx: string;
-  const make = (extra: Record<string, string> = {}, twinsRoot?: string) => {
-    Object.assign(process.env, { STUB_LOG: log, STUB_RUNNING: runningFile, STUB_STOP: '', STUB_SNAPSHOT: '' }, extra);
-    return new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [join(dir, 'vms')], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] }, timeouts: { stop: 30_000, settle: 300, toolsWarmup: 2000 }, twinsRoot });
+  const make = (extra: Record<string, string> = {}, twinsRoot?: string, timeouts: { toolsWarmup?: number } = {}) => {
+    Object.assign(process.env, { STUB_LOG: log, STUB_RUNNING: runningFile, STUB_STOP: '', STUB_SNAPSHOT: '', STUB_SUSPEND: '', STUB_START: '' }, extra);
+    return new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [join(dir, 'vms')], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] }, timeouts: { stop: 30_000, settle: 300, toolsWarmup: 2000, ...timeouts }, twinsRoot });
   };
   const calls = () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
 
@@ -81,6 +87,21 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
     expect(cmds.slice(cmds.indexOf('suspend')).filter((c) => c !== 'list')).toEqual(['suspend', 'snapshot', 'start', 'deleteSnapshot']);
     expect(readFileSync(runningFile, 'utf8').split('\n')).toContain(vmx); // production runs again
     expect(readdirSync(join(dir, 'vms')).filter((f) => f.startsWith('.twinsnap-') || f.startsWith('twinsnap-'))).toEqual([]);
+  });
+
+  it('never starts a vm that was not running when the freeze began (suspend refused: not powered on)', async () => {
+    const hv = make({ STUB_SUSPEND: 'off' });
+    const vm = await hv.getVm(vmx);
+    await expect(hv.freeze(vm)).rejects.toMatchObject({ code: 'HV_VM_BAD_STATE' });
+    expect(calls().some((c) => c[0] === 'start')).toBe(false);
+  });
+
+  it('powers a twin off at once when its start fails or times out (it may be up, unchecked)', async () => {
+    const hv = make({ STUB_START: 'timeout' });
+    const folder = join(dir, 'vms', 'prod');
+    writeFileSync(vmx, readFileSync(vmx, 'utf8') + 'ethernet0.present = "TRUE"\nethernet0.connectionType = "pvn"\nethernet0.pvnID = "52 01 02 03 04 05 06 07-08 09 0a 0b 0c 0d 0e 0f"\n');
+    await expect(hv.startTwin({ id: vmx, name: 'twin', folder, disks: [] }, { timeoutMs: 1500 })).rejects.toMatchObject({ code: 'HV_COMMAND_TIMEOUT' });
+    expect(calls().map((c) => `${c[0]} ${c[2] ?? ''}`.trim()).slice(-2)).toEqual(['start nogui', 'stop hard']);
   });
 
   it('refuses to freeze on vmware player before touching the vm', async () => {
@@ -112,6 +133,40 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
     expect(readFileSync(runningFile, 'utf8').trim()).toBe('');
   });
 
+  it('retries a soft stop that tools just resumed refuse with 3009, and reports how it shut down', async () => {
+    const hv = make({ STUB_STOP: '3009x2' }, undefined, { toolsWarmup: 10_000 });
+    const t0 = Date.now();
+    await expect(hv.shutdownTwin(twin(), { timeoutMs: 30_000 })).resolves.toEqual({ method: 'vmrun stop soft (retried 2× while tools warmed up)' });
+    expect(calls().filter((c) => c[0] === 'stop')).toHaveLength(3);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
+    expect(readFileSync(runningFile, 'utf8').trim()).toBe('');
+  });
+
+  it('deletes a stopped twin only once its lock directories are gone (a lock deleted early comes back)', async () => {
+    const hv = make();
+    const folder = join(dir, 'vms', 'twinsnap-twin-twinsnap-x');
+    const lock = join(folder, 'twin.vmx.lck');
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(join(folder, '.twinsnap-twin'), `${vmx}\n`);
+    writeFileSync(join(folder, 'twin.vmx'), 'config.version = "8"\n');
+    // the stopped VM's process still owns its files for 1.5 s, like VMRUN_SIM_LOCK_LINGER_MS
+    let recreated = false;
+    const until = Date.now() + 1500;
+    const owner = setInterval(() => {
+      if (Date.now() > until) {
+        clearInterval(owner);
+        rmSync(lock, { recursive: true, force: true });
+      } else if (!existsSync(lock)) {
+        recreated = true;
+        mkdirSync(lock, { recursive: true });
+      }
+    }, 50);
+    await hv.deleteTwin({ id: join(folder, 'twin.vmx'), name: 'twin', folder, disks: [] });
+    await new Promise((r) => setTimeout(r, 1700));
+    expect(recreated).toBe(false);
+    expect(existsSync(folder)).toBe(false);
+  });
+
   it('builds a twin into a hostile folder with a hostile name: nothing runs, everything round-trips, the child reads through to the frozen disk', async () => {
     rmSync('/tmp/pwned', { force: true });
     execFileSync('qemu-img', ['create', '-q', '-f', 'vmdk', join(dir, 'vms', 'prod', 'prod.vmdk'), '8M']);
@@ -133,6 +188,22 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
     expect(existsSync(twin.folder)).toBe(false);
     expect(existsSync('/tmp/pwned')).toBe(false);
     expect(calls().every((c) => !c.some((a) => a.includes('rm -rf')))).toBe(true);
+  });
+
+  it('asks for step limits that grow with guest memory, never below 300 s for suspend, snapshot and start', async () => {
+    make();
+    const hv = new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] } });
+    const vm = await hv.getVm(vmx);
+    const small = hv.stepLimits({ ...vm, memoryMiB: 512 });
+    const big = hv.stepLimits({ ...vm, memoryMiB: 32 * 1024 });
+    // suspend + snapshot ≥ 300 s each, plus the capture; resume (start) ≥ 300 s
+    expect(small.freeze).toBeGreaterThanOrEqual(600_000);
+    expect(small.resume).toBeGreaterThanOrEqual(300_000);
+    expect(small['boot-twin']).toBeGreaterThanOrEqual(300_000);
+    for (const k of ['freeze', 'resume', 'boot-twin'] as const) expect(big[k]!).toBeGreaterThan(small[k]!);
+    expect(big.freeze).toBeGreaterThanOrEqual(32 * 3 * 60_000);
+    expect(small['shutdown-twin']).toBeGreaterThan(300_000); // the stop plus the tools warm-up retries
+    expect(small.cleanup).toBeGreaterThanOrEqual(900_000 + 120_000); // consolidation plus the lock wait
   });
 
   it('treats a snapshot that is already gone as released, and never deletes a folder it did not create', async () => {

@@ -242,8 +242,12 @@ export class VmrunHypervisor implements Hypervisor {
         hypervisorCallMs: hvMs,
       };
     } catch (e) {
-      // Never leave production suspended: not by our own failure, not by vmrun's.
-      const stillDown = await this.ensureRunning(vmxPath, vm.name, opts?.signal);
+      // Never leave production suspended: not by our own failure, not by vmrun's — and not
+      // because the caller gave up (no signal here; ensureRunning is bounded by itself). Only a
+      // VM that was not running to begin with (suspend refused: not powered on, no suspend
+      // state) is left as it is.
+      const neverRan = isAppError(e) && (e.details as { reason?: string } | undefined)?.reason === 'not-running' && !vmxSuspendState(VmxFile.parse(await readFile(vmxPath).catch(() => Buffer.from(''))), vmxPath);
+      const stillDown = neverRan ? undefined : await this.ensureRunning(vmxPath, vm.name);
       await runner.tryRun(['deleteSnapshot', vmxPath, handle], call('delete snapshot of', 'deleteSnapshot'));
       await rm(staging, { recursive: true, force: true });
       if (stillDown) {
@@ -357,7 +361,14 @@ export class VmrunHypervisor implements Hypervisor {
     }
     const log = join(twin.folder, 'vmware.log');
     const logBefore = await stat(log).then((s) => s.ino, () => undefined);
-    await runner.run(['start', twin.id, 'nogui'], { action: 'start twin', vmName: twin.name, timeoutMs: this.t('start', opts), signal: opts?.signal });
+    const powerOff = () => runner.tryRun(['stop', twin.id, 'hard'], { action: 'power off twin', vmName: twin.name, timeoutMs: this.timeouts.quick });
+    try {
+      await runner.run(['start', twin.id, 'nogui'], { action: 'start twin', vmName: twin.name, timeoutMs: this.t('start', opts), signal: opts?.signal });
+    } catch (e) {
+      // a start that failed or was killed may still bring the twin up, unchecked
+      await powerOff();
+      throw e;
+    }
     const nics = Object.keys(expected);
     let problems: string[];
     try {
@@ -366,14 +377,16 @@ export class VmrunHypervisor implements Hypervisor {
         const r = await runner.tryRun(['disconnectNamedDevice', twin.id, nic], { action: `disconnect ${nic} of`, vmName: twin.name, timeoutMs: this.timeouts.quick });
         if ('failure' in r) problems.push(`disconnectNamedDevice ${nic} failed: ${r.failure.toolMessage || r.failure.hint}`);
       }
-      const st = await stat(log).catch(() => undefined);
-      if (!st || st.ino === logBefore) problems.push('the twin wrote no vmware.log of its own for this start');
-      else problems.push(...isolationProblems(await readFile(log, 'utf8'), expected));
+      if (nics.length > 0) {
+        const st = await stat(log).catch(() => undefined);
+        if (!st || st.ino === logBefore) problems.push('the twin wrote no vmware.log of its own for this start');
+        else problems.push(...isolationProblems(await readFile(log, 'utf8'), expected));
+      }
     } catch (e) {
       problems = [`the check itself failed: ${(e as Error).message}`];
     }
     if (problems.length > 0) {
-      const off = await runner.tryRun(['stop', twin.id, 'hard'], { action: 'power off twin', vmName: twin.name, timeoutMs: this.timeouts.quick });
+      const off = await powerOff();
       const stopped = !('failure' in off) || off.failure.reason === 'not-running';
       throw new AppError('HV_TWIN_NOT_ISOLATED', `the network isolation of twin '${twin.name}' could not be verified, so it was powered off at once${stopped ? '' : ' (the power-off failed too: stop it in vmware workstation)'}: ${problems.join('; ')}`, { details: { problems } });
     }
@@ -623,8 +636,9 @@ const CPT_MAGIC_RESTORED = 0xbad1bad1;
 /**
  * Captures the suspend state (`.vmss` and its companion `.vmem`, same base name) into staging as
  * files production can never write: a copy-on-write clone where the file system has one
- * (reflink: btrfs, XFS, ReFS), else a byte copy — never a hard link, since resuming production
- * maps the same `.vmem` again and writes into it (hypervisor/README.md, "Memory image").
+ * (reflink on Linux: btrfs, XFS with reflink; libuv cannot clone on Windows), else a byte copy —
+ * never a hard link, since resuming production maps the same `.vmem` again and writes into it
+ * (hypervisor/README.md, "Memory image").
  * Verifies the capture: the `.vmss` carries a checkpoint magic that is not RESTORED, and the
  * `.vmem`, when there is one, holds the whole guest memory.
  */

@@ -91,7 +91,7 @@ async function dispatch(argv) {
     case 'getguestipaddress': {
       const vm = openVm(args[0]);
       requireRunning(vm);
-      throw new VmrunError('Unable to get the IP address of the virtual machine (vmrun-sim guests have no network stack)');
+      throw new VmrunError('Unable to get the IP address of the virtual machine (vmrun-sim has no Tools channel to ask the guest)');
     }
     case 'readvariable':
       return { out: cmdReadVariable(args) };
