@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   /** The adapter could not verify that the twin is cut off from every network; it powered the twin off. */
   HV_TWIN_NOT_ISOLATED: def('environment'),
   PREFLIGHT_FAILED: def('environment'),
+  /** `twinsnap doctor` ran and at least one of its checks did not hold on this host. */
+  DOCTOR_CHECK_FAILED: def('environment'),
   INSUFFICIENT_MEMORY: def('environment', true),
   // disk images and filesystems
   DISK_FORMAT_UNKNOWN: def('user'),

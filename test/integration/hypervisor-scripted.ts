@@ -7,6 +7,8 @@
  * Used by the workflow / job / service unit tests and run through the conformance suite
  * (hypervisor-scripted.test.ts) like the real adapters.
  */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { HypervisorInfo, HypervisorKind } from '../../shared/domain/guest.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import type { ErrorCode } from '../../shared/errors/error-codes.js';
@@ -82,6 +84,8 @@ export interface ScriptedHypervisorOptions {
   twinsRoot?: string;
   /** The clock slow calls (`work`) wait on (default: the system clock). */
   clock?: Clock;
+  /** Where freeze() writes the captured memory image (a real file, `FrozenState.memoryFiles`); none when omitted. */
+  memoryDir?: string;
 }
 
 /** A twin the double keeps. */
@@ -115,6 +119,9 @@ export class ScriptedHypervisor implements Hypervisor {
   limits: WorkflowStepLimits | undefined;
   /** Reported as `TwinVm.hostBytesWritten` by buildTwin. */
   hostBytesWritten: number | undefined;
+  /** Pessimistic: production, once resumed, keeps writing the memory image captured at the freeze. */
+  productionWritesMemory = false;
+  private readonly memoryDir: string | undefined;
   private readonly clock: Clock;
   private readonly twinsRoot: string;
   private seq = 0;
@@ -128,6 +135,7 @@ export class ScriptedHypervisor implements Hypervisor {
         : { kind: this.kind, available: true, toolPath: this.kind === 'vmware' ? '/usr/bin/vmrun' : 'powershell.exe', version: this.kind === 'vmware' ? 'Workstation 17 Pro' : 'powershell 5.1' };
     this.twinsRoot = opts.twinsRoot ?? '/twins';
     this.clock = opts.clock ?? systemClock;
+    this.memoryDir = opts.memoryDir;
     for (const vm of opts.vms ?? []) this.vms.set(vm.id, structuredClone(vm));
   }
 
@@ -258,6 +266,8 @@ export class ScriptedHypervisor implements Hypervisor {
       if (!this.capabilities.runningAfterFreeze) prod.state = 'suspended';
       const handle = `snap-${++this.seq}`;
       this.frozenHandles.set(handle, prod.id);
+      const memoryFiles = this.memoryDir ? [join(this.memoryDir, `${handle}.vmem`)] : undefined;
+      if (memoryFiles) writeFileSync(memoryFiles[0]!, `memory of ${prod.name} at ${handle}`);
       return {
         vm: structuredClone(prod),
         handle,
@@ -265,6 +275,7 @@ export class ScriptedHypervisor implements Hypervisor {
         configFiles: [{ name: `${prod.name}.vmx`, path: prod.configPath ?? '' }],
         adapterData: { scripted: 'yes' },
         hypervisorCallMs: 0,
+        ...(memoryFiles ? { memoryFiles } : {}),
       };
     });
   }
@@ -290,6 +301,7 @@ export class ScriptedHypervisor implements Hypervisor {
   resume(frozen: FrozenState, opts?: CallOptions): Promise<void> {
     return this.call('resume', frozen.vm.id, opts, () => {
       this.vm(frozen.vm.id).state = 'running';
+      for (const f of this.productionWritesMemory ? (frozen.memoryFiles ?? []) : []) appendFileSync(f, ' + written by production after resume');
     });
   }
 

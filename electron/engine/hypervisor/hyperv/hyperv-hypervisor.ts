@@ -305,6 +305,13 @@ export class HyperVHypervisor implements Hypervisor {
     }
   }
 
+  /** What TwinSnap left for this VM (read-only; doctor and tests): marked twin folders and their VMs, `twinsnap-` checkpoints. */
+  async leftovers(vmId: string, o?: CallOptions): Promise<string[]> {
+    await this.ready();
+    const r = (await this.call('list-leftovers', { vmId, twinsRoot: this.opts.twinsRoot ?? '' }, { action: 'list the leftovers of', vmName: vmId, timeoutMs: this.t('stop', o), signal: o?.signal })) as { leftovers: OneOrMany<string> };
+    return asArray(r.leftovers);
+  }
+
   /**
    * Ends the PowerShell session. The session's process and pipes are unref'd (an idle session
    * must not keep a CLI run alive), so while waiting for it to exit this holds the event loop

@@ -1,0 +1,41 @@
+import type { DoctorCheck, DoctorReport } from '../../../shared/domain/doctor.js';
+import type { HypervisorKind } from '../../../shared/domain/guest.js';
+import type { BackupStepId } from '../workflow/backup-steps.js';
+import { runDoctor } from '../workflow/doctor.js';
+import type { EngineContext } from './engine-context.js';
+import type { HandlerFactory } from './handlers.js';
+import { getCatalog } from './repository-access.js';
+
+const KINDS: HypervisorKind[] = ['vmware', 'hyperv'];
+/** Catalog settings key of the last doctor report of a hypervisor. */
+export const doctorKey = (kind: HypervisorKind) => `doctor.last.${kind}`;
+
+/** Runs doctor (workflow/doctor.ts) with the engine's adapters and stores the report as the hypervisor's last. */
+export async function runEngineDoctor(ctx: EngineContext, req: { vm: string; hypervisor?: HypervisorKind }, onCheck?: (c: DoctorCheck) => void): Promise<DoctorReport> {
+  const report = await runDoctor({
+    clock: ctx.clock,
+    hypervisors: ctx.hypervisors,
+    kind: req.hypervisor,
+    vm: req.vm,
+    timeouts: ctx.options.stepTimeouts as Partial<Record<BackupStepId, number>> | undefined,
+    onCheck,
+  });
+  // A VM that was never found says nothing about the host: keep the last real result.
+  if (report.vmId) getCatalog(ctx).settings.set(doctorKey(report.hypervisor), report);
+  ctx.logger[report.ok ? 'info' : 'warn']('doctor finished', { vm: report.vm, hypervisor: report.hypervisor, ok: report.ok, failed: report.checks.filter((c) => !c.ok).map((c) => c.name) });
+  return report;
+}
+
+/** doctor.run / doctor.last. */
+export const doctorHandlers: HandlerFactory = (ctx) => ({
+  'doctor.run': (req) => runEngineDoctor(ctx, req),
+  'doctor.last': async () => {
+    const settings = getCatalog(ctx).settings;
+    const out: Partial<Record<HypervisorKind, DoctorReport>> = {};
+    for (const k of KINDS) {
+      const r = settings.get<DoctorReport>(doctorKey(k));
+      if (r) out[k] = r;
+    }
+    return out;
+  },
+});
