@@ -3,11 +3,15 @@
  * cannot verify: the workflow on the scripted hypervisor and a fake clock, so "150 s" takes
  * milliseconds.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../electron/engine/core/clock.js';
 import { nullLogger } from '../../electron/engine/core/logger.js';
+import { initRepository } from '../../electron/engine/repository/repository.js';
+import { RepositorySnapshotSink } from '../../electron/engine/workflow/repository-snapshot-sink.js';
 const NOT_ISOLATED = 'twin isolation could not be verified';
 import { BackupRun, type BackupOutcome, type BackupRequest, type WorkflowDeps } from '../../electron/engine/workflow/backup-run.js';
 import { HostSemaphore } from '../../electron/engine/workflow/host-semaphore.js';
@@ -135,5 +139,26 @@ describe('a twin whose isolation the adapter cannot verify', () => {
       shutdownMethod: 'scripted soft stop',
       hostBytesWritten: 12_345,
     });
+  });
+
+  it('the repository manifest (and its summary) carries the twin record', async () => {
+    const twins = join(dir, 'twins');
+    hv = new ScriptedHypervisor({ twinsRoot: twins });
+    hv.addVm({ id: '/vms/db/db.vmx', name: 'db' });
+    hv.hostBytesWritten = 4096;
+    mkdirSync(join(twins, 'db-twin-job-1'), { recursive: true });
+    // the twin's disk as the double names it: a real VMDK, so the sink can read it
+    expect(spawnSync('qemu-img', ['create', '-q', '-f', 'vmdk', join(twins, 'db-twin-job-1', 'scsi0-0.vmdk'), '1M']).status).toBe(0);
+    const repo = await initRepository(join(dir, 'repo'));
+    const real = new RepositorySnapshotSink(async () => repo, () => Date.now());
+    try {
+    const o = await new BackupRun(deps({ clock: systemClock, sink: real, pollMs: 5 }), { jobId: 'job-1', guest: 'db', hypervisor: hv, vmId: '/vms/db/db.vmx', policy: 'require-clean', verify: false }, { step: () => {}, log: () => {}, progress: () => {} }, new AbortController().signal).run();
+    expect(o).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
+    const m = await repo.readManifest(o.snapshotId!);
+    expect(m.twin).toEqual({ isolation: { verified: true, method: 'scripted: no network', detail: 'the double has no network' }, shutdownMethod: 'scripted soft stop', hostBytesWritten: 4096 });
+    expect((await repo.listSnapshots()).find((x) => x.id === o.snapshotId)?.twin).toEqual(m.twin);
+    } finally {
+      await repo.close();
+    }
   });
 });
