@@ -152,11 +152,11 @@ describe('a twin whose isolation the adapter cannot verify', () => {
     const repo = await initRepository(join(dir, 'repo'));
     const real = new RepositorySnapshotSink(async () => repo, () => Date.now());
     try {
-    const o = await new BackupRun(deps({ clock: systemClock, sink: real, pollMs: 5 }), { jobId: 'job-1', guest: 'db', hypervisor: hv, vmId: '/vms/db/db.vmx', policy: 'require-clean', verify: false }, { step: () => {}, log: () => {}, progress: () => {} }, new AbortController().signal).run();
-    expect(o).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
-    const m = await repo.readManifest(o.snapshotId!);
-    expect(m.twin).toEqual({ isolation: { verified: true, method: 'scripted: no network', detail: 'the double has no network' }, shutdownMethod: 'scripted soft stop', hostBytesWritten: 4096 });
-    expect((await repo.listSnapshots()).find((x) => x.id === o.snapshotId)?.twin).toEqual(m.twin);
+      const o = await new BackupRun(deps({ clock: systemClock, sink: real, pollMs: 5 }), { jobId: 'job-1', guest: 'db', hypervisor: hv, vmId: '/vms/db/db.vmx', policy: 'require-clean', verify: false }, { step: () => {}, log: () => {}, progress: () => {} }, new AbortController().signal).run();
+      expect(o).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
+      const m = await repo.readManifest(o.snapshotId!);
+      expect(m.twin).toEqual({ isolation: { verified: true, method: 'scripted: no network', detail: 'the double has no network' }, shutdownMethod: 'scripted soft stop', hostBytesWritten: 4096 });
+      expect((await repo.listSnapshots()).find((x) => x.id === o.snapshotId)?.twin).toEqual(m.twin);
     } finally {
       await repo.close();
     }
