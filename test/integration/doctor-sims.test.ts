@@ -33,6 +33,11 @@ async function vmrun(...args: string[]): Promise<string> {
   return `${r.stdout}${r.stderr}`;
 }
 
+/** The running guests whose .vmx lies in `dir` (hyperv-sim's guests run on vmrun-sim too). */
+async function runningIn(dir: string): Promise<string[]> {
+  return (await vmrun('list')).split('\n').map((l) => l.trim()).filter((l) => l.startsWith(`${dir}/`));
+}
+
 async function doctor(dataDir: string, args: string[]): Promise<{ exit: number | null; report: DoctorReport; stderr: string }> {
   const cli = startCli(['--data-dir', dataDir, '--json', ...args], ENV);
   const exit = await cli.exit;
@@ -59,40 +64,53 @@ function expectHealthy(report: DoctorReport, exit: number | null, stderr: string
   expect(report.durations).toMatchObject({ freeze: expect.any(Number), pause: expect.any(Number), 'boot-twin': expect.any(Number), 'shutdown-twin': expect.any(Number), cleanup: expect.any(Number) });
 }
 
+const NAME = 'Doctor VM';
+const HV_NAME = 'Doctor HV';
+const vms = join(WORK, 'vms');
 let prod: TestVm;
+let hvVm: TestVm;
+let sim: SimVm;
 const serialLog = (vm: TestVm, name: string) => join(vm.dir, `${name}.serial0.log`);
 
-beforeAll(() => {
+// Both production guests boot at once (QEMU TCG boots dominate this file's time).
+beforeAll(async () => {
   process.env.VMRUN_SIM_STATE = ENV.VMRUN_SIM_STATE;
   process.env.HYPERV_SIM_ROOT = ENV.HYPERV_SIM_ROOT;
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(ENV.VMRUN_SIM_STATE!, { recursive: true });
-});
+  const vmware = async () => {
+    prod = await makeTestVm(join(vms, NAME), { name: NAME, memMiB: 128, diskMiB: 16 });
+    // another VM of the host (powered off) and two that share a name
+    await makeTestVm(join(vms, 'Other VM'), { name: 'Other VM', memMiB: 128, diskMiB: 8 });
+    await makeTestVm(join(vms, 'Same A'), { name: 'Same Name', memMiB: 128, diskMiB: 8 });
+    await makeTestVm(join(vms, 'Same B'), { name: 'Same Name', memMiB: 128, diskMiB: 8 });
+    await vmrun('start', prod.vmxPath, 'nogui');
+    await waitFor('production tools', async () => (await vmrun('checkToolsState', prod.vmxPath)).includes('running'), 180_000, 500);
+    await waitFor('the workload to commit', async () => (await readAcks(serialLog(prod, NAME))).length > 3, 120_000);
+  };
+  const hyperv = async () => {
+    hvVm = await makeTestVm(join(WORK, 'hv-vms', HV_NAME), { name: HV_NAME, diskFormat: 'vhdx', memMiB: 128, diskMiB: 16 });
+    sim = adoptSimVm(ENV.HYPERV_SIM_ROOT!, { name: HV_NAME, vmxPath: hvVm.vmxPath, diskPath: hvVm.diskPath, memoryMiB: 128, start: true });
+    await waitFor('the workload to commit', async () => (await readAcks(serialLog(hvVm, HV_NAME))).length > 3, 180_000, 500);
+  };
+  await Promise.all([vmware(), hyperv()]);
+}, 300_000);
 
 afterAll(async () => {
   for (const line of (await vmrun('list')).split('\n').filter((l) => l.includes('.vmx'))) await vmrun('stop', line.trim(), 'hard');
 });
 
 describe('doctor against vmrun-sim', () => {
-  const NAME = 'Doctor VM';
-  const vms = join(WORK, 'vms');
   const dataDir = join(WORK, 'data-vmware');
   const ambiguousDir = join(WORK, 'data-ambiguous');
+  const offDir = join(WORK, 'data-off');
 
-  beforeAll(async () => {
-    prod = await makeTestVm(join(vms, NAME), { name: NAME, memMiB: 128, diskMiB: 16 });
-    // another VM of the host (powered off) and two that share a name
-    await makeTestVm(join(vms, 'Other VM'), { name: 'Other VM', memMiB: 128, diskMiB: 8 });
-    await makeTestVm(join(vms, 'Same A'), { name: 'Same Name', memMiB: 128, diskMiB: 8 });
-    await makeTestVm(join(vms, 'Same B'), { name: 'Same Name', memMiB: 128, diskMiB: 8 });
-    for (const d of [dataDir, ambiguousDir]) {
+  beforeAll(() => {
+    for (const d of [dataDir, ambiguousDir, offDir]) {
       mkdirSync(d, { recursive: true });
       writeFileSync(join(d, 'config.json'), JSON.stringify({ version: 1, repository: join(d, 'repository'), vmFolders: [vms] }));
     }
-    await vmrun('start', prod.vmxPath, 'nogui');
-    await waitFor('production tools', async () => (await vmrun('checkToolsState', prod.vmxPath)).includes('running'), 180_000, 500);
-    await waitFor('the workload to commit', async () => (await readAcks(serialLog(prod, NAME))).length > 3, 120_000);
-  }, 300_000);
+  });
 
   it('`twinsnap doctor --vm` runs every experiment, reports each check and the step times, stores the report, and leaves production running with nothing behind', async () => {
     const { exit, report, stderr } = await doctor(dataDir, ['--vmrun', VMRUN, 'doctor', '--vm', NAME]);
@@ -103,35 +121,34 @@ describe('doctor against vmrun-sim', () => {
     await waitFor('production to commit after doctor', async () => (await readAcks(serialLog(prod, NAME))).length > acks, 60_000);
     expect((await vmrun('listSnapshots', prod.vmxPath)).split('\n').slice(1).filter((l) => l.trim())).toEqual([]);
     expect(readdirSync(vms).filter((n) => n.startsWith('twinsnap-') || n.startsWith('.twinsnap-'))).toEqual([]);
-    expect((await vmrun('list')).split('\n').filter((l) => l.includes('.vmx')).map((l) => l.trim())).toEqual([prod.vmxPath]);
+    expect((await runningIn(vms))).toEqual([prod.vmxPath]);
     expect(storedReport(dataDir, 'vmware')).toEqual(report);
   }, 300_000);
 
-  it('refuses a name two VMs carry before touching either (exit 1, nothing stored)', async () => {
+  it('a powered-off vm fails vm-ready and exits 1 without touching it', async () => {
+    const { exit, report, stderr } = await doctor(offDir, ['--vmrun', VMRUN, 'doctor', '--vm', 'Other VM']);
+    expect(exit, stderr).toBe(1);
+    expect(stderr).toContain('DOCTOR_CHECK_FAILED');
+    expect(report.checks.map((c) => [c.name, c.ok])).toEqual([['tool', true], ['vm-found', true], ['vm-ready', false]]);
+    expect((await runningIn(vms))).toEqual([prod.vmxPath]);
+  }, 120_000);
+
+  it('refuses a name two VMs carry before touching either (exit 1)', async () => {
     const { exit, report } = await doctor(ambiguousDir, ['--vmrun', VMRUN, 'doctor', '--vm', 'Same Name']);
     expect(exit).toBe(1);
     expect(report.ok).toBe(false);
     expect(report.checks).toEqual([{ name: 'vm-found', ok: false, detail: expect.stringMatching(/^2 vms are named 'Same Name' .*name it by its id/) }]);
-    expect((await vmrun('list')).split('\n').filter((l) => l.includes('.vmx')).map((l) => l.trim())).toEqual([prod.vmxPath]);
+    expect((await runningIn(vms))).toEqual([prod.vmxPath]);
     const cat = catalogPath(ambiguousDir);
     if (existsSync(cat)) expect(spawnSync('sqlite3', [cat, "SELECT count(*) FROM settings WHERE key LIKE 'doctor.%'"], { encoding: 'utf8' }).stdout.trim()).toBe('0');
   }, 120_000);
 });
 
 describe('doctor against hyperv-sim', () => {
-  const NAME = 'Doctor HV';
   const dataDir = join(WORK, 'data-hyperv');
-  let vm: TestVm;
-  let sim: SimVm;
-
-  beforeAll(async () => {
-    vm = await makeTestVm(join(WORK, 'hv-vms', NAME), { name: NAME, diskFormat: 'vhdx', memMiB: 128, diskMiB: 16 });
-    sim = adoptSimVm(ENV.HYPERV_SIM_ROOT!, { name: NAME, vmxPath: vm.vmxPath, diskPath: vm.diskPath, memoryMiB: 128, start: true });
-    await waitFor('the workload to commit', async () => (await readAcks(serialLog(vm, NAME))).length > 3, 180_000, 500);
-  }, 300_000);
 
   it('`twinsnap doctor --hypervisor hyperv` runs every experiment and leaves no checkpoint, twin VM or twin folder', async () => {
-    const { exit, report, stderr } = await doctor(dataDir, ['--powershell', PWSH_SIM, 'doctor', '--hypervisor', 'hyperv', '--vm', NAME]);
+    const { exit, report, stderr } = await doctor(dataDir, ['--powershell', PWSH_SIM, 'doctor', '--hypervisor', 'hyperv', '--vm', HV_NAME]);
     expectHealthy(report, exit, stderr);
     expect(report).toMatchObject({ hypervisor: 'hyperv', vmId: sim.id });
     const st = simState(ENV.HYPERV_SIM_ROOT!);
@@ -140,8 +157,8 @@ describe('doctor against hyperv-sim', () => {
     expect(st.vms[0]!.state).toBe('Running');
     const twins = join(st.host.virtualMachinePath, 'TwinSnap');
     expect(existsSync(twins) ? readdirSync(twins) : []).toEqual([]);
-    const acks = (await readAcks(serialLog(vm, NAME))).length;
-    await waitFor('production to commit after doctor', async () => (await readAcks(serialLog(vm, NAME))).length > acks, 60_000);
+    const acks = (await readAcks(serialLog(hvVm, HV_NAME))).length;
+    await waitFor('production to commit after doctor', async () => (await readAcks(serialLog(hvVm, HV_NAME))).length > acks, 60_000);
     expect(storedReport(dataDir, 'hyperv')).toEqual(report);
   }, 300_000);
 });
