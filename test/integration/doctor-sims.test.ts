@@ -19,7 +19,8 @@ import { adoptSimVm, simState, type SimVm } from '../harness/hyperv-sim/lib/sim-
 import { ROOT, startCli, waitFor } from './twin-helpers.js';
 
 const VMRUN = join(ROOT, 'test/harness/vmrun-sim/vmrun');
-const PWSH_SIM = join(ROOT, 'test/harness/hyperv-sim/powershell');
+/** The PowerShell stand-in: the real-pwsh Hyper-V module where the harness has it, else hyperv-sim's. */
+const PWSH_SIM = [join(ROOT, 'test/harness/hyperv-module/powershell'), join(ROOT, 'test/harness/hyperv-sim/powershell')].find((p) => existsSync(p))!;
 const WORK = join(ROOT, '.cache/scratch/doctor-sims');
 const ENV: NodeJS.ProcessEnv = { ...process.env, VMRUN_SIM_STATE: join(WORK, 'vmrun-state'), HYPERV_SIM_ROOT: join(WORK, 'hyperv-host') };
 /**
