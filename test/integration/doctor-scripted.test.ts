@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../electron/engine/core/clock.js';
+import { doctorText } from '../../electron/cli/commands/doctor.js';
 import { runDoctor, type DoctorOptions } from '../../electron/engine/workflow/doctor.js';
 import { ScriptedHypervisor } from './hypervisor-scripted.js';
 
@@ -56,6 +57,10 @@ describe('doctor on a host that breaks an assumption', () => {
     expect(r.ok).toBe(false);
     expect(r.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['memory-image-stable']);
     expect(byName(r)['memory-image-stable']!.detail).toMatch(/snap-1\.vmem/);
+    const text = doctorText(r);
+    expect(text).toMatch(/^✗ memory-image-stable: changed/m);
+    expect(text).toMatch(/^✓ twin-isolated: verified/m);
+    expect(text.split('\n').at(-1)).toMatch(/^1 of 15 checks FAILED: memory-image-stable — do not trust TwinSnap/);
   });
 
   it('a twin whose isolation cannot be verified fails twin-isolated; nothing is left and production runs', async () => {
