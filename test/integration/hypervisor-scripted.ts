@@ -53,6 +53,8 @@ export interface TwinBehaviour {
    * HV_TWIN_NOT_ISOLATED (like a real adapter must).
    */
   isolated?: boolean;
+  /** startTwin resolves with `isolation.verified: false` and leaves the twin running (an adapter that should have rejected). */
+  reportsUnverified?: boolean;
 }
 
 /**
@@ -325,6 +327,7 @@ export class ScriptedHypervisor implements Hypervisor {
         t.running = false;
         throw new AppError('HV_TWIN_NOT_ISOLATED', `twin '${twin.name}' may be on a network: its adapters could not be checked; it was powered off`);
       }
+      if (this.twinBehaviour.reportsUnverified) return { isolation: { verified: false, method: 'scripted', detail: 'link state unknown' } };
       return { isolation: { verified: true, method: 'scripted: no network', detail: 'the double has no network' } };
     });
   }

@@ -130,6 +130,30 @@ describe('a twin whose isolation the adapter cannot verify', () => {
     expect(hv.clean()).toEqual({ ok: true, problems: [] });
   });
 
+  it('a verification boot whose isolation cannot be verified fails the verification, powered off at once', async () => {
+    let starts = 0;
+    hv.onCall = (op) => {
+      if (op === 'startTwin' && ++starts === 2) hv.twinBehaviour.isolated = false;
+    };
+    const o = await run({ verify: true });
+    expect(o.consistency).toBe('clean-twin');
+    expect(o.verify).toMatchObject({ ok: false, detail: expect.stringContaining('twin isolation could not be verified') });
+    expect(hv.clean()).toEqual({ ok: true, problems: [] });
+  });
+
+  it('an adapter that reports the isolation unverified (instead of rejecting) gets its twin powered off and the policy applied', async () => {
+    hv.twinBehaviour.reportsUnverified = true;
+    hv.onCall = (op) => {
+      if (op === 'powerOffTwin') expect([...hv.twins.values()].some((t) => t.running)).toBe(true);
+    };
+    const o = await run({ policy: 'allow-crash' });
+    expect(o).toMatchObject({ status: 'warning', consistency: 'crash' });
+    const ops = hv.calls.map((c) => c.op);
+    expect(ops.slice(ops.indexOf('startTwin'), ops.indexOf('startTwin') + 2)).toEqual(['startTwin', 'powerOffTwin']);
+    expect(sink.snapshots[0]!.twin).toMatchObject({ isolation: { verified: false, detail: 'link state unknown' }, crashReason: expect.stringContaining(NOT_ISOLATED) });
+    expect(hv.clean()).toEqual({ ok: true, problems: [] });
+  });
+
   it('a clean twin records its isolation, shutdown method and host bytes in the manifest', async () => {
     hv.hostBytesWritten = 12_345;
     const o = await run();

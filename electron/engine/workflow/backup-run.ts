@@ -454,12 +454,17 @@ export class BackupRun {
       let ok = false;
       let detail: string | undefined;
       try {
-        await this.hv.startTwin(twin, { timeoutMs: this.timeout('verify'), signal });
-        ok = await this.waitForTools(twin, this.toolsBudget('verify', t0), signal);
-        if (!ok) detail = 'guest tools never answered';
+        const report = await this.hv.startTwin(twin, { timeoutMs: this.timeout('verify'), signal });
+        if (report?.isolation && !report.isolation.verified) {
+          // never let an unverified twin run on: off at once (below), verification failed
+          detail = `${NOT_ISOLATED}: ${report.isolation.detail || report.isolation.method}`;
+        } else {
+          ok = await this.waitForTools(twin, this.toolsBudget('verify', t0), signal);
+          if (!ok) detail = 'guest tools never answered';
+        }
       } catch (e) {
         if (signal.aborted) throw e;
-        detail = (e as Error).message;
+        detail = isAppError(e, 'HV_TWIN_NOT_ISOLATED') ? `${NOT_ISOLATED}: ${(e as Error).message}` : (e as Error).message;
       }
       const bootMs = this.deps.clock.monotonic() - t0;
       await this.safely('power off the verification boot', () => this.hv.powerOffTwin(twin, { timeoutMs: 60_000 }));
