@@ -64,15 +64,15 @@ export interface FrozenState {
   /** Adapter-private facts (e.g. where the memory state was staged); journal it with the rest. */
   adapterData?: AdapterData;
   /**
-   * Milliseconds freeze() spent waiting on the hypervisor's own calls (suspend, snapshot,
-   * checkpoint). The engine's share of the pause = pause − this − the resume call.
-   */
-  hypervisorCallMs?: number;
-  /**
    * Absolute paths of the memory-state files TwinSnap captured at the freeze and owns (never
    * production's live files). Doctor hashes them to prove production never writes them.
    */
   memoryFiles?: string[];
+  /**
+   * Milliseconds freeze() spent waiting on the hypervisor's own calls (suspend, snapshot,
+   * checkpoint). The engine's share of the pause = pause − this − the resume call.
+   */
+  hypervisorCallMs?: number;
 }
 
 /** A twin VM built from a frozen state. */
@@ -85,7 +85,7 @@ export interface TwinVm {
   disks: VmDisk[];
   /** Adapter-private facts (e.g. the twin's config file); journal it with the rest. */
   adapterData?: AdapterData;
-  /** Absolute paths of the memory-state files the twin will resume from (see FrozenState.memoryFiles). */
+  /** Absolute paths of the memory-state files the twin will resume from (owned by TwinSnap). */
   memoryFiles?: string[];
   /** Bytes the adapter wrote on the host to build the twin (copies, exports); recorded in the manifest. */
   hostBytesWritten?: number;
@@ -137,7 +137,6 @@ export interface ShutdownReport {
   method: string;
 }
 
-/** Per-step time limits (ms) an adapter needs for one VM; see `Hypervisor.stepLimits`. */
 export type WorkflowStepLimits = Partial<Record<'freeze' | 'copy-config' | 'resume' | 'boot-twin' | 'shutdown-twin' | 'cleanup', number>>;
 
 /**
@@ -188,14 +187,13 @@ export interface Hypervisor {
   /** Powers on a VM (by id) normally, with its network; resolves once the hypervisor started it. */
   startVm(id: string, opts?: CallOptions): Promise<void>;
   /**
-   * Time limits this adapter needs for this VM (scaled by memory and disk sizes); the workflow
-   * uses max(its default, this) for each step unless the user configured a limit explicitly.
+   * Limits this adapter needs for this VM (scaled by memory and disk sizes); the workflow uses
+   * max(its default, this) for each step unless the user configured a limit explicitly.
    */
   stepLimits?(vm: VmInfo): WorkflowStepLimits;
   /**
-   * Human-readable list of TwinSnap things still present for that VM (twinsnap-* snapshots /
-   * checkpoints, twin folders, staging folders, twin VMs); empty when clean. Used by
-   * `twinsnap doctor` and tests.
+   * Human-readable list of TwinSnap things still present for that VM (twinsnap-* snapshots or
+   * checkpoints, twin folders, staging folders, twin VMs); empty when clean.
    */
   leftovers?(vmId: string, opts?: CallOptions): Promise<string[]>;
   /** Releases long-lived resources (the Hyper-V PowerShell session). Optional; idempotent. */
