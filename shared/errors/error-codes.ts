@@ -39,7 +39,6 @@ export const ERROR_CODES = {
   HV_COMMAND_FAILED: def('environment'),
   HV_COMMAND_TIMEOUT: def('transient', true),
   HV_SHUTDOWN_TIMEOUT: def('environment'),
-  /** The adapter could not verify that the twin is cut off from every network; it powered the twin off. */
   HV_TWIN_NOT_ISOLATED: def('environment'),
   PREFLIGHT_FAILED: def('environment'),
   /** `twinsnap doctor` ran and at least one of its checks did not hold on this host. */
