@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../electron/engine/core/clock.js';
+import { nullLogger } from '../../electron/engine/core/logger.js';
+import { createEngine } from '../../electron/engine/engine.js';
+import { getJobService } from '../../electron/engine/service/job-handlers.js';
 import { doctorText } from '../../electron/cli/commands/doctor.js';
 import { runDoctor, type DoctorOptions } from '../../electron/engine/workflow/doctor.js';
 import { ScriptedHypervisor } from './hypervisor-scripted.js';
@@ -125,5 +128,28 @@ describe('doctor refuses before touching anything', () => {
     hv.addVm({ id: '/other/test/test.vmx', name: 'test' });
     const r = await doctor({ vm: '/other/test/test.vmx' });
     expect(r).toMatchObject({ ok: true, vmId: '/other/test/test.vmx' });
+  });
+});
+
+describe('doctor through the engine service (doctor.run / doctor.last)', () => {
+  it('stores the last report per hypervisor, and refuses a vm that is being backed up', async () => {
+    const engine = await createEngine({ dataDir: join(dir, 'data'), hypervisors: [hv], logger: nullLogger });
+    try {
+      expect(await engine.service.call('doctor.last', {})).toEqual({});
+      const r = await engine.service.call('doctor.run', { vm: 'test' });
+      expect(r.ok).toBe(true);
+      expect(await engine.service.call('doctor.last', {})).toEqual({ vmware: r });
+      // an unknown vm says nothing about the host: the last real report stays
+      expect((await engine.service.call('doctor.run', { vm: 'nope' })).ok).toBe(false);
+      expect((await engine.service.call('doctor.last', {})).vmware).toEqual(r);
+      // a backup of the vm in progress: doctor waits its turn
+      const { manager } = getJobService(engine.context);
+      hv.faults.set('getVm', { kind: 'hang', honourSignal: true });
+      await manager.backupNow({ guests: ['test'] });
+      await expect(engine.service.call('doctor.run', { vm: 'test' })).rejects.toMatchObject({ code: 'JOB_ALREADY_RUNNING' });
+      hv.faults.delete('getVm');
+    } finally {
+      await engine.close();
+    }
   });
 });
