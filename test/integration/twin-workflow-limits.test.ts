@@ -163,6 +163,7 @@ describe('a twin whose isolation the adapter cannot verify', () => {
       shutdownMethod: 'scripted soft stop',
       hostBytesWritten: 12_345,
     });
+    expect(o.twin).toEqual(sink.snapshots[0]!.twin);
   });
 
   it('the repository manifest (and its summary) carries the twin record', async () => {

@@ -62,6 +62,8 @@ export interface BackupOutcome {
   newBytes?: number;
   metrics: BackupMetrics;
   verify?: VerifyResult;
+  /** Twin backups: what the manifest records about the twin (isolation, shutdown method, host bytes). */
+  twin?: TwinRecord;
   warnings: string[];
   error?: { code: string; message: string };
 }
@@ -545,7 +547,8 @@ export class BackupRun {
 
   private finish(consistency: Consistency, stored: { snapshotId: string; logicalBytes: number; newBytes?: number }, verify: VerifyResult | undefined): BackupOutcome {
     const status = this.warnings.length ? 'warning' : 'succeeded';
-    return { status, consistency, snapshotId: stored.snapshotId, logicalBytes: stored.logicalBytes, newBytes: stored.newBytes, metrics: this.metrics, verify, warnings: this.warnings };
+    const twin = Object.keys(this.twinRecord).length ? { twin: { ...this.twinRecord } } : {};
+    return { status, consistency, snapshotId: stored.snapshotId, logicalBytes: stored.logicalBytes, newBytes: stored.newBytes, metrics: this.metrics, verify, ...twin, warnings: this.warnings };
   }
 
   /** Runs one step: reports it, bounds it in time and by the cancel signal, records its duration. */
