@@ -38,6 +38,20 @@ export interface BootVerification {
   detail?: string;
 }
 
+/**
+ * What a twin backup records about its twin in the snapshot manifest: how it was isolated from
+ * every network (as verified after it started), how it was shut down, the bytes the adapter
+ * wrote on the host to build it, and why the snapshot is crash-consistent when it is.
+ */
+export interface TwinRecord {
+  isolation?: { verified: boolean; method: string; detail: string };
+  /** e.g. `vmrun stop soft`, `Stop-VM`. */
+  shutdownMethod?: string;
+  hostBytesWritten?: number;
+  /** Why the twin did not give a clean copy (the frozen disks were archived as `crash`). */
+  crashReason?: string;
+}
+
 /** Summary of a restore point as listed by `snapshots.list`. */
 export interface SnapshotSummary {
   id: string;
@@ -56,5 +70,7 @@ export interface SnapshotSummary {
   verify?: { ok: boolean; at: string; bootMs?: number };
   /** The boot verification done by the backup (`backup --verify`), when one ran. */
   bootVerify?: BootVerification;
+  /** The twin's isolation, shutdown method and host bytes (from the manifest; not in the catalog cache). */
+  twin?: TwinRecord;
   jobId?: string;
 }

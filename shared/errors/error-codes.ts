@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   HV_SHUTDOWN_TIMEOUT: def('environment'),
   HV_TWIN_NOT_ISOLATED: def('environment'),
   PREFLIGHT_FAILED: def('environment'),
+  /** `twinsnap doctor` ran and at least one of its checks did not hold on this host. */
+  DOCTOR_CHECK_FAILED: def('environment'),
   INSUFFICIENT_MEMORY: def('environment', true),
   // disk images and filesystems
   DISK_FORMAT_UNKNOWN: def('user'),

@@ -1,5 +1,6 @@
 import type { EngineStatus, RepositoryStats, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
+import type { DoctorReport } from '../domain/doctor.js';
 import type { Guest, HypervisorKind } from '../domain/guest.js';
 import type { JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
 import type { GuestSchedule, RetentionPolicy, RetentionPreview } from '../domain/policy.js';
@@ -45,6 +46,10 @@ export interface EngineResponses {
   'notifications.test': { delivered: boolean };
   /** Scheduler lock holder plus the boot service as systemd / Task Scheduler sees it. */
   'service.status': ServiceStatusResponse;
+  /** The doctor's report (`ok` false when a check failed; never an error for a failed check). */
+  'doctor.run': DoctorReport;
+  /** The last doctor report of each hypervisor, as stored in the catalog. */
+  'doctor.last': Partial<Record<HypervisorKind, DoctorReport>>;
 }
 
 /** Events the engine pushes to its clients. */

@@ -126,6 +126,10 @@ export const requestSchemas = {
   'settings.set': z.strictObject({ patch: settingsPatch }),
   'notifications.test': z.strictObject({ channel: z.enum(['email', 'webhook']) }),
   'service.status': z.strictObject({}),
+  /** Runs the field self-test against one (throwaway) VM; minutes. */
+  'doctor.run': z.strictObject({ vm: name, hypervisor: z.enum(['vmware', 'hyperv']).optional() }),
+  /** The last doctor report per hypervisor. */
+  'doctor.last': z.strictObject({}),
 } as const;
 
 /** Names of all engine methods. */

@@ -32,6 +32,9 @@ test.describe('foundation: the app frame over `twinsnap serve`', () => {
     if (!status.hypervisors.some((h) => h.available)) await expect(app.getByTestId('no-hypervisor')).toBeVisible();
     else await expect(app.getByTestId('no-hypervisor')).toHaveCount(0);
     await expect(app.getByTestId('engine-info')).toContainText(server.dataDir);
+    // the host self-test: no doctor run yet on this fresh data folder
+    for (const kind of ['vmware', 'hyperv']) await expect(app.getByTestId(`doctor-${kind}`)).toContainText('doctor has not run on this host yet');
+    await expect(app.getByTestId('doctor-results')).toContainText('twinsnap doctor --vm NAME');
     expect(app.url()).toContain('#/settings');
     await saveScreenshot(app, testInfo, 'settings');
     expect(await seriousA11yViolations(app)).toEqual([]);

@@ -7,10 +7,13 @@
  * Used by the workflow / job / service unit tests and run through the conformance suite
  * (hypervisor-scripted.test.ts) like the real adapters.
  */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { HypervisorInfo, HypervisorKind } from '../../shared/domain/guest.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import type { ErrorCode } from '../../shared/errors/error-codes.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, TwinVm, VmInfo } from '../../electron/engine/hypervisor/hypervisor.js';
+import { systemClock, type Clock } from '../../electron/engine/core/clock.js';
+import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinStartReport, TwinVm, VmInfo, WorkflowStepLimits } from '../../electron/engine/hypervisor/hypervisor.js';
 
 /** Operations of the port that a script can break. */
 export type HvOp =
@@ -28,7 +31,8 @@ export type HvOp =
   | 'releaseFrozen'
   | 'recover'
   | 'registerRestored'
-  | 'startVm';
+  | 'startVm'
+  | 'leftovers';
 
 /** How a scripted call misbehaves. */
 export type HvFault =
@@ -44,6 +48,23 @@ export interface TwinBehaviour {
   toolsRunning: boolean;
   /** The guest ignores the power button: soft stop times out. */
   ignoresPowerButton: boolean;
+  /**
+   * False: startTwin cannot verify the twin's isolation, powers it off and rejects
+   * HV_TWIN_NOT_ISOLATED (like a real adapter must).
+   */
+  isolated?: boolean;
+  /** startTwin resolves with `isolation.verified: false` and leaves the twin running (an adapter that should have rejected). */
+  reportsUnverified?: boolean;
+}
+
+/**
+ * A call that takes time on the double's clock: `ms` in all, a progress report every
+ * `progressEveryMs` (none when omitted) until `progressUntilMs` (default: the whole call).
+ */
+export interface ScriptedWork {
+  ms: number;
+  progressEveryMs?: number;
+  progressUntilMs?: number;
 }
 
 /** A VM of the double, with behaviour switches for its twins. */
@@ -63,6 +84,10 @@ export interface ScriptedHypervisorOptions {
   vms?: ScriptedVm[];
   /** Folder twins are reported in (nothing is written anywhere). */
   twinsRoot?: string;
+  /** The clock slow calls (`work`) wait on (default: the system clock). */
+  clock?: Clock;
+  /** Where freeze() writes the captured memory image (a real file, `FrozenState.memoryFiles`); none when omitted. */
+  memoryDir?: string;
 }
 
 /** A twin the double keeps. */
@@ -90,6 +115,16 @@ export class ScriptedHypervisor implements Hypervisor {
   maxTwins = 0;
   /** Called when an op starts (after it is logged): lets tests act at an exact moment. */
   onCall?: (op: HvOp) => void;
+  /** Calls that take time (and may report progress): see ScriptedWork. */
+  readonly work = new Map<HvOp, ScriptedWork>();
+  /** What `stepLimits(vm)` answers (undefined: the adapter has no opinion). */
+  limits: WorkflowStepLimits | undefined;
+  /** Reported as `TwinVm.hostBytesWritten` by buildTwin. */
+  hostBytesWritten: number | undefined;
+  /** Pessimistic: production, once resumed, keeps writing the memory image captured at the freeze. */
+  productionWritesMemory = false;
+  private readonly memoryDir: string | undefined;
+  private readonly clock: Clock;
   private readonly twinsRoot: string;
   private seq = 0;
 
@@ -101,6 +136,8 @@ export class ScriptedHypervisor implements Hypervisor {
         ? { kind: this.kind, available: false, problem: 'scripted hypervisor switched off' }
         : { kind: this.kind, available: true, toolPath: this.kind === 'vmware' ? '/usr/bin/vmrun' : 'powershell.exe', version: this.kind === 'vmware' ? 'Workstation 17 Pro' : 'powershell 5.1' };
     this.twinsRoot = opts.twinsRoot ?? '/twins';
+    this.clock = opts.clock ?? systemClock;
+    this.memoryDir = opts.memoryDir;
     for (const vm of opts.vms ?? []) this.vms.set(vm.id, structuredClone(vm));
   }
 
@@ -123,6 +160,16 @@ export class ScriptedHypervisor implements Hypervisor {
     for (const t of this.twins.keys()) problems.push(`twin ${t} left`);
     for (const h of this.frozenHandles.keys()) problems.push(`frozen handle ${h} left`);
     return { ok: problems.length === 0, problems };
+  }
+
+  /** The port's `leftovers`: what a backup left for this VM. */
+  leftovers(vmId: string, opts?: CallOptions): Promise<string[]> {
+    return this.call('leftovers', vmId, opts, () => this.leftoversOf(vmId));
+  }
+
+  /** The port's `stepLimits`: `limits` as set by the test. */
+  stepLimits(_vm: VmInfo): WorkflowStepLimits {
+    return { ...this.limits };
   }
 
   /** What a backup left for one VM: its frozen handles and twins (conformance `leftovers`). */
@@ -158,7 +205,21 @@ export class ScriptedHypervisor implements Hypervisor {
         }
       });
     }
+    const work = this.work.get(op);
+    if (work) await this.doWork(work, opts);
     return fn();
+  }
+
+  /** Waits `work.ms` on the clock (abortable), reporting progress as scripted. */
+  private async doWork(work: ScriptedWork, opts: CallOptions | undefined): Promise<void> {
+    const step = work.progressEveryMs ?? work.ms;
+    const until = work.progressUntilMs ?? work.ms;
+    for (let done = 0; done < work.ms; ) {
+      const d = Math.min(step, work.ms - done);
+      await this.clock.sleep(d, opts?.signal);
+      done += d;
+      if (work.progressEveryMs !== undefined && done <= until) opts?.onProgress?.({ bytesDone: done, bytesTotal: work.ms, detail: 'scripted work' });
+    }
   }
 
   private vm(id: string): ScriptedVm {
@@ -207,6 +268,8 @@ export class ScriptedHypervisor implements Hypervisor {
       if (!this.capabilities.runningAfterFreeze) prod.state = 'suspended';
       const handle = `snap-${++this.seq}`;
       this.frozenHandles.set(handle, prod.id);
+      const memoryFiles = this.memoryDir ? [join(this.memoryDir, `${handle}.vmem`)] : undefined;
+      if (memoryFiles) writeFileSync(memoryFiles[0]!, `memory of ${prod.name} at ${handle}`);
       return {
         vm: structuredClone(prod),
         handle,
@@ -214,6 +277,7 @@ export class ScriptedHypervisor implements Hypervisor {
         configFiles: [{ name: `${prod.name}.vmx`, path: prod.configPath ?? '' }],
         adapterData: { scripted: 'yes' },
         hypervisorCallMs: 0,
+        ...(memoryFiles ? { memoryFiles } : {}),
       };
     });
   }
@@ -228,6 +292,7 @@ export class ScriptedHypervisor implements Hypervisor {
         folder,
         disks: frozen.frozenDisks.map((d) => ({ slot: d.slot, path: `${folder}/${d.slot.replace(/\W/g, '-')}.vmdk` })),
         adapterData: { production: frozen.vm.id },
+        ...(this.hostBytesWritten !== undefined ? { hostBytesWritten: this.hostBytesWritten } : {}),
       };
       this.twins.set(twinName, { twin: structuredClone(twin), running: false, production: frozen.vm.id });
       this.maxTwins = Math.max(this.maxTwins, this.twins.size);
@@ -238,6 +303,7 @@ export class ScriptedHypervisor implements Hypervisor {
   resume(frozen: FrozenState, opts?: CallOptions): Promise<void> {
     return this.call('resume', frozen.vm.id, opts, () => {
       this.vm(frozen.vm.id).state = 'running';
+      for (const f of this.productionWritesMemory ? (frozen.memoryFiles ?? []) : []) appendFileSync(f, ' + written by production after resume');
     });
   }
 
@@ -252,9 +318,17 @@ export class ScriptedHypervisor implements Hypervisor {
     return this.twinBehaviour.toolsRunning && !prod?.twinToolsNeverRun && (prod?.toolsRunning ?? true);
   }
 
-  startTwin(twin: TwinVm, opts?: CallOptions): Promise<void> {
+  /** Starts the twin; when twins cannot be shown isolated, powers it off and rejects HV_TWIN_NOT_ISOLATED. */
+  startTwin(twin: TwinVm, opts?: CallOptions): Promise<TwinStartReport> {
     return this.call('startTwin', twin.name, opts, () => {
-      this.entry(twin).running = true;
+      const t = this.entry(twin);
+      t.running = true;
+      if (this.twinBehaviour.isolated === false) {
+        t.running = false;
+        throw new AppError('HV_TWIN_NOT_ISOLATED', `twin '${twin.name}' may be on a network: its adapters could not be checked; it was powered off`);
+      }
+      if (this.twinBehaviour.reportsUnverified) return { isolation: { verified: false, method: 'scripted', detail: 'link state unknown' } };
+      return { isolation: { verified: true, method: 'scripted: no network', detail: 'the double has no network' } };
     });
   }
 
@@ -265,15 +339,16 @@ export class ScriptedHypervisor implements Hypervisor {
     });
   }
 
-  shutdownTwin(twin: TwinVm, opts?: CallOptions): Promise<void> {
+  shutdownTwin(twin: TwinVm, opts?: CallOptions): Promise<ShutdownReport> {
     return this.call('shutdownTwin', twin.name, opts, () => {
       const t = this.twins.get(twin.name);
-      if (t && !t.running) return;
+      if (t && !t.running) return { method: 'scripted soft stop (already off)' };
       if (!t || !this.toolsUp(t)) throw new AppError('HV_TOOLS_NOT_RUNNING', `unable to shut down twin '${twin.name}': its tools are not running`);
       if (this.twinBehaviour.ignoresPowerButton || this.vms.get(t.production)?.ignoresPowerButton) {
         throw new AppError('HV_SHUTDOWN_TIMEOUT', `twin '${twin.name}' did not power off in time`);
       }
       t.running = false;
+      return { method: 'scripted soft stop' };
     });
   }
 

@@ -9,6 +9,7 @@ import { scheduleCommands } from './schedule.js';
 import { daemonCommand } from './daemon.js';
 import { serviceCommands } from './service.js';
 import { jobsCommand } from './jobs.js';
+import { doctorCommand } from './doctor.js';
 
 /** Every command module of the CLI, in help order. Add one line per module. */
-export const commandModules: CommandModule[] = [statusCommands, serveCommand, backupCommand, diskCommands, repositoryCommands, filesCommands, scheduleCommands, jobsCommand, daemonCommand, serviceCommands];
+export const commandModules: CommandModule[] = [statusCommands, serveCommand, doctorCommand, backupCommand, diskCommands, repositoryCommands, filesCommands, scheduleCommands, jobsCommand, daemonCommand, serviceCommands];

@@ -24,6 +24,8 @@ export interface BackupReport {
   steps: Record<string, number>;
   bytes: { logical?: number; new?: number; archived?: number; MBps?: number };
   verify?: { ok: boolean; bootMs?: number; detail?: string };
+  /** The twin's isolation report, shutdown method and host bytes written (as in the manifest). */
+  twin?: BackupOutcome['twin'];
   warnings: string[];
   error?: { code: string; message: string };
 }
@@ -48,6 +50,7 @@ export function backupReport(job: JobInfo, o: BackupOutcome): BackupReport {
     steps: Object.fromEntries(Object.entries(m.steps).map(([k, v]) => [k, Math.round(v)])),
     bytes: { logical: o.logicalBytes, new: o.newBytes, archived: m.archiveBytes, MBps: r1(m.archiveMBps) },
     verify: o.verify ? { ok: o.verify.ok, bootMs: r1(o.verify.bootMs), detail: o.verify.detail } : undefined,
+    twin: o.twin,
     warnings: o.warnings,
     error: o.error,
   };
@@ -60,6 +63,9 @@ function human(r: BackupReport): string {
   if (r.pauseMs !== undefined) lines.push(`production pause: ${r.pauseMs} ms (engine ${r.engineShareMs} ms, hypervisor freeze ${r.hypervisorFreezeMs} ms + resume ${r.hypervisorResumeMs} ms)`);
   if (r.twinBootMs !== undefined) lines.push(`twin boot ${r.twinBootMs} ms, shutdown ${r.twinShutdownMs ?? '-'} ms`);
   if (r.bytes.logical !== undefined) lines.push(`bytes: ${r.bytes.logical} logical, ${r.bytes.new ?? '?'} new${r.bytes.MBps ? `, ${r.bytes.MBps} MB/s` : ''}`);
+  if (r.twin?.isolation) lines.push(`twin isolation: ${r.twin.isolation.verified ? 'verified' : 'NOT verified'} (${r.twin.isolation.method})`);
+  if (r.twin?.shutdownMethod) lines.push(`twin shutdown: ${r.twin.shutdownMethod}`);
+  if (r.twin?.hostBytesWritten !== undefined) lines.push(`host bytes written for the twin: ${r.twin.hostBytesWritten}`);
   if (r.verify) lines.push(`boot verification: ${r.verify.ok ? `passed in ${r.verify.bootMs} ms` : `FAILED (${r.verify.detail})`}`);
   lines.push(`steps: ${Object.entries(r.steps).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);

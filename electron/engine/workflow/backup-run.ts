@@ -4,12 +4,13 @@ import { AppError, isAppError } from '../../../shared/errors/app-error.js';
 import { toSerializedError } from '../../../shared/errors/serialize.js';
 import { iso, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { FrozenState, Hypervisor, TwinVm, VmDisk, VmInfo } from '../hypervisor/hypervisor.js';
+import type { CallProgress, FrozenState, Hypervisor, ShutdownReport, TwinStartReport, TwinVm, VmDisk, VmInfo, WorkflowStepLimits } from '../hypervisor/hypervisor.js';
 import { BACKUP_STEPS, DEFAULT_STEP_TIMEOUTS, type BackupStepId } from './backup-steps.js';
+import { stepCeiling, stepIdleLimit, stepLimit } from './step-limits.js';
 import type { HostSemaphore } from './host-semaphore.js';
 import { JobJournal } from './job-journal.js';
 import { DEFAULT_MARGINS, failedChecks, runPreflight, systemHostProbe, type BackupPlan, type HostProbe, type PreflightMargins } from './preflight.js';
-import type { BackupMetrics, SinkDisk, SnapshotSink, VerifyResult } from './snapshot-sink.js';
+import type { BackupMetrics, SinkDisk, SnapshotSink, TwinRecord, VerifyResult } from './snapshot-sink.js';
 import { guarded } from './step-guard.js';
 
 /** What a backup run needs from the engine. */
@@ -23,7 +24,10 @@ export interface WorkflowDeps {
   twinSlots: HostSemaphore;
   probe?: HostProbe;
   margins?: PreflightMargins;
-  /** Per-step time limits overriding DEFAULT_STEP_TIMEOUTS. */
+  /**
+   * Per-step time limits the user configured explicitly: they replace both DEFAULT_STEP_TIMEOUTS
+   * and the adapter's `stepLimits(vm)` (see step-limits.ts).
+   */
   timeouts?: Partial<Record<BackupStepId, number>>;
   /** How long the booted twin may take until its tools answer (default: the boot-twin limit). */
   twinToolsWaitMs?: number;
@@ -58,11 +62,15 @@ export interface BackupOutcome {
   newBytes?: number;
   metrics: BackupMetrics;
   verify?: VerifyResult;
+  /** Twin backups: what the manifest records about the twin (isolation, shutdown method, host bytes). */
+  twin?: TwinRecord;
   warnings: string[];
   error?: { code: string; message: string };
 }
 
 const RESUME_ATTEMPTS = 3;
+/** Why a twin whose isolation the adapter could not verify leads to the policy. */
+export const NOT_ISOLATED = 'twin isolation could not be verified';
 /** Time allowed to power off a twin that did not shut down cleanly. */
 const POWER_OFF_MS = 60_000;
 
@@ -137,6 +145,7 @@ export class BackupRun {
   private async preflight(): Promise<{ vm: VmInfo; plan: BackupPlan }> {
     const info = await this.hv.detect();
     const vm = await this.hv.getVm(this.req.vmId, { timeoutMs: this.timeout('preflight') });
+    this.adapterLimits = this.adapterStepLimits(vm);
     const { plan, checks } = runPreflight({ info, hypervisor: this.hv, vm, policy: this.req.policy, probe: this.probe, margins: this.deps.margins ?? DEFAULT_MARGINS });
     for (const c of checks) this.say(c.ok ? 'info' : 'error', `check ${c.id}: ${c.message}`, 'preflight');
     const failed = failedChecks(checks);
@@ -256,11 +265,12 @@ export class BackupRun {
     let inner: Promise<TwinVm> | undefined;
     this.twinAttempted = true;
     try {
-      return await this.step('copy-config', async (signal) => {
+      return await this.step('copy-config', async (signal, alive) => {
         const t0 = this.deps.clock.monotonic();
-        inner = this.hv.buildTwin(frozen, twinName, { timeoutMs: this.timeout('copy-config'), signal });
+        inner = this.hv.buildTwin(frozen, twinName, { timeoutMs: this.ceiling('copy-config'), signal, onProgress: this.progressFor('copy-config', alive) });
         const twin = await inner;
         this.metrics.buildTwinMs = this.deps.clock.monotonic() - t0;
+        if (twin.hostBytesWritten !== undefined) this.twinRecord.hostBytesWritten = twin.hostBytesWritten;
         // One record for "built" and "about to resume": one fsync less while production waits.
         this.journal.append({ kind: 'fact', step: 'copy-config', fact: `twin '${twin.name}' built`, data: { twin } });
         return twin;
@@ -320,10 +330,26 @@ export class BackupRun {
 
   /** Boots the twin and shuts it down. Returns true when it powered off cleanly; applies the policy otherwise. */
   private async bootAndShutdown(twin: TwinVm, vm: VmInfo): Promise<boolean> {
+    let notIsolated: string | undefined;
     const toolsUp = await this.step('boot-twin', async (signal) => {
       this.journal.append({ kind: 'intent', step: 'boot-twin', action: `about to start twin '${twin.name}'` });
       const t0 = this.deps.clock.monotonic();
-      await this.hv.startTwin(twin, { timeoutMs: this.timeout('boot-twin'), signal });
+      try {
+        const report = await this.hv.startTwin(twin, { timeoutMs: this.timeout('boot-twin'), signal });
+        this.recordIsolation(report);
+        if (report?.isolation && !report.isolation.verified) {
+          // An adapter should have rejected; never let an unverified twin run on.
+          await this.safely('power off the twin', () => this.hv.powerOffTwin(twin, { timeoutMs: POWER_OFF_MS }));
+          throw new AppError('HV_TWIN_NOT_ISOLATED', report.isolation.detail || report.isolation.method);
+        }
+      } catch (e) {
+        if (!isAppError(e, 'HV_TWIN_NOT_ISOLATED') || signal.aborted) throw e;
+        // The twin is already off (the adapter powers it off before rejecting): treated like a failed clean shutdown.
+        notIsolated = `${NOT_ISOLATED} (${(e as Error).message})`;
+        this.twinRecord.isolation ??= { verified: false, method: 'adapter refused', detail: (e as Error).message };
+        this.say('error', `twin '${twin.name}': ${notIsolated}; it was powered off at once`, 'boot-twin');
+        return false;
+      }
       const up = await this.waitForTools(twin, this.toolsBudget('boot-twin', t0, this.deps.twinToolsWaitMs), signal);
       this.metrics.twinBootMs = this.deps.clock.monotonic() - t0;
       this.say(up ? 'info' : 'warn', up ? `twin up in ${this.metrics.twinBootMs.toFixed(0)} ms` : 'the twin\'s guest tools never answered', 'boot-twin');
@@ -331,7 +357,8 @@ export class BackupRun {
     });
     return this.step('shutdown-twin', async (signal) => {
       let why: string | undefined;
-      if (!toolsUp) why = 'guest tools in the twin never answered';
+      if (notIsolated) why = notIsolated;
+      else if (!toolsUp) why = 'guest tools in the twin never answered';
       else {
         this.journal.append({ kind: 'intent', step: 'shutdown-twin', action: `about to shut down twin '${twin.name}'` });
         const t0 = this.deps.clock.monotonic();
@@ -340,9 +367,10 @@ export class BackupRun {
           // job with TIMEOUT, as every step does); only the power-off below gets extra time
           const limit = this.timeout('shutdown-twin');
           const call = (sig: AbortSignal) => this.hv.shutdownTwin(twin, { timeoutMs: Math.max(1000, limit - 5000), signal: sig });
-          await (limit > 0 ? guarded(this.deps.clock, "step 'shutdown-twin'", { timeoutMs: limit, signal }, call) : call(signal));
+          const report: ShutdownReport | void = await (limit > 0 ? guarded(this.deps.clock, "step 'shutdown-twin'", { timeoutMs: limit, signal }, call) : call(signal));
           this.metrics.twinShutdownMs = this.deps.clock.monotonic() - t0;
-          this.say('info', `twin shut down cleanly in ${this.metrics.twinShutdownMs.toFixed(0)} ms`, 'shutdown-twin');
+          if (report?.method) this.twinRecord.shutdownMethod = report.method;
+          this.say('info', `twin shut down cleanly in ${this.metrics.twinShutdownMs.toFixed(0)} ms${report?.method ? ` (${report.method})` : ''}`, 'shutdown-twin');
           return true;
         } catch (e) {
           if (isAppError(e, 'CANCELLED') || isAppError(e, 'TIMEOUT') || signal.aborted) throw e;
@@ -351,10 +379,16 @@ export class BackupRun {
       }
       this.journal.append({ kind: 'intent', step: 'shutdown-twin', action: `about to power off twin '${twin.name}'` });
       await this.safely('power off the twin', () => this.hv.powerOffTwin(twin, { timeoutMs: POWER_OFF_MS }));
+      this.twinRecord.crashReason = why;
       if (this.req.policy === 'require-clean') {
+        if (notIsolated) {
+          throw new AppError('HV_TWIN_NOT_ISOLATED', `the twin of '${vm.name}' was powered off at once: ${why}; nothing was archived (policy require-clean). run \`twinsnap doctor\` on a test vm of this host, or set the policy to allow-crash`);
+        }
         throw new AppError('HV_SHUTDOWN_TIMEOUT', `the twin of '${vm.name}' did not shut down cleanly (${why}); nothing was archived (policy require-clean). check the guest's tools / power-button handling, or set the policy to allow-crash`);
       }
-      this.warn(`the twin of '${vm.name}' did not shut down cleanly (${why}): archived the frozen disks as crash-consistent (policy allow-crash)`);
+      this.warn(notIsolated
+        ? `the twin of '${vm.name}' was powered off: ${why}: archived the frozen disks as crash-consistent (policy allow-crash)`
+        : `the twin of '${vm.name}' did not shut down cleanly (${why}): archived the frozen disks as crash-consistent (policy allow-crash)`);
       return false;
       // the power-off after a failed clean shutdown has its own budget on top of the step's limit:
       // a slow host must not turn "apply the policy" into a failed job
@@ -395,7 +429,7 @@ export class BackupRun {
       const t0 = this.deps.clock.monotonic();
       let bytes = 0;
       const stored = await this.deps.sink.createSnapshot(
-        { jobId: this.req.jobId, guest: this.req.guest, time: this.freezeTime ?? time, consistency, metrics: this.metrics, log: [...this.log], configFiles, disks: sinkDisks },
+        { jobId: this.req.jobId, guest: this.req.guest, time: this.freezeTime ?? time, consistency, metrics: this.metrics, log: [...this.log], configFiles, disks: sinkDisks, ...(Object.keys(this.twinRecord).length ? { twin: { ...this.twinRecord } } : {}) },
         {
           signal,
           onProgress: (done, total) => {
@@ -422,12 +456,17 @@ export class BackupRun {
       let ok = false;
       let detail: string | undefined;
       try {
-        await this.hv.startTwin(twin, { timeoutMs: this.timeout('verify'), signal });
-        ok = await this.waitForTools(twin, this.toolsBudget('verify', t0), signal);
-        if (!ok) detail = 'guest tools never answered';
+        const report = await this.hv.startTwin(twin, { timeoutMs: this.timeout('verify'), signal });
+        if (report?.isolation && !report.isolation.verified) {
+          // never let an unverified twin run on: off at once (below), verification failed
+          detail = `${NOT_ISOLATED}: ${report.isolation.detail || report.isolation.method}`;
+        } else {
+          ok = await this.waitForTools(twin, this.toolsBudget('verify', t0), signal);
+          if (!ok) detail = 'guest tools never answered';
+        }
       } catch (e) {
         if (signal.aborted) throw e;
-        detail = (e as Error).message;
+        detail = isAppError(e, 'HV_TWIN_NOT_ISOLATED') ? `${NOT_ISOLATED}: ${(e as Error).message}` : (e as Error).message;
       }
       const bootMs = this.deps.clock.monotonic() - t0;
       await this.safely('power off the verification boot', () => this.hv.powerOffTwin(twin, { timeoutMs: 60_000 }));
@@ -489,8 +528,9 @@ export class BackupRun {
         }
         this.journal.append({ kind: 'intent', step: 'cleanup', action: `about to release frozen state ${frozen.handle}` });
         try {
-          await guarded(this.deps.clock, `releasing frozen state of '${frozen.vm.name}'`, { timeoutMs: t }, async (s) => {
-            if (twin || !this.twinAttempted) return this.hv.releaseFrozen(frozen, { timeoutMs: t, signal: s });
+          const limits = { timeoutMs: t, idleMs: this.idle('cleanup'), ceilingMs: this.ceiling('cleanup') };
+          await guarded(this.deps.clock, `releasing frozen state of '${frozen.vm.name}'`, limits, async (s, alive) => {
+            if (twin || !this.twinAttempted) return this.hv.releaseFrozen(frozen, { timeoutMs: limits.ceilingMs, signal: s, onProgress: this.progressFor('cleanup', alive) });
             // A twin build that failed may have left a partial twin: the adapter's recovery finds it by name.
             const record: Parameters<Hypervisor['recover']>[0] & { twinName?: string } = { vmId: frozen.vm.id, handle: frozen.handle, twinName: this.twinName() };
             return this.hv.recover(record, { timeoutMs: t, signal: s });
@@ -507,11 +547,12 @@ export class BackupRun {
 
   private finish(consistency: Consistency, stored: { snapshotId: string; logicalBytes: number; newBytes?: number }, verify: VerifyResult | undefined): BackupOutcome {
     const status = this.warnings.length ? 'warning' : 'succeeded';
-    return { status, consistency, snapshotId: stored.snapshotId, logicalBytes: stored.logicalBytes, newBytes: stored.newBytes, metrics: this.metrics, verify, warnings: this.warnings };
+    const twin = Object.keys(this.twinRecord).length ? { twin: { ...this.twinRecord } } : {};
+    return { status, consistency, snapshotId: stored.snapshotId, logicalBytes: stored.logicalBytes, newBytes: stored.newBytes, metrics: this.metrics, verify, ...twin, warnings: this.warnings };
   }
 
   /** Runs one step: reports it, bounds it in time and by the cancel signal, records its duration. */
-  private async step<T>(id: BackupStepId, fn: (signal: AbortSignal) => Promise<T>, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<T> {
+  private async step<T>(id: BackupStepId, fn: (signal: AbortSignal, alive: () => void) => Promise<T>, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<T> {
     this.current = id;
     const t0 = this.deps.clock.monotonic();
     const startedAt = iso(this.deps.clock.now());
@@ -520,7 +561,8 @@ export class BackupRun {
       this.report.progress({ step: id });
     });
     try {
-      const out = await guarded(this.deps.clock, `step '${id}'`, { timeoutMs: opts?.timeoutMs ?? this.timeout(id), signal: opts?.signal ?? this.signal }, fn);
+      const limit = opts?.timeoutMs ?? this.timeout(id);
+      const out = await guarded(this.deps.clock, `step '${id}'`, { timeoutMs: limit, idleMs: this.idle(id), ceilingMs: limit > 0 ? Math.max(limit, this.ceiling(id)) : 0, signal: opts?.signal ?? this.signal }, fn);
       const ms = this.deps.clock.monotonic() - t0;
       this.metrics.steps[id] = ms;
       this.out(() => this.report.step(id, { status: 'done', durationMs: Math.round(ms) }));
@@ -561,8 +603,47 @@ export class BackupRun {
     for (const fn of q) fn();
   }
 
+  /** The step's limit without progress: configured, else max(default, the adapter's). */
   private timeout(id: BackupStepId): number {
-    return this.deps.timeouts?.[id] ?? DEFAULT_STEP_TIMEOUTS[id];
+    return stepLimit(id, this.deps.timeouts, this.adapterLimits);
+  }
+
+  /** How long a step that reported progress may go without another report. */
+  private idle(id: BackupStepId): number {
+    return stepIdleLimit(id, this.deps.timeouts);
+  }
+
+  /** The most a step that keeps reporting progress may take. */
+  private ceiling(id: BackupStepId): number {
+    return stepCeiling(id, this.deps.timeouts, this.adapterLimits);
+  }
+
+  private adapterLimits: WorkflowStepLimits = {};
+
+  private adapterStepLimits(vm: VmInfo): WorkflowStepLimits {
+    try {
+      return this.hv.stepLimits?.(vm) ?? {};
+    } catch (e) {
+      this.say('warn', `the adapter's step limits are unavailable, using the defaults: ${(e as Error).message}`, 'preflight');
+      return {};
+    }
+  }
+
+  /** A hypervisor call's progress: feeds the step's watchdog and (once production runs) the job's progress. */
+  private progressFor(step: BackupStepId, alive: () => void): (p: CallProgress) => void {
+    return (p) => {
+      alive();
+      if (!this.whilePaused) this.report.progress({ step, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal });
+    };
+  }
+
+  /** What the manifest records about the twin (isolation, shutdown method, host bytes, crash reason). */
+  private readonly twinRecord: TwinRecord = {};
+
+  private recordIsolation(report: TwinStartReport | void): void {
+    if (!report?.isolation) return;
+    this.twinRecord.isolation = { ...report.isolation };
+    this.say('info', `twin isolation ${report.isolation.verified ? 'verified' : 'NOT verified'}: ${report.isolation.method}${report.isolation.detail ? ` — ${report.isolation.detail}` : ''}`, 'boot-twin');
   }
 
   /** Runs a best-effort action; logs and swallows its error. */

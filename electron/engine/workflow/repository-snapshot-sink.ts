@@ -62,6 +62,7 @@ export class RepositorySnapshotSink implements SnapshotSink {
           timeMs: input.time,
           pauseMs: input.metrics.pauseMs === undefined ? undefined : Math.round(input.metrics.pauseMs * 10) / 10,
           jobId: input.jobId,
+          ...(input.twin ? { twin: input.twin } : {}),
           log,
           configFiles: input.configFiles.filter((f) => f.path && existsSync(f.path)).map((f) => ({ name: f.name, path: f.path })),
           disks,

@@ -1,5 +1,7 @@
 import type { JobLogLine } from '../../../shared/domain/job.js';
-import type { BootVerification, Consistency } from '../../../shared/domain/snapshot.js';
+import type { BootVerification, Consistency, TwinRecord } from '../../../shared/domain/snapshot.js';
+
+export type { TwinRecord };
 
 /** What the workflow measured for one backup; stored in the snapshot manifest and the job log. */
 export interface BackupMetrics {
@@ -44,6 +46,8 @@ export interface SnapshotInput {
   log: JobLogLine[];
   configFiles: { name: string; path: string }[];
   disks: SinkDisk[];
+  /** Twin backups: isolation, shutdown method, host bytes written, crash reason (manifest `twin`). */
+  twin?: TwinRecord;
 }
 
 /** A stored snapshot. */

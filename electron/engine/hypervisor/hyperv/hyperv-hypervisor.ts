@@ -6,7 +6,8 @@ import type { GuestState, HypervisorInfo } from '../../../../shared/domain/guest
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { PowerShellSession } from '../../exec/powershell-session.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, TwinVm, VmInfo } from '../hypervisor.js';
+import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
+import { hypervStepLimits } from './hyperv-step-limits.js';
 import { decodeAnswer, encodeInvocation } from './ps-invocation.js';
 import { classifyPsOutcome, psError } from './classify-ps-error.js';
 import type { HyperVOp } from './scripts/operations.js';
@@ -303,6 +304,18 @@ export class HyperVHypervisor implements Hypervisor {
     for (const handle of ids) {
       await this.releaseFrozen({ vm: vm ?? ({ id: record.vmId, name } as VmInfo), handle, frozenDisks: [], configFiles: [] }, o);
     }
+  }
+
+  /** Step limits scaled by this VM's disks and memory (hyperv-step-limits.ts). */
+  stepLimits(vm: VmInfo): WorkflowStepLimits {
+    return hypervStepLimits(vm);
+  }
+
+  /** What TwinSnap left for this VM (read-only; doctor and tests): marked twin folders and their VMs, `twinsnap-` checkpoints. */
+  async leftovers(vmId: string, o?: CallOptions): Promise<string[]> {
+    await this.ready();
+    const r = (await this.call('list-leftovers', { vmId, twinsRoot: this.opts.twinsRoot ?? '' }, { action: 'list the leftovers of', vmName: vmId, timeoutMs: this.t('stop', o), signal: o?.signal })) as { leftovers: OneOrMany<string> };
+    return asArray(r.leftovers);
   }
 
   /**

@@ -594,6 +594,28 @@ export class VmrunHypervisor implements Hypervisor {
       else if (await abandonedStaging(path, record.vmId)) await rm(path, { recursive: true, force: true });
     }
   }
+
+  /**
+   * What TwinSnap left for this VM (read-only; doctor and tests): `twinsnap-…` snapshots, twin
+   * folders whose marker names it (or holding no marker at all) and staging folders it owns.
+   */
+  async leftovers(vmId: string, opts?: CallOptions): Promise<string[]> {
+    const runner = await this.runner();
+    const out: string[] = [];
+    const listed = await runner.tryRun(['listSnapshots', vmId], { action: 'list snapshots of', vmName: basename(vmId), timeoutMs: this.t('quick', opts), signal: opts?.signal });
+    if (!('stdout' in listed)) out.push(`snapshots unknown (listSnapshots failed)`);
+    else out.push(...listed.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(SNAPSHOT_PREFIX)).map((l) => `snapshot ${l}`));
+    const root = this.twinsRoot(vmId);
+    const marker = async (file: string) => (await readFile(file, 'utf8').catch(() => undefined))?.trim();
+    for (const entry of await readdir(root).catch(() => [] as string[])) {
+      const path = join(root, entry);
+      if (entry.startsWith('twinsnap-twin-')) {
+        const m = await marker(join(path, TWIN_MARKER));
+        if (m === undefined || m === vmId) out.push(`twin folder ${path}${m === undefined ? ' (no marker)' : ''}`);
+      } else if (entry.startsWith('.twinsnap-') && (await marker(join(path, STAGING_OWNER))) === vmId) out.push(`staging folder ${path}`);
+    }
+    return out;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { AppError } from '../../../../shared/errors/app-error.js';
-import type { BootVerification, Consistency, SnapshotSummary } from '../../../../shared/domain/snapshot.js';
+import type { BootVerification, Consistency, SnapshotSummary, TwinRecord } from '../../../../shared/domain/snapshot.js';
 import { sha256 } from '../chunks/chunk-codec.js';
 
 /** One disk of a snapshot, as recorded in its manifest. */
@@ -52,6 +52,8 @@ export interface Manifest {
   disks: ManifestDisk[];
   /** Boot verification done by the backup (added after the disks were stored; see manifest-amend.ts). */
   bootVerify?: BootVerification;
+  /** Twin backups: the twin's isolation, shutdown method, host bytes written, crash reason. */
+  twin?: TwinRecord;
 }
 
 /**
@@ -134,6 +136,7 @@ export function toSummary(m: Manifest): SnapshotSummary {
   if (m.pauseMs !== undefined) s.pauseMs = m.pauseMs;
   if (m.jobId) s.jobId = m.jobId;
   if (m.bootVerify) s.bootVerify = { ...m.bootVerify };
+  if (m.twin) s.twin = structuredClone(m.twin);
   return s;
 }
 

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
-import type { Consistency } from '../../../../shared/domain/snapshot.js';
+import type { Consistency, TwinRecord } from '../../../../shared/domain/snapshot.js';
 import type { DiskExtent, VirtualDisk } from '../../disk/virtual-disk.js';
 import { timeId } from '../../core/ids.js';
 import type { ChunkPool } from '../chunks/chunk-pool.js';
@@ -40,6 +40,8 @@ export interface CreateSnapshotInput {
   timeMs?: number;
   pauseMs?: number;
   jobId?: string;
+  /** What the backup recorded about its twin (isolation, shutdown method, host bytes). */
+  twin?: TwinRecord;
   /** Workflow log lines to keep in the manifest. */
   log?: string[];
   configFiles?: ConfigFileInput[];
@@ -350,6 +352,7 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
       consistency: input.consistency,
       ...(input.pauseMs !== undefined ? { pauseMs: input.pauseMs } : {}),
       ...(input.jobId ? { jobId: input.jobId } : {}),
+      ...(input.twin ? { twin: structuredClone(input.twin) } : {}),
       hostname: hostname(),
       log: input.log ?? [],
       configFiles,

@@ -13,6 +13,7 @@ import { GeneralSettings } from './GeneralSettings.js';
 import { NotificationSettings } from './NotificationSettings.js';
 import { EngineInfo } from './EngineInfo.js';
 import { ServiceStatusPanel } from './ServiceStatusPanel.js';
+import { DoctorResults } from './DoctorResults.js';
 import { HypervisorList } from './HypervisorList.js';
 import { ThemePicker } from './ThemePicker.js';
 
@@ -49,6 +50,9 @@ export function SettingsPage() {
           <LoadState value={status} what="Engine status" onRetry={() => void refresh()}>
             {(s) => <HypervisorList hypervisors={s.hypervisors} />}
           </LoadState>
+        </Section>
+        <Section title="Host self-test (doctor)">
+          <DoctorResults />
         </Section>
         <Section title="Engine">
           <LoadState value={status} what="Engine status" onRetry={() => void refresh()}>

@@ -263,6 +263,24 @@ ops['find-leftovers'] = async (a) => {
   return { removedTwinFolders: removed, checkpointIds: ids };
 };
 
+// Read-only: what TwinSnap left for a VM (marked twin folders, their VMs, twinsnap- checkpoints).
+ops['list-leftovers'] = async (a) => {
+  const state = loadState();
+  const root = a.twinsRoot || join(state.host.virtualMachinePath, 'TwinSnap');
+  const found = [];
+  if (existsSync(root)) {
+    for (const name of readdirSync(root).filter((n) => n.startsWith('twinsnap-twin-'))) {
+      const dir = join(root, name);
+      const marker = join(dir, '.twinsnap-twin');
+      if (!existsSync(marker) || readFileSync(marker, 'utf8').trim() !== String(a.vmId)) continue;
+      found.push(`twin folder ${dir}`);
+      for (const v of state.vms.filter((x) => String(x.path).startsWith(dir))) found.push(`twin vm ${v.name} (${v.id})`);
+    }
+  }
+  for (const c of state.snapshots.filter((x) => x.vmId.toLowerCase() === String(a.vmId).toLowerCase() && String(x.name).startsWith('twinsnap-'))) found.push(`checkpoint ${c.name} (${c.id})`);
+  return { leftovers: found };
+};
+
 /** Runs one operation by name. */
 export async function runOperation(op, args) {
   const f = ops[op];

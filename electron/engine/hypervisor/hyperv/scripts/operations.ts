@@ -19,7 +19,8 @@ export type HyperVOp =
   | 'turn-off'
   | 'remove-twin'
   | 'release-checkpoint'
-  | 'find-leftovers';
+  | 'find-leftovers'
+  | 'list-leftovers';
 
 /** Script bodies by operation. */
 export const OPERATIONS: Record<HyperVOp, string> = {
@@ -205,4 +206,25 @@ if ([Guid]::TryParse([string]$a.vmId, [ref]$g)) {
   if ($vm) { $ids = @(Hyper-V\Get-VMSnapshot -VM $vm | Where-Object { ([string]$_.Name).StartsWith('twinsnap-') } | ForEach-Object { $_.Id.ToString() }) }
 }
 $result = [pscustomobject]@{ removedTwinFolders = $removed; checkpointIds = $ids }`,
+
+  // Read-only twin of find-leftovers (doctor, tests): what TwinSnap left for this VM, removing
+  // nothing — marked twin folders and the VMs registered in them, `twinsnap-` checkpoints.
+  'list-leftovers': String.raw`
+$root = [string]$a.twinsRoot
+if (-not $root) { $root = Join-Path (Hyper-V\Get-VMHost).VirtualMachinePath 'TwinSnap' }
+$found = @()
+if ([IO.Directory]::Exists($root)) {
+  foreach ($d in @(Get-ChildItem -LiteralPath $root -Directory | Where-Object { $_.Name.StartsWith('twinsnap-twin-') })) {
+    $marker = Join-Path $d.FullName '.twinsnap-twin'
+    if (-not [IO.File]::Exists($marker) -or [IO.File]::ReadAllText($marker).Trim() -ne [string]$a.vmId) { continue }
+    $found += ('twin folder ' + $d.FullName)
+    foreach ($t in @(Hyper-V\Get-VM | Where-Object { ([string]$_.Path).StartsWith($d.FullName, [StringComparison]::OrdinalIgnoreCase) })) { $found += ('twin vm ' + $t.Name + ' (' + $t.Id.ToString() + ')') }
+  }
+}
+$g = [Guid]::Empty
+if ([Guid]::TryParse([string]$a.vmId, [ref]$g)) {
+  $vm = Hyper-V\Get-VM -Id $g -ErrorAction SilentlyContinue
+  if ($vm) { foreach ($c in @(Hyper-V\Get-VMSnapshot -VM $vm | Where-Object { ([string]$_.Name).StartsWith('twinsnap-') })) { $found += ('checkpoint ' + $c.Name + ' (' + $c.Id.ToString() + ')') } }
+}
+$result = [pscustomobject]@{ leftovers = @($found) }`,
 };
