@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   HV_COMMAND_FAILED: def('environment'),
   HV_COMMAND_TIMEOUT: def('transient', true),
   HV_SHUTDOWN_TIMEOUT: def('environment'),
+  HV_TWIN_NOT_ISOLATED: def('environment'),
   PREFLIGHT_FAILED: def('environment'),
   INSUFFICIENT_MEMORY: def('environment', true),
   // disk images and filesystems

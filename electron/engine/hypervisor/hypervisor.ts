@@ -64,6 +64,11 @@ export interface FrozenState {
   /** Adapter-private facts (e.g. where the memory state was staged); journal it with the rest. */
   adapterData?: AdapterData;
   /**
+   * Absolute paths of the memory-state files TwinSnap captured at the freeze and owns (never
+   * production's live files). Doctor hashes them to prove production never writes them.
+   */
+  memoryFiles?: string[];
+  /**
    * Milliseconds freeze() spent waiting on the hypervisor's own calls (suspend, snapshot,
    * checkpoint). The engine's share of the pause = pause − this − the resume call.
    */
@@ -80,6 +85,10 @@ export interface TwinVm {
   disks: VmDisk[];
   /** Adapter-private facts (e.g. the twin's config file); journal it with the rest. */
   adapterData?: AdapterData;
+  /** The memory-state files the twin will resume from (owned by TwinSnap, see FrozenState.memoryFiles). */
+  memoryFiles?: string[];
+  /** Bytes the adapter wrote on the host to build the twin (copies, exports); recorded in the manifest. */
+  hostBytesWritten?: number;
 }
 
 /** A restored VM folder made into a VM of its own (new identity, registered where the tool needs it). */
@@ -94,11 +103,41 @@ export interface RestoredVm {
   notRemoved?: string[];
 }
 
+/** Progress of a long hypervisor call (export, merge, copy). Any report proves the call is alive. */
+export interface CallProgress {
+  bytesDone?: number;
+  bytesTotal?: number;
+  detail?: string;
+}
+
 /** Per-call options: every hypervisor call is bounded in time and can be cancelled. */
 export interface CallOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Called by the adapter whenever a long call advances; the workflow's watchdog then does not kill it for being slow. */
+  onProgress?: (p: CallProgress) => void;
 }
+
+/** How the twin was isolated from every network, as verified after it started. */
+export interface TwinIsolation {
+  verified: boolean;
+  /** e.g. 'vmx: every NIC on a private LAN segment (pvn) + disconnectNamedDevice; vmware.log checked' */
+  method: string;
+  detail: string;
+}
+
+/** What startTwin observed. */
+export interface TwinStartReport {
+  isolation: TwinIsolation;
+}
+
+/** How the twin was shut down (recorded in the snapshot manifest). */
+export interface ShutdownReport {
+  /** e.g. 'vmrun stop soft', 'Msvm_ShutdownComponent.InitiateShutdown(Force=true)', 'Stop-VM' */
+  method: string;
+}
+
+export type WorkflowStepLimits = Partial<Record<'freeze' | 'copy-config' | 'resume' | 'boot-twin' | 'shutdown-twin' | 'cleanup', number>>;
 
 /**
  * The Hypervisor port. Implementations: VmrunHypervisor (VMware Workstation), HyperVHypervisor
@@ -119,12 +158,15 @@ export interface Hypervisor {
   buildTwin(frozen: FrozenState, twinName: string, opts?: CallOptions): Promise<TwinVm>;
   /** Lets production run again (resume from suspend / the checkpoint leaves it running). */
   resume(frozen: FrozenState, opts?: CallOptions): Promise<void>;
-  /** Starts the twin isolated; it resumes from the captured memory state. */
-  startTwin(twin: TwinVm, opts?: CallOptions): Promise<void>;
+  /**
+   * Starts the twin isolated; it resumes from the captured memory state. An adapter that cannot
+   * verify isolation powers the twin off hard itself and rejects with HV_TWIN_NOT_ISOLATED.
+   */
+  startTwin(twin: TwinVm, opts?: CallOptions): Promise<TwinStartReport | void>;
   /** Whether the twin's guest tools / integration services answer (so soft stop can work). */
   twinToolsRunning(twin: TwinVm, opts?: CallOptions): Promise<boolean>;
   /** Graceful shutdown of the twin; rejects HV_SHUTDOWN_TIMEOUT if it does not power off in time. */
-  shutdownTwin(twin: TwinVm, opts?: CallOptions): Promise<void>;
+  shutdownTwin(twin: TwinVm, opts?: CallOptions): Promise<ShutdownReport | void>;
   /** Hard power-off (only after a graceful attempt failed, or during clean-up). */
   powerOffTwin(twin: TwinVm, opts?: CallOptions): Promise<void>;
   /** Removes the twin and its files. Idempotent. */
@@ -144,6 +186,16 @@ export interface Hypervisor {
   registerRestored?(folder: string, name: string, opts?: CallOptions): Promise<RestoredVm>;
   /** Powers on a VM (by id) normally, with its network; resolves once the hypervisor started it. */
   startVm(id: string, opts?: CallOptions): Promise<void>;
+  /**
+   * Limits this adapter needs for this VM (scaled by memory and disk sizes); the workflow uses
+   * max(its default, this) for each step unless the user configured a limit explicitly.
+   */
+  stepLimits?(vm: VmInfo): WorkflowStepLimits;
+  /**
+   * Human-readable list of TwinSnap things still present for that VM (twinsnap-* snapshots or
+   * checkpoints, twin folders, staging folders, twin VMs); empty when clean.
+   */
+  leftovers?(vmId: string, opts?: CallOptions): Promise<string[]>;
   /** Releases long-lived resources (the Hyper-V PowerShell session). Optional; idempotent. */
   dispose?(): Promise<void>;
 }

@@ -53,6 +53,7 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, Entry>> = {
   HV_PLAYER_UNSUPPORTED: { title: 'VMware Player is not supported', action: 'Twin backups need VMware Workstation Pro.' },
   HV_COMMAND_FAILED: { title: 'The hypervisor refused the command', action: 'Look at the job log for the hypervisor’s own message.' },
   HV_COMMAND_TIMEOUT: { title: 'The hypervisor did not answer in time', action: 'Retry; if it happens again, check that the host is not overloaded.' },
+  HV_TWIN_NOT_ISOLATED: { title: 'The twin could not be isolated from the network', action: 'TwinSnap powered the twin off at once; the backup fell back or failed as configured. Run twinsnap doctor on this host.' },
   HV_SHUTDOWN_TIMEOUT: { title: 'The twin did not shut down in time', action: 'Check the guest’s shutdown settings (e.g. pending updates); the backup fell back or failed as configured.' },
   PREFLIGHT_FAILED: { title: 'Pre-flight checks failed', action: 'Fix the listed problem and retry.' },
   INSUFFICIENT_MEMORY: { title: 'Not enough free memory for the twin', action: 'Close other guests or programs, or schedule this guest at a quieter time.' },
