@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { HyperVHypervisor } from '../../electron/engine/hypervisor/hyperv/hyperv-hypervisor.js';
+import { OPERATIONS, type HyperVOp } from '../../electron/engine/hypervisor/hyperv/scripts/operations.js';
 import { systemClock } from '../../electron/engine/core/clock.js';
 import type { Logger } from '../../electron/engine/core/logger.js';
 import { addSimVm, simState } from '../harness/hyperv-sim/lib/sim-host.mjs';
 import { hypervisorConformance } from '../conformance/hypervisor.suite.js';
 
-const SIM = resolve(import.meta.dirname, '../harness/hyperv-sim/powershell');
+const SIM = resolve(import.meta.dirname, '../harness/hyperv-module/powershell');
 const quiet: Logger = { log() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 
 function makeHost(extraEnv: Record<string, string> = {}) {
@@ -131,7 +132,7 @@ describe('HyperVHypervisor detection', () => {
   it('accepts a Hyper-V Administrators member without elevation', async () => {
     const h = makeHost({ HYPERV_SIM_ELEVATED: '0', HYPERV_SIM_HVADMIN: '1' });
     try {
-      expect(await h.hv.detect()).toMatchObject({ available: true, version: expect.stringMatching(/^powershell 5\.1/) });
+      expect(await h.hv.detect()).toMatchObject({ available: true, version: expect.stringMatching(/^powershell 7\.\d+\.\d+/) });
     } finally {
       await h.dispose();
     }
@@ -151,4 +152,42 @@ describe('HyperVHypervisor detection', () => {
     const hv = new HyperVHypervisor({ powershellPath: '/nonexistent/powershell', logger: quiet, clock: systemClock });
     expect(await hv.detect()).toMatchObject({ available: false, problem: expect.stringMatching(/not found/) });
   });
+});
+
+/**
+ * Proof that running the real scripts in PowerShell catches mistakes that a script-recognising
+ * simulator cannot: each case breaks one operation's text the way a typo would, runs it through
+ * the adapter, and expects a prompt, clear failure — never a hang (pwsh -NonInteractive turns a
+ * missing mandatory parameter into an error instead of a prompt).
+ */
+describe('a mutated Hyper-V script fails clearly in real PowerShell', () => {
+  let h: ReturnType<typeof makeHost>;
+  beforeAll(() => {
+    h = makeHost();
+  });
+  afterAll(async () => h.dispose());
+
+  const MUTATIONS: { what: string; op: HyperVOp; from: string; to: string; run: (vmId: string) => Promise<unknown>; says: RegExp }[] = [
+    { what: 'a misspelt parameter', op: 'freeze', from: '-SnapshotName $a.snapshotName', to: '-SnapshotTitle $a.snapshotName', run: async (id) => h.hv.freeze(await h.hv.getVm(id)), says: /parameter cannot be found that matches parameter name 'SnapshotTitle'/ },
+    { what: 'a missing mandatory parameter', op: 'start-vm', from: 'elseif ($st -ne \'Running\') { Hyper-V\\Start-VM -VM $vm }', to: 'elseif ($st -ne \'Running\') { Hyper-V\\Start-VM }', run: (id) => h.hv.startVm(id), says: /missing mandatory parameters: Name/ },
+    { what: 'a property the real object does not have', op: 'freeze', from: 'snapshotId = $snap.Id.ToString()', to: 'snapshotId = $snap.CheckpointId.ToString()', run: async (id) => h.hv.freeze(await h.hv.getVm(id)), says: /method on a null-valued expression/ },
+  ];
+
+  it.each(MUTATIONS.map((m) => [m.what, m] as const))('%s', async (_what, m) => {
+    const vm = addSimVm(h.root, { name: `mutant ${m.op}`, state: m.op === 'start-vm' ? 'Off' : 'Running' });
+    const original = OPERATIONS[m.op];
+    expect(original).toContain(m.from);
+    OPERATIONS[m.op] = original.replace(m.from, m.to);
+    const started = Date.now();
+    try {
+      const err = await m.run(vm.id).then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'HV_COMMAND_FAILED', details: { toolMessage: expect.stringMatching(m.says) } });
+      expect(Date.now() - started).toBeLessThan(60_000);
+    } finally {
+      OPERATIONS[m.op] = original;
+    }
+    // the unmutated script still works, and recovery leaves nothing behind
+    await h.hv.recover({ vmId: vm.id });
+    expect(leftovers(h.root, vm.id)).toEqual([]);
+  }, 120_000);
 });

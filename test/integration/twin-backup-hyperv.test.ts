@@ -25,7 +25,7 @@ import { inspectDataDisk, readAcks, type DataDiskContents } from '../harness/gue
 import { addSimVm, adoptSimVm, simState, type SimVm } from '../harness/hyperv-sim/lib/sim-host.mjs';
 import { allJournalsEnded, cliKilledAt, expectTwinBetterThanCrash, ROOT, startCli, waitFor, type JournalRecord } from './twin-helpers.js';
 
-const SIM = join(ROOT, 'test/harness/hyperv-sim/powershell');
+const SIM = join(ROOT, 'test/harness/hyperv-module/powershell');
 const VMRUN = join(ROOT, 'test/harness/vmrun-sim/vmrun');
 const WORK = join(ROOT, '.cache/scratch/twin-backup-hyperv');
 const SIM_ROOT = join(WORK, 'hyperv-host');
