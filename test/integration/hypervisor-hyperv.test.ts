@@ -111,6 +111,44 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect(leftovers(h.root, vm.id)).toEqual([]);
   });
 
+  it('a damaged journal naming production as the twin touches nothing of production: the marker is checked first, and only VMs the job recorded inside the marked folder go', async () => {
+    const precious = addSimVm(h.root, { name: 'precious' });
+    // the journal names production's own id and folder
+    await expect(h.hv.deleteTwin({ id: precious.id, name: 'twin?', folder: precious.path, disks: [] })).rejects.toMatchObject({ code: 'PATH_UNSAFE' });
+    // the journal names production's id with the (real, marked) twin folder of another backup
+    const other = addSimVm(h.root, { name: 'other' });
+    const frozen = await h.hv.freeze(await h.hv.getVm(other.id));
+    const twin = await h.hv.buildTwin(frozen, 'other twin');
+    await h.hv.deleteTwin({ ...twin, id: precious.id });
+    const st = simState(h.root);
+    expect(st.vms.find((v) => v.id === precious.id)).toMatchObject({ state: 'Running' });
+    expect(readdirSync(join(precious.path, 'Virtual Hard Disks'))).toEqual(['disk0.vhdx']);
+    // the twin that build-twin recorded in its marker is gone with its folder
+    expect(st.vms.some((v) => v.id === twin.id)).toBe(false);
+    expect(existsSync(twin.folder)).toBe(false);
+    await h.hv.releaseFrozen(frozen);
+    expect(leftovers(h.root, other.id)).toEqual([]);
+  }, 120_000);
+
+  it('the twin takes no automatic checkpoint when it starts, even where imported VMs have automatic checkpoints on', async () => {
+    const h2 = makeHost({ HYPERV_SIM_IMPORT_AUTO_CHECKPOINTS: '1' });
+    try {
+      const vm = addSimVm(h2.root, { name: 'auto' });
+      const frozen = await h2.hv.freeze(await h2.hv.getVm(vm.id));
+      const twin = await h2.hv.buildTwin(frozen, 'auto twin');
+      await h2.hv.startTwin(twin);
+      const st = simState(h2.root);
+      expect(st.snapshots.filter((s) => s.vmId === twin.id)).toEqual([]);
+      expect(st.vms.find((v) => v.id === twin.id)).toMatchObject({ state: 'Running', checkpointType: 'Disabled', automaticCheckpointsEnabled: false });
+      await h2.hv.powerOffTwin(twin);
+      await h2.hv.deleteTwin(twin);
+      await h2.hv.releaseFrozen(frozen);
+      expect(leftovers(h2.root, vm.id)).toEqual([]);
+    } finally {
+      await h2.dispose();
+    }
+  }, 120_000);
+
   it('refuses to freeze a shielded vm', async () => {
     const vm = addSimVm(h.root, { name: 'shielded', shielded: true });
     await expect(h.hv.freeze(await h.hv.getVm(vm.id))).rejects.toMatchObject({ code: 'HV_ENCRYPTED_VM' });

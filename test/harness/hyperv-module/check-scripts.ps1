@@ -23,7 +23,7 @@ $newParameters = @{
   'Set-Content'      = @('AsByteStream')
   'Add-Content'      = @('AsByteStream')
   'Join-Path'        = @('AdditionalChildPath')
-  'Select-Object'    = @('SkipIndex', 'SkipLast')
+  'Select-Object'    = @('SkipIndex')
   'Sort-Object'      = @('Top', 'Bottom', 'Stable')
   'Get-Date'         = @('AsUTC', 'UnixTimeSeconds')
   'Start-Sleep'      = @('Duration')
@@ -35,6 +35,8 @@ $newParameters = @{
   'Out-String'       = @('NoNewline')
   'Remove-Item'      = @('InformationVariable')
 }
+# 5.1 parameters that are prefixes of a later one (an abbreviation check must not flag them).
+$known51 = @('Skip', 'Index', 'Top', 'As', 'Raw', 'Not', 'Path')
 $aliases = @{ '%' = 'ForEach-Object'; 'foreach' = 'ForEach-Object'; '?' = 'Where-Object'; 'where' = 'Where-Object'; 'sort' = 'Sort-Object'; 'select' = 'Select-Object'; 'gc' = 'Get-Content'; 'sc' = 'Set-Content'; 'sls' = 'Select-String'; 'sleep' = 'Start-Sleep' }
 # Automatic variables that 5.1 does not set (a script reading them sees $null there).
 $newVariables = @('IsWindows', 'IsLinux', 'IsMacOS', 'IsCoreCLR', 'PSStyle', 'PSNativeCommandArgumentPassing', 'PSNativeCommandUseErrorActionPreference')
@@ -73,6 +75,7 @@ $out = foreach ($it in $items) {
     if (-not $deny) { continue }
     foreach ($p in @($c.CommandElements | Where-Object { $_ -is [System.Management.Automation.Language.CommandParameterAst] })) {
       $given = $p.ParameterName
+      if ($known51 -contains $given -and $deny -notcontains $given) { continue }
       foreach ($d in $deny) { if ($given.Length -ge 2 -and $d.StartsWith($given, [StringComparison]::OrdinalIgnoreCase)) { $bad.Add("parameter missing in 5.1 ($plain -$d): " + (At $c)) } }
     }
   }

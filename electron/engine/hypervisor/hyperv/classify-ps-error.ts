@@ -65,6 +65,7 @@ const RULES: Rule[] = [
   { re: /NonInteractive mode|Read and Prompt functionality is not available/i, code: 'HV_COMMAND_FAILED', reason: 'prompt', hint: 'hyper-v asked a question that a background service cannot answer' },
   { re: /TWINSNAP:MERGE_TIMEOUT/, code: 'HV_COMMAND_TIMEOUT', reason: 'merge-timeout', hint: 'the checkpoint merge is still running; it continues in the background — check the vm in hyper-v manager' },
   { re: /TWINSNAP:IMPORT_INCOMPATIBLE|Unable to import virtual machine due to configuration errors/i, code: 'HV_COMMAND_FAILED', reason: 'import-incompatible', hint: 'hyper-v could not import the twin (configuration incompatible with this host)' },
+  { re: /TWINSNAP:CHECKPOINTS_ON/, code: 'HV_COMMAND_FAILED', reason: 'checkpoint-failed', hint: 'the twin\'s automatic checkpoints could not be switched off, so it was not started (they would be merged under the archive)' },
   { re: /TWINSNAP:NIC_CONNECTED/, code: 'HV_COMMAND_FAILED', reason: 'nic-connected', hint: 'a twin network adapter could not be disconnected; the twin was not started' },
   { re: /TWINSNAP:NOT_A_TWIN_FOLDER/, code: 'PATH_UNSAFE', reason: 'not-a-twin-folder', hint: 'refusing to delete a folder that twinsnap did not create' },
   { re: /TWINSNAP:BAD_STATE|current state|InvalidState|cannot be performed while the (object|virtual machine) is in/i, code: 'HV_VM_BAD_STATE', reason: 'bad-state', hint: 'the vm is not in a state that allows this' },

@@ -7,6 +7,8 @@ export interface SimVm {
   disks: { slot: string; path: string; format?: string }[];
   nics: { name: string; switchName: string; connected: boolean }[];
   guest: { ignoresPowerButton: boolean; runsIntegrationServices: boolean };
+  checkpointType: string;
+  automaticCheckpointsEnabled?: boolean;
 }
 /** Options of addSimVm. */
 export interface AddSimVmOptions {
