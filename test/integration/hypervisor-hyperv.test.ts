@@ -71,7 +71,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect(sent).not.toContain('touch');
     expect(sent.split('\n').filter(Boolean).every((l) => /^(\[Console\]::(Out|Error)\.WriteLine\("[A-Za-z0-9]+"\)|& \(\[ScriptBlock\]::Create\(.*\)\) '[A-Za-z0-9+/=]*')$/.test(l))).toBe(true);
     expect(existsSync(pwned)).toBe(false);
-  });
+  }, 120_000);
 
   it('disconnects every network adapter of the twin', async () => {
     const vm = addSimVm(h.root, { name: 'nics' });
@@ -84,7 +84,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect((await h.hv.getVm(twin.id)).state).toBe('suspended');
     await h.hv.deleteTwin(twin);
     await h.hv.releaseFrozen(frozen);
-  });
+  }, 120_000);
 
   it('refuses a graceful stop when the shutdown integration service is not running', async () => {
     const vm = addSimVm(h.root, { name: 'no ic', noIntegrationServices: true });
@@ -96,7 +96,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect((await h.hv.getVm(twin.id)).state).toBe('running'); // no silent power-off
     await h.hv.deleteTwin(twin);
     await h.hv.releaseFrozen(frozen);
-  });
+  }, 120_000);
 
   it('times out a twin that ignores the shutdown request, then keeps working with a fresh session', async () => {
     const vm = addSimVm(h.root, { name: 'stubborn', ignoresPowerButton: true });
@@ -109,7 +109,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     await h.hv.deleteTwin(twin);
     await h.hv.releaseFrozen(frozen);
     expect(leftovers(h.root, vm.id)).toEqual([]);
-  });
+  }, 120_000);
 
   it('a damaged journal naming production as the twin touches nothing of production: the marker is checked first, and only VMs the job recorded inside the marked folder go', async () => {
     const precious = addSimVm(h.root, { name: 'precious' });
@@ -147,6 +147,36 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     } finally {
       await h2.dispose();
     }
+  }, 120_000);
+
+  it('a guest listing during a slow export answers within its own limit and does not abort the export (long operations have their own session)', async () => {
+    const h3 = makeHost({ HYPERV_SIM_EXPORT_MS_PER_MIB: '500' });
+    try {
+      const vm = addSimVm(h3.root, { name: 'big', diskMiB: 16 }); // the export takes ≥ 8 s
+      const frozen = await h3.hv.freeze(await h3.hv.getVm(vm.id));
+      const building = h3.hv.buildTwin(frozen, 'big twin');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await h3.hv.listVms({ timeoutMs: 5000 })).map((v) => v.id)).toContain(vm.id);
+      const twin = await building;
+      expect((await h3.hv.getVm(twin.id)).state).toBe('suspended');
+      await h3.hv.deleteTwin(twin);
+      await h3.hv.releaseFrozen(frozen);
+      expect(leftovers(h3.root, vm.id)).toEqual([]);
+    } finally {
+      await h3.dispose();
+    }
+  }, 120_000);
+
+  it('a twin whose guest has a locked session still shuts down cleanly: the forced OS shutdown of the Shutdown integration component, polled until off, and the form is reported', async () => {
+    const vm = addSimVm(h.root, { name: 'locked console', lockedSession: true });
+    const frozen = await h.hv.freeze(await h.hv.getVm(vm.id));
+    const twin = await h.hv.buildTwin(frozen, 'locked twin');
+    await h.hv.startTwin(twin);
+    await expect(h.hv.shutdownTwin(twin)).resolves.toEqual({ method: 'Msvm_ShutdownComponent.InitiateShutdown(Force=true)' });
+    expect((await h.hv.getVm(twin.id)).state).toBe('off');
+    await h.hv.deleteTwin(twin);
+    await h.hv.releaseFrozen(frozen);
+    expect(leftovers(h.root, vm.id)).toEqual([]);
   }, 120_000);
 
   it('refuses to freeze a shielded vm', async () => {

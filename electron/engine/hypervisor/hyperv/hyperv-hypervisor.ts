@@ -6,7 +6,7 @@ import type { GuestState, HypervisorInfo } from '../../../../shared/domain/guest
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { PowerShellSession } from '../../exec/powershell-session.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, TwinVm, VmInfo } from '../hypervisor.js';
+import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinVm, VmInfo } from '../hypervisor.js';
 import { decodeAnswer, encodeInvocation } from './ps-invocation.js';
 import { classifyPsOutcome, psError } from './classify-ps-error.js';
 import type { HyperVOp } from './scripts/operations.js';
@@ -22,6 +22,9 @@ export interface HyperVHypervisorOptions {
   timeouts?: Partial<Record<'quick' | 'checkpoint' | 'export' | 'start' | 'stop' | 'merge', number>>;
   env?: NodeJS.ProcessEnv;
 }
+
+/** Operations that may take minutes (copies, merges, a guest's shutdown): each gets its own session. */
+const LONG_OPS: ReadonlySet<HyperVOp> = new Set<HyperVOp>(['build-twin', 'import-restored', 'release-checkpoint', 'stop-graceful', 'remove-twin', 'find-leftovers']);
 
 const DEFAULT_TIMEOUTS = { quick: 60_000, checkpoint: 300_000, export: 4 * 3600_000, start: 300_000, stop: 300_000, merge: 3600_000 };
 
@@ -133,22 +136,29 @@ export class HyperVHypervisor implements Hypervisor {
     throw new AppError(elevated ? 'HV_NOT_ELEVATED' : 'HV_NOT_INSTALLED', info.problem ?? 'hyper-v is not available');
   }
 
-  /** Runs one operation; returns its `result` or throws the classified AppError. */
+  /**
+   * Runs one operation; returns its `result` or throws the classified AppError. Long operations
+   * (LONG_OPS) run in a session of their own that ends with the call, so a quick call (a guest
+   * listing) never waits behind an export, and its time-out can never kill one.
+   */
   private async call(op: HyperVOp, args: unknown, c: { action: string; vmName: string; timeoutMs: number; signal?: AbortSignal }): Promise<unknown> {
     const exe = this.exe();
     if (!exe) throw new AppError('HV_NOT_INSTALLED', 'no powershell configured');
-    this.session ??= new PowerShellSession({ executable: exe, env: this.opts.env });
+    const own = LONG_OPS.has(op) ? new PowerShellSession({ executable: exe, env: this.opts.env }) : undefined;
+    const session = own ?? (this.session ??= new PowerShellSession({ executable: exe, env: this.opts.env }));
     const started = this.opts.clock.monotonic();
     let stdout = '';
     let stderr = '';
     let timedOut = false;
     try {
-      const r = await this.session.invoke(encodeInvocation(op, args), c.timeoutMs, c.signal);
+      const r = await session.invoke(encodeInvocation(op, args), c.timeoutMs, c.signal);
       stdout = r.stdout;
       stderr = r.stderr;
     } catch (e) {
       if (!isAppError(e, 'TIMEOUT')) throw e;
       timedOut = true;
+    } finally {
+      if (own) await this.endSession(own);
     }
     const answer = decodeAnswer(stdout);
     const failure = classifyPsOutcome({ answer, stderr, timedOut });
@@ -251,10 +261,17 @@ export class HyperVHypervisor implements Hypervisor {
     return icOk(r, 'shutdown');
   }
 
-  async shutdownTwin(twin: TwinVm, o?: CallOptions): Promise<void> {
+  /**
+   * Forced OS shutdown through the Shutdown integration component, polled until Off (operation
+   * `stop-graceful`); resolves with the form used, for the snapshot manifest.
+   */
+  async shutdownTwin(twin: TwinVm, o?: CallOptions): Promise<ShutdownReport> {
     const timeoutMs = this.t('stop', o);
+    // the script's own deadline ends first, so it can say why; the session limit is the backstop
+    const waitMs = Math.max(1000, timeoutMs - Math.min(15_000, timeoutMs / 4));
     try {
-      await this.call('stop-graceful', { id: twin.id }, { action: 'shut down twin', vmName: twin.name, timeoutMs, signal: o?.signal });
+      const r = (await this.call('stop-graceful', { id: twin.id, waitMs }, { action: 'shut down twin', vmName: twin.name, timeoutMs, signal: o?.signal })) as { method?: string };
+      return { method: r.method ?? 'Msvm_ShutdownComponent.InitiateShutdown(Force=true)' };
     } catch (e) {
       if (isAppError(e, 'HV_COMMAND_TIMEOUT')) throw new AppError('HV_SHUTDOWN_TIMEOUT', `twin '${twin.name}' did not shut down within ${Math.round(timeoutMs / 1000)} s`, { cause: e });
       throw e;
@@ -314,7 +331,10 @@ export class HyperVHypervisor implements Hypervisor {
   async dispose(): Promise<void> {
     const s = this.session;
     this.session = undefined;
-    if (!s) return;
+    if (s) await this.endSession(s);
+  }
+
+  private async endSession(s: PowerShellSession): Promise<void> {
     const keepAlive = setInterval(() => {}, 1000);
     try {
       await s.dispose();

@@ -192,6 +192,47 @@ const ops = {
     });
   },
   'remove-snapshot': (a) => removeSnapshot(a),
+  // root\virtualization\v2 Msvm_ShutdownComponent instances, one per VM with the component
+  async 'shutdown-components'(_a, state) {
+    const out = [];
+    for (const vm of state.vms) {
+      const up = await servicesUp(vm);
+      out.push({
+        Caption: 'Shutdown',
+        ElementName: 'Shutdown',
+        CreationClassName: 'Msvm_ShutdownComponent',
+        SystemCreationClassName: 'Msvm_ComputerSystem',
+        SystemName: vm.id.toUpperCase(),
+        DeviceID: `Microsoft:${vm.id.toUpperCase()}\\${IC_GUIDS.Shutdown}`,
+        EnabledState: vm.integration.shutdown ? 2 : 3,
+        OperationalStatus: up && vm.integration.shutdown ? [2] : [12],
+      });
+    }
+    return out;
+  },
+
+  // InitiateShutdown(Force, Reason): 0 once the guest was asked; the shutdown then runs on its
+  // own (the caller polls the VM's state). A guest with a locked session refuses an unforced
+  // request with 32781; without a working component the answer is 32775 (invalid state).
+  'initiate-shutdown'(a, state) {
+    const vm = vmById(state, a.vmId);
+    if (vm.state !== 'Running' || !vm.integration.shutdown) return { ReturnValue: 32775 };
+    if ((vm.guest.lockedSession || process.env.HYPERV_SIM_LOCKED_SESSION === '1') && !a.force) return { ReturnValue: 32781 };
+    background(async () => {
+      if (vm.simVmx) await guestShutdown(vm);
+      else while (vm.guest.ignoresPowerButton && findVm(loadState(), vm.id)?.state === 'Running') await new Promise((r) => setTimeout(r, 200));
+      if (!vm.guest.ignoresPowerButton || vm.simVmx) {
+        await mergeAutomaticCheckpoint(vm.id);
+        withState((st) => {
+          const live = findVm(st, vm.id);
+          if (live) live.state = 'Off';
+          return null;
+        });
+      }
+    });
+    return { ReturnValue: 0 };
+  },
+
   /** Whether the Shutdown component would accept a plain (unforced) shutdown now (module's IsShutdownComponentAvailable). */
   async 'shutdown-available'(a, state) {
     const vm = vmById(state, a.vmId);
@@ -276,6 +317,9 @@ async function exportSnapshot(a) {
   const vhdDir = join(root, 'Virtual Hard Disks');
   mkdirSync(vmDir, { recursive: true });
   mkdirSync(vhdDir, { recursive: true });
+  // switch: an export takes time in proportion to the disks' size (a real one copies every byte)
+  const msPerMiB = Number(process.env.HYPERV_SIM_EXPORT_MS_PER_MIB || 0);
+  if (msPerMiB > 0) await new Promise((r) => setTimeout(r, msPerMiB * snap.disks.reduce((n, d) => n + virtualBytes(d.path) / MiB, 0)));
   const disks = snap.disks.map((d, i) => {
     const file = join(vhdDir, `${basename(d.path).replace(/\.a?vhdx?$/i, '')}.vhdx`);
     qemuImg(['convert', '-q', '-U', '-f', d.format ?? 'vhdx', '-O', 'vhdx', d.path, file]);
@@ -459,7 +503,7 @@ async function stop(a) {
     if (vm.simVmx) await guestTurnOff(vm);
   } else {
     if (vm.state !== 'Running') throw fail(`'${vm.name}' failed to shut down: the operation cannot be performed while the object is in its current state.`, 'InvalidOperation', 'InvalidState');
-    if (vm.guest.lockedSession && !a.force) throw fail(`The virtual machine '${vm.name}' is locked and cannot be shut down without the force option.`, 'InvalidOperation', 'OperationFailed');
+    if ((vm.guest.lockedSession || process.env.HYPERV_SIM_LOCKED_SESSION === '1') && !a.force) throw fail(`The virtual machine '${vm.name}' is locked and cannot be shut down without the force option.`, 'InvalidOperation', 'OperationFailed');
     if (vm.simVmx) await guestShutdown(vm);
     // a guest that ignores the request never gets there; Stop-VM waits until someone turns it off
     else if (vm.guest.ignoresPowerButton) while (findVm(loadState(), vm.id)?.state === 'Running') await new Promise((r) => setTimeout(r, 200));
@@ -510,8 +554,20 @@ async function removeSnapshot(a) {
   });
 }
 
+function virtualBytes(path) {
+  return JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', path], { encoding: 'utf8' }))['virtual-size'];
+}
+
 function sizeMiB(files) {
   return files.reduce((n, f) => n + (existsSync(f) ? statSync(f).size / MiB : 0), 0);
+}
+
+const pending = new Set();
+
+/** Work that goes on after its request was answered (a guest shutting down); the process waits for it before exiting. */
+function background(fn) {
+  const p = fn().catch(() => {}).finally(() => pending.delete(p));
+  pending.add(p);
 }
 
 /** Runs one operation; resolves { ok, result } or { ok: false, error } (never throws). */
@@ -541,7 +597,7 @@ export function serve() {
       process.stdout.write(JSON.stringify(await runHostOp(req.op, req.args)) + '\n');
     });
   });
-  rl.on('close', () => chain.then(() => process.exit(0)));
+  rl.on('close', () => chain.then(() => Promise.all([...pending])).then(() => process.exit(0)));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--serve')) serve();

@@ -139,17 +139,33 @@ $result = [pscustomobject]@{ state = (TS-Enum (TS-Vm $a.id).State) }`,
 $vm = TS-Vm $a.id
 $result = [pscustomobject]@{ state = (TS-Enum $vm.State); integrationServices = @(TS-Ics $vm) }`,
 
-  // Never a silent -Force: Stop-VM -Force (or -AsJob) on a VM without a working Shutdown service
-  // becomes a power-off without asking (§1.5). So the Shutdown service is checked first and the
-  // plain Stop-VM is used; the caller's time limit bounds it.
+  // The Shutdown integration component's OS shutdown in its FORCED form
+  // (Msvm_ShutdownComponent.InitiateShutdown(Force=true, Reason)): still an orderly shutdown of
+  // the guest OS (services stop, databases flush), but a locked console session cannot refuse it
+  // (an unforced request answers 32781, "locked and cannot be shut down without the force
+  // option"). Never Stop-VM -Force: on a VM without a working Shutdown service it silently powers
+  // off (§1.5). The method returns at once; the script polls until the VM is Off, bounded by
+  // waitMs. The instance is picked with Where-Object, so no value is built into a WQL filter.
   'stop-graceful': String.raw`
 $vm = TS-Vm $a.id
+$method = 'already off'
 if ((TS-Enum $vm.State) -ne 'Off') {
   $sd = @(TS-Ics $vm | Where-Object { $_.kind -eq 'shutdown' })
   if ($sd.Count -eq 0 -or -not $sd[0].enabled -or $sd[0].status -ne 'Ok') { throw 'TWINSNAP:SHUTDOWN_IC_UNAVAILABLE the shutdown integration service is not running in the guest' }
-  Hyper-V\Stop-VM -VM $vm -Confirm:$false
+  $vmId = $vm.Id.ToString()
+  $comp = @(CimCmdlets\Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_ShutdownComponent' | Where-Object { [string]$_.SystemName -eq $vmId })
+  if ($comp.Count -ne 1) { throw 'TWINSNAP:SHUTDOWN_IC_UNAVAILABLE the shutdown integration component of the vm was not found' }
+  $r = CimCmdlets\Invoke-CimMethod -InputObject $comp[0] -MethodName 'InitiateShutdown' -Arguments @{ Force = $true; Reason = 'TwinSnap: clean shutdown of a backup twin' }
+  $rv = [int]$r.ReturnValue
+  if ($rv -ne 0 -and $rv -ne 4096) { throw ('TWINSNAP:SHUTDOWN_REFUSED the guest refused the shutdown request (InitiateShutdown returned ' + $rv + ')') }
+  $method = 'Msvm_ShutdownComponent.InitiateShutdown(Force=true)'
+  $deadline = [DateTime]::UtcNow.AddMilliseconds([double]$a.waitMs)
+  while ((TS-Enum (TS-Vm $a.id).State) -ne 'Off') {
+    if ([DateTime]::UtcNow -gt $deadline) { throw 'TWINSNAP:SHUTDOWN_TIMEOUT the vm did not power off in time' }
+    Start-Sleep -Milliseconds 500
+  }
 }
-$result = [pscustomobject]@{ state = (TS-Enum (TS-Vm $a.id).State) }`,
+$result = [pscustomobject]@{ state = (TS-Enum (TS-Vm $a.id).State); method = $method }`,
 
   // A deliberate hard power-off, only for clean-up or after a graceful attempt failed.
   'turn-off': String.raw`
