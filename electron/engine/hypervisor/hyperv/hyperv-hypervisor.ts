@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { win32 } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -6,7 +7,7 @@ import type { GuestState, HypervisorInfo } from '../../../../shared/domain/guest
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { PowerShellSession } from '../../exec/powershell-session.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinVm, VmInfo } from '../hypervisor.js';
+import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
 import { decodeAnswer, encodeInvocation } from './ps-invocation.js';
 import { classifyPsOutcome, psError } from './classify-ps-error.js';
 import type { HyperVOp } from './scripts/operations.js';
@@ -219,6 +220,27 @@ export class HyperVHypervisor implements Hypervisor {
       adapterData: { snapshotId: r.snapshotId, snapshotName, mergeFiles: JSON.stringify(asArray(r.newDiskFiles)) },
       hypervisorCallMs: this.opts.clock.monotonic() - started,
     };
+  }
+
+  /**
+   * Step limits for this VM: the export copies every byte of its disks once and the merge
+   * rewrites the checkpoint's children, so copy-config and clean-up grow with the disks' size on
+   * the host (the files' sizes: a dynamic VHDX grows with its data; one that cannot be read
+   * counts as empty) at a
+   * pessimistic 40 MiB/s; the checkpoint and the twin's start save / restore memory at 20 MiB/s.
+   */
+  stepLimits(vm: VmInfo): WorkflowStepLimits {
+    let bytes = 0;
+    for (const d of vm.disks) {
+      try {
+        bytes += statSync(d.path).size;
+      } catch {
+        // not readable from here: the workflow's default applies
+      }
+    }
+    const copyMs = Math.ceil((bytes / (40 * 2 ** 20)) * 1000);
+    const memoryMs = Math.ceil((vm.memoryMiB / 20) * 1000);
+    return { freeze: 300_000 + memoryMs, 'copy-config': 600_000 + copyMs, 'boot-twin': 300_000 + memoryMs, 'shutdown-twin': 600_000, cleanup: 600_000 + copyMs };
   }
 
   /** A Standard checkpoint never stops production; nothing to do. */
