@@ -169,7 +169,7 @@ describe('restore.start', () => {
     await expect(engine.service.call('restore.startVm', { to: folder })).resolves.toEqual({ vmId: r.id, name: 'Accounting copy', hypervisor: 'hyperv' });
     expect((await hyperv.getVm(r.id)).state).toBe('running');
     await hyperv.powerOffTwin({ id: r.id, name: r.name, folder, disks: [] });
-  });
+  }, 120_000);
 
   it('says in words when there is no restored VM to start', async () => {
     await expect(engine.service.call('restore.startVm', { to: join(dir, 'nowhere') })).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -226,8 +226,8 @@ export class HyperVHypervisor implements Hypervisor {
    * Step limits for this VM: the export copies every byte of its disks once and the merge
    * rewrites the checkpoint's children, so copy-config and clean-up grow with the disks' size on
    * the host (the files' sizes: a dynamic VHDX grows with its data; one that cannot be read
-   * counts as empty) at a
-   * pessimistic 40 MiB/s; the checkpoint and the twin's start save / restore memory at 20 MiB/s.
+   * counts as empty) at a pessimistic 40 MiB/s; the checkpoint and the twin's start save and
+   * restore memory at 20 MiB/s.
    */
   stepLimits(vm: VmInfo): WorkflowStepLimits {
     let bytes = 0;
