@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -82,6 +82,8 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect(st.vms.find((v) => v.id === vm.id)!.nics.every((n) => n.connected)).toBe(true);
     expect(st.vms.find((v) => v.id === twin.id)!.nics.every((n) => !n.connected)).toBe(true);
     expect((await h.hv.getVm(twin.id)).state).toBe('suspended');
+    // what the twin cost the host: the export and the import each wrote the disk (two copies today)
+    expect(twin.hostBytesWritten).toBeGreaterThanOrEqual(2 * statSync(twin.disks[0]!.path).size);
     await h.hv.deleteTwin(twin);
     await h.hv.releaseFrozen(frozen);
   }, 120_000);

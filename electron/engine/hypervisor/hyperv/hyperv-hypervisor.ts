@@ -252,8 +252,8 @@ export class HyperVHypervisor implements Hypervisor {
       'build-twin',
       { snapshotId: frozen.handle, vmId: frozen.vm.id, twinsRoot: this.opts.twinsRoot ?? '', folderName: `twinsnap-twin-${frozen.handle}`, twinName },
       { action: 'build the twin of', vmName: frozen.vm.name, timeoutMs: this.t('export', o), signal: o?.signal },
-    )) as { twin: PsVm; folder: string };
-    return { id: r.twin.id, name: r.twin.name, folder: r.folder, disks: asArray(r.twin.disks), adapterData: { folder: r.folder } };
+    )) as { twin: PsVm; folder: string; hostBytesWritten?: number };
+    return { id: r.twin.id, name: r.twin.name, folder: r.folder, disks: asArray(r.twin.disks), adapterData: { folder: r.folder }, ...(typeof r.hostBytesWritten === 'number' ? { hostBytesWritten: r.hostBytesWritten } : {}) };
   }
 
   /** Import-VM -Copy -GenerateNewId of the restored folder, renamed (operation `import-restored`). */

@@ -258,16 +258,8 @@ async function checkpoint(a) {
   if (vm.checkpointType === 'Disabled') throw fail(`Checkpoint operation failed for '${vm.name}': Checkpoints are disabled for this virtual machine.`);
   const snapId = randomUUID();
   const frozen = vm.disks.map((d) => ({ ...d }));
-  const created = vm.disks.map((d) => join(dirname(d.path), `${basename(d.path).replace(/\.a?vhdx$/i, '')}_${snapId.toUpperCase()}.avhdx`));
-  const switchDisks = (target) => () => {
-    target.disks.forEach((d, i) => {
-      const size = JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', d.path], { encoding: 'utf8' }))['virtual-size'];
-      qemuImg(['create', '-q', '-f', 'qcow2', '-u', '-b', d.path, '-F', d.format ?? 'vhdx', created[i], String(size)]);
-      d.parentFormat = d.format ?? 'vhdx';
-      d.path = created[i];
-      d.format = 'qcow2';
-    });
-  };
+  const created = childPaths(vm.disks, snapId);
+  const switchDisks = (target) => () => moveToChildren(target.disks, created);
   const withMemory = vm.state === 'Running' && vm.checkpointType === 'Standard';
   let guestState = {};
   if (vm.simVmx && withMemory) guestState = await guestCheckpoint(vm, snapId, created, switchDisks(vm));
@@ -293,6 +285,21 @@ async function checkpoint(a) {
     const snap = { id: snapId, name: a.name || `${vm.name} - (${new Date().toISOString()})`, vmId: vm.id, disks: frozen, created, vmState: withMemory ? 'Running' : 'Off', ics: vm.integration, guest: vm.guest, hardware: hardwareOf(vm), created_at: new Date().toISOString(), automatic: !!a.automatic, ...guestState };
     st.snapshots.push(snap);
     return snapShape(st, snap);
+  });
+}
+
+/** The differencing children a checkpoint creates: `<disk>_<GUID>.avhdx` beside each disk. */
+function childPaths(disks, snapId) {
+  return disks.map((d) => join(dirname(d.path), `${basename(d.path).replace(/\.a?vhdx$/i, '')}_${snapId.toUpperCase()}.avhdx`));
+}
+
+/** Creates each child (qcow2 inside) over its disk and switches the disk record to it. */
+function moveToChildren(disks, created) {
+  disks.forEach((d, i) => {
+    qemuImg(['create', '-q', '-f', 'qcow2', '-u', '-b', d.path, '-F', d.format ?? 'vhdx', created[i], String(virtualBytes(d.path))]);
+    d.parentFormat = d.format ?? 'vhdx';
+    d.path = created[i];
+    d.format = 'qcow2';
   });
 }
 
@@ -459,14 +466,8 @@ async function autoCheckpointSaved(vm) {
   const live = vmById(state, vm.id);
   const snapId = randomUUID();
   const frozen = live.disks.map((d) => ({ ...d }));
-  const created = live.disks.map((d) => join(dirname(d.path), `${basename(d.path).replace(/\.a?vhdx$/i, '')}_${snapId.toUpperCase()}.avhdx`));
-  live.disks.forEach((d, i) => {
-    const size = JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', d.path], { encoding: 'utf8' }))['virtual-size'];
-    qemuImg(['create', '-q', '-f', 'qcow2', '-u', '-b', d.path, '-F', d.format ?? 'vhdx', created[i], String(size)]);
-    d.parentFormat = d.format ?? 'vhdx';
-    d.path = created[i];
-    d.format = 'qcow2';
-  });
+  const created = childPaths(live.disks, snapId);
+  moveToChildren(live.disks, created);
   if (live.simVmx) {
     const { VmxFile } = await import('../../vmrun-sim/lib/vmx.mjs');
     const { vmDisks } = await import('../../vmrun-sim/lib/machine.mjs');

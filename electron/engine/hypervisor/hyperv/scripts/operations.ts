@@ -69,7 +69,8 @@ $result = [pscustomobject]@{
   // on Windows 10/11) would be taken when the twin starts and merged at its shutdown, under the
   // archive: they are switched off and the twin's checkpoint type set to Disabled, and both are
   // verified, before the twin can start (-AutomaticCheckpointsEnabled exists only where the
-  // feature does: Windows 10 1709 / Server 2019 and later).
+  // feature does: Windows 10 1709 / Server 2019 and later). hostBytesWritten: every file the
+  // export and the import wrote (both exist just before the export is deleted).
   'build-twin': String.raw`
 $snap = Hyper-V\Get-VMSnapshot -Id ([Guid]::Parse([string]$a.snapshotId))
 $root = [string]$a.twinsRoot
@@ -98,8 +99,9 @@ if ((Get-Command -Name 'Hyper-V\Set-VM').Parameters.ContainsKey('AutomaticCheckp
 Hyper-V\Set-VM -VM $twin -CheckpointType Disabled
 $check = TS-Vm $twin.Id.ToString()
 if ((TS-Enum $check.CheckpointType) -ne 'Disabled' -or ($check.PSObject.Properties['AutomaticCheckpointsEnabled'] -and $check.AutomaticCheckpointsEnabled)) { throw 'TWINSNAP:CHECKPOINTS_ON the twin would take checkpoints when it starts' }
+$written = [int64](Get-ChildItem -LiteralPath $dir -Recurse -File | Measure-Object -Property Length -Sum).Sum
 Remove-Item -LiteralPath $export -Recurse -Force
-$result = [pscustomobject]@{ twin = (TS-VmInfo $check); folder = $dir }`,
+$result = [pscustomobject]@{ twin = (TS-VmInfo $check); folder = $dir; hostBytesWritten = $written }`,
 
   // A restored VM folder (configuration + disks side by side) imported as a VM of its own:
   // Import-VM -Copy -GenerateNewId (a new id, so it runs beside the original, §1.7), files under
