@@ -10,7 +10,7 @@ import { makeTestVm } from '../harness/guest/make-test-vm.js';
 import { adoptSimVm, simState } from '../harness/hyperv-sim/lib/sim-host.mjs';
 import { hypervisorConformance } from '../conformance/hypervisor.suite.js';
 
-const SIM = resolve(import.meta.dirname, '../harness/hyperv-sim/powershell');
+const SIM = resolve(import.meta.dirname, '../harness/hyperv-module/powershell');
 const VMRUN = resolve(import.meta.dirname, '../harness/vmrun-sim/vmrun');
 const quiet: Logger = { log() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 

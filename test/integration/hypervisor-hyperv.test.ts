@@ -1,15 +1,16 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { HyperVHypervisor } from '../../electron/engine/hypervisor/hyperv/hyperv-hypervisor.js';
+import { OPERATIONS, type HyperVOp } from '../../electron/engine/hypervisor/hyperv/scripts/operations.js';
 import { systemClock } from '../../electron/engine/core/clock.js';
 import type { Logger } from '../../electron/engine/core/logger.js';
 import { addSimVm, simState } from '../harness/hyperv-sim/lib/sim-host.mjs';
 import { hypervisorConformance } from '../conformance/hypervisor.suite.js';
 
-const SIM = resolve(import.meta.dirname, '../harness/hyperv-sim/powershell');
+const SIM = resolve(import.meta.dirname, '../harness/hyperv-module/powershell');
 const quiet: Logger = { log() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
 
 function makeHost(extraEnv: Record<string, string> = {}) {
@@ -70,7 +71,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect(sent).not.toContain('touch');
     expect(sent.split('\n').filter(Boolean).every((l) => /^(\[Console\]::(Out|Error)\.WriteLine\("[A-Za-z0-9]+"\)|& \(\[ScriptBlock\]::Create\(.*\)\) '[A-Za-z0-9+/=]*')$/.test(l))).toBe(true);
     expect(existsSync(pwned)).toBe(false);
-  });
+  }, 120_000);
 
   it('disconnects every network adapter of the twin', async () => {
     const vm = addSimVm(h.root, { name: 'nics' });
@@ -81,9 +82,11 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect(st.vms.find((v) => v.id === vm.id)!.nics.every((n) => n.connected)).toBe(true);
     expect(st.vms.find((v) => v.id === twin.id)!.nics.every((n) => !n.connected)).toBe(true);
     expect((await h.hv.getVm(twin.id)).state).toBe('suspended');
+    // what the twin cost the host: the export and the import each wrote the disk (two copies today)
+    expect(twin.hostBytesWritten).toBeGreaterThanOrEqual(2 * statSync(twin.disks[0]!.path).size);
     await h.hv.deleteTwin(twin);
     await h.hv.releaseFrozen(frozen);
-  });
+  }, 120_000);
 
   it('refuses a graceful stop when the shutdown integration service is not running', async () => {
     const vm = addSimVm(h.root, { name: 'no ic', noIntegrationServices: true });
@@ -95,7 +98,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect((await h.hv.getVm(twin.id)).state).toBe('running'); // no silent power-off
     await h.hv.deleteTwin(twin);
     await h.hv.releaseFrozen(frozen);
-  });
+  }, 120_000);
 
   it('times out a twin that ignores the shutdown request, then keeps working with a fresh session', async () => {
     const vm = addSimVm(h.root, { name: 'stubborn', ignoresPowerButton: true });
@@ -108,7 +111,75 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     await h.hv.deleteTwin(twin);
     await h.hv.releaseFrozen(frozen);
     expect(leftovers(h.root, vm.id)).toEqual([]);
-  });
+  }, 120_000);
+
+  it('a damaged journal naming production as the twin touches nothing of production: the marker is checked first, and only VMs the job recorded inside the marked folder go', async () => {
+    const precious = addSimVm(h.root, { name: 'precious' });
+    // the journal names production's own id and folder
+    await expect(h.hv.deleteTwin({ id: precious.id, name: 'twin?', folder: precious.path, disks: [] })).rejects.toMatchObject({ code: 'PATH_UNSAFE' });
+    // the journal names production's id with the (real, marked) twin folder of another backup
+    const other = addSimVm(h.root, { name: 'other' });
+    const frozen = await h.hv.freeze(await h.hv.getVm(other.id));
+    const twin = await h.hv.buildTwin(frozen, 'other twin');
+    await h.hv.deleteTwin({ ...twin, id: precious.id });
+    const st = simState(h.root);
+    expect(st.vms.find((v) => v.id === precious.id)).toMatchObject({ state: 'Running' });
+    expect(readdirSync(join(precious.path, 'Virtual Hard Disks'))).toEqual(['disk0.vhdx']);
+    // the twin that build-twin recorded in its marker is gone with its folder
+    expect(st.vms.some((v) => v.id === twin.id)).toBe(false);
+    expect(existsSync(twin.folder)).toBe(false);
+    await h.hv.releaseFrozen(frozen);
+    expect(leftovers(h.root, other.id)).toEqual([]);
+  }, 120_000);
+
+  it('the twin takes no automatic checkpoint when it starts, even where imported VMs have automatic checkpoints on', async () => {
+    const h2 = makeHost({ HYPERV_SIM_IMPORT_AUTO_CHECKPOINTS: '1' });
+    try {
+      const vm = addSimVm(h2.root, { name: 'auto' });
+      const frozen = await h2.hv.freeze(await h2.hv.getVm(vm.id));
+      const twin = await h2.hv.buildTwin(frozen, 'auto twin');
+      await h2.hv.startTwin(twin);
+      const st = simState(h2.root);
+      expect(st.snapshots.filter((s) => s.vmId === twin.id)).toEqual([]);
+      expect(st.vms.find((v) => v.id === twin.id)).toMatchObject({ state: 'Running', checkpointType: 'Disabled', automaticCheckpointsEnabled: false });
+      await h2.hv.powerOffTwin(twin);
+      await h2.hv.deleteTwin(twin);
+      await h2.hv.releaseFrozen(frozen);
+      expect(leftovers(h2.root, vm.id)).toEqual([]);
+    } finally {
+      await h2.dispose();
+    }
+  }, 120_000);
+
+  it('a guest listing during a slow export answers within its own limit and does not abort the export (long operations have their own session)', async () => {
+    const h3 = makeHost({ HYPERV_SIM_EXPORT_MS_PER_MIB: '500' });
+    try {
+      const vm = addSimVm(h3.root, { name: 'big', diskMiB: 16 }); // the export takes ≥ 8 s
+      const frozen = await h3.hv.freeze(await h3.hv.getVm(vm.id));
+      const building = h3.hv.buildTwin(frozen, 'big twin');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await h3.hv.listVms({ timeoutMs: 5000 })).map((v) => v.id)).toContain(vm.id);
+      const twin = await building;
+      expect((await h3.hv.getVm(twin.id)).state).toBe('suspended');
+      await h3.hv.deleteTwin(twin);
+      await h3.hv.releaseFrozen(frozen);
+      expect(leftovers(h3.root, vm.id)).toEqual([]);
+    } finally {
+      await h3.dispose();
+    }
+  }, 120_000);
+
+  it('a twin whose guest has a locked session still shuts down cleanly: the forced OS shutdown of the Shutdown integration component, polled until off, and the form is reported', async () => {
+    const vm = addSimVm(h.root, { name: 'locked console', lockedSession: true });
+    const frozen = await h.hv.freeze(await h.hv.getVm(vm.id));
+    const twin = await h.hv.buildTwin(frozen, 'locked twin');
+    await h.hv.startTwin(twin);
+    await expect(h.hv.shutdownTwin(twin)).resolves.toEqual({ method: 'Msvm_ShutdownComponent.InitiateShutdown(Force=true)' });
+    expect((await h.hv.getVm(twin.id)).state).toBe('off');
+    await h.hv.deleteTwin(twin);
+    await h.hv.releaseFrozen(frozen);
+    expect(leftovers(h.root, vm.id)).toEqual([]);
+  }, 120_000);
 
   it('refuses to freeze a shielded vm', async () => {
     const vm = addSimVm(h.root, { name: 'shielded', shielded: true });
@@ -131,7 +202,7 @@ describe('HyperVHypervisor detection', () => {
   it('accepts a Hyper-V Administrators member without elevation', async () => {
     const h = makeHost({ HYPERV_SIM_ELEVATED: '0', HYPERV_SIM_HVADMIN: '1' });
     try {
-      expect(await h.hv.detect()).toMatchObject({ available: true, version: expect.stringMatching(/^powershell 5\.1/) });
+      expect(await h.hv.detect()).toMatchObject({ available: true, version: expect.stringMatching(/^powershell 7\.\d+\.\d+/) });
     } finally {
       await h.dispose();
     }
@@ -151,4 +222,42 @@ describe('HyperVHypervisor detection', () => {
     const hv = new HyperVHypervisor({ powershellPath: '/nonexistent/powershell', logger: quiet, clock: systemClock });
     expect(await hv.detect()).toMatchObject({ available: false, problem: expect.stringMatching(/not found/) });
   });
+});
+
+/**
+ * Proof that running the real scripts in PowerShell catches mistakes that a script-recognising
+ * simulator cannot: each case breaks one operation's text the way a typo would, runs it through
+ * the adapter, and expects a prompt, clear failure — never a hang (pwsh -NonInteractive turns a
+ * missing mandatory parameter into an error instead of a prompt).
+ */
+describe('a mutated Hyper-V script fails clearly in real PowerShell', () => {
+  let h: ReturnType<typeof makeHost>;
+  beforeAll(() => {
+    h = makeHost();
+  });
+  afterAll(async () => h.dispose());
+
+  const MUTATIONS: { what: string; op: HyperVOp; from: string; to: string; run: (vmId: string) => Promise<unknown>; says: RegExp }[] = [
+    { what: 'a misspelt parameter', op: 'freeze', from: '-SnapshotName $a.snapshotName', to: '-SnapshotTitle $a.snapshotName', run: async (id) => h.hv.freeze(await h.hv.getVm(id)), says: /parameter cannot be found that matches parameter name 'SnapshotTitle'/ },
+    { what: 'a missing mandatory parameter', op: 'start-vm', from: 'elseif ($st -ne \'Running\') { Hyper-V\\Start-VM -VM $vm }', to: 'elseif ($st -ne \'Running\') { Hyper-V\\Start-VM }', run: (id) => h.hv.startVm(id), says: /missing mandatory parameters: Name/ },
+    { what: 'a property the real object does not have', op: 'freeze', from: 'snapshotId = $snap.Id.ToString()', to: 'snapshotId = $snap.CheckpointId.ToString()', run: async (id) => h.hv.freeze(await h.hv.getVm(id)), says: /method on a null-valued expression/ },
+  ];
+
+  it.each(MUTATIONS.map((m) => [m.what, m] as const))('%s', async (_what, m) => {
+    const vm = addSimVm(h.root, { name: `mutant ${m.op}`, state: m.op === 'start-vm' ? 'Off' : 'Running' });
+    const original = OPERATIONS[m.op];
+    expect(original).toContain(m.from);
+    OPERATIONS[m.op] = original.replace(m.from, m.to);
+    const started = Date.now();
+    try {
+      const err = await m.run(vm.id).then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'HV_COMMAND_FAILED', details: { toolMessage: expect.stringMatching(m.says) } });
+      expect(Date.now() - started).toBeLessThan(60_000);
+    } finally {
+      OPERATIONS[m.op] = original;
+    }
+    // the unmutated script still works, and recovery leaves nothing behind
+    await h.hv.recover({ vmId: vm.id });
+    expect(leftovers(h.root, vm.id)).toEqual([]);
+  }, 120_000);
 });

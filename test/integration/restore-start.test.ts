@@ -14,7 +14,7 @@ import { VmxFile, escapeValue } from '../../electron/engine/hypervisor/vmware/vm
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { makeTestVm } from '../harness/guest/make-test-vm.js';
 
-const POWERSHELL_SIM = resolve(import.meta.dirname, '../harness/hyperv-sim/powershell');
+const POWERSHELL_SIM = resolve(import.meta.dirname, '../harness/hyperv-module/powershell');
 const VMRUN = resolve(import.meta.dirname, '../harness/vmrun-sim/vmrun');
 const ORIGINAL_UUID = '56 4d ef 2d 3f d4 14 e2-2e 04 c5 34 3a ec ee 65';
 const ORIGINAL_MAC = '00:50:56:3a:ec:65';
@@ -74,7 +74,7 @@ beforeAll(async () => {
   // VMware through vmrun-sim (QEMU behind the vmrun command line); its state lives in the temp dir
   process.env.VMRUN_SIM_STATE = join(dir, 'vmrun-sim-state');
   const vmware = new VmrunHypervisor({ vmrunPath: VMRUN, vmFolders: [], logger: nullLogger, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] } });
-  // Hyper-V through hyperv-sim (the PowerShell protocol; its VMs are records in a JSON host state)
+  // Hyper-V: the real scripts in pwsh against the Hyper-V stand-in module (state-level VMs)
   hyperv = new HyperVHypervisor({ powershellPath: POWERSHELL_SIM, logger: nullLogger, clock: systemClock, env: { ...process.env, HYPERV_SIM_ROOT: join(dir, 'hyperv-sim') } });
   engine = await createEngine({ dataDir, logger: nullLogger, hypervisors: [vmware, hyperv] });
   const snaps = await engine.service.call('snapshots.list', { guest: 'Accounting' });
@@ -169,7 +169,7 @@ describe('restore.start', () => {
     await expect(engine.service.call('restore.startVm', { to: folder })).resolves.toEqual({ vmId: r.id, name: 'Accounting copy', hypervisor: 'hyperv' });
     expect((await hyperv.getVm(r.id)).state).toBe('running');
     await hyperv.powerOffTwin({ id: r.id, name: r.name, folder, disks: [] });
-  });
+  }, 120_000);
 
   it('says in words when there is no restored VM to start', async () => {
     await expect(engine.service.call('restore.startVm', { to: join(dir, 'nowhere') })).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -25,7 +25,7 @@ import { inspectDataDisk, readAcks, type DataDiskContents } from '../harness/gue
 import { addSimVm, adoptSimVm, simState, type SimVm } from '../harness/hyperv-sim/lib/sim-host.mjs';
 import { allJournalsEnded, cliKilledAt, expectTwinBetterThanCrash, ROOT, startCli, waitFor, type JournalRecord } from './twin-helpers.js';
 
-const SIM = join(ROOT, 'test/harness/hyperv-sim/powershell');
+const SIM = join(ROOT, 'test/harness/hyperv-module/powershell');
 const VMRUN = join(ROOT, 'test/harness/vmrun-sim/vmrun');
 const WORK = join(ROOT, '.cache/scratch/twin-backup-hyperv');
 const SIM_ROOT = join(WORK, 'hyperv-host');
@@ -249,6 +249,27 @@ describe('consistency policies through the Hyper-V adapter (state-level simulate
     expect(simState(SIM_ROOT).vms.filter((v) => v.name.startsWith(hostile))).toHaveLength(1);
     expect(leftovers()).toEqual([]);
   }, 120_000);
+});
+
+describe('the Hyper-V simulator at its most pessimistic (state-level guest)', () => {
+  it('locked console sessions, automatic checkpoints on imported VMs and a slow export together: the backup is clean-twin (a plain shutdown would be refused) and nothing is left', async () => {
+    registered.add(addSimVm(SIM_ROOT, { name: 'Pessimist', diskMiB: 8, memoryMiB: 64 }).id);
+    const env = { ...ENV, HYPERV_SIM_LOCKED_SESSION: '1', HYPERV_SIM_IMPORT_AUTO_CHECKPOINTS: '1', HYPERV_SIM_EXPORT_MS_PER_MIB: '200' };
+    const hv = new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env });
+    const engine = await engineFor(join(WORK, 'data-pessimist'), hv);
+    try {
+      await getJobService(engine.context).ready;
+      const { jobIds } = await engine.service.call('jobs.backupNow', { guests: ['Pessimist'], consistency: 'require-clean', verify: false });
+      const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
+      expect(outcome).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
+      // no automatic checkpoint of the twin ever existed, and production's checkpoint is merged
+      expect(simState(SIM_ROOT).snapshots).toEqual([]);
+      expect(leftovers()).toEqual([]);
+    } finally {
+      await engine.close();
+      await hv.dispose();
+    }
+  }, 240_000);
 });
 
 describe('a real guest whose twin ignores the power button (hyperv-sim on QEMU)', () => {

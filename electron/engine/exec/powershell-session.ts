@@ -7,10 +7,12 @@ import { AppError } from '../../../shared/errors/app-error.js';
  * delimiter lines on stdin/stdout/stderr). This file is the only importer of node-powershell, so
  * that child processes stay inside engine/exec.
  *
- * - Commands run one at a time (node-powershell queues them).
- * - Each call has its own time limit; on timeout or cancellation the process is killed and the
- *   next call starts a fresh one (a timed-out PowerShell keeps running its command, so it cannot
- *   be reused — reference hyper-v.md §2.2).
+ * - Commands run one at a time, in call order. A call's time limit starts when its command is
+ *   sent, never while it waits behind another call (a call cancelled while waiting just leaves
+ *   the queue).
+ * - On timeout or cancellation of a running command the process is killed and the next call
+ *   starts a fresh one (a timed-out PowerShell keeps running its command, so it cannot be
+ *   reused — reference hyper-v.md §2.2).
  * - Callers pass ONLY fixed script text; values travel as base64 JSON (see hypervisor/hyperv).
  */
 
@@ -32,6 +34,8 @@ export interface PowerShellReply {
 export class PowerShellSession {
   private shell: PowerShell | undefined;
   private spawnError: Error | undefined;
+  /** Settles when the last queued call is done (never rejects). */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: PowerShellSessionOptions) {}
 
@@ -65,8 +69,28 @@ export class PowerShellSession {
     return shell;
   }
 
-  /** Runs one command line; rejects TIMEOUT / CANCELLED / TOOL_NOT_FOUND. */
+  /** Runs one command line after the calls before it; rejects TIMEOUT / CANCELLED / TOOL_NOT_FOUND. */
   async invoke(command: string, timeoutMs: number, signal?: AbortSignal): Promise<PowerShellReply> {
+    if (signal?.aborted) throw new AppError('CANCELLED', 'powershell call cancelled before it started');
+    const before = this.queue;
+    let done!: () => void;
+    this.queue = new Promise<void>((r) => (done = r));
+    try {
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<'abort'>((r) => {
+        onAbort = () => r('abort');
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      const turn = await Promise.race([before.then(() => 'turn' as const), aborted]);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      if (turn === 'abort') throw new AppError('CANCELLED', 'powershell call cancelled while waiting for the session');
+      return await this.run(command, timeoutMs, signal);
+    } finally {
+      done();
+    }
+  }
+
+  private async run(command: string, timeoutMs: number, signal?: AbortSignal): Promise<PowerShellReply> {
     if (signal?.aborted) throw new AppError('CANCELLED', 'powershell call cancelled before it started');
     const shell = this.ensure();
     const started = performance.now();

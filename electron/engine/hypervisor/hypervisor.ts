@@ -85,7 +85,7 @@ export interface TwinVm {
   disks: VmDisk[];
   /** Adapter-private facts (e.g. the twin's config file); journal it with the rest. */
   adapterData?: AdapterData;
-  /** Absolute paths of the memory-state files the twin will resume from (owned by TwinSnap). */
+  /** The memory-state files the twin will resume from (owned by TwinSnap, see FrozenState.memoryFiles). */
   memoryFiles?: string[];
   /** Bytes the adapter wrote on the host to build the twin (copies, exports); recorded in the manifest. */
   hostBytesWritten?: number;
@@ -160,7 +160,7 @@ export interface Hypervisor {
   resume(frozen: FrozenState, opts?: CallOptions): Promise<void>;
   /**
    * Starts the twin isolated; it resumes from the captured memory state. An adapter that cannot
-   * verify the isolation powers the twin off hard itself and rejects with HV_TWIN_NOT_ISOLATED.
+   * verify isolation powers the twin off hard itself and rejects with HV_TWIN_NOT_ISOLATED.
    */
   startTwin(twin: TwinVm, opts?: CallOptions): Promise<TwinStartReport | void>;
   /** Whether the twin's guest tools / integration services answer (so soft stop can work). */

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { win32 } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -6,8 +7,7 @@ import type { GuestState, HypervisorInfo } from '../../../../shared/domain/guest
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { PowerShellSession } from '../../exec/powershell-session.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
-import { hypervStepLimits } from './hyperv-step-limits.js';
+import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
 import { decodeAnswer, encodeInvocation } from './ps-invocation.js';
 import { classifyPsOutcome, psError } from './classify-ps-error.js';
 import type { HyperVOp } from './scripts/operations.js';
@@ -23,6 +23,9 @@ export interface HyperVHypervisorOptions {
   timeouts?: Partial<Record<'quick' | 'checkpoint' | 'export' | 'start' | 'stop' | 'merge', number>>;
   env?: NodeJS.ProcessEnv;
 }
+
+/** Operations that may take minutes (copies, merges, a guest's shutdown): each gets its own session. */
+const LONG_OPS: ReadonlySet<HyperVOp> = new Set<HyperVOp>(['build-twin', 'import-restored', 'release-checkpoint', 'stop-graceful', 'remove-twin', 'find-leftovers']);
 
 const DEFAULT_TIMEOUTS = { quick: 60_000, checkpoint: 300_000, export: 4 * 3600_000, start: 300_000, stop: 300_000, merge: 3600_000 };
 
@@ -134,22 +137,29 @@ export class HyperVHypervisor implements Hypervisor {
     throw new AppError(elevated ? 'HV_NOT_ELEVATED' : 'HV_NOT_INSTALLED', info.problem ?? 'hyper-v is not available');
   }
 
-  /** Runs one operation; returns its `result` or throws the classified AppError. */
+  /**
+   * Runs one operation; returns its `result` or throws the classified AppError. Long operations
+   * (LONG_OPS) run in a session of their own that ends with the call, so a quick call (a guest
+   * listing) never waits behind an export, and its time-out can never kill one.
+   */
   private async call(op: HyperVOp, args: unknown, c: { action: string; vmName: string; timeoutMs: number; signal?: AbortSignal }): Promise<unknown> {
     const exe = this.exe();
     if (!exe) throw new AppError('HV_NOT_INSTALLED', 'no powershell configured');
-    this.session ??= new PowerShellSession({ executable: exe, env: this.opts.env });
+    const own = LONG_OPS.has(op) ? new PowerShellSession({ executable: exe, env: this.opts.env }) : undefined;
+    const session = own ?? (this.session ??= new PowerShellSession({ executable: exe, env: this.opts.env }));
     const started = this.opts.clock.monotonic();
     let stdout = '';
     let stderr = '';
     let timedOut = false;
     try {
-      const r = await this.session.invoke(encodeInvocation(op, args), c.timeoutMs, c.signal);
+      const r = await session.invoke(encodeInvocation(op, args), c.timeoutMs, c.signal);
       stdout = r.stdout;
       stderr = r.stderr;
     } catch (e) {
       if (!isAppError(e, 'TIMEOUT')) throw e;
       timedOut = true;
+    } finally {
+      if (own) await this.endSession(own);
     }
     const answer = decodeAnswer(stdout);
     const failure = classifyPsOutcome({ answer, stderr, timedOut });
@@ -212,6 +222,27 @@ export class HyperVHypervisor implements Hypervisor {
     };
   }
 
+  /**
+   * Step limits for this VM: the export copies every byte of its disks once and the merge
+   * rewrites the checkpoint's children, so copy-config and clean-up grow with the disks' size on
+   * the host (the files' sizes: a dynamic VHDX grows with its data; one that cannot be read
+   * counts as empty) at a pessimistic 40 MiB/s; the checkpoint and the twin's start save and
+   * restore memory at 20 MiB/s.
+   */
+  stepLimits(vm: VmInfo): WorkflowStepLimits {
+    let bytes = 0;
+    for (const d of vm.disks) {
+      try {
+        bytes += statSync(d.path).size;
+      } catch {
+        // not readable from here: the workflow's default applies
+      }
+    }
+    const copyMs = Math.ceil((bytes / (40 * 2 ** 20)) * 1000);
+    const memoryMs = Math.ceil((vm.memoryMiB / 20) * 1000);
+    return { freeze: 300_000 + memoryMs, 'copy-config': 600_000 + copyMs, 'boot-twin': 300_000 + memoryMs, 'shutdown-twin': 600_000, cleanup: 600_000 + copyMs };
+  }
+
   /** A Standard checkpoint never stops production; nothing to do. */
   async resume(_frozen: FrozenState, _o?: CallOptions): Promise<void> {}
 
@@ -221,8 +252,8 @@ export class HyperVHypervisor implements Hypervisor {
       'build-twin',
       { snapshotId: frozen.handle, vmId: frozen.vm.id, twinsRoot: this.opts.twinsRoot ?? '', folderName: `twinsnap-twin-${frozen.handle}`, twinName },
       { action: 'build the twin of', vmName: frozen.vm.name, timeoutMs: this.t('export', o), signal: o?.signal },
-    )) as { twin: PsVm; folder: string };
-    return { id: r.twin.id, name: r.twin.name, folder: r.folder, disks: asArray(r.twin.disks), adapterData: { folder: r.folder } };
+    )) as { twin: PsVm; folder: string; hostBytesWritten?: number };
+    return { id: r.twin.id, name: r.twin.name, folder: r.folder, disks: asArray(r.twin.disks), adapterData: { folder: r.folder }, ...(typeof r.hostBytesWritten === 'number' ? { hostBytesWritten: r.hostBytesWritten } : {}) };
   }
 
   /** Import-VM -Copy -GenerateNewId of the restored folder, renamed (operation `import-restored`). */
@@ -252,10 +283,17 @@ export class HyperVHypervisor implements Hypervisor {
     return icOk(r, 'shutdown');
   }
 
-  async shutdownTwin(twin: TwinVm, o?: CallOptions): Promise<void> {
+  /**
+   * Forced OS shutdown through the Shutdown integration component, polled until Off (operation
+   * `stop-graceful`); resolves with the form used, for the snapshot manifest.
+   */
+  async shutdownTwin(twin: TwinVm, o?: CallOptions): Promise<ShutdownReport> {
     const timeoutMs = this.t('stop', o);
+    // the script's own deadline ends first, so it can say why; the session limit is the backstop
+    const waitMs = Math.max(1000, timeoutMs - Math.min(15_000, timeoutMs / 4));
     try {
-      await this.call('stop-graceful', { id: twin.id }, { action: 'shut down twin', vmName: twin.name, timeoutMs, signal: o?.signal });
+      const r = (await this.call('stop-graceful', { id: twin.id, waitMs }, { action: 'shut down twin', vmName: twin.name, timeoutMs, signal: o?.signal })) as { method?: string };
+      return { method: r.method ?? 'Msvm_ShutdownComponent.InitiateShutdown(Force=true)' };
     } catch (e) {
       if (isAppError(e, 'HV_COMMAND_TIMEOUT')) throw new AppError('HV_SHUTDOWN_TIMEOUT', `twin '${twin.name}' did not shut down within ${Math.round(timeoutMs / 1000)} s`, { cause: e });
       throw e;
@@ -306,11 +344,6 @@ export class HyperVHypervisor implements Hypervisor {
     }
   }
 
-  /** Step limits scaled by this VM's disks and memory (hyperv-step-limits.ts). */
-  stepLimits(vm: VmInfo): WorkflowStepLimits {
-    return hypervStepLimits(vm);
-  }
-
   /** What TwinSnap left for this VM (read-only; doctor and tests): marked twin folders and their VMs, `twinsnap-` checkpoints. */
   async leftovers(vmId: string, o?: CallOptions): Promise<string[]> {
     await this.ready();
@@ -327,7 +360,10 @@ export class HyperVHypervisor implements Hypervisor {
   async dispose(): Promise<void> {
     const s = this.session;
     this.session = undefined;
-    if (!s) return;
+    if (s) await this.endSession(s);
+  }
+
+  private async endSession(s: PowerShellSession): Promise<void> {
     const keepAlive = setInterval(() => {}, 1000);
     try {
       await s.dispose();

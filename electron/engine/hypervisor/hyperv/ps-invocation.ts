@@ -13,7 +13,7 @@ import { OPERATIONS, type HyperVOp } from './scripts/operations.js';
  * `TWINSNAP-RESULT:<base64 of UTF-8 JSON>`: `{ ok: true, result }` or `{ ok: false, error }`.
  */
 
-/** The marker line every script starts with (the Hyper-V simulator dispatches on it). */
+/** The marker line every script starts with (names the operation in PowerShell's logs and transcripts). */
 export const OP_MARKER = '# twinsnap-op: ';
 /** Prefix of the one result line. */
 export const RESULT_PREFIX = 'TWINSNAP-RESULT:';

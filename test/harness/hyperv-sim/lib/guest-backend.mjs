@@ -80,9 +80,11 @@ export async function guestCheckpoint(vm, snapId, overlays, prepare) {
   return { vmrs, vmxText };
 }
 
-/** The twin's hidden .vmx: the checkpoint's hardware, new disks, NICs unplugged, saved state linked. */
-export function guestTwinConfig(snap, twinDir, diskPaths, name) {
-  const dir = join(twinDir, 'Virtual Machines');
+/**
+ * An imported VM's hidden .vmx in its configuration folder `dir`: the exported hardware, the
+ * imported disks, NICs unplugged (the sim's QEMU guests have no network), the saved state linked.
+ */
+export function guestTwinConfig(snap, dir, diskPaths, name) {
   mkdirSync(dir, { recursive: true });
   const vmxPath = join(dir, 'twin.vmx');
   writeFileSync(vmxPath, snap.vmxText);

@@ -7,6 +7,8 @@ export interface SimVm {
   disks: { slot: string; path: string; format?: string }[];
   nics: { name: string; switchName: string; connected: boolean }[];
   guest: { ignoresPowerButton: boolean; runsIntegrationServices: boolean };
+  checkpointType: string;
+  automaticCheckpointsEnabled?: boolean;
 }
 /** Options of addSimVm. */
 export interface AddSimVmOptions {
@@ -17,6 +19,8 @@ export interface AddSimVmOptions {
   ignoresPowerButton?: boolean;
   noIntegrationServices?: boolean;
   shielded?: boolean;
+  /** The guest's console session is locked: it refuses an unforced shutdown (32781). */
+  lockedSession?: boolean;
 }
 /** Adds a VM with a real VHDX disk to the simulated host at `root`. */
 export function addSimVm(root: string, opts?: AddSimVmOptions): SimVm;

@@ -18,6 +18,7 @@ export function addSimVm(root, opts = {}) {
   if (opts.ignoresPowerButton) vm.guest.ignoresPowerButton = true;
   if (opts.noIntegrationServices) vm.guest.runsIntegrationServices = false;
   if (opts.shielded) vm.shielded = true;
+  if (opts.lockedSession) vm.guest.lockedSession = true;
   state.vms.push(vm);
   saveState(state, root);
   return vm;

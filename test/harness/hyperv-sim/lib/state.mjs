@@ -1,6 +1,6 @@
 // The simulated Hyper-V host: one JSON file under $HYPERV_SIM_ROOT holding VMs and checkpoints.
 // VM folders and disks are real files (dynamic VHDX made with qemu-img).
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
@@ -34,6 +34,39 @@ export function saveState(state, root = simRoot()) {
   const tmp = file(root) + '.tmp';
   writeFileSync(tmp, JSON.stringify(state, null, 2));
   renameSync(tmp, file(root));
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Load → change → save under a lock folder (several PowerShell sessions, each with its own
+ * backend, share one host). `fn` must be synchronous; its return value is returned. A lock older
+ * than 30 s is a crashed holder's and is broken.
+ */
+export function withState(fn, root = simRoot()) {
+  mkdirSync(root, { recursive: true });
+  const lock = join(root, 'state.lock');
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 30_000) rmdirSync(lock);
+      } catch {
+        // released meanwhile
+      }
+      Atomics.wait(pause, 0, 0, Math.min(20, 1 + i));
+    }
+  }
+  try {
+    const state = loadState(root);
+    const out = fn(state);
+    saveState(state, root);
+    return out;
+  } finally {
+    rmdirSync(lock);
+  }
 }
 
 /** A new VM record (not yet saved). */

@@ -64,7 +64,14 @@ $result = [pscustomobject]@{
 
   // Export the checkpoint (a copy made while production runs), import it as a copy with a new id
   // into the twin folder, rename it, disconnect every network adapter (also the ones Compare-VM
-  // reports for missing switches), verify none is connected (§1.7, §1.8, §6.3–6.4).
+  // reports for missing switches), verify none is connected (§1.7, §1.8, §6.3–6.4). The marker
+  // file names production's id on its first line and each VM imported into the folder on the
+  // next ones: clean-up removes only those. Automatic checkpoints (on by default for VMs created
+  // on Windows 10/11) would be taken when the twin starts and merged at its shutdown, under the
+  // archive: they are switched off and the twin's checkpoint type set to Disabled, and both are
+  // verified, before the twin can start (-AutomaticCheckpointsEnabled exists only where the
+  // feature does: Windows 10 1709 / Server 2019 and later). hostBytesWritten: every file the
+  // export and the import wrote (both exist just before the export is deleted).
   'build-twin': String.raw`
 $snap = Hyper-V\Get-VMSnapshot -Id ([Guid]::Parse([string]$a.snapshotId))
 $root = [string]$a.twinsRoot
@@ -72,22 +79,30 @@ if (-not $root) { $root = Join-Path (Hyper-V\Get-VMHost).VirtualMachinePath 'Twi
 $dir = Join-Path $root ([string]$a.folderName)
 $export = Join-Path $dir 'export'
 [void][IO.Directory]::CreateDirectory($export)
-[IO.File]::WriteAllText((Join-Path $dir '.twinsnap-twin'), [string]$a.vmId)
+$marker = Join-Path $dir '.twinsnap-twin'
+[IO.File]::WriteAllText($marker, [string]$a.vmId + [Environment]::NewLine)
 Hyper-V\Export-VMSnapshot -VMSnapshot $snap -Path $export
 $config = Get-ChildItem -LiteralPath $export -Recurse -File | Where-Object { $_.Extension -eq '.vmcx' -or ($_.Extension -eq '.xml' -and $_.Directory.Name -eq 'Virtual Machines') } | Select-Object -First 1
 if (-not $config) { throw 'TWINSNAP:EXPORT_INCOMPLETE the export holds no virtual machine configuration' }
 $vmDir = Join-Path $dir 'Virtual Machines'
 $report = Hyper-V\Compare-VM -Path $config.FullName -Copy -GenerateNewId -VirtualMachinePath $vmDir -SnapshotFilePath $vmDir -SmartPagingFilePath $vmDir -VhdDestinationPath (Join-Path $dir 'Virtual Hard Disks')
+[IO.File]::AppendAllText($marker, $report.VM.Id.ToString() + [Environment]::NewLine)
 foreach ($i in @($report.Incompatibilities)) {
   if ($i.MessageId -eq 33012) { $i.Source | Hyper-V\Disconnect-VMNetworkAdapter }
   else { throw ('TWINSNAP:IMPORT_INCOMPATIBLE ' + [string]$i.Message) }
 }
 $twin = Hyper-V\Import-VM -CompatibilityReport $report
+if ($twin.Id -ne $report.VM.Id) { [IO.File]::AppendAllText($marker, $twin.Id.ToString() + [Environment]::NewLine) }
 Hyper-V\Rename-VM -VM $twin -NewName ([string]$a.twinName)
 Hyper-V\Get-VMNetworkAdapter -VM $twin | Hyper-V\Disconnect-VMNetworkAdapter
 if (@(Hyper-V\Get-VMNetworkAdapter -VM $twin | Where-Object { $_.Connected }).Count -gt 0) { throw 'TWINSNAP:NIC_CONNECTED a twin network adapter is still connected' }
+if ((Get-Command -Name 'Hyper-V\Set-VM').Parameters.ContainsKey('AutomaticCheckpointsEnabled')) { Hyper-V\Set-VM -VM $twin -AutomaticCheckpointsEnabled $false }
+Hyper-V\Set-VM -VM $twin -CheckpointType Disabled
+$check = TS-Vm $twin.Id.ToString()
+if ((TS-Enum $check.CheckpointType) -ne 'Disabled' -or ($check.PSObject.Properties['AutomaticCheckpointsEnabled'] -and $check.AutomaticCheckpointsEnabled)) { throw 'TWINSNAP:CHECKPOINTS_ON the twin would take checkpoints when it starts' }
+$written = [int64](Get-ChildItem -LiteralPath $dir -Recurse -File | Measure-Object -Property Length -Sum).Sum
 Remove-Item -LiteralPath $export -Recurse -Force
-$result = [pscustomobject]@{ twin = (TS-VmInfo (TS-Vm $twin.Id.ToString())); folder = $dir }`,
+$result = [pscustomobject]@{ twin = (TS-VmInfo $check); folder = $dir; hostBytesWritten = $written }`,
 
   // A restored VM folder (configuration + disks side by side) imported as a VM of its own:
   // Import-VM -Copy -GenerateNewId (a new id, so it runs beside the original, §1.7), files under
@@ -127,17 +142,33 @@ $result = [pscustomobject]@{ state = (TS-Enum (TS-Vm $a.id).State) }`,
 $vm = TS-Vm $a.id
 $result = [pscustomobject]@{ state = (TS-Enum $vm.State); integrationServices = @(TS-Ics $vm) }`,
 
-  // Never a silent -Force: Stop-VM -Force (or -AsJob) on a VM without a working Shutdown service
-  // becomes a power-off without asking (§1.5). So the Shutdown service is checked first and the
-  // plain Stop-VM is used; the caller's time limit bounds it.
+  // The Shutdown integration component's OS shutdown in its FORCED form
+  // (Msvm_ShutdownComponent.InitiateShutdown(Force=true, Reason)): still an orderly shutdown of
+  // the guest OS (services stop, databases flush), but a locked console session cannot refuse it
+  // (an unforced request answers 32781, "locked and cannot be shut down without the force
+  // option"). Never Stop-VM -Force: on a VM without a working Shutdown service it silently powers
+  // off (§1.5). The method returns at once; the script polls until the VM is Off, bounded by
+  // waitMs. The instance is picked with Where-Object, so no value is built into a WQL filter.
   'stop-graceful': String.raw`
 $vm = TS-Vm $a.id
+$method = 'already off'
 if ((TS-Enum $vm.State) -ne 'Off') {
   $sd = @(TS-Ics $vm | Where-Object { $_.kind -eq 'shutdown' })
   if ($sd.Count -eq 0 -or -not $sd[0].enabled -or $sd[0].status -ne 'Ok') { throw 'TWINSNAP:SHUTDOWN_IC_UNAVAILABLE the shutdown integration service is not running in the guest' }
-  Hyper-V\Stop-VM -VM $vm -Confirm:$false
+  $vmId = $vm.Id.ToString()
+  $comp = @(CimCmdlets\Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_ShutdownComponent' | Where-Object { [string]$_.SystemName -eq $vmId })
+  if ($comp.Count -ne 1) { throw 'TWINSNAP:SHUTDOWN_IC_UNAVAILABLE the shutdown integration component of the vm was not found' }
+  $r = CimCmdlets\Invoke-CimMethod -InputObject $comp[0] -MethodName 'InitiateShutdown' -Arguments @{ Force = $true; Reason = 'TwinSnap: clean shutdown of a backup twin' }
+  $rv = [int]$r.ReturnValue
+  if ($rv -ne 0 -and $rv -ne 4096) { throw ('TWINSNAP:SHUTDOWN_REFUSED the guest refused the shutdown request (InitiateShutdown returned ' + $rv + ')') }
+  $method = 'Msvm_ShutdownComponent.InitiateShutdown(Force=true)'
+  $deadline = [DateTime]::UtcNow.AddMilliseconds([double]$a.waitMs)
+  while ((TS-Enum (TS-Vm $a.id).State) -ne 'Off') {
+    if ([DateTime]::UtcNow -gt $deadline) { throw 'TWINSNAP:SHUTDOWN_TIMEOUT the vm did not power off in time' }
+    Start-Sleep -Milliseconds 500
+  }
 }
-$result = [pscustomobject]@{ state = (TS-Enum (TS-Vm $a.id).State) }`,
+$result = [pscustomobject]@{ state = (TS-Enum (TS-Vm $a.id).State); method = $method }`,
 
   // A deliberate hard power-off, only for clean-up or after a graceful attempt failed.
   'turn-off': String.raw`
@@ -145,8 +176,10 @@ $vm = Hyper-V\Get-VM -Id ([Guid]::Parse([string]$a.id)) -ErrorAction SilentlyCon
 if ($vm -and (TS-Enum $vm.State) -ne 'Off') { Hyper-V\Stop-VM -VM $vm -TurnOff -Force -Confirm:$false }
 $result = [pscustomobject]@{ gone = (-not $vm) }`,
 
-  // Remove-VM keeps the disks (§1.7), so the twin folder is deleted too — only if it carries the
-  // marker file written by build-twin.
+  // Remove-VM keeps the disks (§1.7), so the twin folder is deleted too. The marker is checked
+  // FIRST, and only VMs whose configuration lies inside that marked folder AND whose id the job
+  // recorded (or build-twin wrote into the marker) are turned off and removed: a damaged journal
+  // naming production's id or folder touches nothing.
   'remove-twin': String.raw`
 $dir = [string]$a.folder
 if (-not $dir -and $a.folderName) {
@@ -154,18 +187,14 @@ if (-not $dir -and $a.folderName) {
   if (-not $root) { $root = Join-Path (Hyper-V\Get-VMHost).VirtualMachinePath 'TwinSnap' }
   $dir = Join-Path $root ([string]$a.folderName)
 }
-$vms = @()
-if ($a.id) { $vms += @(Hyper-V\Get-VM -Id ([Guid]::Parse([string]$a.id)) -ErrorAction SilentlyContinue) }
-if ($dir) { $vms += @(Hyper-V\Get-VM | Where-Object { ([string]$_.Path).StartsWith($dir, [StringComparison]::OrdinalIgnoreCase) }) }
-foreach ($vm in @($vms | Where-Object { $_ } | Sort-Object -Property Id -Unique)) {
-  if ((TS-Enum $vm.State) -ne 'Off') { Hyper-V\Stop-VM -VM $vm -TurnOff -Force -Confirm:$false }
-  Hyper-V\Remove-VM -VM $vm -Force
-}
+$removed = 0
 if ($dir -and [IO.Directory]::Exists($dir)) {
-  if (-not [IO.File]::Exists((Join-Path $dir '.twinsnap-twin'))) { throw 'TWINSNAP:NOT_A_TWIN_FOLDER refusing to delete a folder without the twinsnap marker' }
+  $ids = @(TS-TwinIds $dir)
+  if ($a.id) { $ids += ([string]$a.id).ToLowerInvariant() }
+  $removed = TS-RemoveTwinVms $dir $ids
   Remove-Item -LiteralPath $dir -Recurse -Force
 }
-$result = [pscustomobject]@{ removed = $true }`,
+$result = [pscustomobject]@{ removed = $true; vms = $removed }`,
 
   // Removing the checkpoint merges its .avhdx files into their parents; the cmdlet may return
   // before the merge ends (§1.4), so wait until those files are gone.
@@ -190,11 +219,8 @@ $removed = @()
 if ([IO.Directory]::Exists($root)) {
   foreach ($d in @(Get-ChildItem -LiteralPath $root -Directory | Where-Object { $_.Name.StartsWith('twinsnap-twin-') })) {
     $marker = Join-Path $d.FullName '.twinsnap-twin'
-    if (-not [IO.File]::Exists($marker) -or [IO.File]::ReadAllText($marker).Trim() -ne [string]$a.vmId) { continue }
-    foreach ($t in @(Hyper-V\Get-VM | Where-Object { ([string]$_.Path).StartsWith($d.FullName, [StringComparison]::OrdinalIgnoreCase) })) {
-      if ((TS-Enum $t.State) -ne 'Off') { Hyper-V\Stop-VM -VM $t -TurnOff -Force -Confirm:$false }
-      Hyper-V\Remove-VM -VM $t -Force
-    }
+    if (-not [IO.File]::Exists($marker) -or @([IO.File]::ReadAllLines($marker))[0].Trim() -ne [string]$a.vmId) { continue }
+    [void](TS-RemoveTwinVms $d.FullName @(TS-TwinIds $d.FullName))
     Remove-Item -LiteralPath $d.FullName -Recurse -Force
     $removed += $d.FullName
   }

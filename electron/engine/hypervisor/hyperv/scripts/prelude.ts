@@ -32,6 +32,21 @@ function TS-Disks($drives) {
     [pscustomobject]@{ slot = ((TS-Enum $_.ControllerType) + ' ' + [string]$_.ControllerNumber + ' ' + [string]$_.ControllerLocation); path = [string]$_.Path }
   })
 }
+function TS-TwinIds([string]$dir) {
+  $marker = Join-Path $dir '.twinsnap-twin'
+  if (-not [IO.File]::Exists($marker)) { throw 'TWINSNAP:NOT_A_TWIN_FOLDER refusing to touch a folder without the twinsnap marker' }
+  @([IO.File]::ReadAllLines($marker) | Select-Object -Skip 1 | ForEach-Object { $_.Trim().ToLowerInvariant() } | Where-Object { $_ })
+}
+function TS-RemoveTwinVms([string]$dir, $ids) {
+  $inside = $dir.TrimEnd([char]'\', [char]'/') + [IO.Path]::DirectorySeparatorChar
+  $n = 0
+  foreach ($vm in @(Hyper-V\Get-VM | Where-Object { @($ids) -contains $_.Id.ToString().ToLowerInvariant() -and ([string]$_.Path + [IO.Path]::DirectorySeparatorChar).StartsWith($inside, [StringComparison]::OrdinalIgnoreCase) })) {
+    if ((TS-Enum $vm.State) -ne 'Off') { Hyper-V\Stop-VM -VM $vm -TurnOff -Force -Confirm:$false }
+    Hyper-V\Remove-VM -VM $vm -Force
+    $n++
+  }
+  $n
+}
 function TS-VmInfo($vm) {
   $shielded = $false
   try { $shielded = [bool](Hyper-V\Get-VMSecurity -VM $vm -ErrorAction Stop).Shielded } catch { }
