@@ -55,7 +55,6 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, Entry>> = {
   HV_COMMAND_TIMEOUT: { title: 'The hypervisor did not answer in time', action: 'Retry; if it happens again, check that the host is not overloaded.' },
   HV_TWIN_NOT_ISOLATED: { title: 'The twin could not be isolated from the network', action: 'TwinSnap powered the twin off at once; the backup fell back or failed as configured. Run twinsnap doctor on this host.' },
   HV_SHUTDOWN_TIMEOUT: { title: 'The twin did not shut down in time', action: 'Check the guest’s shutdown settings (e.g. pending updates); the backup fell back or failed as configured.' },
-  HV_TWIN_NOT_ISOLATED: { title: 'The twin’s isolation could not be verified', action: 'The twin was powered off at once and never left running; see the job log for which network adapter failed the check.' },
   DOCTOR_CHECK_FAILED: { title: 'A doctor check failed on this host', action: 'Read the failed checks in the doctor report; do not back up production on this host until they hold.' },
   PREFLIGHT_FAILED: { title: 'Pre-flight checks failed', action: 'Fix the listed problem and retry.' },
   INSUFFICIENT_MEMORY: { title: 'Not enough free memory for the twin', action: 'Close other guests or programs, or schedule this guest at a quieter time.' },
