@@ -7,7 +7,7 @@ import type { GuestState, HypervisorInfo } from '../../../../shared/domain/guest
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { PowerShellSession } from '../../exec/powershell-session.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
+import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinStartReport, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
 import { decodeAnswer, encodeInvocation } from './ps-invocation.js';
 import { classifyPsOutcome, psError } from './classify-ps-error.js';
 import type { HyperVOp } from './scripts/operations.js';
@@ -274,8 +274,35 @@ export class HyperVHypervisor implements Hypervisor {
     await this.call('start-vm', { id }, { action: 'start', vmName: id, timeoutMs: this.t('start', o), signal: o?.signal });
   }
 
-  async startTwin(twin: TwinVm, o?: CallOptions): Promise<void> {
+  /**
+   * Starts the twin and verifies, now that it runs, that none of its adapters is connected to a
+   * switch (build-twin disconnected and checked them before the start). If that cannot be shown,
+   * the twin is turned off at once and the call rejects with HV_TWIN_NOT_ISOLATED.
+   */
+  async startTwin(twin: TwinVm, o?: CallOptions): Promise<TwinStartReport> {
     await this.call('start-vm', { id: twin.id }, { action: 'start twin', vmName: twin.name, timeoutMs: this.t('start', o), signal: o?.signal });
+    let problem: string;
+    let count = 0;
+    try {
+      const v = (await this.call('get-vm', { id: twin.id }, { action: 'check the network adapters of', vmName: twin.name, timeoutMs: this.t('quick', o), signal: o?.signal })) as PsVm;
+      const nics = asArray(v.nics);
+      count = nics.length;
+      const connected = nics.filter((n) => n.connected || (n.switchName ?? '') !== '');
+      problem = connected.length ? `adapter(s) ${connected.map((n) => `'${n.name}' (switch '${n.switchName}')`).join(', ')} connected after the start` : '';
+    } catch (e) {
+      problem = `the adapters could not be read after the start: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    if (problem) {
+      await this.powerOffTwin(twin, { timeoutMs: this.t('quick') }).catch(() => undefined);
+      throw new AppError('HV_TWIN_NOT_ISOLATED', `twin '${twin.name}' was turned off at once: ${problem}`);
+    }
+    return {
+      isolation: {
+        verified: true,
+        method: 'Disconnect-VMNetworkAdapter on every adapter before the start; Get-VMNetworkAdapter read again after the start',
+        detail: `${count} network adapter(s), none connected to a virtual switch`,
+      },
+    };
   }
 
   async twinToolsRunning(twin: TwinVm, o?: CallOptions): Promise<boolean> {
