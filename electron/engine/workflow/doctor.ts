@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, extname } from 'node:path';
 import type { DoctorCheck, DoctorReport } from '../../../shared/domain/doctor.js';
 import type { HypervisorKind } from '../../../shared/domain/guest.js';
 import { AppError, isAppError } from '../../../shared/errors/app-error.js';
@@ -218,9 +218,11 @@ class DoctorRun {
     }
     const wait = this.opts.stableWaitMs ?? 5_000;
     await this.opts.clock.sleep(wait);
-    // The twin may have taken the files over (moved into its folder): match them by file name.
+    // The twin may have taken the files over (moved into its folder, perhaps renamed, e.g.
+    // state.vmss → twin.vmss): match them by file name, else by extension.
     const now = [...first.keys()].map((f) => {
-      const moved = this.twin?.memoryFiles?.find((t) => basename(t) === basename(f));
+      const twinFiles = this.twin?.memoryFiles ?? [];
+      const moved = twinFiles.find((t) => basename(t) === basename(f)) ?? twinFiles.find((t) => extname(t).toLowerCase() === extname(f).toLowerCase());
       return existsSync(f) ? f : (moved ?? f);
     });
     const second = await this.hashMemory(now);

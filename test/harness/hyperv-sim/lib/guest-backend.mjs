@@ -3,7 +3,7 @@
 // hidden .vmx (sim.kernel/initrd/append, disks pointing at the VM's VHDX files) is the VM's
 // "hardware"; Hyper-V semantics (checkpoint, export/import, merge) are built on top of it.
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants, copyFileSync, existsSync, linkSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VmxFile } from '../../vmrun-sim/lib/vmx.mjs';
@@ -54,6 +54,11 @@ function setDisks(vmxPath, paths) {
   vmx.write();
 }
 
+/** The memory file beside a saved-state file (`X.vmss`/`X.vmrs` → `X.vmem`), as vmrun-sim names it. */
+export function companionVmem(stateFile) {
+  return stateFile.replace(/\.(vmss|vmrs)$/i, '') + '.vmem';
+}
+
 /**
  * Standard checkpoint of a running guest: memory state + frozen disks. The guest is suspended
  * (memory to the vmrun-sim .vmss), its disks are switched to new overlays, and it is resumed —
@@ -68,6 +73,10 @@ export async function guestCheckpoint(vm, snapId, overlays, prepare) {
   mkdirSync(snapDir, { recursive: true });
   const vmrs = join(snapDir, `${snapId}.vmrs`);
   linkSync(vmss, vmrs);
+  // vmrun-sim keeps guest RAM in the .vmss's companion .vmem, mapped shared: production writes it
+  // again once resumed, so the checkpoint takes its own copy (a Hyper-V checkpoint's memory state
+  // is its own file, never production's live memory).
+  copyFileSync(companionVmem(vmss), companionVmem(vmrs), fsConstants.COPYFILE_FICLONE);
   const vmxText = vmx.text();
   // QEMU picks the image driver by extension; the .avhdx overlays are qcow2, so point at a link.
   const links = overlays.map((o) => {
@@ -101,6 +110,8 @@ export function guestTwinConfig(snap, dir, diskPaths, name) {
     } catch {
       copyFileSync(snap.vmrs, join(dir, 'twin.vmss'));
     }
+    // the twin's RAM is mapped shared and written while it runs: its own copy, never the checkpoint's
+    if (existsSync(companionVmem(snap.vmrs))) copyFileSync(companionVmem(snap.vmrs), join(dir, 'twin.vmem'), fsConstants.COPYFILE_FICLONE);
     vmx.set('checkpoint.vmState', 'twin.vmss');
   } else {
     vmx.set('checkpoint.vmState', '');
@@ -116,6 +127,18 @@ export async function guestMerge(vm, commit, parents) {
   commit();
   setDisks(vm.simVmx, parents);
   if (running) await must(['start', vm.simVmx, 'nogui'], 'merge (resume)');
+}
+
+/** Copies a saved-state file and its companion memory file (when there is one). */
+export function copySavedState(from, to) {
+  copyFileSync(from, to);
+  if (existsSync(companionVmem(from))) copyFileSync(companionVmem(from), companionVmem(to), fsConstants.COPYFILE_FICLONE);
+}
+
+/** Removes a saved-state file and its companion memory file. */
+export function removeSavedState(file) {
+  rmSync(file, { force: true });
+  rmSync(companionVmem(file), { force: true });
 }
 
 /** Removes the symlinks made for overlays. */

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { findVm, loadState, newVmRecord, psFail, saveState, withState } from './state.mjs';
-import { dropOverlayLinks, guestCheckpoint, guestMerge, guestServicesUp, guestShutdown, guestStart, guestTurnOff, guestTwinConfig } from './guest-backend.mjs';
+import { copySavedState, dropOverlayLinks, guestCheckpoint, removeSavedState, guestMerge, guestServicesUp, guestShutdown, guestStart, guestTurnOff, guestTwinConfig } from './guest-backend.mjs';
 
 const IC_GUIDS = { Shutdown: '9F8233AC-BE49-4C79-8EE3-E7E1985B2077', Heartbeat: '84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47' };
 const MiB = 1024 * 1024;
@@ -267,7 +267,7 @@ async function checkpoint(a) {
     // Production checkpoint of a running guest: disks only (the guest keeps running; the sim
     // suspends it only for the switch, like the real VSS freeze-thaw, and drops the memory)
     guestState = await guestCheckpoint(vm, snapId, created, switchDisks(vm));
-    rmSync(guestState.vmrs, { force: true });
+    removeSavedState(guestState.vmrs);
     guestState = { vmxText: guestState.vmxText };
   } else {
     switchDisks(vm)();
@@ -336,7 +336,7 @@ async function exportSnapshot(a) {
   let vmrs;
   if (snap.vmrs && existsSync(snap.vmrs)) {
     vmrs = join(vmDir, `${vm.id.toUpperCase()}.vmrs`);
-    copyFileSync(snap.vmrs, vmrs);
+    copySavedState(snap.vmrs, vmrs);
   }
   writeFileSync(cfg, JSON.stringify({ twinsnapSimConfig: 1, hardware: snap.hardware ?? hardwareOf(vm), disks, vmState: snap.vmState, vmxText: snap.vmxText ?? null, vmrs: vmrs ? basename(vmrs) : null }, null, 2));
   return snapShape(state, snap);
@@ -426,7 +426,7 @@ async function importPlanned(a) {
     writeFileSync(cfgFile, cfg.opaque ? readFileSync(planned.path) : JSON.stringify({ ...cfg, vmrs: vmrs ? `${vm.id.toUpperCase()}.vmrs` : null, hardware: { ...hardwareOf(vm) } }, null, 2));
     if (vmrs) {
       // the saved memory state is copied with the configuration
-      copyFileSync(vmrs, join(vmDir, `${vm.id.toUpperCase()}.vmrs`));
+      copySavedState(vmrs, join(vmDir, `${vm.id.toUpperCase()}.vmrs`));
       vmrs = join(vmDir, `${vm.id.toUpperCase()}.vmrs`);
     }
   }
@@ -546,7 +546,7 @@ async function removeSnapshot(a) {
     }));
     dropOverlayLinks(snap.created);
   } else commit();
-  if (snap.vmrs) rmSync(snap.vmrs, { force: true });
+  if (snap.vmrs) removeSavedState(snap.vmrs);
   return withState((st) => {
     const live = vm && findVm(st, vm.id);
     if (live) live.disks = vm.disks;
