@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   DISK_PARENT_MISSING: def('environment'),
   DISK_PARENT_MISMATCH: def('integrity'),
   DISK_CHAIN_CYCLE: def('integrity'),
+  DISK_CHAIN_UNSAFE: def('user'),
   FS_UNSUPPORTED: def('user'),
   FS_CORRUPT: def('integrity'),
   // repository and catalog
