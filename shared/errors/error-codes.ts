@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   // environment
   PERMISSION_DENIED: def('environment'),
   DISK_FULL: def('environment'),
+  FILE_TOO_LARGE: def('environment'),
   PATH_UNSAFE: def('user'),
   TOOL_NOT_FOUND: def('environment'),
   HV_NOT_INSTALLED: def('environment'),

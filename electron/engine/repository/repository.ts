@@ -199,7 +199,7 @@ export class Repository {
   async referencedDigests(id: string): Promise<Set<string>> {
     const m = await this.readManifest(id);
     const out = new Set<string>();
-    for (const d of m.disks) for (const dg of (await this.readIndex(m, d.name)).digests) if (dg) out.add(dg);
+    for (const d of m.disks) for (const dg of (await this.readIndex(m, d.name)).digests()) out.add(dg);
     return out;
   }
 
