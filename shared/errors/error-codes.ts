@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   // repository and catalog
   REPO_NOT_FOUND: def('environment'),
   REPO_LOCKED: def('transient', true),
+  REPO_READ_ONLY: def('environment'),
   REPO_CORRUPT: def('integrity'),
   CHUNK_MISSING: def('integrity'),
   CHUNK_CORRUPT: def('integrity'),

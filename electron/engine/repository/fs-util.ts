@@ -7,6 +7,8 @@ import { AppError } from '../../../shared/errors/app-error.js';
 /**
  * Maps a Node file-system error to an AppError with an actionable message: ENOSPC/EDQUOT →
  * DISK_FULL, EACCES/EPERM/EROFS → PERMISSION_DENIED; other errors pass through unchanged.
+ * (Writes into the repository itself start with a lock: `acquireLock` turns EROFS there into
+ * REPO_READ_ONLY.)
  */
 export function mapFsError(e: unknown, what: string): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

@@ -28,7 +28,7 @@ export function getRepository(ctx: EngineContext): Promise<Repository> {
   return ctx.lazy(`repository:${path}`, () => {
     const p = (async () => {
       const grace = Number(ctx.options.gcGraceMs ?? process.env.TWINSNAP_GC_GRACE_MS ?? NaN);
-      const opts = { clock: ctx.clock, ...(Number.isFinite(grace) ? { gcGraceMs: grace } : {}) };
+      const opts = { clock: ctx.clock, logger: ctx.logger, ...(Number.isFinite(grace) ? { gcGraceMs: grace } : {}) };
       try {
         return await openRepository(path, opts);
       } catch (e) {
