@@ -45,7 +45,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err, bytes: Buffer.concat(chunks) };
 }
 
-let ids: string[] = [];
+const ids: string[] = [];
 let skipped: string | undefined;
 
 beforeAll(async () => {
