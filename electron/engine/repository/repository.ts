@@ -151,7 +151,7 @@ export class Repository {
    */
   async createSnapshot(input: CreateSnapshotInput, opts: CreateSnapshotOptions = {}): Promise<SnapshotSummary> {
     const m = await createSnapshot(
-      { layout: this.layout, pool: this.chunkPool(), chunkSize: this.config.chunkSize, now: () => this.clock.now(), syncfs: () => this.syncfs(), snapshotIds: () => this.snapshotIds() },
+      { layout: this.layout, pool: this.chunkPool(), chunkSize: this.config.chunkSize, now: () => this.clock.now(), syncfs: () => this.syncfs(), snapshotIds: () => this.snapshotIds(), referencedDigests: (id) => this.referencedDigests(id) },
       input,
       opts,
     );

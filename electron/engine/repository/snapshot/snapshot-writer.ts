@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
 import type { Consistency } from '../../../../shared/domain/snapshot.js';
 import type { VirtualDisk } from '../../disk/virtual-disk.js';
+import { systemClock } from '../../core/clock.js';
 import { timeId } from '../../core/ids.js';
 import type { ChunkPool } from '../chunks/chunk-pool.js';
 import { sha256 } from '../chunks/chunk-codec.js';
@@ -13,6 +14,7 @@ import { fsyncDir, mapFsError, writeFileAtomic } from '../fs-util.js';
 import type { RepoLayout } from '../layout.js';
 import { acquireLock } from '../locks/lock-file.js';
 import { fileDataMap } from '../chunks/file-data-map.js';
+import { afterCleanup, removeWrittenChunks } from './failed-backup-cleanup.js';
 import { encodeFingerprints, fingerprintPath, previousChunks, type PreviousChunks } from './fingerprints.js';
 import { encodeManifest, safeName, type Manifest, type ManifestConfigFile, type ManifestDisk } from './manifest.js';
 
@@ -71,6 +73,8 @@ interface WriterDeps {
   syncfs: () => Promise<boolean>;
   /** Ids of the committed snapshots (to find the previous snapshot of a disk). */
   snapshotIds: () => Promise<string[]>;
+  /** Digests referenced by a committed snapshot (a failed backup keeps those chunks). */
+  referencedDigests: (id: string) => Promise<Set<string>>;
 }
 
 /** Max chunks in flight per backup (each holds one arena slot while a worker stores it). */
@@ -225,63 +229,67 @@ async function writeDisk(
   };
   const chunkBytes = (first: number, end: number) => Math.min(end * cs, disk.size) - first * cs;
   let next = 0; // chunks before `next` are dispatched or known to be zero
-  for await (const [first, end] of dataChunkRuns(disk, cs)) {
-    progress.done += chunkBytes(next, first); // zero/unallocated: never read
-    next = end;
-    for (let i = first; i < end; i++) {
-      if (opts.signal?.aborted) throw new AppError('CANCELLED', 'backup cancelled');
-      if (failure) break;
-      const off = i * cs;
-      const len = Math.min(cs, disk.size - off);
-      const slot = await d.pool.acquireSlot();
-      const buf = d.pool.slot(slot, len);
-      try {
-        if (direct) await disk.readInto(buf, 0, off, len);
-        else (await disk.read(off, len)).copy(buf);
-      } catch (e) {
-        d.pool.releaseSlot(slot);
-        throw e;
-      }
-      if (buf.equals(len === cs ? zero : zero.subarray(0, len))) {
-        d.pool.releaseSlot(slot);
-        progress.done += len;
-        report();
-        continue;
-      }
-      const pos = map.append(i); // its place in the index, filled when the worker is done
-      const p = d.pool
-        .storeSlot(slot, len, prevAt(i))
-        .then((r) => {
-          if (!r.zero) {
-            map.fill(pos, r.digest, r.fp);
-            dataCount++;
-            if (r.reused) unchanged++;
-            if (r.file) {
-              written.push(r.file);
-              writeback.add(r.storedBytes);
-            }
-            dataBytes += len;
-            newBytes += r.storedBytes;
-            progress.newBytes += r.storedBytes;
-          }
+  try {
+    for await (const [first, end] of dataChunkRuns(disk, cs)) {
+      progress.done += chunkBytes(next, first); // zero/unallocated: never read
+      next = end;
+      for (let i = first; i < end; i++) {
+        if (opts.signal?.aborted) throw new AppError('CANCELLED', 'backup cancelled');
+        if (failure) break;
+        const off = i * cs;
+        const len = Math.min(cs, disk.size - off);
+        const slot = await d.pool.acquireSlot();
+        const buf = d.pool.slot(slot, len);
+        try {
+          if (direct) await disk.readInto(buf, 0, off, len);
+          else (await disk.read(off, len)).copy(buf);
+        } catch (e) {
+          d.pool.releaseSlot(slot);
+          throw e;
+        }
+        if (buf.equals(len === cs ? zero : zero.subarray(0, len))) {
+          d.pool.releaseSlot(slot);
           progress.done += len;
           report();
-        })
-        .catch((e) => {
-          failure ??= e;
-        })
-        .finally(() => {
-          d.pool.releaseSlot(slot);
-          inflight.delete(p);
-        });
-      inflight.add(p);
-      if (inflight.size >= IN_FLIGHT) await Promise.race(inflight);
+          continue;
+        }
+        const pos = map.append(i); // its place in the index, filled when the worker is done
+        const p = d.pool
+          .storeSlot(slot, len, prevAt(i))
+          .then((r) => {
+            if (!r.zero) {
+              map.fill(pos, r.digest, r.fp);
+              dataCount++;
+              if (r.reused) unchanged++;
+              if (r.file) {
+                written.push(r.file);
+                writeback.add(r.storedBytes);
+              }
+              dataBytes += len;
+              newBytes += r.storedBytes;
+              progress.newBytes += r.storedBytes;
+            }
+            progress.done += len;
+            report();
+          })
+          .catch((e) => {
+            failure ??= e;
+          })
+          .finally(() => {
+            d.pool.releaseSlot(slot);
+            inflight.delete(p);
+          });
+        inflight.add(p);
+        if (inflight.size >= IN_FLIGHT) await Promise.race(inflight);
+      }
+      if (failure) break;
+      report();
     }
-    if (failure) break;
-    report();
+    if (!failure) progress.done += chunkBytes(next, n);
+  } finally {
+    // on every way out, stores already handed to a worker finish first (their files are listed in `written`)
+    await Promise.allSettled(inflight);
   }
-  if (!failure) progress.done += chunkBytes(next, n);
-  await Promise.all(inflight);
   if (failure) throw failure;
   if (opts.signal?.aborted) throw new AppError('CANCELLED', 'backup cancelled');
   report(true);
@@ -314,8 +322,11 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
   if (input.disks.length === 0 && !(input.configFiles ?? []).length) throw new AppError('INVALID_REQUEST', 'a snapshot needs at least one disk or configuration file');
   const start = d.now();
   const id = timeId(input.timeMs ?? start);
-  const lock = await acquireLock(d.layout.locks, `writer-${id}.lock`, `backup of '${input.guest}'`, start);
+  const lockName = `writer-${id}.lock`;
+  const startedWall = systemClock.now(); // compared with file mtimes: the wall clock, not the injected one
+  const lock = await acquireLock(d.layout.locks, lockName, `backup of '${input.guest}'`, start);
   const tmpDir = join(d.layout.tmp, id);
+  const written: string[] = [];
   try {
     await mkdir(join(tmpDir, 'disks'), { recursive: true }).catch((e) => {
       throw mapFsError(e, 'creating the snapshot folder');
@@ -330,7 +341,6 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
     };
     const progress = { done: 0, total: input.disks.reduce((a, x) => a + x.disk.size, 0), newBytes: 0 };
     const disks: ManifestDisk[] = [];
-    const written: string[] = [];
     const indexes: { rel: string; index: Buffer; fingerprints: Buffer; disk: Omit<ManifestDisk, 'index' | 'indexSha256'> }[] = [];
     const ids = input.disks.length ? await d.snapshotIds() : [];
     const writeback = new EarlyWriteback(d.syncfs);
@@ -389,7 +399,9 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
     return manifest;
   } catch (e) {
     await rm(tmpDir, { recursive: true, force: true }).catch(() => {});
-    throw e;
+    // still under our writer lock: the chunks only this backup wrote go again (GC's rules)
+    const cleaned = await removeWrittenChunks(d, written, lockName, startedWall, systemClock.now()).catch(() => undefined);
+    throw afterCleanup(e, cleaned);
   } finally {
     await lock.release();
   }
