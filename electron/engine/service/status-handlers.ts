@@ -3,6 +3,7 @@ import type { EngineStatus } from '../../../shared/domain/engine.js';
 import { configSchema, toSettings } from '../core/config.js';
 import { join } from 'node:path';
 import type { HandlerFactory } from './handlers.js';
+import { catalogRecovery } from './repository-access.js';
 import { getSchedulerService } from './schedule-handlers.js';
 
 /** engine.status, settings.get/set. */
@@ -27,6 +28,8 @@ export const statusHandlers: HandlerFactory = (ctx) => {
         startedAt,
         schedulerOwner: schedulerOwner(),
       };
+      const recovered = catalogRecovery(ctx);
+      if (recovered) status.catalogRecovered = recovered;
       return status;
     },
     'settings.get': async () => toSettings(ctx.config()),
