@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../electron/cli/index.js';
 import { openDisk } from '../../electron/engine/disk/open-disk.js';
+import { initRepository } from '../../electron/engine/repository/repository.js';
+import { chainFolders } from '../../electron/engine/workflow/backup-run.js';
+import { RepositorySnapshotSink } from '../../electron/engine/workflow/repository-snapshot-sink.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -126,5 +129,35 @@ describe('twinsnap disk info / import-disk with crafted chains', { timeout: 60_0
     const exp = await cli('--repo', repo, 'export-disk', JSON.parse(ok.out).id, 'twin', '--to', out);
     expect(exp.code, exp.err).toBe(0);
     expect(readFileSync(out).equals(Buffer.alloc(MiB, 0x5a))).toBe(true);
+  });
+});
+
+describe('backups of a VM allow exactly its own folders', () => {
+  it("chainFolders: the VM's folder, its disks' folders and the frozen disks' folders", () => {
+    const vmware = { id: '/vms/a/a.vmx', name: 'a', state: 'running' as const, memoryMiB: 1, toolsRunning: true, encrypted: false, nics: [], configPath: '/vms/a/a.vmx', disks: [{ slot: 'scsi0:0', path: '/vms/a/a-000001.vmdk' }, { slot: 'scsi0:1', path: '/data/big/b.vmdk' }] };
+    expect(chainFolders(vmware, [{ slot: 'scsi0:0', path: '/vms/a/a.vmdk' }]).sort()).toEqual(['/data/big', '/vms/a']);
+    const hyperv = { ...vmware, configPath: '/hv/Virtual Machines', disks: [{ slot: 'scsi0', path: '/hv/Virtual Hard Disks/x.avhdx' }] };
+    expect(chainFolders(hyperv, []).sort()).toEqual(['/hv/Virtual Hard Disks', '/hv/Virtual Machines']);
+  });
+
+  it('the repository sink refuses a twin disk reaching outside chainDirs, and archives it when its folder is listed', { timeout: 60_000 }, async () => {
+    const repo = await initRepository(join(tmp.path, 'sink-repo'));
+    const sink = new RepositorySnapshotSink(async () => repo, () => Date.now());
+    const input = (chainDirs: string[]) => ({
+      jobId: `j${chainDirs.length}`,
+      guest: 'twin',
+      time: Date.now(),
+      consistency: 'clean-twin' as const,
+      metrics: { steps: {} },
+      log: [],
+      configFiles: [],
+      disks: [{ name: 'disk0', path: join(vm, 'twin.qcow2') }],
+      chainDirs,
+    });
+    const refused = await sink.createSnapshot(input([vm]), {}).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'DISK_CHAIN_UNSAFE' });
+    const stored = await sink.createSnapshot(input([vm, other]), {});
+    expect(stored.logicalBytes).toBe(MiB);
+    await repo.close();
   });
 });
