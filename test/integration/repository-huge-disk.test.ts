@@ -16,6 +16,9 @@ const BIN = resolve(import.meta.dirname, '../../bin/twinsnap.mjs');
 const tmp = makeTempDir('twinsnap-huge-');
 const vhdx = join(tmp.path, 'empty-64t.vhdx');
 const qcow2 = join(tmp.path, 'thin-16t.qcow2');
+const vmdk = join(tmp.path, 'thin-16t.vmdk');
+const vmdk64 = join(tmp.path, 'empty-64t.vmdk');
+const patterns = [['0xab', 0, 1024 * 1024], ['0xcd', 8 * 1024 ** 4, 65536], ['0xef', 16 * 1024 ** 4 - 4096, 4096]] as const;
 
 function twinsnap(repo: string, ...args: string[]) {
   return runWithPeakRss(process.execPath, [BIN, '--data-dir', join(tmp.path, 'data'), '--repo', repo, '--json', ...args]);
@@ -33,6 +36,10 @@ beforeAll(() => {
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', qcow2, '16T']);
   // a little data at the start, in the middle and in the last 4 KiB
   execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0xab 0 1M', '-c', `write -P 0xcd ${8 * TiB} 64k`, '-c', `write -P 0xef ${16 * TiB - 4096} 4k`, qcow2]);
+  // monolithicSparse: 1 GiB of preallocated (sparse) grain tables, half a million of them
+  execFileSync('qemu-img', ['create', '-q', '-f', 'vmdk', vmdk, '16T']);
+  execFileSync('qemu-img', ['create', '-q', '-f', 'vmdk', vmdk64, '64T']);
+  execFileSync('qemu-io', ['-f', 'vmdk', ...patterns.flatMap(([p, o, l]) => ['-c', `write -P ${p} ${o} ${l}`]), vmdk]);
 });
 afterAll(() => tmp.cleanup());
 
@@ -70,11 +77,23 @@ describe('huge thin disks back up in bounded memory', { timeout: 120_000 }, () =
     expect(execFileSync('qemu-img', ['compare', qcow2, out], { encoding: 'utf8' })).toContain('identical');
   });
 
+  it('disk convert of a 16 TiB VMDK to qcow2 stays under the limit; qemu-io reads the data back where it was, qemu-img map finds nothing else', async () => {
+    const out = join(tmp.path, 'vmdk.qcow2');
+    const r = await runWithPeakRss(process.execPath, [BIN, '--data-dir', join(tmp.path, 'data'), 'disk', 'convert', vmdk, out, '--format', 'qcow2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.peakRssMB).toBeLessThanOrEqual(LIMIT_MB);
+    const read = execFileSync('qemu-io', ['-f', 'qcow2', '-r', ...patterns.flatMap(([p, o, l]) => ['-c', `read -P ${p} ${o} ${l}`]), out], { encoding: 'utf8' });
+    expect(read).not.toMatch(/Pattern verification failed|error/i);
+    const map = JSON.parse(execFileSync('qemu-img', ['map', '--output=json', out], { encoding: 'utf8' })) as { start: number; length: number; data: boolean }[];
+    // qcow2 clusters are 64 KiB: the last 4 KiB of data lie in the disk's last cluster
+    expect(map.filter((m) => m.data).map((m) => [m.start, m.length])).toEqual(patterns.map(([, o, l]) => [Math.floor(o / 65536) * 65536, Math.max(l, 65536)]));
+  });
+
   it('a raw output the file system cannot hold is FILE_TOO_LARGE naming the file system, at once', async () => {
     const ext4 = statfsSync(tmp.path).type === 0xef53; // ext4 holds files of at most 16 TiB
     if (!ext4) return console.warn('skipped: the temp folder is not on ext4, whose 16 TiB file size limit this checks');
     const out = join(tmp.path, 'out.raw');
-    const r = await runWithPeakRss(process.execPath, [BIN, '--data-dir', join(tmp.path, 'data'), 'disk', 'convert', vhdx, out, '--format', 'raw']);
+    const r = await runWithPeakRss(process.execPath, [BIN, '--data-dir', join(tmp.path, 'data'), 'disk', 'convert', vmdk64, out, '--format', 'raw']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('FILE_TOO_LARGE');
     expect(r.stderr).toContain('ext2/3/4');
