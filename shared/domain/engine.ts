@@ -12,6 +12,25 @@ export interface EngineStatus {
   startedAt: string;
   /** True when another process (the background service) owns the scheduler. */
   schedulerOwner: 'this' | 'other' | 'none';
+  /** Set when the catalog had to be rebuilt since this engine started (show it to the user). */
+  catalogRecovered?: CatalogRecovery;
+}
+
+/** A catalog the engine had to recreate: why, where the damaged file went, and what came back. */
+export interface CatalogRecovery {
+  /** `corrupt`: the database was damaged and moved aside; `missing`: it was gone (deleted). */
+  reason: 'corrupt' | 'missing';
+  /** ISO time of the recovery. */
+  at: string;
+  /** Where the damaged file was moved (`catalog.sqlite.corrupt-<time>`). */
+  movedTo?: string;
+  /** The error opening it gave. */
+  error?: string;
+  /**
+   * What `policies.json` gave back; null when there was no usable copy: schedules, retention
+   * policies and settings are then LOST and must be set again.
+   */
+  restored: { schedules: number; retention: number; settings: number } | null;
 }
 
 /** Who runs the scheduler of the repository (the background service, this app, or nobody). */

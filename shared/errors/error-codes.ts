@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   // environment
   PERMISSION_DENIED: def('environment'),
   DISK_FULL: def('environment'),
+  FILE_TOO_LARGE: def('environment'),
   PATH_UNSAFE: def('user'),
   TOOL_NOT_FOUND: def('environment'),
   HV_NOT_INSTALLED: def('environment'),
@@ -51,11 +52,13 @@ export const ERROR_CODES = {
   DISK_PARENT_MISSING: def('environment'),
   DISK_PARENT_MISMATCH: def('integrity'),
   DISK_CHAIN_CYCLE: def('integrity'),
+  DISK_CHAIN_UNSAFE: def('user'),
   FS_UNSUPPORTED: def('user'),
   FS_CORRUPT: def('integrity'),
   // repository and catalog
   REPO_NOT_FOUND: def('environment'),
   REPO_LOCKED: def('transient', true),
+  REPO_READ_ONLY: def('environment'),
   REPO_CORRUPT: def('integrity'),
   CHUNK_MISSING: def('integrity'),
   CHUNK_CORRUPT: def('integrity'),

@@ -103,10 +103,14 @@ describe('catalog', () => {
     expect(() => openCatalog(f)).toThrow(/newer/);
   });
 
-  it('reports a file that is not sqlite as CATALOG_CORRUPT', () => {
+  it('reports a file that is not sqlite as CATALOG_CORRUPT; openCatalog moves it aside and starts a new one', () => {
     const f = tmpFile();
     execFileSync('sh', ['-c', `head -c 8192 /dev/urandom > '${f}'`]);
-    expect(() => openCatalog(f)).toThrow(expect.objectContaining({ code: 'CATALOG_CORRUPT' }));
+    expect(() => openCatalogDb(f)).toThrow(expect.objectContaining({ code: 'CATALOG_CORRUPT', details: expect.objectContaining({ reason: 'corrupt' }) }));
+    const c = openCatalog(f);
+    expect(c.recovered).toMatchObject({ reason: 'corrupt', movedTo: expect.stringContaining(`${f}.corrupt-`) });
+    expect(c.integrityCheck()).toBe('ok');
+    c.close();
   });
 
   it('stores jobs, job logs, schedules, retention and settings', () => {

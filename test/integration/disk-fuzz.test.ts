@@ -11,7 +11,7 @@ const CASES_PER_SEED = Number(process.env.TWINSNAP_FUZZ_CASES ?? 500);
 const BUDGET_MS = Number(process.env.TWINSNAP_FUZZ_MS ?? 45_000);
 /** A single case taking longer than this counts as a hang. */
 const CASE_LIMIT_MS = 5_000;
-const EXPECTED_CODES = new Set(['DISK_CORRUPT', 'DISK_FORMAT_UNKNOWN', 'DISK_UNSUPPORTED', 'DISK_PARENT_MISSING', 'DISK_PARENT_MISMATCH', 'DISK_CHAIN_CYCLE', 'NOT_FOUND']);
+const EXPECTED_CODES = new Set(['DISK_CORRUPT', 'DISK_FORMAT_UNKNOWN', 'DISK_UNSUPPORTED', 'DISK_PARENT_MISSING', 'DISK_PARENT_MISMATCH', 'DISK_CHAIN_CYCLE', 'DISK_CHAIN_UNSAFE', 'NOT_FOUND']);
 
 /** Small deterministic PRNG so a failing case can be replayed from its seed. */
 function rng(seed: number): () => number {

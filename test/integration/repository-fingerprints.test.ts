@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRepository, type Repository } from '../../electron/engine/repository/repository.js';
+import { ChunkMap } from '../../electron/engine/repository/index/chunk-map.js';
 import { decodeFingerprints, encodeFingerprints, fingerprintSeeds, previousChunks } from '../../electron/engine/repository/snapshot/fingerprints.js';
 import { RawFileDisk } from '../helpers/raw-file-disk.js';
 
@@ -39,7 +40,7 @@ async function backup(img: string, guest = 'fp') {
   try {
     const s = await repo.createSnapshot({ guest, consistency: 'cold', disks: [{ name: 'disk0', disk }] });
     const m = await repo.readManifest(s.id);
-    return { id: s.id, disk: m.disks[0]!, digests: (await repo.readIndex(m, 'disk0')).digests };
+    return { id: s.id, disk: m.disks[0]!, digests: (await repo.readIndex(m, 'disk0')).toArray() };
   } finally {
     await disk.close();
   }
@@ -65,8 +66,12 @@ afterAll(async () => {
 describe('fingerprint file', () => {
   it('round-trips and rejects any damage', () => {
     const fps = [null, 'a'.repeat(32), '0123456789abcdef'.repeat(2), null];
-    const buf = encodeFingerprints(MiB, fps);
-    expect(decodeFingerprints(buf)).toEqual({ chunkSize: MiB, fps });
+    const map = new ChunkMap(MiB, 4 * MiB);
+    fps.forEach((fp, i) => fp && map.append(i, 'f'.repeat(64), fp));
+    const buf = encodeFingerprints(map);
+    const decoded = decodeFingerprints(buf);
+    expect(decoded?.chunkSize).toBe(MiB);
+    expect([...decoded!.entries()].map((e) => [e.chunk, e.fp.toString('hex')])).toEqual([[1, fps[1]], [2, fps[2]]]);
     for (const at of [0, 9, 20, buf.length - 1]) {
       const bad = Buffer.from(buf);
       bad[at]! ^= 1;

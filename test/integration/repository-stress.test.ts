@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initRepository, openRepository } from '../../electron/engine/repository/repository.js';
@@ -90,11 +90,57 @@ describe('disk full during a backup', () => {
     const err = JSON.parse(r.stderr.trim().split('\n').pop()!) as { error: { code: string; message: string } };
     expect(err.error.code).toBe('DISK_FULL');
     expect(err.error.message).toMatch(/disk is full/);
+    expect(err.error.message).toMatch(/chunk\(s\) this backup had written \([\d.]+ MiB\) were removed again/);
     await expectConsistent(s.repo, new Map([['small', sha(small)]]));
-    // no temp chunk files were left behind by the failed writes
+    // no temp chunk files were left behind by the failed writes, and none of its chunks either:
+    // the chunk files are exactly those the remaining snapshot references
     expect(readdirSync(join(s.repo, 'chunks'), { recursive: true }).filter((n) => /\.tmp-/.test(String(n)))).toEqual([]);
+    expect(chunkFiles(s.repo)).toEqual(await referenced(s.repo));
+    // the space is really free again: the same backup of a smaller disk now fits
+    if (!s.env.TWINSNAP_FAULT_ENOSPC_AFTER) {
+      const fits = join(base, `fits-${randomBytes(2).toString('hex')}.img`);
+      writeFileSync(fits, randomBytes(6 * MiB));
+      const ok = await cli(['--repo', s.repo, '--data-dir', data, 'import-disk', '--guest', 'fits', fits]);
+      expect(ok.code, ok.stderr).toBe(0);
+    }
+  });
+
+  it('while another backup runs nothing is removed, and the message says how to free the space now', { timeout: 120_000 }, async () => {
+    const repo = join(base, 'busy-repo');
+    const data = join(base, 'busy-data');
+    await initRepository(repo).then((r) => r.close());
+    // a live writer lock of another backup (this test process is alive)
+    const other = join(repo, 'locks', 'writer-20990101T000000Z-abcdef.lock');
+    writeFileSync(other, JSON.stringify({ pid: process.pid, host: hostname(), startedMs: Date.now(), what: "backup of 'other'" }));
+    const big = join(base, 'busy-big.img');
+    writeFileSync(big, randomBytes(12 * MiB));
+    const r = await cli(['--repo', repo, '--data-dir', data, '--json', 'import-disk', '--guest', 'big', big], { TWINSNAP_FAULT_ENOSPC_AFTER: '5' });
+    expect(r.code).toBe(1);
+    const err = JSON.parse(r.stderr.trim().split('\n').pop()!) as { error: { code: string; message: string } };
+    expect(err.error.code).toBe('DISK_FULL');
+    expect(err.error.message).toContain("another backup is running (backup of 'other')");
+    expect(err.error.message).toContain("run 'twinsnap gc'");
+    expect(chunkFiles(repo).length).toBeGreaterThanOrEqual(5); // 5 per worker before the fault
+    rmSync(other);
   });
 });
+
+/** Names of the chunk files of a repository, sorted. */
+function chunkFiles(repo: string): string[] {
+  return readdirSync(join(repo, 'chunks'), { recursive: true })
+    .map((n) => String(n).split(/[\\/]/).pop()!)
+    .filter((n) => /^[0-9a-f]{64}$/.test(n))
+    .sort();
+}
+
+/** Digests every committed snapshot references, sorted. */
+async function referenced(repo: string): Promise<string[]> {
+  const r = await openRepository(repo);
+  const all = new Set<string>();
+  for (const id of await r.snapshotIds()) for (const d of await r.referencedDigests(id)) all.add(d);
+  await r.close();
+  return [...all].sort();
+}
 
 describe('several processes on one repository', () => {
   it('backup + gc + verify at the same time lose nothing', { timeout: 180_000 }, async () => {

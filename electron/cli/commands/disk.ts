@@ -3,6 +3,9 @@ import { openDisk } from '../../engine/disk/open-disk.js';
 import { WRITE_FORMATS, writeDisk, type WriteFormat } from '../../engine/disk/write-disk.js';
 import type { CommandModule } from '../cli-context.js';
 
+/** `--allow-chain-dir DIR` (repeatable): folders outside the image's own where its chain may reach. */
+export const ALLOW_CHAIN_DIR = ['--allow-chain-dir <dir>', "a folder outside the image's own where its parents/extents may live (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[]] as const;
+
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
@@ -20,7 +23,7 @@ function renderInfo(d: DiskInfo): string {
     `virtual size:   ${human(d.virtualSize)} (${d.virtualSize} bytes)`,
     `allocated:      ${human(d.allocatedBytes)} (${d.allocatedBytes} bytes)`,
     `chain:`,
-    ...d.chain.map((c, i) => `  ${i}: ${c.path} [${c.format}${c.subformat ? `/${c.subformat}` : ''}]`),
+    ...d.chain.flatMap((c, i) => [`  ${i}: ${c.path} [${c.format}${c.subformat ? `/${c.subformat}` : ''}]`, ...(c.extents ?? []).map((x) => `       extent ${x}`)]),
   ];
   return lines.join('\n');
 }
@@ -33,8 +36,9 @@ export const diskCommands: CommandModule = (program, ctx) => {
     .description('show format, virtual size, chain and allocated bytes of a disk image')
     .argument('<file>', 'disk image (any supported format; parents are found next to it)')
     .option('--json', 'print machine-readable JSON')
-    .action(async (file: string, o: { json?: boolean }) => {
-      const info = await diskInfo(file);
+    .option(...ALLOW_CHAIN_DIR)
+    .action(async (file: string, o: { json?: boolean; allowChainDir: string[] }) => {
+      const info = await diskInfo(file, { allowedDirs: o.allowChainDir });
       if (o.json) ctx.io.stdout(`${JSON.stringify(info, null, 2)}\n`);
       else ctx.print(info, renderInfo);
     });
@@ -44,9 +48,10 @@ export const diskCommands: CommandModule = (program, ctx) => {
     .argument('<src>', 'source image')
     .argument('<dst>', 'destination file (written as <dst>.part, then renamed)')
     .requiredOption('--format <format>', `output format: ${WRITE_FORMATS.join(', ')}`)
-    .action(async (src: string, dst: string, o: { format: string }) => {
+    .option(...ALLOW_CHAIN_DIR)
+    .action(async (src: string, dst: string, o: { format: string; allowChainDir: string[] }) => {
       if (!WRITE_FORMATS.includes(o.format as WriteFormat)) ctx.usage(`unknown --format '${o.format}' (use ${WRITE_FORMATS.join(', ')})`);
-      const d = await openDisk(src);
+      const d = await openDisk(src, { allowedDirs: o.allowChainDir });
       const started = performance.now();
       let lastShown = 0;
       const onProgress = ctx.io.isTTY

@@ -8,6 +8,7 @@ import type { VirtualDisk } from '../../engine/disk/virtual-disk.js';
 import { initRepository, rebuildCatalog, syncCatalog, DEFAULT_CHUNK_SIZE, type ExportFormat } from '../../engine/repository/repository.js';
 import { getCatalog, getRepository } from '../../engine/service/repository-access.js';
 import type { CliContext, CommandModule } from '../cli-context.js';
+import { ALLOW_CHAIN_DIR } from './disk.js';
 
 const FORMATS: ExportFormat[] = ['raw', 'vmdk', 'vhdx', 'qcow2'];
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
@@ -48,12 +49,13 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .requiredOption('--guest <name>', 'guest name the snapshot belongs to')
     .option('--config <file>', 'a VM configuration file to keep with the snapshot (.vmx, .vmcx …); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .argument('<files...>', 'disk images (raw, vmdk, vhdx, vhd, qcow2; chains are followed)')
-    .action(async (files: string[], o: { guest: string; config?: string[] }) => {
+    .option(...ALLOW_CHAIN_DIR)
+    .action(async (files: string[], o: { guest: string; config?: string[]; allowChainDir: string[] }) => {
       const repo = await repoOf();
       const disks: { name: string; disk: VirtualDisk; sourceFormat: string; fileName: string }[] = [];
       try {
         for (const f of files) {
-          const disk = await openDisk(f);
+          const disk = await openDisk(f, { allowedDirs: o.allowChainDir });
           disks.push({ name: basename(f, extname(f)), disk, sourceFormat: disk.format, fileName: basename(f) });
         }
         const s = await repo.createSnapshot(

@@ -30,9 +30,13 @@ export function openCatalogDb(file: string, opts: OpenDbOptions = {}): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw new Error(`quick_check: ${String(check)}`);
+    if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
   } catch (cause) {
-    throw new AppError('CATALOG_CORRUPT', `unable to open catalog '${file}': ${(cause as Error).message}`, { cause, details: { file } });
+    // only a damaged file is `corrupt` (moved aside and rebuilt by openCatalog); a busy or
+    // unreadable one is not, and is never touched
+    const code = String((cause as { code?: unknown }).code ?? '');
+    const reason = code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT') ? 'corrupt' : 'unavailable';
+    throw new AppError('CATALOG_CORRUPT', `unable to open catalog '${file}': ${(cause as Error).message}`, { cause, details: { file, reason } });
   }
   migrate(db, opts.migrateTo ?? LATEST_VERSION);
   return db;
@@ -51,7 +55,7 @@ export function schemaVersion(db: Db): number {
 export function migrate(db: Db, target: number = LATEST_VERSION, migrations: Migration[] = MIGRATIONS): void {
   const current = schemaVersion(db);
   if (current > LATEST_VERSION) {
-    throw new AppError('CATALOG_CORRUPT', `catalog schema version ${current} is newer than this version of twinsnap supports (${LATEST_VERSION})`);
+    throw new AppError('CATALOG_CORRUPT', `catalog schema version ${current} is newer than this version of twinsnap supports (${LATEST_VERSION})`, { details: { reason: 'newer' } });
   }
   for (const m of migrations) {
     if (m.version > target) break;

@@ -24,6 +24,8 @@ export interface SettingStore {
   get<T>(key: string): T | undefined;
   set(key: string, value: unknown): void;
   delete(key: string): void;
+  /** Every setting, by key. */
+  all(): Record<string, unknown>;
 }
 
 /** Creates the schedule, retention and settings stores over `db`. */
@@ -55,6 +57,7 @@ export function createPolicyStores(db: Db): { schedules: ScheduleStore; retentio
       get: <T>(key: string) => read<T>(st.get.get(key)),
       set: (key, value) => void st.set.run(key, JSON.stringify(value)),
       delete: (key) => void st.del.run(key),
+      all: () => Object.fromEntries((st.list.all() as { k: string; v: string }[]).map((row) => [row.k, JSON.parse(row.v) as unknown])),
     },
   };
 }

@@ -4,7 +4,7 @@ import { AppError } from '../../../shared/errors/app-error.js';
 import { FileSource, type SourceOpener } from './core/file-source.js';
 import type { OpenContext } from './core/open-context.js';
 import { detectSourceFormat } from './detect-format.js';
-import { LocalPathResolver } from './path-resolver.js';
+import { ChainConfinement, LocalPathResolver } from './path-resolver.js';
 import { openQcow2 } from './qcow2/qcow2-reader.js';
 import { openRaw } from './raw/raw-reader.js';
 import { openVhd } from './vhd/vhd-reader.js';
@@ -16,8 +16,17 @@ export { detectFormat } from './detect-format.js';
 
 /** Options of openDisk. */
 export interface OpenDiskOptions {
-  /** Maps parent/extent references to local paths (default: LocalPathResolver). */
+  /**
+   * Maps parent/extent references to local paths (default: LocalPathResolver). Whatever it
+   * returns must still pass the chain confinement (see `allowedDirs`).
+   */
   resolver?: PathResolver;
+  /**
+   * Folders besides the top image's own folder tree where parents and extents may live (e.g. a
+   * twin's child disks point at production's frozen disks). Every other file is refused with
+   * DISK_CHAIN_UNSAFE, as is any member that is not a regular file.
+   */
+  allowedDirs?: readonly string[];
   /** Longest chain accepted (default 255). */
   maxChainDepth?: number;
   /** Opens image files (default: FileSource.open, read-only from the local filesystem). */
@@ -26,15 +35,28 @@ export interface OpenDiskOptions {
 
 /**
  * Opens the disk image at `path` (format detected from its content) with its whole chain of
- * parents and extents. The caller must `close()` the returned disk.
+ * parents and extents. Parents and extents must be regular files inside the image's folder tree
+ * or `opts.allowedDirs` (DISK_CHAIN_UNSAFE otherwise). The caller must `close()` the returned disk.
  */
 export async function openDisk(path: string, opts: OpenDiskOptions = {}): Promise<VirtualDisk> {
+  const confinement = await ChainConfinement.of(path, opts.allowedDirs);
   const env: OpenEnv = {
-    resolver: opts.resolver ?? new LocalPathResolver(),
+    resolver: opts.resolver ? confined(opts.resolver, confinement) : new LocalPathResolver(confinement),
     maxDepth: opts.maxChainDepth ?? 255,
     openSource: opts.openSource ?? ((p) => FileSource.open(p)),
   };
   return openMember(resolve(path), env, []);
+}
+
+/** A caller's resolver whose answers must still pass the confinement. */
+function confined(resolver: PathResolver, confinement: ChainConfinement): PathResolver {
+  return {
+    resolve: async (ref, from) => {
+      const p = await resolver.resolve(ref, from);
+      await confinement.check(p, ref, from);
+      return p;
+    },
+  };
 }
 
 async function canonical(p: string): Promise<string> {

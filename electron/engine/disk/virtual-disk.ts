@@ -18,6 +18,8 @@ export interface ChainLink {
   path: string;
   format: DiskFormat;
   subformat?: string;
+  /** The other files this member reads its data from (a VMDK descriptor's extent files). */
+  extents?: string[];
 }
 
 /** Formats the disk layer understands. */

@@ -2,7 +2,7 @@
 export type NotificationSeverity = 'failure' | 'warning' | 'success' | 'info';
 
 /** What a notification is about. */
-export type NotificationTopic = 'backup' | 'stale-guest' | 'missed-runs' | 'maintenance' | 'test';
+export type NotificationTopic = 'backup' | 'stale-guest' | 'missed-runs' | 'maintenance' | 'catalog' | 'test';
 
 /** One message to the user, channel-independent (plain data: it is also the webhook body). */
 export interface Notification {

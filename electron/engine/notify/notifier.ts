@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { CatalogRecovery } from '../../../shared/domain/engine.js';
 import type { Logger } from '../core/logger.js';
 import type { Notification, NotificationChannel, NotificationSeverity } from './notification.js';
 
@@ -106,6 +107,18 @@ export class Notifier {
       body: r.error ?? (r.damaged.length ? `damaged: ${r.damaged.slice(0, 20).join(', ')}` : `forgot ${r.forgotten} snapshot(s), freed ${r.freedBytes} bytes`),
       details: { ...r },
     });
+  }
+
+  /** Says that the catalog had to be rebuilt, and whether schedules and policies came back. */
+  async catalogRecovered(r: CatalogRecovery): Promise<DeliveryReport> {
+    const lines = [
+      r.reason === 'corrupt' ? `the catalog database was damaged (${r.error ?? 'unreadable'}); it was moved aside to '${r.movedTo}' and a new one was created` : 'the catalog database was missing; a new one was created',
+      'the list of backups is rebuilt from the repository; the job history of this installation is gone',
+      r.restored
+        ? `restored from policies.json: ${r.restored.schedules} schedule(s), ${r.restored.retention} retention policy(ies), ${r.restored.settings} setting(s)`
+        : 'SCHEDULES, RETENTION POLICIES AND SETTINGS WERE LOST (no usable policies.json): scheduled backups will not run until you set them again',
+    ];
+    return this.send({ severity: r.restored ? 'warning' : 'failure', topic: 'catalog', title: r.restored ? 'the catalog was rebuilt' : 'the catalog was rebuilt and its schedules were lost', body: lines.join('\n'), details: { ...r } });
   }
 
   /** Sends a notification to every channel (or only `only`). */

@@ -8,6 +8,8 @@ import { OWNER_FILE_MODE } from '../core/owner-only.js';
 /**
  * Maps a Node file-system error to an AppError with an actionable message: ENOSPC/EDQUOT →
  * DISK_FULL, EACCES/EPERM/EROFS → PERMISSION_DENIED; other errors pass through unchanged.
+ * (Writes into the repository itself start with a lock: `acquireLock` turns EROFS there into
+ * REPO_READ_ONLY.)
  */
 export function mapFsError(e: unknown, what: string): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

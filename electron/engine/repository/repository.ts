@@ -7,14 +7,15 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../../../shared/errors/app-error.js';
+import { AppError, isAppError } from '../../../shared/errors/app-error.js';
 import type { RetentionDecision, RetentionPolicy, RetentionPreview } from '../../../shared/domain/policy.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
 import { ChunkPool } from './chunks/chunk-pool.js';
 import { decodeFixedIndex, type FixedIndex } from './index/fixed-index.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL, REPO_FORMAT, RepoLayout, isSnapshotId, type RepoConfig } from './layout.js';
-import { acquireLock, liveLocks } from './locks/lock-file.js';
+import { acquireLock, liveLocks, type HeldLock } from './locks/lock-file.js';
 import { collectGarbage, type GcResult } from './maintenance/gc.js';
 import { planRetention } from './maintenance/retention.js';
 import { verifySnapshots, type VerifyOptions, type VerifyResult } from './maintenance/verify.js';
@@ -43,6 +44,8 @@ export { syncCatalog, rebuildCatalog } from './catalog-sync.js';
 /** Options of open/init. */
 export interface RepositoryOptions {
   clock?: Clock;
+  /** Where notices go (e.g. that a read-only repository is read without reader locks). */
+  logger?: Logger;
   /** Worker threads for hashing/compression (default: cores, max 4). */
   workers?: number;
   /** GC grace period in ms (default 10 minutes; minimum 2 s). */
@@ -105,6 +108,9 @@ export async function openRepository(path: string, opts: RepositoryOptions = {})
   return new Repository(layout, cfg, opts);
 }
 
+/** Repositories this process already said it reads without reader locks (said once per path). */
+const readOnlyNoticed = new Set<string>();
+
 /** Restore of a whole snapshot into a new folder. */
 export interface RestoreOptions {
   to: string;
@@ -152,7 +158,7 @@ export class Repository {
    */
   async createSnapshot(input: CreateSnapshotInput, opts: CreateSnapshotOptions = {}): Promise<SnapshotSummary> {
     const m = await createSnapshot(
-      { layout: this.layout, pool: this.chunkPool(), chunkSize: this.config.chunkSize, now: () => this.clock.now(), syncfs: () => this.syncfs(), snapshotIds: () => this.snapshotIds() },
+      { layout: this.layout, pool: this.chunkPool(), chunkSize: this.config.chunkSize, now: () => this.clock.now(), syncfs: () => this.syncfs(), snapshotIds: () => this.snapshotIds(), referencedDigests: (id) => this.referencedDigests(id) },
       input,
       opts,
     );
@@ -206,7 +212,7 @@ export class Repository {
   async referencedDigests(id: string): Promise<Set<string>> {
     const m = await this.readManifest(id);
     const out = new Set<string>();
-    for (const d of m.disks) for (const dg of (await this.readIndex(m, d.name)).digests) if (dg) out.add(dg);
+    for (const d of m.disks) for (const dg of (await this.readIndex(m, d.name)).digests()) out.add(dg);
     return out;
   }
 
@@ -216,7 +222,20 @@ export class Repository {
    */
   private async readerLock(id: string): Promise<() => Promise<void>> {
     const name = `reader-${id}-${process.pid}-${randomBytes(3).toString('hex')}.lock`;
-    const lock = await acquireLock(this.layout.locks, name, `reading snapshot ${id}`, this.clock.now());
+    let lock: HeldLock;
+    try {
+      lock = await acquireLock(this.layout.locks, name, `reading snapshot ${id}`, this.clock.now());
+    } catch (e) {
+      if (!isAppError(e, 'REPO_READ_ONLY') && !isAppError(e, 'PERMISSION_DENIED')) throw e;
+      // Read without the lock: on a read-only file system no forget can run at all; where only
+      // our permission is missing, a forget already running is still seen by its intent lock.
+      if (!readOnlyNoticed.has(this.path)) {
+        readOnlyNoticed.add(this.path);
+        this.opts.logger?.warn(`repository '${this.path}' cannot be written to (${e.code}): reading it without reader locks`, { code: e.code, path: this.path });
+      }
+      if ((await liveLocks(this.layout.locks, `forget-${id}`)).length) throw new AppError('REPO_LOCKED', `snapshot '${id}' is being forgotten`);
+      return async () => {};
+    }
     if ((await liveLocks(this.layout.locks, `forget-${id}`)).length) {
       await lock.release();
       throw new AppError('REPO_LOCKED', `snapshot '${id}' is being forgotten`);

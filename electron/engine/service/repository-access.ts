@@ -7,15 +7,37 @@ import { join, resolve } from 'node:path';
 import { isAppError } from '../../../shared/errors/app-error.js';
 import { catalogPath, openCatalog, type Catalog } from '../catalog/catalog.js';
 import { initRepository, openRepository, syncCatalog, type Repository } from '../repository/repository.js';
+import type { CatalogRecovery } from '../../../shared/domain/engine.js';
 import type { EngineContext } from './engine-context.js';
+import { getNotifier } from './schedule-handlers.js';
 
 /** The engine's catalog (`<dataDir>/catalog.sqlite`), opened once. */
 export function getCatalog(ctx: EngineContext): Catalog {
   return ctx.lazy('catalog', () => {
     const cat = openCatalog(catalogPath(ctx.dataDir), { now: () => ctx.clock.now() });
     ctx.onClose(() => cat.close());
+    if (cat.recovered) announceCatalogRecovery(ctx, cat.recovered);
     return cat;
   });
+}
+
+/** A rebuilt catalog is said loudly: in the log, by notification and in `engine.status`. */
+function announceCatalogRecovery(ctx: EngineContext, r: CatalogRecovery): void {
+  const what = r.reason === 'corrupt' ? `catalog was damaged and moved aside to '${r.movedTo}'; a new one was created` : 'catalog was missing; a new one was created';
+  const kept = r.restored ? `schedules, retention policies and settings restored from policies.json (${r.restored.schedules}/${r.restored.retention}/${r.restored.settings})` : 'schedules, retention policies and settings were LOST (no usable policies.json)';
+  ctx.logger.log(r.restored ? 'warn' : 'error', `${what}; snapshots are re-read from the repository; ${kept}`, { catalogRecovered: r });
+  recoveryHolder(ctx).value = r;
+  void getNotifier(ctx)
+    .catalogRecovered(r)
+    .catch(() => {});
+}
+
+const recoveryHolder = (ctx: EngineContext) => ctx.lazy<{ value?: CatalogRecovery }>('catalogRecovered', () => ({}));
+
+/** The catalog recovery of this engine's run, if there was one (opens the catalog to know). */
+export function catalogRecovery(ctx: EngineContext): CatalogRecovery | undefined {
+  getCatalog(ctx);
+  return recoveryHolder(ctx).value;
 }
 
 /**
@@ -28,7 +50,7 @@ export function getRepository(ctx: EngineContext): Promise<Repository> {
   return ctx.lazy(`repository:${path}`, () => {
     const p = (async () => {
       const grace = Number(ctx.options.gcGraceMs ?? process.env.TWINSNAP_GC_GRACE_MS ?? NaN);
-      const opts = { clock: ctx.clock, ...(Number.isFinite(grace) ? { gcGraceMs: grace } : {}) };
+      const opts = { clock: ctx.clock, logger: ctx.logger, ...(Number.isFinite(grace) ? { gcGraceMs: grace } : {}) };
       try {
         return await openRepository(path, opts);
       } catch (e) {

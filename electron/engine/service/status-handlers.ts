@@ -4,6 +4,7 @@ import { configSchema, toSettings, withoutPassword } from '../core/config.js';
 import { SMTP_PASSWORD } from '../core/secrets.js';
 import { join } from 'node:path';
 import type { HandlerFactory } from './handlers.js';
+import { catalogRecovery } from './repository-access.js';
 import { getSchedulerService } from './schedule-handlers.js';
 
 /** engine.status, settings.get/set. */
@@ -28,6 +29,8 @@ export const statusHandlers: HandlerFactory = (ctx) => {
         startedAt,
         schedulerOwner: schedulerOwner(),
       };
+      const recovered = catalogRecovery(ctx);
+      if (recovered) status.catalogRecovered = recovered;
       return status;
     },
     'settings.get': async () => toSettings(ctx.config(), ctx.secrets),

@@ -1,3 +1,4 @@
+import { dirname, extname } from 'node:path';
 import type { JobLogLine, JobStatus, JobStep } from '../../../shared/domain/job.js';
 import type { Consistency } from '../../../shared/domain/snapshot.js';
 import { AppError, isAppError } from '../../../shared/errors/app-error.js';
@@ -135,7 +136,7 @@ export class BackupRun {
     if (plan === 'cold') {
       const consistency: Consistency = vm.state === 'off' ? 'cold' : 'crash';
       if (consistency === 'crash') this.warn(`vm '${vm.name}' is ${vm.state}: archived crash-consistent`);
-      const stored = await this.archive(vm.disks, consistency, vm, [], time);
+      const stored = await this.archive(vm.disks, consistency, vm, [], time, []);
       return this.finish(consistency, stored, undefined);
     }
     if (plan === 'crash') return this.crashBackup(vm, time);
@@ -168,7 +169,7 @@ export class BackupRun {
       this.skip('copy-config', 'no twin (crash-consistent backup)');
       this.skip('boot-twin', 'no twin');
       this.skip('shutdown-twin', 'no twin');
-      const stored = await this.archive(frozen.frozenDisks, 'crash', vm, frozen.configFiles, time);
+      const stored = await this.archive(frozen.frozenDisks, 'crash', vm, frozen.configFiles, time, frozen.frozenDisks);
       return this.finish('crash', stored, undefined);
     } finally {
       await this.cleanupKeepingOutcome(frozen, undefined);
@@ -197,7 +198,7 @@ export class BackupRun {
       const clean = await this.bootAndShutdown(twin, vm);
       const consistency: Consistency = clean ? 'clean-twin' : 'crash';
       const disks = clean ? twin.disks : frozen.frozenDisks;
-      const stored = await this.archive(disks, consistency, vm, frozen.configFiles, time);
+      const stored = await this.archive(disks, consistency, vm, frozen.configFiles, time, frozen.frozenDisks);
       let verify: VerifyResult | undefined;
       if (!this.req.verify) this.skip('verify', 'not requested');
       else if (!clean) {
@@ -422,14 +423,15 @@ export class BackupRun {
     }
   }
 
-  private async archive(disks: VmDisk[], consistency: Consistency, vm: VmInfo, configFiles: FrozenState['configFiles'], time: number) {
+  private async archive(disks: VmDisk[], consistency: Consistency, vm: VmInfo, configFiles: FrozenState['configFiles'], time: number, frozenDisks: VmDisk[]) {
     return this.step('archive', async (signal) => {
       const sinkDisks: SinkDisk[] = disks.map((d) => ({ name: diskName(d.slot), path: d.path }));
+      const chainDirs = chainFolders(vm, frozenDisks);
       this.journal.append({ kind: 'intent', step: 'archive', action: `about to archive ${sinkDisks.length} disk(s) as ${consistency}`, data: { disks: sinkDisks } });
       const t0 = this.deps.clock.monotonic();
       let bytes = 0;
       const stored = await this.deps.sink.createSnapshot(
-        { jobId: this.req.jobId, guest: this.req.guest, time: this.freezeTime ?? time, consistency, metrics: this.metrics, log: [...this.log], configFiles, disks: sinkDisks, ...(Object.keys(this.twinRecord).length ? { twin: { ...this.twinRecord } } : {}) },
+        { jobId: this.req.jobId, guest: this.req.guest, time: this.freezeTime ?? time, consistency, metrics: this.metrics, log: [...this.log], configFiles, disks: sinkDisks, chainDirs, ...(Object.keys(this.twinRecord).length ? { twin: { ...this.twinRecord } } : {}) },
         {
           signal,
           onProgress: (done, total) => {
@@ -678,3 +680,14 @@ export function diskName(slot: string): string {
   return slot.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'disk';
 }
 
+
+/**
+ * The folders a backup's disk chains may reach (handed to the disk layer, which refuses every
+ * other file): the VM's folder (its config file's folder, or the folder itself), the folders of
+ * its disks and of the frozen disks a twin's child disks point at.
+ */
+export function chainFolders(vm: VmInfo, frozenDisks: VmDisk[]): string[] {
+  const dirs = [...vm.disks, ...frozenDisks].map((d) => dirname(d.path));
+  if (vm.configPath) dirs.push(extname(vm.configPath) ? dirname(vm.configPath) : vm.configPath);
+  return [...new Set(dirs)];
+}

@@ -45,7 +45,7 @@ export class RepositorySnapshotSink implements SnapshotSink {
     try {
       const disks: SnapshotDiskInput[] = [];
       for (const d of input.disks) {
-        const disk = await openDisk(d.path);
+        const disk = await openDisk(d.path, { allowedDirs: input.chainDirs });
         opened.push(disk);
         disks.push({ name: d.name, disk, sourceFormat: disk.format, fileName: basename(d.path) });
       }

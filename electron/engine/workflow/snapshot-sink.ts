@@ -48,6 +48,12 @@ export interface SnapshotInput {
   disks: SinkDisk[];
   /** Twin backups: isolation, shutdown method, host bytes written, crash reason (manifest `twin`). */
   twin?: TwinRecord;
+  /**
+   * Folders where the disks' chains may legitimately reach besides each disk's own folder: the
+   * VM's folder and disk folders and, for a twin, the frozen disks' folders (a twin's child disk
+   * points at production's frozen disk by absolute path). Anything else is refused by the disk layer.
+   */
+  chainDirs?: string[];
 }
 
 /** A stored snapshot. */

@@ -108,7 +108,7 @@ async function openVmdkInner(source: FileSource, ctx: OpenContext, files: FileSo
     size,
     format: 'vmdk',
     subformat,
-    link: { path: file, format: 'vmdk', subformat },
+    link: { path: file, format: 'vmdk', subformat, ...(files.length > 1 ? { extents: files.slice(1).map((f) => f.path) } : {}) },
     layer: placed.length === 1 && placed[0].start === 0 && placed[0].layer !== 'zero' ? placed[0].layer : new ExtentsLayer(placed),
     parent,
     files,

@@ -1,5 +1,6 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../../../../shared/errors/app-error.js';
+import { fileTooLarge, isFileTooLarge } from '../../core/file-size-limit.js';
 
 const WRITE_PIECE = 1024 * 1024;
 const MAX_IN_FLIGHT = 8;
@@ -43,6 +44,7 @@ export class OutputFile {
       await Promise.all(pieces);
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ENOSPC') throw new AppError('DISK_FULL', `no space left writing '${this.path}'`, { cause });
+      if (isFileTooLarge(cause)) throw await fileTooLarge(this.path, position + data.length, cause);
       throw cause;
     }
   }
@@ -55,9 +57,14 @@ export class OutputFile {
     }
   }
 
-  /** Sets the file length (extends sparsely). */
+  /** Sets the file length (extends sparsely). A length beyond the file system's limit is FILE_TOO_LARGE. */
   async truncate(length: number): Promise<void> {
-    await this.fh.truncate(length);
+    try {
+      await this.fh.truncate(length);
+    } catch (cause) {
+      if (isFileTooLarge(cause)) throw await fileTooLarge(this.path, length, cause);
+      throw cause;
+    }
   }
 
   /** Flushes (unless `sync` is false), closes and renames the file into place. */

@@ -42,6 +42,7 @@ async function* dataPieces(disk: VirtualDisk): AsyncGenerator<{ offset: number; 
  */
 export async function writeRaw(src: VirtualDisk, out: OutputFile, scan: Omit<ScanOptions, 'unit'>): Promise<void> {
   const size = src.size;
+  await out.truncate(size); // first: a size the file system cannot hold fails now, not after the scan
   const pieces = dataPieces(src);
   const zero = Buffer.alloc(UNIT);
   const all = alignedBuffer(RAW_WORKERS * RAW_PIECE);

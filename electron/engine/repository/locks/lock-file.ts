@@ -1,7 +1,7 @@
 import { link, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
 import { systemClock } from '../../core/clock.js';
 
@@ -56,7 +56,7 @@ export async function acquireLock(locksDir: string, name: string, what: string, 
       await createWithContent(file, JSON.stringify(info));
       return { file, info, release: () => unlink(file).catch(() => {}) };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(e, locksDir, name, what);
       const other = await readLock(file);
       const st = other ? undefined : await stat(file).catch(() => undefined);
       // stale: owner gone, or an empty file (older than a minute) from a writer killed mid-create
@@ -70,6 +70,25 @@ export async function acquireLock(locksDir: string, name: string, what: string, 
     }
   }
   throw new AppError('REPO_LOCKED', `unable to take lock ${name}`);
+}
+
+/**
+ * Why a lock could not be created: a read-only file system (write-protected USB disk, read-only
+ * share, WORM storage) is REPO_READ_ONLY, a folder we may not write to PERMISSION_DENIED.
+ */
+function lockError(e: unknown, locksDir: string, name: string, what: string): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const repo = dirname(locksDir);
+  if (code === 'EROFS') {
+    return new AppError('REPO_READ_ONLY', `the repository '${repo}' is on a read-only file system (write-protected disk, read-only share or WORM storage): ${what} needs to write to it; listing, browsing and restoring work as they are`, {
+      cause: e,
+      details: { path: repo, lock: name },
+    });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new AppError('PERMISSION_DENIED', `no permission to write to the repository '${repo}' (${what} needs to): ${(e as Error).message}`, { cause: e, details: { path: repo, lock: name } });
+  }
+  return e;
 }
 
 /**

@@ -87,7 +87,7 @@ export async function verifySnapshots(layout: RepoLayout, allIds: string[], opts
         const idx = decodeFixedIndex(buf, `${id}/${disk.name}`);
         if (idx.size !== disk.size) problems.push(`index of disk ${disk.name} has the wrong size`);
         const seen = new Set<string>();
-        for (const dg of idx.digests) {
+        for (const dg of idx.digests()) {
           if (!dg || seen.has(dg)) continue;
           seen.add(dg);
           const p = await checkChunk(dg);

@@ -1,6 +1,7 @@
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
+import { fileTooLarge, isFileTooLarge } from '../../core/file-size-limit.js';
 import { writeDisk } from '../../disk/write-disk.js';
 import { fsyncDir, mapFsError, tmpNameFor } from '../fs-util.js';
 import type { SnapshotDisk } from '../snapshot/snapshot-disk.js';
@@ -37,7 +38,9 @@ async function exportRaw(disk: SnapshotDisk, to: string, opts: ExportOptions): P
     throw mapFsError(e, `creating '${to}'`);
   });
   try {
-    await fh.truncate(disk.size);
+    await fh.truncate(disk.size).catch(async (e: unknown) => {
+      throw isFileTooLarge(e) ? await fileTooLarge(to, disk.size, e) : e;
+    });
     const ext = await disk.extents();
     const cs = disk.chunkSize;
     const chunks: number[] = [];

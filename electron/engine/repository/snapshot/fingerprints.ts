@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { ChunkMap } from '../index/chunk-map.js';
 import { decodeFixedIndex } from '../index/fixed-index.js';
 import type { RepoLayout } from '../layout.js';
 import { isSnapshotId } from '../layout.js';
@@ -25,16 +26,19 @@ import { decodeManifest, type ManifestDisk } from './manifest.js';
  * whose size and mtime are unchanged is not read at all. Anything unexpected (no previous
  * snapshot, another chunk size, a damaged file, a missing chunk) falls back to full hashing.
  *
- * File format:
- *   0   'TSFPRT01'  magic (8 bytes)
+ * File format (version 2, sparse: only chunks that have a fingerprint; version 1, dense, is still read):
+ *   0   'TSFPRT02'  magic (8 bytes)
  *   8   u32 LE      chunk size
- *   12  u32 LE      chunk count
- *   16  count × 16  XXH64(seed 1) LE ‖ XXH64(seed 2) LE; 16 zero bytes = no fingerprint (zero chunk)
+ *   12  u32 LE      entries
+ *   16  entries × 20  u32 LE chunk number ‖ XXH64(seed 1) LE ‖ XXH64(seed 2) LE; chunk numbers increasing
  *   end 32 bytes    SHA-256 of everything before it
+ * Version 1 ('TSFPRT01'): `count` × 16 fingerprints, one per chunk, 16 zero bytes = none.
  */
-const MAGIC = Buffer.from('TSFPRT01', 'ascii');
+const MAGIC_V1 = Buffer.from('TSFPRT01', 'ascii');
+const MAGIC_V2 = Buffer.from('TSFPRT02', 'ascii');
 const HEADER = 16;
 const FP = 16;
+const ENTRY = 20;
 
 /** Fingerprint file of a disk index (`disks/<name>.fidx` → `disks/<name>.fp`). */
 export function fingerprintPath(indexRel: string): string {
@@ -47,41 +51,56 @@ export function fingerprintSeeds(repoId: string): [bigint, bigint] {
   return [h.readBigUInt64LE(0), h.readBigUInt64LE(8)];
 }
 
-/** Encodes per-chunk fingerprints (32 hex characters each, null for none). */
-export function encodeFingerprints(chunkSize: number, fps: (string | null)[]): Buffer {
-  const buf = Buffer.alloc(HEADER + fps.length * FP + 32);
-  MAGIC.copy(buf, 0);
-  buf.writeUInt32LE(chunkSize, 8);
-  buf.writeUInt32LE(fps.length, 12);
-  fps.forEach((f, i) => {
-    if (f) buf.write(f, HEADER + i * FP, 'hex');
+/** Encodes the fingerprints a chunk map holds (data chunks that have one). */
+export function encodeFingerprints(map: ChunkMap): Buffer {
+  const withFp = [...map.dataChunks()].filter((c) => c.fp);
+  const buf = Buffer.alloc(HEADER + withFp.length * ENTRY + 32);
+  MAGIC_V2.copy(buf, 0);
+  buf.writeUInt32LE(map.chunkSize, 8);
+  buf.writeUInt32LE(withFp.length, 12);
+  withFp.forEach((c, k) => {
+    buf.writeUInt32LE(c.chunk, HEADER + k * ENTRY);
+    c.fp!.copy(buf, HEADER + k * ENTRY + 4);
   });
   createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().copy(buf, buf.length - 32);
   return buf;
 }
 
-/** Decodes a fingerprint file; undefined when it is malformed (the caller then hashes everything). */
-export function decodeFingerprints(buf: Buffer): { chunkSize: number; fps: (string | null)[] } | undefined {
-  if (buf.length < HEADER + 32 || !buf.subarray(0, 8).equals(MAGIC)) return undefined;
-  const chunkSize = buf.readUInt32LE(8);
-  const n = buf.readUInt32LE(12);
-  if (buf.length !== HEADER + n * FP + 32) return undefined;
-  if (!createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().equals(buf.subarray(buf.length - 32))) return undefined;
-  const none = Buffer.alloc(FP);
-  const fps: (string | null)[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const f = buf.subarray(HEADER + i * FP, HEADER + (i + 1) * FP);
-    fps[i] = f.equals(none) ? null : f.toString('hex');
-  }
-  return { chunkSize, fps };
+/** A decoded fingerprint file: the chunks that have a fingerprint, in increasing chunk order. */
+export interface DecodedFingerprints {
+  chunkSize: number;
+  /** Entries, each a chunk number and its 16-byte fingerprint (a view of the file's bytes). */
+  entries(): Generator<{ chunk: number; fp: Buffer }>;
 }
 
-/** What a backup may reuse from the previous snapshot of a disk: digest and fingerprint per chunk. */
+/** Decodes a fingerprint file of either version; undefined when it is malformed (the caller then hashes everything). */
+export function decodeFingerprints(buf: Buffer): DecodedFingerprints | undefined {
+  const v1 = buf.subarray(0, 8).equals(MAGIC_V1);
+  if (buf.length < HEADER + 32 || (!v1 && !buf.subarray(0, 8).equals(MAGIC_V2))) return undefined;
+  const chunkSize = buf.readUInt32LE(8);
+  const n = buf.readUInt32LE(12);
+  const entry = v1 ? FP : ENTRY;
+  if (buf.length !== HEADER + n * entry + 32) return undefined;
+  if (!createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().equals(buf.subarray(buf.length - 32))) return undefined;
+  const none = Buffer.alloc(FP);
+  return {
+    chunkSize,
+    *entries() {
+      for (let k = 0; k < n; k++) {
+        const at = HEADER + k * entry;
+        const fp = buf.subarray(v1 ? at : at + 4, at + entry);
+        if (!fp.equals(none)) yield { chunk: v1 ? k : buf.readUInt32LE(at), fp };
+      }
+    },
+  };
+}
+
+/** What a backup may reuse from the previous snapshot of a disk: its data chunks with digest and fingerprint. */
 export interface PreviousChunks {
   snapshotId: string;
   size: number;
-  digests: (string | null)[];
-  fps: (string | null)[];
+  /** The previous index with the fingerprints attached. */
+  chunks: ChunkMap;
 }
 
 /**
@@ -122,8 +141,16 @@ export async function previousChunks(layout: RepoLayout, ids: string[], guest: s
     if (!fb || createHash('sha256').update(ib).digest('hex') !== best.disk.indexSha256) return undefined;
     const idx = decodeFixedIndex(ib, `${best.id}/${diskName}`);
     const fp = decodeFingerprints(fb);
-    if (!fp || fp.chunkSize !== chunkSize || fp.fps.length !== idx.digests.length) return undefined;
-    return { snapshotId: best.id, size: idx.size, digests: idx.digests, fps: fp.fps };
+    if (!fp || fp.chunkSize !== chunkSize) return undefined;
+    // fingerprints go with the index's data chunks (both in chunk order); one without an index entry is ignored
+    const chunks = new ChunkMap(idx.chunkSize, idx.size);
+    const fps = fp.entries();
+    let next = fps.next();
+    for (const c of idx.dataChunks()) {
+      while (!next.done && next.value.chunk < c.chunk) next = fps.next();
+      chunks.append(c.chunk, c.digest, !next.done && next.value.chunk === c.chunk ? next.value.fp : undefined);
+    }
+    return { snapshotId: best.id, size: idx.size, chunks };
   } catch {
     return undefined;
   }

@@ -54,7 +54,7 @@ export class SnapshotDisk implements VirtualDisk {
     this.chain = [{ path: `snapshot:${snapshotId}/${diskName}`, format: 'raw' }];
     this.leases = new ChunkLeases(
       () => this.leasePool(),
-      (i) => this.index.digests[i] ?? undefined,
+      (i) => this.index.digestAt(i),
       (e, digest) => this.wrapError(e, digest),
       { onIdle: () => this.armIdle() },
     );
@@ -117,7 +117,7 @@ export class SnapshotDisk implements VirtualDisk {
       clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
     }
-    if (!this.index.digests[i]) {
+    if (!this.index.digestAt(i)) {
       this.zeros ??= Buffer.alloc(cs);
       return Promise.resolve({ data: this.zeros.subarray(0, Math.min(cs, this.size - i * cs)), release: noop });
     }
@@ -144,7 +144,7 @@ export class SnapshotDisk implements VirtualDisk {
       this.cache.set(i, hit);
       return hit;
     }
-    const digest = this.index.digests[i];
+    const digest = this.index.digestAt(i);
     const len = Math.min(this.index.chunkSize, this.size - i * this.index.chunkSize);
     const p = digest ? this.loadChunk(digest) : Promise.resolve(Buffer.alloc(len));
     this.cache.set(i, p);
@@ -160,7 +160,7 @@ export class SnapshotDisk implements VirtualDisk {
    */
   async chunkInto(i: number): Promise<{ data: Buffer; release: () => void } | null> {
     if (this.closed) throw new AppError('INTERNAL', 'snapshot disk is closed');
-    const digest = this.index.digests[i];
+    const digest = this.index.digestAt(i);
     if (!digest) return null;
     const slots = this.slots;
     if (!slots) return { data: await this.loadChunk(digest), release: () => {} };
@@ -205,15 +205,21 @@ export class SnapshotDisk implements VirtualDisk {
     const end = Math.min(offset + length, this.size);
     const cs = this.index.chunkSize;
     const out: DiskExtent[] = [];
-    for (let pos = offset; pos < end; ) {
-      const i = Math.floor(pos / cs);
-      const kind = this.index.digests[i] ? 'data' : 'zero';
-      const stop = Math.min(end, (i + 1) * cs);
+    const add = (from: number, to: number, kind: 'data' | 'zero') => {
+      if (to <= from) return;
       const last = out[out.length - 1];
-      if (last && last.kind === kind) last.length += stop - pos;
-      else out.push({ offset: pos, length: stop - pos, kind });
-      pos = stop;
+      if (last && last.kind === kind) last.length += to - from;
+      else out.push({ offset: from, length: to - from, kind });
+    };
+    // only the data chunks are visited: an empty 64 TiB disk is one zero extent, at once
+    let pos = offset;
+    for (const c of this.index.dataChunks(Math.floor(offset / cs), Math.ceil(end / cs))) {
+      const from = Math.max(offset, c.chunk * cs);
+      add(pos, from, 'zero');
+      pos = Math.min(end, (c.chunk + 1) * cs);
+      add(from, pos, 'data');
     }
+    add(pos, end, 'zero');
     return out;
   }
 

@@ -3,16 +3,19 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
 import type { Consistency, TwinRecord } from '../../../../shared/domain/snapshot.js';
-import type { DiskExtent, VirtualDisk } from '../../disk/virtual-disk.js';
+import type { VirtualDisk } from '../../disk/virtual-disk.js';
+import { systemClock } from '../../core/clock.js';
 import { timeId } from '../../core/ids.js';
 import type { ChunkPool } from '../chunks/chunk-pool.js';
 import { sha256 } from '../chunks/chunk-codec.js';
+import { ChunkMap } from '../index/chunk-map.js';
 import { encodeFixedIndex } from '../index/fixed-index.js';
 import { OWNER_DIR_MODE } from '../../core/owner-only.js';
 import { fsyncDir, mapFsError, writeFileAtomic } from '../fs-util.js';
 import type { RepoLayout } from '../layout.js';
 import { acquireLock } from '../locks/lock-file.js';
 import { fileDataMap } from '../chunks/file-data-map.js';
+import { afterCleanup, removeWrittenChunks } from './failed-backup-cleanup.js';
 import { encodeFingerprints, fingerprintPath, previousChunks, type PreviousChunks } from './fingerprints.js';
 import { encodeManifest, safeName, type Manifest, type ManifestConfigFile, type ManifestDisk } from './manifest.js';
 
@@ -73,6 +76,8 @@ interface WriterDeps {
   syncfs: () => Promise<boolean>;
   /** Ids of the committed snapshots (to find the previous snapshot of a disk). */
   snapshotIds: () => Promise<string[]>;
+  /** Digests referenced by a committed snapshot (a failed backup keeps those chunks). */
+  referencedDigests: (id: string) => Promise<Set<string>>;
 }
 
 /** Max chunks in flight per backup (each holds one arena slot while a worker stores it). */
@@ -110,40 +115,62 @@ class EarlyWriteback {
   }
 }
 
-/** Chunk indexes in [0, n) that are entirely zero/unallocated according to the extents. */
-function zeroChunks(extents: DiskExtent[], chunkSize: number, size: number): Set<number> {
-  const zero = new Set<number>();
-  for (const e of extents) {
-    if (e.kind === 'data') continue;
-    const first = Math.ceil(e.offset / chunkSize);
-    const end = e.offset + e.length;
-    for (let i = first; i * chunkSize < end; i++) {
-      const cEnd = Math.min((i + 1) * chunkSize, size);
-      if (cEnd <= end) zero.add(i);
-      else break;
-    }
+/** Extents are asked for in windows of this many bytes (a multiple of every chunk size). */
+const EXTENT_WINDOW = 2 ** 40;
+
+/** The disk's `extents()` data ranges, asked for in windows so a huge thin disk never costs a list over its whole size. */
+async function* extentRanges(disk: VirtualDisk): AsyncGenerator<{ offset: number; length: number }> {
+  for (let at = 0; at < disk.size; at += EXTENT_WINDOW) {
+    for (const e of await disk.extents(at, Math.min(EXTENT_WINDOW, disk.size - at))) if (e.kind === 'data') yield e;
   }
-  return zero;
 }
 
 /**
- * For a plain raw image file, adds to `zero` every chunk the file system stores nothing for
- * (a hole): those read as zeros, so they are recorded as zero chunks without reading them.
+ * The data ranges of a disk, in order: what `extents()` reports as data (zero/unallocated ranges
+ * are never read) and, for a plain raw image file, also what the file system stores (FIEMAP:
+ * holes are never read either).
  */
-async function addFileHoles(disk: VirtualDisk, zero: Set<number>, chunkSize: number): Promise<void> {
+async function* dataRanges(disk: VirtualDisk): AsyncGenerator<{ offset: number; length: number }> {
   const link = disk.chain[0];
-  if (disk.format !== 'raw' || disk.chain.length !== 1 || !link || link.format !== 'raw' || link.subformat) return;
-  const st = await stat(link.path).catch(() => undefined);
-  if (!st?.isFile() || st.size !== disk.size) return;
-  const map = await fileDataMap(link.path, disk.size);
-  if (!map) return;
-  const n = Math.ceil(disk.size / chunkSize);
-  const data = new Uint8Array(n);
-  for (const r of map) {
-    const last = Math.min(n - 1, Math.floor((r.offset + r.length - 1) / chunkSize));
-    for (let i = Math.floor(r.offset / chunkSize); i <= last; i++) data[i] = 1;
+  let map: { offset: number; length: number }[] | undefined;
+  if (disk.format === 'raw' && disk.chain.length === 1 && link && link.format === 'raw' && !link.subformat) {
+    const st = await stat(link.path).catch(() => undefined);
+    if (st?.isFile() && st.size === disk.size) map = await fileDataMap(link.path, disk.size);
   }
-  for (let i = 0; i < n; i++) if (!data[i]) zero.add(i);
+  if (!map) {
+    yield* extentRanges(disk);
+    return;
+  }
+  // both lists are sorted and disjoint: walk them together and yield their overlaps
+  let k = 0;
+  for await (const e of extentRanges(disk)) {
+    const end = e.offset + e.length;
+    while (k < map.length && map[k]!.offset + map[k]!.length <= e.offset) k++;
+    for (let j = k; j < map.length && map[j]!.offset < end; j++) {
+      const from = Math.max(e.offset, map[j]!.offset);
+      const to = Math.min(end, map[j]!.offset + map[j]!.length);
+      if (to > from) yield { offset: from, length: to - from };
+    }
+  }
+}
+
+/**
+ * Runs of chunks `[first, end)` that may hold data, in order and disjoint; every chunk outside
+ * them is entirely zero/unallocated. Memory: one run at a time, whatever the disk size.
+ */
+async function* dataChunkRuns(disk: VirtualDisk, chunkSize: number): AsyncGenerator<[number, number]> {
+  let run: [number, number] | undefined;
+  for await (const r of dataRanges(disk)) {
+    if (r.length <= 0) continue;
+    const first = Math.floor(r.offset / chunkSize);
+    const end = Math.ceil(Math.min(r.offset + r.length, disk.size) / chunkSize);
+    if (run && first <= run[1]) run[1] = Math.max(run[1], end);
+    else {
+      if (run) yield run;
+      run = [first, end];
+    }
+  }
+  if (run) yield run;
 }
 
 /** A disk that reads into a caller's buffer (the disk layer's readers do; optional in the port). */
@@ -177,21 +204,18 @@ async function writeDisk(
 ): Promise<{ index: Buffer; fingerprints: Buffer; disk: Omit<ManifestDisk, 'index' | 'indexSha256'> }> {
   const { disk } = input;
   const cs = d.chunkSize;
-  const n = Math.ceil(disk.size / cs);
-  const known = zeroChunks(await disk.extents(0, disk.size), cs, disk.size);
-  await addFileHoles(disk, known, cs);
-  const digests: (string | null)[] = new Array(n).fill(null);
-  const fps: (string | null)[] = new Array(n).fill(null);
+  const map = new ChunkMap(cs, disk.size);
+  const n = map.chunks;
   // the previous snapshot's chunk i covers the same bytes when both are whole chunks or the sizes match
   const prevWhole = prev ? Math.floor(prev.size / cs) : 0;
   const prevAt = (i: number) => {
-    if (!prev || i >= prev.digests.length || (prev.size !== disk.size && (i >= prevWhole || (i + 1) * cs > disk.size))) return undefined;
-    const digest = prev.digests[i];
-    const fp = prev.fps[i];
+    if (!prev || i >= prev.chunks.chunks || (prev.size !== disk.size && (i >= prevWhole || (i + 1) * cs > disk.size))) return undefined;
+    const digest = prev.chunks.digestAt(i);
+    const fp = digest ? prev.chunks.fingerprintAt(i) : undefined;
     return digest && fp ? { digest, fp } : undefined;
   };
   let unchanged = 0;
-  let zeroCount = 0;
+  let dataCount = 0;
   let newBytes = 0;
   let dataBytes = 0;
   const inflight = new Set<Promise<void>>();
@@ -206,68 +230,75 @@ async function writeDisk(
     lastReport = progress.done;
     opts.onProgress?.({ disk: name, bytesDone: progress.done - startDone, bytesTotal: disk.size, allDone: progress.done, allTotal: progress.total, newBytes: progress.newBytes });
   };
-  for (let i = 0; i < n; i++) {
-    if (opts.signal?.aborted) throw new AppError('CANCELLED', 'backup cancelled');
-    if (failure) break;
-    const off = i * cs;
-    const len = Math.min(cs, disk.size - off);
-    if (known.has(i)) {
-      zeroCount++;
-      progress.done += len;
-      continue;
-    }
-    const slot = await d.pool.acquireSlot();
-    const buf = d.pool.slot(slot, len);
-    try {
-      if (direct) await disk.readInto(buf, 0, off, len);
-      else (await disk.read(off, len)).copy(buf);
-    } catch (e) {
-      d.pool.releaseSlot(slot);
-      throw e;
-    }
-    if (buf.equals(len === cs ? zero : zero.subarray(0, len))) {
-      d.pool.releaseSlot(slot);
-      zeroCount++;
-      progress.done += len;
-      report();
-      continue;
-    }
-    const p = d.pool
-      .storeSlot(slot, len, prevAt(i))
-      .then((r) => {
-        if (r.zero) zeroCount++;
-        else {
-          digests[i] = r.digest;
-          fps[i] = r.fp;
-          if (r.reused) unchanged++;
-          if (r.file) {
-            written.push(r.file);
-            writeback.add(r.storedBytes);
-          }
-          dataBytes += len;
-          newBytes += r.storedBytes;
-          progress.newBytes += r.storedBytes;
+  const chunkBytes = (first: number, end: number) => Math.min(end * cs, disk.size) - first * cs;
+  let next = 0; // chunks before `next` are dispatched or known to be zero
+  try {
+    for await (const [first, end] of dataChunkRuns(disk, cs)) {
+      progress.done += chunkBytes(next, first); // zero/unallocated: never read
+      next = end;
+      for (let i = first; i < end; i++) {
+        if (opts.signal?.aborted) throw new AppError('CANCELLED', 'backup cancelled');
+        if (failure) break;
+        const off = i * cs;
+        const len = Math.min(cs, disk.size - off);
+        const slot = await d.pool.acquireSlot();
+        const buf = d.pool.slot(slot, len);
+        try {
+          if (direct) await disk.readInto(buf, 0, off, len);
+          else (await disk.read(off, len)).copy(buf);
+        } catch (e) {
+          d.pool.releaseSlot(slot);
+          throw e;
         }
-        progress.done += len;
-        report();
-      })
-      .catch((e) => {
-        failure ??= e;
-      })
-      .finally(() => {
-        d.pool.releaseSlot(slot);
-        inflight.delete(p);
-      });
-    inflight.add(p);
-    if (inflight.size >= IN_FLIGHT) await Promise.race(inflight);
+        if (buf.equals(len === cs ? zero : zero.subarray(0, len))) {
+          d.pool.releaseSlot(slot);
+          progress.done += len;
+          report();
+          continue;
+        }
+        const pos = map.append(i); // its place in the index, filled when the worker is done
+        const p = d.pool
+          .storeSlot(slot, len, prevAt(i))
+          .then((r) => {
+            if (!r.zero) {
+              map.fill(pos, r.digest, r.fp);
+              dataCount++;
+              if (r.reused) unchanged++;
+              if (r.file) {
+                written.push(r.file);
+                writeback.add(r.storedBytes);
+              }
+              dataBytes += len;
+              newBytes += r.storedBytes;
+              progress.newBytes += r.storedBytes;
+            }
+            progress.done += len;
+            report();
+          })
+          .catch((e) => {
+            failure ??= e;
+          })
+          .finally(() => {
+            d.pool.releaseSlot(slot);
+            inflight.delete(p);
+          });
+        inflight.add(p);
+        if (inflight.size >= IN_FLIGHT) await Promise.race(inflight);
+      }
+      if (failure) break;
+      report();
+    }
+    if (!failure) progress.done += chunkBytes(next, n);
+  } finally {
+    // on every way out, stores already handed to a worker finish first (their files are listed in `written`)
+    await Promise.allSettled(inflight);
   }
-  await Promise.all(inflight);
   if (failure) throw failure;
   if (opts.signal?.aborted) throw new AppError('CANCELLED', 'backup cancelled');
   report(true);
   return {
-    index: encodeFixedIndex({ chunkSize: cs, size: disk.size, digests }),
-    fingerprints: encodeFingerprints(cs, fps),
+    index: encodeFixedIndex(map),
+    fingerprints: encodeFingerprints(map),
     disk: {
       name,
       fileName: safeName(input.fileName ?? input.name),
@@ -275,7 +306,7 @@ async function writeDisk(
       ...(input.sourceFormat ? { sourceFormat: input.sourceFormat } : {}),
       chunkSize: cs,
       chunks: n,
-      zeroChunks: zeroCount,
+      zeroChunks: n - dataCount,
       dataBytes,
       newBytes,
       ...(prev ? { unchangedChunks: unchanged } : {}),
@@ -294,8 +325,11 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
   if (input.disks.length === 0 && !(input.configFiles ?? []).length) throw new AppError('INVALID_REQUEST', 'a snapshot needs at least one disk or configuration file');
   const start = d.now();
   const id = timeId(input.timeMs ?? start);
-  const lock = await acquireLock(d.layout.locks, `writer-${id}.lock`, `backup of '${input.guest}'`, start);
+  const lockName = `writer-${id}.lock`;
+  const startedWall = systemClock.now(); // compared with file mtimes: the wall clock, not the injected one
+  const lock = await acquireLock(d.layout.locks, lockName, `backup of '${input.guest}'`, start);
   const tmpDir = join(d.layout.tmp, id);
+  const written: string[] = [];
   try {
     await mkdir(join(tmpDir, 'disks'), { recursive: true, mode: OWNER_DIR_MODE }).catch((e) => {
       throw mapFsError(e, 'creating the snapshot folder');
@@ -310,7 +344,6 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
     };
     const progress = { done: 0, total: input.disks.reduce((a, x) => a + x.disk.size, 0), newBytes: 0 };
     const disks: ManifestDisk[] = [];
-    const written: string[] = [];
     const indexes: { rel: string; index: Buffer; fingerprints: Buffer; disk: Omit<ManifestDisk, 'index' | 'indexSha256'> }[] = [];
     const ids = input.disks.length ? await d.snapshotIds() : [];
     const writeback = new EarlyWriteback(d.syncfs);
@@ -370,7 +403,9 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
     return manifest;
   } catch (e) {
     await rm(tmpDir, { recursive: true, force: true }).catch(() => {});
-    throw e;
+    // still under our writer lock: the chunks only this backup wrote go again (GC's rules)
+    const cleaned = await removeWrittenChunks(d, written, lockName, startedWall, systemClock.now()).catch(() => undefined);
+    throw afterCleanup(e, cleaned);
   } finally {
     await lock.release();
   }

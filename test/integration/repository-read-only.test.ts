@@ -1,0 +1,125 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../electron/cli/index.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+// A repository on a really read-only file system (a read-only bind mount: a write-protected USB
+// disk, a read-only share, WORM storage): everything that reads must work, every write is refused
+// with REPO_READ_ONLY. Root ignores permission bits, so chmod would prove nothing here.
+
+const tmp = makeTempDir('twinsnap-ro-');
+const src = join(tmp.path, 'src');
+const mnt = join(tmp.path, 'ro');
+const dataDir = join(tmp.path, 'data');
+const fat = join(tmp.path, 'fat.img');
+
+function tryReadOnlyMount(): string | undefined {
+  mkdirSync(src, { recursive: true });
+  mkdirSync(mnt, { recursive: true });
+  try {
+    execFileSync('mount', ['--bind', src, mnt], { stdio: 'pipe' });
+  } catch (e) {
+    return `mount --bind is not permitted here (${(e as Error).message.split('\n')[0]})`;
+  }
+  try {
+    execFileSync('mount', ['-o', 'remount,ro,bind', mnt], { stdio: 'pipe' });
+    return undefined;
+  } catch (e) {
+    execFileSync('umount', [mnt]);
+    return `remounting read-only is not permitted here (${(e as Error).message.split('\n')[0]})`;
+  }
+}
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string; bytes: Buffer }> {
+  let out = '';
+  let err = '';
+  const chunks: Buffer[] = [];
+  const code = await main(['--data-dir', dataDir, ...args], {
+    stdout: (s) => void (out += s),
+    stderr: (s) => void (err += s),
+    stdoutBytes: async (b) => void chunks.push(Buffer.from(b)),
+    isTTY: false,
+  });
+  return { code, out, err, bytes: Buffer.concat(chunks) };
+}
+
+const ids: string[] = [];
+let skipped: string | undefined;
+
+beforeAll(async () => {
+  // a small FAT disk with one file, backed up twice into a writable repository
+  execFileSync('mkfs.vfat', ['-C', fat, '8192'], { stdio: 'pipe' });
+  writeFileSync(join(tmp.path, 'hello.txt'), 'hello from a write-protected disk\n');
+  execFileSync('mcopy', ['-i', fat, join(tmp.path, 'hello.txt'), '::/hello.txt']);
+  const repo = join(src, 'repo');
+  expect((await cli('--repo', repo, 'init')).code).toBe(0);
+  for (let k = 0; k < 2; k++) {
+    const r = await cli('--repo', repo, '--json', 'import-disk', '--guest', 'usb', fat);
+    expect(r.code, r.err).toBe(0);
+    ids.push(JSON.parse(r.out).id);
+  }
+  skipped = tryReadOnlyMount();
+  if (skipped) console.warn(`read-only repository test skipped: ${skipped}`);
+}, 120_000);
+
+afterAll(() => {
+  if (!skipped) execFileSync('umount', [mnt]);
+  tmp.cleanup();
+});
+
+describe('a repository on a read-only file system', { timeout: 120_000 }, () => {
+  const repo = () => ['--repo', join(mnt, 'repo')];
+
+  it('is really read-only (the oracle for everything below)', () => {
+    if (skipped) return;
+    expect(() => writeFileSync(join(mnt, 'repo', 'probe'), 'x')).toThrow(/EROFS/);
+  });
+
+  it('lists snapshots, browses and reads files, restores files, exports a disk and restores a snapshot', async () => {
+    if (skipped) return;
+    const list = await cli(...repo(), '--json', 'snapshots');
+    expect(list.code, list.err).toBe(0);
+    expect(JSON.parse(list.out).map((s: { id: string }) => s.id)).toEqual(ids);
+    const id = ids[1]!;
+    const ls = await cli(...repo(), '--json', 'ls', id, 'fat/p0');
+    expect(ls.code, ls.err).toBe(0);
+    expect(JSON.stringify(JSON.parse(ls.out))).toContain('hello.txt');
+    const cat = await cli(...repo(), 'cat', id, 'fat/p0/hello.txt');
+    expect([cat.code, cat.bytes.toString()]).toEqual([0, 'hello from a write-protected disk\n']);
+    const files = join(tmp.path, 'files');
+    const rf = await cli(...repo(), 'restore-files', id, 'fat/p0/hello.txt', '--to', files);
+    expect(rf.code, rf.err).toBe(0);
+    expect(readFileSync(join(files, 'hello.txt'), 'utf8')).toBe('hello from a write-protected disk\n');
+    const out = join(tmp.path, 'export.raw');
+    const exp = await cli(...repo(), 'export-disk', id, 'fat', '--to', out);
+    expect(exp.code, exp.err).toBe(0);
+    expect(readFileSync(out).equals(readFileSync(fat))).toBe(true);
+    const vm = join(tmp.path, 'restored');
+    const rs = await cli(...repo(), 'restore', id, '--to', vm);
+    expect(rs.code, rs.err).toBe(0);
+    expect(readFileSync(join(vm, 'fat.img')).equals(readFileSync(fat))).toBe(true);
+    const verify = await cli(...repo(), 'verify');
+    expect(verify.code, verify.err).toBe(0);
+    // said once per process in the log, never as an error
+    const log = readFileSync(join(dataDir, 'logs', 'engine.log'), 'utf8');
+    expect(log.split('\n').filter((l) => l.includes('reading it without reader locks')).length).toBe(1);
+  });
+
+  it('refuses backup, forget and gc with REPO_READ_ONLY naming the repository, and nothing changed', async () => {
+    if (skipped) return;
+    const before = readdirSync(join(src, 'repo', 'snapshots'));
+    for (const args of [
+      ['import-disk', '--guest', 'usb', fat],
+      ['forget', '--guest', 'usb', '--keep-last', '1'],
+      ['gc'],
+    ]) {
+      const r = await cli(...repo(), ...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err, args.join(' ')).toContain('REPO_READ_ONLY');
+      expect(r.err).toContain(join(mnt, 'repo'));
+    }
+    expect(readdirSync(join(src, 'repo', 'snapshots'))).toEqual(before);
+  });
+});
