@@ -49,6 +49,11 @@ const corruptions: [string, (file: string) => void][] = [
   ['truncated at half', (f) => truncateSync(f, Math.floor(statSync(f).size / 2))],
 ];
 
+/** Resolves once `done()` holds (checked every 10 ms, for at most 10 s). */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done() && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** Starts an engine and records its notifications. */
 async function start(dataDir: string): Promise<{ engine: Engine; notes: AppNotification[] }> {
   const engine = await createEngine({ dataDir });
@@ -81,7 +86,7 @@ describe('a corrupt catalog comes back by itself', { timeout: 120_000 }, () => {
       const aside = status.catalogRecovered!.movedTo!;
       expect(aside).toMatch(/catalog\.sqlite\.corrupt-\d{8}T\d{6}Z$/);
       expect(readdirSync(dataDir)).toContain(aside.split('/').pop());
-      await new Promise((r) => setTimeout(r, 50)); // the notification is sent in the background
+      await until(() => notes.length > 0); // the notification is sent in the background
       expect(notes).toEqual([expect.objectContaining({ topic: 'catalog', severity: 'warning', title: 'the catalog was rebuilt' })]);
     } finally {
       await engine.close();
@@ -120,7 +125,7 @@ describe('a corrupt catalog comes back by itself', { timeout: 120_000 }, () => {
     run = await start(dataDir);
     try {
       expect((await run.engine.service.call('engine.status', {})).catalogRecovered).toMatchObject({ reason: 'corrupt', restored: null });
-      await new Promise((r) => setTimeout(r, 50));
+      await until(() => run.notes.length > 0);
       expect(run.notes).toEqual([expect.objectContaining({ topic: 'catalog', severity: 'failure', body: expect.stringContaining('SCHEDULES, RETENTION POLICIES AND SETTINGS WERE LOST') })]);
     } finally {
       await run.engine.close();

@@ -31,17 +31,20 @@ export type FixedIndex = ChunkMap;
 
 /** Encodes an index (version 2: data chunks only). */
 export function encodeFixedIndex(idx: ChunkMap): Buffer {
-  const data = [...idx.dataChunks()];
-  const buf = Buffer.alloc(HEADER + data.length * ENTRY + 32);
+  let count = 0;
+  for (const _ of idx.dataChunks()) count++; // two passes: no array of entries (a big disk has millions)
+  const buf = Buffer.alloc(HEADER + count * ENTRY + 32);
   MAGIC_V2.copy(buf, 0);
   buf.writeUInt32LE(idx.chunkSize, 8);
   buf.writeUInt32LE(idx.chunks, 12);
   buf.writeBigUInt64LE(BigInt(idx.size), 16);
-  buf.writeUInt32LE(data.length, 24);
-  data.forEach((c, k) => {
+  buf.writeUInt32LE(count, 24);
+  let k = 0;
+  for (const c of idx.dataChunks()) {
     buf.writeUInt32LE(c.chunk, HEADER + k * ENTRY);
     c.digest.copy(buf, HEADER + k * ENTRY + 4);
-  });
+    k++;
+  }
   createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().copy(buf, buf.length - 32);
   return buf;
 }

@@ -53,15 +53,19 @@ export function fingerprintSeeds(repoId: string): [bigint, bigint] {
 
 /** Encodes the fingerprints a chunk map holds (data chunks that have one). */
 export function encodeFingerprints(map: ChunkMap): Buffer {
-  const withFp = [...map.dataChunks()].filter((c) => c.fp);
-  const buf = Buffer.alloc(HEADER + withFp.length * ENTRY + 32);
+  let count = 0;
+  for (const c of map.dataChunks()) if (c.fp) count++; // two passes: no array of entries
+  const buf = Buffer.alloc(HEADER + count * ENTRY + 32);
   MAGIC_V2.copy(buf, 0);
   buf.writeUInt32LE(map.chunkSize, 8);
-  buf.writeUInt32LE(withFp.length, 12);
-  withFp.forEach((c, k) => {
+  buf.writeUInt32LE(count, 12);
+  let k = 0;
+  for (const c of map.dataChunks()) {
+    if (!c.fp) continue;
     buf.writeUInt32LE(c.chunk, HEADER + k * ENTRY);
-    c.fp!.copy(buf, HEADER + k * ENTRY + 4);
-  });
+    c.fp.copy(buf, HEADER + k * ENTRY + 4);
+    k++;
+  }
   createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().copy(buf, buf.length - 32);
   return buf;
 }
