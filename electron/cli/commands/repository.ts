@@ -7,6 +7,7 @@ import { openDisk } from '../../engine/disk/open-disk.js';
 import type { VirtualDisk } from '../../engine/disk/virtual-disk.js';
 import { initRepository, rebuildCatalog, syncCatalog, DEFAULT_CHUNK_SIZE, type ExportFormat } from '../../engine/repository/repository.js';
 import { getCatalog, getRepository } from '../../engine/service/repository-access.js';
+import { restoreVmFolder } from '../../engine/service/restore-vm.js';
 import type { CliContext, CommandModule } from '../cli-context.js';
 
 const FORMATS: ExportFormat[] = ['raw', 'vmdk', 'vhdx', 'qcow2'];
@@ -95,9 +96,12 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .argument('<snapshot>', 'snapshot id')
     .requiredOption('--to <dir>', 'new folder')
     .option('--format <f>', `disk format: original, ${FORMATS.join(', ')}`, 'original')
-    .action(async (snap: string, o: { to: string; format: string }) => {
+    .option('--name <name>', "the restored VM's name (default: the guest's name + '-restored')")
+    .action(async (snap: string, o: { to: string; format: string; name?: string }) => {
       if (o.format !== 'original' && !FORMATS.includes(o.format as ExportFormat)) ctx.usage(`unknown --format '${o.format}'`);
-      const r = await (await repoOf()).restoreSnapshot(snap, { to: resolve(o.to), format: o.format as ExportFormat | 'original' });
+      const repo = await repoOf();
+      const name = o.name ?? `${(await repo.readManifest(snap)).guest}-restored`;
+      const r = await restoreVmFolder(repo, snap, { to: resolve(o.to), name, format: o.format as ExportFormat | 'original', onProgress: progress('restore') });
       ctx.print(r, (d) => `restored ${d.files.length} file(s) into ${d.path}`);
     });
 

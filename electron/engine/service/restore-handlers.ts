@@ -5,12 +5,13 @@ import { toSerializedError } from '../../../shared/errors/serialize.js';
 import type { JobInfo, JobStep } from '../../../shared/domain/job.js';
 import type { Req } from '../../../shared/ipc/schemas.js';
 import { timeId } from '../core/ids.js';
-import type { ExportFormat, Repository } from '../repository/repository.js';
+import { diskExtension, type ExportFormat, type Repository } from '../repository/repository.js';
 import type { Hypervisor } from '../hypervisor/hypervisor.js';
 import type { HypervisorKind } from '../../../shared/domain/guest.js';
 import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
 import { getCatalog, getRepository } from './repository-access.js';
+import { restoreVmFolder } from './restore-vm.js';
 
 /** Throttle of restore progress events (per job). */
 const PROGRESS_INTERVAL_MS = 250;
@@ -148,7 +149,7 @@ async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, re
         const base = d.fileName.replace(/\.[^.]+$/, '');
         const out = await repo.exportDisk(req.snapshotId, d.name, {
           format: fmt,
-          to: join(req.to, `${base}.${fmt === 'raw' ? 'img' : fmt}`),
+          to: join(req.to, base + diskExtension(fmt)),
           onProgress: (p) => progress(doneBefore + p.bytesDone, total),
         });
         doneBefore += d.size;
@@ -156,8 +157,9 @@ async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, re
       }
       detail = `disks written: ${written.join(', ')}`;
     } else {
-      const r = await repo.restoreSnapshot(req.snapshotId, { to: req.to, format, onProgress: (p) => progress(p.bytesDone, p.bytesTotal) });
-      const reg = await registerRestored(ctx, r.path, r.files, req.newName ?? `${job.guest ?? 'vm'}-restored`);
+      const name = req.newName ?? `${job.guest ?? 'vm'}-restored`;
+      const r = await restoreVmFolder(repo, req.snapshotId, { to: req.to, name, format, onProgress: progress });
+      const reg = await registerRestored(ctx, r.path, r.files, name);
       if (reg.warning) warnings.push(reg.warning);
       detail = `VM folder restored to '${r.path}' (${r.files.join(', ')}). ${reg.detail}`.trim();
     }
