@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
+import { inspectDataDisk } from '../harness/guest/read-back.js';
 import { seriousA11yViolations } from './helpers/axe.js';
 import { engineCall } from './helpers/engine-call.js';
 import { focused, tabTo } from './helpers/keyboard.js';
@@ -188,8 +189,17 @@ test('7. move a retention slider and see the preview', async ({}, testInfo) => {
   await page.keyboard.press('Escape');
 });
 
-test('8. restore wizard to a new VM', async ({}, testInfo) => {
+test('8. restore wizard to a new VM, start it, and find the ledger of the restore point', async ({}, testInfo) => {
+  test.setTimeout(10 * 60_000);
   const to = join(work, 'restored-vm');
+  const [snap] = await engineCall(server, 'snapshots.list', { guest: GUEST });
+  // The oracle: the restore point's own disk, exported by the CLI and read by qemu-img + debugfs + sqlite3.
+  const exported = join(work, 'point.img');
+  execFileSync(process.execPath, [join(REPO_ROOT, 'bin', 'twinsnap.mjs'), '--data-dir', join(work, 'data'), 'export-disk', snap!.id, snap!.disks[0]!.name, '--to', exported, '--format', 'raw'], { timeout: 300_000 });
+  const point = await inspectDataDisk(exported);
+  expect(point).toMatchObject({ dbPresent: true, integrity: 'ok', markerPresent: true });
+  expect(point.maxN).toBeGreaterThan(0);
+
   await page.getByTestId('nav-restore').click();
   await page.getByRole('radio', { name: new RegExp(GUEST) }).check();
   await page.getByRole('button', { name: 'Next' }).click();
@@ -198,11 +208,38 @@ test('8. restore wizard to a new VM', async ({}, testInfo) => {
   await page.getByRole('radio', { name: /Whole VM as a new VM/ }).click();
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByLabel('Destination folder').fill(to);
+  await page.getByLabel('Name of the new VM').fill('Journey copy');
   await page.getByRole('button', { name: 'Next' }).click();
+  await saveScreenshot(page, testInfo, 'journey-8-restore-wizard');
   await page.getByRole('button', { name: 'Start restore' }).click();
   await expect(page.getByTestId('restore-result')).toBeVisible({ timeout: 10 * 60_000 });
   await saveScreenshot(page, testInfo, 'journey-8-restored');
-  expect(findFile(to, (n) => n.endsWith('.vmx'))).toBeTruthy();
+  // The configuration is the VM's own and names exactly the restored disk.
+  const vmxPath = join(to, 'Journey copy.vmx');
+  expect(readdirSync(to).sort()).toEqual([`${GUEST}.vmdk`, 'Journey copy.vmx']);
+  expect(readFileSync(vmxPath, 'utf8')).toMatch(new RegExp(`scsi0:0\\.fileName = "${GUEST}\\.vmdk"`));
+
+  // Start it now: the simulator boots the restored guest from the restored disk.
+  await page.getByRole('button', { name: 'Start it now' }).click();
+  await expect(page.getByTestId('start-restored-vm')).toHaveAttribute('data-state', 'started', { timeout: 120_000 });
+  try {
+    const serial = join(to, 'Journey copy.serial0.log');
+    // The guest's workload opens its ledger and says where it resumes: exactly the restore point's last row.
+    await expect.poll(() => (existsSync(serial) ? /workload starting after (\d+)/.exec(readFileSync(serial, 'latin1'))?.[1] ?? null : null), { timeout: 5 * 60_000, intervals: [1000] }).toBe(String(point.maxN));
+    await expect.poll(() => /VMTOOLS: running/.test(readFileSync(serial, 'latin1')), { timeout: 120_000, intervals: [1000] }).toBe(true);
+    vmrun('-T', 'ws', 'stop', vmxPath, 'soft');
+  } finally {
+    try {
+      vmrun('-T', 'ws', 'stop', vmxPath, 'hard');
+    } catch {
+      /* already off */
+    }
+  }
+  // After a clean shutdown the restored ledger is intact and continues the restore point's.
+  const after = await inspectDataDisk(join(to, `${GUEST}.vmdk`));
+  expect(after).toMatchObject({ dbPresent: true, integrity: 'ok', markerPresent: true });
+  expect(after.maxN).toBeGreaterThanOrEqual(point.maxN);
+  expect(after.count).toBe(after.maxN);
 });
 
 async function readAll(s: ServeHandle, snapshotId: string, path: string): Promise<Buffer[]> {

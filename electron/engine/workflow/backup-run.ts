@@ -8,7 +8,7 @@ import type { FrozenState, Hypervisor, TwinVm, VmDisk, VmInfo } from '../hypervi
 import { BACKUP_STEPS, DEFAULT_STEP_TIMEOUTS, type BackupStepId } from './backup-steps.js';
 import type { HostSemaphore } from './host-semaphore.js';
 import { JobJournal } from './job-journal.js';
-import { DEFAULT_MARGINS, failedChecks, runPreflight, systemHostProbe, type BackupPlan, type HostProbe, type PreflightMargins } from './preflight.js';
+import { DEFAULT_MARGINS, failedChecks, repositoryCheck, runPreflight, systemHostProbe, type BackupPlan, type HostProbe, type PreflightMargins } from './preflight.js';
 import type { BackupMetrics, SinkDisk, SnapshotSink, VerifyResult } from './snapshot-sink.js';
 import { guarded } from './step-guard.js';
 
@@ -138,6 +138,10 @@ export class BackupRun {
     const info = await this.hv.detect();
     const vm = await this.hv.getVm(this.req.vmId, { timeoutMs: this.timeout('preflight') });
     const { plan, checks } = runPreflight({ info, hypervisor: this.hv, vm, policy: this.req.policy, probe: this.probe, margins: this.deps.margins ?? DEFAULT_MARGINS });
+    if (this.deps.sink.room) {
+      const room = await this.deps.sink.room({ guest: this.req.guest, diskPaths: vm.disks.map((d) => d.path) }).catch((e: unknown) => ({ error: toSerializedError(e) }));
+      checks.push(repositoryCheck(room));
+    }
     for (const c of checks) this.say(c.ok ? 'info' : 'error', `check ${c.id}: ${c.message}`, 'preflight');
     const failed = failedChecks(checks);
     if (failed) {
