@@ -1,4 +1,5 @@
 import type { HypervisorInfo } from './guest.js';
+import type { DamagedPoint } from './snapshot.js';
 
 /** What the engine reports about itself. */
 export interface EngineStatus {
@@ -41,7 +42,7 @@ export interface RepositoryStats {
   logicalBytes: number;
   storedBytes: number;
   uniqueBytes: number;
-  lastVerify?: { at: string; ok: boolean; damaged: string[] };
+  lastVerify?: { at: string; ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[] };
 }
 
 /** User settings kept in the app's config file. */

@@ -3,7 +3,7 @@ import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.
 import type { Guest, HypervisorKind } from '../domain/guest.js';
 import type { JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
 import type { GuestSchedule, RetentionPolicy, RetentionPreview } from '../domain/policy.js';
-import type { SnapshotSummary } from '../domain/snapshot.js';
+import type { DamagedPoint, SnapshotSummary } from '../domain/snapshot.js';
 import type { AppNotification } from '../domain/notification.js';
 import type { SerializedError } from '../errors/serialize.js';
 import type { EngineMethod, Req } from './schemas.js';
@@ -19,7 +19,7 @@ export interface EngineResponses {
   'jobs.log': JobLogLine[];
   'jobs.cancel': { cancelled: boolean };
   'snapshots.list': SnapshotSummary[];
-  'snapshots.verify': { ok: boolean; damaged: string[] };
+  'snapshots.verify': { ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[] };
   /** One restore point forgotten (its chunks are freed by the next GC, not now). */
   'snapshots.forget': { snapshotId: string; guest: string; forgotten: boolean };
   'files.list': FileListing;
@@ -37,7 +37,7 @@ export interface EngineResponses {
   'retention.preview': RetentionPreview;
   'retention.apply': RetentionPreview;
   'repository.stats': RepositoryStats;
-  'repository.verify': { ok: boolean; damaged: string[]; checkedChunks: number };
+  'repository.verify': { ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[]; checkedChunks: number };
   'repository.gc': { removedChunks: number; freedBytes: number };
   'catalog.rebuild': { snapshots: number };
   'settings.get': Settings;

@@ -36,7 +36,7 @@ export const restoreHandlers: HandlerFactory = (ctx) => ({
     const catalog = getCatalog(ctx);
     const now = () => new Date(ctx.clock.now()).toISOString();
     const step: JobStep = { id: 'restore', label: req.mode === 'disks' ? 'Export disks' : 'Restore VM folder', status: 'pending' };
-    const job: JobInfo = { id: timeId(ctx.clock.now()), kind: 'restore', guest: manifest.guest, status: 'running', createdAt: now(), startedAt: now(), steps: [step], warnings: [], snapshotId: req.snapshotId };
+    const job: JobInfo = { id: timeId(ctx.clock.now()), kind: 'restore', guest: manifest.guest, trigger: 'manual', status: 'running', createdAt: now(), startedAt: now(), steps: [step], warnings: [], snapshotId: req.snapshotId };
     catalog.jobs.insert(job);
     catalog.jobLog.append(job.id, { at: now(), level: 'info', message: `restore of snapshot ${req.snapshotId} (${req.mode}) to '${req.to}' started` });
     void runRestore(ctx, repo, job, req).catch(() => {});

@@ -47,6 +47,8 @@ export interface BackupReporter {
   step(id: BackupStepId, patch: Partial<JobStep>): void;
   log(line: JobLogLine): void;
   progress(p: { step: BackupStepId; bytesDone?: number; bytesTotal?: number }): void;
+  /** The job waits for a twin slot (`true`: show it as queued) or got one (`false`: running again). */
+  waiting?(queued: boolean): void;
 }
 
 /** The result of a run. Never thrown: errors are in `error`. */
@@ -171,8 +173,12 @@ export class BackupRun {
   }
 
   private async twinBackup(vm: VmInfo, time: number): Promise<BackupOutcome> {
-    this.say('info', 'waiting for a free twin slot on this host');
-    const release = await this.deps.twinSlots.acquire(this.signal);
+    const wait = this.deps.twinSlots.wouldWait();
+    if (wait) {
+      this.say('info', 'queued: waiting for a free twin slot on this host');
+      this.report.waiting?.(true);
+    }
+    const release = await this.deps.twinSlots.acquire(this.signal).finally(() => wait && this.report.waiting?.(false));
     let frozen: FrozenState | undefined;
     let twin: TwinVm | undefined;
     try {
