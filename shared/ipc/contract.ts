@@ -1,4 +1,4 @@
-import type { EngineStatus, RepositoryStats, Settings } from '../domain/engine.js';
+import type { EngineStatus, RepositoryFolderCheck, RepositoryStats, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
 import type { Guest, HypervisorKind } from '../domain/guest.js';
 import type { JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
@@ -37,6 +37,11 @@ export interface EngineResponses {
   'retention.preview': RetentionPreview;
   'retention.apply': RetentionPreview;
   'repository.stats': RepositoryStats;
+  'repository.check': RepositoryFolderCheck;
+  /** The new repository is made and in use (the saved settings). */
+  'repository.create': Settings;
+  /** The existing repository is in use (the saved settings). */
+  'repository.connect': Settings;
   'repository.verify': { ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[]; checkedChunks: number };
   'repository.gc': { removedChunks: number; freedBytes: number };
   'catalog.rebuild': { snapshots: number };

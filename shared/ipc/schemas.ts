@@ -118,6 +118,10 @@ export const requestSchemas = {
   'settings.set': z.strictObject({ patch: settingsPatch }),
   'notifications.test': z.strictObject({ channel: z.enum(['email', 'webhook']) }),
   'service.status': z.strictObject({}),
+  /** Repositories from the UI: what a folder is, create a new repository there, connect an existing one. */
+  'repository.check': z.strictObject({ path }),
+  'repository.create': z.strictObject({ path }),
+  'repository.connect': z.strictObject({ path }),
 } as const;
 
 /** Names of all engine methods. */

@@ -7,6 +7,7 @@ import { filesHandlers } from './files-handlers.js';
 import { restoreHandlers } from './restore-handlers.js';
 import { scheduleHandlers } from './schedule-handlers.js';
 import { snapshotAdminHandlers } from './snapshot-admin-handlers.js';
+import { repositorySetupHandlers } from './repository-setup-handlers.js';
 
 /** Every handler slice of the engine; together they implement the whole contract. */
-export const allHandlers: HandlerFactory[] = [statusHandlers, guestHandlers, repositoryHandlers, jobHandlers, filesHandlers, restoreHandlers, scheduleHandlers, snapshotAdminHandlers];
+export const allHandlers: HandlerFactory[] = [statusHandlers, guestHandlers, repositoryHandlers, jobHandlers, filesHandlers, restoreHandlers, scheduleHandlers, snapshotAdminHandlers, repositorySetupHandlers];
