@@ -18,11 +18,14 @@ export type NamedPoint = DamagedPoint;
 export function markDamaged(ctx: EngineContext, damaged: string[]): NamedPoint[] {
   const catalog = getCatalog(ctx);
   const at = new Date(ctx.clock.now()).toISOString();
-  return damaged.map((id) => {
+  const points = damaged.map((id) => {
     const s = catalog.snapshots.get(id);
     if (s) catalog.snapshots.setVerify(id, { ok: false, at });
     return { snapshotId: id, ...(s ? { guest: s.guest, time: s.time } : {}) };
   });
+  // every open view reloads the points and shows them damaged
+  for (const guest of new Set(points.map((p) => p.guest).filter((g): g is string => !!g))) ctx.emit('snapshots.changed', { guest });
+  return points;
 }
 
 /** "Ledger at 2026-12-07 14:02 UTC (id …)" for job details and logs. */

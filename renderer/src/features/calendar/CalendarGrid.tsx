@@ -45,7 +45,7 @@ function cellLabel(guest: string, dayLabel: string, marks: CalendarMark[], beyon
   else {
     const good = marks.filter((m) => m.kind !== 'failed');
     const failed = marks.length - good.length;
-    if (good.length) parts.push(`${good.length} restore point${good.length > 1 ? 's' : ''}: ${good.map((m) => `${formatTime(m.at)} ${MARK_LABEL[m.kind]}${m.verified ? ' verified' : ''}${m.forget ? ' (would be forgotten)' : ''}`).join(', ')}`);
+    if (good.length) parts.push(`${good.length} restore point${good.length > 1 ? 's' : ''}: ${good.map((m) => `${formatTime(m.at)} ${MARK_LABEL[m.kind]}${m.verified ? ' verified' : ''}${m.damaged ? ' DAMAGED (forget it, back up now)' : ''}${m.forget ? ' (would be forgotten)' : ''}`).join(', ')}`);
     if (failed) parts.push(`${failed} failed backup${failed > 1 ? 's' : ''}`);
   }
   if (beyond) parts.push('beyond the retention horizon');
@@ -121,6 +121,7 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
             data-cell={`${r}:${c}`}
             data-marks={n || undefined}
             data-forget={n && drawn[i].some((m) => m.forget) ? drawn[i].filter((m) => m.forget).length : undefined}
+            data-damaged={n && cell.marks.some((m) => m.damaged) ? cell.marks.filter((m) => m.damaged).length : undefined}
             aria-label={cellLabel(row.guest, labels[i], cell.marks, cell.beyondHorizon)}
             aria-current={d.isToday ? 'date' : undefined}
           />
@@ -246,7 +247,7 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
     if (!marks.length) return { cellEl, r, c, row, mark: undefined };
     const box = cellEl.getBoundingClientRect();
     const fx = box.width > 0 ? (e.clientX - box.left) / box.width : 0.5;
-    return { cellEl, r, c, row, mark: markAt(marks, fx, narrow, box.width > 0 ? 9 / box.width : 1) };
+    return { cellEl, r, c, row, mark: markAt(marks, fx, narrow, box.width > 0 ? 9 / box.width : 1, box.width > 0 ? box.width : undefined) };
   };
 
   const onClick = (e: MouseEvent<HTMLDivElement>) => {
