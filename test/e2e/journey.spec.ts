@@ -75,6 +75,13 @@ test('2. the guest appears on the Guests page', async ({}, testInfo) => {
 });
 
 test('3. Back up now (keyboard) shows live progress to the end', async ({}, testInfo) => {
+  // The top bar's button says what it would do and lists the guests before anything starts.
+  await expect(page.getByTestId('backup-now-all')).toHaveText(`Back up ${GUEST}…`);
+  await page.getByTestId('backup-now-all').click();
+  const confirm = page.getByRole('dialog', { name: 'Back up all 1 guest?' });
+  await expect(confirm.getByRole('checkbox', { name: new RegExp(GUEST) })).toBeChecked();
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(confirm).toBeHidden();
   // Keyboard alone: Tab to the guest's own Back up now button, Enter.
   await tabTo(page, (f) => f.name === `Back up now: ${GUEST}`);
   await page.keyboard.press('Enter');
@@ -82,6 +89,8 @@ test('3. Back up now (keyboard) shows live progress to the end', async ({}, test
   const detail = page.getByTestId('job-detail');
   // Any status at all (a fast job may already be past "running" when the page shows it).
   await expect(detail).toHaveAttribute('data-status', /queued|running|succeeded|warning|failed|cancelled/, { timeout: 60_000 });
+  // The README's "running backup" picture: taken once a step past pre-flight runs (a fast job may be done).
+  await expect(detail.locator('[data-step=archive][data-status=running], [data-step=boot-twin][data-status=running], [data-step=shutdown-twin][data-status=running]').or(detail.locator('[data-status=done][data-step=archive]')).first()).toBeVisible({ timeout: 120_000 }).catch(() => {});
   await saveScreenshot(page, testInfo, 'journey-3-progress');
   // Fail with the engine's own account of the job (the UI's status vs the engine's tells a stale
   // page from a stuck job), never by waiting for a status that cannot come any more.
