@@ -73,7 +73,7 @@ beforeAll(async () => {
   expect(await main(['--data-dir', dataDir, 'import-disk', '--guest', 'Accounting', source, '--config', vmx], silent)).toBe(0);
   // VMware through vmrun-sim (QEMU behind the vmrun command line); its state lives in the temp dir
   process.env.VMRUN_SIM_STATE = join(dir, 'vmrun-sim-state');
-  const vmware = new VmrunHypervisor({ vmrunPath: VMRUN, vmFolders: [], logger: nullLogger, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] } });
+  const vmware = new VmrunHypervisor({ vmrunPath: VMRUN, vmFolders: [join(dir, 'vms-replace')], logger: nullLogger, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] } });
   // Hyper-V through hyperv-sim (the PowerShell protocol; its VMs are records in a JSON host state)
   hyperv = new HyperVHypervisor({ powershellPath: POWERSHELL_SIM, logger: nullLogger, clock: systemClock, env: { ...process.env, HYPERV_SIM_ROOT: join(dir, 'hyperv-sim') } });
   engine = await createEngine({ dataDir, logger: nullLogger, hypervisors: [vmware, hyperv] });
@@ -220,6 +220,40 @@ describe('restore.start', () => {
     expect((await hyperv.getVm(r.id)).state).toBe('running');
     await hyperv.powerOffTwin({ id: r.id, name: r.name, folder, disks: [] });
   });
+
+  it('replaces the original (off) with the restore point: same .vmx, same identity, its disk back in time, the previous files kept aside; it starts', async () => {
+    const folder = join(dir, 'vms-replace', 'Accounting');
+    mkdirSync(folder, { recursive: true });
+    const vmxPath = join(folder, 'Accounting.vmx');
+    copyFileSync(join(dir, 'Accounting.vmx'), vmxPath);
+    copyFileSync(source, join(folder, 'Accounting.vmdk'));
+    // what happened since the restore point: the first MiB overwritten
+    execFileSync('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0x11 0 1M', join(folder, 'Accounting.vmdk')]);
+    await expect(engine.service.call('restore.start', { snapshotId, mode: 'replace', to: '.', confirmName: 'accounting' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    if (existsSync(VMRUN)) {
+      vmrun('-T', 'ws', 'start', vmxPath, 'nogui');
+      // never powered off by us: a running original is refused before anything is written
+      await expect(engine.service.call('restore.start', { snapshotId, mode: 'replace', to: '.', confirmName: 'Accounting' })).rejects.toMatchObject({ code: 'HV_VM_BAD_STATE', message: expect.stringContaining('shut it down first') });
+      vmrun('-T', 'ws', 'stop', vmxPath, 'hard');
+    }
+    const { jobId } = await engine.service.call('restore.start', { snapshotId, mode: 'replace', to: '.', confirmName: 'Accounting' });
+    const job = await waitFinished(engine, jobId);
+    expect(job).toMatchObject({ status: 'succeeded', kind: 'restore', guest: 'Accounting' });
+    expect(readdirSync(folder).sort()).toEqual(['Accounting.vmdk', 'Accounting.vmx']);
+    execFileSync('qemu-img', ['compare', '-q', source, join(folder, 'Accounting.vmdk')]);
+    const vmx = VmxFile.parse(readFileSync(vmxPath));
+    expect(vmx.get('uuid.bios')).toBe(ORIGINAL_UUID);
+    expect(vmx.get('ethernet0.address')).toBe(ORIGINAL_MAC);
+    expect(vmx.get('scsi0:0.fileName')).toBe('Accounting.vmdk');
+    const previous = readdirSync(join(dir, 'vms-replace')).find((f) => f.startsWith('Accounting.before-restore-'));
+    expect(previous, 'the previous files are kept').toBeDefined();
+    expect(job.steps[0]!.detail).toContain(previous!);
+    // the kept copy is the state before the replace (the overwritten first MiB)
+    expect(() => execFileSync('qemu-img', ['compare', '-q', source, join(dir, 'vms-replace', previous!, 'Accounting.vmdk')], { stdio: 'pipe' })).toThrow();
+    if (!existsSync(VMRUN)) return;
+    await expect(engine.service.call('restore.startVm', { to: folder })).resolves.toMatchObject({ vmId: vmxPath });
+    vmrun('-T', 'ws', 'stop', vmxPath, 'hard');
+  }, 120_000);
 
   it('says in words when there is no restored VM to start', async () => {
     await expect(engine.service.call('restore.startVm', { to: join(dir, 'nowhere') })).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -45,17 +45,45 @@ const slotDiskName = (slot: string) => slot.replace(/[^A-Za-z0-9._-]+/g, '-').re
 
 /**
  * Lays out a VMware VM restored as a new VM (reference vmware-workstation.md §2.2): the `.vmx` is
- * named after the VM (`<name>.vmx`, not the backup's `production.vmx`), gets a new identity
- * (restoredVmIdentity), and every disk slot names exactly the restored disk file, relative to the
- * folder. A disk keeps the file name the original VM gave it (the backup stores the twin's child,
- * `scsi0-0.vmdk`), with the extension of the format written. A repository disk belongs to the slot
- * it was taken from (`scsi0-0` ↔ `scsi0:0`), else to the slot whose file has its stored name, else
- * — one disk, one slot — to that slot. Workstation opens only VMDK disks, so any other format is
- * refused (DISK_UNSUPPORTED: restore the disks only for those). Pure: returns the new layout.
+ * named after the VM (`<name>.vmx`, not the backup's `production.vmx`) and gets a new identity
+ * (restoredVmIdentity); see layoutVmwareFolder for the disks. Pure: returns the new layout.
  */
 export function planRestoredVmwareFolder<D extends RestoredDiskFile>(
   input: { configFiles: { name: string; data: Buffer }[]; disks: D[] },
   name: string,
+): { configFiles: { name: string; data: Buffer }[]; disks: D[] } {
+  return layoutVmwareFolder(input, `${vmFileStem(name)}.vmx`, (vmx) => restoredVmIdentity(vmx, name));
+}
+
+/**
+ * Lays out a VMware VM restored over the original ("replace the original"): the same `.vmx` file
+ * name and the same identity (UUID, MAC addresses, name) — it is the same VM, back in time —
+ * with every disk slot naming its restored disk in the VM's folder.
+ */
+export function planReplacedVmwareFolder<D extends RestoredDiskFile>(
+  input: { configFiles: { name: string; data: Buffer }[]; disks: D[] },
+  vmxFileName: string,
+): { configFiles: { name: string; data: Buffer }[]; disks: D[] } {
+  return layoutVmwareFolder(input, vmxFileName, (vmx) => {
+    const out = vmx.clone();
+    out.delete('checkpoint.vmState'); // the restored folder has no suspend state: it boots cold
+    out.delete('checkpoint.vmState.readOnly');
+    return out;
+  });
+}
+
+/**
+ * The common part: the `.vmx` (written as `vmxName`, rewritten by `adapt`) names exactly the
+ * restored disk files, relative to the folder. A disk keeps the file name the original VM gave it
+ * (the backup stores the twin's child, `scsi0-0.vmdk`). A repository disk belongs to the slot it
+ * was taken from (`scsi0-0` ↔ `scsi0:0`), else to the slot whose file has its stored name, else —
+ * one disk, one slot — to that slot. Workstation opens only VMDK disks, so any other format is
+ * refused (DISK_UNSUPPORTED: restore the disks only for those).
+ */
+function layoutVmwareFolder<D extends RestoredDiskFile>(
+  input: { configFiles: { name: string; data: Buffer }[]; disks: D[] },
+  vmxName: string,
+  adapt: (vmx: VmxFile) => VmxFile,
 ): { configFiles: { name: string; data: Buffer }[]; disks: D[] } {
   const vmxFiles = input.configFiles.filter((c) => /\.vmx$/i.test(c.name));
   if (vmxFiles.length !== 1) return input;
@@ -68,11 +96,9 @@ export function planRestoredVmwareFolder<D extends RestoredDiskFile>(
   }
   const original = VmxFile.parse(vmxFiles[0]!.data);
   const slots = vmxDisks(original, '/restored/production.vmx');
-  const vmx = restoredVmIdentity(original, name);
-  const used = new Set<string>();
-  const stem = vmFileStem(name);
-  const vmxName = `${stem}.vmx`;
-  used.add(vmxName.toLowerCase());
+  const vmx = adapt(original);
+  const stem = vmxName.replace(/\.vmx$/i, '');
+  const used = new Set<string>([vmxName.toLowerCase()]);
   const disks = input.disks.map((d) => ({ ...d }));
   const unplaced = new Set(disks);
   const place = (slot: (typeof slots)[number], d: D) => {
