@@ -27,6 +27,8 @@ let work: string;
 let vm: TestVm;
 let server: ServeHandle;
 let page: Page;
+/** The ledger of the restore point (step 8's oracle, also step 9's). */
+let point: Awaited<ReturnType<typeof inspectDataDisk>>;
 const simEnv = () => ({ ...process.env, VMRUN_SIM_STATE: join(work, 'sim-state') });
 const vmrun = (...args: string[]) => execFileSync(VMRUN, args, { env: simEnv(), encoding: 'utf8', timeout: 600_000 });
 
@@ -178,24 +180,39 @@ test('5. browse it and restore one file with the keyboard alone, bytes checked',
 test('6. set a schedule and see the next runs', async ({}, testInfo) => {
   await page.goto(`${server.url.split('?')[0]}#/calendar?guest=${encodeURIComponent(GUEST)}`);
   const drawer = page.getByRole('dialog');
+  // An unscheduled guest looks unscheduled: Off, no time pre-selected that would be saved unseen.
+  await expect(drawer.getByRole('button', { name: 'Off', pressed: true })).toBeVisible();
+  await expect(drawer.getByTestId('unscheduled')).toContainText('has no schedule yet');
+  await drawer.getByRole('button', { name: 'Times of day' }).click();
+  // 24-hour entry, whatever the browser's locale, like the chips and the next runs
   await drawer.getByLabel('Add a time').fill('03:30');
   await drawer.getByRole('button', { name: 'Add time' }).click();
-  await expect(drawer.getByTestId('next-runs')).toContainText(/03:30|3:30/);
+  await expect(drawer.getByTestId('next-runs')).toContainText('03:30');
+  await expect(drawer.getByTestId('next-runs')).not.toContainText(/AM|PM/);
   await drawer.getByRole('button', { name: 'Save schedule' }).click();
   await expect(page.getByTestId('notice')).toContainText('Schedule of');
   const list = await engineCall(server, 'schedules.list', {});
-  expect(JSON.stringify(list.find((s) => s.guest === GUEST)?.schedule)).toContain('03:30');
+  // exactly the user's own time (no 02:00 saved along with it)
+  expect(list.find((s) => s.guest === GUEST)?.schedule).toEqual({ kind: 'times', times: ['03:30'] });
   await saveScreenshot(page, testInfo, 'journey-6-schedule');
 });
 
-test('7. move a retention slider and see the preview', async ({}, testInfo) => {
-  const drawer = page.getByRole('dialog');
+test('7. move a retention slider and see the preview; closing asks before dropping the change', async ({}, testInfo) => {
+  const drawer = page.getByTestId('guest-drawer');
   await drawer.getByRole('tab', { name: 'Retention' }).click();
   await drawer.getByTestId('slider-keepLast').getByRole('slider').focus();
   await page.keyboard.press('ArrowRight');
   await expect(drawer.getByTestId('retention-preview')).toContainText(/would be forgotten/);
   await saveScreenshot(page, testInfo, 'journey-7-retention');
+  // a click on the calendar behind the drawer (or Esc) no longer loses the moved slider silently
   await page.keyboard.press('Escape');
+  const ask = page.getByRole('dialog', { name: 'Discard unsaved changes?' });
+  await expect(ask).toBeVisible();
+  await ask.getByRole('button', { name: 'Keep editing' }).click();
+  await expect(drawer.getByTestId('retention-preview')).toContainText(/would be forgotten/);
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog', { name: 'Discard unsaved changes?' }).getByRole('button', { name: 'Discard changes' }).click();
+  await expect(drawer).toBeHidden();
 });
 
 test('8. restore wizard to a new VM, start it, and find the ledger of the restore point', async ({}, testInfo) => {
@@ -205,7 +222,7 @@ test('8. restore wizard to a new VM, start it, and find the ledger of the restor
   // The oracle: the restore point's own disk, exported by the CLI and read by qemu-img + debugfs + sqlite3.
   const exported = join(work, 'point.img');
   execFileSync(process.execPath, [join(REPO_ROOT, 'bin', 'twinsnap.mjs'), '--data-dir', join(work, 'data'), 'export-disk', snap!.id, snap!.disks[0]!.name, '--to', exported, '--format', 'raw'], { timeout: 300_000 });
-  const point = await inspectDataDisk(exported);
+  point = await inspectDataDisk(exported);
   expect(point).toMatchObject({ dbPresent: true, integrity: 'ok', markerPresent: true });
   expect(point.maxN).toBeGreaterThan(0);
 
@@ -249,6 +266,33 @@ test('8. restore wizard to a new VM, start it, and find the ledger of the restor
   expect(after).toMatchObject({ dbPresent: true, integrity: 'ok', markerPresent: true });
   expect(after.maxN).toBeGreaterThanOrEqual(point.maxN);
   expect(after.count).toBe(after.maxN);
+});
+
+test('9. replace the original: shut it down, put it back to the restore point, start it, its ledger is the restore point\'s', async ({}, testInfo) => {
+  test.setTimeout(10 * 60_000);
+  // TwinSnap never powers production off itself: the admin shuts it down (here, the guest's power button).
+  vmrun('-T', 'ws', 'stop', vm.vmxPath, 'soft');
+  await expect.poll(() => vmrun('list').includes(vm.vmxPath), { timeout: 120_000 }).toBe(false);
+  await expect.poll(async () => (await engineCall(server, 'guests.list', { refresh: true })).find((g) => g.name === GUEST)?.state, { timeout: 60_000 }).toBe('off');
+  await page.getByTestId('nav-restore').click();
+  await page.getByRole('radio', { name: new RegExp(GUEST) }).check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('radio').first().check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('radio', { name: /Replace the original/ }).click();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel(`Type the guest's name (${GUEST}) to confirm`).fill(GUEST);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: `Replace ${GUEST}` }).click();
+  await expect(page.getByTestId('restore-result')).toContainText('its previous files are kept in', { timeout: 10 * 60_000 });
+  await saveScreenshot(page, testInfo, 'journey-9-replaced');
+  expect(readdirSync(join(work)).some((f) => f.startsWith('vms.before-restore-'))).toBe(true);
+  // The same VM (same .vmx path) starts from the restored disk and resumes its ledger exactly at the restore point.
+  const serial = join(vm.dir, `${GUEST}.serial0.log`);
+  rmSync(serial, { force: true });
+  await page.getByRole('button', { name: 'Start it now' }).click();
+  await expect(page.getByTestId('start-restored-vm')).toHaveAttribute('data-state', 'started', { timeout: 120_000 });
+  await expect.poll(() => (existsSync(serial) ? /workload starting after (\d+)/.exec(readFileSync(serial, 'latin1'))?.[1] ?? null : null), { timeout: 5 * 60_000, intervals: [1000] }).toBe(String(point.maxN));
 });
 
 async function readAll(s: ServeHandle, snapshotId: string, path: string): Promise<Buffer[]> {

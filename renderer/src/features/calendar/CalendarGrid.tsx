@@ -86,12 +86,20 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
     [row, days],
   );
   const sel = drawn.some((ms) => ms.some((m) => m.key === selectedKey)) ? selectedKey : undefined;
+  const subtitle = `${row.orphan ? 'not found on a hypervisor · ' : ''}${info ? `${info.hypervisor ? `${info.hypervisor} · ` : ''}${info.subtitle}` : ''}`;
   useLayoutEffect(() => {
     if (canvas.current) drawRow(canvas.current, drawn, colW, ROW_H, compact, sel, colors, flags);
   }, [drawn, colW, compact, sel, colors, flags]);
   return (
     <div className="gr" role="row" aria-rowindex={r + 2} data-guest={row.guest}>
-      <div className={`gn${activeHere && active.c === 0 ? ' act' : ''}`} role="rowheader" tabIndex={activeHere && active.c === 0 ? 0 : -1} data-cell={`${r}:0`} title={`${row.guest}: open settings`}>
+      <div
+        className={`gn${activeHere && active.c === 0 ? ' act' : ''}`}
+        role="rowheader"
+        tabIndex={activeHere && active.c === 0 ? 0 : -1}
+        data-cell={`${r}:0`}
+        // the whole header (name and subtitle, which are cut off in a narrow column) as the tooltip
+        title={`${row.guest}${subtitle ? ` — ${subtitle}` : ''}\nClick to open its schedule and retention settings`}
+      >
         <Box component="span" sx={{ fontWeight: 600, whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}>
           {row.guest}
           {info?.stale && (
@@ -101,8 +109,7 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
           )}
         </Box>
         <Box component="span" sx={{ fontSize: 12, color: 'text.secondary', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}>
-          {row.orphan ? 'not found on a hypervisor · ' : ''}
-          {info ? `${info.hypervisor ? `${info.hypervisor} · ` : ''}${info.subtitle}` : ''}
+          {subtitle}
         </Box>
       </div>
       <canvas ref={canvas} className="gm" aria-hidden style={{ width: days.length * colW }} />

@@ -90,8 +90,9 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
           </TableHead>
           <TableBody>
             {guests.map((g) => {
-              const l = last.get(g.id);
-              const next = schedules?.find((s) => s.guest === g.id)?.nextRuns[0];
+              // restore points, jobs and schedules name the guest (its id is the adapter's)
+              const l = last.get(g.name) ?? last.get(g.id);
+              const next = schedules?.find((s) => s.guest === g.name || s.guest === g.id)?.nextRuns[0];
               return (
                 <TableRow key={g.id} hover selected={selected.includes(g.id)} data-testid="guest-row">
                   <TableCell padding="checkbox">
