@@ -83,7 +83,10 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     vmrunPath: options.vmrunPath ?? process.env.TWINSNAP_VMRUN ?? config.vmrunPath,
     powershellPath: options.powershellPath ?? process.env.TWINSNAP_POWERSHELL ?? config.powershellPath,
   };
-  const hypervisors = options.hypervisors ?? defaultHypervisors({ ...toolOptions, vmFolders: config.vmFolders, logger, clock });
+  // One live list: VM folders saved in Settings are searched from the next listing on (they were
+  // read only at start-up, so a guest added by folder vanished from the list once powered off).
+  const vmFolders = [...config.vmFolders];
+  const hypervisors = options.hypervisors ?? defaultHypervisors({ ...toolOptions, vmFolders, logger, clock });
 
   const context: EngineContext = {
     clock,
@@ -97,6 +100,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     updateConfig: (next) => {
       saveConfig(dataDir, next);
       config = next;
+      vmFolders.splice(0, vmFolders.length, ...next.vmFolders);
     },
     emit: (event, payload) => bus.emit('event', event, payload),
     lazy: <T>(key: string, factory: () => T): T => {

@@ -1,4 +1,5 @@
 import type { HypervisorInfo } from './guest.js';
+import type { DamagedPoint } from './snapshot.js';
 
 /** What the engine reports about itself. */
 export interface EngineStatus {
@@ -60,7 +61,27 @@ export interface RepositoryStats {
   logicalBytes: number;
   storedBytes: number;
   uniqueBytes: number;
-  lastVerify?: { at: string; ok: boolean; damaged: string[] };
+  lastVerify?: { at: string; ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[] };
+}
+
+/** What a folder is, as a place for the repository (`repository.check`). */
+export interface RepositoryFolderCheck {
+  /** The folder, absolute. */
+  path: string;
+  /** `repository`: holds a TwinSnap repository; `empty` / `missing`: a new one can be created there; `not-empty`: other files; `not-a-folder`: a file. */
+  state: 'repository' | 'empty' | 'missing' | 'not-empty' | 'not-a-folder';
+  /** A file could be created there (or in its nearest existing parent when missing). */
+  writable: boolean;
+  /** Free bytes on its file system (absent when they cannot be measured). */
+  freeBytes?: number;
+  /** The VM whose files live in or above this folder, when it is inside a VM's data. */
+  insideVm?: string;
+  /** Restore points in the repository (state `repository`). */
+  snapshots?: number;
+  /** Whether this is the repository in use now. */
+  current: boolean;
+  /** Why it cannot be used as asked, in words (absent when it can be created or connected). */
+  problems: string[];
 }
 
 /** User settings kept in the app's config file. */

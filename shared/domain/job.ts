@@ -2,6 +2,8 @@
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'warning' | 'failed' | 'cancelled';
 /** What kind of work a job does. */
 export type JobKind = 'backup' | 'restore' | 'verify' | 'gc' | 'forget' | 'import' | 'maintenance';
+/** Who started a job: the user (app, CLI) or the scheduler (its runs and the daily maintenance). */
+export type JobTrigger = 'manual' | 'scheduled';
 /** State of a single step. */
 export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 
@@ -20,6 +22,8 @@ export interface JobInfo {
   id: string;
   kind: JobKind;
   guest?: string;
+  /** Who started it (absent on jobs recorded before this field existed: shown as manual). */
+  trigger?: JobTrigger;
   status: JobStatus;
   createdAt: string;
   startedAt?: string;

@@ -74,3 +74,11 @@ export interface SnapshotSummary {
   twin?: TwinRecord;
   jobId?: string;
 }
+
+/** A damaged restore point named the way people find it: guest and time (the id for commands). */
+export interface DamagedPoint {
+  snapshotId: string;
+  guest?: string;
+  /** ISO 8601 time of the point. */
+  time?: string;
+}

@@ -1,10 +1,10 @@
-import type { EngineStatus, RepositoryStats, Settings } from '../domain/engine.js';
+import type { EngineStatus, RepositoryFolderCheck, RepositoryStats, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
 import type { DoctorReport } from '../domain/doctor.js';
 import type { Guest, HypervisorKind } from '../domain/guest.js';
 import type { JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
 import type { GuestSchedule, RetentionPolicy, RetentionPreview } from '../domain/policy.js';
-import type { SnapshotSummary } from '../domain/snapshot.js';
+import type { DamagedPoint, SnapshotSummary } from '../domain/snapshot.js';
 import type { AppNotification } from '../domain/notification.js';
 import type { SerializedError } from '../errors/serialize.js';
 import type { EngineMethod, Req } from './schemas.js';
@@ -20,7 +20,7 @@ export interface EngineResponses {
   'jobs.log': JobLogLine[];
   'jobs.cancel': { cancelled: boolean };
   'snapshots.list': SnapshotSummary[];
-  'snapshots.verify': { ok: boolean; damaged: string[] };
+  'snapshots.verify': { ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[] };
   /** One restore point forgotten (its chunks are freed by the next GC, not now). */
   'snapshots.forget': { snapshotId: string; guest: string; forgotten: boolean };
   'files.list': FileListing;
@@ -38,7 +38,12 @@ export interface EngineResponses {
   'retention.preview': RetentionPreview;
   'retention.apply': RetentionPreview;
   'repository.stats': RepositoryStats;
-  'repository.verify': { ok: boolean; damaged: string[]; checkedChunks: number };
+  'repository.check': RepositoryFolderCheck;
+  /** The new repository is made and in use (the saved settings). */
+  'repository.create': Settings;
+  /** The existing repository is in use (the saved settings). */
+  'repository.connect': Settings;
+  'repository.verify': { ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[]; checkedChunks: number };
   'repository.gc': { removedChunks: number; freedBytes: number };
   'catalog.rebuild': { snapshots: number };
   'settings.get': Settings;

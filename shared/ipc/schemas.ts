@@ -130,6 +130,10 @@ export const requestSchemas = {
   'doctor.run': z.strictObject({ vm: name, hypervisor: z.enum(['vmware', 'hyperv']).optional() }),
   /** The last doctor report per hypervisor. */
   'doctor.last': z.strictObject({}),
+  /** Repositories from the UI: what a folder is, create a new repository there, connect an existing one. */
+  'repository.check': z.strictObject({ path }),
+  'repository.create': z.strictObject({ path }),
+  'repository.connect': z.strictObject({ path }),
 } as const;
 
 /** Names of all engine methods. */

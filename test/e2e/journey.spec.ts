@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
+import { inspectDataDisk } from '../harness/guest/read-back.js';
 import { seriousA11yViolations } from './helpers/axe.js';
 import { engineCall } from './helpers/engine-call.js';
 import { focused, tabTo } from './helpers/keyboard.js';
@@ -26,6 +27,8 @@ let work: string;
 let vm: TestVm;
 let server: ServeHandle;
 let page: Page;
+/** The ledger of the restore point (step 8's oracle, also step 9's). */
+let point: Awaited<ReturnType<typeof inspectDataDisk>>;
 const simEnv = () => ({ ...process.env, VMRUN_SIM_STATE: join(work, 'sim-state') });
 const vmrun = (...args: string[]) => execFileSync(VMRUN, args, { env: simEnv(), encoding: 'utf8', timeout: 600_000 });
 
@@ -74,6 +77,13 @@ test('2. the guest appears on the Guests page', async ({}, testInfo) => {
 });
 
 test('3. Back up now (keyboard) shows live progress to the end', async ({}, testInfo) => {
+  // The top bar's button says what it would do and lists the guests before anything starts.
+  await expect(page.getByTestId('backup-now-all')).toHaveText(`Back up ${GUEST}…`);
+  await page.getByTestId('backup-now-all').click();
+  const confirm = page.getByRole('dialog', { name: 'Back up all 1 guest?' });
+  await expect(confirm.getByRole('checkbox', { name: new RegExp(GUEST) })).toBeChecked();
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(confirm).toBeHidden();
   // Keyboard alone: Tab to the guest's own Back up now button, Enter.
   await tabTo(page, (f) => f.name === `Back up now: ${GUEST}`);
   await page.keyboard.press('Enter');
@@ -81,6 +91,8 @@ test('3. Back up now (keyboard) shows live progress to the end', async ({}, test
   const detail = page.getByTestId('job-detail');
   // Any status at all (a fast job may already be past "running" when the page shows it).
   await expect(detail).toHaveAttribute('data-status', /queued|running|succeeded|warning|failed|cancelled/, { timeout: 60_000 });
+  // The README's "running backup" picture: taken once a step past pre-flight runs (a fast job may be done).
+  await expect(detail.locator('[data-step=archive][data-status=running], [data-step=boot-twin][data-status=running], [data-step=shutdown-twin][data-status=running]').or(detail.locator('[data-status=done][data-step=archive]')).first()).toBeVisible({ timeout: 120_000 }).catch(() => {});
   await saveScreenshot(page, testInfo, 'journey-3-progress');
   // Fail with the engine's own account of the job (the UI's status vs the engine's tells a stale
   // page from a stuck job), never by waiting for a status that cannot come any more.
@@ -168,28 +180,52 @@ test('5. browse it and restore one file with the keyboard alone, bytes checked',
 test('6. set a schedule and see the next runs', async ({}, testInfo) => {
   await page.goto(`${server.url.split('?')[0]}#/calendar?guest=${encodeURIComponent(GUEST)}`);
   const drawer = page.getByRole('dialog');
+  // An unscheduled guest looks unscheduled: Off, no time pre-selected that would be saved unseen.
+  await expect(drawer.getByRole('button', { name: 'Off', pressed: true })).toBeVisible();
+  await expect(drawer.getByTestId('unscheduled')).toContainText('has no schedule yet');
+  await drawer.getByRole('button', { name: 'Times of day' }).click();
+  // 24-hour entry, whatever the browser's locale, like the chips and the next runs
   await drawer.getByLabel('Add a time').fill('03:30');
   await drawer.getByRole('button', { name: 'Add time' }).click();
-  await expect(drawer.getByTestId('next-runs')).toContainText(/03:30|3:30/);
+  await expect(drawer.getByTestId('next-runs')).toContainText('03:30');
+  await expect(drawer.getByTestId('next-runs')).not.toContainText(/AM|PM/);
   await drawer.getByRole('button', { name: 'Save schedule' }).click();
   await expect(page.getByTestId('notice')).toContainText('Schedule of');
   const list = await engineCall(server, 'schedules.list', {});
-  expect(JSON.stringify(list.find((s) => s.guest === GUEST)?.schedule)).toContain('03:30');
+  // exactly the user's own time (no 02:00 saved along with it)
+  expect(list.find((s) => s.guest === GUEST)?.schedule).toEqual({ kind: 'times', times: ['03:30'] });
   await saveScreenshot(page, testInfo, 'journey-6-schedule');
 });
 
-test('7. move a retention slider and see the preview', async ({}, testInfo) => {
-  const drawer = page.getByRole('dialog');
+test('7. move a retention slider and see the preview; closing asks before dropping the change', async ({}, testInfo) => {
+  const drawer = page.getByTestId('guest-drawer');
   await drawer.getByRole('tab', { name: 'Retention' }).click();
   await drawer.getByTestId('slider-keepLast').getByRole('slider').focus();
   await page.keyboard.press('ArrowRight');
   await expect(drawer.getByTestId('retention-preview')).toContainText(/would be forgotten/);
   await saveScreenshot(page, testInfo, 'journey-7-retention');
+  // a click on the calendar behind the drawer (or Esc) no longer loses the moved slider silently
   await page.keyboard.press('Escape');
+  const ask = page.getByRole('dialog', { name: 'Discard unsaved changes?' });
+  await expect(ask).toBeVisible();
+  await ask.getByRole('button', { name: 'Keep editing' }).click();
+  await expect(drawer.getByTestId('retention-preview')).toContainText(/would be forgotten/);
+  await drawer.getByRole('button', { name: 'Close' }).click();
+  await page.getByRole('dialog', { name: 'Discard unsaved changes?' }).getByRole('button', { name: 'Discard changes' }).click({ timeout: 10_000 });
+  await expect(drawer).toBeHidden();
 });
 
-test('8. restore wizard to a new VM', async ({}, testInfo) => {
+test('8. restore wizard to a new VM, start it, and find the ledger of the restore point', async ({}, testInfo) => {
+  test.setTimeout(10 * 60_000);
   const to = join(work, 'restored-vm');
+  const [snap] = await engineCall(server, 'snapshots.list', { guest: GUEST });
+  // The oracle: the restore point's own disk, exported by the CLI and read by qemu-img + debugfs + sqlite3.
+  const exported = join(work, 'point.img');
+  execFileSync(process.execPath, [join(REPO_ROOT, 'bin', 'twinsnap.mjs'), '--data-dir', join(work, 'data'), 'export-disk', snap!.id, snap!.disks[0]!.name, '--to', exported, '--format', 'raw'], { timeout: 300_000 });
+  point = await inspectDataDisk(exported);
+  expect(point).toMatchObject({ dbPresent: true, integrity: 'ok', markerPresent: true });
+  expect(point.maxN).toBeGreaterThan(0);
+
   await page.getByTestId('nav-restore').click();
   await page.getByRole('radio', { name: new RegExp(GUEST) }).check();
   await page.getByRole('button', { name: 'Next' }).click();
@@ -198,11 +234,68 @@ test('8. restore wizard to a new VM', async ({}, testInfo) => {
   await page.getByRole('radio', { name: /Whole VM as a new VM/ }).click();
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByLabel('Destination folder').fill(to);
+  await page.getByLabel('Name of the new VM').fill('Journey copy');
   await page.getByRole('button', { name: 'Next' }).click();
+  await saveScreenshot(page, testInfo, 'journey-8-restore-wizard');
   await page.getByRole('button', { name: 'Start restore' }).click();
   await expect(page.getByTestId('restore-result')).toBeVisible({ timeout: 10 * 60_000 });
   await saveScreenshot(page, testInfo, 'journey-8-restored');
-  expect(findFile(to, (n) => n.endsWith('.vmx'))).toBeTruthy();
+  // The configuration is the VM's own and names exactly the restored disk.
+  const vmxPath = join(to, 'Journey copy.vmx');
+  expect(readdirSync(to).sort()).toEqual([`${GUEST}.vmdk`, 'Journey copy.vmx']);
+  expect(readFileSync(vmxPath, 'utf8')).toMatch(new RegExp(`scsi0:0\\.fileName = "${GUEST}\\.vmdk"`));
+
+  // Start it now: the simulator boots the restored guest from the restored disk.
+  await page.getByRole('button', { name: 'Start it now' }).click();
+  await expect(page.getByTestId('start-restored-vm')).toHaveAttribute('data-state', 'started', { timeout: 120_000 });
+  try {
+    const serial = join(to, 'Journey copy.serial0.log');
+    // The guest's workload opens its ledger and says where it resumes: exactly the restore point's last row.
+    await expect.poll(() => (existsSync(serial) ? /workload starting after (\d+)/.exec(readFileSync(serial, 'latin1'))?.[1] ?? null : null), { timeout: 5 * 60_000, intervals: [1000] }).toBe(String(point.maxN));
+    await expect.poll(() => /VMTOOLS: running/.test(readFileSync(serial, 'latin1')), { timeout: 120_000, intervals: [1000] }).toBe(true);
+    vmrun('-T', 'ws', 'stop', vmxPath, 'soft');
+  } finally {
+    try {
+      vmrun('-T', 'ws', 'stop', vmxPath, 'hard');
+    } catch {
+      /* already off */
+    }
+  }
+  // After a clean shutdown the restored ledger is intact and continues the restore point's.
+  const after = await inspectDataDisk(join(to, `${GUEST}.vmdk`));
+  expect(after).toMatchObject({ dbPresent: true, integrity: 'ok', markerPresent: true });
+  expect(after.maxN).toBeGreaterThanOrEqual(point.maxN);
+  expect(after.count).toBe(after.maxN);
+});
+
+test('9. replace the original: shut it down, put it back to the restore point, start it, its ledger is the restore point\'s', async ({}, testInfo) => {
+  test.setTimeout(10 * 60_000);
+  // TwinSnap never powers production off itself: the admin shuts it down (here, the guest's power button).
+  vmrun('-T', 'ws', 'stop', vm.vmxPath, 'soft');
+  await expect.poll(() => vmrun('list').includes(vm.vmxPath), { timeout: 120_000 }).toBe(false);
+  await expect.poll(async () => (await engineCall(server, 'guests.list', { refresh: true })).find((g) => g.name === GUEST)?.state, { timeout: 60_000 }).toBe('off');
+  await page.getByTestId('nav-restore').click();
+  await page.getByRole('button', { name: 'Restore something else' }).click();
+  await page.getByRole('radio', { name: new RegExp(GUEST) }).check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('radio').first().check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('radio', { name: /Replace the original/ }).click();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel(`Type the guest's name (${GUEST}) to confirm`).fill(GUEST);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: `Replace ${GUEST}` }).click();
+  // the restore job's own status ends the wait (a failure is shown with the engine's words)
+  await expect(page.getByTestId('job-detail')).toHaveAttribute('data-status', /succeeded|warning|failed|cancelled/, { timeout: 10 * 60_000 });
+  await expect(page.getByTestId('restore-result')).toContainText('its previous files are kept in');
+  await saveScreenshot(page, testInfo, 'journey-9-replaced');
+  expect(readdirSync(join(work)).some((f) => f.startsWith('vms.before-restore-'))).toBe(true);
+  // The same VM (same .vmx path) starts from the restored disk and resumes its ledger exactly at the restore point.
+  const serial = join(vm.dir, `${GUEST}.serial0.log`);
+  rmSync(serial, { force: true });
+  await page.getByRole('button', { name: 'Start it now' }).click();
+  await expect(page.getByTestId('start-restored-vm')).toHaveAttribute('data-state', 'started', { timeout: 120_000 });
+  await expect.poll(() => (existsSync(serial) ? /workload starting after (\d+)/.exec(readFileSync(serial, 'latin1'))?.[1] ?? null : null), { timeout: 5 * 60_000, intervals: [1000] }).toBe(String(point.maxN));
 });
 
 async function readAll(s: ServeHandle, snapshotId: string, path: string): Promise<Buffer[]> {

@@ -61,7 +61,7 @@ describe('repository handlers', () => {
 
   it('verifies, reports stats, collects garbage and rebuilds the catalog', async () => {
     const [s] = await c()['snapshots.list']({});
-    expect(await c()['snapshots.verify']({ snapshotId: s!.id, full: true })).toEqual({ ok: true, damaged: [] });
+    expect(await c()['snapshots.verify']({ snapshotId: s!.id, full: true })).toEqual({ ok: true, damaged: [], damagedPoints: [] });
     expect((await c()['snapshots.list']({}))[0]!.verify?.ok).toBe(true);
     const v = await c()['repository.verify']({ full: true });
     expect(v).toMatchObject({ ok: true, damaged: [] });

@@ -73,7 +73,7 @@ beforeAll(async () => {
   expect(await main(['--data-dir', dataDir, 'import-disk', '--guest', 'Accounting', source, '--config', vmx], silent)).toBe(0);
   // VMware through vmrun-sim (QEMU behind the vmrun command line); its state lives in the temp dir
   process.env.VMRUN_SIM_STATE = join(dir, 'vmrun-sim-state');
-  const vmware = new VmrunHypervisor({ vmrunPath: VMRUN, vmFolders: [], logger: nullLogger, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] } });
+  const vmware = new VmrunHypervisor({ vmrunPath: VMRUN, vmFolders: [join(dir, 'vms-replace')], logger: nullLogger, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] } });
   // Hyper-V: the real scripts in pwsh against the Hyper-V stand-in module (state-level VMs)
   hyperv = new HyperVHypervisor({ powershellPath: POWERSHELL_SIM, logger: nullLogger, clock: systemClock, env: { ...process.env, HYPERV_SIM_ROOT: join(dir, 'hyperv-sim') } });
   engine = await createEngine({ dataDir, logger: nullLogger, hypervisors: [vmware, hyperv] });
@@ -107,8 +107,58 @@ describe('restore.start', () => {
     const job = await waitFinished(engine, jobId);
     expect(job).toMatchObject({ status: 'succeeded', kind: 'restore', guest: 'Accounting' });
     expect(job.steps[0]!.detail).toContain(to);
-    expect(readdirSync(to).sort()).toEqual(['Accounting.vmdk', 'Accounting.vmx']);
+    // the configuration is named after the new VM and names exactly the restored disk
+    expect(readdirSync(to).sort()).toEqual(['Accounting-restored.vmx', 'Accounting.vmdk']);
+    expect(VmxFile.parse(readFileSync(join(to, 'Accounting-restored.vmx'))).get('scsi0:0.fileName')).toBe('Accounting.vmdk');
     execFileSync('qemu-img', ['compare', '-q', source, join(to, 'Accounting.vmdk')]);
+  });
+
+  it('restores a twin backup (disk stored as scsi0-0.vmdk, configuration as production.vmx) into a VM that names its own disk and starts (vmrun-sim)', async () => {
+    // the shape a twin backup stores: the twin's child file name, the production .vmx as captured
+    const twinShape = join(dir, 'twin-shape');
+    mkdirSync(twinShape);
+    copyFileSync(source, join(twinShape, 'scsi0-0.vmdk'));
+    copyFileSync(join(dir, 'Accounting.vmx'), join(twinShape, 'production.vmx'));
+    expect(await main(['--data-dir', join(dir, 'data'), 'import-disk', '--guest', 'Twin shape', join(twinShape, 'scsi0-0.vmdk'), '--config', join(twinShape, 'production.vmx')], silent)).toBe(0);
+    const [snap] = await engine.service.call('snapshots.list', { guest: 'Twin shape' });
+    const to = join(dir, 'restored-twin-shape');
+    const { jobId } = await engine.service.call('restore.start', { snapshotId: snap!.id, mode: 'new-vm', to, newName: 'Ledger copy' });
+    const job = await waitFinished(engine, jobId);
+    expect(job).toMatchObject({ status: 'succeeded', warnings: [] });
+    expect(readdirSync(to).sort()).toEqual(['Accounting.vmdk', 'Ledger copy.vmx']);
+    const vmx = VmxFile.parse(readFileSync(join(to, 'Ledger copy.vmx')));
+    expect(vmx.get('scsi0:0.fileName')).toBe('Accounting.vmdk');
+    expect(vmx.get('displayName')).toBe('Ledger copy');
+    execFileSync('qemu-img', ['compare', '-q', source, join(to, 'Accounting.vmdk')]);
+    if (!existsSync(VMRUN)) return;
+    // the simulator opens every disk the .vmx names ("Cannot open the disk" otherwise)
+    await expect(engine.service.call('restore.startVm', { to })).resolves.toMatchObject({ vmId: join(to, 'Ledger copy.vmx'), name: 'Ledger copy' });
+    expect(vmrun('list')).toContain(join(to, 'Ledger copy.vmx'));
+    vmrun('-T', 'ws', 'stop', join(to, 'Ledger copy.vmx'), 'hard');
+
+    // `twinsnap restore` lays the folder out the same way
+    const cliTo = join(dir, 'restored-cli');
+    expect(await main(['--data-dir', join(dir, 'data'), 'restore', snap!.id, '--to', cliTo, '--name', 'Ledger cli'], silent)).toBe(0);
+    expect(readdirSync(cliTo).sort()).toEqual(['Accounting.vmdk', 'Ledger cli.vmx']);
+    expect(VmxFile.parse(readFileSync(join(cliTo, 'Ledger cli.vmx'))).get('scsi0:0.fileName')).toBe('Accounting.vmdk');
+  }, 120_000);
+
+  it('restores a whole VM in another format only when VMware can open it: vmdk from a raw source, and refuses qcow2 in words', async () => {
+    const rawSrc = join(dir, 'raw-src');
+    mkdirSync(rawSrc);
+    execFileSync('qemu-img', ['convert', '-O', 'raw', source, join(rawSrc, 'scsi0-0.img')]);
+    copyFileSync(join(dir, 'Accounting.vmx'), join(rawSrc, 'production.vmx'));
+    expect(await main(['--data-dir', join(dir, 'data'), 'import-disk', '--guest', 'Raw source', join(rawSrc, 'scsi0-0.img'), '--config', join(rawSrc, 'production.vmx')], silent)).toBe(0);
+    const [snap] = await engine.service.call('snapshots.list', { guest: 'Raw source' });
+    const to = join(dir, 'restored-as-vmdk');
+    const done = await waitFinished(engine, (await engine.service.call('restore.start', { snapshotId: snap!.id, mode: 'new-vm', to, format: 'vmdk' })).jobId);
+    expect(done.status).toBe('succeeded');
+    expect(readdirSync(to).sort()).toEqual(['Accounting.vmdk', 'Raw source-restored.vmx']);
+    expect(execFileSync('qemu-img', ['info', '--output=json', join(to, 'Accounting.vmdk')], { encoding: 'utf8' })).toContain('"format": "vmdk"');
+    execFileSync('qemu-img', ['compare', '-q', source, join(to, 'Accounting.vmdk')]);
+    const refused = await waitFinished(engine, (await engine.service.call('restore.start', { snapshotId: snap!.id, mode: 'new-vm', to: join(dir, 'as-qcow2'), format: 'qcow2' })).jobId);
+    expect(refused).toMatchObject({ status: 'failed', error: { code: 'DISK_UNSUPPORTED', message: expect.stringContaining('restore the disks only') } });
+    expect(existsSync(join(dir, 'as-qcow2'))).toBe(false);
   });
 
   it('gives the new VM its own identity and the chosen name, and starts it beside the running original (vmrun-sim)', async () => {
@@ -117,7 +167,7 @@ describe('restore.start', () => {
     const job = await waitFinished(engine, jobId);
     expect(job).toMatchObject({ status: 'succeeded', warnings: [] });
     expect(job.steps[0]!.detail).toMatch(/new BIOS UUID and new MAC addresses/);
-    const vmxPath = join(to, 'Accounting.vmx');
+    const vmxPath = join(to, 'Accounting copy.vmx');
     const restored = VmxFile.parse(readFileSync(vmxPath));
     expect(restored.get('displayName')).toBe('Accounting copy');
     expect(restored.get('uuid.bios')).toBeDefined();
@@ -171,6 +221,40 @@ describe('restore.start', () => {
     await hyperv.powerOffTwin({ id: r.id, name: r.name, folder, disks: [] });
   }, 120_000);
 
+  it('replaces the original (off) with the restore point: same .vmx, same identity, its disk back in time, the previous files kept aside; it starts', async () => {
+    const folder = join(dir, 'vms-replace', 'Accounting');
+    mkdirSync(folder, { recursive: true });
+    const vmxPath = join(folder, 'Accounting.vmx');
+    copyFileSync(join(dir, 'Accounting.vmx'), vmxPath);
+    copyFileSync(source, join(folder, 'Accounting.vmdk'));
+    // what happened since the restore point: the first MiB overwritten
+    execFileSync('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0x11 0 1M', join(folder, 'Accounting.vmdk')]);
+    await expect(engine.service.call('restore.start', { snapshotId, mode: 'replace', to: '.', confirmName: 'accounting' })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    if (existsSync(VMRUN)) {
+      vmrun('-T', 'ws', 'start', vmxPath, 'nogui');
+      // never powered off by us: a running original is refused before anything is written
+      await expect(engine.service.call('restore.start', { snapshotId, mode: 'replace', to: '.', confirmName: 'Accounting' })).rejects.toMatchObject({ code: 'HV_VM_BAD_STATE', message: expect.stringContaining('shut it down first') });
+      vmrun('-T', 'ws', 'stop', vmxPath, 'hard');
+    }
+    const { jobId } = await engine.service.call('restore.start', { snapshotId, mode: 'replace', to: '.', confirmName: 'Accounting' });
+    const job = await waitFinished(engine, jobId);
+    expect(job).toMatchObject({ status: 'succeeded', kind: 'restore', guest: 'Accounting' });
+    expect(readdirSync(folder).sort()).toEqual(['Accounting.vmdk', 'Accounting.vmx']);
+    execFileSync('qemu-img', ['compare', '-q', source, join(folder, 'Accounting.vmdk')]);
+    const vmx = VmxFile.parse(readFileSync(vmxPath));
+    expect(vmx.get('uuid.bios')).toBe(ORIGINAL_UUID);
+    expect(vmx.get('ethernet0.address')).toBe(ORIGINAL_MAC);
+    expect(vmx.get('scsi0:0.fileName')).toBe('Accounting.vmdk');
+    const previous = readdirSync(join(dir, 'vms-replace')).find((f) => f.startsWith('Accounting.before-restore-'));
+    expect(previous, 'the previous files are kept').toBeDefined();
+    expect(job.steps[0]!.detail).toContain(previous!);
+    // the kept copy is the state before the replace (the overwritten first MiB)
+    expect(() => execFileSync('qemu-img', ['compare', '-q', source, join(dir, 'vms-replace', previous!, 'Accounting.vmdk')], { stdio: 'pipe' })).toThrow();
+    if (!existsSync(VMRUN)) return;
+    await expect(engine.service.call('restore.startVm', { to: folder })).resolves.toMatchObject({ vmId: vmxPath });
+    vmrun('-T', 'ws', 'stop', vmxPath, 'hard');
+  }, 120_000);
+
   it('says in words when there is no restored VM to start', async () => {
     await expect(engine.service.call('restore.startVm', { to: join(dir, 'nowhere') })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const empty = join(dir, 'empty-folder');
@@ -195,6 +279,6 @@ describe('restore.start', () => {
     const { jobId } = await engine.service.call('restore.start', { snapshotId, mode: 'new-vm', to: join(dir, 'restored-vm') });
     const job = await waitFinished(engine, jobId);
     expect(job).toMatchObject({ status: 'failed', error: { code: 'ALREADY_EXISTS' } });
-    expect(existsSync(join(dir, 'restored-vm', 'Accounting.vmx'))).toBe(true);
+    expect(existsSync(join(dir, 'restored-vm', 'Accounting-restored.vmx'))).toBe(true);
   });
 });

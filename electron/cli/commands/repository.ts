@@ -3,10 +3,12 @@ import type { Command } from 'commander';
 import { AppError } from '../../../shared/errors/app-error.js';
 import type { RetentionPolicy } from '../../../shared/domain/policy.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
+import type { RepositoryFolderCheck } from '../../../shared/domain/engine.js';
 import { openDisk } from '../../engine/disk/open-disk.js';
 import type { VirtualDisk } from '../../engine/disk/virtual-disk.js';
 import { initRepository, rebuildCatalog, syncCatalog, DEFAULT_CHUNK_SIZE, type ExportFormat } from '../../engine/repository/repository.js';
 import { getCatalog, getRepository } from '../../engine/service/repository-access.js';
+import { restoreVmFolder } from '../../engine/service/restore-vm.js';
 import type { CliContext, CommandModule } from '../cli-context.js';
 import { ALLOW_CHAIN_DIR } from './disk.js';
 
@@ -41,6 +43,33 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
       const repo = await initRepository(path, { chunkSize: int(ctx, o.chunkSize, '--chunk-size'), clock: engine.context.clock });
       await repo.close();
       ctx.print({ path, chunkSize: repo.config.chunkSize, id: repo.config.id }, (d) => `created repository ${d.path} (chunk size ${d.chunkSize})`);
+    });
+
+  // Repositories as the app makes them (the same checks as Settings → Repository).
+  const repository = program.command('repository').description('create, connect or check a repository folder (the same checks as the app)');
+  const checkLine = (c: RepositoryFolderCheck) =>
+    [
+      `${c.path}: ${c.state === 'repository' ? `a twinsnap repository (${c.snapshots ?? 0} restore points)` : c.state}${c.current ? ' — in use' : ''}`,
+      `writable: ${c.writable ? 'yes' : 'no'}${c.freeBytes !== undefined ? `, ${mib(c.freeBytes)} free` : ''}`,
+      ...c.problems.map((p) => `problem: ${p}`),
+    ].join('\n');
+  repository
+    .command('check <dir>')
+    .description('say what a folder is as a place for the repository')
+    .action(async (dir: string) => ctx.print(await (await ctx.engine()).service.call('repository.check', { path: resolve(dir) }), checkLine));
+  repository
+    .command('init <dir>')
+    .description('create a new repository in an empty or new folder and use it')
+    .action(async (dir: string) => {
+      const s = await (await ctx.engine()).service.call('repository.create', { path: resolve(dir) });
+      ctx.print(s, (d) => `created repository ${d.repository}; twinsnap uses it from now on`);
+    });
+  repository
+    .command('connect <dir>')
+    .description('use an existing repository (e.g. on a USB disk or NAS share)')
+    .action(async (dir: string) => {
+      const s = await (await ctx.engine()).service.call('repository.connect', { path: resolve(dir) });
+      ctx.print(s, (d) => `connected repository ${d.repository}; twinsnap uses it from now on`);
     });
 
   program
@@ -97,9 +126,12 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .argument('<snapshot>', 'snapshot id')
     .requiredOption('--to <dir>', 'new folder')
     .option('--format <f>', `disk format: original, ${FORMATS.join(', ')}`, 'original')
-    .action(async (snap: string, o: { to: string; format: string }) => {
+    .option('--name <name>', "the restored VM's name (default: the guest's name + '-restored')")
+    .action(async (snap: string, o: { to: string; format: string; name?: string }) => {
       if (o.format !== 'original' && !FORMATS.includes(o.format as ExportFormat)) ctx.usage(`unknown --format '${o.format}'`);
-      const r = await (await repoOf()).restoreSnapshot(snap, { to: resolve(o.to), format: o.format as ExportFormat | 'original' });
+      const repo = await repoOf();
+      const name = o.name ?? `${(await repo.readManifest(snap)).guest}-restored`;
+      const r = await restoreVmFolder(repo, snap, { to: resolve(o.to), name, format: o.format as ExportFormat | 'original', onProgress: progress('restore') });
       ctx.print(r, (d) => `restored ${d.files.length} file(s) into ${d.path}`);
     });
 

@@ -20,7 +20,7 @@ import { collectGarbage, type GcResult } from './maintenance/gc.js';
 import { planRetention } from './maintenance/retention.js';
 import { verifySnapshots, type VerifyOptions, type VerifyResult } from './maintenance/verify.js';
 import { exportDisk, type ExportOptions, type ExportFormat } from './restore/export-disk.js';
-import { checkedFileName, decodeManifest, toSummary, type Manifest } from './snapshot/manifest.js';
+import { checkedFileName, decodeManifest, fileNameProblem, toSummary, type Manifest } from './snapshot/manifest.js';
 import { SnapshotDisk } from './snapshot/snapshot-disk.js';
 import { fingerprintSeeds } from './snapshot/fingerprints.js';
 import { createSnapshot, type CreateSnapshotInput, type CreateSnapshotOptions } from './snapshot/snapshot-writer.js';
@@ -118,6 +118,24 @@ export interface RestoreOptions {
   format?: ExportFormat | 'original';
   onProgress?: (p: { disk: string; bytesDone: number; bytesTotal: number }) => void;
   signal?: AbortSignal;
+  /**
+   * Lays the folder out before anything is written: may rename the configuration files and the
+   * disk files and rewrite the configuration (e.g. a .vmx naming exactly the restored disks).
+   * Without it: configuration files as stored, each disk as its stored file name with the
+   * extension of the format written.
+   */
+  plan?: (folder: RestorePlan) => RestorePlan;
+}
+
+/** What restoreSnapshot writes: configuration files (bytes) and disks (manifest name → file). */
+export interface RestorePlan {
+  configFiles: { name: string; data: Buffer }[];
+  disks: { name: string; fileName: string; format: ExportFormat }[];
+}
+
+/** File extension of a disk written in `format` (raw images are `.img`). */
+export function diskExtension(format: ExportFormat): string {
+  return format === 'raw' ? '.img' : `.${format}`;
 }
 
 /**
@@ -289,18 +307,29 @@ export class Repository {
     });
     const files: string[] = [];
     try {
+      let plan: RestorePlan = { configFiles: [], disks: [] };
       for (const cf of m.configFiles) {
         const data = await readFile(join(this.layout.snapshot(id), 'config', checkedFileName(cf.name, id, 'configuration file name')));
         if (sha256(data) !== cf.sha256) throw new AppError('MANIFEST_CORRUPT', `configuration file '${cf.name}' of snapshot '${id}' is damaged`);
-        await writeFile(join(work, checkedFileName(cf.name, id, 'configuration file name')), data, { flag: 'wx' });
-        files.push(cf.name);
+        plan.configFiles.push({ name: checkedFileName(cf.name, id, 'configuration file name'), data });
       }
       for (const d of m.disks) {
         const src = d.sourceFormat as ExportFormat | undefined;
-        const fmt: ExportFormat = opts.format && opts.format !== 'original' ? opts.format : src && ['raw', 'vmdk', 'vhdx', 'qcow2'].includes(src) ? src : 'raw';
+        const format: ExportFormat = opts.format && opts.format !== 'original' ? opts.format : src && ['raw', 'vmdk', 'vhdx', 'qcow2'].includes(src) ? src : 'raw';
+        plan.disks.push({ name: d.name, fileName: checkedFileName(d.fileName, id, 'disk file name').replace(/\.[^.]*$/, '') + diskExtension(format), format });
+      }
+      if (opts.plan) plan = opts.plan(plan);
+      const names = [...plan.configFiles.map((c) => c.name), ...plan.disks.map((d) => d.fileName)];
+      const bad = names.find((n, i) => fileNameProblem(n) !== undefined || names.indexOf(n) !== i);
+      if (bad !== undefined) throw new AppError('INTERNAL', `the restore would write '${bad}' twice or outside the folder`);
+      for (const cf of plan.configFiles) {
+        await writeFile(join(work, cf.name), cf.data, { flag: 'wx' });
+        files.push(cf.name);
+      }
+      for (const d of plan.disks) {
         await this.exportDisk(id, d.name, {
-          format: fmt,
-          to: join(work, checkedFileName(d.fileName, id, 'disk file name')),
+          format: d.format,
+          to: join(work, d.fileName),
           signal: opts.signal,
           onProgress: (p) => opts.onProgress?.({ disk: d.name, ...p }),
         });

@@ -8,6 +8,7 @@ import { restoreHandlers } from './restore-handlers.js';
 import { scheduleHandlers } from './schedule-handlers.js';
 import { snapshotAdminHandlers } from './snapshot-admin-handlers.js';
 import { doctorHandlers } from './doctor-handlers.js';
+import { repositorySetupHandlers } from './repository-setup-handlers.js';
 
 /** Every handler slice of the engine; together they implement the whole contract. */
-export const allHandlers: HandlerFactory[] = [statusHandlers, guestHandlers, repositoryHandlers, jobHandlers, filesHandlers, restoreHandlers, scheduleHandlers, snapshotAdminHandlers, doctorHandlers];
+export const allHandlers: HandlerFactory[] = [statusHandlers, guestHandlers, repositoryHandlers, jobHandlers, filesHandlers, restoreHandlers, scheduleHandlers, snapshotAdminHandlers, doctorHandlers, repositorySetupHandlers];

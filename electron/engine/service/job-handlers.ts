@@ -96,7 +96,7 @@ export interface LaunchedBackup {
  * scheduler's port can take it as is): starts a backup and resolves when it ends; never rejects.
  */
 export function jobBackupLauncher(ctx: EngineContext): {
-  start(guest: string, opts: { consistency?: 'require-clean' | 'allow-crash'; verify?: boolean }): Promise<LaunchedBackup>;
+  start(guest: string, opts: { consistency?: 'require-clean' | 'allow-crash'; verify?: boolean; trigger?: 'manual' | 'scheduled' }): Promise<LaunchedBackup>;
 } {
   return {
     async start(guest, opts) {
@@ -105,7 +105,7 @@ export function jobBackupLauncher(ctx: EngineContext): {
       manager.twinSlots.setLimit(ctx.config().maxConcurrentTwins);
       let jobId: string | undefined;
       try {
-        jobId = (await manager.backupNow({ guests: [guest], consistency: opts.consistency, verify: opts.verify })).jobIds[0]!;
+        jobId = (await manager.backupNow({ guests: [guest], consistency: opts.consistency, verify: opts.verify, trigger: opts.trigger ?? 'scheduled' })).jobIds[0]!;
         const o = await manager.wait(jobId);
         return { jobId, status: o.status, snapshotId: o.snapshotId, error: o.error, warnings: o.warnings, bytes: o.logicalBytes };
       } catch (e) {

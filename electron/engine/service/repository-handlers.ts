@@ -1,9 +1,46 @@
+import type { DamagedPoint } from '../../../shared/domain/snapshot.js';
 import { rebuildCatalog, syncCatalog } from '../repository/repository.js';
+import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
+import { runAsJob } from './job-traces.js';
 import { getCatalog, getRepository, getSyncedRepository } from './repository-access.js';
 
 /** Key of the last repository verify in the catalog's settings table. */
 const LAST_VERIFY = 'repository.lastVerify';
+
+/** A damaged restore point as people name it: guest and time (the id for commands). */
+export type NamedPoint = DamagedPoint;
+
+/**
+ * After a verify: each damaged point is marked damaged in the catalog (calendar, drawer, restore
+ * wizard and guests page show it) and named by guest and time.
+ */
+export function markDamaged(ctx: EngineContext, damaged: string[]): NamedPoint[] {
+  const catalog = getCatalog(ctx);
+  const at = new Date(ctx.clock.now()).toISOString();
+  const points = damaged.map((id) => {
+    const s = catalog.snapshots.get(id);
+    if (s) catalog.snapshots.setVerify(id, { ok: false, at });
+    return { snapshotId: id, ...(s ? { guest: s.guest, time: s.time } : {}) };
+  });
+  // every open view reloads the points and shows them damaged
+  for (const guest of new Set(points.map((p) => p.guest).filter((g): g is string => !!g))) ctx.emit('snapshots.changed', { guest });
+  return points;
+}
+
+/** "Ledger at 2026-12-07 14:02 UTC (id …)" for job details and logs. */
+export function pointWords(p: NamedPoint): string {
+  return p.guest && p.time ? `${p.guest} at ${p.time.slice(0, 16).replace('T', ' ')} UTC (${p.snapshotId})` : p.snapshotId;
+}
+
+/** The verify job's detail: what was damaged and what to do. */
+export function verifyDetail(points: NamedPoint[]): { detail: string; status?: 'failed' } {
+  if (!points.length) return { detail: 'every restore point checked is intact' };
+  return {
+    status: 'failed',
+    detail: `damaged restore point(s): ${points.map(pointWords).join('; ')}. Forget the damaged point(s) and take a new backup now`,
+  };
+}
 
 /**
  * snapshots.list/verify, retention.*, repository.stats/verify/gc, catalog.rebuild — the
@@ -16,13 +53,24 @@ export const repositoryHandlers: HandlerFactory = (ctx) => ({
   },
   'snapshots.verify': async ({ snapshotId, full }) => {
     const repo = await getRepository(ctx);
-    await repo.readManifest(snapshotId).catch((e) => {
-      if ((e as { code?: string }).code === 'SNAPSHOT_NOT_FOUND') throw e;
-    });
-    const r = await repo.verify({ full: full ?? false, snapshotIds: [snapshotId] });
-    const at = new Date(ctx.clock.now()).toISOString();
-    getCatalog(ctx).snapshots.setVerify(snapshotId, { ok: r.ok, at });
-    return { ok: r.ok, damaged: r.damaged };
+    const guest = await repo.readManifest(snapshotId).then(
+      (m) => m.guest,
+      (e) => {
+        if ((e as { code?: string }).code === 'SNAPSHOT_NOT_FOUND') throw e;
+        return getCatalog(ctx).snapshots.get(snapshotId)?.guest;
+      },
+    );
+    return runAsJob(
+      ctx,
+      { kind: 'verify', trigger: 'manual', label: 'Verify a restore point', ...(guest ? { guest } : {}) },
+      async () => {
+        const r = await repo.verify({ full: full ?? false, snapshotIds: [snapshotId] });
+        const at = new Date(ctx.clock.now()).toISOString();
+        getCatalog(ctx).snapshots.setVerify(snapshotId, { ok: r.ok, at });
+        return { ok: r.ok, damaged: r.damaged, damagedPoints: markDamaged(ctx, r.damaged) };
+      },
+      (r) => verifyDetail(r.damagedPoints),
+    );
   },
   'retention.get': async ({ guest }) => ({ guest, policy: getCatalog(ctx).retention.get(guest) ?? {} }),
   'retention.set': async ({ guest, policy }) => {
@@ -30,26 +78,48 @@ export const repositoryHandlers: HandlerFactory = (ctx) => ({
     return { guest, policy };
   },
   'retention.preview': async ({ guest, policy }) => (await getRepository(ctx)).previewRetention(guest, policy),
-  'retention.apply': async ({ guest, policy }) => {
-    const repo = await getRepository(ctx);
-    const r = await repo.applyRetention(guest, policy);
-    await syncCatalog(repo, getCatalog(ctx));
-    ctx.emit('snapshots.changed', { guest });
-    return r;
-  },
+  'retention.apply': async ({ guest, policy }) =>
+    runAsJob(
+      ctx,
+      { kind: 'forget', trigger: 'manual', guest, label: `Apply the retention policy of ${guest}` },
+      async () => {
+        const repo = await getRepository(ctx);
+        const r = await repo.applyRetention(guest, policy);
+        await syncCatalog(repo, getCatalog(ctx));
+        ctx.emit('snapshots.changed', { guest });
+        return r;
+      },
+      (r) => ({ detail: r.forgetCount ? `${r.forgetCount} restore point(s) of ${guest} forgotten` : 'nothing to forget' }),
+    ),
   'repository.stats': async () => {
     const s = await (await getRepository(ctx)).stats();
-    const lastVerify = getCatalog(ctx).settings.get<{ at: string; ok: boolean; damaged: string[] }>(LAST_VERIFY);
+    const lastVerify = getCatalog(ctx).settings.get<{ at: string; ok: boolean; damaged: string[]; damagedPoints?: NamedPoint[] }>(LAST_VERIFY);
     return { ...s, ...(lastVerify ? { lastVerify } : {}) };
   },
-  'repository.verify': async ({ full }) => {
-    const r = await (await getRepository(ctx)).verify({ full: full ?? false });
-    getCatalog(ctx).settings.set(LAST_VERIFY, { at: new Date(ctx.clock.now()).toISOString(), ok: r.ok, damaged: r.damaged });
-    return { ok: r.ok, damaged: r.damaged, checkedChunks: r.checkedChunks };
-  },
-  'repository.gc': async () => {
-    const r = await (await getRepository(ctx)).gc();
-    return { removedChunks: r.removedChunks, freedBytes: r.freedBytes };
-  },
+  'repository.verify': async ({ full }) =>
+    runAsJob(
+      ctx,
+      { kind: 'verify', trigger: 'manual', label: full ? 'Verify the repository (every chunk)' : 'Verify the repository (light)' },
+      () => verifyRepository(ctx, full ?? false),
+      (r) => verifyDetail(r.damagedPoints),
+    ),
+  'repository.gc': async () =>
+    runAsJob(
+      ctx,
+      { kind: 'gc', trigger: 'manual', label: 'Free unused space (gc)' },
+      async () => {
+        const r = await (await getRepository(ctx)).gc();
+        return { removedChunks: r.removedChunks, freedBytes: r.freedBytes };
+      },
+      (r) => ({ detail: `${r.removedChunks} unused chunk(s) removed, ${Math.round(r.freedBytes / 1048576)} MiB freed` }),
+    ),
   'catalog.rebuild': async () => ({ snapshots: await rebuildCatalog(await getRepository(ctx), getCatalog(ctx)) }),
 });
+
+/** A repository verify whose damaged points are marked and named, and remembered as the last verify. */
+export async function verifyRepository(ctx: EngineContext, full: boolean): Promise<{ ok: boolean; damaged: string[]; damagedPoints: NamedPoint[]; checkedChunks: number }> {
+  const r = await (await getRepository(ctx)).verify({ full });
+  const damagedPoints = markDamaged(ctx, r.damaged);
+  getCatalog(ctx).settings.set(LAST_VERIFY, { at: new Date(ctx.clock.now()).toISOString(), ok: r.ok, damaged: r.damaged, damagedPoints });
+  return { ok: r.ok, damaged: r.damaged, damagedPoints, checkedChunks: r.checkedChunks };
+}

@@ -5,12 +5,13 @@ import { toSerializedError } from '../../../shared/errors/serialize.js';
 import type { JobInfo, JobStep } from '../../../shared/domain/job.js';
 import type { Req } from '../../../shared/ipc/schemas.js';
 import { timeId } from '../core/ids.js';
-import { checkedFileName, type ExportFormat, type Repository } from '../repository/repository.js';
+import { checkedFileName, diskExtension, type ExportFormat, type Repository } from '../repository/repository.js';
 import type { Hypervisor } from '../hypervisor/hypervisor.js';
 import type { HypervisorKind } from '../../../shared/domain/guest.js';
 import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
 import { getCatalog, getRepository } from './repository-access.js';
+import { replaceVmwareVm, restoreVmFolder } from './restore-vm.js';
 
 /** Throttle of restore progress events (per job). */
 const PROGRESS_INTERVAL_MS = 250;
@@ -24,21 +25,16 @@ type RestoreReq = Req<'restore.start'>;
  */
 export const restoreHandlers: HandlerFactory = (ctx) => ({
   'restore.start': async (req) => {
-    if (req.mode === 'replace') {
-      throw new AppError(
-        'NOT_IMPLEMENTED',
-        'replacing the original VM in place is not available yet: restore it as a new VM, check it, then remove the original',
-      );
-    }
     const repo = await getRepository(ctx);
     const manifest = await repo.readManifest(req.snapshotId);
+    const original = req.mode === 'replace' ? await originalToReplace(ctx, manifest.guest, req.confirmName) : undefined;
     const catalog = getCatalog(ctx);
     const now = () => new Date(ctx.clock.now()).toISOString();
-    const step: JobStep = { id: 'restore', label: req.mode === 'disks' ? 'Export disks' : 'Restore VM folder', status: 'pending' };
-    const job: JobInfo = { id: timeId(ctx.clock.now()), kind: 'restore', guest: manifest.guest, status: 'running', createdAt: now(), startedAt: now(), steps: [step], warnings: [], snapshotId: req.snapshotId };
+    const step: JobStep = { id: 'restore', label: req.mode === 'disks' ? 'Export disks' : req.mode === 'replace' ? `Replace ${manifest.guest}` : 'Restore VM folder', status: 'pending' };
+    const job: JobInfo = { id: timeId(ctx.clock.now()), kind: 'restore', guest: manifest.guest, trigger: 'manual', status: 'running', createdAt: now(), startedAt: now(), steps: [step], warnings: [], snapshotId: req.snapshotId };
     catalog.jobs.insert(job);
     catalog.jobLog.append(job.id, { at: now(), level: 'info', message: `restore of snapshot ${req.snapshotId} (${req.mode}) to '${req.to}' started` });
-    void runRestore(ctx, repo, job, req).catch(() => {});
+    void runRestore(ctx, repo, job, req, original).catch(() => {});
     return { jobId: job.id };
   },
 
@@ -118,7 +114,29 @@ async function registerRestored(ctx: EngineContext, folder: string, files: strin
   }
 }
 
-async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, req: RestoreReq): Promise<void> {
+/**
+ * The VM that "replace the original" overwrites: the guest of the restore point, found by name,
+ * confirmed by the user typing that name, powered off (TwinSnap never powers a production VM off
+ * itself), and — for now — a VMware VM.
+ */
+async function originalToReplace(ctx: EngineContext, guest: string, confirmName: string | undefined): Promise<{ hv: Hypervisor; vmxPath: string }> {
+  if (confirmName !== guest) throw new AppError('INVALID_REQUEST', `type the guest's name '${guest}' to confirm replacing it`);
+  for (const hv of ctx.hypervisors) {
+    if (!(await hv.detect().catch(() => undefined))?.available) continue;
+    const vm = (await hv.listVms().catch(() => [])).find((v) => v.name === guest);
+    if (!vm) continue;
+    if (hv.kind !== 'vmware' || !vm.configPath) {
+      throw new AppError('NOT_IMPLEMENTED', `replacing a ${TOOL_NAME[hv.kind]} vm in place is not available yet: restore it as a new vm, check it, then remove the original`);
+    }
+    if (vm.state !== 'off') {
+      throw new AppError('HV_VM_BAD_STATE', `'${guest}' is ${vm.state}: shut it down first (twinsnap never powers a production vm off by itself), then replace it`);
+    }
+    return { hv, vmxPath: vm.configPath };
+  }
+  throw new AppError('HV_VM_NOT_FOUND', `the original vm '${guest}' was not found on this computer: restore the point as a new vm instead`);
+}
+
+async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, req: RestoreReq, original?: { hv: Hypervisor; vmxPath: string }): Promise<void> {
   const catalog = getCatalog(ctx);
   const started = ctx.clock.monotonic();
   const now = () => new Date(ctx.clock.now()).toISOString();
@@ -148,16 +166,21 @@ async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, re
         const base = checkedFileName(d.fileName, m.id, 'disk file name').replace(/\.[^.]+$/, '');
         const out = await repo.exportDisk(req.snapshotId, d.name, {
           format: fmt,
-          to: join(req.to, `${base}.${fmt === 'raw' ? 'img' : fmt}`),
+          to: join(req.to, base + diskExtension(fmt)),
           onProgress: (p) => progress(doneBefore + p.bytesDone, total),
         });
         doneBefore += d.size;
         written.push(out.path);
       }
       detail = `disks written: ${written.join(', ')}`;
+    } else if (original) {
+      const stamp = new Date(ctx.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+      const r = await replaceVmwareVm(repo, req.snapshotId, { vmxPath: original.vmxPath, stamp, onProgress: progress });
+      detail = `'${job.guest}' is back at the restore point in '${r.folder}' (${r.files.join(', ')}); its previous files are kept in '${r.previous}': delete them once the vm works. Start it now, or from VMware Workstation.`;
     } else {
-      const r = await repo.restoreSnapshot(req.snapshotId, { to: req.to, format, onProgress: (p) => progress(p.bytesDone, p.bytesTotal) });
-      const reg = await registerRestored(ctx, r.path, r.files, req.newName ?? `${job.guest ?? 'vm'}-restored`);
+      const name = req.newName ?? `${job.guest ?? 'vm'}-restored`;
+      const r = await restoreVmFolder(repo, req.snapshotId, { to: req.to, name, format, onProgress: progress });
+      const reg = await registerRestored(ctx, r.path, r.files, name);
       if (reg.warning) warnings.push(reg.warning);
       detail = `VM folder restored to '${r.path}' (${r.files.join(', ')}). ${reg.detail}`.trim();
     }

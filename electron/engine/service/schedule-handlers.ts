@@ -17,6 +17,8 @@ import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
 import { getJobService, jobBackupLauncher } from './job-handlers.js';
 import { getCatalog, getRepository } from './repository-access.js';
+import { recordFailedStart, runAsJob } from './job-traces.js';
+import { verifyDetail, verifyRepository } from './repository-handlers.js';
 
 /** How many upcoming runs schedules.list / set / preview show by default. */
 const PREVIEW_COUNT = 5;
@@ -61,7 +63,7 @@ function jobLauncher(ctx: EngineContext): BackupLauncher {
   const base = jobBackupLauncher(ctx);
   return {
     async start(guest, opts): Promise<JobResult> {
-      let r: JobResult = await base.start(guest, { consistency: opts.consistency, verify: opts.verify });
+      let r: JobResult = await base.start(guest, { consistency: opts.consistency, verify: opts.verify, trigger: 'scheduled' });
       if (r.status === 'failed' && r.error?.code === 'JOB_ALREADY_RUNNING') {
         const { manager } = getJobService(ctx);
         const running = manager.list({ guest, limit: 5 }).find((j) => j.status === 'running' || j.status === 'queued');
@@ -79,30 +81,35 @@ function jobLauncher(ctx: EngineContext): BackupLauncher {
 /** Retention, GC and a light verify on the configured repository. */
 function repositoryMaintenance(ctx: EngineContext): MaintenanceRunner {
   return {
-    async forget(guest) {
-      const repo = await getRepository(ctx);
-      const catalog = getCatalog(ctx);
-      const policies = catalog.retention.list().filter((p) => guest === undefined || p.guest === guest);
-      let forgotten = 0;
-      for (const p of policies) {
-        if (Object.keys(p.policy).length === 0) continue; // no policy = keep everything
-        const r = await repo.applyRetention(p.guest, p.policy);
-        forgotten += r.forgetCount;
-        if (r.forgetCount > 0) ctx.emit('snapshots.changed', { guest: p.guest });
-      }
-      if (forgotten > 0) await syncCatalog(repo, catalog);
-      return { forgotten };
-    },
-    async gc() {
-      const r = await (await getRepository(ctx)).gc();
-      return { removedChunks: r.removedChunks, freedBytes: r.freedBytes };
-    },
-    async verify() {
-      const r = await (await getRepository(ctx)).verify({ full: false });
-      getCatalog(ctx).settings.set('repository.lastVerify', { at: new Date(ctx.clock.now()).toISOString(), ok: r.ok, damaged: r.damaged });
-      return { ok: r.ok, damaged: r.damaged };
-    },
+    // after each backup (one guest) quietly; the daily run over every guest is a job of its own
+    forget: (guest) =>
+      guest !== undefined
+        ? forget(guest)
+        : runAsJob(ctx, { kind: 'forget', trigger: 'scheduled', label: 'Apply every retention policy' }, () => forget(), (r) => ({
+            detail: r.forgotten ? `${r.forgotten} restore point(s) forgotten by the retention policies` : 'nothing to forget',
+          })),
+    gc: () =>
+      runAsJob(ctx, { kind: 'gc', trigger: 'scheduled', label: 'Free unused space (gc)' }, async () => {
+        const r = await (await getRepository(ctx)).gc();
+        return { removedChunks: r.removedChunks, freedBytes: r.freedBytes };
+      }, (r) => ({ detail: `${r.removedChunks} unused chunk(s) removed, ${Math.round(r.freedBytes / 1048576)} MiB freed` })),
+    verify: () =>
+      runAsJob(ctx, { kind: 'verify', trigger: 'scheduled', label: 'Verify the repository (light)' }, () => verifyRepository(ctx, false), (r) => verifyDetail(r.damagedPoints)),
   };
+  async function forget(guest?: string): Promise<{ forgotten: number }> {
+    const repo = await getRepository(ctx);
+    const catalog = getCatalog(ctx);
+    const policies = catalog.retention.list().filter((p) => guest === undefined || p.guest === guest);
+    let forgotten = 0;
+    for (const p of policies) {
+      if (Object.keys(p.policy).length === 0) continue; // no policy = keep everything
+      const r = await repo.applyRetention(p.guest, p.policy);
+      forgotten += r.forgetCount;
+      if (r.forgetCount > 0) ctx.emit('snapshots.changed', { guest: p.guest });
+    }
+    if (forgotten > 0) await syncCatalog(repo, catalog);
+    return { forgotten };
+  }
 }
 
 /** Host memory from the OS; guests' RAM from the last guest listing (refreshed in the background). */
@@ -124,20 +131,38 @@ function hostMemory(ctx: EngineContext): HostMemory & { refresh(): Promise<void>
   };
 }
 
-/** Forwards scheduler events to the log and the notifier. */
+/** Forwards scheduler events to the job list, the log and the notifier. */
 function onSchedulerEvent(ctx: EngineContext, e: SchedulerEvent): void {
+  const traced = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      ctx.logger.error('could not record a scheduled run as a job', { guest: 'guest' in e ? e.guest : undefined, error: err });
+      return undefined;
+    }
+  };
   const n = getNotifier(ctx);
   const log = (p: Promise<unknown>) => void p.catch((err) => ctx.logger.warn('notification failed', { error: (err as Error).message }));
   switch (e.type) {
-    case 'run-finished':
-      log(n.backupFinished({ guest: e.guest, jobId: e.result.jobId, status: e.result.status, error: e.result.error, warnings: e.result.warnings, slots: e.slots, trigger: e.trigger }));
+    case 'run-finished': {
+      // A run that never became a job (the guest could not be found, no memory for a twin) is
+      // recorded as a failed one: listed, a ✕ on the calendar, and named in the notification.
+      let jobId = e.result.jobId;
+      if (!jobId && e.result.status === 'failed') {
+        jobId = traced(() => recordFailedStart(ctx, { kind: 'backup', guest: e.guest, trigger: 'scheduled', label: 'Start the scheduled backup' }, e.result.error ?? { code: 'INTERNAL', message: 'the scheduled backup could not start' }).id);
+      }
+      log(n.backupFinished({ guest: e.guest, jobId, status: e.result.status, error: e.result.error, warnings: e.result.warnings, slots: e.slots, trigger: e.trigger }));
       break;
+    }
     case 'guest-stale':
       log(n.staleGuest(e.guest, e.lastSuccessAt, e.expectedMs));
       break;
-    case 'runs-missed':
+    case 'runs-missed': {
+      const when = e.slots.map((t) => new Date(t).toISOString().slice(0, 16).replace('T', ' ')).join(', ');
+      traced(() => recordFailedStart(ctx, { kind: 'backup', guest: e.guest, trigger: 'scheduled', label: 'Start the scheduled backup' }, { code: 'TIMEOUT', message: `${e.slots.length} scheduled run(s) of '${e.guest}' (${when} UTC) missed: ${e.reason}` }));
       log(n.missedRuns(e.guest, e.slots, e.reason));
       break;
+    }
     case 'maintenance-finished':
       log(n.maintenanceFinished(e));
       break;

@@ -75,7 +75,7 @@ describe('snapshots.forget', () => {
     expect(gc.removedChunks).toBe(1);
     expect(chunkFiles(repoDir)).toBe(2);
     // The remaining point still reads back whole (the shared chunk was kept).
-    expect(await c()['snapshots.verify']({ snapshotId: newer!.id, full: true })).toEqual({ ok: true, damaged: [] });
+    expect(await c()['snapshots.verify']({ snapshotId: newer!.id, full: true })).toEqual({ ok: true, damaged: [], damagedPoints: [] });
   });
 
   it('refuses a point while a read of it is in flight (REPO_LOCKED, plain words), deleting nothing', async () => {

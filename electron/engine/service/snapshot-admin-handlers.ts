@@ -7,6 +7,8 @@ import { closeIdleBrowseSession } from './files-handlers.js';
 import type { HandlerFactory } from './handlers.js';
 import { getCatalog, getRepository } from './repository-access.js';
 import { getSchedulerService } from './schedule-handlers.js';
+import { runAsJob } from './job-traces.js';
+import { pointWords } from './repository-handlers.js';
 
 /**
  * snapshots.forget (one restore point, chosen by the user in the snapshot panel) and
@@ -23,19 +25,27 @@ export const snapshotAdminHandlers: HandlerFactory = (ctx) => ({
   'snapshots.forget': async ({ snapshotId }) => {
     const repo = await getRepository(ctx);
     const manifest = await repo.readManifest(snapshotId);
-    // The file browser keeps a point open ~60 s after the last listing: let go of our own idle
-    // session first. One in use (a read, a restore) keeps its lock and forget refuses below.
-    await closeIdleBrowseSession(ctx, snapshotId);
-    const { forgotten } = await repo.forget([snapshotId]);
-    if (!forgotten.includes(snapshotId)) {
-      // Gone meanwhile (another process forgot it): nothing left to do, say so.
-      await syncCatalog(repo, getCatalog(ctx));
-      return { snapshotId, guest: manifest.guest, forgotten: false };
-    }
-    await syncCatalog(repo, getCatalog(ctx));
-    ctx.logger.info('snapshot forgotten by the user', { snapshotId, guest: manifest.guest });
-    ctx.emit('snapshots.changed', { guest: manifest.guest });
-    return { snapshotId, guest: manifest.guest, forgotten: true };
+    const point = pointWords({ snapshotId, guest: manifest.guest, time: manifest.time });
+    return runAsJob(
+      ctx,
+      { kind: 'forget', trigger: 'manual', guest: manifest.guest, label: 'Forget a restore point' },
+      async () => {
+        // The file browser keeps a point open ~60 s after the last listing: let go of our own idle
+        // session first. One in use (a read, a restore) keeps its lock and forget refuses below.
+        await closeIdleBrowseSession(ctx, snapshotId);
+        const { forgotten } = await repo.forget([snapshotId]);
+        if (!forgotten.includes(snapshotId)) {
+          // Gone meanwhile (another process forgot it): nothing left to do, say so.
+          await syncCatalog(repo, getCatalog(ctx));
+          return { snapshotId, guest: manifest.guest, forgotten: false };
+        }
+        await syncCatalog(repo, getCatalog(ctx));
+        ctx.logger.info('snapshot forgotten by the user', { snapshotId, guest: manifest.guest });
+        ctx.emit('snapshots.changed', { guest: manifest.guest });
+        return { snapshotId, guest: manifest.guest, forgotten: true };
+      },
+      (r) => ({ detail: r.forgotten ? `forgot ${point}; its space is freed by the next gc` : `${point} was already gone` }),
+    );
   },
   'service.status': async () => {
     const repository = ctx.config().repository;

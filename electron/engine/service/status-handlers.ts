@@ -2,7 +2,9 @@ import { AppError } from '../../../shared/errors/app-error.js';
 import type { EngineStatus } from '../../../shared/domain/engine.js';
 import { configSchema, toSettings, withoutPassword } from '../core/config.js';
 import { SMTP_PASSWORD } from '../core/secrets.js';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { RepoLayout } from '../repository/layout.js';
 import type { HandlerFactory } from './handlers.js';
 import { catalogRecovery } from './repository-access.js';
 import { getSchedulerService } from './schedule-handlers.js';
@@ -39,6 +41,14 @@ export const statusHandlers: HandlerFactory = (ctx) => {
       const next = { ...cur, ...patch, notifications: { ...cur.notifications, ...(patch.notifications ?? {}) } };
       const parsed = configSchema.safeParse(next);
       if (!parsed.success) throw new AppError('CONFIG_INVALID', `invalid settings: ${parsed.error.issues[0]?.message}`);
+      // A folder that holds no repository is never saved as the repository (the default one is
+      // created on first use): create or connect it with repository.create / repository.connect.
+      const repo = resolve(parsed.data.repository);
+      if (repo !== resolve(cur.repository) && repo !== resolve(join(ctx.dataDir, 'repository')) && !existsSync(new RepoLayout(repo).config)) {
+        throw new AppError('REPO_NOT_FOUND', `'${repo}' holds no twinsnap repository: create one there or connect an existing one (Settings → Repository, or twinsnap repository init / connect)`, {
+          details: { field: 'repository' },
+        });
+      }
       // the password is write-only: it goes to the secret store, never into config.json; an
       // e-mail block without one keeps the stored password, no e-mail block removes it
       const email = parsed.data.notifications.email;

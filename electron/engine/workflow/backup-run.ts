@@ -10,7 +10,7 @@ import { BACKUP_STEPS, DEFAULT_STEP_TIMEOUTS, type BackupStepId } from './backup
 import { stepCeiling, stepIdleLimit, stepLimit } from './step-limits.js';
 import type { HostSemaphore } from './host-semaphore.js';
 import { JobJournal } from './job-journal.js';
-import { DEFAULT_MARGINS, failedChecks, runPreflight, systemHostProbe, type BackupPlan, type HostProbe, type PreflightMargins } from './preflight.js';
+import { DEFAULT_MARGINS, failedChecks, repositoryCheck, runPreflight, systemHostProbe, type BackupPlan, type HostProbe, type PreflightMargins } from './preflight.js';
 import type { BackupMetrics, SinkDisk, SnapshotSink, TwinRecord, VerifyResult } from './snapshot-sink.js';
 import { guarded } from './step-guard.js';
 
@@ -52,6 +52,8 @@ export interface BackupReporter {
   step(id: BackupStepId, patch: Partial<JobStep>): void;
   log(line: JobLogLine): void;
   progress(p: { step: BackupStepId; bytesDone?: number; bytesTotal?: number }): void;
+  /** The job waits for a twin slot (`true`: show it as queued) or got one (`false`: running again). */
+  waiting?(queued: boolean): void;
 }
 
 /** The result of a run. Never thrown: errors are in `error`. */
@@ -148,6 +150,10 @@ export class BackupRun {
     const vm = await this.hv.getVm(this.req.vmId, { timeoutMs: this.timeout('preflight') });
     this.adapterLimits = this.adapterStepLimits(vm);
     const { plan, checks } = runPreflight({ info, hypervisor: this.hv, vm, policy: this.req.policy, probe: this.probe, margins: this.deps.margins ?? DEFAULT_MARGINS });
+    if (this.deps.sink.room) {
+      const room = await this.deps.sink.room({ guest: this.req.guest, diskPaths: vm.disks.map((d) => d.path) }).catch((e: unknown) => ({ error: toSerializedError(e) }));
+      checks.push(repositoryCheck(room));
+    }
     for (const c of checks) this.say(c.ok ? 'info' : 'error', `check ${c.id}: ${c.message}`, 'preflight');
     const failed = failedChecks(checks);
     if (failed) {
@@ -177,8 +183,12 @@ export class BackupRun {
   }
 
   private async twinBackup(vm: VmInfo, time: number): Promise<BackupOutcome> {
-    this.say('info', 'waiting for a free twin slot on this host');
-    const release = await this.deps.twinSlots.acquire(this.signal);
+    const wait = this.deps.twinSlots.wouldWait();
+    if (wait) {
+      this.say('info', 'queued: waiting for a free twin slot on this host');
+      this.report.waiting?.(true);
+    }
+    const release = await this.deps.twinSlots.acquire(this.signal).finally(() => wait && this.report.waiting?.(false));
     let frozen: FrozenState | undefined;
     let twin: TwinVm | undefined;
     try {

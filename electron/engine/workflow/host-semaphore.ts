@@ -19,6 +19,11 @@ export class HostSemaphore {
     return this.held;
   }
 
+  /** True when acquire() would wait now (every slot held, or others already waiting). */
+  wouldWait(): boolean {
+    return !(this.held < this.limit && this.waiters.length === 0);
+  }
+
   /** Waits for a slot; rejects with the signal's reason when aborted. Returns the release function. */
   async acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) throw signal.reason;

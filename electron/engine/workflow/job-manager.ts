@@ -1,4 +1,4 @@
-import type { JobInfo, JobLogLine, JobProgress, JobStep } from '../../../shared/domain/job.js';
+import type { JobInfo, JobLogLine, JobProgress, JobStep, JobTrigger } from '../../../shared/domain/job.js';
 import { AppError } from '../../../shared/errors/app-error.js';
 import { timeId } from '../core/ids.js';
 import { iso } from '../core/clock.js';
@@ -32,6 +32,8 @@ export interface BackupNowRequest {
   guests: string[];
   consistency?: 'require-clean' | 'allow-crash';
   verify?: boolean;
+  /** Who asked (default manual; the scheduler's launcher says scheduled). */
+  trigger?: JobTrigger;
 }
 
 interface Active {
@@ -85,18 +87,19 @@ export class JobManager {
       if ([...this.active.values()].some((a) => a.vmKey === vmKey)) {
         throw new AppError('JOB_ALREADY_RUNNING', `a backup of '${t.vm.name}' is already running: wait for it or cancel it`);
       }
-      jobIds.push(this.start(t.hypervisor, t.vm, req.consistency ?? 'require-clean', req.verify ?? false));
+      jobIds.push(this.start(t.hypervisor, t.vm, req.consistency ?? 'require-clean', req.verify ?? false, req.trigger ?? 'manual'));
     }
     return { jobIds };
   }
 
-  private start(hypervisor: Hypervisor, vm: VmInfo, policy: 'require-clean' | 'allow-crash', verify: boolean): string {
+  private start(hypervisor: Hypervisor, vm: VmInfo, policy: 'require-clean' | 'allow-crash', verify: boolean, trigger: JobTrigger): string {
     const { clock } = this.deps;
     const jobId = timeId(clock.now());
     const job: JobInfo = {
       id: jobId,
       kind: 'backup',
       guest: vm.name,
+      trigger,
       status: 'queued',
       createdAt: iso(clock.now()),
       steps: BACKUP_STEPS.map((id) => ({ id, label: STEP_LABELS[id], status: 'pending' })),
@@ -120,6 +123,10 @@ export class JobManager {
         throttle.push({ jobId, step: current, job: state });
       },
       log: (line: JobLogLine) => this.deps.records.jobLog.append(jobId, line),
+      waiting: (queued) => {
+        save({ status: queued ? 'queued' : 'running' });
+        throttle.push({ jobId, step: current, job: state });
+      },
       progress: (p) => {
         if (p.bytesDone === undefined) return throttle.push({ jobId, step: p.step, job: state });
         if (p.bytesDone === 0 || !archiveStart) archiveStart = clock.monotonic();

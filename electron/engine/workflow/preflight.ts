@@ -41,7 +41,7 @@ export const DEFAULT_MARGINS: PreflightMargins = { memoryMarginBytes: 512 * MiB,
 
 /** The outcome of one check. */
 export interface PreflightCheck {
-  id: 'hypervisor' | 'edition' | 'encryption' | 'memory' | 'disk' | 'tools' | 'state';
+  id: 'hypervisor' | 'edition' | 'encryption' | 'memory' | 'disk' | 'tools' | 'state' | 'repository';
   ok: boolean;
   /** Error code used when this check alone fails. */
   code?: ErrorCode;
@@ -166,4 +166,33 @@ export function failedChecks(checks: PreflightCheck[]): PreflightCheck[] | undef
 
 function mib(bytes: number): number {
   return Math.floor(bytes / MiB);
+}
+
+/** Where the backup will be stored, as the sink measured it before anything is frozen. */
+export interface RepositoryRoom {
+  path: string;
+  /** Free bytes on the repository's file system (undefined when it cannot be measured). */
+  freeBytes?: number;
+  /** The new data this backup is expected to add (an estimate; see the sink). */
+  neededBytes: number;
+}
+
+/**
+ * The repository check: the sink found the repository, could write to it, and it has room for
+ * the expected new data; `room` is the sink's answer or the typed error it failed with
+ * (REPO_NOT_FOUND, PERMISSION_DENIED, …). Runs before the freeze, so a backup that could not be
+ * stored never pauses production.
+ */
+export function repositoryCheck(room: RepositoryRoom | { error: { code: ErrorCode; message: string } }): PreflightCheck {
+  if ('error' in room) return { id: 'repository', ok: false, code: room.error.code, message: room.error.message };
+  const { path, freeBytes, neededBytes } = room;
+  if (freeBytes === undefined) return { id: 'repository', ok: true, message: `repository '${path}' is writable; its free space could not be measured` };
+  return freeBytes >= neededBytes
+    ? { id: 'repository', ok: true, message: `repository '${path}' is writable, ${mib(freeBytes)} MiB free ≥ ${mib(neededBytes)} MiB expected new data` }
+    : {
+        id: 'repository',
+        ok: false,
+        code: 'DISK_FULL',
+        message: `the repository '${path}' has ${mib(freeBytes)} MiB free but this backup is expected to add about ${mib(neededBytes)} MiB: free space there (forget old restore points, then run gc) or choose a larger repository`,
+      };
 }

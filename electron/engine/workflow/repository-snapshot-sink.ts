@@ -1,5 +1,9 @@
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, statfsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { AppError } from '../../../shared/errors/app-error.js';
+import { mapFsError } from '../repository/fs-util.js';
 import type { JobLogLine } from '../../../shared/domain/job.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import { openDisk } from '../disk/open-disk.js';
@@ -7,7 +11,10 @@ import type { VirtualDisk } from '../disk/virtual-disk.js';
 import type { Repository, SnapshotDiskInput } from '../repository/repository.js';
 import { recordBootVerification } from '../repository/snapshot/manifest-amend.js';
 import { toSummary } from '../repository/snapshot/manifest.js';
+import type { RepositoryRoom } from './preflight.js';
 import type { BackupMetrics, SnapshotInput, SnapshotSink, StoredSnapshot, VerifyResult } from './snapshot-sink.js';
+
+const MiB = 1024 * 1024;
 
 /** Formats a job log line for a manifest's `log`. */
 export function manifestLogLine(l: JobLogLine): string {
@@ -95,6 +102,49 @@ export class RepositorySnapshotSink implements SnapshotSink {
     const repo = await this.repo();
     const m = await recordBootVerification(repo.layout, snapshotId, result);
     this.onSnapshotChanged?.(toSummary(m));
+  }
+
+  /**
+   * The repository is there (its config file, not only a cached handle: a USB disk may have gone),
+   * a file can be created in its temp folder, and its file system's free space. The expected new
+   * data: twice what the guest's last backup added (at least 64 MiB), or — for a first backup —
+   * the data the disks hold (their allocated extents; stored compressed, so an upper bound).
+   */
+  async room(input: { guest: string; diskPaths: string[] }): Promise<RepositoryRoom> {
+    const repo = await this.repo();
+    if (!existsSync(repo.layout.config)) {
+      throw new AppError('REPO_NOT_FOUND', `the repository '${repo.path}' is not there any more (disk unplugged or folder moved): connect it again or choose another one in settings`);
+    }
+    const probe = join(repo.layout.tmp, `preflight-${randomBytes(4).toString('hex')}`);
+    try {
+      await mkdir(repo.layout.tmp, { recursive: true });
+      await writeFile(probe, '');
+      await rm(probe, { force: true });
+    } catch (e) {
+      throw mapFsError(e, `writing into the repository '${repo.path}'`);
+    }
+    let freeBytes: number | undefined;
+    try {
+      const st = statfsSync(repo.path);
+      freeBytes = Number(st.bavail) * Number(st.bsize);
+    } catch {
+      freeBytes = undefined;
+    }
+    const last = (await repo.listSnapshots({ guest: input.guest })).at(-1);
+    let neededBytes = 0;
+    if (last) neededBytes = Math.max(64 * MiB, 2 * (last.newBytes ?? 0));
+    else {
+      for (const p of input.diskPaths) {
+        const disk = await openDisk(p).catch(() => undefined);
+        if (!disk) continue;
+        try {
+          for (const e of await disk.extents()) if (e.kind === 'data') neededBytes += e.length;
+        } finally {
+          await disk.close().catch(() => {});
+        }
+      }
+    }
+    return { path: repo.path, freeBytes, neededBytes };
   }
 
   /** The repository never lists an uncommitted snapshot; its temp files are swept by GC. */

@@ -1,3 +1,4 @@
+import type { RepositoryRoom } from './preflight.js';
 import type { JobLogLine } from '../../../shared/domain/job.js';
 import type { BootVerification, Consistency, TwinRecord } from '../../../shared/domain/snapshot.js';
 
@@ -80,6 +81,12 @@ export interface SnapshotSink {
   ): Promise<StoredSnapshot>;
   /** Removes whatever a crashed or cancelled `createSnapshot` of `jobId` left. Idempotent. */
   discardPartial(jobId: string): Promise<void>;
+  /**
+   * Before anything is frozen: is the store there and writable, how much room does it have and
+   * how much new data is this backup expected to add. Throws a typed error when it is missing or
+   * not writable. Optional: a sink without it is not checked.
+   */
+  room?(input: { guest: string; diskPaths: string[] }): Promise<RepositoryRoom>;
   /** Records a boot verification in the snapshot's manifest (and whatever caches it), when the sink supports it. */
   recordVerification?(snapshotId: string, result: VerifyResult): Promise<void>;
 }

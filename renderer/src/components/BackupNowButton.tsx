@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import Button from '@mui/material/Button';
+import CircularProgress from '@mui/material/CircularProgress';
 import ButtonGroup from '@mui/material/ButtonGroup';
 import Menu from '@mui/material/Menu';
 import MenuItem from '@mui/material/MenuItem';
@@ -8,7 +9,11 @@ import BackupIcon from '@mui/icons-material/Backup';
 import { useApp } from '../stores/hooks.js';
 import { PickGuestsDialog } from './PickGuestsDialog.js';
 
-/** The global "Back up now ▾" split button: all guests, or pick some. */
+/**
+ * The top bar's "Back up all N guests… ▾" split button: says what it does, and asks first — a
+ * dialog lists the guests (all ticked) — or pick some. While the engine starts the jobs the
+ * buttons are disabled with a spinner.
+ */
 export function BackupNowButton() {
   const guests = useApp((s) => s.guests.data);
   const backupNow = useApp((s) => s.backupNow);
@@ -16,23 +21,34 @@ export function BackupNowButton() {
   const notify = useApp((s) => s.notify);
   const [anchor, setAnchor] = useState<HTMLDivElement | null>(null);
   const [menuOpen, setMenuOpen] = useState(false);
-  const [pickOpen, setPickOpen] = useState(false);
+  const [pickOpen, setPickOpen] = useState<false | 'all' | 'pick'>(false);
+  const [starting, setStarting] = useState(false);
   const list = guests ?? [];
+  const label = list.length === 1 ? `Back up ${list[0]!.name}…` : list.length ? `Back up all ${list.length} guests…` : 'Back up now…';
 
-  const run = async (ids: string[]) => {
-    if (ids.length === 0) {
+  const ask = () => {
+    if (list.length === 0) {
       notify('There are no guests to back up yet. Check Settings → Hypervisors.', 'warning');
       return;
     }
-    const jobIds = await backupNow(ids);
-    if (jobIds.length > 0) navigate('jobs');
+    setPickOpen('all');
+  };
+  const run = async (ids: string[]) => {
+    setStarting(true);
+    try {
+      const jobIds = await backupNow(ids);
+      setPickOpen(false);
+      if (jobIds.length > 0) navigate('jobs');
+    } finally {
+      setStarting(false);
+    }
   };
 
   return (
     <>
       <ButtonGroup variant="contained" ref={setAnchor} aria-label="Back up now" color="secondary">
-        <Button startIcon={<BackupIcon />} onClick={() => void run(list.map((g) => g.id))} data-testid="backup-now-all">
-          Back up now
+        <Button startIcon={starting ? <CircularProgress size={16} color="inherit" aria-hidden /> : <BackupIcon />} disabled={starting} onClick={ask} data-testid="backup-now-all">
+          {starting ? 'Starting…' : label}
         </Button>
         <Button
           size="small"
@@ -41,6 +57,7 @@ export function BackupNowButton() {
           aria-expanded={menuOpen}
           aria-controls={menuOpen ? 'backup-now-menu' : undefined}
           onClick={() => setMenuOpen(true)}
+          disabled={starting}
         >
           <ArrowDropDownIcon />
         </Button>
@@ -49,29 +66,21 @@ export function BackupNowButton() {
         <MenuItem
           onClick={() => {
             setMenuOpen(false);
-            void run(list.map((g) => g.id));
+            ask();
           }}
         >
-          All guests ({list.length})
+          All guests ({list.length})…
         </MenuItem>
         <MenuItem
           onClick={() => {
             setMenuOpen(false);
-            setPickOpen(true);
+            setPickOpen('pick');
           }}
         >
           Pick guests…
         </MenuItem>
       </Menu>
-      <PickGuestsDialog
-        open={pickOpen}
-        guests={list}
-        onClose={() => setPickOpen(false)}
-        onConfirm={(ids) => {
-          setPickOpen(false);
-          void run(ids);
-        }}
-      />
+      <PickGuestsDialog open={pickOpen !== false} preselectAll={pickOpen === 'all'} busy={starting} guests={list} onClose={() => setPickOpen(false)} onConfirm={(ids) => void run(ids)} />
     </>
   );
 }

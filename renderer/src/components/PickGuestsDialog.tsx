@@ -1,4 +1,5 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import CircularProgress from '@mui/material/CircularProgress';
 import Button from '@mui/material/Button';
 import Checkbox from '@mui/material/Checkbox';
 import Dialog from '@mui/material/Dialog';
@@ -17,16 +18,34 @@ export interface PickGuestsDialogProps {
   guests: Guest[];
   onClose(): void;
   onConfirm(guestIds: string[]): void;
+  /** Every guest ticked when the dialog opens: the confirmation of "Back up all N guests…". */
+  preselectAll?: boolean;
+  /** The engine is starting the backups: the confirm button waits (disabled, spinner). */
+  busy?: boolean;
 }
 
-/** "Back up now → pick guests": a checkbox list of guests. */
-export function PickGuestsDialog({ open, guests, onClose, onConfirm }: PickGuestsDialogProps) {
+/**
+ * "Back up now": a checkbox list of the guests to back up — all ticked when it confirms "Back up
+ * all N guests…", none when picking — so a mass backup never starts without the list being seen.
+ */
+export function PickGuestsDialog({ open, guests, onClose, onConfirm, preselectAll, busy }: PickGuestsDialogProps) {
   const [picked, setPicked] = useState<string[]>([]);
+  useEffect(() => {
+    if (open) setPicked(preselectAll ? guests.map((g) => g.id) : []);
+    // only when it opens: the guest list refreshing meanwhile must not undo the user's ticks
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [open, preselectAll]);
   const toggle = (id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
   return (
     <Dialog open={open} onClose={onClose} aria-labelledby="pick-guests-title" fullWidth maxWidth="xs">
-      <DialogTitle id="pick-guests-title">Back up now</DialogTitle>
+      <DialogTitle id="pick-guests-title">{preselectAll ? `Back up all ${guests.length} guest${guests.length === 1 ? '' : 's'}?` : 'Back up now'}</DialogTitle>
       <DialogContent>
+        {guests.length > 0 && (
+          <Typography variant="body2" sx={{ mb: 1 }}>
+            Each guest ticked below is paused for a moment while its state is captured, then its twin boots beside it and is archived. Production
+            keeps running.
+          </Typography>
+        )}
         {guests.length === 0 ? (
           <Typography>No guests found. Check Settings → Hypervisors.</Typography>
         ) : (
@@ -45,11 +64,9 @@ export function PickGuestsDialog({ open, guests, onClose, onConfirm }: PickGuest
         <Button onClick={onClose}>Cancel</Button>
         <Button
           variant="contained"
-          disabled={picked.length === 0}
-          onClick={() => {
-            onConfirm(picked);
-            setPicked([]);
-          }}
+          disabled={picked.length === 0 || busy}
+          startIcon={busy ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined}
+          onClick={() => onConfirm(picked)}
         >
           Back up {picked.length || ''} {picked.length === 1 ? 'guest' : 'guests'}
         </Button>

@@ -1,6 +1,7 @@
-import type { VmxFile } from './vmx-file.js';
+import { AppError } from '../../../../shared/errors/app-error.js';
+import { VmxFile } from './vmx-file.js';
 import { withNewIdentity } from './twin-config.js';
-import { vmxNics } from './vmx-facts.js';
+import { vmxDisks, vmxNics } from './vmx-facts.js';
 
 /**
  * The identity of a VM restored as a new VM (reference vmware-workstation.md §2.2, §5.5): it must
@@ -24,4 +25,109 @@ export function restoredVmIdentity(original: VmxFile, name: string): VmxFile {
   vmx.deleteMatching(/^ethernet\d+\.(generatedaddress|generatedaddressoffset|address)$/);
   for (const nic of vmxNics(original)) vmx.set(`${nic}.addressType`, 'generated');
   return vmx;
+}
+
+/** A disk of a restored folder: the repository's name for it, its file and its format. */
+export interface RestoredDiskFile {
+  name: string;
+  fileName: string;
+  format: string;
+}
+
+/** A file name for `name` on any host: no path separators, reserved characters or controls. */
+export function vmFileStem(name: string): string {
+  const clean = name.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').replace(/^[.\s]+|[.\s]+$/g, '');
+  return clean.slice(0, 200) || 'restored';
+}
+
+/** The slot key's own form in a repository disk name (`scsi0:0` → `scsi0-0`, as the backup names it). */
+const slotDiskName = (slot: string) => slot.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+
+/**
+ * Lays out a VMware VM restored as a new VM (reference vmware-workstation.md §2.2): the `.vmx` is
+ * named after the VM (`<name>.vmx`, not the backup's `production.vmx`) and gets a new identity
+ * (restoredVmIdentity); see layoutVmwareFolder for the disks. Pure: returns the new layout.
+ */
+export function planRestoredVmwareFolder<D extends RestoredDiskFile>(
+  input: { configFiles: { name: string; data: Buffer }[]; disks: D[] },
+  name: string,
+): { configFiles: { name: string; data: Buffer }[]; disks: D[] } {
+  return layoutVmwareFolder(input, `${vmFileStem(name)}.vmx`, (vmx) => restoredVmIdentity(vmx, name));
+}
+
+/**
+ * Lays out a VMware VM restored over the original ("replace the original"): the same `.vmx` file
+ * name and the same identity (UUID, MAC addresses, name) — it is the same VM, back in time —
+ * with every disk slot naming its restored disk in the VM's folder.
+ */
+export function planReplacedVmwareFolder<D extends RestoredDiskFile>(
+  input: { configFiles: { name: string; data: Buffer }[]; disks: D[] },
+  vmxFileName: string,
+): { configFiles: { name: string; data: Buffer }[]; disks: D[] } {
+  return layoutVmwareFolder(input, vmxFileName, (vmx) => {
+    const out = vmx.clone();
+    out.delete('checkpoint.vmState'); // the restored folder has no suspend state: it boots cold
+    out.delete('checkpoint.vmState.readOnly');
+    return out;
+  });
+}
+
+/**
+ * The common part: the `.vmx` (written as `vmxName`, rewritten by `adapt`) names exactly the
+ * restored disk files, relative to the folder. A disk keeps the file name the original VM gave it
+ * (the backup stores the twin's child, `scsi0-0.vmdk`). A repository disk belongs to the slot it
+ * was taken from (`scsi0-0` ↔ `scsi0:0`), else to the slot whose file has its stored name, else —
+ * one disk, one slot — to that slot. Workstation opens only VMDK disks, so any other format is
+ * refused (DISK_UNSUPPORTED: restore the disks only for those).
+ */
+function layoutVmwareFolder<D extends RestoredDiskFile>(
+  input: { configFiles: { name: string; data: Buffer }[]; disks: D[] },
+  vmxName: string,
+  adapt: (vmx: VmxFile) => VmxFile,
+): { configFiles: { name: string; data: Buffer }[]; disks: D[] } {
+  const vmxFiles = input.configFiles.filter((c) => /\.vmx$/i.test(c.name));
+  if (vmxFiles.length !== 1) return input;
+  const notVmdk = input.disks.find((d) => d.format !== 'vmdk');
+  if (notVmdk) {
+    throw new AppError(
+      'DISK_UNSUPPORTED',
+      `vmware workstation opens only vmdk disks, so a whole vmware vm cannot be restored with its disks as ${notVmdk.format}: choose the original format or vmdk, or restore the disks only`,
+    );
+  }
+  const original = VmxFile.parse(vmxFiles[0]!.data);
+  const slots = vmxDisks(original, '/restored/production.vmx');
+  const vmx = adapt(original);
+  const stem = vmxName.replace(/\.vmx$/i, '');
+  const used = new Set<string>([vmxName.toLowerCase()]);
+  const disks = input.disks.map((d) => ({ ...d }));
+  const unplaced = new Set(disks);
+  const place = (slot: (typeof slots)[number], d: D) => {
+    unplaced.delete(d);
+    const base = slot.fileNameValue.split(/[\\/]/).pop()!.replace(/\.[^.]*$/, '') || stem;
+    let file = `${vmFileStem(base)}.vmdk`;
+    if (used.has(file.toLowerCase())) file = `${vmFileStem(base)}-${slotDiskName(slot.slot)}.vmdk`;
+    used.add(file.toLowerCase());
+    d.fileName = file;
+    vmx.set(`${slot.slot}.fileName`, file);
+  };
+  const open = [...slots];
+  for (const pick of [
+    (s: (typeof slots)[number], d: D) => d.name.toLowerCase() === slotDiskName(s.slot).toLowerCase(),
+    (s: (typeof slots)[number], d: D) => s.fileNameValue.split(/[\\/]/).pop()!.toLowerCase() === d.fileName.toLowerCase().replace(/\.[^.]*$/, '.vmdk'),
+  ]) {
+    for (const s of [...open]) {
+      const d = [...unplaced].find((x) => pick(s, x));
+      if (!d) continue;
+      place(s, d);
+      open.splice(open.indexOf(s), 1);
+    }
+  }
+  if (open.length === 1 && unplaced.size === 1) place(open.pop()!, [...unplaced][0]!);
+  if (open.length) {
+    throw new AppError('MANIFEST_CORRUPT', `the restore point holds no disk for slot ${open.map((s) => s.slot).join(', ')} of the vm's configuration, so the restored vm could not start`);
+  }
+  return {
+    configFiles: [...input.configFiles.filter((c) => c !== vmxFiles[0]), { name: vmxName, data: vmx.toBuffer() }],
+    disks,
+  };
 }

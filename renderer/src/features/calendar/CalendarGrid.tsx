@@ -45,7 +45,7 @@ function cellLabel(guest: string, dayLabel: string, marks: CalendarMark[], beyon
   else {
     const good = marks.filter((m) => m.kind !== 'failed');
     const failed = marks.length - good.length;
-    if (good.length) parts.push(`${good.length} restore point${good.length > 1 ? 's' : ''}: ${good.map((m) => `${formatTime(m.at)} ${MARK_LABEL[m.kind]}${m.verified ? ' verified' : ''}${m.forget ? ' (would be forgotten)' : ''}`).join(', ')}`);
+    if (good.length) parts.push(`${good.length} restore point${good.length > 1 ? 's' : ''}: ${good.map((m) => `${formatTime(m.at)} ${MARK_LABEL[m.kind]}${m.verified ? ' verified' : ''}${m.damaged ? ' DAMAGED (forget it, back up now)' : ''}${m.forget ? ' (would be forgotten)' : ''}`).join(', ')}`);
     if (failed) parts.push(`${failed} failed backup${failed > 1 ? 's' : ''}`);
   }
   if (beyond) parts.push('beyond the retention horizon');
@@ -86,12 +86,20 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
     [row, days],
   );
   const sel = drawn.some((ms) => ms.some((m) => m.key === selectedKey)) ? selectedKey : undefined;
+  const subtitle = `${row.orphan ? 'not found on a hypervisor · ' : ''}${info ? `${info.hypervisor ? `${info.hypervisor} · ` : ''}${info.subtitle}` : ''}`;
   useLayoutEffect(() => {
     if (canvas.current) drawRow(canvas.current, drawn, colW, ROW_H, compact, sel, colors, flags);
   }, [drawn, colW, compact, sel, colors, flags]);
   return (
     <div className="gr" role="row" aria-rowindex={r + 2} data-guest={row.guest}>
-      <div className={`gn${activeHere && active.c === 0 ? ' act' : ''}`} role="rowheader" tabIndex={activeHere && active.c === 0 ? 0 : -1} data-cell={`${r}:0`} title={`${row.guest}: open settings`}>
+      <div
+        className={`gn${activeHere && active.c === 0 ? ' act' : ''}`}
+        role="rowheader"
+        tabIndex={activeHere && active.c === 0 ? 0 : -1}
+        data-cell={`${r}:0`}
+        // the whole header (name and subtitle, which are cut off in a narrow column) as the tooltip
+        title={`${row.guest}${subtitle ? ` — ${subtitle}` : ''}\nClick to open its schedule and retention settings`}
+      >
         <Box component="span" sx={{ fontWeight: 600, whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}>
           {row.guest}
           {info?.stale && (
@@ -101,8 +109,7 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
           )}
         </Box>
         <Box component="span" sx={{ fontSize: 12, color: 'text.secondary', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}>
-          {row.orphan ? 'not found on a hypervisor · ' : ''}
-          {info ? `${info.hypervisor ? `${info.hypervisor} · ` : ''}${info.subtitle}` : ''}
+          {subtitle}
         </Box>
       </div>
       <canvas ref={canvas} className="gm" aria-hidden style={{ width: days.length * colW }} />
@@ -121,6 +128,7 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
             data-cell={`${r}:${c}`}
             data-marks={n || undefined}
             data-forget={n && drawn[i].some((m) => m.forget) ? drawn[i].filter((m) => m.forget).length : undefined}
+            data-damaged={n && cell.marks.some((m) => m.damaged) ? cell.marks.filter((m) => m.damaged).length : undefined}
             aria-label={cellLabel(row.guest, labels[i], cell.marks, cell.beyondHorizon)}
             aria-current={d.isToday ? 'date' : undefined}
           />
@@ -246,7 +254,7 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
     if (!marks.length) return { cellEl, r, c, row, mark: undefined };
     const box = cellEl.getBoundingClientRect();
     const fx = box.width > 0 ? (e.clientX - box.left) / box.width : 0.5;
-    return { cellEl, r, c, row, mark: markAt(marks, fx, narrow, box.width > 0 ? 9 / box.width : 1) };
+    return { cellEl, r, c, row, mark: markAt(marks, fx, narrow, box.width > 0 ? 9 / box.width : 1, box.width > 0 ? box.width : undefined) };
   };
 
   const onClick = (e: MouseEvent<HTMLDivElement>) => {

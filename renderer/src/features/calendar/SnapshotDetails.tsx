@@ -14,6 +14,8 @@ import { friendlyError } from '../../app/error-messages.js';
 import { formatBytes, formatDateTime, formatDuration } from '../../lib/format.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
 import { ForgetSnapshotDialog } from './ForgetSnapshotDialog.js';
+import { DamagedPointAlert } from '../../components/DamagedPointAlert.js';
+import { damagedText, isDamaged } from '../../lib/damaged.js';
 
 const CONSISTENCY: Record<SnapshotSummary['consistency'], string> = {
   'clean-twin': 'Application-consistent (clean twin shutdown)',
@@ -35,7 +37,7 @@ export function SnapshotDetails({ s, onRetention, onForgotten }: { s: SnapshotSu
     ['Production pause', s.pauseMs !== undefined ? formatDuration(s.pauseMs) : '—'],
     ['Size', `${formatBytes(s.logicalBytes)} logical${s.newBytes !== undefined ? `, ${formatBytes(s.newBytes)} new` : ''}`],
     ['Disks', s.disks.map((d) => `${d.name} (${formatBytes(d.size)})`).join(', ') || '—'],
-    ['Verify', s.verify ? `${s.verify.ok ? 'passed' : 'FAILED'} ${formatDateTime(s.verify.at)}${s.verify.bootMs ? `, booted in ${formatDuration(s.verify.bootMs)}` : ''}` : 'not verified'],
+    ['Verify', s.verify ? `${s.verify.ok ? 'passed' : 'FAILED — damaged'} ${formatDateTime(s.verify.at)}${s.verify.bootMs ? `, booted in ${formatDuration(s.verify.bootMs)}` : ''}` : 'not verified'],
     ['Id', s.id],
   ];
   const verify = async () => {
@@ -43,7 +45,7 @@ export function SnapshotDetails({ s, onRetention, onForgotten }: { s: SnapshotSu
     setVerifyMsg(null);
     try {
       const r = await engine['snapshots.verify']({ snapshotId: s.id });
-      setVerifyMsg(r.ok ? { ok: true, text: 'All data of this restore point is readable and matches its checksums.' } : { ok: false, text: `Damaged: ${r.damaged.join(', ')}` });
+      setVerifyMsg(r.ok ? { ok: true, text: 'All data of this restore point is readable and matches its checksums.' } : { ok: false, text: damagedText(r.damagedPoints, r.damaged) });
       void refresh();
     } catch (e) {
       const f = friendlyError(e);
@@ -53,7 +55,8 @@ export function SnapshotDetails({ s, onRetention, onForgotten }: { s: SnapshotSu
     }
   };
   return (
-    <Box data-testid="snapshot-details">
+    <Box data-testid="snapshot-details" data-damaged={isDamaged(s) ? 'true' : undefined}>
+      {isDamaged(s) && <DamagedPointAlert s={s} onForget={() => setConfirmForget(true)} />}
       <Box component="dl" sx={{ display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: 2, rowGap: 0.5, m: 0, mb: 2 }}>
         {rows.map(([k, v]) => (
           <Box key={k} sx={{ display: 'contents' }}>

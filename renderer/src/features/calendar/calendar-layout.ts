@@ -14,6 +14,8 @@ export interface CalendarMark {
   /** Time of day as a fraction 0..1 (local time). */
   frac: number;
   verified: boolean;
+  /** Its last verify found damaged data (drawn with a red ring, said in the cell's label). */
+  damaged?: boolean;
   /** True when a retention preview says it would be forgotten. */
   forget: boolean;
   snapshot?: SnapshotSummary;
@@ -168,14 +170,14 @@ export function layoutCalendar(input: CalendarInput): CalendarLayout {
     return lo;
   };
 
-  const place = (guest: string, iso: string, key: string, kind: MarkKind, verified: boolean, forget: boolean, snapshot?: SnapshotSummary, job?: JobInfo) => {
+  const place = (guest: string, iso: string, key: string, kind: MarkKind, verified: boolean, forget: boolean, snapshot?: SnapshotSummary, job?: JobInfo, damaged = false) => {
     const row = rows.get(guest);
     if (!row) return;
     const ms = Date.parse(iso);
     const col = columnOf(ms);
     if (col < 0) return;
     const frac = (ms - bounds[col]) / (bounds[col + 1] - bounds[col]);
-    const mark: CalendarMark = { key, kind, at: iso, frac, verified, forget, snapshot, job };
+    const mark: CalendarMark = { key, kind, at: iso, frac, verified, forget, snapshot, job, ...(damaged ? { damaged } : {}) };
     row.cells[col].marks.push(mark);
     row.count++;
   };
@@ -183,7 +185,7 @@ export function layoutCalendar(input: CalendarInput): CalendarLayout {
   for (const s of input.snapshots) {
     const row = rows.get(s.guest);
     if (row && (!row.lastGood || row.lastGood < s.time)) row.lastGood = s.time;
-    place(s.guest, s.time, s.id, KIND[s.consistency], s.verify?.ok === true, input.forget?.has(s.id) ?? false, s);
+    place(s.guest, s.time, s.id, KIND[s.consistency], s.verify?.ok === true, input.forget?.has(s.id) ?? false, s, undefined, s.verify?.ok === false);
   }
   for (const j of input.jobs) {
     if (j.kind !== 'backup' || j.status !== 'failed' || !j.guest) continue;

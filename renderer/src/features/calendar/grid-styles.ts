@@ -46,7 +46,7 @@ export function gridStyles(theme: Theme): SystemStyleObject<Theme> {
     '& .gd': { width: 'var(--cw)', flexShrink: 0, borderRight: `1px solid ${line}`, display: 'flex', flexDirection: 'column', alignItems: 'center', justifyContent: 'center', fontSize: 12, lineHeight: 1.2, overflow: 'hidden' },
     '& .gd.we': { bgcolor: alpha(theme.palette.text.primary, 0.03) },
     '& .gd.td': { bgcolor: alpha(theme.palette.primary.main, 0.1), fontWeight: 700, color: 'primary.main' },
-    '& [tabindex="0"]:focus-visible, & .gc:focus-visible, & .gn:focus-visible': { outline: `2px solid ${theme.palette.primary.main}`, outlineOffset: -2 },
+    '& [tabindex="0"]:focus-visible, & .gc:focus-visible, & .gn:focus-visible': { outline: `2px solid ${theme.palette.mode === 'dark' ? '#ffffff' : theme.palette.primary.main}`, outlineOffset: -2 },
     // The active / focused cell is lifted above the row canvas so its ring is drawn on top.
     '& .gc.act, & .gc:focus-visible': { position: 'relative', zIndex: 1 },
     '& .act': { boxShadow: `inset 0 0 0 1px ${alpha(theme.palette.primary.main, 0.5)}` },

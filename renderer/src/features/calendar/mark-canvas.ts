@@ -25,12 +25,17 @@ export function markX(m: CalendarMark, compact: boolean): number {
   return compact ? 0.5 : Math.min(0.92, Math.max(0.08, m.frac));
 }
 
-/** The mark of `marks` nearest to `fx` (fraction of the column), if within `tolerance`. */
-export function markAt(marks: CalendarMark[], fx: number, compact: boolean, tolerance: number): CalendarMark | undefined {
+/**
+ * The mark of `marks` nearest to `fx` (fraction of the column), if within `tolerance`; with the
+ * column width, where drawRow drew it (stacked apart, see stackedX).
+ */
+export function markAt(marks: CalendarMark[], fx: number, compact: boolean, tolerance: number, colW?: number): CalendarMark | undefined {
   let best: CalendarMark | undefined;
   let bestD = Infinity;
-  for (const m of marks) {
-    const d = Math.abs(markX(m, compact) - fx);
+  const xs = colW ? stackedX(marks, compact, colW, markRadius(compact, colW)).map((x) => x / colW) : marks.map((m) => markX(m, compact));
+  for (let k = 0; k < marks.length; k++) {
+    const m = marks[k]!;
+    const d = Math.abs(xs[k]! - fx);
     if (d < bestD) {
       bestD = d;
       best = m;
@@ -45,7 +50,14 @@ function dot(ctx: CanvasRenderingContext2D, x: number, y: number, r: number) {
 }
 
 /** Draws one mark centred at (x, y): ● clean, ◐ crash, ○ cold, ✕ failed, dashed ○ forgotten-in-preview. */
-export function drawMark(ctx: CanvasRenderingContext2D, kind: MarkKind, x: number, y: number, r: number, c: MarkColors, o: { verified: boolean; forget: boolean; selected: boolean }) {
+export function drawMark(ctx: CanvasRenderingContext2D, kind: MarkKind, x: number, y: number, r: number, c: MarkColors, o: { verified: boolean; forget: boolean; selected: boolean; damaged?: boolean }) {
+  if (o.damaged) {
+    // A damaged point: a thick ring in the failure colour around whatever the mark is.
+    ctx.strokeStyle = c.failed;
+    ctx.lineWidth = 2.5;
+    dot(ctx, x, y, r + 2.5);
+    ctx.stroke();
+  }
   if (o.selected) {
     ctx.strokeStyle = c.selected;
     ctx.lineWidth = 2;
@@ -128,14 +140,70 @@ export function drawRow(
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, cells.length * colW, height);
   if (dayFlags) drawDays(ctx, dayFlags, colW, height, colors);
-  const r = compact ? Math.max(3, Math.min(5.5, colW / 2 - 2)) : 6;
+  const r = markRadius(compact, colW);
   const y = height / 2;
   for (let i = 0; i < cells.length; i++) {
     const marks = cells[i]!;
-    for (const m of marks) {
-      drawMark(ctx, m.kind, i * colW + markX(m, compact) * colW, y, r, colors, { verified: m.verified, forget: m.forget, selected: m.key === selectedKey });
+    const xs = stackedX(marks, compact, colW, r);
+    // failed attempts and "would be forgotten" marks are drawn last, so a point never hides them
+    const order = marks.map((_, k) => k).sort((a, b) => drawRank(marks[a]!) - drawRank(marks[b]!));
+    for (const k of order) {
+      const m = marks[k]!;
+      drawMark(ctx, m.kind, i * colW + xs[k]!, y, r, colors, { verified: m.verified, forget: m.forget, selected: m.key === selectedKey, damaged: m.damaged });
     }
+    if (overlapping(xs, r)) drawCount(ctx, marks.length, (i + 1) * colW - 1, 1, colors);
   }
+}
+
+/** Radius of a mark in a column `colW` wide. */
+export function markRadius(compact: boolean, colW: number): number {
+  return compact ? Math.max(3, Math.min(5.5, colW / 2 - 2)) : 6;
+}
+
+const drawRank = (m: CalendarMark) => (m.forget ? 2 : m.kind === 'failed' ? 1 : 0);
+
+/**
+ * Where each mark of one day is drawn (px from the column's left edge): at its time of day, but
+ * marks minutes apart that would cover each other are pushed apart (a stack of up to 2r+1 px steps,
+ * kept inside the column), so a failed ✕ never hides under a ● and hollow marks stay visible.
+ */
+export function stackedX(marks: CalendarMark[], compact: boolean, colW: number, r: number): number[] {
+  const base = marks.map((m) => markX(m, compact) * colW);
+  if (marks.length < 2) return base;
+  const order = base.map((_, k) => k).sort((a, b) => base[a]! - base[b]!);
+  const step = Math.min(2 * r + 1, Math.max(1, (colW - 2 * r) / (marks.length - 1)));
+  const out = [...base];
+  let prev = -Infinity;
+  for (const k of order) {
+    out[k] = Math.max(base[k]!, prev + step);
+    prev = out[k]!;
+  }
+  // keep the stack inside the column: shift it left if its end sticks out
+  const over = prev - (colW - r);
+  if (over > 0) for (const k of order) out[k] = Math.max(r, out[k]! - over);
+  return out;
+}
+
+/** True when two marks still overlap (a narrow column): the cell then gets a count badge. */
+export function overlapping(xs: number[], r: number): boolean {
+  const s = [...xs].sort((a, b) => a - b);
+  for (let k = 1; k < s.length; k++) if (s[k]! - s[k - 1]! < r * 1.5) return true;
+  return false;
+}
+
+/** A small count badge in the upper right corner of a day cell. */
+function drawCount(ctx: CanvasRenderingContext2D, n: number, right: number, top: number, c: MarkColors): void {
+  const text = n > 9 ? '9+' : String(n);
+  ctx.font = 'bold 9px sans-serif';
+  const w = Math.max(10, ctx.measureText(text).width + 4);
+  ctx.fillStyle = c.selected;
+  ctx.beginPath();
+  ctx.roundRect?.(right - w, top, w, 11, 5);
+  ctx.fill();
+  ctx.fillStyle = '#fff';
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  ctx.fillText(text, right - w / 2, top + 1);
 }
 
 /** Weekend / today shading, the retention-horizon hatch and the column lines of one row. */

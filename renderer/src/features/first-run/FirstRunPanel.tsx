@@ -14,6 +14,7 @@ import { useApp, useEngine } from '../../stores/hooks.js';
 import { scheduleText } from '../../lib/schedule-text.js';
 import { suggestSchedules } from './suggest-schedules.js';
 import { HypervisorList } from '../settings/HypervisorList.js';
+import { RepositoryChooser } from '../settings/RepositoryChooser.js';
 
 /**
  * First run: what was detected, where backups go, the guests found, and the next step
@@ -60,10 +61,11 @@ export function FirstRunPanel({ status, guests }: { status: EngineStatus | undef
           <Step completed={!!status} expanded>
             <StepLabel>Where backups are kept</StepLabel>
             <StepContent>
-              <Typography variant="body2">
-                The default repository is <Box component="code">{status?.repository ?? '…'}</Box>. You can move it to a USB disk or a NAS share
-                in Settings.
+              <Typography variant="body2" sx={{ mb: 1 }}>
+                Backups go to <Box component="code">{status?.repository ?? '…'}</Box>. To keep them on a USB disk or a NAS share, type its folder:
+                create a new repository there, or connect one you already have.
               </Typography>
+              {status && <RepositoryChooser key={status.repository} current={status.repository} compact />}
             </StepContent>
           </Step>
           <Step completed={hasGuests} expanded>

@@ -1,4 +1,10 @@
+import { useCallback, useRef, useState } from 'react';
 import Box from '@mui/material/Box';
+import Dialog from '@mui/material/Dialog';
+import DialogActions from '@mui/material/DialogActions';
+import DialogContent from '@mui/material/DialogContent';
+import DialogContentText from '@mui/material/DialogContentText';
+import DialogTitle from '@mui/material/DialogTitle';
 import Button from '@mui/material/Button';
 import Drawer from '@mui/material/Drawer';
 import IconButton from '@mui/material/IconButton';
@@ -17,6 +23,12 @@ import { ScheduleEditor } from './ScheduleEditor.js';
  * headers or the Guests page. The calendar stays visible so retention previews show on it.
  */
 export function GuestDrawer({ guest, onClose }: { guest: string | undefined; onClose(): void }) {
+  // unsaved schedule or retention changes: closing (a click on the calendar behind, Esc, ✕) or
+  // switching tabs asks first instead of dropping them
+  const dirty = useRef(false);
+  const [ask, setAsk] = useState<null | (() => void)>(null);
+  const onDirty = useCallback((d: boolean) => void (dirty.current = d), []);
+  const guarded = (then: () => void) => () => (dirty.current ? setAsk(() => then) : then());
   const tab = useApp((s) => (s.routeParams.tab === 'retention' ? 'retention' : 'schedule'));
   const navigate = useApp((s) => s.navigate);
   const g = useApp((s) => s.guests.data?.find((x) => x.name === guest || x.id === guest));
@@ -27,8 +39,8 @@ export function GuestDrawer({ guest, onClose }: { guest: string | undefined; onC
     <Drawer
       anchor="right"
       open={!!guest}
-      onClose={onClose}
-      slotProps={{ paper: { sx: { width: { xs: '100%', sm: 520 }, p: 2 }, 'aria-labelledby': 'guest-drawer-title' } as object, backdrop: { invisible: true } }}
+      onClose={guarded(onClose)}
+      slotProps={{ paper: { sx: { width: { xs: '100%', sm: 520 }, p: 2 }, 'aria-labelledby': 'guest-drawer-title', 'data-testid': 'guest-drawer' } as object, backdrop: { invisible: true } }}
     >
       {guest && (
         <>
@@ -46,17 +58,41 @@ export function GuestDrawer({ guest, onClose }: { guest: string | undefined; onC
                 Back up now
               </Button>
             )}
-            <IconButton aria-label="Close" onClick={onClose}>
+            <IconButton aria-label="Close" onClick={guarded(onClose)}>
               <CloseIcon />
             </IconButton>
           </Box>
-          <Tabs value={tab} onChange={(_e, v: string) => navigate('calendar', { guest, tab: v })} sx={{ mb: 2 }} aria-label="Guest settings">
+          <Tabs value={tab} onChange={(_e, v: string) => guarded(() => navigate('calendar', { guest, tab: v }))()} sx={{ mb: 2 }} aria-label="Guest settings">
             <Tab value="schedule" label="Schedule" id="tab-schedule" aria-controls="panel-schedule" />
             <Tab value="retention" label="Retention" id="tab-retention" aria-controls="panel-retention" />
           </Tabs>
           <Box role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-            {tab === 'schedule' ? <ScheduleEditor key={name} guest={name} current={schedule} /> : <RetentionEditor key={name} guest={name} />}
+            {tab === 'schedule' ? <ScheduleEditor key={name} guest={name} current={schedule} onDirty={onDirty} /> : <RetentionEditor key={name} guest={name} onDirty={onDirty} />}
           </Box>
+          <Dialog open={!!ask} onClose={() => setAsk(null)} aria-labelledby="discard-title">
+            <DialogTitle id="discard-title">Discard unsaved changes?</DialogTitle>
+            <DialogContent>
+              <DialogContentText>
+                The {tab === 'schedule' ? 'schedule' : 'retention rules'} of {name} changed and {tab === 'schedule' ? 'is' : 'are'} not saved yet.
+              </DialogContentText>
+            </DialogContent>
+            <DialogActions>
+              <Button onClick={() => setAsk(null)} autoFocus>
+                Keep editing
+              </Button>
+              <Button
+                color="warning"
+                onClick={() => {
+                  const then = ask;
+                  setAsk(null);
+                  dirty.current = false;
+                  then?.();
+                }}
+              >
+                Discard changes
+              </Button>
+            </DialogActions>
+          </Dialog>
         </>
       )}
     </Drawer>

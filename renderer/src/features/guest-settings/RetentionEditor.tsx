@@ -42,7 +42,7 @@ export function cleanPolicy(p: RetentionPolicy): RetentionPolicy {
  * the same code as `twinsnap forget --dry-run`) is shown on the calendar and summarised here;
  * nothing is deleted before Apply is confirmed.
  */
-export function RetentionEditor({ guest }: { guest: string }) {
+export function RetentionEditor({ guest, onDirty }: { guest: string; onDirty?(dirty: boolean): void }) {
   const engine = useEngine();
   const stored = useApp((s) => s.policies[guest]);
   const setPolicy = useApp((s) => s.setPolicy);
@@ -64,6 +64,10 @@ export function RetentionEditor({ guest }: { guest: string }) {
     if (hasStored && !touched) setP(stored!);
   }, [stored, hasStored, touched]);
   useEffect(() => () => showPreview(null), [showPreview]);
+  // moved sliders not yet saved: the drawer asks before it closes
+  useEffect(() => {
+    onDirty?.(touched);
+  }, [touched, onDirty]);
 
   useDebouncedEffect(
     (isCurrent) => {
@@ -110,6 +114,7 @@ export function RetentionEditor({ guest }: { guest: string }) {
     try {
       const r = await engine['retention.apply']({ guest, policy });
       setPolicy(guest, policy);
+      setTouched(false);
       notify(`${r.forgetCount} restore point${r.forgetCount === 1 ? '' : 's'} of ${guest} forgotten`, 'success');
       void refreshSnapshots();
       showPreview(null);

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -17,12 +17,12 @@ import { useDebouncedEffect } from '../../hooks/use-debounced-effect.js';
 import { formatDateTime } from '../../lib/format.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
 import type { ScheduleRow } from '../../stores/slices/guests-slice.js';
-import { draftOf, scheduleOf, type ScheduleDraft } from './schedule-model.js';
+import { draftOf, parseTimeOfDay, scheduleOf, type ScheduleDraft } from './schedule-model.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 /** Schedule of one guest: times-of-day chips, interval within a window, weekdays; next five runs. */
-export function ScheduleEditor({ guest, current }: { guest: string; current: ScheduleRow | undefined }) {
+export function ScheduleEditor({ guest, current, onDirty }: { guest: string; current: ScheduleRow | undefined; onDirty?(dirty: boolean): void }) {
   const engine = useEngine();
   const notify = useApp((s) => s.notify);
   const notifyError = useApp((s) => s.notifyError);
@@ -30,11 +30,18 @@ export function ScheduleEditor({ guest, current }: { guest: string; current: Sch
   const [d, setD] = useState<ScheduleDraft>(() => draftOf(current?.schedule));
   const [consistency, setConsistency] = useState<'require-clean' | 'allow-crash'>(current?.consistency ?? 'require-clean');
   const [verify, setVerify] = useState(current?.verify ?? false);
-  const [newTime, setNewTime] = useState('12:00');
+  const [newTime, setNewTime] = useState('');
   const [preview, setPreview] = useState<{ runs?: string[]; error?: string }>({});
   const [saving, setSaving] = useState(false);
   const built = scheduleOf(d);
   const up = (p: Partial<ScheduleDraft>) => setD((x) => ({ ...x, ...p }));
+  const typed = parseTimeOfDay(newTime);
+  const addTime = () => typed && !d.times.includes(typed) && (up({ times: [...d.times, typed].sort() }), setNewTime(''));
+  const savedKey = JSON.stringify([scheduleOf(draftOf(current?.schedule)), current?.consistency ?? 'require-clean', current?.verify ?? false]);
+  const dirty = JSON.stringify([built, consistency, verify]) !== savedKey;
+  useEffect(() => {
+    onDirty?.(dirty);
+  }, [dirty, onDirty]);
 
   useDebouncedEffect(
     (isCurrent) => {
@@ -76,6 +83,11 @@ export function ScheduleEditor({ guest, current }: { guest: string; current: Sch
         <ToggleButton value="interval">Every few hours</ToggleButton>
       </ToggleButtonGroup>
 
+      {!current && d.kind === 'off' && (
+        <Typography variant="body2" color="text.secondary" data-testid="unscheduled">
+          {guest} has no schedule yet: it is backed up only when you click Back up now. Choose Times of day or Every few hours to add one.
+        </Typography>
+      )}
       {d.kind === 'times' && (
         <Box>
           <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap', mb: 1 }} aria-label="Backup times" role="list">
@@ -85,8 +97,20 @@ export function ScheduleEditor({ guest, current }: { guest: string; current: Sch
             {d.times.length === 0 && <Typography variant="body2">No times yet.</Typography>}
           </Box>
           <Box sx={{ display: 'flex', gap: 1, alignItems: 'center' }}>
-            <TextField type="time" size="small" label="Add a time" value={newTime} onChange={(e) => setNewTime(e.target.value)} slotProps={{ inputLabel: { shrink: true } }} />
-            <Button onClick={() => /^\d\d:\d\d$/.test(newTime) && !d.times.includes(newTime) && up({ times: [...d.times, newTime].sort() })}>Add time</Button>
+            <TextField
+              size="small"
+              label="Add a time"
+              placeholder="HH:MM"
+              value={newTime}
+              onChange={(e) => setNewTime(e.target.value)}
+              onKeyDown={(e) => e.key === 'Enter' && (e.preventDefault(), addTime())}
+              error={newTime.trim() !== '' && !typed}
+              helperText="24-hour time, e.g. 03:30 or 23:00"
+              slotProps={{ inputLabel: { shrink: true }, htmlInput: { inputMode: 'numeric', maxLength: 5 } }}
+            />
+            <Button onClick={addTime} disabled={!typed}>
+              Add time
+            </Button>
           </Box>
         </Box>
       )}
@@ -100,8 +124,8 @@ export function ScheduleEditor({ guest, current }: { guest: string; current: Sch
               </MenuItem>
             ))}
           </TextField>
-          <TextField type="time" size="small" label="From" value={d.from} onChange={(e) => up({ from: e.target.value })} slotProps={{ inputLabel: { shrink: true } }} />
-          <TextField type="time" size="small" label="To" value={d.to} onChange={(e) => up({ to: e.target.value })} slotProps={{ inputLabel: { shrink: true } }} />
+          <TimeField label="From" value={d.from} onChange={(v) => up({ from: v })} />
+          <TimeField label="To" value={d.to} onChange={(v) => up({ to: v })} />
         </Box>
       )}
 
@@ -141,5 +165,28 @@ export function ScheduleEditor({ guest, current }: { guest: string; current: Sch
         </Button>
       </Box>
     </Box>
+  );
+}
+
+/** A 24-hour time field (HH:MM): the same format as the chips and the next runs, whatever the browser's locale. */
+function TimeField({ label, value, onChange }: { label: string; value: string; onChange(v: string): void }) {
+  const [text, setText] = useState(value);
+  useEffect(() => setText(value), [value]);
+  const ok = parseTimeOfDay(text);
+  return (
+    <TextField
+      size="small"
+      label={label}
+      placeholder="HH:MM"
+      value={text}
+      error={!ok}
+      onChange={(e) => {
+        setText(e.target.value);
+        const t = parseTimeOfDay(e.target.value);
+        if (t) onChange(t);
+      }}
+      sx={{ width: 110 }}
+      slotProps={{ inputLabel: { shrink: true }, htmlInput: { inputMode: 'numeric', maxLength: 5 } }}
+    />
   );
 }

@@ -11,15 +11,15 @@ export interface ScheduleDraft {
   expression: string;
 }
 
-/** Default draft: daily at 02:00, every day. */
+/** Default draft fields: no times yet, every day (kind set by draftOf). */
 export function defaultDraft(): ScheduleDraft {
-  return { kind: 'times', times: ['02:00'], everyHours: 4, from: '08:00', to: '20:00', weekdays: [0, 1, 2, 3, 4, 5, 6], expression: '0 2 * * *' };
+  return { kind: 'times', times: [], everyHours: 4, from: '08:00', to: '20:00', weekdays: [0, 1, 2, 3, 4, 5, 6], expression: '0 2 * * *' };
 }
 
-/** Editor state from a stored schedule. */
+/** Editor state from a stored schedule; a guest without one shows Off (nothing pre-selected that would be saved unseen). */
 export function draftOf(s: Schedule | undefined): ScheduleDraft {
   const d = defaultDraft();
-  if (!s) return d;
+  if (!s) return { ...d, kind: 'off' };
   switch (s.kind) {
     case 'off':
       return { ...d, kind: 'off' };
@@ -50,4 +50,14 @@ export function scheduleOf(d: ScheduleDraft): { schedule: Schedule } | { problem
     case 'cron':
       return d.expression.trim().length >= 9 ? { schedule: { kind: 'cron', expression: d.expression.trim() } } : { problem: 'enter a cron expression like 0 2 * * *' };
   }
+}
+
+/** A 24-hour "HH:MM" from what was typed ("3:30", "03:30", "1530"), or undefined. */
+export function parseTimeOfDay(text: string): string | undefined {
+  const m = /^\s*(\d{1,2}):?(\d{2})\s*$/.exec(text);
+  if (!m) return undefined;
+  const h = Number(m[1]);
+  const min = Number(m[2]);
+  if (h > 23 || min > 59) return undefined;
+  return `${String(h).padStart(2, '0')}:${String(min).padStart(2, '0')}`;
 }

@@ -4,6 +4,7 @@ import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Checkbox from '@mui/material/Checkbox';
 import Chip from '@mui/material/Chip';
+import CircularProgress from '@mui/material/CircularProgress';
 import Paper from '@mui/material/Paper';
 import Table from '@mui/material/Table';
 import TableBody from '@mui/material/TableBody';
@@ -18,10 +19,13 @@ import type { Guest } from '../../../../shared/domain/guest.js';
 import { formatAge, formatDateTime, hypervisorName } from '../../lib/format.js';
 import { useApp } from '../../stores/hooks.js';
 import { lastResultByGuest } from '../../stores/selectors.js';
+import { isDamaged } from '../../lib/damaged.js';
 
 /** The guests table with selection and Back up now. */
 export function GuestTable({ guests }: { guests: Guest[] }) {
   const [selected, setSelected] = useState<string[]>([]);
+  // guests whose Back up now was clicked and whose job the engine has not answered with yet
+  const [starting, setStarting] = useState<string[]>([]);
   const backupNow = useApp((s) => s.backupNow);
   const navigate = useApp((s) => s.navigate);
   const jobs = useApp((s) => s.jobs.data);
@@ -41,14 +45,26 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
   const allSelected = selected.length === guests.length;
   const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
   const start = async (ids: string[]) => {
-    const jobIds = await backupNow(ids);
-    if (jobIds.length) navigate('jobs');
+    setStarting((s) => [...s, ...ids]);
+    try {
+      const jobIds = await backupNow(ids);
+      if (jobIds.length) navigate('jobs');
+    } finally {
+      setStarting((s) => s.filter((x) => !ids.includes(x)));
+    }
   };
+  const damagedOf = (guest: string) => (snapshots ?? []).filter((p) => p.guest === guest && isDamaged(p));
 
   return (
     <>
       <Box sx={{ display: 'flex', gap: 1, mb: 1, alignItems: 'center' }}>
-        <Button variant="contained" startIcon={<BackupIcon />} disabled={selected.length === 0} onClick={() => void start(selected)} data-testid="backup-selected">
+        <Button
+          variant="contained"
+          startIcon={selected.length > 0 && selected.every((id) => starting.includes(id)) ? <CircularProgress size={16} color="inherit" aria-hidden /> : <BackupIcon />}
+          disabled={selected.length === 0 || selected.some((id) => starting.includes(id))}
+          onClick={() => void start(selected)}
+          data-testid="backup-selected"
+        >
           Back up selected ({selected.length})
         </Button>
       </Box>
@@ -74,8 +90,9 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
           </TableHead>
           <TableBody>
             {guests.map((g) => {
-              const l = last.get(g.id);
-              const next = schedules?.find((s) => s.guest === g.id)?.nextRuns[0];
+              // restore points, jobs and schedules name the guest (its id is the adapter's)
+              const l = last.get(g.name) ?? last.get(g.id);
+              const next = schedules?.find((s) => s.guest === g.name || s.guest === g.id)?.nextRuns[0];
               return (
                 <TableRow key={g.id} hover selected={selected.includes(g.id)} data-testid="guest-row">
                   <TableCell padding="checkbox">
@@ -96,6 +113,18 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
                     <Chip size="small" label={g.state} color={g.state === 'running' ? 'success' : 'default'} variant="outlined" />
                   </TableCell>
                   <TableCell>
+                    {damagedOf(g.name).length > 0 && (
+                      <Tooltip title={`${damagedOf(g.name).map((p) => formatDateTime(p.time)).join(', ')}: forget the damaged point, take a new backup now`}>
+                        <Chip
+                          size="small"
+                          color="error"
+                          sx={{ mr: 1 }}
+                          data-testid="guest-damaged"
+                          label={`${damagedOf(g.name).length} damaged restore point${damagedOf(g.name).length > 1 ? 's' : ''}`}
+                          onClick={() => navigate('calendar')}
+                        />
+                      </Tooltip>
+                    )}
                     {l ? (
                       <Tooltip title={formatDateTime(l.at)}>
                         <span>
@@ -111,8 +140,14 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
                     <Button size="small" onClick={() => navigate('calendar', { guest: g.name })}>
                       Settings
                     </Button>
-                    <Button size="small" startIcon={<BackupIcon />} onClick={() => void start([g.id])} aria-label={`Back up now: ${g.name}`}>
-                      Back up now
+                    <Button
+                      size="small"
+                      startIcon={starting.includes(g.id) ? <CircularProgress size={14} color="inherit" aria-hidden /> : <BackupIcon />}
+                      disabled={starting.includes(g.id)}
+                      onClick={() => void start([g.id])}
+                      aria-label={`Back up now: ${g.name}`}
+                    >
+                      {starting.includes(g.id) ? 'Starting…' : 'Back up now'}
                     </Button>
                   </TableCell>
                 </TableRow>

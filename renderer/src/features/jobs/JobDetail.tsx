@@ -40,7 +40,7 @@ export function JobDetail({ job }: { job: JobInfo }) {
           )}
         </Box>
         <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
-          Started {formatDateTime(job.startedAt ?? job.createdAt)}
+          {job.trigger === 'scheduled' ? 'Scheduled run' : 'Started by hand'} · {job.status === 'queued' ? 'waiting for a free twin slot since' : 'started'} {formatDateTime(job.startedAt ?? job.createdAt)}
           {job.finishedAt ? ` · finished ${formatDateTime(job.finishedAt)} · took ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt ?? job.createdAt))}` : ''}
           {job.pauseMs !== undefined ? ` · production paused ${formatDuration(job.pauseMs)}` : ''}
         </Typography>

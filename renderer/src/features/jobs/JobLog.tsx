@@ -36,7 +36,7 @@ export function JobLog({ jobId, version }: { jobId: string; version: string }) {
     >
       {lines.map((l, i) => (
         <Box component="span" key={i} sx={{ display: 'block', color: l.level === 'error' ? 'error.main' : l.level === 'warn' ? 'warning.main' : undefined }}>
-          {new Date(l.at).toLocaleTimeString()} {l.level.toUpperCase().padEnd(5)} {l.step ? `[${l.step}] ` : ''}
+          {new Date(l.at).toLocaleTimeString(undefined, { hourCycle: 'h23' })} {l.level.toUpperCase().padEnd(5)} {l.step ? `[${l.step}] ` : ''}
           {l.message}
         </Box>
       ))}

@@ -18,7 +18,8 @@ function StepIcon({ status }: { status: JobStep['status'] }) {
     case 'done':
       return <CheckCircleIcon color="success" aria-hidden />;
     case 'running':
-      return <CircularProgress size={20} aria-hidden />;
+      // a fixed box: inside the flex row the spinner otherwise shrank to a 2-px sliver
+      return <CircularProgress size={20} thickness={5} aria-hidden data-testid="step-spinner" sx={{ flexShrink: 0, minWidth: 20, minHeight: 20 }} />;
     case 'failed':
       return <CancelIcon color="error" aria-hidden />;
     case 'skipped':
@@ -33,7 +34,8 @@ export function JobSteps({ steps, now }: { steps: JobStep[]; now: number }) {
   return (
     <List dense aria-label="Steps" data-testid="job-steps">
       {steps.map((s) => {
-        const dur = s.durationMs ?? (s.status === 'running' && s.startedAt ? now - Date.parse(s.startedAt) : undefined);
+        // The engine's clock may run ahead of this browser's: a running step never shows a negative time.
+        const dur = s.durationMs ?? (s.status === 'running' && s.startedAt ? Math.max(0, now - Date.parse(s.startedAt)) : undefined);
         return (
           <ListItem key={s.id} data-step={s.id} data-status={s.status} sx={{ py: 0.25 }}>
             <ListItemIcon sx={{ minWidth: 36 }}>

@@ -10,7 +10,7 @@ import { PageHeader } from '../../components/PageHeader.js';
 import { formatDateTime } from '../../lib/format.js';
 import { useApp } from '../../stores/hooks.js';
 import { JobDetail } from './JobDetail.js';
-import { JOB_KIND, JOB_STATUS } from './job-words.js';
+import { JOB_KIND, JOB_STATUS, JOB_TRIGGER } from './job-words.js';
 
 const STATUS_COLOR = { queued: 'default', running: 'info', succeeded: 'success', warning: 'warning', failed: 'error', cancelled: 'default' } as const;
 
@@ -34,7 +34,7 @@ export function JobsPage() {
                 <List dense aria-label="Jobs" sx={{ maxHeight: 'calc(100vh - 220px)', overflow: 'auto' }}>
                   {list.map((j) => (
                     <ListItemButton key={j.id} selected={j.id === selected.id} onClick={() => navigate('jobs', { job: j.id })} data-testid="job-item" aria-current={j.id === selected.id ? 'true' : undefined}>
-                      <ListItemText primary={`${j.guest ?? 'Repository'} — ${JOB_KIND[j.kind]}`} secondary={formatDateTime(j.createdAt)} />
+                      <ListItemText primary={`${j.guest ?? 'Repository'} — ${JOB_KIND[j.kind]}`} secondary={`${formatDateTime(j.createdAt)} · ${JOB_TRIGGER[j.trigger ?? 'manual']}`} data-testid="job-trigger" />
                       <Chip size="small" label={JOB_STATUS[j.status]} color={STATUS_COLOR[j.status]} variant={j.status === 'running' ? 'filled' : 'outlined'} />
                     </ListItemButton>
                   ))}

@@ -1,4 +1,4 @@
-import type { JobKind, JobStatus } from '../../../../shared/domain/job.js';
+import type { JobKind, JobStatus, JobTrigger } from '../../../../shared/domain/job.js';
 
 /** Job kinds in words. */
 export const JOB_KIND: Record<JobKind, string> = {
@@ -19,4 +19,10 @@ export const JOB_STATUS: Record<JobStatus, string> = {
   warning: 'finished with warnings',
   failed: 'failed',
   cancelled: 'cancelled',
+};
+
+/** Who started a job, in words. */
+export const JOB_TRIGGER: Record<JobTrigger, string> = {
+  manual: 'started by hand',
+  scheduled: 'scheduled',
 };

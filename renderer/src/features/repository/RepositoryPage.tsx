@@ -10,6 +10,7 @@ import type { RepositoryStats } from '../../../../shared/domain/engine.js';
 import { friendlyError, type FriendlyError } from '../../app/error-messages.js';
 import { ErrorNotice } from '../../components/LoadState.js';
 import { PageHeader } from '../../components/PageHeader.js';
+import { damagedText } from '../../lib/damaged.js';
 import { formatBytes, formatDateTime } from '../../lib/format.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
 
@@ -45,7 +46,7 @@ export function RepositoryPage() {
     try {
       if (a === 'verify' || a === 'verify-full') {
         const r = await engine['repository.verify']({ full: a === 'verify-full' });
-        setResult(r.ok ? { ok: true, text: `Repository is healthy: ${r.checkedChunks} chunks checked.` } : { ok: false, text: `Damaged: ${r.damaged.join(', ')}. Restore points using them cannot be fully restored.` });
+        setResult(r.ok ? { ok: true, text: `Repository is healthy: ${r.checkedChunks} chunks checked.` } : { ok: false, text: damagedText(r.damagedPoints, r.damaged) });
       } else if (a === 'gc') {
         const r = await engine['repository.gc']({});
         setResult({ ok: true, text: `Garbage collection removed ${r.removedChunks} unused chunks and freed ${formatBytes(r.freedBytes)}.` });

@@ -9,6 +9,8 @@ import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
 import { formatDateTime, formatDuration } from '../../lib/format.js';
 import { MARK_LABEL, MARK_SYMBOL } from '../calendar/calendar-layout.js';
 import { nearestEarlier } from './restore-model.js';
+import { DamagedPointAlert } from '../../components/DamagedPointAlert.js';
+import { isDamaged } from '../../lib/damaged.js';
 
 const KIND = { 'clean-twin': 'clean', crash: 'crash', cold: 'cold' } as const;
 
@@ -17,6 +19,7 @@ export function PointPicker({ points, value, onChange }: { points: SnapshotSumma
   const [typed, setTyped] = useState('');
   const [note, setNote] = useState<string | null>(null);
   const sorted = [...points].sort((a, b) => (a.time < b.time ? 1 : -1));
+  const chosen = points.find((p) => p.id === value);
   const pick = (v: string) => {
     setTyped(v);
     if (!v) return setNote(null);
@@ -40,10 +43,17 @@ export function PointPicker({ points, value, onChange }: { points: SnapshotSumma
             key={p.id}
             value={p.id}
             control={<Radio size="small" />}
-            label={`${MARK_SYMBOL[KIND[p.consistency]]} ${formatDateTime(p.time)} — ${MARK_LABEL[KIND[p.consistency]]}${p.verify?.ok ? ', boot-verified' : ''}`}
+            data-damaged={isDamaged(p) ? 'true' : undefined}
+            sx={isDamaged(p) ? { color: 'error.main' } : undefined}
+            label={`${MARK_SYMBOL[KIND[p.consistency]]} ${formatDateTime(p.time)} — ${MARK_LABEL[KIND[p.consistency]]}${p.verify?.ok ? ', verified' : ''}${isDamaged(p) ? ' — DAMAGED: restoring from it may fail' : ''}`}
           />
         ))}
       </RadioGroup>
+      {chosen && isDamaged(chosen) && (
+        <Box sx={{ mt: 2 }}>
+          <DamagedPointAlert s={chosen} />
+        </Box>
+      )}
     </Box>
   );
 }

@@ -27,7 +27,7 @@ const WHAT: { value: RestoreWhat; title: string; text: string }[] = [
   { value: 'files', title: 'Individual files', text: 'Browse the restore point and copy files or folders out.' },
   { value: 'new-vm', title: 'Whole VM as a new VM', text: 'A copy next to the original, registered with its hypervisor.' },
   { value: 'disks', title: 'Disks only', text: 'Disk image files in VMDK, VHDX, qcow2 or raw.' },
-  { value: 'replace', title: 'Replace the original', text: 'Overwrite the guest, after a safety backup. Needs its name typed.' },
+  { value: 'replace', title: 'Replace the original', text: 'Put the guest itself back in time (it must be off); its current files are kept aside. Needs its name typed.' },
 ];
 
 /** The point-in-time restore wizard (guest → point → what → where → review → progress → result). */
@@ -127,7 +127,7 @@ export function RestorePage() {
                   ['Restore point', `${formatDateTime(point.time)} (${point.consistency})`],
                   ['Size', formatBytes(point.logicalBytes)],
                   ['What', WHAT.find((w) => w.value === d.what)?.title],
-                  ...(d.what === 'replace' ? [['Safety backup', 'taken first']] : [['Destination', d.to]]),
+                  ...(d.what === 'replace' ? [['Current files', 'moved aside, kept until you delete them']] : [['Destination', d.to]]),
                   ...(d.what === 'new-vm' ? [['New name', d.newName]] : []),
                   ...(d.what === 'disks' ? [['Format', d.format]] : []),
                 ].map(([k, v]) => (

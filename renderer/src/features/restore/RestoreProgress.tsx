@@ -9,6 +9,9 @@ import { StartRestoredVm } from './StartRestoredVm.js';
 /** Steps 6–7: the restore job live, then a result that says where everything went. */
 export function RestoreProgress({ jobId, d }: { jobId: string; d: RestoreDraft }) {
   const job = useApp((s) => s.jobs.data?.find((j) => j.id === jobId));
+  // "replace" restores into the guest's own folder: the folder of its configuration file
+  const config = useApp((s) => s.guests.data?.find((g) => g.name === d.guest)?.configPath);
+  const startIn = d.what === 'replace' ? config?.replace(/[\\/][^\\/]*$/, '') : d.what === 'new-vm' ? d.to : undefined;
   if (!job) return <Typography>Waiting for the restore job to start…</Typography>;
   const done = job.status === 'succeeded' || job.status === 'warning';
   return (
@@ -25,8 +28,8 @@ export function RestoreProgress({ jobId, d }: { jobId: string; d: RestoreDraft }
             ))}
         </Alert>
       )}
-      {/* A clean new-VM restore (own identity, registered) can be started from here. */}
-      {job.status === 'succeeded' && d.what === 'new-vm' && <StartRestoredVm to={d.to} />}
+      {/* A clean new-VM restore (own identity, registered) or a replaced guest can be started from here. */}
+      {job.status === 'succeeded' && startIn && <StartRestoredVm to={startIn} replaced={d.what === 'replace'} />}
       {job.status === 'failed' && (
         <Alert severity="error" sx={{ mb: 2 }}>
           The restore failed{job.error ? `: ${job.error.message}` : ''}. The log below says what was done.

@@ -22,7 +22,7 @@ type StartState = { kind: 'idle' } | { kind: 'starting' } | { kind: 'started'; n
  * The result page's **Start it now** for a VM restored as a new VM (folder `to`): asks the engine
  * (`restore.startVm`) to power it on with its hypervisor, and says in words what happened.
  */
-export function StartRestoredVm({ to }: { to: string }) {
+export function StartRestoredVm({ to, replaced }: { to: string; replaced?: boolean }) {
   const engine = useEngine();
   const [st, setSt] = useState<StartState>({ kind: 'idle' });
   const start = async () => {
@@ -49,7 +49,9 @@ export function StartRestoredVm({ to }: { to: string }) {
       <Box aria-live="polite" sx={{ mt: 1 }}>
         {st.kind === 'started' && (
           <Alert severity="success">
-            {st.name} is running in {TOOL[st.hypervisor]}. It has its own identity (new ID and network addresses), so the original can keep running beside it.
+            {replaced
+              ? `${st.name} is running again in ${TOOL[st.hypervisor]}, as it was at the restore point.`
+              : `${st.name} is running in ${TOOL[st.hypervisor]}. It has its own identity (new ID and network addresses), so the original can keep running beside it.`}
           </Alert>
         )}
         {st.kind === 'failed' && (

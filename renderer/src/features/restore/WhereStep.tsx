@@ -10,8 +10,9 @@ export function WhereStep({ d, set }: { d: RestoreDraft; set(p: Partial<RestoreD
     return (
       <Box sx={{ display: 'flex', flexDirection: 'column', gap: 2, maxWidth: 560 }}>
         <Alert severity="warning">
-          Replacing overwrites the guest <b>{d.guest}</b> with this restore point. TwinSnap first takes a safety backup of its current state, so this
-          step can be undone. The guest must be off.
+          Replacing puts the guest <b>{d.guest}</b> back to this restore point, with its own name and network addresses. Its current files are
+          moved aside (a folder named “… .before-restore-…” beside it), so this can be undone; delete them once the restored guest works. Shut
+          the guest down first: TwinSnap never powers it off itself.
         </Alert>
         <TextField label={`Type the guest's name (${d.guest}) to confirm`} value={d.confirmName} onChange={(e) => set({ confirmName: e.target.value })} autoComplete="off" />
       </Box>

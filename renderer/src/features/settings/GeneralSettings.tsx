@@ -5,17 +5,16 @@ import TextField from '@mui/material/TextField';
 import type { Settings } from '../../../../shared/domain/engine.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
 
-/** The editable parts of Settings: repository, tool paths, VM folders, concurrency. */
+/** The editable parts of Settings: tool paths, VM folders, concurrency (the repository has its own chooser). */
 export function GeneralSettings({ settings, onSaved }: { settings: Settings; onSaved(s: Settings): void }) {
   const engine = useEngine();
   const notify = useApp((s) => s.notify);
   const notifyError = useApp((s) => s.notifyError);
   const refreshStatus = useApp((s) => s.refreshStatus);
   const refreshGuests = useApp((s) => s.refreshGuests);
-  const [f, setF] = useState({ repository: '', vmrunPath: '', powershellPath: '', vmFolders: '', maxConcurrentTwins: '1' });
+  const [f, setF] = useState({ vmrunPath: '', powershellPath: '', vmFolders: '', maxConcurrentTwins: '1' });
   useEffect(() => {
     setF({
-      repository: settings.repository,
       vmrunPath: settings.vmrunPath ?? '',
       powershellPath: settings.powershellPath ?? '',
       vmFolders: settings.vmFolders.join('\n'),
@@ -28,7 +27,6 @@ export function GeneralSettings({ settings, onSaved }: { settings: Settings; onS
     try {
       const s = await engine['settings.set']({
         patch: {
-          repository: f.repository.trim() || undefined,
           vmrunPath: f.vmrunPath.trim() || undefined,
           powershellPath: f.powershellPath.trim() || undefined,
           vmFolders: f.vmFolders.split('\n').map((x) => x.trim()).filter(Boolean),
@@ -48,7 +46,6 @@ export function GeneralSettings({ settings, onSaved }: { settings: Settings; onS
   );
   return (
     <Box component="form" onSubmit={(e) => (e.preventDefault(), void save())} sx={{ display: 'flex', flexDirection: 'column', gap: 2 }} data-testid="general-settings">
-      {field('repository', 'Repository folder', 'Where backups are kept: a local folder, USB disk or NAS share.')}
       {field('vmrunPath', 'vmrun path', 'Leave empty to detect VMware Workstation automatically.')}
       {field('powershellPath', 'PowerShell path', 'Leave empty to use the system PowerShell (Hyper-V).')}
       {field('vmFolders', 'VM folders (one per line)', 'Extra folders searched for .vmx files besides registered VMs.', { multiline: true, minRows: 2 })}

@@ -8,6 +8,39 @@ import Typography from '@mui/material/Typography';
 import type { Settings } from '../../../../shared/domain/engine.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
 
+type Field = 'host' | 'port' | 'from' | 'to' | 'user' | 'password' | 'webhook';
+const FIELD_LABEL: Record<Field, string> = { host: 'E-mail: SMTP server', port: 'E-mail: port', from: 'E-mail: From', to: 'E-mail: To', user: 'E-mail: user', password: 'E-mail: password', webhook: 'Webhook URL' };
+const ADDRESS = /^[^\s@,]+@[^\s@,]+$/;
+
+/** What is wrong with the entered values, per field (empty when they can be saved). */
+export function notificationProblems(mail: { host: string; port: string; from: string; to: string }, webhook: string): Partial<Record<Field, string>> {
+  const out: Partial<Record<Field, string>> = {};
+  if (mail.host.trim() || mail.from.trim() || mail.to.trim()) {
+    if (!mail.host.trim()) out.host = 'enter the SMTP server (host name) to send e-mail';
+    const port = Number(mail.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) out.port = 'a port number from 1 to 65535 (587 or 465 usually)';
+    if (!ADDRESS.test(mail.from.trim())) out.from = 'one e-mail address, like twinsnap@example.com';
+    const to = mail.to.split(',').map((x) => x.trim()).filter(Boolean);
+    if (!to.length || !to.every((x) => ADDRESS.test(x))) out.to = 'one or more e-mail addresses, separated by commas';
+  }
+  if (webhook.trim()) {
+    try {
+      const u = new URL(webhook.trim());
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') out.webhook = 'an http:// or https:// address';
+    } catch {
+      out.webhook = 'a full address starting with https://';
+    }
+  }
+  return out;
+}
+
+/** The form field an engine error is about (its message names the request path). */
+function fieldOfError(e: unknown): Field | undefined {
+  const m = /notifications\.(?:email\.)?(host|port|from|to|user|password|webhookUrl)\b/.exec(String((e as { message?: string }).message ?? ''));
+  if (!m) return undefined;
+  return m[1] === 'webhookUrl' ? 'webhook' : (m[1] as Field);
+}
+
 /** Notifications: on success too, e-mail (SMTP) and webhook, each with a test button. */
 export function NotificationSettings({ settings, onSaved }: { settings: Settings; onSaved(s: Settings): void }) {
   const engine = useEngine();
@@ -22,7 +55,15 @@ export function NotificationSettings({ settings, onSaved }: { settings: Settings
     setWebhook(n.webhookUrl ?? '');
     if (n.email) setMail({ host: n.email.host, port: String(n.email.port), from: n.email.from, to: n.email.to, user: n.email.user ?? '', password: '', secure: n.email.secure });
   }, [n]);
+  const [problems, setProblems] = useState<Partial<Record<Field, string>>>({});
   const save = async () => {
+    const found = notificationProblems(mail, webhook);
+    setProblems(found);
+    const first = Object.entries(found)[0];
+    if (first) {
+      notify(`${FIELD_LABEL[first[0] as Field]}: ${first[1]}`, 'warning');
+      return;
+    }
     try {
       const s = await engine['settings.set']({
         patch: {
@@ -38,7 +79,13 @@ export function NotificationSettings({ settings, onSaved }: { settings: Settings
       onSaved(s);
       notify('Notification settings saved', 'success');
     } catch (e) {
-      notifyError(e, 'Saving notifications');
+      // the engine's answer names the field (e.g. patch.notifications.email.to): say which one
+      const field = fieldOfError(e);
+      if (field) {
+        const msg = String((e as { message?: string }).message ?? '').replace(/^.*?:\s*[\w.]+:\s*/, '');
+        setProblems({ [field]: msg });
+        notify(`${FIELD_LABEL[field]}: ${msg}`, 'error');
+      } else notifyError(e, 'Saving notifications');
     }
   };
   const test = async (channel: 'email' | 'webhook') => {
@@ -49,8 +96,16 @@ export function NotificationSettings({ settings, onSaved }: { settings: Settings
       notifyError(e, 'Test notification');
     }
   };
-  const m = (k: keyof typeof mail, label: string, extra: object = {}) => (
-    <TextField size="small" label={label} value={mail[k] as string} onChange={(e) => setMail((x) => ({ ...x, [k]: e.target.value }))} {...extra} />
+  const m = (k: Exclude<Field, 'webhook'>, label: string, extra: object = {}) => (
+    <TextField
+      size="small"
+      label={label}
+      value={mail[k] as string}
+      onChange={(e) => setMail((x) => ({ ...x, [k]: e.target.value }))}
+      error={!!problems[k]}
+      helperText={problems[k]}
+      {...extra}
+    />
   );
   return (
     <Box component="form" onSubmit={(e) => (e.preventDefault(), void save())} sx={{ display: 'flex', flexDirection: 'column', gap: 1.5 }} data-testid="notification-settings">
@@ -60,14 +115,15 @@ export function NotificationSettings({ settings, onSaved }: { settings: Settings
       <Box sx={{ display: 'grid', gridTemplateColumns: '1fr 100px', gap: 1 }}>
         {m('host', 'SMTP server')}
         {m('port', 'Port', { type: 'number' })}
-        {m('from', 'From')}
-        {m('to', 'To')}
+        {/* addresses get the full width: a list of recipients must not be cut off */}
+        {m('from', 'From', { sx: { gridColumn: '1 / -1' } })}
+        {m('to', 'To', { sx: { gridColumn: '1 / -1' }, placeholder: 'ops@example.com, boss@example.com' })}
         {m('user', 'User')}
-        {m('password', 'Password', { type: 'password', autoComplete: 'new-password', placeholder: n.email?.passwordSet ? '(stored — leave empty to keep it)' : '' })}
+        {m('password', 'Password', { type: 'password', autoComplete: 'new-password', placeholder: n.email?.passwordSet ? '(stored — leave empty to keep it)' : '', sx: { gridColumn: '1 / -1' } })}
       </Box>
-      <FormControlLabel control={<Checkbox checked={mail.secure} onChange={(e) => setMail((x) => ({ ...x, secure: e.target.checked }))} />} label="TLS from the start (port 465)" />
+      <FormControlLabel control={<Checkbox checked={mail.secure} onChange={(e) => setMail((x) => ({ ...x, secure: e.target.checked }))} />} label="E-mail: TLS from the start (port 465)" />
       <Typography variant="subtitle2">Webhook</Typography>
-      <TextField size="small" label="Webhook URL" value={webhook} onChange={(e) => setWebhook(e.target.value)} placeholder="https://…" />
+      <TextField size="small" label="Webhook URL" value={webhook} onChange={(e) => setWebhook(e.target.value)} placeholder="https://…" error={!!problems.webhook} helperText={problems.webhook} />
       <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }}>
         <Button type="submit" variant="contained">
           Save notifications

@@ -16,6 +16,7 @@ import { ServiceStatusPanel } from './ServiceStatusPanel.js';
 import { DoctorResults } from './DoctorResults.js';
 import { HypervisorList } from './HypervisorList.js';
 import { ThemePicker } from './ThemePicker.js';
+import { RepositoryChooser } from './RepositoryChooser.js';
 
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
   return (
@@ -62,7 +63,8 @@ export function SettingsPage() {
         <Section title="Background service">
           <ServiceStatusPanel />
         </Section>
-        <Section title="Repository and hypervisor tools">
+        <Section title="Repository">{settings && <RepositoryChooser key={settings.repository} current={settings.repository} onChanged={setSettings} />}</Section>
+        <Section title="Hypervisor tools and VM folders">
           {error && <ErrorNotice error={error} what="Settings" />}
           {settings && <GeneralSettings settings={settings} onSaved={setSettings} />}
         </Section>

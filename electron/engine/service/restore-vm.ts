@@ -1,0 +1,67 @@
+import { readdir, rename } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../../../shared/errors/app-error.js';
+import { planReplacedVmwareFolder, planRestoredVmwareFolder } from '../hypervisor/vmware/restored-identity.js';
+import type { ExportFormat, Repository, RestorePlan } from '../repository/repository.js';
+
+/**
+ * A whole VM restored as a new VM into `to` (a new folder): the configuration names exactly the
+ * restored disk files and the VM's own name (`<name>.vmx` with a new identity for VMware;
+ * planRestoredVmwareFolder), the disks in the original or the chosen format. Used by
+ * `restore.start` (new-vm) and `twinsnap restore`.
+ */
+export function restoreVmFolder(
+  repo: Repository,
+  snapshotId: string,
+  opts: { to: string; name: string; format?: ExportFormat | 'original'; onProgress?: (bytesDone: number, bytesTotal: number) => void; signal?: AbortSignal },
+): Promise<{ path: string; files: string[] }> {
+  return repo.restoreSnapshot(snapshotId, {
+    to: opts.to,
+    format: opts.format ?? 'original',
+    signal: opts.signal,
+    onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytesDone, p.bytesTotal) : undefined,
+    plan: (f: RestorePlan) => planRestoredVmwareFolder(f, opts.name),
+  });
+}
+
+/**
+ * "Replace the original" for a VMware VM that is off: the restore point is restored next to the
+ * VM's folder (same .vmx file name and identity, the disks its .vmx names), then the VM's folder
+ * is moved aside to `<folder>.before-restore-<time>` — kept, so the replace can be undone — and
+ * the restored folder takes its place. The VM keeps its path, so Workstation knows it as before.
+ * Returns the VM's folder and where its previous files are.
+ */
+export async function replaceVmwareVm(
+  repo: Repository,
+  snapshotId: string,
+  opts: { vmxPath: string; stamp: string; onProgress?: (bytesDone: number, bytesTotal: number) => void; signal?: AbortSignal },
+): Promise<{ folder: string; previous: string; files: string[] }> {
+  const folder = dirname(opts.vmxPath);
+  const others = (await readdir(folder)).filter((f) => /\.vmx$/i.test(f) && f !== basename(opts.vmxPath));
+  if (others.length) {
+    throw new AppError('PATH_UNSAFE', `'${folder}' holds other vms too (${others.join(', ')}): replacing moves the whole folder aside, so restore this one as a new vm instead`);
+  }
+  const staging = `${folder}.twinsnap-restore-${randomBytes(3).toString('hex')}`;
+  const r = await repo.restoreSnapshot(snapshotId, {
+    to: staging,
+    format: 'original',
+    signal: opts.signal,
+    onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytesDone, p.bytesTotal) : undefined,
+    plan: (f: RestorePlan) => {
+      if (!f.configFiles.some((c) => /\.vmx$/i.test(c.name))) {
+        throw new AppError('NOT_IMPLEMENTED', 'this restore point holds no .vmx, so it cannot replace the vm: restore it as a new vm or its disks only');
+      }
+      return planReplacedVmwareFolder(f, basename(opts.vmxPath));
+    },
+  });
+  const previous = `${folder}.before-restore-${opts.stamp}`;
+  await rename(folder, previous);
+  try {
+    await rename(staging, folder);
+  } catch (e) {
+    await rename(previous, folder);
+    throw e;
+  }
+  return { folder, previous, files: r.files };
+}

@@ -1,0 +1,108 @@
+import { useState } from 'react';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import CircularProgress from '@mui/material/CircularProgress';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import type { RepositoryFolderCheck, Settings } from '../../../../shared/domain/engine.js';
+import { friendlyError } from '../../app/error-messages.js';
+import { useDebouncedEffect } from '../../hooks/use-debounced-effect.js';
+import { formatBytes } from '../../lib/format.js';
+import { useApp, useEngine } from '../../stores/hooks.js';
+
+/** The check's verdict in words. */
+function verdict(c: RepositoryFolderCheck): string {
+  switch (c.state) {
+    case 'repository':
+      return `An existing TwinSnap repository with ${c.snapshots ?? 0} restore point${c.snapshots === 1 ? '' : 's'}${c.current ? ' — in use now' : ''}.`;
+    case 'empty':
+      return 'An empty folder: a new repository can be created here.';
+    case 'missing':
+      return 'This folder does not exist yet: a new repository can be created here.';
+    case 'not-empty':
+      return 'This folder holds other files but no repository.';
+    default:
+      return 'This is a file, not a folder.';
+  }
+}
+
+/**
+ * Where backups are kept: type a folder, the engine checks it (`repository.check`: a repository
+ * already, empty or new, writable, free space, not inside a VM's files), then **Create a
+ * repository here** or **Connect this repository**. A folder that is neither is never saved.
+ */
+export function RepositoryChooser({ current, onChanged, compact }: { current: string; onChanged?(s: Settings): void; compact?: boolean }) {
+  const engine = useEngine();
+  const notify = useApp((s) => s.notify);
+  const notifyError = useApp((s) => s.notifyError);
+  const refreshStatus = useApp((s) => s.refreshStatus);
+  const [path, setPath] = useState(current);
+  const [check, setCheck] = useState<RepositoryFolderCheck | undefined>();
+  const [checkError, setCheckError] = useState<string | undefined>();
+  const [busy, setBusy] = useState<'create' | 'connect' | undefined>();
+  const [version, setVersion] = useState(0);
+  useDebouncedEffect(
+    (isCurrent) => {
+      const p = path.trim();
+      if (!p) return setCheck(undefined);
+      engine['repository.check']({ path: p }).then(
+        (c) => isCurrent() && (setCheck(c), setCheckError(undefined)),
+        (e) => isCurrent() && (setCheck(undefined), setCheckError(friendlyError(e).detail)),
+      );
+    },
+    [path, version],
+    250,
+  );
+  const act = async (what: 'create' | 'connect') => {
+    setBusy(what);
+    try {
+      const s = await engine[what === 'create' ? 'repository.create' : 'repository.connect']({ path: path.trim() });
+      notify(what === 'create' ? `Repository created in ${s.repository}; backups go there now` : `Repository ${s.repository} connected; backups go there now`, 'success');
+      onChanged?.(s);
+      void refreshStatus();
+    } catch (e) {
+      notifyError(e, what === 'create' ? 'Creating the repository' : 'Connecting the repository');
+    } finally {
+      setBusy(undefined);
+      setVersion((v) => v + 1);
+    }
+  };
+  const canCreate = !!check && (check.state === 'empty' || check.state === 'missing') && check.problems.length === 0;
+  const canConnect = !!check && check.state === 'repository' && !check.current && check.problems.length === 0;
+  return (
+    <Box sx={{ display: 'flex', flexDirection: 'column', gap: 1 }} data-testid="repository-chooser" data-state={check?.state ?? ''}>
+      <TextField
+        label="Repository folder"
+        value={path}
+        onChange={(e) => setPath(e.target.value)}
+        size="small"
+        fullWidth
+        helperText={compact ? undefined : 'Where backups are kept: a local folder, USB disk or NAS share. Type a folder: TwinSnap checks it.'}
+      />
+      {check && (
+        <Alert severity={check.problems.length ? 'warning' : check.current ? 'success' : 'info'} data-testid="repository-check" aria-live="polite">
+          <Typography variant="body2">{verdict(check)}</Typography>
+          <Typography variant="body2">
+            {check.writable ? 'Writable' : 'Not writable'}
+            {check.freeBytes !== undefined ? ` · ${formatBytes(check.freeBytes)} free` : ''}
+          </Typography>
+          {check.problems.map((p) => (
+            <Typography key={p} variant="body2">
+              {p[0]!.toUpperCase() + p.slice(1)}.
+            </Typography>
+          ))}
+        </Alert>
+      )}
+      {checkError && <Alert severity="error">{checkError}</Alert>}
+      <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }}>
+        <Button variant="contained" disabled={!canCreate || !!busy} onClick={() => void act('create')} startIcon={busy === 'create' ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined}>
+          Create a repository here
+        </Button>
+        <Button variant="outlined" disabled={!canConnect || !!busy} onClick={() => void act('connect')} startIcon={busy === 'connect' ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined}>
+          Connect this repository
+        </Button>
+      </Box>
+    </Box>
+  );
+}
