@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../electron/cli/index.js';
 import { createEngine } from '../../electron/engine/engine.js';
 import { ensureFsFixtures, type FsFixtures } from '../fixtures/fs/fs-fixtures.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { tskHash, tskList } from './fs-oracle-helpers.js';
 
@@ -14,18 +14,7 @@ const tmp = makeTempDir('twinsnap-fs-cli-');
 const dataDir = join(tmp.path, 'data');
 let snap = '';
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; bytes: Buffer; err: string }> {
-  let out = '';
-  let err = '';
-  const chunks: Buffer[] = [];
-  const code = await main(['--data-dir', dataDir, ...args], {
-    stdout: (s) => void (out += s),
-    stderr: (s) => void (err += s),
-    stdoutBytes: async (b) => void chunks.push(Buffer.from(b)),
-    isTTY: false,
-  });
-  return { code, out, err, bytes: Buffer.concat(chunks) };
-}
+const cli = (...args: string[]) => runCliInProcess(dataDir, args);
 
 beforeAll(async () => {
   fx = ensureFsFixtures();

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../electron/cli/index.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 // A repository on a really read-only file system (a read-only bind mount: a write-protected USB
@@ -32,18 +32,7 @@ function tryReadOnlyMount(): string | undefined {
   }
 }
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string; bytes: Buffer }> {
-  let out = '';
-  let err = '';
-  const chunks: Buffer[] = [];
-  const code = await main(['--data-dir', dataDir, ...args], {
-    stdout: (s) => void (out += s),
-    stderr: (s) => void (err += s),
-    stdoutBytes: async (b) => void chunks.push(Buffer.from(b)),
-    isTTY: false,
-  });
-  return { code, out, err, bytes: Buffer.concat(chunks) };
-}
+const cli = (...args: string[]) => runCliInProcess(dataDir, args);
 
 const ids: string[] = [];
 let skipped: string | undefined;

@@ -113,21 +113,12 @@ export async function collectGarbage(d: GcDeps, graceMs: number): Promise<GcResu
             res.keptChunks++;
             continue;
           }
-          const aside = `${file}.gc-${process.pid}`;
-          try {
-            await rename(file, aside);
-          } catch {
-            continue;
+          const freed = await removeChunkUnlessTouched(file, res.cutoffMs);
+          if (freed === 'kept') res.keptChunks++;
+          else if (freed !== 'gone') {
+            res.removedChunks++;
+            res.freedBytes += freed;
           }
-          const st2 = await stat(aside).catch(() => undefined);
-          if (st2 && st2.mtimeMs >= res.cutoffMs) {
-            await rename(aside, file).catch(() => {});
-            res.keptChunks++;
-            continue;
-          }
-          await unlink(aside).catch(() => {});
-          res.removedChunks++;
-          res.freedBytes += st.size;
         }
       }
     }
@@ -136,4 +127,27 @@ export async function collectGarbage(d: GcDeps, graceMs: number): Promise<GcResu
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * Deletes one chunk file unless a writer touched it at or after `cutoffMs`: the file is renamed
+ * aside first (a writer storing the same chunk meanwhile then writes a new file), its time is
+ * checked again, and a chunk touched in between is put back. Returns the bytes freed, `'kept'`,
+ * or `'gone'` when the file was no longer there.
+ */
+export async function removeChunkUnlessTouched(file: string, cutoffMs: number): Promise<number | 'kept' | 'gone'> {
+  const aside = `${file}.gc-${process.pid}`;
+  try {
+    await rename(file, aside);
+  } catch {
+    return 'gone';
+  }
+  const st = await stat(aside).catch(() => undefined);
+  if (!st) return 'gone';
+  if (st.mtimeMs >= cutoffMs) {
+    await rename(aside, file).catch(() => {});
+    return 'kept';
+  }
+  await unlink(aside).catch(() => {});
+  return st.size;
 }

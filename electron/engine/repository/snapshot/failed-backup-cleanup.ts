@@ -1,9 +1,9 @@
-import { rename, stat, unlink } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AppError, isAppError } from '../../../../shared/errors/app-error.js';
 import type { RepoLayout } from '../layout.js';
 import { liveLocks } from '../locks/lock-file.js';
-import { MIN_GRACE_MS } from '../maintenance/gc.js';
+import { MIN_GRACE_MS, removeChunkUnlessTouched } from '../maintenance/gc.js';
 
 /** What a failed backup's clean-up did. */
 export interface CleanupResult {
@@ -46,20 +46,10 @@ export async function removeWrittenChunks(d: CleanupDeps, written: string[], own
   const res: CleanupResult = { removedChunks: 0, freedBytes: 0 };
   for (const file of written) {
     if (kept.has(basename(file))) continue;
-    const aside = `${file}.gc-${process.pid}`;
-    try {
-      await rename(file, aside);
-    } catch {
-      continue;
-    }
-    const st = await stat(aside).catch(() => undefined);
-    if (!st || st.mtimeMs >= failedMs) {
-      await rename(aside, file).catch(() => {});
-      continue;
-    }
-    await unlink(aside).catch(() => {});
+    const freed = await removeChunkUnlessTouched(file, failedMs);
+    if (typeof freed !== 'number') continue;
     res.removedChunks++;
-    res.freedBytes += st.size;
+    res.freedBytes += freed;
   }
   return res;
 }
