@@ -2,6 +2,7 @@ import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Chip from '@mui/material/Chip';
 import List from '@mui/material/List';
+import ListItem from '@mui/material/ListItem';
 import ListItemButton from '@mui/material/ListItemButton';
 import ListItemText from '@mui/material/ListItemText';
 import Paper from '@mui/material/Paper';
@@ -33,10 +34,12 @@ export function JobsPage() {
               <Paper variant="outlined">
                 <List dense aria-label="Jobs" sx={{ maxHeight: 'calc(100vh - 220px)', overflow: 'auto' }}>
                   {list.map((j) => (
-                    <ListItemButton key={j.id} selected={j.id === selected.id} onClick={() => navigate('jobs', { job: j.id })} data-testid="job-item" aria-current={j.id === selected.id ? 'true' : undefined}>
+                    <ListItem key={j.id} disablePadding>
+                    <ListItemButton selected={j.id === selected.id} onClick={() => navigate('jobs', { job: j.id })} data-testid="job-item" aria-current={j.id === selected.id ? 'true' : undefined}>
                       <ListItemText primary={`${j.guest ?? 'Repository'} — ${JOB_KIND[j.kind]}`} secondary={`${formatDateTime(j.createdAt)} · ${JOB_TRIGGER[j.trigger ?? 'manual']}`} data-testid="job-trigger" />
                       <Chip size="small" label={JOB_STATUS[j.status]} color={STATUS_COLOR[j.status]} variant={j.status === 'running' ? 'filled' : 'outlined'} />
                     </ListItemButton>
+                    </ListItem>
                   ))}
                 </List>
               </Paper>
