@@ -81,6 +81,10 @@ export interface RecoveryDeps {
   records?: JobRecords;
   /** Jobs to leave alone (running in this engine). */
   skip?: (jobId: string) => boolean;
+  /** Only the journals of this VM (`<hypervisor>:<vmId>`): a new backup clears its VM's leftovers first. */
+  onlyVm?: string;
+  /** VMs (`<hypervisor>:<vmId>`) a job of this engine works on right now: their journals wait. */
+  busyVms?: () => Iterable<string>;
   /** Time limit of each hypervisor call (default 5 min). */
   timeoutMs?: number;
 }
@@ -94,11 +98,22 @@ export interface RecoveryDeps {
  */
 export async function recoverJobs(deps: RecoveryDeps): Promise<RecoveredJob[]> {
   const out: RecoveredJob[] = [];
-  for (const j of unfinishedJournals(deps.dataDir)) {
-    if (deps.skip?.(j.jobId)) continue;
-    const st = journalState(j.jobId, j.records);
-    // Another engine process (CLI, app) may be running this job right now: leave it alone.
-    if (st.pid !== undefined && st.pid !== process.pid && processAlive(st.pid)) continue;
+  const journals = unfinishedJournals(deps.dataDir)
+    .filter((j) => !deps.skip?.(j.jobId))
+    .map((j) => journalState(j.jobId, j.records));
+  // A VM that a live job works on — in another engine process (CLI, app, daemon) or in this one —
+  // is left alone: the adapters' recovery releases every TwinSnap snapshot / checkpoint of the VM
+  // and starts production, which would pull the frozen state from under that job.
+  const busy = new Set(deps.busyVms?.() ?? []);
+  for (const st of journals) if (!st.ended && liveElsewhere(st)) busy.add(vmKeyOf(st));
+  for (const st of journals) {
+    // Another engine process may be running this job right now: leave it alone.
+    if (liveElsewhere(st)) continue;
+    if (deps.onlyVm !== undefined && vmKeyOf(st) !== deps.onlyVm) continue;
+    if (st.vmId && busy.has(vmKeyOf(st))) {
+      deps.logger.warn('recovery postponed: a job is working on this vm right now', { jobId: st.jobId, guest: st.guest });
+      continue;
+    }
     const actions: string[] = [];
     const hv = deps.hypervisors.find((h) => h.kind === st.hypervisor);
     if (!st.vmId) {
@@ -141,6 +156,9 @@ export async function recoverJobs(deps: RecoveryDeps): Promise<RecoveredJob[]> {
   }
   return out;
 }
+
+const vmKeyOf = (st: JournalState) => `${st.hypervisor}:${st.vmId}`;
+const liveElsewhere = (st: JournalState) => st.pid !== undefined && st.pid !== process.pid && processAlive(st.pid);
 
 /**
  * A boot verification that finished but never reached the snapshot's manifest (the engine died in
