@@ -154,7 +154,14 @@ describe.skipIf(!simAvailable)('twinsnap daemon against vmrun-sim', () => {
       await waitFor('the catch-up backup', () => finished() >= 1, 6 * 60_000);
       expect(daemon.out()).toMatch(/backup of 'Sched VM' started \(catch-up\)/);
       await waitFor('the on-time backup', () => finished() >= 2, Math.max(0, next - Date.now()) + 6 * 60_000);
-      expect(daemon.out().match(/backup of 'Sched VM' succeeded/g), daemon.out()).toHaveLength(2);
+      const succeeded = daemon.out().match(/backup of 'Sched VM' succeeded/g) ?? [];
+      if (succeeded.length !== 2) {
+        // Say why: the job logs of what did not succeed.
+        const jobs = cli(['--json', 'jobs', '--guest', VM_NAME]);
+        await jobs.exit;
+        const logs = (JSON.parse(jobs.out() || '[]') as JobHistoryEntry[]).filter((j) => j.status !== 'succeeded').map((j) => ({ status: j.status, error: j.error, log: j.log }));
+        expect.fail(`${daemon.out()}\n${JSON.stringify(logs, null, 1)}`);
+      }
     } finally {
       daemon.kill('SIGTERM');
     }
