@@ -3,8 +3,8 @@
 // process + engine, transpiled file by file so worker threads keep their paths) and
 // dist/preload/index.cjs (the sandboxed preload, bundled) and dist/cli/bundle (the CLI in one
 // file, what bin/twinsnap.mjs runs; see cli-bundle.mjs). Runs from `npm install` (prepare).
-import { build } from 'esbuild';
-import { buildCliBundle } from './cli-bundle.mjs';
+import * as esbuild from 'esbuild';
+import { buildCliBundle, chunkWorker } from './cli-bundle.mjs';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -24,8 +24,10 @@ function sources(dir) {
 
 const started = Date.now();
 rmSync(join(dist, 'app'), { recursive: true, force: true });
-await build({
+await esbuild.build({
   entryPoints: [...sources(join(root, 'electron')), ...sources(join(root, 'shared'))],
+  // the chunk pool runs its worker from this script (see chunk-worker-build.cjs)
+  define: chunkWorker(esbuild).define,
   outdir: join(dist, 'app'),
   outbase: root,
   platform: 'node',
@@ -34,7 +36,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
-await build({
+await esbuild.build({
   entryPoints: [join(root, 'electron/preload/index.ts')],
   outfile: join(dist, 'preload/index.cjs'),
   bundle: true,

@@ -51,6 +51,18 @@ function areaOf(rel) {
 
 const isTestFile = (rel) => /\.(test|spec|suite)\.tsx?$/.test(rel) || rel.startsWith('test/');
 
+/** The engine's one public entry: the only engine file the faces (cli, server, main) may import. */
+export const ENGINE_ENTRY = 'electron/engine/engine.ts';
+/** The repository's one public module: the only repository file imported from outside repository/. */
+export const REPOSITORY_ENTRY = 'electron/engine/repository/repository.ts';
+/** A face reaching into the engine's composed parts instead of the contract. */
+const CONTEXT_USE_RE = /\bengine\.context\b|\.context\.(store|jobs|scheduler|notifier|browsing|tuning)\b/;
+
+/** Repo-relative path of a relative import, with a .js/.mjs suffix read as the TypeScript source. */
+function targetFile(root, file, spec) {
+  return relative(root, resolve(dirname(file), spec)).split(sep).join('/').replace(/\.m?js$/, '.ts');
+}
+
 /** Returns the list of violations under `root` (empty when clean). */
 export function checkLayers(root) {
   const violations = [];
@@ -66,6 +78,8 @@ export function checkLayers(root) {
       const rel = relative(root, file).split(sep).join('/');
       const from = areaOf(rel);
       const src = readFileSync(file, 'utf8');
+      if (['cli', 'server', 'main'].includes(from) && !isTestFile(rel) && CONTEXT_USE_RE.test(src))
+        violations.push(`${rel}: uses the engine's composed parts (engine.context): electron/${from} reaches the engine only through engine.service (the contract), engine.local and the other members of Engine in ${ENGINE_ENTRY}`);
       for (const m of src.matchAll(IMPORT_RE)) {
         const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
         if (!spec) continue;
@@ -114,11 +128,13 @@ function judge(root, rel, from, spec, file) {
       if (!target.startsWith('engine:')) return `the engine may not import ${target}`;
       const tl = target.slice(7);
       if (tl === layer || test) return null;
+      if (tl === 'repository' && targetFile(root, file, spec) !== REPOSITORY_ENTRY)
+        return `engine/${layer} may import only ${REPOSITORY_ENTRY} from engine/repository (found ${spec}); export what is needed from there`;
       const a = ENGINE_RANKS[layer];
       const b = ENGINE_RANKS[tl];
       if (a === undefined) return `unknown engine folder '${layer}': add it to ENGINE_RANKS in build/scripts/check-layers.mjs`;
       if (b === undefined) return `unknown engine folder '${tl}'`;
-      if (b >= a) return `engine/${layer} may not import engine/${tl} (layer order: core ← exec ← disk|catalog|hypervisor ← fs ← repository ← workflow ← scheduler ← service)`;
+      if (b >= a) return `engine/${layer} may not import engine/${tl} (layer order: core ← exec ← disk|catalog|hypervisor ← fs ← repository ← workflow ← scheduler|notify ← service ← engine.ts)`;
       if (layer === 'fs' && tl !== 'disk' && b === 2) return 'engine/fs may use engine/disk only among its peers';
       if (['disk', 'fs', 'hypervisor'].includes(layer) && ['catalog', 'repository'].includes(tl)) return `engine/${layer} knows nothing about backups`;
     }
@@ -129,6 +145,8 @@ function judge(root, rel, from, spec, file) {
     if ((spec === 'child_process' || spec === 'node:child_process') && !test) return 'only electron/engine/exec may spawn processes';
     if (from !== 'main' && pkg === 'electron') return `electron/${from} must run without Electron`;
     if (relative_ && (target === 'renderer' || target === 'preload')) return `electron/${from} may not import ${target}`;
+    if (relative_ && target?.startsWith('engine:') && !test && targetFile(root, file, spec) !== ENGINE_ENTRY)
+      return `electron/${from} may import only ${ENGINE_ENTRY} from the engine (found ${spec}): reach the engine through the contract (engine.service) or the Engine's own members; export what a face needs from there`;
     return null;
   }
   return null;

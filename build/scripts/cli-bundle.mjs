@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,6 +30,16 @@ function mtimeOf(rel) {
   } catch {
     return -2;
   }
+}
+
+/** Builds the chunk worker's script (repo-relative path of its builder). */
+const WORKER_BUILD = 'electron/engine/repository/chunks/chunk-worker-build.cjs';
+
+/** The chunk worker built into one script: esbuild's `define` that puts it into the engine, and its source files. */
+export function chunkWorker(esbuild) {
+  const { CHUNK_WORKER_DEFINE, buildChunkWorker } = createRequire(import.meta.url)(join(ROOT, WORKER_BUILD));
+  const { script, inputs } = buildChunkWorker(esbuild);
+  return { define: { [CHUNK_WORKER_DEFINE]: JSON.stringify(script) }, inputs };
 }
 
 /** The bundle's path when it is current (no source changed since it was built), else undefined. */
@@ -46,9 +57,11 @@ export function currentCliBundle() {
 
 /** Builds the bundle and its stamp; returns the bundle's path. */
 export async function buildCliBundle() {
-  const { build } = await import('esbuild');
+  const esbuild = await import('esbuild');
   const started = Date.now();
-  const r = await build({
+  // the chunk worker goes into the bundle as a script (see chunk-worker-build.cjs)
+  const worker = chunkWorker(esbuild);
+  const r = await esbuild.build({
     absWorkingDir: ROOT,
     entryPoints: ['electron/cli/index.ts'],
     bundle: true,
@@ -62,6 +75,7 @@ export async function buildCliBundle() {
     metafile: true,
     sourcemap: 'linked',
     outfile: join(DIR, 'twinsnap.mjs'),
+    define: worker.define,
     logLevel: 'warning',
   });
   const js = r.outputFiles.find((f) => f.path.endsWith('.mjs'));
@@ -70,8 +84,8 @@ export async function buildCliBundle() {
   const name = `twinsnap-${hash}.mjs`;
   // a source saved while we were building gets an impossible mtime: the bundle is stale at once
   const inputs = {};
-  const watched = Object.keys(r.metafile.inputs).filter((rel) => !rel.startsWith('node_modules/'));
-  watched.push('node_modules/.package-lock.json', 'build/scripts/cli-bundle.mjs');
+  const watched = [...new Set([...Object.keys(r.metafile.inputs), ...worker.inputs])].filter((rel) => !rel.startsWith('node_modules/'));
+  watched.push('node_modules/.package-lock.json', 'build/scripts/cli-bundle.mjs', WORKER_BUILD);
   for (const rel of watched) {
     const m = mtimeOf(rel);
     inputs[rel] = m >= started - 1000 ? -1 : m;

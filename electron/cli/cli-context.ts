@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors/app-error.js';
-import { createEngine, type Engine } from '../engine/engine.js';
+import { createEngine, type Engine, type EngineOptions } from '../engine/engine.js';
 import { terminalSafeDeep } from './terminal-text.js';
 
 /** Where the CLI writes (tests pass buffers). */
@@ -25,8 +25,11 @@ export interface GlobalOptions {
 export interface CliContext {
   io: CliIo;
   globals(): GlobalOptions;
-  /** Opens the engine once per invocation (closed by the CLI runner). */
-  engine(): Promise<Engine>;
+  /**
+   * Opens the engine once per invocation (closed by the CLI runner); `tuning` (the daemon's
+   * `--catch-up-grace`) applies when this call opens it.
+   */
+  engine(tuning?: Pick<EngineOptions, 'catchUpGraceMs'>): Promise<Engine>;
   /** Prints `data` as JSON with --json, else `human(data)` (if given) or pretty JSON. */
   print<T>(data: T, human?: (d: T) => string): void;
   /** Throws a usage error (exit code 2). */
@@ -42,7 +45,7 @@ export function createCliContext(io: CliIo, getGlobals: () => GlobalOptions): Cl
   return {
     io,
     globals: getGlobals,
-    engine: () => {
+    engine: (tuning) => {
       if (!engine) {
         const g = getGlobals();
         engine = createEngine({
@@ -50,6 +53,7 @@ export function createCliContext(io: CliIo, getGlobals: () => GlobalOptions): Cl
           repository: g.repo ?? process.env.TWINSNAP_REPO,
           vmrunPath: g.vmrun,
           powershellPath: g.powershell,
+          ...tuning,
         });
       }
       return engine;

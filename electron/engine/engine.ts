@@ -10,13 +10,32 @@ import { fileSecretStore, type SecretCodec } from './core/secrets.js';
 import { createFileLogger, type Logger } from './core/logger.js';
 import type { Hypervisor } from './hypervisor/hypervisor.js';
 import { defaultHypervisors } from './hypervisor/registry.js';
-import type { EngineContext } from './service/engine-context.js';
+import { BrowserSessions } from './service/browser-sessions.js';
+import type { EngineBase, EngineContext, EngineTuning } from './service/engine-context.js';
 import { EngineService } from './service/engine-service.js';
 import { allHandlers } from './service/all-handlers.js';
-import { getSchedulerService } from './service/schedule-handlers.js';
+import { JobService } from './service/job-service.js';
+import { createNotifier } from './service/notifications.js';
+import { RepositoryAccess } from './service/repository-access.js';
+import { SchedulerService } from './service/scheduler-service.js';
+import { localOperations, type LocalOperations } from './service/local-operations.js';
+import type { SchedulerLockHolder } from './scheduler/scheduler-lock.js';
+import type { SchedulerEvent } from './scheduler/scheduler.js';
+
+// The engine's one public entry: the faces (electron/cli, electron/server, electron/main) import
+// only this file and shared/ (build/scripts/check-layers.mjs enforces it).
+export type { Logger } from './core/logger.js';
+export type { SecretCodec } from './core/secrets.js';
+export type { LocalOperations } from './service/local-operations.js';
+export type { SchedulerEvent } from './scheduler/scheduler.js';
+export type { ExportFormat } from './repository/repository.js';
+export { DEFAULT_CHUNK_SIZE } from './repository/repository.js';
+export { describeSchedule, parseWeekdays } from './scheduler/schedule-spec.js';
+export * from './host-tools.js';
+export { randomToken } from './core/ids.js';
 
 /** Options of createEngine; everything has a default so `createEngine()` just works. */
-export interface EngineOptions {
+export interface EngineOptions extends EngineTuning {
   /** App data folder (config, catalog, logs, default repository). */
   dataDir?: string;
   /** Repository folder, overriding the config (CLI `--repo`, `TWINSNAP_REPO`). */
@@ -31,17 +50,37 @@ export interface EngineOptions {
   secretCodec?: SecretCodec;
 }
 
-/** A running engine. Caller must `close()` it. */
+/**
+ * A running engine: what the faces (CLI, `serve`, Electron main) may use. Caller must `close()` it.
+ * Everything a client can ask goes through `service` (the contract in `shared/`); `local` adds the
+ * command line's in-process work on this host's files.
+ */
 export interface Engine {
+  /** The contract: `service.call(method, req)` validates and runs any engine method. */
   readonly service: EngineService;
+  /** In-process operations on this host's files (the CLI's import, export, restore, cat…). */
+  readonly local: LocalOperations;
+  /** The app data folder this engine uses. */
+  readonly dataDir: string;
+  /** The engine's log (the faces log their transport's events into it). */
+  readonly logger: Logger;
+  /**
+   * The composed parts (catalog, repository, jobs, scheduler…) for tests and benchmarks that
+   * drive the engine from inside; the faces never use it (check-layers rejects it there).
+   */
   readonly context: EngineContext;
   /** Subscribes to every engine event; returns an unsubscribe function. */
   onEvent(fn: <E extends EngineEvent>(event: E, payload: EngineEvents[E]) => void): () => void;
   /**
    * Runs the per-guest scheduler in this process unless another process (the background service)
    * already does for this repository; then this engine is its client. Returns who runs it.
+   * `endpoint` (the daemon's URL without token) is recorded in the repository's scheduler lock.
    */
-  startScheduler(role: string): { started: boolean; holder?: unknown };
+  startScheduler(role: string, endpoint?: string): { started: boolean; holder?: SchedulerLockHolder };
+  /** Stops the scheduler loop (running backups are cancelled and cleaned up) and releases the lock. */
+  stopScheduler(): Promise<void>;
+  /** Subscribes to scheduler events (the daemon logs them); returns an unsubscribe function. */
+  onSchedulerEvent(fn: (e: SchedulerEvent) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -77,7 +116,6 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const logger = options.logger ?? createFileLogger({ file: join(dataDir, 'logs', 'engine.log'), clock });
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
-  const resources = new Map<string, unknown>();
   const closers: (() => void | Promise<void>)[] = [];
   const toolOptions = {
     vmrunPath: options.vmrunPath ?? process.env.TWINSNAP_VMRUN ?? config.vmrunPath,
@@ -88,13 +126,19 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const vmFolders = [...config.vmFolders];
   const hypervisors = options.hypervisors ?? defaultHypervisors({ ...toolOptions, vmFolders, logger, clock });
 
-  const context: EngineContext = {
+  const base: EngineBase = {
     clock,
     logger,
     dataDir,
     version: engineVersion(),
     hypervisors,
-    options: toolOptions,
+    tuning: {
+      stepTimeouts: options.stepTimeouts,
+      gcGraceMs: options.gcGraceMs,
+      catchUpGraceMs: options.catchUpGraceMs,
+      maintenanceAt: options.maintenanceAt,
+      schedulerMaxSleepMs: options.schedulerMaxSleepMs,
+    },
     config: () => config,
     secrets,
     updateConfig: (next) => {
@@ -103,25 +147,34 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       vmFolders.splice(0, vmFolders.length, ...next.vmFolders);
     },
     emit: (event, payload) => bus.emit('event', event, payload),
-    lazy: <T>(key: string, factory: () => T): T => {
-      if (!resources.has(key)) resources.set(key, factory());
-      return resources.get(key) as T;
-    },
     onClose: (fn) => closers.push(fn),
   };
   // Adapters with long-lived sessions (PowerShell) close last.
   for (const hv of hypervisors) closers.push(() => hv.dispose?.());
+  // The shared resources, each built once here; what touches disk or hypervisors opens on first use.
+  const notifier = createNotifier(base);
+  const store = new RepositoryAccess(base, (r) => void notifier.catalogRecovered(r).catch(() => {}));
+  const jobs = new JobService(base, store);
+  const scheduler = new SchedulerService({ ...base, store, jobs, notifier });
+  const browsing = new BrowserSessions({ clock, store });
+  base.onClose(() => browsing.closeAll());
+  const context: EngineContext = { ...base, store, notifier, jobs, scheduler, browsing };
   const service = new EngineService(context, allHandlers);
   logger.info('engine started', { dataDir, repository: config.repository, version: context.version });
   return {
     service,
+    local: localOperations(context),
+    dataDir,
+    logger,
     context,
     onEvent: (fn) => {
       const h = (e: EngineEvent, p: unknown) => fn(e, p as never);
       bus.on('event', h);
       return () => bus.off('event', h);
     },
-    startScheduler: (role) => getSchedulerService(context).start({ role }),
+    startScheduler: (role, endpoint) => scheduler.start({ role, endpoint }),
+    stopScheduler: () => scheduler.stop(),
+    onSchedulerEvent: (fn) => scheduler.onEvent(fn),
     close: async () => {
       for (const fn of closers.reverse()) {
         try {

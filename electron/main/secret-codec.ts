@@ -1,5 +1,5 @@
 import { safeStorage } from 'electron';
-import type { SecretCodec } from '../engine/core/secrets.js';
+import type { SecretCodec } from '../engine/engine.js';
 
 /**
  * The desktop app's secret codec: Electron `safeStorage` (Keychain on macOS, DPAPI on Windows,

@@ -9,8 +9,7 @@ import { AppError } from '../../shared/errors/app-error.js';
 import { toSerializedError } from '../../shared/errors/serialize.js';
 import { TOKEN_PARAM, WS_PATH } from '../../shared/ipc/channels.js';
 import type { ServerFrame } from '../../shared/ipc/wire.js';
-import { randomToken } from '../engine/core/ids.js';
-import type { Engine } from '../engine/engine.js';
+import { randomToken, type Engine } from '../engine/engine.js';
 import { serveStatic } from './static-files.js';
 
 /** Options of startServer. */
@@ -161,7 +160,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
 
   let bound = { host, port: opts.port ?? 0 };
-  const log = engine.context.logger;
+  const log = engine.logger;
 
   const server: Server = createServer((req, res) => {
     try {

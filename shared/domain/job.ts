@@ -1,3 +1,4 @@
+import type { TwinRecord } from './snapshot.js';
 /** Lifecycle of a job. `warning` = finished, but not the way the user asked (e.g. crash fallback). */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'warning' | 'failed' | 'cancelled';
 /** What kind of work a job does. */
@@ -55,4 +56,31 @@ export interface JobLogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
   step?: string;
+}
+
+/**
+ * How a backup ended, as `jobs.wait` returns it and `twinsnap backup --json` prints it: the
+ * outcome with its step and pause metrics (milliseconds to 0.1 ms, step times whole ms).
+ */
+export interface BackupReport {
+  jobId: string;
+  guest: string;
+  status: JobStatus;
+  snapshotId?: string;
+  consistency?: string;
+  pauseMs?: number;
+  /** The engine's own share of the pause (pause − hypervisor freeze and resume calls). */
+  engineShareMs?: number;
+  hypervisorFreezeMs?: number;
+  hypervisorResumeMs?: number;
+  twinBootMs?: number;
+  twinShutdownMs?: number;
+  /** Duration of each step in ms. */
+  steps: Record<string, number>;
+  bytes: { logical?: number; new?: number; archived?: number; MBps?: number };
+  verify?: { ok: boolean; bootMs?: number; detail?: string };
+  /** The twin's isolation report, shutdown method and host bytes written (as in the manifest). */
+  twin?: TwinRecord;
+  warnings: string[];
+  error?: { code: string; message: string };
 }

@@ -2,7 +2,7 @@ import type { EngineStatus, RepositoryFolderCheck, RepositoryStats, Settings } f
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
 import type { DoctorReport } from '../domain/doctor.js';
 import type { Guest, HypervisorKind } from '../domain/guest.js';
-import type { JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
+import type { BackupReport, JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
 import type { GuestSchedule, RetentionPolicy, RetentionPreview } from '../domain/policy.js';
 import type { DamagedPoint, SnapshotSummary } from '../domain/snapshot.js';
 import type { AppNotification } from '../domain/notification.js';
@@ -19,6 +19,8 @@ export interface EngineResponses {
   'jobs.get': JobInfo;
   'jobs.log': JobLogLine[];
   'jobs.cancel': { cancelled: boolean };
+  /** The backup's outcome once it has ended (a failed or cancelled backup is a report, not an error). */
+  'jobs.wait': BackupReport;
   'snapshots.list': SnapshotSummary[];
   'snapshots.verify': { ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[] };
   /** One restore point forgotten (its chunks are freed by the next GC, not now). */

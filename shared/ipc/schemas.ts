@@ -76,6 +76,8 @@ export const requestSchemas = {
   'jobs.get': z.strictObject({ jobId: id }),
   'jobs.log': z.strictObject({ jobId: id }),
   'jobs.cancel': z.strictObject({ jobId: id }),
+  /** Waits until a backup this engine started ends; its outcome with metrics (JOB_NOT_FOUND for a job of another engine). */
+  'jobs.wait': z.strictObject({ jobId: id }),
   'snapshots.list': z.strictObject({ guest: name.optional() }),
   'snapshots.verify': z.strictObject({ snapshotId: id, full: z.boolean().optional() }),
   'snapshots.forget': z.strictObject({ snapshotId: id }),

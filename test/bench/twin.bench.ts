@@ -14,7 +14,6 @@ import { systemClock } from '../../electron/engine/core/clock.js';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { createEngine } from '../../electron/engine/engine.js';
 import { VmrunHypervisor } from '../../electron/engine/hypervisor/vmware/vmrun-hypervisor.js';
-import { getJobService } from '../../electron/engine/service/job-handlers.js';
 import type { BackupMetrics } from '../../electron/engine/workflow/snapshot-sink.js';
 import { run } from '../harness/guest/exec.js';
 import { makeTestVm } from '../harness/guest/make-test-vm.js';
@@ -61,7 +60,7 @@ async function backups(scratch: string, memMiB: number, n: number): Promise<{ ru
   try {
     await vmrun('start', vm.vmxPath, 'nogui');
     for (let i = 0; i < 480 && !(await vmrun('checkToolsState', vm.vmxPath)).stdout.includes('running'); i++) await new Promise((r) => setTimeout(r, 500));
-    const { manager, ready } = getJobService(engine.context);
+    const { manager, ready } = engine.context.jobs;
     await ready;
     for (let i = 0; i < n; i++) {
       const { jobIds } = await manager.backupNow({ guests: [name] });

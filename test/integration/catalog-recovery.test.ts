@@ -6,7 +6,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AppNotification } from '../../shared/domain/notification.js';
 import { main } from '../../electron/cli/index.js';
 import { createEngine, type Engine } from '../../electron/engine/engine.js';
-import { getCatalog } from '../../electron/engine/service/repository-access.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 // A damaged catalog database must not block anything: the next start moves it aside, creates a
@@ -37,7 +36,7 @@ async function populated(dataDir: string): Promise<string> {
   try {
     await engine.service.call('schedules.set', { guest: 'Accounting', schedule });
     await engine.service.call('retention.set', { guest: 'Accounting', policy });
-    getCatalog(engine.context).settings.set('ui.lastVerify', { ok: true, at: '2026-12-01T00:00:00.000Z' });
+    engine.context.store.catalog().settings.set('ui.lastVerify', { ok: true, at: '2026-12-01T00:00:00.000Z' });
   } finally {
     await engine.close();
   }
@@ -79,7 +78,7 @@ describe('a corrupt catalog comes back by itself', { timeout: 120_000 }, () => {
       expect(snaps.map((s) => s.id)).toEqual([id]);
       expect((await engine.service.call('schedules.list', {})).map((s) => [s.guest, s.schedule])).toEqual([['Accounting', schedule]]);
       expect((await engine.service.call('retention.get', { guest: 'Accounting' })).policy).toEqual(policy);
-      expect(getCatalog(engine.context).settings.get('ui.lastVerify')).toEqual({ ok: true, at: '2026-12-01T00:00:00.000Z' });
+      expect(engine.context.store.catalog().settings.get('ui.lastVerify')).toEqual({ ok: true, at: '2026-12-01T00:00:00.000Z' });
       const status = await engine.service.call('engine.status', {});
       expect(status.catalogRecovered).toMatchObject({ reason: 'corrupt', restored: { schedules: 1, retention: 1 } });
       expect(status.catalogRecovered!.restored!.settings).toBeGreaterThanOrEqual(1); // ours and the engine's own

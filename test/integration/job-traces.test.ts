@@ -5,8 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../shared/domain/job.js';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { createEngine, type Engine } from '../../electron/engine/engine.js';
-import { getJobService } from '../../electron/engine/service/job-handlers.js';
-import { getSchedulerService } from '../../electron/engine/service/schedule-handlers.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { ScriptedHypervisor } from './hypervisor-scripted.js';
 
@@ -26,8 +24,7 @@ beforeEach(async () => {
   const disk = join(dir, 'off.img');
   writeFileSync(disk, Buffer.alloc(256 * 1024, 7));
   hv.addVm({ id: '/vms/off/off.vmx', name: 'Off VM', state: 'off', disks: [{ slot: 'scsi0:0', path: disk }] });
-  engine = await createEngine({ dataDir: join(dir, 'data'), hypervisors: [hv], logger: nullLogger, clock });
-  (engine.context.options as Record<string, unknown>).catchUpGraceMs = 30 * 60_000;
+  engine = await createEngine({ dataDir: join(dir, 'data'), hypervisors: [hv], logger: nullLogger, clock, catchUpGraceMs: 30 * 60_000 });
   events = [];
   engine.onEvent((e, p) => events.push({ e, p }));
 });
@@ -48,7 +45,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>): Promise
 describe('every attempt leaves a trace', () => {
   it('a scheduled run whose guest cannot be found is a failed scheduled job with a notification naming it', async () => {
     await engine.service.call('schedules.set', { guest: 'Gone VM', schedule: { kind: 'times', times: ['10:05'] }, timeZone: 'UTC' });
-    expect(getSchedulerService(engine.context).start({ role: 'app' })).toEqual({ started: true });
+    expect(engine.context.scheduler.start({ role: 'app' })).toEqual({ started: true });
     await clock.advance(10 * 60_000);
     const job = await until('the failed job', async () => (await engine.service.call('jobs.list', { guest: 'Gone VM' }))[0]);
     expect(job).toMatchObject({ kind: 'backup', guest: 'Gone VM', trigger: 'scheduled', status: 'failed', error: { code: 'HV_VM_NOT_FOUND' } });
@@ -60,7 +57,7 @@ describe('every attempt leaves a trace', () => {
 
   it('runs missed past their window (the host was asleep) are a failed job too', async () => {
     await engine.service.call('schedules.set', { guest: 'Off VM', schedule: { kind: 'times', times: ['10:05'] }, timeZone: 'UTC' });
-    getSchedulerService(engine.context).start({ role: 'app' });
+    engine.context.scheduler.start({ role: 'app' });
     await clock.advance(60_000);
     await clock.suspend(3 * 3_600_000);
     const job = await until('the missed-run job', async () => (await engine.service.call('jobs.list', { guest: 'Off VM' })).find((j) => j.status === 'failed'));
@@ -69,7 +66,7 @@ describe('every attempt leaves a trace', () => {
 
   it('a backup started by hand says manual; a repository verify and gc are listed as jobs with what they found', async () => {
     const { jobIds } = await engine.service.call('jobs.backupNow', { guests: ['Off VM'] });
-    await getJobService(engine.context).manager.wait(jobIds[0]!);
+    await engine.context.jobs.manager.wait(jobIds[0]!);
     expect(await engine.service.call('jobs.get', { jobId: jobIds[0]! })).toMatchObject({ trigger: 'manual', status: 'succeeded' });
     const v = await engine.service.call('repository.verify', {});
     expect(v).toMatchObject({ ok: true, damagedPoints: [] });
@@ -92,6 +89,6 @@ describe('every attempt leaves a trace', () => {
     });
     expect([...statuses].sort()).toEqual(['queued', 'running']);
     for (const id of jobIds) await engine.service.call('jobs.cancel', { jobId: id });
-    for (const id of jobIds) await getJobService(engine.context).manager.wait(id);
+    for (const id of jobIds) await engine.context.jobs.manager.wait(id);
   });
 });

@@ -29,6 +29,12 @@ describe('layering rules', () => {
     ['renderer/src/bad.ts', "import { createEngine } from '../../electron/engine/engine.js';", /may import only renderer\/ and shared\//],
     ['shared/bad.ts', "import { join } from 'node:path';", /environment-free/],
     ['shared/bad.ts', "import { x } from '../electron/engine/engine.js';", /may import only shared/],
+    // the faces reach the engine only through its entry (the contract and the Engine's members)
+    ['electron/cli/commands/bad.ts', "import { JobManager } from '../../engine/workflow/job-manager.js';", /electron\/cli may import only electron\/engine\/engine\.ts from the engine/],
+    ['electron/cli/commands/bad.ts', "import { backupReport } from '../../engine/service/job-handlers.js';", /electron\/cli may import only electron\/engine\/engine\.ts/],
+    ['electron/server/bad.ts', "import { diskInfo } from '../engine/disk/disk-info.js';", /electron\/server may import only electron\/engine\/engine\.ts/],
+    ['electron/cli/commands/bad.ts', "import type { Engine } from '../../engine/engine.js';\nexport const jobs = (engine: Engine) => engine.context.jobs.manager;", /uses the engine's composed parts/],
+    ['electron/engine/service/bad.ts', "import { RepoLayout } from '../repository/layout.js';", /may import only electron\/engine\/repository\/repository\.ts from engine\/repository/],
   ])('fail when %s has `%s`', (file, content, message) => {
     const v = checkLayers(treeWith(file, content));
     expect(v).toHaveLength(1);

@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { createEngine, type Engine } from '../../electron/engine/engine.js';
 import { initRepository } from '../../electron/engine/repository/repository.js';
-import { getJobService } from '../../electron/engine/service/job-handlers.js';
 import { repositoryCheck } from '../../electron/engine/workflow/preflight.js';
 import { ScriptedHypervisor } from './hypervisor-scripted.js';
 
@@ -35,7 +34,7 @@ describe('pre-flight repository check', () => {
     await engine.service.call('settings.set', { patch: { repository: usb } });
     rmSync(join(dir, 'usb'), { recursive: true, force: true });
     const { jobIds } = await engine.service.call('jobs.backupNow', { guests: ['Ledger'] });
-    const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
+    const outcome = await engine.context.jobs.manager.wait(jobIds[0]!);
     expect(outcome).toMatchObject({ status: 'failed', error: { code: 'REPO_NOT_FOUND', message: expect.stringContaining(usb) } });
     const job = await engine.service.call('jobs.get', { jobId: jobIds[0]! });
     expect(job.steps.find((s) => s.id === 'preflight')).toMatchObject({ status: 'failed' });
@@ -48,7 +47,7 @@ describe('pre-flight repository check', () => {
   it('a repository with room passes and the backup is stored', async () => {
     hv.vms.get('/vms/ledger/ledger.vmx')!.state = 'off';
     const { jobIds } = await engine.service.call('jobs.backupNow', { guests: ['Ledger'] });
-    const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
+    const outcome = await engine.context.jobs.manager.wait(jobIds[0]!);
     expect(outcome).toMatchObject({ status: 'succeeded', consistency: 'cold' });
     const log = await engine.service.call('jobs.log', { jobId: jobIds[0]! });
     // the first backup expects the data the disk holds (1 MiB written, all non-zero)

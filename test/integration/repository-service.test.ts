@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { createEngine, type Engine } from '../../electron/engine/engine.js';
 import { REPO_CONFIG_FILE } from '../../electron/engine/repository/repository.js';
-import { getCatalog, getRepository } from '../../electron/engine/service/repository-access.js';
 import { RawFileDisk } from '../helpers/raw-file-disk.js';
 
 let dir: string;
@@ -17,7 +16,7 @@ const MiB = 1024 * 1024;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ts-svc-'));
   engine = await createEngine({ dataDir: join(dir, 'data'), logger: nullLogger, hypervisors: [] });
-  const repo = await getRepository(engine.context);
+  const repo = await engine.context.store.repository();
   for (let i = 0; i < 3; i++) {
     const f = join(dir, `d${i}.img`);
     writeFileSync(f, randomBytes(2 * MiB));
@@ -69,9 +68,9 @@ describe('repository handlers', () => {
     expect(stats).toMatchObject({ snapshots: 2, logicalBytes: 4 * MiB, lastVerify: { ok: true, damaged: [] } });
     expect(stats.chunks).toBe(6); // the forgotten snapshot's chunks stay until GC's grace has passed
     expect(await c()['repository.gc']({})).toEqual({ removedChunks: 0, freedBytes: 0 });
-    getCatalog(engine.context).snapshots.replaceAll([]);
+    engine.context.store.catalog().snapshots.replaceAll([]);
     expect(await c()['catalog.rebuild']({})).toEqual({ snapshots: 2 });
-    expect(getCatalog(engine.context).snapshots.ids()).toHaveLength(2);
+    expect(engine.context.store.catalog().snapshots.ids()).toHaveLength(2);
   });
 
   it('rejects unknown snapshots', async () => {
@@ -88,7 +87,7 @@ describe('the default repository after a kill while it was being created', () =>
       for (const sub of ['chunks', 'snapshots', 'tmp', 'trash', 'locks']) mkdirSync(join(dataDir, 'repository', sub), { recursive: true });
       const e = await createEngine({ dataDir, logger: nullLogger, hypervisors: [] });
       try {
-        const repo = await getRepository(e.context);
+        const repo = await e.context.store.repository();
         expect(existsSync(join(dataDir, 'repository', REPO_CONFIG_FILE))).toBe(true);
         expect(await repo.snapshotIds()).toEqual([]);
       } finally {

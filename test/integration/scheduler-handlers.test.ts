@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../shared/errors/app-error.js';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { createEngine, type Engine } from '../../electron/engine/engine.js';
-import { getSchedulerService } from '../../electron/engine/service/schedule-handlers.js';
 import { SCHEDULER_LOCK_FILE } from '../../electron/engine/scheduler/scheduler-lock.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -135,7 +134,7 @@ describe('schedule service handlers', () => {
     mkdirSync(repoDir, { recursive: true });
     // Another live process (our parent) runs the scheduler: this engine must become a client.
     writeFileSync(lockFile, JSON.stringify({ pid: process.ppid, host: hostname(), role: 'daemon', startedAt: 'x' }));
-    const svc = getSchedulerService(engine.context);
+    const svc = engine.context.scheduler;
     expect(svc.start({ role: 'app' })).toEqual({ started: false, holder: expect.objectContaining({ pid: process.ppid, role: 'daemon' }) });
     expect(svc.running()).toBe(false);
     rmSync(lockFile);

@@ -14,11 +14,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupReport } from '../../electron/cli/commands/backup.js';
 import { systemClock } from '../../electron/engine/core/clock.js';
 import { nullLogger } from '../../electron/engine/core/logger.js';
-import { createEngine, type Engine } from '../../electron/engine/engine.js';
+import { createEngine, type Engine, type EngineOptions } from '../../electron/engine/engine.js';
 import { HyperVHypervisor } from '../../electron/engine/hypervisor/hyperv/hyperv-hypervisor.js';
 import { REPO_CONFIG_FILE, openRepository } from '../../electron/engine/repository/repository.js';
-import { getRepository } from '../../electron/engine/service/repository-access.js';
-import { getJobService } from '../../electron/engine/service/job-handlers.js';
 import { run } from '../harness/guest/exec.js';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
 import { inspectDataDisk, readAcks, type DataDiskContents } from '../harness/guest/read-back.js';
@@ -43,11 +41,8 @@ function hyperv(): HyperVHypervisor {
   return new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env: ENV });
 }
 
-async function engineFor(dataDir: string, hv: HyperVHypervisor, stepTimeouts?: Record<string, number>): Promise<Engine> {
-  const engine = await createEngine({ dataDir, hypervisors: [hv], logger: nullLogger });
-  // The composition root's hook for per-step limits (job-handlers reads it when the job service starts).
-  if (stepTimeouts) (engine.context.options as Record<string, unknown>).stepTimeouts = stepTimeouts;
-  return engine;
+async function engineFor(dataDir: string, hv: HyperVHypervisor, stepTimeouts?: EngineOptions['stepTimeouts']): Promise<Engine> {
+  return createEngine({ dataDir, hypervisors: [hv], logger: nullLogger, stepTimeouts });
 }
 
 async function vmrun(...args: string[]): Promise<string> {
@@ -164,7 +159,7 @@ describe('consistency policies through the Hyper-V adapter (state-level simulate
     hv = hyperv();
     // shutdown-twin limit 8 s → the adapter's Stop-VM gets 3 s before the policy applies
     engine = await engineFor(dataDir, hv, { 'shutdown-twin': 8000 });
-    await getJobService(engine.context).ready;
+    await engine.context.jobs.ready;
   });
   afterAll(async () => {
     await engine?.close();
@@ -173,7 +168,7 @@ describe('consistency policies through the Hyper-V adapter (state-level simulate
 
   async function backup(guest: string, consistency: 'require-clean' | 'allow-crash') {
     const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [guest], consistency, verify: false });
-    const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
+    const outcome = await engine.context.jobs.manager.wait(jobIds[0]!);
     const job = await engine.service.call('jobs.get', { jobId: jobIds[0]! });
     const log = (await engine.service.call('jobs.log', { jobId: jobIds[0]! })).map((l) => l.message);
     return { outcome, job, log };
@@ -231,9 +226,9 @@ describe('consistency policies through the Hyper-V adapter (state-level simulate
     const logged = new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env: { ...ENV, HYPERV_SIM_LOG: simLog } });
     const e2 = await engineFor(join(WORK, 'data-hostile'), logged);
     try {
-      await getJobService(e2.context).ready;
+      await e2.context.jobs.ready;
       const { jobIds } = await e2.service.call('jobs.backupNow', { guests: [hostile], consistency: 'require-clean', verify: false });
-      const outcome = await getJobService(e2.context).manager.wait(jobIds[0]!);
+      const outcome = await e2.context.jobs.manager.wait(jobIds[0]!);
       expect(outcome).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
       expect((await e2.service.call('jobs.get', { jobId: jobIds[0]! })).guest).toBe(hostile);
       expect((await e2.service.call('snapshots.list', {})).map((x) => x.guest)).toEqual([hostile]);
@@ -258,9 +253,9 @@ describe('the Hyper-V simulator at its most pessimistic (state-level guest)', ()
     const hv = new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env });
     const engine = await engineFor(join(WORK, 'data-pessimist'), hv);
     try {
-      await getJobService(engine.context).ready;
+      await engine.context.jobs.ready;
       const { jobIds } = await engine.service.call('jobs.backupNow', { guests: ['Pessimist'], consistency: 'require-clean', verify: false });
-      const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
+      const outcome = await engine.context.jobs.manager.wait(jobIds[0]!);
       expect(outcome).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
       // no automatic checkpoint of the twin ever existed, and production's checkpoint is merged
       expect(simState(SIM_ROOT).snapshots).toEqual([]);
@@ -291,9 +286,9 @@ describe('a real guest whose twin ignores the power button (hyperv-sim on QEMU)'
     await waitFor('the guest to report its services', async () => (await hv.getVm(rec.id)).toolsRunning, 120_000, 500);
     // shutdown-twin limit 10 s → Stop-VM gets 5 s, then the session is killed and the policy applies
     engine = await engineFor(join(WORK, 'data-deaf'), hv, { 'shutdown-twin': 10_000 });
-    await getJobService(engine.context).ready;
+    await engine.context.jobs.ready;
     const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [name], consistency: 'allow-crash', verify: false });
-    const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
+    const outcome = await engine.context.jobs.manager.wait(jobIds[0]!);
     console.log(`[twin/hyperv] deaf twin: ${outcome.status} ${outcome.consistency}; ${outcome.warnings.join(' | ')}; error: ${JSON.stringify(outcome.error)}`);
     expect(outcome).toMatchObject({ status: 'warning', consistency: 'crash' });
     expect(outcome.warnings.join('\n')).toMatch(/did not shut down cleanly .*policy allow-crash/);
@@ -362,7 +357,7 @@ describe('SIGKILL of the engine during a Hyper-V twin backup, then restart', () 
     const hv = hyperv();
     const engine = await engineFor(dataDir, hv);
     try {
-      await getJobService(engine.context).ready;
+      await engine.context.jobs.ready;
       const job = (await engine.service.call('jobs.list', {}))[0]!;
       expect(job.status).toBe(point.archived ? 'warning' : 'failed');
       expect(job.error?.message).toMatch(/^interrupted/);
@@ -376,7 +371,7 @@ describe('SIGKILL of the engine during a Hyper-V twin backup, then restart', () 
       const repoPath = engine.context.config().repository;
       if (existsSync(repoPath)) {
         // killed while the first backup created the default repository: the engine finishes it
-        await getRepository(engine.context);
+        await engine.context.store.repository();
         expect(existsSync(join(repoPath, REPO_CONFIG_FILE))).toBe(true);
         const repo = await openRepository(repoPath);
         try {

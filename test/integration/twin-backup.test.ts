@@ -18,8 +18,6 @@ import type { BackupReport } from '../../electron/cli/commands/backup.js';
 import type { FrozenState, Hypervisor } from '../../electron/engine/hypervisor/hypervisor.js';
 import { VmrunHypervisor } from '../../electron/engine/hypervisor/vmware/vmrun-hypervisor.js';
 import { REPO_CONFIG_FILE, openRepository } from '../../electron/engine/repository/repository.js';
-import { getRepository } from '../../electron/engine/service/repository-access.js';
-import { getJobService } from '../../electron/engine/service/job-handlers.js';
 import { journalDir, readJournal } from '../../electron/engine/workflow/job-journal.js';
 import { run } from '../harness/guest/exec.js';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
@@ -349,7 +347,7 @@ describe('SIGKILL of the engine at every workflow step, then restart', () => {
 
     const engine = await engineFor(dataDir, vmware());
     try {
-      const { ready } = getJobService(engine.context);
+      const { ready } = engine.context.jobs;
       await ready;
       const jobs = await engine.service.call('jobs.list', {});
       const job = jobs[0]!;
@@ -364,7 +362,7 @@ describe('SIGKILL of the engine at every workflow step, then restart', () => {
       if (existsSync(repoPath)) {
         // A kill while the first backup was creating the default repository leaves its folders
         // without the configuration file; the engine's own access must finish the job, not fail.
-        await getRepository(engine.context);
+        await engine.context.store.repository();
         expect(existsSync(join(repoPath, REPO_CONFIG_FILE))).toBe(true);
         const repo = await openRepository(repoPath);
         try {

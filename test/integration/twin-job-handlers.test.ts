@@ -6,7 +6,6 @@ import type { JobInfo } from '../../shared/domain/job.js';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { createEngine, type Engine } from '../../electron/engine/engine.js';
 import { ScriptedHypervisor } from './hypervisor-scripted.js';
-import { getJobService, jobBackupLauncher } from '../../electron/engine/service/job-handlers.js';
 
 let dir: string;
 let engine: Engine;
@@ -32,7 +31,7 @@ describe('jobs.* handlers', () => {
     const finished: JobInfo[] = [];
     engine.onEvent((e, p) => e === 'jobs.finished' && finished.push(p as JobInfo));
     const { jobIds } = await engine.service.call('jobs.backupNow', { guests: ['Off VM'] });
-    const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
+    const outcome = await engine.context.jobs.manager.wait(jobIds[0]!);
     expect(outcome).toMatchObject({ status: 'succeeded', consistency: 'cold', logicalBytes: 1024 * 1024 });
     const job = await engine.service.call('jobs.get', { jobId: jobIds[0]! });
     expect(job).toMatchObject({ status: 'succeeded', guest: 'Off VM', snapshotId: outcome.snapshotId });
@@ -53,7 +52,7 @@ describe('jobs.* handlers', () => {
     await reached;
     expect((await engine.service.call('engine.status', {})).runningJobs).toBe(1);
     expect(await engine.service.call('jobs.cancel', { jobId: jobIds[0]! })).toEqual({ cancelled: true });
-    await getJobService(engine.context).manager.wait(jobIds[0]!);
+    await engine.context.jobs.manager.wait(jobIds[0]!);
     expect((await engine.service.call('jobs.get', { jobId: jobIds[0]! })).status).toBe('cancelled');
     expect(hv.clean().ok).toBe(true);
   });
@@ -64,8 +63,8 @@ describe('jobs.* handlers', () => {
   });
 
   it('the scheduler launcher resolves with the job result, failures included', async () => {
-    const launcher = jobBackupLauncher(engine.context);
-    expect(await launcher.start('Off VM', {})).toMatchObject({ status: 'succeeded', snapshotId: expect.any(String), bytes: 1024 * 1024 });
-    expect(await launcher.start('ghost', {})).toMatchObject({ status: 'failed', error: { code: 'HV_VM_NOT_FOUND' } });
+    const jobs = engine.context.jobs;
+    expect(await jobs.launch('Off VM', {})).toMatchObject({ status: 'succeeded', snapshotId: expect.any(String), bytes: 1024 * 1024 });
+    expect(await jobs.launch('ghost', {})).toMatchObject({ status: 'failed', error: { code: 'HV_VM_NOT_FOUND' } });
   });
 });

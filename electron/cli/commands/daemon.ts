@@ -3,8 +3,7 @@ import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors/app-error.js';
 import { startServer, type RunningServer } from '../../server/serve.js';
-import { getSchedulerService } from '../../engine/service/schedule-handlers.js';
-import type { SchedulerEvent } from '../../engine/scheduler/scheduler.js';
+import type { SchedulerEvent } from '../../engine/engine.js';
 import type { CommandModule } from '../cli-context.js';
 import { defaultRendererDir } from './serve.js';
 
@@ -54,16 +53,14 @@ export const daemonCommand: CommandModule = (program, ctx) => {
         if (!Number.isFinite(h) || h < 0 || h > 24 * 30) ctx.usage(`invalid --catch-up-grace '${o.catchUpGrace}': hours from 0 to 720`);
         graceMs = h * 3_600_000;
       }
-      const engine = await ctx.engine();
-      if (graceMs !== undefined) (engine.context.options as Record<string, unknown>).catchUpGraceMs = graceMs;
-      const svc = getSchedulerService(engine.context);
-      const stopLog = svc.onEvent((e) => ctx.io.stdout(`${terminalSafe(describeEvent(e))}\n`));
+      const engine = await ctx.engine(graceMs !== undefined ? { catchUpGraceMs: graceMs } : {});
+      const stopLog = engine.onSchedulerEvent((e) => ctx.io.stdout(`${terminalSafe(describeEvent(e))}\n`));
       let server: RunningServer | undefined;
-      const endpointFile = join(engine.context.dataDir, DAEMON_ENDPOINT_FILE);
+      const endpointFile = join(engine.dataDir, DAEMON_ENDPOINT_FILE);
       if (o.serve) server = await startServer({ engine, rendererDir: defaultRendererDir(), host: '127.0.0.1', port });
       // The lock (in the repository folder) names the endpoint without its token.
       const base = server ? `http://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}/` : undefined;
-      const r = svc.start({ role: 'daemon', endpoint: base });
+      const r = engine.startScheduler('daemon', base);
       if (!r.started) {
         stopLog();
         await server?.close();
@@ -72,15 +69,16 @@ export const daemonCommand: CommandModule = (program, ctx) => {
           details: { ...h },
         });
       }
+      const { repository } = await engine.service.call('settings.get', {});
       if (server) {
-        const ep: DaemonEndpoint = { pid: process.pid, url: server.url, token: server.token, repository: engine.context.config().repository, startedAt: new Date(engine.context.clock.now()).toISOString() };
+        const ep: DaemonEndpoint = { pid: process.pid, url: server.url, token: server.token, repository, startedAt: new Date().toISOString() };
         writeFileSync(endpointFile, `${JSON.stringify(ep, null, 2)}\n`, { mode: 0o600 });
         chmodSync(endpointFile, 0o600);
         // Never log the token (service logs are widely readable); it is only in the 0600 file.
         ctx.io.stdout(`serving the contract at ${base} (URL with token in ${endpointFile})\n`);
       }
       const schedules = await engine.service.call('schedules.list', {});
-      ctx.io.stdout(`twinsnap daemon running (pid ${process.pid}); repository ${engine.context.config().repository}; ${schedules.length} schedule(s)\n`);
+      ctx.io.stdout(`twinsnap daemon running (pid ${process.pid}); repository ${repository}; ${schedules.length} schedule(s)\n`);
       for (const s of schedules) ctx.io.stdout(`  ${terminalSafe(s.guest)}: next ${s.nextRuns[0] ?? 'never'}\n`);
       const signal = await new Promise<string>((resolve) => {
         const on = (sig: string) => () => resolve(sig);
@@ -88,7 +86,7 @@ export const daemonCommand: CommandModule = (program, ctx) => {
         process.once('SIGINT', on('SIGINT'));
       });
       ctx.io.stdout(`${signal} received: stopping the scheduler (running backups are cancelled and cleaned up)\n`);
-      await svc.stop();
+      await engine.stopScheduler();
       if (server) {
         rmSync(endpointFile, { force: true });
         await server.close();

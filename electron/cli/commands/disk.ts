@@ -1,6 +1,4 @@
-import { diskInfo, type DiskInfo } from '../../engine/disk/disk-info.js';
-import { openDisk } from '../../engine/disk/open-disk.js';
-import { WRITE_FORMATS, writeDisk, type WriteFormat } from '../../engine/disk/write-disk.js';
+import { convertDisk, diskInfo, WRITE_FORMATS, type DiskInfo, type WriteFormat } from '../../engine/engine.js';
 import type { CommandModule } from '../cli-context.js';
 
 /** `--allow-chain-dir DIR` (repeatable): folders outside the image's own where its chain may reach. */
@@ -51,7 +49,6 @@ export const diskCommands: CommandModule = (program, ctx) => {
     .option(...ALLOW_CHAIN_DIR)
     .action(async (src: string, dst: string, o: { format: string; allowChainDir: string[] }) => {
       if (!WRITE_FORMATS.includes(o.format as WriteFormat)) ctx.usage(`unknown --format '${o.format}' (use ${WRITE_FORMATS.join(', ')})`);
-      const d = await openDisk(src, { allowedDirs: o.allowChainDir });
       const started = performance.now();
       let lastShown = 0;
       const onProgress = ctx.io.isTTY
@@ -64,13 +61,13 @@ export const diskCommands: CommandModule = (program, ctx) => {
             ctx.io.stderr(`\rconverting: ${String(pct).padStart(3)}%  ${human(done)} of ${human(total)}  ${rate.toFixed(0)} MiB/s   `);
           }
         : undefined;
+      let virtualSize: number;
       try {
-        await writeDisk(d, dst, o.format as WriteFormat, { onProgress });
+        ({ virtualSize } = await convertDisk(src, dst, o.format as WriteFormat, { allowedDirs: o.allowChainDir, onProgress }));
       } finally {
         if (onProgress) ctx.io.stderr('\n');
-        await d.close();
       }
       const seconds = (performance.now() - started) / 1000;
-      ctx.print({ src, dst, format: o.format, virtualSize: d.size, seconds: Number(seconds.toFixed(3)) }, (r) => `wrote ${r.dst} (${r.format}, ${human(r.virtualSize)}) in ${r.seconds.toFixed(1)} s`);
+      ctx.print({ src, dst, format: o.format, virtualSize, seconds: Number(seconds.toFixed(3)) }, (r) => `wrote ${r.dst} (${r.format}, ${human(r.virtualSize)}) in ${r.seconds.toFixed(1)} s`);
     });
 };

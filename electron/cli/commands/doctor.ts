@@ -2,7 +2,6 @@ import { Option } from 'commander';
 import type { DoctorReport } from '../../../shared/domain/doctor.js';
 import type { HypervisorKind } from '../../../shared/domain/guest.js';
 import { AppError } from '../../../shared/errors/app-error.js';
-import { runEngineDoctor } from '../../engine/service/doctor-handlers.js';
 import type { CommandModule } from '../cli-context.js';
 
 /** The readable doctor report. */
@@ -30,7 +29,7 @@ export const doctorCommand: CommandModule = (program, ctx) => {
     .action(async (o: { vm: string; hypervisor?: HypervisorKind }) => {
       const engine = await ctx.engine();
       const json = Boolean(ctx.globals().json);
-      const report = await runEngineDoctor(engine.context, { vm: o.vm, hypervisor: o.hypervisor }, (c) => {
+      const report = await engine.local.doctor({ vm: o.vm, hypervisor: o.hypervisor }, (c) => {
         if (!json) ctx.io.stderr(`… ${c.name}: ${c.skipped ? 'skipped' : c.ok ? 'ok' : 'FAILED'}\n`);
       });
       ctx.print(report, doctorText);

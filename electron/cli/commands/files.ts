@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { EXISTING_FILE_POLICIES, type ExistingFilePolicy, type FileEntry, type FileListing } from '../../../shared/domain/files.js';
 import { AppError } from '../../../shared/errors/app-error.js';
-import { withSnapshotBrowser } from '../../engine/service/files-handlers.js';
 import type { CommandModule } from '../cli-context.js';
 
 const size = (n: number) => (n >= 1024 * 1024 * 1024 ? `${(n / 1073741824).toFixed(1)}G` : n >= 1024 * 1024 ? `${(n / 1048576).toFixed(1)}M` : n >= 1024 ? `${(n / 1024).toFixed(1)}K` : `${n}`);
@@ -30,12 +29,7 @@ export const filesCommands: CommandModule = (program, ctx) => {
       let listing: FileListing;
       if (!o.recursive) listing = await engine.service.call('files.list', { snapshotId, path });
       else {
-        listing = await withSnapshotBrowser(engine.context, snapshotId, async (b) => {
-          const warnings: string[] = [];
-          const entries: FileEntry[] = [];
-          for await (const { entry } of b.walk(path, (p, reason) => warnings.push(`${p}: ${reason}`))) entries.push(entry);
-          return { path, entries, warnings };
-        });
+        listing = await engine.local.listRecursive(snapshotId, path);
       }
       ctx.print(listing, (l) => [...l.warnings.map((w) => `warning: ${w}`), ...l.entries.map((e) => line(e, !!o.recursive))].join('\n') || '(empty)');
     });
@@ -47,11 +41,7 @@ export const filesCommands: CommandModule = (program, ctx) => {
     .argument('<path>', 'DISK/PART/path/to/file')
     .action(async (snapshotId: string, path: string) => {
       const engine = await ctx.engine();
-      await withSnapshotBrowser(engine.context, snapshotId, async (b) => {
-        const { content } = await b.open(path);
-        const chunk = 4 * 1024 * 1024;
-        for (let off = 0; off < content.size; off += chunk) await ctx.io.stdoutBytes(await content.read(off, chunk));
-      });
+      await engine.local.readFile(snapshotId, path, (bytes) => ctx.io.stdoutBytes(bytes));
     });
 
   program

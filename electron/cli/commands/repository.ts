@@ -1,14 +1,10 @@
-import { basename, extname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../../shared/errors/app-error.js';
 import type { RetentionPolicy } from '../../../shared/domain/policy.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import type { RepositoryFolderCheck } from '../../../shared/domain/engine.js';
-import { openDisk } from '../../engine/disk/open-disk.js';
-import type { VirtualDisk } from '../../engine/disk/virtual-disk.js';
-import { initRepository, rebuildCatalog, syncCatalog, DEFAULT_CHUNK_SIZE, type ExportFormat } from '../../engine/repository/repository.js';
-import { getCatalog, getRepository } from '../../engine/service/repository-access.js';
-import { restoreVmFolder } from '../../engine/service/restore-vm.js';
+import { DEFAULT_CHUNK_SIZE, type ExportFormat } from '../../engine/engine.js';
 import type { CliContext, CommandModule } from '../cli-context.js';
 import { ALLOW_CHAIN_DIR } from './disk.js';
 
@@ -28,7 +24,7 @@ function snapshotLine(s: SnapshotSummary): string {
 
 /** Repository commands: init, import-disk, snapshots, export-disk, restore, forget, gc, verify, stats, catalog rebuild. */
 export const repositoryCommands: CommandModule = (program, ctx) => {
-  const repoOf = async () => getRepository((await ctx.engine()).context);
+  const local = async () => (await ctx.engine()).local;
   const progress = (label: string) => (done: number, total: number) => {
     if (ctx.io.isTTY && !ctx.globals().json) ctx.io.stderr(`\r${label} ${total ? Math.floor((done / total) * 100) : 100}%  `);
   };
@@ -38,11 +34,8 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .description('create a new, empty repository (at --repo or the default location)')
     .option('--chunk-size <bytes>', 'fixed chunk size (power of two, 64 KiB … 64 MiB)', String(DEFAULT_CHUNK_SIZE))
     .action(async (o: { chunkSize: string }) => {
-      const engine = await ctx.engine();
-      const path = resolve(engine.context.config().repository);
-      const repo = await initRepository(path, { chunkSize: int(ctx, o.chunkSize, '--chunk-size'), clock: engine.context.clock });
-      await repo.close();
-      ctx.print({ path, chunkSize: repo.config.chunkSize, id: repo.config.id }, (d) => `created repository ${d.path} (chunk size ${d.chunkSize})`);
+      const r = await (await local()).initRepository({ chunkSize: int(ctx, o.chunkSize, '--chunk-size') });
+      ctx.print(r, (d) => `created repository ${d.path} (chunk size ${d.chunkSize})`);
     });
 
   // Repositories as the app makes them (the same checks as Settings → Repository).
@@ -80,22 +73,8 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .argument('<files...>', 'disk images (raw, vmdk, vhdx, vhd, qcow2; chains are followed)')
     .option(...ALLOW_CHAIN_DIR)
     .action(async (files: string[], o: { guest: string; config?: string[]; allowChainDir: string[] }) => {
-      const repo = await repoOf();
-      const disks: { name: string; disk: VirtualDisk; sourceFormat: string; fileName: string }[] = [];
-      try {
-        for (const f of files) {
-          const disk = await openDisk(f, { allowedDirs: o.allowChainDir });
-          disks.push({ name: basename(f, extname(f)), disk, sourceFormat: disk.format, fileName: basename(f) });
-        }
-        const s = await repo.createSnapshot(
-          { guest: o.guest, consistency: 'cold', disks, configFiles: (o.config ?? []).map((p) => ({ name: basename(p), path: p })), log: [`imported ${files.map((f) => basename(f)).join(', ')}`] },
-          { onProgress: (p) => progress('backup')(p.allDone, p.allTotal) },
-        );
-        await syncCatalog(repo, getCatalog((await ctx.engine()).context));
-        ctx.print(s, (d) => `created snapshot ${d.id} of ${d.guest}: ${d.disks.length} disk(s), ${mib(d.logicalBytes)} logical, ${mib(d.newBytes ?? 0)} new`);
-      } finally {
-        for (const d of disks) await d.disk.close().catch(() => {});
-      }
+      const s = await (await local()).importDisks({ guest: o.guest, files, configFiles: o.config ?? [], allowedDirs: o.allowChainDir, onProgress: progress('backup') });
+      ctx.print(s, (d) => `created snapshot ${d.id} of ${d.guest}: ${d.disks.length} disk(s), ${mib(d.logicalBytes)} logical, ${mib(d.newBytes ?? 0)} new`);
     });
 
   program
@@ -116,7 +95,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .option('--format <f>', `output format: ${FORMATS.join(', ')}`, 'raw')
     .action(async (snap: string, disk: string, o: { to: string; format: string }) => {
       if (!FORMATS.includes(o.format as ExportFormat)) ctx.usage(`unknown --format '${o.format}' (use ${FORMATS.join(', ')})`);
-      const r = await (await repoOf()).exportDisk(snap, disk, { format: o.format as ExportFormat, to: resolve(o.to), onProgress: (p) => progress('export')(p.bytesDone, p.bytesTotal) });
+      const r = await (await local()).exportDisk({ snapshotId: snap, disk, format: o.format as ExportFormat, to: resolve(o.to), onProgress: progress('export') });
       ctx.print(r, (d) => `wrote ${d.path} (${d.format}, ${mib(d.size)})`);
     });
 
@@ -129,9 +108,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .option('--name <name>', "the restored VM's name (default: the guest's name + '-restored')")
     .action(async (snap: string, o: { to: string; format: string; name?: string }) => {
       if (o.format !== 'original' && !FORMATS.includes(o.format as ExportFormat)) ctx.usage(`unknown --format '${o.format}'`);
-      const repo = await repoOf();
-      const name = o.name ?? `${(await repo.readManifest(snap)).guest}-restored`;
-      const r = await restoreVmFolder(repo, snap, { to: resolve(o.to), name, format: o.format as ExportFormat | 'original', onProgress: progress('restore') });
+      const r = await (await local()).restoreVm({ snapshotId: snap, to: resolve(o.to), name: o.name, format: o.format as ExportFormat | 'original', onProgress: progress('restore') });
       ctx.print(r, (d) => `restored ${d.files.length} file(s) into ${d.path}`);
     });
 
@@ -185,7 +162,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .option('--grace-seconds <n>', 'only delete chunks untouched for this long (default 600, minimum 2)')
     .action(async (o: { graceSeconds?: string }) => {
       const g = int(ctx, o.graceSeconds, '--grace-seconds');
-      const r = await (await repoOf()).gc(g !== undefined ? { graceMs: g * 1000 } : {});
+      const r = await (await local()).gc({ graceMs: g !== undefined ? g * 1000 : undefined });
       ctx.print(r, (d) => `removed ${d.removedChunks} chunk(s), freed ${mib(d.freedBytes)}; kept ${d.keptChunks}${d.missingChunks ? `; ${d.missingChunks} referenced chunk(s) missing — run verify` : ''}`);
     });
 
@@ -195,9 +172,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .option('--full', 're-read and re-hash every chunk')
     .option('--snapshot <id>', 'only this snapshot')
     .action(async (o: { full?: boolean; snapshot?: string }) => {
-      const repo = await repoOf();
-      const r = await repo.verify({ full: Boolean(o.full), ...(o.snapshot ? { snapshotIds: [o.snapshot] } : {}) });
-      getCatalog((await ctx.engine()).context).settings.set('repository.lastVerify', { at: new Date().toISOString(), ok: r.ok, damaged: r.damaged });
+      const r = await (await local()).verify({ full: Boolean(o.full), ...(o.snapshot ? { snapshotIds: [o.snapshot] } : {}) });
       ctx.print(r, (d) =>
         d.ok
           ? `ok: ${d.checkedSnapshots} snapshot(s), ${d.checkedChunks} chunk(s) checked`
@@ -219,8 +194,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .command('rebuild')
     .description("recreate the catalog's snapshot tables from the repository alone")
     .action(async () => {
-      const engine = await ctx.engine();
-      const n = await rebuildCatalog(await getRepository(engine.context), getCatalog(engine.context));
-      ctx.print({ snapshots: n }, (d) => `catalog rebuilt: ${d.snapshots} snapshot(s)`);
+      const r = await (await ctx.engine()).service.call('catalog.rebuild', {});
+      ctx.print(r, (d) => `catalog rebuilt: ${d.snapshots} snapshot(s)`);
     });
 };

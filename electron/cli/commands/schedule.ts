@@ -1,5 +1,5 @@
 import type { Schedule } from '../../../shared/domain/policy.js';
-import { describeSchedule, parseWeekdays } from '../../engine/scheduler/schedule-spec.js';
+import { describeSchedule, parseWeekdays } from '../../engine/engine.js';
 import type { CliContext, CommandModule } from '../cli-context.js';
 
 /** Options of `schedule set` / `schedule preview`. */

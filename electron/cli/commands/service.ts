@@ -1,10 +1,8 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../../shared/errors/app-error.js';
-import { runProcess } from '../../engine/exec/run-process.js';
-import { BOOT_SERVICE_NAME, BOOT_SERVICE_TASK, bootServiceQueryCommands } from '../../engine/scheduler/boot-service-query.js';
+import { BOOT_SERVICE_NAME, BOOT_SERVICE_TASK, bootServiceQueryCommands, runServiceSteps, type ServiceStep } from '../../engine/engine.js';
 import type { ServiceStatusResponse } from '../../../shared/ipc/service-status.js';
 import type { CommandModule } from '../cli-context.js';
 
@@ -155,7 +153,7 @@ ${cmd.workingDirectory ? `      <WorkingDirectory>${xmlEscape(cmd.workingDirecto
 }
 
 /** One step `service install|uninstall` performs (printed with --dry-run). */
-export type ServiceStep = { write: string; content: string; encoding?: 'utf16le' } | { remove: string } | { run: string[] };
+export type { ServiceStep };
 
 /** The steps to install/uninstall/query the boot service on `platform`. */
 export function servicePlan(
@@ -188,29 +186,6 @@ export function servicePlan(
     return [{ run: ['systemctl', 'disable', '--now', `${SERVICE_NAME}.service`] }, { remove: unitFile }, { run: ['systemctl', 'daemon-reload'] }];
   // The status query itself is the engine's (scheduler/boot-service-query.ts, also behind service.status).
   return bootServiceQueryCommands('linux').map((run) => ({ run }));
-}
-
-/** Executes a plan; a failing tool stops it with HV_COMMAND_FAILED-like details (PERMISSION_DENIED when not elevated). */
-async function execute(steps: ServiceStep[], out: (s: string) => void, tolerateFailures: boolean): Promise<{ step: string; stdout: string }[]> {
-  const results: { step: string; stdout: string }[] = [];
-  for (const s of steps) {
-    if ('write' in s) {
-      mkdirSync(resolve(s.write, '..'), { recursive: true });
-      writeFileSync(s.write, s.encoding === 'utf16le' ? Buffer.from(s.content, 'utf16le') : s.content);
-      out(`wrote ${s.write}\n`);
-    } else if ('remove' in s) {
-      if (existsSync(s.remove)) rmSync(s.remove, { force: true });
-    } else {
-      const r = await runProcess(s.run[0]!, s.run.slice(1), { timeoutMs: 60_000 });
-      results.push({ step: s.run.join(' '), stdout: r.stdout });
-      if (r.exitCode !== 0 && !tolerateFailures) {
-        const msg = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ');
-        const denied = /access is denied|permission denied|interactive authentication required|not authorized/i.test(msg);
-        throw new AppError(denied ? 'PERMISSION_DENIED' : 'TOOL_NOT_FOUND', `'${s.run.join(' ')}' failed (exit ${r.exitCode}): ${msg}${denied ? ' — run it as administrator / root' : ''}`);
-      }
-    }
-  }
-  return results;
 }
 
 function describe(steps: ServiceStep[]): string {
@@ -270,7 +245,7 @@ export const serviceCommands: CommandModule = (program, ctx) => {
           ctx.print({ platform: process.platform, ...st }, statusText);
           return;
         }
-        await execute(plan, ctx.globals().json ? () => {} : ctx.io.stdout, action === 'uninstall');
+        await runServiceSteps(plan, ctx.globals().json ? () => {} : ctx.io.stdout, action === 'uninstall');
         ctx.print({ done: action, steps: plan.length }, () => `service ${action} done`);
       });
   }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { chunkFile } from './chunks/chunk-codec.js';
 
 /** Name of the repository's configuration file (its presence marks a repository). */
 export const REPO_CONFIG_FILE = 'twinsnap-repo.json';
@@ -41,7 +42,7 @@ export class RepoLayout {
   }
   /** `chunks/xx/yy/<digest>`. */
   chunk(digest: string): string {
-    return join(this.root, 'chunks', digest.slice(0, 2), digest.slice(2, 4), digest);
+    return chunkFile(join(this.root, 'chunks'), digest);
   }
   snapshot(id: string): string {
     return join(this.root, 'snapshots', id);

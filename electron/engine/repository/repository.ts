@@ -37,7 +37,10 @@ export type { ExportFormat, ExportOptions, ExportProgress } from './restore/expo
 export type { RepoConfig } from './layout.js';
 export { planRetention, policyIsEmpty } from './maintenance/retention.js';
 export { SnapshotDisk } from './snapshot/snapshot-disk.js';
-export { checkedFileName, fileNameProblem } from './snapshot/manifest.js';
+export { checkedFileName, fileNameProblem, toSummary } from './snapshot/manifest.js';
+export { recordBootVerification } from './snapshot/manifest-amend.js';
+export { mapFsError } from './fs-util.js';
+export { RepoLayout } from './layout.js';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL, REPO_CONFIG_FILE } from './layout.js';
 export { syncCatalog, rebuildCatalog } from './catalog-sync.js';
 

@@ -1,12 +1,9 @@
 import type { DoctorCheck, DoctorReport } from '../../../shared/domain/doctor.js';
 import type { HypervisorKind } from '../../../shared/domain/guest.js';
 import { AppError } from '../../../shared/errors/app-error.js';
-import type { BackupStepId } from '../workflow/backup-steps.js';
 import { runDoctor } from '../workflow/doctor.js';
 import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
-import { getJobService } from './job-handlers.js';
-import { getCatalog } from './repository-access.js';
 
 const KINDS: HypervisorKind[] = ['vmware', 'hyperv'];
 /** Catalog settings key of the last doctor report of a hypervisor. */
@@ -18,8 +15,7 @@ export const doctorKey = (kind: HypervisorKind) => `doctor.last.${kind}`;
  * `clean-before`), and a VM with a backup in progress is refused (JOB_ALREADY_RUNNING).
  */
 export async function runEngineDoctor(ctx: EngineContext, req: { vm: string; hypervisor?: HypervisorKind }, onCheck?: (c: DoctorCheck) => void): Promise<DoctorReport> {
-  const { manager, ready } = getJobService(ctx);
-  await ready;
+  const manager = await ctx.jobs.started();
   const busy = manager.list({ guest: req.vm }).find((j) => j.status === 'running' || j.status === 'queued');
   if (busy) throw new AppError('JOB_ALREADY_RUNNING', `vm '${req.vm}' is being backed up (job ${busy.id}); run doctor when it has finished`);
   const report = await runDoctor({
@@ -27,11 +23,11 @@ export async function runEngineDoctor(ctx: EngineContext, req: { vm: string; hyp
     hypervisors: ctx.hypervisors,
     kind: req.hypervisor,
     vm: req.vm,
-    timeouts: ctx.options.stepTimeouts as Partial<Record<BackupStepId, number>> | undefined,
+    timeouts: ctx.tuning.stepTimeouts,
     onCheck,
   });
   // A VM that was never found says nothing about the host: keep the last real result.
-  if (report.vmId) getCatalog(ctx).settings.set(doctorKey(report.hypervisor), report);
+  if (report.vmId) ctx.store.catalog().settings.set(doctorKey(report.hypervisor), report);
   ctx.logger[report.ok ? 'info' : 'warn']('doctor finished', { vm: report.vm, hypervisor: report.hypervisor, ok: report.ok, failed: report.checks.filter((c) => !c.ok).map((c) => c.name) });
   return report;
 }
@@ -40,7 +36,7 @@ export async function runEngineDoctor(ctx: EngineContext, req: { vm: string; hyp
 export const doctorHandlers: HandlerFactory = (ctx) => ({
   'doctor.run': (req) => runEngineDoctor(ctx, req),
   'doctor.last': async () => {
-    const settings = getCatalog(ctx).settings;
+    const settings = ctx.store.catalog().settings;
     const out: Partial<Record<HypervisorKind, DoctorReport>> = {};
     for (const k of KINDS) {
       const r = settings.get<DoctorReport>(doctorKey(k));

@@ -1,8 +1,7 @@
 import type { JobInfo, JobKind, JobStatus, JobTrigger } from '../../../shared/domain/job.js';
 import { toSerializedError } from '../../../shared/errors/serialize.js';
 import { timeId } from '../core/ids.js';
-import type { EngineContext } from './engine-context.js';
-import { getCatalog } from './repository-access.js';
+import type { RecordingDeps } from './engine-context.js';
 
 /** What a traced job is: its kind, guest (if it concerns one), who started it and its one step. */
 export interface TraceSpec {
@@ -17,8 +16,8 @@ export interface TraceSpec {
  * missed past their window): a failed job in the list, a ✕ on the calendar, a `jobs.finished`
  * event. Returns it (its id goes into the notification).
  */
-export function recordFailedStart(ctx: EngineContext, spec: TraceSpec, error: { code: string; message: string }): JobInfo {
-  const catalog = getCatalog(ctx);
+export function recordFailedStart(ctx: RecordingDeps, spec: TraceSpec, error: { code: string; message: string }): JobInfo {
+  const catalog = ctx.store.catalog();
   const at = new Date(ctx.clock.now()).toISOString();
   const job: JobInfo = {
     id: timeId(ctx.clock.now()),
@@ -44,8 +43,8 @@ export function recordFailedStart(ctx: EngineContext, spec: TraceSpec, error: { 
  * backups: running while it works, then succeeded / warning / failed with a one-line detail.
  * Returns fn's result; rethrows its error after recording it.
  */
-export async function runAsJob<T>(ctx: EngineContext, spec: TraceSpec, fn: () => Promise<T>, describe: (r: T) => { detail: string; status?: Extract<JobStatus, 'succeeded' | 'warning' | 'failed'>; warnings?: string[] }): Promise<T> {
-  const catalog = getCatalog(ctx);
+export async function runAsJob<T>(ctx: RecordingDeps, spec: TraceSpec, fn: () => Promise<T>, describe: (r: T) => { detail: string; status?: Extract<JobStatus, 'succeeded' | 'warning' | 'failed'>; warnings?: string[] }): Promise<T> {
+  const catalog = ctx.store.catalog();
   const now = () => new Date(ctx.clock.now()).toISOString();
   const started = ctx.clock.monotonic();
   const at = now();

@@ -1,12 +1,11 @@
 import type { DamagedPoint } from '../../../shared/domain/snapshot.js';
 import { rebuildCatalog, syncCatalog } from '../repository/repository.js';
-import type { EngineContext } from './engine-context.js';
+import type { RecordingDeps } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
 import { runAsJob } from './job-traces.js';
-import { getCatalog, getRepository, getSyncedRepository } from './repository-access.js';
 
 /** Key of the last repository verify in the catalog's settings table. */
-const LAST_VERIFY = 'repository.lastVerify';
+export const LAST_VERIFY = 'repository.lastVerify';
 
 /** A damaged restore point as people name it: guest and time (the id for commands). */
 export type NamedPoint = DamagedPoint;
@@ -15,8 +14,8 @@ export type NamedPoint = DamagedPoint;
  * After a verify: each damaged point is marked damaged in the catalog (calendar, drawer, restore
  * wizard and guests page show it) and named by guest and time.
  */
-export function markDamaged(ctx: EngineContext, damaged: string[]): NamedPoint[] {
-  const catalog = getCatalog(ctx);
+export function markDamaged(ctx: RecordingDeps, damaged: string[]): NamedPoint[] {
+  const catalog = ctx.store.catalog();
   const at = new Date(ctx.clock.now()).toISOString();
   const points = damaged.map((id) => {
     const s = catalog.snapshots.get(id);
@@ -48,16 +47,16 @@ export function verifyDetail(points: NamedPoint[]): { detail: string; status?: '
  */
 export const repositoryHandlers: HandlerFactory = (ctx) => ({
   'snapshots.list': async ({ guest }) => {
-    const { catalog } = await getSyncedRepository(ctx);
+    const { catalog } = await ctx.store.synced();
     return catalog.snapshots.list(guest ? { guest } : {});
   },
   'snapshots.verify': async ({ snapshotId, full }) => {
-    const repo = await getRepository(ctx);
+    const repo = await ctx.store.repository();
     const guest = await repo.readManifest(snapshotId).then(
       (m) => m.guest,
       (e) => {
         if ((e as { code?: string }).code === 'SNAPSHOT_NOT_FOUND') throw e;
-        return getCatalog(ctx).snapshots.get(snapshotId)?.guest;
+        return ctx.store.catalog().snapshots.get(snapshotId)?.guest;
       },
     );
     return runAsJob(
@@ -66,34 +65,34 @@ export const repositoryHandlers: HandlerFactory = (ctx) => ({
       async () => {
         const r = await repo.verify({ full: full ?? false, snapshotIds: [snapshotId] });
         const at = new Date(ctx.clock.now()).toISOString();
-        getCatalog(ctx).snapshots.setVerify(snapshotId, { ok: r.ok, at });
+        ctx.store.catalog().snapshots.setVerify(snapshotId, { ok: r.ok, at });
         return { ok: r.ok, damaged: r.damaged, damagedPoints: markDamaged(ctx, r.damaged) };
       },
       (r) => verifyDetail(r.damagedPoints),
     );
   },
-  'retention.get': async ({ guest }) => ({ guest, policy: getCatalog(ctx).retention.get(guest) ?? {} }),
+  'retention.get': async ({ guest }) => ({ guest, policy: ctx.store.catalog().retention.get(guest) ?? {} }),
   'retention.set': async ({ guest, policy }) => {
-    getCatalog(ctx).retention.set(guest, policy);
+    ctx.store.catalog().retention.set(guest, policy);
     return { guest, policy };
   },
-  'retention.preview': async ({ guest, policy }) => (await getRepository(ctx)).previewRetention(guest, policy),
+  'retention.preview': async ({ guest, policy }) => (await ctx.store.repository()).previewRetention(guest, policy),
   'retention.apply': async ({ guest, policy }) =>
     runAsJob(
       ctx,
       { kind: 'forget', trigger: 'manual', guest, label: `Apply the retention policy of ${guest}` },
       async () => {
-        const repo = await getRepository(ctx);
+        const repo = await ctx.store.repository();
         const r = await repo.applyRetention(guest, policy);
-        await syncCatalog(repo, getCatalog(ctx));
+        await syncCatalog(repo, ctx.store.catalog());
         ctx.emit('snapshots.changed', { guest });
         return r;
       },
       (r) => ({ detail: r.forgetCount ? `${r.forgetCount} restore point(s) of ${guest} forgotten` : 'nothing to forget' }),
     ),
   'repository.stats': async () => {
-    const s = await (await getRepository(ctx)).stats();
-    const lastVerify = getCatalog(ctx).settings.get<{ at: string; ok: boolean; damaged: string[]; damagedPoints?: NamedPoint[] }>(LAST_VERIFY);
+    const s = await (await ctx.store.repository()).stats();
+    const lastVerify = ctx.store.catalog().settings.get<{ at: string; ok: boolean; damaged: string[]; damagedPoints?: NamedPoint[] }>(LAST_VERIFY);
     return { ...s, ...(lastVerify ? { lastVerify } : {}) };
   },
   'repository.verify': async ({ full }) =>
@@ -108,18 +107,18 @@ export const repositoryHandlers: HandlerFactory = (ctx) => ({
       ctx,
       { kind: 'gc', trigger: 'manual', label: 'Free unused space (gc)' },
       async () => {
-        const r = await (await getRepository(ctx)).gc();
+        const r = await (await ctx.store.repository()).gc();
         return { removedChunks: r.removedChunks, freedBytes: r.freedBytes };
       },
       (r) => ({ detail: `${r.removedChunks} unused chunk(s) removed, ${Math.round(r.freedBytes / 1048576)} MiB freed` }),
     ),
-  'catalog.rebuild': async () => ({ snapshots: await rebuildCatalog(await getRepository(ctx), getCatalog(ctx)) }),
+  'catalog.rebuild': async () => ({ snapshots: await rebuildCatalog(await ctx.store.repository(), ctx.store.catalog()) }),
 });
 
 /** A repository verify whose damaged points are marked and named, and remembered as the last verify. */
-export async function verifyRepository(ctx: EngineContext, full: boolean): Promise<{ ok: boolean; damaged: string[]; damagedPoints: NamedPoint[]; checkedChunks: number }> {
-  const r = await (await getRepository(ctx)).verify({ full });
+export async function verifyRepository(ctx: RecordingDeps, full: boolean): Promise<{ ok: boolean; damaged: string[]; damagedPoints: NamedPoint[]; checkedChunks: number }> {
+  const r = await (await ctx.store.repository()).verify({ full });
   const damagedPoints = markDamaged(ctx, r.damaged);
-  getCatalog(ctx).settings.set(LAST_VERIFY, { at: new Date(ctx.clock.now()).toISOString(), ok: r.ok, damaged: r.damaged, damagedPoints });
+  ctx.store.catalog().settings.set(LAST_VERIFY, { at: new Date(ctx.clock.now()).toISOString(), ok: r.ok, damaged: r.damaged, damagedPoints });
   return { ok: r.ok, damaged: r.damaged, damagedPoints, checkedChunks: r.checkedChunks };
 }

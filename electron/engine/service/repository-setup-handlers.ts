@@ -6,7 +6,7 @@ import { AppError } from '../../../shared/errors/app-error.js';
 import { configSchema, toSettings } from '../core/config.js';
 import { randomToken } from '../core/ids.js';
 import { initRepository, openRepository } from '../repository/repository.js';
-import { RepoLayout } from '../repository/layout.js';
+import { RepoLayout } from '../repository/repository.js';
 import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
 

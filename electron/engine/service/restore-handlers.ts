@@ -10,7 +10,6 @@ import type { Hypervisor } from '../hypervisor/hypervisor.js';
 import type { HypervisorKind } from '../../../shared/domain/guest.js';
 import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
-import { getCatalog, getRepository } from './repository-access.js';
 import { replaceVmwareVm, restoreVmFolder } from './restore-vm.js';
 
 /** Throttle of restore progress events (per job). */
@@ -25,10 +24,10 @@ type RestoreReq = Req<'restore.start'>;
  */
 export const restoreHandlers: HandlerFactory = (ctx) => ({
   'restore.start': async (req) => {
-    const repo = await getRepository(ctx);
+    const repo = await ctx.store.repository();
     const manifest = await repo.readManifest(req.snapshotId);
     const original = req.mode === 'replace' ? await originalToReplace(ctx, manifest.guest, req.confirmName) : undefined;
-    const catalog = getCatalog(ctx);
+    const catalog = ctx.store.catalog();
     const now = () => new Date(ctx.clock.now()).toISOString();
     const step: JobStep = { id: 'restore', label: req.mode === 'disks' ? 'Export disks' : req.mode === 'replace' ? `Replace ${manifest.guest}` : 'Restore VM folder', status: 'pending' };
     const job: JobInfo = { id: timeId(ctx.clock.now()), kind: 'restore', guest: manifest.guest, trigger: 'manual', status: 'running', createdAt: now(), startedAt: now(), steps: [step], warnings: [], snapshotId: req.snapshotId };
@@ -137,7 +136,7 @@ async function originalToReplace(ctx: EngineContext, guest: string, confirmName:
 }
 
 async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, req: RestoreReq, original?: { hv: Hypervisor; vmxPath: string }): Promise<void> {
-  const catalog = getCatalog(ctx);
+  const catalog = ctx.store.catalog();
   const started = ctx.clock.monotonic();
   const now = () => new Date(ctx.clock.now()).toISOString();
   let last = 0;

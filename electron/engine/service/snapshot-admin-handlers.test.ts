@@ -10,8 +10,6 @@ import { nullLogger } from '../core/logger.js';
 import { createEngine, type Engine } from '../engine.js';
 import { SCHEDULER_LOCK_FILE } from '../scheduler/scheduler-lock.js';
 import { MemoryDisk } from '../disk/memory-disk.js';
-import { closeIdleBrowseSession, withSnapshotBrowser } from './files-handlers.js';
-import { getCatalog, getRepository } from './repository-access.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -37,7 +35,7 @@ function chunkFiles(repoDir: string): number {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ts-forget-'));
   engine = await createEngine({ dataDir: join(dir, 'data'), logger: nullLogger, hypervisors: [], clock });
-  const repo = await getRepository(engine.context);
+  const repo = await engine.context.store.repository();
   shared = randomBytes(MiB);
   // Two points of one guest: 1 MiB they share + 1 MiB each alone.
   for (let i = 0; i < 2; i++) {
@@ -66,7 +64,7 @@ describe('snapshots.forget', () => {
     off();
     expect(events).toContain('snapshots.changed');
     expect((await c()['snapshots.list']({})).map((s) => s.id)).toEqual([newer!.id]);
-    expect(getCatalog(engine.context).snapshots.ids()).toEqual([newer!.id]);
+    expect(engine.context.store.catalog().snapshots.ids()).toEqual([newer!.id]);
     expect(existsSync(join(repoDir, 'snapshots', older!.id))).toBe(false);
     // Nothing reclaimed yet: forget never deletes chunks itself.
     expect(chunkFiles(repoDir)).toBe(before);
@@ -82,10 +80,10 @@ describe('snapshots.forget', () => {
     const [only] = await c()['snapshots.list']({ guest: 'files' });
     const repoDir = engine.context.config().repository;
     // An extract in progress: the browse session is in use while forget is asked.
-    const err = await withSnapshotBrowser(engine.context, only!.id, async (b) => {
+    const err = await engine.context.browsing.with(only!.id, async (b) => {
       // Reading the disk (its partition table probe) inside the session, as an extract does.
       expect((await b.list('disk0')).path).toBe('disk0');
-      expect(await closeIdleBrowseSession(engine.context, only!.id)).toBe(false); // in use: stays open
+      expect(await engine.context.browsing.closeIdle(only!.id)).toBe(false); // in use: stays open
       return c()['snapshots.forget']({ snapshotId: only!.id }).then(
         () => null,
         (e: unknown) => e,
@@ -95,7 +93,7 @@ describe('snapshots.forget', () => {
     expect((await c()['snapshots.list']({})).map((s) => s.id)).toEqual([only!.id]);
     expect(existsSync(join(repoDir, 'snapshots', only!.id))).toBe(true);
     // Once the read is over the session is idle and can be closed.
-    expect(await closeIdleBrowseSession(engine.context, only!.id)).toBe(true);
+    expect(await engine.context.browsing.closeIdle(only!.id)).toBe(true);
   });
 
   it('forgets a point right after browsing it (our idle browse session is closed first)', async () => {
@@ -118,7 +116,7 @@ describe('snapshots.forget', () => {
     writeFileSync(join(dir, 'big.bin'), payload);
     execFileSync('mkfs.vfat', ['-C', img, '4096'], { stdio: 'ignore' });
     execFileSync('mcopy', ['-i', img, join(dir, 'big.bin'), '::/BIG.BIN']);
-    const repo = await getRepository(engine.context);
+    const repo = await engine.context.store.repository();
     const disk = MemoryDisk.from(readFileSync(img));
     await repo.createSnapshot({ guest: 'fat', consistency: 'clean-twin', timeMs: Date.UTC(2026, 0, 5, 12), pauseMs: 10, disks: [{ name: 'disk0', disk }] });
     await disk.close();

@@ -3,10 +3,7 @@ import type { ServiceStatus } from '../../../shared/domain/engine.js';
 import { syncCatalog } from '../repository/repository.js';
 import { queryBootService, withDaemonLockEvidence } from '../scheduler/boot-service-query.js';
 import { SchedulerLock, processAlive } from '../scheduler/scheduler-lock.js';
-import { closeIdleBrowseSession } from './files-handlers.js';
 import type { HandlerFactory } from './handlers.js';
-import { getCatalog, getRepository } from './repository-access.js';
-import { getSchedulerService } from './schedule-handlers.js';
 import { runAsJob } from './job-traces.js';
 import { pointWords } from './repository-handlers.js';
 
@@ -23,7 +20,7 @@ import { pointWords } from './repository-handlers.js';
  */
 export const snapshotAdminHandlers: HandlerFactory = (ctx) => ({
   'snapshots.forget': async ({ snapshotId }) => {
-    const repo = await getRepository(ctx);
+    const repo = await ctx.store.repository();
     const manifest = await repo.readManifest(snapshotId);
     const point = pointWords({ snapshotId, guest: manifest.guest, time: manifest.time });
     return runAsJob(
@@ -32,14 +29,14 @@ export const snapshotAdminHandlers: HandlerFactory = (ctx) => ({
       async () => {
         // The file browser keeps a point open ~60 s after the last listing: let go of our own idle
         // session first. One in use (a read, a restore) keeps its lock and forget refuses below.
-        await closeIdleBrowseSession(ctx, snapshotId);
+        await ctx.browsing.closeIdle(snapshotId);
         const { forgotten } = await repo.forget([snapshotId]);
         if (!forgotten.includes(snapshotId)) {
           // Gone meanwhile (another process forgot it): nothing left to do, say so.
-          await syncCatalog(repo, getCatalog(ctx));
+          await syncCatalog(repo, ctx.store.catalog());
           return { snapshotId, guest: manifest.guest, forgotten: false };
         }
-        await syncCatalog(repo, getCatalog(ctx));
+        await syncCatalog(repo, ctx.store.catalog());
         ctx.logger.info('snapshot forgotten by the user', { snapshotId, guest: manifest.guest });
         ctx.emit('snapshots.changed', { guest: manifest.guest });
         return { snapshotId, guest: manifest.guest, forgotten: true };
@@ -49,7 +46,7 @@ export const snapshotAdminHandlers: HandlerFactory = (ctx) => ({
   },
   'service.status': async () => {
     const repository = ctx.config().repository;
-    const svc = getSchedulerService(ctx);
+    const svc = ctx.scheduler;
     const [lock, boot] = await Promise.all([lockStatus(repository, svc.running()), queryBootService()]);
     return { ...lock, bootService: withDaemonLockEvidence(boot, lock.holder, hostname()) };
   },

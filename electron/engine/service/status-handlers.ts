@@ -4,22 +4,19 @@ import { configSchema, toSettings, withoutPassword } from '../core/config.js';
 import { SMTP_PASSWORD } from '../core/secrets.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RepoLayout } from '../repository/layout.js';
+import { RepoLayout } from '../repository/repository.js';
 import type { HandlerFactory } from './handlers.js';
-import { catalogRecovery } from './repository-access.js';
-import { getSchedulerService } from './schedule-handlers.js';
 
 /** engine.status, settings.get/set. */
 export const statusHandlers: HandlerFactory = (ctx) => {
   const startedAt = new Date(ctx.clock.now()).toISOString();
   const schedulerOwner = (): EngineStatus['schedulerOwner'] => {
-    const svc = getSchedulerService(ctx);
+    const svc = ctx.scheduler;
     return svc.running() ? 'this' : svc.holder() ? 'other' : 'none';
   };
   return {
     'engine.status': async () => {
       const hypervisors = await Promise.all(ctx.hypervisors.map((h) => h.detect()));
-      const running = ctx.lazy<{ count: () => number }>('runningJobs', () => ({ count: () => 0 }));
       const status: EngineStatus = {
         version: ctx.version,
         state: 'ready',
@@ -27,11 +24,11 @@ export const statusHandlers: HandlerFactory = (ctx) => {
         repository: ctx.config().repository,
         logFile: join(ctx.dataDir, 'logs', 'engine.log'),
         hypervisors,
-        runningJobs: running.count(),
+        runningJobs: ctx.jobs.runningCount(),
         startedAt,
         schedulerOwner: schedulerOwner(),
       };
-      const recovered = catalogRecovery(ctx);
+      const recovered = ctx.store.recovery();
       if (recovered) status.catalogRecovered = recovered;
       return status;
     },

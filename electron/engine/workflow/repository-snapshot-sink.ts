@@ -3,14 +3,11 @@ import { existsSync, statfsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError } from '../../../shared/errors/app-error.js';
-import { mapFsError } from '../repository/fs-util.js';
 import type { JobLogLine } from '../../../shared/domain/job.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import { openDisk } from '../disk/open-disk.js';
 import type { VirtualDisk } from '../disk/virtual-disk.js';
-import type { Repository, SnapshotDiskInput } from '../repository/repository.js';
-import { recordBootVerification } from '../repository/snapshot/manifest-amend.js';
-import { toSummary } from '../repository/snapshot/manifest.js';
+import { mapFsError, recordBootVerification, toSummary, type Repository, type SnapshotDiskInput } from '../repository/repository.js';
 import type { RepositoryRoom } from './preflight.js';
 import type { BackupMetrics, SnapshotInput, SnapshotSink, StoredSnapshot, VerifyResult } from './snapshot-sink.js';
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { compress, decompress } from 'zstd-napi';
 import { AppError } from '../../../../shared/errors/app-error.js';
 
@@ -10,23 +11,43 @@ import { AppError } from '../../../../shared/errors/app-error.js';
  *   6  u16     reserved (0)
  *   8  u32 LE  plain length
  *   12 u32     reserved (0)
- * The file name is the SHA-256 of the plain data, which is how every read is verified.
+ * The file name is the SHA-256 of the plain data, which is how every read is verified; the file
+ * lives at `chunks/xx/yy/<digest>` (chunkFile). The chunk workers (chunk-worker.ts) write and
+ * read the same format through these functions.
  */
 export const CHUNK_HEADER_SIZE = 16;
 const MAGIC = 0x4b435354; // 'TSCK' little-endian
+const FORMAT_VERSION = 1;
 
 /** Codec ids. */
 export const CODEC_STORED = 0;
 export const CODEC_ZSTD = 1;
 
+/** `<chunksDir>/xx/yy/<digest>`: where the chunk of `digest` is stored. */
+export function chunkFile(chunksDir: string, digest: string): string {
+  return join(chunksDir, digest.slice(0, 2), digest.slice(2, 4), digest);
+}
+
+/** Writes the 16-byte chunk header into the start of `target` (reserved fields zeroed); returns `target`. */
+export function writeChunkHeader(target: Buffer, codec: number, plainLength: number): Buffer {
+  target.writeUInt32LE(MAGIC, 0);
+  target.writeUInt8(FORMAT_VERSION, 4);
+  target.writeUInt8(codec, 5);
+  target.writeUInt16LE(0, 6);
+  target.writeUInt32LE(plainLength, 8);
+  target.writeUInt32LE(0, 12);
+  return target;
+}
+
 /** Builds the 16-byte chunk header. */
 export function chunkHeader(codec: number, plainLength: number): Buffer {
-  const h = Buffer.alloc(CHUNK_HEADER_SIZE);
-  h.writeUInt32LE(MAGIC, 0);
-  h.writeUInt8(1, 4);
-  h.writeUInt8(codec, 5);
-  h.writeUInt32LE(plainLength, 8);
-  return h;
+  return writeChunkHeader(Buffer.alloc(CHUNK_HEADER_SIZE), codec, plainLength);
+}
+
+/** The codec and plain length of a chunk file; undefined when it does not start with a chunk header. */
+export function readChunkHeader(file: Buffer): { codec: number; plainLength: number } | undefined {
+  if (file.length < CHUNK_HEADER_SIZE || file.readUInt32LE(0) !== MAGIC || file.readUInt8(4) !== FORMAT_VERSION) return undefined;
+  return { codec: file.readUInt8(5), plainLength: file.readUInt32LE(8) };
 }
 
 /** Encodes plain data as a chunk file (header + zstd payload, or stored when zstd doesn't shrink it). */
@@ -42,9 +63,9 @@ export function encodeChunk(plain: Buffer, level: number): Buffer {
  */
 export function decodeChunk(file: Buffer, digest: string): Buffer {
   const bad = (why: string) => new AppError('CHUNK_CORRUPT', `chunk ${digest} is corrupt: ${why}`, { details: { digest } });
-  if (file.length < CHUNK_HEADER_SIZE || file.readUInt32LE(0) !== MAGIC || file.readUInt8(4) !== 1) throw bad('bad header');
-  const codec = file.readUInt8(5);
-  const plainLen = file.readUInt32LE(8);
+  const header = readChunkHeader(file);
+  if (!header) throw bad('bad header');
+  const { codec, plainLength: plainLen } = header;
   let plain: Buffer;
   if (codec === CODEC_STORED) plain = file.subarray(CHUNK_HEADER_SIZE);
   else if (codec === CODEC_ZSTD) {

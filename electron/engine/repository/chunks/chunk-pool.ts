@@ -4,7 +4,28 @@ import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
 import { mapFsError } from '../fs-util.js';
-import { CHUNK_WORKER_SOURCE } from './chunk-worker-source.js';
+import type { ChunkWorkerData } from './chunk-worker.js';
+
+/**
+ * The chunk worker (chunk-worker.ts) built into one script by chunk-worker-build.cjs: defined by
+ * the builds of dist/app and of the CLI bundle; undefined when the engine runs from its sources.
+ */
+declare const TWINSNAP_CHUNK_WORKER_JS: string | undefined;
+let workerScriptFromSources: string | undefined;
+
+/**
+ * The chunk worker's script. From the sources (Vitest, tsx) it is built here once per process
+ * with esbuild (a development dependency, present wherever the sources run).
+ */
+function chunkWorkerScript(): string {
+  if (typeof TWINSNAP_CHUNK_WORKER_JS === 'string') return TWINSNAP_CHUNK_WORKER_JS;
+  if (workerScriptFromSources === undefined) {
+    const req = createRequire(import.meta.url);
+    const { buildChunkWorker } = req('./chunk-worker-build.cjs') as { buildChunkWorker: (esbuild: unknown) => { script: string } };
+    workerScriptFromSources = buildChunkWorker(req('esbuild')).script;
+  }
+  return workerScriptFromSources;
+}
 
 /** What storing one chunk produced. */
 export type StoreResult =
@@ -68,7 +89,7 @@ export interface ChunkPoolOptions {
 }
 
 /**
- * A pool of worker threads that hash, compress and write chunks (see chunk-worker-source.ts).
+ * A pool of worker threads that hash, compress and write chunks (see chunk-worker.ts).
  * Chunk data lives in slots of a page-aligned arena shared with the workers: a caller takes a
  * slot (`acquireSlot`), fills it (`slot(k)`), has it stored (`storeSlot`) or has a chunk decoded
  * into it (`loadSlot`), and gives it back (`releaseSlot`). Caller must `close()` the pool.
@@ -89,15 +110,19 @@ export class ChunkPool {
     this.arena = sharedArena(ARENA_SLOTS * opts.chunkSize);
     for (let k = ARENA_SLOTS - 1; k >= 0; k--) this.freeSlots.push(k);
     const n = opts.workers ?? Math.max(1, Math.min(4, availableParallelism()));
-    const req = createRequire(import.meta.url);
-    const zstdBindingPath = req.resolve('zstd-napi/binding');
-    const xxhashPath = req.resolve('xxhash-wasm');
+    const script = chunkWorkerScript();
     const envFault = Number(process.env.TWINSNAP_FAULT_ENOSPC_AFTER ?? '-1');
     for (let i = 0; i < n; i++) {
-      const w = new Worker(CHUNK_WORKER_SOURCE, {
-        eval: true,
-        workerData: { zstdBindingPath, xxhashPath, fpSeeds: opts.fingerprintSeeds ?? [0n, 0n], arena: this.arena, chunksDir: opts.chunksDir, chunkSize: opts.chunkSize, level: opts.level, faultEnospcAfter: opts.faultEnospcAfter ?? envFault },
-      });
+      const workerData: ChunkWorkerData & { requireFrom: string } = {
+        requireFrom: import.meta.url,
+        fpSeeds: opts.fingerprintSeeds ?? [0n, 0n],
+        arena: this.arena,
+        chunksDir: opts.chunksDir,
+        chunkSize: opts.chunkSize,
+        level: opts.level,
+        faultEnospcAfter: opts.faultEnospcAfter ?? envFault,
+      };
+      const w = new Worker(script, { eval: true, workerData });
       w.on('message', (m: { id: number; error?: { code?: string; message: string }; plain?: ArrayBuffer; len?: number } & Record<string, unknown>) => {
         this.busy[i]!--;
         // keep the process alive only while work is pending (an idle pool never blocks exit)

@@ -1,0 +1,110 @@
+import { basename, extname, resolve } from 'node:path';
+import type { DoctorCheck, DoctorReport } from '../../../shared/domain/doctor.js';
+import type { FileEntry, FileListing } from '../../../shared/domain/files.js';
+import type { HypervisorKind } from '../../../shared/domain/guest.js';
+import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
+import { openDisk } from '../disk/open-disk.js';
+import type { VirtualDisk } from '../disk/virtual-disk.js';
+import { initRepository, syncCatalog, type ExportFormat, type GcResult, type VerifyResult } from '../repository/repository.js';
+import { runEngineDoctor } from './doctor-handlers.js';
+import type { EngineContext } from './engine-context.js';
+import { LAST_VERIFY } from './repository-handlers.js';
+import { restoreVmFolder } from './restore-vm.js';
+
+/** Reports bytes (or items) done of a total. */
+export type ProgressFn = (done: number, total: number) => void;
+
+/**
+ * What the command line does in its own process beyond the contract: work on files of this host
+ * (import disk images, export a disk, restore a VM folder), stream a file's bytes to stdout, and
+ * progress callbacks. None of it makes sense over a wire to a browser, so it is not part of the
+ * contract in `shared/`; it is reached only through `Engine.local` (engine.ts).
+ */
+export interface LocalOperations {
+  /** Creates a new, empty repository at the configured path. */
+  initRepository(opts: { chunkSize?: number }): Promise<{ path: string; chunkSize: number; id: string }>;
+  /** Archives existing disk image files (chains followed) as a cold snapshot of `guest`. */
+  importDisks(req: { guest: string; files: string[]; configFiles: string[]; allowedDirs: string[]; onProgress?: ProgressFn }): Promise<SnapshotSummary>;
+  /** Writes one disk of a snapshot as an image file. */
+  exportDisk(req: { snapshotId: string; disk: string; format: ExportFormat; to: string; onProgress?: ProgressFn }): Promise<{ path: string; format: ExportFormat; size: number }>;
+  /** Restores a whole snapshot (configuration + disks) into a new folder as a new VM (default name: the guest's + '-restored'). */
+  restoreVm(req: { snapshotId: string; to: string; name?: string; format: ExportFormat | 'original'; onProgress?: ProgressFn }): Promise<{ path: string; files: string[] }>;
+  /** Deletes chunks no snapshot references (the full result, missing chunks included). */
+  gc(opts: { graceMs?: number }): Promise<GcResult>;
+  /** Checks the repository (or some snapshots) and records the result as the last verify. */
+  verify(opts: { full: boolean; snapshotIds?: string[] }): Promise<VerifyResult>;
+  /** Lists everything below `path` of a snapshot. */
+  listRecursive(snapshotId: string, path: string): Promise<FileListing>;
+  /** Hands a file's bytes to `write` in order (4 MiB pieces). */
+  readFile(snapshotId: string, path: string, write: (bytes: Uint8Array) => Promise<void>): Promise<void>;
+  /** doctor.run with each check reported as it ends. */
+  doctor(req: { vm: string; hypervisor?: HypervisorKind }, onCheck: (c: DoctorCheck) => void): Promise<DoctorReport>;
+}
+
+/** Piece size of `readFile`. */
+const READ_PIECE = 4 * 1024 * 1024;
+
+/** The local operations over the engine's shared resources. */
+export function localOperations(ctx: EngineContext): LocalOperations {
+  return {
+    async initRepository({ chunkSize }) {
+      const path = resolve(ctx.config().repository);
+      const repo = await initRepository(path, { chunkSize, clock: ctx.clock });
+      await repo.close();
+      return { path, chunkSize: repo.config.chunkSize, id: repo.config.id };
+    },
+    async importDisks({ guest, files, configFiles, allowedDirs, onProgress }) {
+      const repo = await ctx.store.repository();
+      const disks: { name: string; disk: VirtualDisk; sourceFormat: string; fileName: string }[] = [];
+      try {
+        for (const f of files) {
+          const disk = await openDisk(f, { allowedDirs });
+          disks.push({ name: basename(f, extname(f)), disk, sourceFormat: disk.format, fileName: basename(f) });
+        }
+        const s = await repo.createSnapshot(
+          { guest, consistency: 'cold', disks, configFiles: configFiles.map((p) => ({ name: basename(p), path: p })), log: [`imported ${files.map((f) => basename(f)).join(', ')}`] },
+          { onProgress: onProgress ? (p) => onProgress(p.allDone, p.allTotal) : undefined },
+        );
+        await syncCatalog(repo, ctx.store.catalog());
+        return s;
+      } finally {
+        for (const d of disks) await d.disk.close().catch(() => {});
+      }
+    },
+    async exportDisk({ snapshotId, disk, format, to, onProgress }) {
+      const repo = await ctx.store.repository();
+      return repo.exportDisk(snapshotId, disk, { format, to, onProgress: onProgress ? (p) => onProgress(p.bytesDone, p.bytesTotal) : undefined });
+    },
+    async restoreVm({ snapshotId, to, name, format, onProgress }) {
+      const repo = await ctx.store.repository();
+      const vmName = name ?? `${(await repo.readManifest(snapshotId)).guest}-restored`;
+      return restoreVmFolder(repo, snapshotId, { to, name: vmName, format, onProgress });
+    },
+    async gc({ graceMs }) {
+      return (await ctx.store.repository()).gc(graceMs !== undefined ? { graceMs } : {});
+    },
+    async verify({ full, snapshotIds }) {
+      const repo = await ctx.store.repository();
+      const r = await repo.verify({ full, ...(snapshotIds ? { snapshotIds } : {}) });
+      ctx.store.catalog().settings.set(LAST_VERIFY, { at: new Date(ctx.clock.now()).toISOString(), ok: r.ok, damaged: r.damaged });
+      return r;
+    },
+    listRecursive(snapshotId, path) {
+      return ctx.browsing.with(snapshotId, async (b) => {
+        const warnings: string[] = [];
+        const entries: FileEntry[] = [];
+        for await (const { entry } of b.walk(path, (p, reason) => warnings.push(`${p}: ${reason}`))) entries.push(entry);
+        return { path, entries, warnings };
+      });
+    },
+    readFile(snapshotId, path, write) {
+      return ctx.browsing.with(snapshotId, async (b) => {
+        const { content } = await b.open(path);
+        for (let off = 0; off < content.size; off += READ_PIECE) await write(await content.read(off, READ_PIECE));
+      });
+    },
+    doctor(req, onCheck) {
+      return runEngineDoctor(ctx, req, onCheck);
+    },
+  };
+}
