@@ -156,8 +156,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const store = new RepositoryAccess(base, (r) => void notifier.catalogRecovered(r).catch(() => {}));
   const jobs = new JobService(base, store);
   const scheduler = new SchedulerService({ ...base, store, jobs, notifier });
-  const browsing = new BrowserSessions({ clock, store });
-  base.onClose(() => browsing.closeAll());
+  const browsing = new BrowserSessions({ clock, store, onClose: base.onClose });
   const context: EngineContext = { ...base, store, notifier, jobs, scheduler, browsing };
   const service = new EngineService(context, allHandlers);
   logger.info('engine started', { dataDir, repository: config.repository, version: context.version });
