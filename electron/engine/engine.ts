@@ -102,7 +102,12 @@ export function engineVersion(): string {
   return '0.0.0';
 }
 
-/** The composition root: wires config, logging, hypervisors and the service. */
+/**
+ * The composition root: builds config, logging and the hypervisor adapters, then the engine's
+ * shared resources once each (notifier, catalog and repository access, job service, scheduler
+ * service, file-browser sessions) and hands them to the handlers as one typed EngineContext
+ * (service/README.md).
+ */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const dataDir = options.dataDir ?? defaultDataDir();
   // the data folder holds the catalog, the logs, the secrets and (by default) the repository:
