@@ -7,18 +7,23 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** Engine sub-layers, lowest first. A layer may import its own folder and lower ranks only. */
+/**
+ * Engine sub-layers, lowest first. A layer may import its own folder and lower ranks only.
+ * `scheduler` and `notify` only declare ports (launcher, schedule store, channels): `service`
+ * plugs the workflow, the catalog and the repository into them. '(root)' is engine.ts, the
+ * composition root and the faces' one entry, with host-tools.ts.
+ */
 export const ENGINE_RANKS = {
   core: 0,
   exec: 1,
   disk: 2,
   catalog: 2,
   hypervisor: 2,
+  scheduler: 2,
+  notify: 2,
   fs: 3,
   repository: 4,
   workflow: 5,
-  scheduler: 6,
-  notify: 6,
   service: 7,
   '(root)': 8,
 };
@@ -134,7 +139,7 @@ function judge(root, rel, from, spec, file) {
       const b = ENGINE_RANKS[tl];
       if (a === undefined) return `unknown engine folder '${layer}': add it to ENGINE_RANKS in build/scripts/check-layers.mjs`;
       if (b === undefined) return `unknown engine folder '${tl}'`;
-      if (b >= a) return `engine/${layer} may not import engine/${tl} (layer order: core ← exec ← disk|catalog|hypervisor ← fs ← repository ← workflow ← scheduler|notify ← service ← engine.ts)`;
+      if (b >= a) return `engine/${layer} may not import engine/${tl} (layer order: core ← exec ← disk|catalog|hypervisor|scheduler|notify ← fs ← repository ← workflow ← service ← engine.ts)`;
       if (layer === 'fs' && tl !== 'disk' && b === 2) return 'engine/fs may use engine/disk only among its peers';
       if (['disk', 'fs', 'hypervisor'].includes(layer) && ['catalog', 'repository'].includes(tl)) return `engine/${layer} knows nothing about backups`;
     }

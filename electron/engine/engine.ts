@@ -102,7 +102,12 @@ export function engineVersion(): string {
   return '0.0.0';
 }
 
-/** The composition root: wires config, logging, hypervisors and the service. */
+/**
+ * The composition root: builds config, logging and the hypervisor adapters, then the engine's
+ * shared resources once each (notifier, catalog and repository access, job service, scheduler
+ * service, file-browser sessions) and hands them to the handlers as one typed EngineContext
+ * (service/README.md).
+ */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const dataDir = options.dataDir ?? defaultDataDir();
   // the data folder holds the catalog, the logs, the secrets and (by default) the repository:
@@ -156,8 +161,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const store = new RepositoryAccess(base, (r) => void notifier.catalogRecovered(r).catch(() => {}));
   const jobs = new JobService(base, store);
   const scheduler = new SchedulerService({ ...base, store, jobs, notifier });
-  const browsing = new BrowserSessions({ clock, store });
-  base.onClose(() => browsing.closeAll());
+  const browsing = new BrowserSessions({ clock, store, onClose: base.onClose });
   const context: EngineContext = { ...base, store, notifier, jobs, scheduler, browsing };
   const service = new EngineService(context, allHandlers);
   logger.info('engine started', { dataDir, repository: config.repository, version: context.version });

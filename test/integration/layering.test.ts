@@ -34,6 +34,8 @@ describe('layering rules', () => {
     ['electron/cli/commands/bad.ts', "import { backupReport } from '../../engine/service/job-handlers.js';", /electron\/cli may import only electron\/engine\/engine\.ts/],
     ['electron/server/bad.ts', "import { diskInfo } from '../engine/disk/disk-info.js';", /electron\/server may import only electron\/engine\/engine\.ts/],
     ['electron/cli/commands/bad.ts', "import type { Engine } from '../../engine/engine.js';\nexport const jobs = (engine: Engine) => engine.context.jobs.manager;", /uses the engine's composed parts/],
+    // the scheduler and notify declare ports; the service plugs the workflow into them
+    ['electron/engine/scheduler/bad.ts', "import { JobManager } from '../workflow/job-manager.js';", /engine\/scheduler may not import engine\/workflow/],
     ['electron/engine/service/bad.ts', "import { RepoLayout } from '../repository/layout.js';", /may import only electron\/engine\/repository\/repository\.ts from engine\/repository/],
   ])('fail when %s has `%s`', (file, content, message) => {
     const v = checkLayers(treeWith(file, content));

@@ -31,8 +31,12 @@ describe('jobs.* handlers', () => {
     const finished: JobInfo[] = [];
     engine.onEvent((e, p) => e === 'jobs.finished' && finished.push(p as JobInfo));
     const { jobIds } = await engine.service.call('jobs.backupNow', { guests: ['Off VM'] });
+    // the contract's jobs.wait: the report `twinsnap backup` prints, the same as the manager's outcome
+    const report = await engine.service.call('jobs.wait', { jobId: jobIds[0]! });
     const outcome = await engine.context.jobs.manager.wait(jobIds[0]!);
     expect(outcome).toMatchObject({ status: 'succeeded', consistency: 'cold', logicalBytes: 1024 * 1024 });
+    expect(report).toMatchObject({ jobId: jobIds[0], guest: 'Off VM', status: 'succeeded', consistency: 'cold', snapshotId: outcome.snapshotId, bytes: { logical: 1024 * 1024 }, warnings: [] });
+    expect(Object.keys(report.steps)).toContain('archive');
     const job = await engine.service.call('jobs.get', { jobId: jobIds[0]! });
     expect(job).toMatchObject({ status: 'succeeded', guest: 'Off VM', snapshotId: outcome.snapshotId });
     expect((await engine.service.call('jobs.list', {})).map((j) => j.id)).toEqual(jobIds);
@@ -52,13 +56,14 @@ describe('jobs.* handlers', () => {
     await reached;
     expect((await engine.service.call('engine.status', {})).runningJobs).toBe(1);
     expect(await engine.service.call('jobs.cancel', { jobId: jobIds[0]! })).toEqual({ cancelled: true });
-    await engine.context.jobs.manager.wait(jobIds[0]!);
+    expect(await engine.service.call('jobs.wait', { jobId: jobIds[0]! })).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
     expect((await engine.service.call('jobs.get', { jobId: jobIds[0]! })).status).toBe('cancelled');
     expect(hv.clean().ok).toBe(true);
   });
 
   it('unknown jobs and guests are typed errors', async () => {
     await expect(engine.service.call('jobs.get', { jobId: 'nope' })).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
+    await expect(engine.service.call('jobs.wait', { jobId: 'nope' })).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
     await expect(engine.service.call('jobs.backupNow', { guests: ['ghost'] })).rejects.toMatchObject({ code: 'HV_VM_NOT_FOUND' });
   });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BufferSource, ChunkedDiskSource, isChunkedDisk, partsLength, readLeased, readParts, SliceSource, type ChunkedDisk } from './byte-source.js';
 import { CachedSource } from './cached-source.js';
-import { LruCache } from './lru-cache.js';
+import { LruCache } from '../core/lru-cache.js';
 import { NtfsStream } from './ntfs/ntfs-stream.js';
 
 /** A chunked disk over a buffer that counts chunk loads (like the repository's snapshot disk). */

@@ -1,5 +1,5 @@
 import { readLeased, readParts, type ByteSource, type LeasedParts } from './byte-source.js';
-import { LruCache } from './lru-cache.js';
+import { LruCache } from '../core/lru-cache.js';
 
 /** Options of a {@link CachedSource}. */
 export interface CachedSourceOptions {

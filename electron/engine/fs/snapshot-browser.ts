@@ -4,7 +4,7 @@ import type { ByteSource } from './byte-source.js';
 import { CachedSource } from './cached-source.js';
 import { joinSnapshotPath, parseSnapshotPath, globToRegExp } from './fs-path.js';
 import type { FileContent, FsNode, GuestFilesystem } from './guest-fs.js';
-import { LruCache } from './lru-cache.js';
+import { LruCache } from '../core/lru-cache.js';
 import { mountVolume, type MountResult } from './mount.js';
 import { readPartitionTable, type PartitionTable } from './partitions.js';
 import { ChunkedDiskSource, isChunkedDisk, SliceSource } from './byte-source.js';

@@ -32,8 +32,9 @@ interface Session {
  */
 export class BrowserSessions {
   private readonly open = new Map<string, Promise<Session>>();
+  private closeRegistered = false;
 
-  constructor(private readonly ctx: { readonly clock: Clock; readonly store: RepositoryAccess }) {}
+  constructor(private readonly ctx: { readonly clock: Clock; readonly store: RepositoryAccess; onClose(fn: () => Promise<void>): void }) {}
 
   /** Runs `fn` on the session of `snapshotId`; `fn` may mark it as mid-download (`streaming(true)`). */
   async with<T>(snapshotId: string, fn: (b: SnapshotBrowser, streaming: (open: boolean) => void) => Promise<T>): Promise<T> {
@@ -61,6 +62,11 @@ export class BrowserSessions {
 
   private async create(id: string): Promise<Session> {
     const repo = await this.ctx.store.repository();
+    if (!this.closeRegistered) {
+      // after the repository's own clean-up, so the sessions close before the repository does
+      this.closeRegistered = true;
+      this.ctx.onClose(() => this.closeAll());
+    }
     const m = await repo.readManifest(id);
     const disks: VirtualDisk[] = [];
     try {

@@ -21,7 +21,7 @@ export interface SchedulerServiceDeps extends EngineBase {
 /**
  * The engine's scheduler: always usable for schedules.*; its loop runs only in the process that
  * holds the repository's scheduler lock. The Scheduler itself is built on first use (it reads
- * the catalog); the service stops it when the engine closes.
+ * the catalog); the engine stops it when it closes.
  */
 export class SchedulerService {
   private built?: Scheduler;
@@ -32,7 +32,6 @@ export class SchedulerService {
 
   constructor(private readonly deps: SchedulerServiceDeps) {
     this.memory = hostMemory(deps);
-    deps.onClose(() => this.stop());
   }
 
   get scheduler(): Scheduler {
@@ -56,6 +55,8 @@ export class SchedulerService {
         for (const fn of this.listeners) fn(e);
       },
     });
+    // registered after the catalog it uses, so the engine stops it before closing the catalog
+    deps.onClose(() => this.stop());
     return this.built;
   }
 

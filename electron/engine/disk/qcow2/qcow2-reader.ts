@@ -1,7 +1,7 @@
 import { inflateRawSync } from 'node:zlib';
 import { checkRange, corrupt, diskError, MAX_VIRTUAL_SIZE } from '../core/disk-error.js';
 import type { FileSource } from '../core/file-source.js';
-import { LruCache } from '../core/lru-cache.js';
+import { LruCache } from '../../core/lru-cache.js';
 import { MappedDisk } from '../core/mapped-disk.js';
 import type { OpenContext } from '../core/open-context.js';
 import { RunList, type Layer, type Run } from '../core/run.js';
@@ -61,8 +61,8 @@ export async function readQcow2Header(src: FileSource): Promise<Qcow2Header> {
 class Qcow2Layer implements Layer {
   private readonly clusterSize: number;
   private readonly l2Entries: number;
-  private readonly l2s: LruCache<Buffer>;
-  private readonly clusters = new LruCache<Buffer>(16);
+  private readonly l2s: LruCache<number, Promise<Buffer>>;
+  private readonly clusters = new LruCache<number, Promise<Buffer>>(16);
   private readonly csizeShift: number;
   private readonly entryBytes: number;
   private readonly subcluster: number;
@@ -76,7 +76,7 @@ class Qcow2Layer implements Layer {
     this.entryBytes = h.incompatible & EXTENDED_L2 ? 16 : 8;
     this.subcluster = this.clusterSize / 32;
     this.l2Entries = this.clusterSize / this.entryBytes;
-    this.l2s = new LruCache<Buffer>(Math.max(8, Math.floor((32 * 1024 * 1024) / this.clusterSize)));
+    this.l2s = new LruCache<number, Promise<Buffer>>(Math.max(8, Math.floor((32 * 1024 * 1024) / this.clusterSize)));
     this.csizeShift = 62 - (h.clusterBits - 8);
   }
 
@@ -94,7 +94,7 @@ class Qcow2Layer implements Layer {
         at = l2End;
         continue;
       }
-      const l2 = await this.l2s.get(l1i, () => this.src.readStrict(l2Off, cs, `l2 table ${l1i}`));
+      const l2 = await this.l2s.load(l1i, () => this.src.readStrict(l2Off, cs, `l2 table ${l1i}`));
       while (at < l2End) {
         const cluster = Math.floor(at / cs);
         const inCluster = at - cluster * cs;
@@ -161,7 +161,7 @@ class Qcow2Layer implements Layer {
   }
 
   private loadCompressed(cluster: number, hi: number, lo: number): Promise<Buffer> {
-    return this.clusters.get(cluster, async () => {
+    return this.clusters.load(cluster, async () => {
       const e = ((BigInt(hi) << 32n) | BigInt(lo)) & ((1n << 62n) - 1n);
       const shift = BigInt(this.csizeShift);
       const coffset = Number(e & ((1n << shift) - 1n));

@@ -1,7 +1,7 @@
 import { AppError } from '../../../../shared/errors/app-error.js';
 import { checkRange, corrupt, MAX_VIRTUAL_SIZE } from '../core/disk-error.js';
 import type { FileSource } from '../core/file-source.js';
-import { LruCache } from '../core/lru-cache.js';
+import { LruCache } from '../../core/lru-cache.js';
 import { MappedDisk } from '../core/mapped-disk.js';
 import type { OpenContext } from '../core/open-context.js';
 import { RunList, type Layer, type Run } from '../core/run.js';
@@ -45,7 +45,7 @@ export class VhdDisk extends MappedDisk {
 }
 
 class VhdSparseLayer implements Layer {
-  private readonly bitmaps = new LruCache<Buffer>(64);
+  private readonly bitmaps = new LruCache<number, Promise<Buffer>>(64);
 
   constructor(
     private readonly src: FileSource,
@@ -69,7 +69,7 @@ class VhdSparseLayer implements Layer {
         if (dataStart + inBlock + n > this.src.size) corrupt(this.src.path, 'block allocation table', `block ${block} points to sector ${sector}, past the end of the file`, { block, sector });
         if (!this.differencing) out.push({ kind: 'data', length: n, source: this.src, sourceOffset: dataStart + inBlock });
         else {
-          const bitmap = await this.bitmaps.get(block, () => this.src.readStrict(sector * 512, this.bitmapBytes, `sector bitmap of block ${block}`));
+          const bitmap = await this.bitmaps.load(block, () => this.src.readStrict(sector * 512, this.bitmapBytes, `sector bitmap of block ${block}`));
           for (let p = inBlock; p < inBlock + n; ) {
             const s = Math.floor(p / 512);
             const m = Math.min((s + 1) * 512, inBlock + n) - p;

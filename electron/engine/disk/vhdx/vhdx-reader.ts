@@ -1,7 +1,7 @@
 import { AppError } from '../../../../shared/errors/app-error.js';
 import { corrupt, diskError, MAX_VIRTUAL_SIZE } from '../core/disk-error.js';
 import type { FileSource } from '../core/file-source.js';
-import { LruCache } from '../core/lru-cache.js';
+import { LruCache } from '../../core/lru-cache.js';
 import { MappedDisk } from '../core/mapped-disk.js';
 import type { OpenContext } from '../core/open-context.js';
 import { RunList, type Layer, type Run } from '../core/run.js';
@@ -33,7 +33,7 @@ export class VhdxDisk extends MappedDisk {
 
 /** The BAT-driven layer of a VHDX file. */
 class VhdxLayer implements Layer {
-  private readonly bitmaps = new LruCache<Buffer>(8);
+  private readonly bitmaps = new LruCache<number, Promise<Buffer>>(8);
   private readonly sectorsPerBlock: number;
 
   constructor(
@@ -100,7 +100,7 @@ class VhdxLayer implements Layer {
     const chunk = Math.floor(block / this.chunkRatio);
     const sb = this.entry((chunk + 1) * this.chunkRatio + chunk);
     if (sb.state !== 6) corrupt(this.src.path, 'sector bitmap', `block ${block} is partially present but its sector bitmap block is missing`);
-    const bitmap = await this.bitmaps.get(chunk, () => this.src.readStrict(sb.offset, MiB, `sector bitmap of chunk ${chunk}`));
+    const bitmap = await this.bitmaps.load(chunk, () => this.src.readStrict(sb.offset, MiB, `sector bitmap of chunk ${chunk}`));
     const ss = this.sectorSize;
     const firstSectorInChunk = (block % this.chunkRatio) * this.sectorsPerBlock;
     for (let at = inBlock; at < inBlock + n; ) {

@@ -1,7 +1,7 @@
 import { inflateSync } from 'node:zlib';
 import { checkRange, corrupt } from '../core/disk-error.js';
 import type { FileSource } from '../core/file-source.js';
-import { LruCache } from '../core/lru-cache.js';
+import { LruCache } from '../../core/lru-cache.js';
 import { RunList, type Layer, type Run } from '../core/run.js';
 
 /** VMDK sparse header flags. */
@@ -65,12 +65,12 @@ export class VmdkSparseExtent implements Layer {
   private readonly grainBytes: number;
   private readonly gtCoverage: number;
   private readonly gtBytes: number;
-  private readonly gts = new LruCache<Buffer>(GT_CACHE);
+  private readonly gts = new LruCache<number, Promise<Buffer>>(GT_CACHE);
   /** A grain table with every entry 0 (nothing allocated): compared whole, not entry by entry. */
   private emptyGt: Buffer | undefined;
   /** Consecutive grain tables read in one call (see gtFor). */
   private gtBatch: { first: number; count: number; bytes: Buffer } | undefined;
-  private readonly grains = new LruCache<Buffer>(GRAIN_CACHE);
+  private readonly grains = new LruCache<number, Promise<Buffer>>(GRAIN_CACHE);
   private readonly zeroedGte: boolean;
   private readonly compressed: boolean;
 
@@ -194,11 +194,11 @@ export class VmdkSparseExtent implements Layer {
   }
 
   private loadGt(l1: number, sector: number): Promise<Buffer> {
-    return this.gts.get(l1, () => this.source.readStrict(sector * 512, this.header.numGTEsPerGT * 4, `grain table ${l1}`));
+    return this.gts.load(l1, () => this.source.readStrict(sector * 512, this.header.numGTEsPerGT * 4, `grain table ${l1}`));
   }
 
   private loadGrain(grain: number, sector: number): Promise<Buffer> {
-    return this.grains.get(grain, async () => {
+    return this.grains.load(grain, async () => {
       const file = this.source.path;
       const head = await this.source.readStrict(sector * 512, 12, `grain marker of grain ${grain}`);
       const lba = head.readBigUInt64LE(0);

@@ -2,7 +2,7 @@ import type { ByteSource } from '../byte-source.js';
 import { BufferSource, readExact } from '../byte-source.js';
 import { ensure, fsCorrupt } from '../fs-error.js';
 import type { FileContent, FsNode, GuestFilesystem } from '../guest-fs.js';
-import { LruCache } from '../lru-cache.js';
+import { LruCache } from '../../core/lru-cache.js';
 import { ExtFileStream, mapExtents, mapIndirect, type BlockRun } from './ext-blocks.js';
 
 /** A parsed inode. */

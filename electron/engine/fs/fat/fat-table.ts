@@ -2,7 +2,7 @@ import type { ByteSource } from '../byte-source.js';
 import { MappedStream, type MappedSpan } from '../mapped-spans.js';
 import { readExact } from '../byte-source.js';
 import { ensure, fsCorrupt } from '../fs-error.js';
-import { LruCache } from '../lru-cache.js';
+import { LruCache } from '../../core/lru-cache.js';
 
 /** A run of contiguous clusters. */
 export interface ClusterRun {

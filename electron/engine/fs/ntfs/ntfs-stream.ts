@@ -2,7 +2,7 @@ import type { ByteSource, LeasedParts } from '../byte-source.js';
 import { readExact } from '../byte-source.js';
 import { MappedStream, type MappedSpan } from '../mapped-spans.js';
 import { ensure } from '../fs-error.js';
-import type { LruCache } from '../lru-cache.js';
+import type { LruCache } from '../../core/lru-cache.js';
 import { lznt1Decompress } from './lznt1.js';
 import type { Run } from './ntfs-record.js';
 

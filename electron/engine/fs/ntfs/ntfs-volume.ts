@@ -3,7 +3,7 @@ import { readExact, readParts } from '../byte-source.js';
 import { ensure, filetimeToMs, fsCorrupt, u64 } from '../fs-error.js';
 import type { FileContent, FsNode, GuestFilesystem } from '../guest-fs.js';
 import { BufferSource } from '../byte-source.js';
-import { LruCache } from '../lru-cache.js';
+import { LruCache } from '../../core/lru-cache.js';
 import { AT, applyFixups, parseRecord, type MftRecord, type NtfsAttr, type Run } from './ntfs-record.js';
 import { NtfsStream, type StreamLayout } from './ntfs-stream.js';
 import { listIndex } from './ntfs-index.js';

@@ -1,5 +1,6 @@
 import type { ChainLink, DiskExtent, DiskFormat, VirtualDisk } from '../../disk/virtual-disk.js';
 import { AppError } from '../../../../shared/errors/app-error.js';
+import { LruCache } from '../../core/lru-cache.js';
 import { ChunkPool } from '../chunks/chunk-pool.js';
 import { readChunk } from '../chunks/chunk-reader.js';
 import { ChunkLeases, type ChunkLease, type LeasePool } from './chunk-leases.js';
@@ -30,7 +31,7 @@ export class SnapshotDisk implements VirtualDisk {
   readonly size: number;
   readonly format: DiskFormat = 'raw';
   readonly chain: ChainLink[];
-  private readonly cache = new Map<number, Promise<Buffer>>();
+  private readonly cache: LruCache<number, Promise<Buffer>>;
   private closed = false;
   private readonly leases: ChunkLeases;
   /** Worker pool of this disk's leases when the repository gave none (created on first lease). */
@@ -43,7 +44,7 @@ export class SnapshotDisk implements VirtualDisk {
     private readonly index: FixedIndex,
     private readonly snapshotId: string,
     diskName: string,
-    private readonly cacheChunks = DEFAULT_CACHE_CHUNKS,
+    cacheChunks = DEFAULT_CACHE_CHUNKS,
     private readonly onClose?: () => Promise<void>,
     /** Loads + verifies a chunk (default: on this thread; restores pass the worker pool). */
     private readonly loader?: (digest: string) => Promise<Buffer>,
@@ -51,6 +52,7 @@ export class SnapshotDisk implements VirtualDisk {
     private readonly slots?: SlotLoader,
   ) {
     this.size = index.size;
+    this.cache = new LruCache(cacheChunks);
     this.chain = [{ path: `snapshot:${snapshotId}/${diskName}`, format: 'raw' }];
     this.leases = new ChunkLeases(
       () => this.leasePool(),
@@ -121,7 +123,7 @@ export class SnapshotDisk implements VirtualDisk {
       this.zeros ??= Buffer.alloc(cs);
       return Promise.resolve({ data: this.zeros.subarray(0, Math.min(cs, this.size - i * cs)), release: noop });
     }
-    const hit = this.cache.get(i);
+    const hit = this.cache.peek(i);
     if (hit) return hit.then((data) => ({ data, release: noop }));
     return this.leases.lease(i);
   }
@@ -138,19 +140,11 @@ export class SnapshotDisk implements VirtualDisk {
 
   /** The plain data of chunk `i` (zero-filled for a zero chunk). */
   chunk(i: number): Promise<Buffer> {
-    const hit = this.cache.get(i);
-    if (hit) {
-      this.cache.delete(i);
-      this.cache.set(i, hit);
-      return hit;
-    }
-    const digest = this.index.digestAt(i);
-    const len = Math.min(this.index.chunkSize, this.size - i * this.index.chunkSize);
-    const p = digest ? this.loadChunk(digest) : Promise.resolve(Buffer.alloc(len));
-    this.cache.set(i, p);
-    p.catch(() => this.cache.delete(i));
-    while (this.cache.size > this.cacheChunks) this.cache.delete(this.cache.keys().next().value as number);
-    return p;
+    return this.cache.load(i, () => {
+      const digest = this.index.digestAt(i);
+      const len = Math.min(this.index.chunkSize, this.size - i * this.index.chunkSize);
+      return digest ? this.loadChunk(digest) : Promise.resolve(Buffer.alloc(len));
+    });
   }
 
   /**
