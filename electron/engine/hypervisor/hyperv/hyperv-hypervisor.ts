@@ -304,7 +304,9 @@ export class HyperVHypervisor implements Hypervisor {
   /**
    * The export writes one copy of every disk (a dynamic VHDX holds about what its file holds; a
    * file that cannot be read counts as empty) and the checkpoint's memory state into the twin
-   * folder, and the twin's import copies the memory state once more.
+   * folder, the twin's import copies the memory state once more, and the running twin keeps a
+   * memory-sized file of its own (⚠ Hyper-V's saved-state reservation of a running VM is not in
+   * the reference; the stand-in's QEMU twin maps its RAM from such a file): three times memory.
    */
   async hostSpaceNeeds(vm: VmInfo, o?: CallOptions): Promise<HostSpaceNeed[]> {
     await this.ready();
@@ -318,7 +320,7 @@ export class HyperVHypervisor implements Hypervisor {
       }
     }
     const memory = vm.memoryMiB * MiB;
-    return [{ path: root, bytes: disks + 2 * memory, what: `the export of the disks (${Math.ceil(disks / MiB)} MiB) and the memory state, exported and imported (2 × ${vm.memoryMiB} MiB)` }];
+    return [{ path: root, bytes: disks + 3 * memory, what: `the export of the disks (${Math.ceil(disks / MiB)} MiB) and the memory state, exported, imported and the running twin's (3 × ${vm.memoryMiB} MiB)` }];
   }
 
   /**
