@@ -237,7 +237,7 @@ describe('twin backup through the Hyper-V adapter and hyperv-sim', () => {
     }
     expect(await runningGuests()).toEqual([vm.vmxPath]);
     expect(simState(SIM_ROOT).vms.find((v) => v.id === prod.id)?.state).toBe('Running');
-  }, 300_000);
+  }, 600_000);
 });
 
 describe('consistency policies through the Hyper-V adapter (state-level simulated guests)', () => {
