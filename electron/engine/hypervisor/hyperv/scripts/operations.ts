@@ -71,7 +71,8 @@ $result = [pscustomobject]@{
   // reference hyperv-cmdlet-signatures.md §3.4 and the decompiled VMCompatibilityReport /
   // PerformStorageCopyForImport it cites), so the twin runs on the exported disks themselves;
   // only its configuration and memory state are copied under 'Virtual Machines'. The export's
-  // own memory state is then deleted (the twin has its copy); its configuration (.vmcx, .vmgs)
+  // own memory state is then deleted (the twin has its copy; one that cannot be deleted goes
+  // with the twin folder); its configuration (.vmcx, .vmgs)
   // stays for the snapshot (configFiles) until the twin folder is removed. Then: rename,
   // disconnect every network adapter (also the ones Compare-VM reports for missing switches),
   // verify none is connected (§1.7, §1.8, §6.3–6.4). The marker file names production's id on
@@ -116,7 +117,7 @@ $configFiles = @()
 foreach ($f in @(Get-ChildItem -LiteralPath $config.Directory.FullName -File)) {
   $ext = $f.Extension.ToLowerInvariant()
   if (@('.vmcx', '.vmgs', '.xml') -contains $ext) { $configFiles += [pscustomobject]@{ name = $f.Name; path = $f.FullName } }
-  elseif (@('.vmrs', '.bin', '.vsv', '.vmem') -contains $ext) { Remove-Item -LiteralPath $f.FullName -Force }
+  elseif (@('.vmrs', '.bin', '.vsv', '.vmem') -contains $ext) { try { Remove-Item -LiteralPath $f.FullName -Force -ErrorAction Stop } catch { } }
 }
 $result = [pscustomobject]@{ twin = (TS-VmInfo $check); folder = $dir; hostBytesWritten = $written; configFiles = @($configFiles) }`,
 
