@@ -9,7 +9,7 @@
  * nothing is left behind in every case.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobLogLine } from '../../shared/domain/job.js';
@@ -69,13 +69,20 @@ async function backup(vm: SimVm, opts: { hv?: HyperVHypervisor; policy?: 'requir
   return { outcome, log: log.map((l) => l.message) };
 }
 
-/** Production running, no checkpoint, no twin VM and no twin folder left. */
+/** Production running, and nothing of its backups left: no checkpoint of it, no twin VM, no twin folder marked with its id. */
 function expectNothingLeft(vm: SimVm): void {
   const st = simState(SIM_ROOT);
   expect(st.vms.find((v) => v.id === vm.id)?.state).toBe('Running');
-  expect(st.snapshots).toEqual([]);
-  expect(st.vms.filter((v) => /twin/.test(v.name))).toEqual([]);
-  expect(existsSync(TWINS) ? readdirSync(TWINS) : []).toEqual([]);
+  expect(st.snapshots.filter((c) => c.vmId === vm.id)).toEqual([]);
+  expect(st.vms.filter((v) => v.name.startsWith(`${vm.name}-twin`))).toEqual([]);
+  const marked = (existsSync(TWINS) ? readdirSync(TWINS) : []).filter((d) => {
+    try {
+      return readFileSync(join(TWINS, d, '.twinsnap-twin'), 'utf8').split('\n')[0]!.trim() === vm.id;
+    } catch {
+      return false;
+    }
+  });
+  expect(marked).toEqual([]);
 }
 
 beforeAll(() => {
@@ -136,7 +143,9 @@ describe('Hyper-V pre-flight: domain controllers (only Production checkpoints ar
     expect(r.outcome.error!.message).toMatch(/notes/);
     const plain = addSimVm(SIM_ROOT, { name: `Plain ${++seq}`, diskMiB: 8, memoryMiB: 64 });
     const hv = hyperv();
-    expect(await hv.guestRoles(await hv.getVm(plain.id))).toMatchObject({ domainController: undefined, evidence: expect.stringMatching(/cannot be ruled out/) });
+    const roles = await hv.guestRoles(await hv.getVm(plain.id));
+    expect(roles.domainController).toBeUndefined();
+    expect(roles.evidence).toMatch(/cannot be ruled out/);
     expectNothingLeft(noted);
   }, 300_000);
 });
