@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   HV_COMMAND_TIMEOUT: def('transient', true),
   HV_SHUTDOWN_TIMEOUT: def('environment'),
   HV_TWIN_NOT_ISOLATED: def('environment'),
+  /** The guest looks like a domain controller: Microsoft supports only Production checkpoints for it (twins need Standard). */
+  HV_DOMAIN_CONTROLLER: def('user'),
   PREFLIGHT_FAILED: def('environment'),
   /** `twinsnap doctor` ran and at least one of its checks did not hold on this host. */
   DOCTOR_CHECK_FAILED: def('environment'),

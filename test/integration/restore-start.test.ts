@@ -13,6 +13,7 @@ import { OPERATIONS } from '../../electron/engine/hypervisor/hyperv/scripts/oper
 import { VmxFile, escapeValue } from '../../electron/engine/hypervisor/vmware/vmx-file.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { makeTestVm } from '../harness/guest/make-test-vm.js';
+import { simState } from '../harness/hyperv-sim/lib/sim-host.mjs';
 
 const POWERSHELL_SIM = resolve(import.meta.dirname, '../harness/hyperv-module/powershell');
 const VMRUN = resolve(import.meta.dirname, '../harness/vmrun-sim/vmrun');
@@ -211,11 +212,13 @@ describe('restore.start', () => {
     expect(r).toMatchObject({ name: 'Accounting copy', configPath: join(folder, 'Virtual Machines') });
     const vm = await hyperv.getVm(r.id);
     expect(vm.state).toBe('off');
-    expect(vm.disks.map((d) => d.path)).toEqual([join(folder, 'Virtual Hard Disks', 'Accounting.vhdx')]);
-    // the import copied them: the restored originals are gone, so the restore does not take twice the space
-    expect(OPERATIONS['import-restored']).toMatch(/Remove-Item -LiteralPath \$f\.FullName/);
-    expect(readdirSync(folder).sort()).toEqual(['Virtual Hard Disks', 'Virtual Machines']);
-    expect(execFileSync('qemu-img', ['info', '--output=json', join(folder, 'Virtual Hard Disks', 'Accounting.vhdx')], { encoding: 'utf8' })).toContain('"format": "vhdx"');
+    // the disk is used where it was restored (VHD source = destination: no second copy); the
+    // restored configuration, copied under 'Virtual Machines' by the import, is removed
+    expect(vm.disks.map((d) => d.path)).toEqual([join(folder, 'Accounting.vhdx')]);
+    expect(readdirSync(folder).sort()).toEqual(['Accounting.vhdx', 'Virtual Machines']);
+    expect(execFileSync('qemu-img', ['info', '--output=json', join(folder, 'Accounting.vhdx')], { encoding: 'utf8' })).toContain('"format": "vhdx"');
+    // a copy of production never comes up on production's network by itself
+    expect(simState(join(dir, 'hyperv-sim')).vms.find((v) => v.id === r.id)!.nics.map((n) => n.connected)).toEqual([false]);
     await expect(engine.service.call('restore.startVm', { to: folder })).resolves.toEqual({ vmId: r.id, name: 'Accounting copy', hypervisor: 'hyperv' });
     expect((await hyperv.getVm(r.id)).state).toBe('running');
     await hyperv.powerOffTwin({ id: r.id, name: r.name, folder, disks: [] });

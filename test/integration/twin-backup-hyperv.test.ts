@@ -8,8 +8,8 @@
  * and SIGKILLs of the engine after the checkpoint, during the twin's export and while the twin
  * runs: on restart production runs, nothing is left behind, the repository verifies.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupReport } from '../../electron/cli/commands/backup.js';
 import { systemClock } from '../../electron/engine/core/clock.js';
@@ -21,7 +21,7 @@ import { run } from '../harness/guest/exec.js';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
 import { inspectDataDisk, readAcks, type DataDiskContents } from '../harness/guest/read-back.js';
 import { addSimVm, adoptSimVm, simState, type SimVm } from '../harness/hyperv-sim/lib/sim-host.mjs';
-import { allJournalsEnded, cliKilledAt, expectTwinBetterThanCrash, ROOT, startCli, waitFor, type JournalRecord } from './twin-helpers.js';
+import { allJournalsEnded, cliKilledAt, expectTwinBetterThanCrash, longCallMs, ROOT, startCli, waitFor, type JournalRecord } from './twin-helpers.js';
 
 const SIM = join(ROOT, 'test/harness/hyperv-module/powershell');
 const VMRUN = join(ROOT, 'test/harness/vmrun-sim/vmrun');
@@ -34,6 +34,8 @@ const ENV: NodeJS.ProcessEnv = { ...process.env, HYPERV_SIM_ROOT: SIM_ROOT, VMRU
 
 let vm: TestVm;
 let prod: SimVm;
+/** The clean backup of the first test, restored by the second. */
+let clean: { dataDir: string; snapshotId: string; acksBeforeFreeze: number[] } | undefined;
 /** VMs registered by this file (everything else in the host state is a leftover). */
 const registered = new Set<string>();
 
@@ -68,6 +70,34 @@ function leftovers(): string[] {
   out.push(...readdirSync(vm.dir).filter((n) => /\.avhdx/i.test(n)).map((n) => `file ${n}`));
   if (existsSync(join(vm.dir, 'Snapshots'))) out.push(...readdirSync(join(vm.dir, 'Snapshots')).map((n) => `saved state ${n}`));
   return out;
+}
+
+/** Bytes of every file under `dir` and how many of them are disk images (VHD/VHDX). */
+function folderBytes(dir: string): { bytes: number; disks: number } {
+  let bytes = 0;
+  let disks = 0;
+  const walk = (d: string) => {
+    for (const e of (() => {
+      try {
+        return readdirSync(d, { withFileTypes: true });
+      } catch {
+        return [];
+      }
+    })()) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        try {
+          bytes += statSync(p).size;
+          if (/\.a?vhdx?$/i.test(e.name)) disks++;
+        } catch {
+          // removed meanwhile
+        }
+      }
+    }
+  };
+  walk(dir);
+  return { bytes, disks };
 }
 
 async function productionCommits(): Promise<void> {
@@ -113,6 +143,14 @@ describe('twin backup through the Hyper-V adapter and hyperv-sim', () => {
       else await new Promise((r) => setTimeout(r, 5));
     }
     if (acksBeforeFreeze) crash = await inspectDataDisk(vm.diskPath);
+    // What the backup writes on the host outside production's folder, measured by this test: the
+    // twin folder's bytes and disk images at their peak, polled until the backup ends.
+    let peak = { bytes: 0, disks: 0 };
+    while (!cli.exited()) {
+      const seen = folderBytes(TWINS);
+      if (seen.bytes > peak.bytes) peak = seen;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(await cli.exit, cli.stderr()).toBe(0);
     const report = JSON.parse(cli.stdout()) as BackupReport;
     console.log(`[twin/hyperv] pause ${report.pauseMs} ms (checkpoint call ${report.hypervisorFreezeMs} ms, engine ${report.engineShareMs} ms); twin boot ${report.twinBootMs} ms, shutdown ${report.twinShutdownMs} ms; archive ${report.bytes.MBps} MB/s; verify ${JSON.stringify(report.verify)}; steps ${JSON.stringify(report.steps)}`);
@@ -127,6 +165,18 @@ describe('twin backup through the Hyper-V adapter and hyperv-sim', () => {
     try {
       const manifest = await repo.readManifest(report.snapshotId!);
       expect(manifest.consistency).toBe('clean-twin');
+      // One copy of the disk per backup: the export, imported in place (the old Export + Import
+      // -Copy wrote two). Host bytes: that copy, the memory state (below), the configuration.
+      const diskFile = statSync(vm.diskPath).size;
+      const written = manifest.twin?.hostBytesWritten ?? 0;
+      console.log(`[twin/hyperv] host writes per backup: adapter measured ${written} bytes, test saw a peak of ${peak.bytes} bytes in ${peak.disks} disk image(s) in the twin folder; production disk file ${diskFile} bytes, guest memory 128 MiB`);
+      expect(peak.disks).toBe(1);
+      expect(written).toBeGreaterThanOrEqual(diskFile / 2);
+      // the disk once; the memory state exported, imported, and the running twin's RAM file (3 × 128 MiB)
+      expect(written).toBeLessThan(diskFile + 3 * 128 * 2 ** 20 + 8 * 2 ** 20);
+      expect(Math.abs(peak.bytes - written)).toBeLessThan(3 * 128 * 2 ** 20 + 8 * 2 ** 20);
+      // the export's configuration is stored with the snapshot (a whole-VM restore imports it)
+      expect(manifest.configFiles.map((c) => c.name)).toEqual([expect.stringMatching(/\.vmcx$/i)]);
       expect(manifest.bootVerify).toMatchObject({ ok: true, method: 'guest-tools', hypervisor: 'hyperv', bootMs: expect.any(Number) });
       expect(manifest.disks.map((d) => [d.name, d.sourceFormat])).toEqual([['SCSI-0-0', 'vhdx']]);
       expect(manifest.log.find((l) => l.startsWith('metrics {'))).toMatch(/"pauseMs":[\d.]+/);
@@ -141,11 +191,48 @@ describe('twin backup through the Hyper-V adapter and hyperv-sim', () => {
     }
 
     expectTwinBetterThanCrash('twin/hyperv', 'the checkpoint', 'frozen VHDX alone', acksBeforeFreeze, twin, crash);
+    clean = { dataDir, snapshotId: report.snapshotId!, acksBeforeFreeze: acksBeforeFreeze! };
 
     expect(await runningGuests()).toEqual([vm.vmxPath]);
     expect(leftovers()).toEqual([]);
     await productionCommits();
   }, 300_000);
+
+  it('restored as a new VM (the archived .vmcx imported with a new id, its disk in place, adapters disconnected), it starts, the guest boots and every transaction acknowledged before the checkpoint is in its database', async () => {
+    expect(clean, 'the backup above must have run').toBeDefined();
+    const hv = hyperv();
+    const engine = await engineFor(clean!.dataDir, hv);
+    const to = join(WORK, 'restored-accounting');
+    rmSync(to, { recursive: true, force: true });
+    try {
+      const { jobId } = await engine.service.call('restore.start', { snapshotId: clean!.snapshotId, mode: 'new-vm', to, newName: 'Accounting restored' });
+      await waitFor('the restore job', async () => (await engine.service.call('jobs.get', { jobId })).status !== 'running', 120_000, 250);
+      const job = await engine.service.call('jobs.get', { jobId });
+      expect(job, JSON.stringify(job)).toMatchObject({ status: 'succeeded' });
+      expect(job.steps[0]!.detail).toMatch(/Imported into Hyper-V as 'Accounting restored' with a new VM ID/);
+      const restored = simState(SIM_ROOT).vms.find((v) => v.name === 'Accounting restored')!;
+      registered.add(restored.id);
+      expect(restored.id).not.toBe(prod.id);
+      // the disk is the restored file itself (not copied again), under the name the configuration gives it
+      expect(restored.disks.map((d) => d.path)).toEqual([join(to, basename(vm.diskPath))]);
+      expect(restored.nics.map((n) => n.connected)).toEqual([false]);
+
+      const started = await engine.service.call('restore.startVm', { to });
+      expect(started).toMatchObject({ vmId: restored.id, name: 'Accounting restored', hypervisor: 'hyperv' });
+      await waitFor('the restored guest to boot and report its services', async () => (await hv.getVm(restored.id)).toolsRunning, 180_000, 500);
+      await hv.shutdownTwin({ id: restored.id, name: 'Accounting restored', folder: to, disks: [] });
+      const data = await inspectDataDisk(join(to, basename(vm.diskPath)));
+      console.log(`[twin/hyperv] restored vm after its boot: ${JSON.stringify(data)}; last ack before the checkpoint ${clean!.acksBeforeFreeze.at(-1)}`);
+      expect(data).toMatchObject({ dbPresent: true, integrity: 'ok', markerPresent: true });
+      expect(data.maxN).toBeGreaterThanOrEqual(clean!.acksBeforeFreeze.at(-1)!);
+      expect(data.count).toBe(data.maxN);
+    } finally {
+      await engine.close();
+      await hv.dispose();
+    }
+    expect(await runningGuests()).toEqual([vm.vmxPath]);
+    expect(simState(SIM_ROOT).vms.find((v) => v.id === prod.id)?.state).toBe('Running');
+  }, 600_000);
 });
 
 describe('consistency policies through the Hyper-V adapter (state-level simulated guests)', () => {
@@ -265,6 +352,47 @@ describe('the Hyper-V simulator at its most pessimistic (state-level guest)', ()
       await hv.dispose();
     }
   }, 240_000);
+});
+
+/** One pessimistic stand-in switch at a time, on the real guest (issue 11: the full backup under each). */
+const SWITCHES: { name: string; env: Record<string, string>; policy: 'require-clean' | 'allow-crash'; stepTimeouts?: Record<string, number>; expect: { status: string; consistency: string; warning?: RegExp } }[] = [
+  { name: 'locked console session', env: { HYPERV_SIM_LOCKED_SESSION: '1' }, policy: 'require-clean', expect: { status: 'succeeded', consistency: 'clean-twin' } },
+  { name: 'automatic checkpoints on imported VMs', env: { HYPERV_SIM_IMPORT_AUTO_CHECKPOINTS: '1' }, policy: 'require-clean', expect: { status: 'succeeded', consistency: 'clean-twin' } },
+  // the export (32 MiB) outlasts the copy-config no-progress limit three times over, writing all along
+  { name: 'slow export (progress keeps the step alive)', env: { HYPERV_SIM_EXPORT_MS_PER_MIB: 'sized' }, policy: 'require-clean', stepTimeouts: { 'copy-config': 0 }, expect: { status: 'succeeded', consistency: 'clean-twin' } },
+  { name: 'adapters reconnected after the twin starts', env: { HYPERV_SIM_TWIN_NIC_RECONNECT: '1' }, policy: 'allow-crash', expect: { status: 'warning', consistency: 'crash', warning: /isolation could not be verified/ } },
+];
+
+describe('the real guest under each pessimistic stand-in switch separately', () => {
+  it.each(SWITCHES.map((s) => [s.name, s] as const))('%s: production ends Running, no twin is left, the outcome is the expected one', async (_name, given) => {
+    const sw = structuredClone(given);
+    if (sw.stepTimeouts) {
+      // the no-progress limit covers a long call's PowerShell start on this machine now (≥ 3 s)
+      const probe = hyperv();
+      const limit = Math.max(3000, 2 * Math.ceil(await longCallMs(probe, prod.id)));
+      await probe.dispose();
+      sw.stepTimeouts['copy-config'] = limit;
+      sw.env.HYPERV_SIM_EXPORT_MS_PER_MIB = String(Math.ceil((3 * limit) / 32));
+    }
+    const hv = new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env: { ...ENV, ...sw.env }, progressPollMs: 500 });
+    const engine = await engineFor(join(WORK, `data-switch-${SWITCHES.indexOf(given)}`), hv, sw.stepTimeouts);
+    try {
+      await getJobService(engine.context).ready;
+      const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [VM_NAME], consistency: sw.policy, verify: false });
+      const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
+      console.log(`[twin/hyperv] switch '${sw.name}': ${outcome.status} ${outcome.consistency}; steps ${JSON.stringify(outcome.metrics.steps)}; ${outcome.warnings.join(' | ')}`);
+      expect(outcome, JSON.stringify(outcome.error)).toMatchObject({ status: sw.expect.status, consistency: sw.expect.consistency });
+      if (sw.expect.warning) expect(outcome.warnings.join('\n')).toMatch(sw.expect.warning);
+      if (sw.stepTimeouts) expect(outcome.metrics.steps['copy-config']).toBeGreaterThan(2 * sw.stepTimeouts['copy-config']!);
+    } finally {
+      await engine.close();
+      await hv.dispose();
+    }
+    expect(simState(SIM_ROOT).vms.find((v) => v.id === prod.id)?.state).toBe('Running');
+    expect(await runningGuests()).toEqual([vm.vmxPath]);
+    expect(leftovers()).toEqual([]);
+    await productionCommits();
+  }, 600_000);
 });
 
 describe('a real guest whose twin ignores the power button (hyperv-sim on QEMU)', () => {

@@ -144,3 +144,15 @@ export function expectTwinBetterThanCrash(tag: string, moment: string, crashLabe
   expect(crash!.markerPresent).toBe(false);
   expect(twin.maxN).toBeGreaterThanOrEqual(crash!.maxN);
 }
+
+/**
+ * How long a long Hyper-V call (one that starts a PowerShell session of its own) takes on this
+ * machine now: `recover()` of a VM with nothing to recover. Watchdog tests size their no-progress
+ * limits from it, so a slow PowerShell start is not mistaken for a hung export.
+ */
+export async function longCallMs(hv: { getVm(id: string): Promise<unknown>; recover(r: { vmId: string }): Promise<void> }, vmId: string): Promise<number> {
+  await hv.getVm(vmId);
+  const t0 = performance.now();
+  await hv.recover({ vmId });
+  return performance.now() - t0;
+}

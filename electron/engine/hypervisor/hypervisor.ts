@@ -89,6 +89,28 @@ export interface TwinVm {
   memoryFiles?: string[];
   /** Bytes the adapter wrote on the host to build the twin (copies, exports); recorded in the manifest. */
   hostBytesWritten?: number;
+  /**
+   * The twin's configuration as the hypervisor wrote it (Hyper-V: the export's .vmcx / .vmgs), to
+   * store in the snapshot beside FrozenState.configFiles, so a whole-VM restore can import it.
+   */
+  configFiles?: { name: string; path: string }[];
+}
+
+/** Space a backup of a VM will take on the host outside the VM's own folder, per place. */
+export interface HostSpaceNeed {
+  /** A folder on the volume that receives the writes (it may not exist yet). */
+  path: string;
+  bytes: number;
+  /** Lowercase, for the pre-flight message: e.g. 'the export of the disks (4096 MiB) and the memory state (2 × 2048 MiB)'. */
+  what: string;
+}
+
+/** What the host can tell about the guest's role (pre-flight: checkpoint support). */
+export interface GuestRoles {
+  /** True when the guest reports itself a domain controller; undefined when nothing could be read. */
+  domainController?: boolean;
+  /** How that was found (or why it could not be), for the job log. */
+  evidence: string;
 }
 
 /** A restored VM folder made into a VM of its own (new identity, registered where the tool needs it). */
@@ -196,6 +218,14 @@ export interface Hypervisor {
    * checkpoints, twin folders, staging folders, twin VMs); empty when clean.
    */
   leftovers?(vmId: string, opts?: CallOptions): Promise<string[]>;
+  /**
+   * Where and how much a twin backup of this VM writes on the host besides the checkpoint or
+   * snapshot files next to the VM (e.g. Hyper-V's export of the disks and the twin's memory
+   * state); pre-flight adds the twin's own writes and the repository's and checks each volume.
+   */
+  hostSpaceNeeds?(vm: VmInfo, opts?: CallOptions): Promise<HostSpaceNeed[]>;
+  /** The guest's role as the host can see it (Hyper-V: KVP ProductType, VM notes). */
+  guestRoles?(vm: VmInfo, opts?: CallOptions): Promise<GuestRoles>;
   /** Releases long-lived resources (the Hyper-V PowerShell session). Optional; idempotent. */
   dispose?(): Promise<void>;
 }

@@ -3,12 +3,14 @@ import { basename, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../../shared/errors/app-error.js';
 import { planReplacedVmwareFolder, planRestoredVmwareFolder } from '../hypervisor/vmware/restored-identity.js';
+import { checkRestoredHyperVFolder } from '../hypervisor/hyperv/restored-folder.js';
 import type { ExportFormat, Repository, RestorePlan } from '../repository/repository.js';
 
 /**
  * A whole VM restored as a new VM into `to` (a new folder): the configuration names exactly the
  * restored disk files and the VM's own name (`<name>.vmx` with a new identity for VMware;
- * planRestoredVmwareFolder), the disks in the original or the chosen format. Used by
+ * planRestoredVmwareFolder; Hyper-V: the export's `.vmcx` and the disks under the names it gives
+ * them, imported with a new id by registerRestored), the disks in the original or the chosen format. Used by
  * `restore.start` (new-vm) and `twinsnap restore`.
  */
 export function restoreVmFolder(
@@ -21,7 +23,7 @@ export function restoreVmFolder(
     format: opts.format ?? 'original',
     signal: opts.signal,
     onProgress: opts.onProgress ? (p) => opts.onProgress!(p.bytesDone, p.bytesTotal) : undefined,
-    plan: (f: RestorePlan) => planRestoredVmwareFolder(f, opts.name),
+    plan: (f: RestorePlan) => checkRestoredHyperVFolder(planRestoredVmwareFolder(f, opts.name)),
   });
 }
 

@@ -10,7 +10,7 @@ import { BACKUP_STEPS, DEFAULT_STEP_TIMEOUTS, type BackupStepId } from './backup
 import { stepCeiling, stepIdleLimit, stepLimit } from './step-limits.js';
 import type { HostSemaphore } from './host-semaphore.js';
 import { JobJournal } from './job-journal.js';
-import { DEFAULT_MARGINS, failedChecks, repositoryCheck, runPreflight, systemHostProbe, type BackupPlan, type HostProbe, type PreflightMargins } from './preflight.js';
+import { DEFAULT_MARGINS, failedChecks, guestRoleCheck, hostSpaceCheck, repositoryCheck, runPreflight, systemHostProbe, type BackupPlan, type HostProbe, type PreflightCheck, type PreflightMargins, type RepositoryRoom } from './preflight.js';
 import type { BackupMetrics, SinkDisk, SnapshotSink, TwinRecord, VerifyResult } from './snapshot-sink.js';
 import { guarded } from './step-guard.js';
 
@@ -149,12 +149,19 @@ export class BackupRun {
     const info = await this.hv.detect();
     const vm = await this.hv.getVm(this.req.vmId, { timeoutMs: this.timeout('preflight') });
     this.adapterLimits = this.adapterStepLimits(vm);
-    const { plan, checks } = runPreflight({ info, hypervisor: this.hv, vm, policy: this.req.policy, probe: this.probe, margins: this.deps.margins ?? DEFAULT_MARGINS });
+    const margins = this.deps.margins ?? DEFAULT_MARGINS;
+    const { plan, checks } = runPreflight({ info, hypervisor: this.hv, vm, policy: this.req.policy, probe: this.probe, margins });
+    let room: RepositoryRoom | undefined;
     if (this.deps.sink.room) {
-      const room = await this.deps.sink.room({ guest: this.req.guest, diskPaths: vm.disks.map((d) => d.path) }).catch((e: unknown) => ({ error: toSerializedError(e) }));
-      checks.push(repositoryCheck(room));
+      const r = await this.deps.sink.room({ guest: this.req.guest, diskPaths: vm.disks.map((d) => d.path) }).catch((e: unknown) => ({ error: toSerializedError(e) }));
+      if (!('error' in r)) room = r;
+      checks.push(repositoryCheck(r));
     }
-    for (const c of checks) this.say(c.ok ? 'info' : 'error', `check ${c.id}: ${c.message}`, 'preflight');
+    if (plan !== 'cold' && vm.state === 'running' && !failedChecks(checks)) checks.push(...(await this.hostChecks(vm, plan, room, margins)));
+    for (const c of checks) {
+      if (c.warn) this.warn(`check ${c.id}: ${c.message}`);
+      else this.say(c.ok ? 'info' : 'error', `check ${c.id}: ${c.message}`, 'preflight');
+    }
     const failed = failedChecks(checks);
     if (failed) {
       const code = failed.length === 1 && failed[0]!.code ? failed[0]!.code : 'PREFLIGHT_FAILED';
@@ -164,6 +171,24 @@ export class BackupRun {
     }
     this.say('info', `plan: ${plan}`, 'preflight');
     return { vm, plan };
+  }
+
+  /**
+   * Checks that ask the adapter about this host before anything is frozen: the guest's role (a
+   * domain controller and Standard checkpoints) and room on every volume the backup writes to.
+   */
+  private async hostChecks(vm: VmInfo, plan: BackupPlan, room: RepositoryRoom | undefined, margins: PreflightMargins): Promise<PreflightCheck[]> {
+    const out: PreflightCheck[] = [];
+    const o = { timeoutMs: this.timeout('preflight') };
+    if (this.hv.guestRoles) {
+      const roles = await this.hv.guestRoles(vm, o).catch((e: unknown) => ({ evidence: `the guest's role could not be read: ${toSerializedError(e).message}` }));
+      out.push(guestRoleCheck(vm, roles, this.req.policy));
+    }
+    if (plan === 'twin' && this.hv.hostSpaceNeeds) {
+      const needs = await this.hv.hostSpaceNeeds(vm, o);
+      out.push(hostSpaceCheck({ vm, needs, repository: room ? { path: room.path, neededBytes: room.neededBytes } : undefined, probe: this.probe, margins }));
+    }
+    return out;
   }
 
   /** Freeze → resume → archive the frozen disks alone (no twin). */
@@ -208,7 +233,8 @@ export class BackupRun {
       const clean = await this.bootAndShutdown(twin, vm);
       const consistency: Consistency = clean ? 'clean-twin' : 'crash';
       const disks = clean ? twin.disks : frozen.frozenDisks;
-      const stored = await this.archive(disks, consistency, vm, frozen.configFiles, time, frozen.frozenDisks);
+      // the twin's own configuration (Hyper-V: the export's) makes a whole-VM restore importable
+      const stored = await this.archive(disks, consistency, vm, [...frozen.configFiles, ...(twin.configFiles ?? [])], time, frozen.frozenDisks);
       let verify: VerifyResult | undefined;
       if (!this.req.verify) this.skip('verify', 'not requested');
       else if (!clean) {

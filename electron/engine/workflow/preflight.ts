@@ -1,9 +1,9 @@
-import { statfsSync } from 'node:fs';
+import { statfsSync, statSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { dirname } from 'node:path';
 import type { HypervisorInfo } from '../../../shared/domain/guest.js';
 import type { ErrorCode } from '../../../shared/errors/error-codes.js';
-import type { Hypervisor, VmInfo } from '../hypervisor/hypervisor.js';
+import type { GuestRoles, HostSpaceNeed, Hypervisor, VmInfo } from '../hypervisor/hypervisor.js';
 
 const MiB = 1024 * 1024;
 
@@ -13,6 +13,23 @@ export interface HostProbe {
   freeMemoryBytes(): number;
   /** Free bytes on the filesystem holding `path` (undefined when it cannot be measured). */
   freeDiskBytes(path: string): number | undefined;
+  /** Which volume holds `path` (equal strings = same volume; undefined when unknown). */
+  volumeOf?(path: string): string | undefined;
+}
+
+/** `path`, or its nearest ancestor that exists (a folder still to be made is on its parent's volume). */
+export function existingAncestor(path: string): string {
+  let p = path;
+  for (;;) {
+    try {
+      statSync(p);
+      return p;
+    } catch {
+      const up = dirname(p);
+      if (up === p) return p;
+      p = up;
+    }
+  }
 }
 
 /** The real host. */
@@ -20,8 +37,15 @@ export const systemHostProbe: HostProbe = {
   freeMemoryBytes: () => freemem(),
   freeDiskBytes: (path) => {
     try {
-      const s = statfsSync(path);
+      const s = statfsSync(existingAncestor(path));
       return Number(s.bavail) * Number(s.bsize);
+    } catch {
+      return undefined;
+    }
+  },
+  volumeOf: (path) => {
+    try {
+      return String(statSync(existingAncestor(path)).dev);
     } catch {
       return undefined;
     }
@@ -41,8 +65,10 @@ export const DEFAULT_MARGINS: PreflightMargins = { memoryMarginBytes: 512 * MiB,
 
 /** The outcome of one check. */
 export interface PreflightCheck {
-  id: 'hypervisor' | 'edition' | 'encryption' | 'memory' | 'disk' | 'tools' | 'state' | 'repository';
+  id: 'hypervisor' | 'edition' | 'encryption' | 'memory' | 'disk' | 'tools' | 'state' | 'repository' | 'host-space' | 'guest-role';
   ok: boolean;
+  /** A check that passed but that the user must hear about (a job warning). */
+  warn?: boolean;
   /** Error code used when this check alone fails. */
   code?: ErrorCode;
   /** Lowercase, actionable. */
@@ -195,4 +221,75 @@ export function repositoryCheck(room: RepositoryRoom | { error: { code: ErrorCod
         code: 'DISK_FULL',
         message: `the repository '${path}' has ${mib(freeBytes)} MiB free but this backup is expected to add about ${mib(neededBytes)} MiB: free space there (forget old restore points, then run gc) or choose a larger repository`,
       };
+}
+
+/** One write of a backup on the host, for the host-space check. */
+interface Write extends HostSpaceNeed {
+  volume: string;
+}
+
+/**
+ * Every write a twin backup makes on the host, checked per volume before anything is frozen:
+ * next to the VM the checkpoint's memory state and production's writes meanwhile (memory + the
+ * child-disk margin); what the adapter writes elsewhere (`needs`, e.g. Hyper-V's export and the
+ * twin's memory state); the twin's own writes while it runs (the child-disk margin, where the
+ * adapter writes); and the repository's new data (`repository`). Writes on the same volume
+ * (probe.volumeOf) are added up. A volume whose free space cannot be measured passes with a note.
+ */
+export function hostSpaceCheck(input: {
+  vm: VmInfo;
+  needs: HostSpaceNeed[];
+  repository?: { path: string; neededBytes: number };
+  probe: HostProbe;
+  margins: PreflightMargins;
+}): PreflightCheck {
+  const { vm, needs, repository, probe, margins } = input;
+  const writes: HostSpaceNeed[] = [];
+  const where = vm.configPath ? dirname(vm.configPath) : vm.disks[0] ? dirname(vm.disks[0].path) : undefined;
+  if (where) writes.push({ path: where, bytes: vm.memoryMiB * MiB + margins.childDiskMarginBytes, what: `the checkpoint's memory state and production's writes meanwhile (${vm.memoryMiB} MiB + ${mib(margins.childDiskMarginBytes)} MiB)` });
+  writes.push(...needs);
+  if (needs[0]) writes.push({ path: needs[0].path, bytes: margins.childDiskMarginBytes, what: `the twin's own writes while it runs (${mib(margins.childDiskMarginBytes)} MiB)` });
+  if (repository) writes.push({ path: repository.path, bytes: repository.neededBytes, what: `the repository's new data (about ${mib(repository.neededBytes)} MiB)` });
+  const byVolume = new Map<string, Write[]>();
+  for (const w of writes) {
+    const volume = probe.volumeOf?.(w.path) ?? w.path;
+    byVolume.set(volume, [...(byVolume.get(volume) ?? []), { ...w, volume }]);
+  }
+  const ok: string[] = [];
+  for (const group of byVolume.values()) {
+    const path = group[0]!.path;
+    const need = group.reduce((n, w) => n + w.bytes, 0);
+    const free = probe.freeDiskBytes(path);
+    if (free === undefined) {
+      ok.push(`free space at '${path}' could not be measured`);
+      continue;
+    }
+    if (free < need) {
+      return {
+        id: 'host-space',
+        ok: false,
+        code: 'DISK_FULL',
+        message: `the backup of '${vm.name}' would write about ${mib(need)} MiB on the volume of '${path}' — ${group.map((w) => w.what).join(', ')} — but only ${mib(free)} MiB are free there: free some space on it (or move the twin folder or the repository to another volume), then retry`,
+      };
+    }
+    ok.push(`${mib(need)} MiB of ${mib(free)} MiB free at '${path}'`);
+  }
+  return { id: 'host-space', ok: true, message: `room for every write of the backup: ${ok.join('; ')}` };
+}
+
+/**
+ * The guest's role against the checkpoint the twin needs: Microsoft supports only Production
+ * checkpoints (no memory) for guests running AD DS or AD LDS — "Only Production Checkpoints are
+ * supported on guests that run Active Directory Domain Services role (Domain Controller) or AD
+ * LDS" (learn.microsoft.com/windows-server/virtualization/hyper-v/manage/choose-between-standard-or-production-checkpoints-in-hyper-v)
+ * — while a twin resumes from a Standard one. A domain controller is refused under require-clean
+ * and backed up with a warning under allow-crash (production is never reverted to the
+ * checkpoint; the twin runs isolated and is deleted). Unknown roles pass with the reason.
+ */
+export function guestRoleCheck(vm: VmInfo, roles: GuestRoles, policy: 'require-clean' | 'allow-crash'): PreflightCheck {
+  const name = `'${vm.name}'`;
+  if (!roles.domainController) return { id: 'guest-role', ok: true, message: roles.domainController === false ? `not a domain controller: ${roles.evidence}` : `role unknown: ${roles.evidence}` };
+  const why = `${name} looks like a domain controller (${roles.evidence}), and microsoft supports only production checkpoints for domain controllers (hyper-v docs: choose between standard or production checkpoints), while a twin needs a standard checkpoint with memory`;
+  if (policy === 'allow-crash') return { id: 'guest-role', ok: true, warn: true, message: `${why}: backing it up anyway (policy allow-crash); production is never reverted to the checkpoint and the twin runs isolated` };
+  return { id: 'guest-role', ok: false, code: 'HV_DOMAIN_CONTROLLER', message: `${why}: back it up from inside the guest (windows server backup), or set its policy to allow-crash to accept the risk` };
 }

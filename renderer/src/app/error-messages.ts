@@ -54,6 +54,7 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, Entry>> = {
   HV_COMMAND_FAILED: { title: 'The hypervisor refused the command', action: 'Look at the job log for the hypervisor’s own message.' },
   HV_COMMAND_TIMEOUT: { title: 'The hypervisor did not answer in time', action: 'Retry; if it happens again, check that the host is not overloaded.' },
   HV_TWIN_NOT_ISOLATED: { title: 'The twin could not be isolated from the network', action: 'TwinSnap powered the twin off at once; the backup fell back or failed as configured. Run twinsnap doctor on this host.' },
+  HV_DOMAIN_CONTROLLER: { title: 'The guest is a domain controller', action: 'Microsoft supports only Production checkpoints for domain controllers; back it up from inside the guest, or set its policy to allow crash-consistent backups to accept the risk.' },
   HV_SHUTDOWN_TIMEOUT: { title: 'The twin did not shut down in time', action: 'Check the guest’s shutdown settings (e.g. pending updates); the backup fell back or failed as configured.' },
   DOCTOR_CHECK_FAILED: { title: 'A doctor check failed on this host', action: 'Read the failed checks in the doctor report; do not back up production on this host until they hold.' },
   PREFLIGHT_FAILED: { title: 'Pre-flight checks failed', action: 'Fix the listed problem and retry.' },

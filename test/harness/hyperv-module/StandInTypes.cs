@@ -53,6 +53,7 @@ namespace Microsoft.HyperV.PowerShell
         public int Generation { get; private set; }
         public CheckpointType CheckpointType { get; private set; }
         public bool AutomaticCheckpointsEnabled { get; private set; }
+        public string Notes { get; private set; }
         public string Path { get; private set; }
         public string ConfigurationLocation { get; private set; }
         public string SnapshotFileLocation { get; private set; }

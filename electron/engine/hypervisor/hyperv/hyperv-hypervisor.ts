@@ -1,13 +1,14 @@
 import { statSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
-import { win32 } from 'node:path';
+import { join, win32 } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../../../shared/errors/app-error.js';
 import type { GuestState, HypervisorInfo } from '../../../../shared/domain/guest.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { PowerShellSession } from '../../exec/powershell-session.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinStartReport, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
+import type { CallOptions, FrozenState, GuestRoles, HostSpaceNeed, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinStartReport, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
+import { watchHostFiles } from './host-progress.js';
 import { decodeAnswer, encodeInvocation } from './ps-invocation.js';
 import { classifyPsOutcome, psError } from './classify-ps-error.js';
 import type { HyperVOp } from './scripts/operations.js';
@@ -22,7 +23,11 @@ export interface HyperVHypervisorOptions {
   twinsRoot?: string;
   timeouts?: Partial<Record<'quick' | 'checkpoint' | 'export' | 'start' | 'stop' | 'merge', number>>;
   env?: NodeJS.ProcessEnv;
+  /** How often the files of a running export or merge are looked at for progress (default 2 s). */
+  progressPollMs?: number;
 }
+
+const MiB = 1024 * 1024;
 
 /** Operations that may take minutes (copies, merges, a guest's shutdown): each gets its own session. */
 const LONG_OPS: ReadonlySet<HyperVOp> = new Set<HyperVOp>(['build-twin', 'import-restored', 'release-checkpoint', 'stop-graceful', 'remove-twin', 'find-leftovers']);
@@ -74,8 +79,9 @@ export function defaultPowerShellPath(env: NodeJS.ProcessEnv = process.env): str
 /**
  * The Hyper-V adapter: every operation is a fixed script run in one long-lived PowerShell session
  * with its values as base64 JSON (ps-invocation.ts). Twin recipe (hypervisor/README.md): Standard
- * checkpoint (production keeps running) → Export-VMSnapshot + Import-VM -Copy -GenerateNewId into
- * the twin folder → Rename-VM → all adapters disconnected → Start-VM (resumes the memory state) →
+ * checkpoint (production keeps running) → Export-VMSnapshot into the twin folder, imported in place
+ * (Import-VM -Copy -GenerateNewId, VHD source = destination: no second copy) → Rename-VM → all
+ * adapters disconnected → Start-VM (resumes the memory state) →
  * Stop-VM through the Shutdown integration service → Remove-VM + folder → Remove-VMSnapshot and
  * wait for the merge.
  */
@@ -246,14 +252,88 @@ export class HyperVHypervisor implements Hypervisor {
   /** A Standard checkpoint never stops production; nothing to do. */
   async resume(_frozen: FrozenState, _o?: CallOptions): Promise<void> {}
 
+  /** The folder twins are built in (the configured one, else `<VirtualMachinePath>\TwinSnap`). */
+  private async twinsRoot(o?: CallOptions): Promise<string> {
+    const r = (await this.call('host-paths', { twinsRoot: this.opts.twinsRoot ?? '' }, { action: 'find the twin folder for', vmName: 'host', timeoutMs: this.t('quick', o), signal: o?.signal })) as { twinsRoot: string };
+    return r.twinsRoot;
+  }
+
+  /** Reports the growth of `paths` through `o.onProgress` while `fn` runs (see host-progress.ts). */
+  private async withFileProgress<T>(o: CallOptions | undefined, paths: () => string[], detail: (files: number) => string, fn: () => Promise<T>): Promise<T> {
+    const onProgress = o?.onProgress;
+    const stop = onProgress ? watchHostFiles(paths, (seen) => onProgress({ bytesDone: seen.bytes, detail: detail(seen.files) }), { intervalMs: this.opts.progressPollMs ?? 2000 }) : undefined;
+    try {
+      return await fn();
+    } finally {
+      stop?.();
+    }
+  }
+
+  /**
+   * Export-VMSnapshot, then the export imported in place with a new id (operation `build-twin`):
+   * one copy of the disks per backup. While the export runs, the twin folder's growing files are
+   * its progress (`o.onProgress`).
+   */
   async buildTwin(frozen: FrozenState, twinName: string, o?: CallOptions): Promise<TwinVm> {
     await this.ready();
-    const r = (await this.call(
-      'build-twin',
-      { snapshotId: frozen.handle, vmId: frozen.vm.id, twinsRoot: this.opts.twinsRoot ?? '', folderName: `twinsnap-twin-${frozen.handle}`, twinName },
-      { action: 'build the twin of', vmName: frozen.vm.name, timeoutMs: this.t('export', o), signal: o?.signal },
-    )) as { twin: PsVm; folder: string; hostBytesWritten?: number };
-    return { id: r.twin.id, name: r.twin.name, folder: r.folder, disks: asArray(r.twin.disks), adapterData: { folder: r.folder }, ...(typeof r.hostBytesWritten === 'number' ? { hostBytesWritten: r.hostBytesWritten } : {}) };
+    const root = await this.twinsRoot(o);
+    const folderName = `twinsnap-twin-${frozen.handle}`;
+    const r = (await this.withFileProgress(
+      o,
+      () => [join(root, folderName)],
+      (n) => `export: ${n} file(s) written in the twin folder`,
+      () =>
+        this.call(
+          'build-twin',
+          { snapshotId: frozen.handle, vmId: frozen.vm.id, twinsRoot: root, folderName, twinName },
+          { action: 'build the twin of', vmName: frozen.vm.name, timeoutMs: this.t('export', o), signal: o?.signal },
+        ),
+    )) as { twin: PsVm; folder: string; hostBytesWritten?: number; configFiles?: OneOrMany<{ name: string; path: string }> };
+    const configFiles = asArray(r.configFiles);
+    return {
+      id: r.twin.id,
+      name: r.twin.name,
+      folder: r.folder,
+      disks: asArray(r.twin.disks),
+      adapterData: { folder: r.folder },
+      ...(typeof r.hostBytesWritten === 'number' ? { hostBytesWritten: r.hostBytesWritten } : {}),
+      ...(configFiles.length ? { configFiles } : {}),
+    };
+  }
+
+  /**
+   * The export writes one copy of every disk (a dynamic VHDX holds about what its file holds; a
+   * file that cannot be read counts as empty) and the checkpoint's memory state into the twin
+   * folder, the twin's import copies the memory state once more, and the running twin keeps a
+   * memory-sized file of its own (⚠ Hyper-V's saved-state reservation of a running VM is not in
+   * the reference; the stand-in's QEMU twin maps its RAM from such a file): three times memory.
+   */
+  async hostSpaceNeeds(vm: VmInfo, o?: CallOptions): Promise<HostSpaceNeed[]> {
+    await this.ready();
+    const root = await this.twinsRoot(o);
+    let disks = 0;
+    for (const d of vm.disks) {
+      try {
+        disks += statSync(d.path).size;
+      } catch {
+        // not readable from here
+      }
+    }
+    const memory = vm.memoryMiB * MiB;
+    return [{ path: root, bytes: disks + 3 * memory, what: `the export of the disks (${Math.ceil(disks / MiB)} MiB) and the memory state, exported, imported and the running twin's (3 × ${vm.memoryMiB} MiB)` }];
+  }
+
+  /**
+   * The guest's role from the host: KVP ProductType 2 (VER_NT_DOMAIN_CONTROLLER) or the VM's
+   * notes naming a domain controller (operation `guest-role`).
+   */
+  async guestRoles(vm: VmInfo, o?: CallOptions): Promise<GuestRoles> {
+    await this.ready();
+    const r = (await this.call('guest-role', { id: vm.id }, { action: 'read the guest role of', vmName: vm.name, timeoutMs: this.t('quick', o), signal: o?.signal })) as { kvp: boolean; productType: string; notes: string };
+    if (String(r.productType) === '2') return { domainController: true, evidence: 'the guest reports ProductType 2 (domain controller) through key-value pair exchange' };
+    if (/domain controller|\bAD ?DS\b|\bAD ?LDS\b/i.test(r.notes ?? '')) return { domainController: true, evidence: 'the vm notes name it a domain controller' };
+    if (r.kvp) return { domainController: false, evidence: `the guest reports ProductType ${r.productType || 'none'} through key-value pair exchange` };
+    return { evidence: 'the guest reports no key-value pair data (service off or not installed), so a domain controller cannot be ruled out' };
   }
 
   /** Import-VM -Copy -GenerateNewId of the restored folder, renamed (operation `import-restored`). */
@@ -343,7 +423,13 @@ export class HyperVHypervisor implements Hypervisor {
       // a journal from an older version: nothing to wait for
     }
     const waitMs = this.t('merge', o);
-    await this.call('release-checkpoint', { snapshotId: frozen.handle, mergeFiles, waitMs }, { action: 'merge the checkpoint of', vmName: frozen.vm.name, timeoutMs: waitMs + 60_000, signal: o?.signal });
+    // the merge rewrites the parents and then deletes the differencing files: their changes are its progress
+    await this.withFileProgress(
+      o,
+      () => [...mergeFiles, ...frozen.frozenDisks.map((d) => d.path)],
+      (n) => `merge: ${n} disk file(s)`,
+      () => this.call('release-checkpoint', { snapshotId: frozen.handle, mergeFiles, waitMs }, { action: 'merge the checkpoint of', vmName: frozen.vm.name, timeoutMs: waitMs + 60_000, signal: o?.signal }),
+    );
   }
 
   /**

@@ -1,7 +1,9 @@
 # Stand-in for Get-CimInstance and Invoke-CimMethod (CimCmdlets, Windows only) limited to the
-# Hyper-V WMI class TwinSnap's scripts use: root\virtualization\v2 Msvm_ShutdownComponent and its
+# Hyper-V WMI classes TwinSnap's scripts use: root\virtualization\v2 Msvm_ShutdownComponent and its
 # InitiateShutdown(Force, Reason) method (Microsoft Learn: "Msvm_ShutdownComponent class" and
-# "InitiateShutdown method of the Msvm_ShutdownComponent class"). Parameter sets follow the
+# "InitiateShutdown method of the Msvm_ShutdownComponent class"), and Msvm_KvpExchangeComponent's
+# GuestIntrinsicExchangeItems (Microsoft Learn: "Msvm_KvpExchangeComponent class",
+# "Msvm_KvpExchangeDataItem class"). Parameter sets follow the
 # cmdlet reference pages (get-ciminstance, invoke-cimmethod); instances are PSObjects typed
 # `Microsoft.Management.Infrastructure.CimInstance#root/virtualization/v2/Msvm_ShutdownComponent`
 # because a real CimInstance cannot be made without Windows' MI library. The host is the same
@@ -9,7 +11,8 @@
 Set-StrictMode -Version 3
 . (Join-Path $PSScriptRoot '../Hyper-V/host-client.ps1')
 
-$script:Classes = @{ 'root/virtualization/v2:msvm_shutdowncomponent' = 'Msvm_ShutdownComponent' }
+$script:Classes = @{ 'root/virtualization/v2:msvm_shutdowncomponent' = 'Msvm_ShutdownComponent'; 'root/virtualization/v2:msvm_kvpexchangecomponent' = 'Msvm_KvpExchangeComponent' }
+$script:HostOps = @{ 'Msvm_ShutdownComponent' = 'shutdown-components'; 'Msvm_KvpExchangeComponent' = 'kvp-components' }
 
 function Stop-NotSimulated($Cmdlet, [string]$What) {
   $Cmdlet.ThrowTerminatingError([Management.Automation.ErrorRecord]::new([NotSupportedException]::new("hyperv-sim: $What is not simulated"), 'NotSimulated', 'NotImplemented', $null))
@@ -39,11 +42,12 @@ function Get-CimInstance {
       $PSCmdlet.WriteError([Management.Automation.ErrorRecord]::new($ex, 'HRESULT 0x80041010,Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand', 'MetadataError', $ClassName))
       return
     }
-    $r = Invoke-Hv $PSCmdlet 'shutdown-components' @{} $ClassName
+    $r = Invoke-Hv $PSCmdlet $script:HostOps[$known] @{} $ClassName
     foreach ($c in @($r.value)) {
       if ($null -eq $c) { continue }
+      if ($c.Contains('GuestIntrinsicExchangeItems')) { $c['GuestIntrinsicExchangeItems'] = [string[]]@($c['GuestIntrinsicExchangeItems']) }
       $o = [pscustomobject]$c
-      $o.PSObject.TypeNames.Insert(0, 'Microsoft.Management.Infrastructure.CimInstance#root/virtualization/v2/Msvm_ShutdownComponent')
+      $o.PSObject.TypeNames.Insert(0, 'Microsoft.Management.Infrastructure.CimInstance#root/virtualization/v2/' + $known)
       $o.PSObject.TypeNames.Insert(1, 'Microsoft.Management.Infrastructure.CimInstance')
       $o
     }

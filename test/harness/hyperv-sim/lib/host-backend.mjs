@@ -5,12 +5,12 @@
 // (`node host-backend.mjs --serve`: one JSON request per stdin line, one answer per stdout line),
 // so a script's many cmdlet calls cost milliseconds, not a Node start each.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { findVm, loadState, newVmRecord, psFail, saveState, withState } from './state.mjs';
+import { findVm, loadState, newVmRecord, psFail, saveState, simRoot, withState } from './state.mjs';
 import { copySavedState, dropOverlayLinks, guestCheckpoint, removeSavedState, guestMerge, guestServicesUp, guestShutdown, guestStart, guestTurnOff, guestTwinConfig } from './guest-backend.mjs';
 
 const IC_GUIDS = { Shutdown: '9F8233AC-BE49-4C79-8EE3-E7E1985B2077', Heartbeat: '84EAAE65-2F2E-45F5-9BB5-0E857DC8EB47' };
@@ -56,6 +56,7 @@ function vmShape(vm) {
     Generation: vm.generation,
     CheckpointType: vm.checkpointType,
     AutomaticCheckpointsEnabled: vm.automaticCheckpointsEnabled ?? false,
+    Notes: vm.notes ?? '',
     Path: vm.path,
     ConfigurationLocation: vm.path,
     SnapshotFileLocation: vm.path,
@@ -124,6 +125,7 @@ const ops = {
       if (!nics) throw fail(`Hyper-V was unable to find a virtual machine with id "${a.vmId}".`, 'ObjectNotFound', 'InvalidParameter');
       const n = nics[Number(String(a.nicId).split('NIC-')[1])];
       if (!n) throw fail(`network adapter '${a.nicId}' not found`, 'ObjectNotFound');
+      if (n.switchName) n.lastSwitch = n.switchName;
       n.connected = false;
       n.switchName = '';
       return null;
@@ -211,6 +213,20 @@ const ops = {
     return out;
   },
 
+  // root\virtualization\v2 Msvm_KvpExchangeComponent, one per VM: GuestIntrinsicExchangeItems are
+  // the items the guest's KVP service reports (embedded Msvm_KvpExchangeDataItem instances as
+  // CIM-XML strings), only while it runs. A simulated guest reports ProductType when it has one
+  // (2 = VER_NT_DOMAIN_CONTROLLER).
+  async 'kvp-components'(_a, state) {
+    const out = [];
+    for (const vm of state.vms) {
+      const up = await servicesUp(vm);
+      const items = up && vm.guest.productType !== undefined ? [kvpItem('ProductType', String(vm.guest.productType)), kvpItem('FullyQualifiedDomainName', vm.name)] : [];
+      out.push({ Caption: 'Key-Value Pair Exchange', ElementName: 'Key-Value Pair Exchange', CreationClassName: 'Msvm_KvpExchangeComponent', SystemCreationClassName: 'Msvm_ComputerSystem', SystemName: vm.id.toUpperCase(), EnabledState: 2, GuestIntrinsicExchangeItems: items });
+    }
+    return out;
+  },
+
   // InitiateShutdown(Force, Reason): 0 once the guest was asked; the shutdown then runs on its
   // own (the caller polls the VM's state). A guest with a locked session refuses an unforced
   // request with 32781; without a working component the answer is 32775 (invalid state).
@@ -239,6 +255,11 @@ const ops = {
     return { available: vm.integration.shutdown && (await servicesUp(vm)) };
   },
 };
+
+function kvpItem(name, data) {
+  const esc = (v) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<INSTANCE CLASSNAME="Msvm_KvpExchangeDataItem"><PROPERTY NAME="Data" TYPE="string"><VALUE>${esc(data)}</VALUE></PROPERTY><PROPERTY NAME="Name" TYPE="string"><VALUE>${esc(name)}</VALUE></PROPERTY><PROPERTY NAME="Source" TYPE="uint16"><VALUE>2</VALUE></PROPERTY></INSTANCE>`;
+}
 
 function snapShape(state, s) {
   const vm = findVm(state, s.vmId);
@@ -324,14 +345,16 @@ async function exportSnapshot(a) {
   const vhdDir = join(root, 'Virtual Hard Disks');
   mkdirSync(vmDir, { recursive: true });
   mkdirSync(vhdDir, { recursive: true });
-  // switch: an export takes time in proportion to the disks' size (a real one copies every byte)
+  // switch: an export takes time in proportion to the disks' size (a real one copies every byte):
+  // the VHDX is then written into the export folder 1 MiB at a time, so its bytes grow as it goes
   const msPerMiB = Number(process.env.HYPERV_SIM_EXPORT_MS_PER_MIB || 0);
-  if (msPerMiB > 0) await new Promise((r) => setTimeout(r, msPerMiB * snap.disks.reduce((n, d) => n + virtualBytes(d.path) / MiB, 0)));
-  const disks = snap.disks.map((d, i) => {
+  const disks = [];
+  for (const [i, d] of snap.disks.entries()) {
     const file = join(vhdDir, `${basename(d.path).replace(/\.a?vhdx?$/i, '')}.vhdx`);
-    qemuImg(['convert', '-q', '-U', '-f', d.format ?? 'vhdx', '-O', 'vhdx', d.path, file]);
-    return { slot: d.slot, file: basename(file), i };
-  });
+    if (msPerMiB > 0) await slowCopy(d, file, msPerMiB, (virtualBytes(d.path) / MiB) * msPerMiB);
+    else qemuImg(['convert', '-q', '-U', '-f', d.format ?? 'vhdx', '-O', 'vhdx', d.path, file]);
+    disks.push({ slot: d.slot, file: basename(file), i });
+  }
   const cfg = join(vmDir, `${vm.id.toUpperCase()}.vmcx`);
   let vmrs;
   if (snap.vmrs && existsSync(snap.vmrs)) {
@@ -340,6 +363,44 @@ async function exportSnapshot(a) {
   }
   writeFileSync(cfg, JSON.stringify({ twinsnapSimConfig: 1, hardware: snap.hardware ?? hardwareOf(vm), disks, vmState: snap.vmState, vmxText: snap.vmxText ?? null, vmrs: vmrs ? basename(vmrs) : null }, null, 2));
   return snapShape(state, snap);
+}
+
+/** Set when the session that owns this backend ends (its stdin closed): a stalled export gives up. */
+let closing = false;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The slow export of one disk: converted aside, then appended to `file` in 1 MiB pieces spread
+ * over `totalMs` (at least 20 ms each). HYPERV_SIM_EXPORT_STALL_AFTER_MIB=N: after N MiB the copy
+ * stops making progress (nothing more is written) until its session ends — a hung export.
+ */
+async function slowCopy(d, file, msPerMiB, totalMs) {
+  const tmp = join(simRoot(), `.export-${randomUUID()}.vhdx`);
+  try {
+    qemuImg(['convert', '-q', '-U', '-f', d.format ?? 'vhdx', '-O', 'vhdx', d.path, tmp]);
+    const size = statSync(tmp).size;
+    const pieces = Math.max(1, Math.ceil(size / MiB));
+    const each = Math.max(20, totalMs / pieces);
+    const stallAfter = process.env.HYPERV_SIM_EXPORT_STALL_AFTER_MIB;
+    const fd = openSync(tmp, 'r');
+    try {
+      writeFileSync(file, Buffer.alloc(0));
+      const buf = Buffer.alloc(MiB);
+      for (let p = 0; p < pieces; p++) {
+        if (stallAfter !== undefined && p >= Number(stallAfter)) {
+          while (!closing) await sleep(100);
+          throw fail(`Failed to export: the operation was cancelled after ${p} MiB.`, 'OperationStopped', 'OperationFailed');
+        }
+        await sleep(each);
+        const n = readSync(fd, buf, 0, MiB, p * MiB);
+        appendFileSync(file, buf.subarray(0, n));
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 function readConfig(path) {
@@ -381,7 +442,10 @@ function compare(a) {
 
 // Import-VM: the planned VM becomes real. Register: in place; Copy: configuration (and memory)
 // to VirtualMachinePath, disks copied from VhdSourcePath (default <config's grandparent>\Virtual
-// Hard Disks) to VhdDestinationPath. State Saved when the configuration carries memory.
+// Hard Disks) to VhdDestinationPath — unless the two folders are the same path (compared as
+// strings, ignoring case, as the module's report and storage copy do): then nothing is copied
+// and the disks are used where they are. State Saved when the configuration carries memory and
+// its file is there.
 async function importPlanned(a) {
   const state = loadState();
   const planned = (state.planned ?? []).find((p) => p.id === a.plannedId);
@@ -400,7 +464,7 @@ async function importPlanned(a) {
     const src = join(vhdSrc, file);
     if (!existsSync(src)) throw fail(`Could not find the virtual hard disk '${src}'.`, 'ObjectNotFound', 'ObjectNotFound');
     let path = src;
-    if (!planned.register) {
+    if (!planned.register && vhdSrc.toLowerCase() !== vhdDst.toLowerCase()) {
       mkdirSync(vhdDst, { recursive: true });
       path = join(vhdDst, file);
       if (existsSync(path)) throw fail(`Failed to copy '${src}': the file '${path}' exists.`, 'ResourceExists', 'OperationFailed');
@@ -417,11 +481,12 @@ async function importPlanned(a) {
     path: vmDir,
     disks,
     nics: hw.nics.map((n) => ({ ...n })),
-    state: cfg.vmState === 'Running' && cfg.vmrs ? 'Saved' : 'Off',
+    state: cfg.vmState === 'Running' && cfg.vmrs && existsSync(join(dirname(planned.path), cfg.vmrs)) ? 'Saved' : 'Off',
+    imported: true,
     automaticCheckpointsEnabled: process.env.HYPERV_SIM_IMPORT_AUTO_CHECKPOINTS === '1' ? true : (hw.automaticCheckpointsEnabled ?? false),
   };
   const cfgFile = join(vmDir, `${vm.id.toUpperCase()}.vmcx`);
-  let vmrs = cfg.vmrs ? join(dirname(planned.path), cfg.vmrs) : undefined;
+  let vmrs = cfg.vmrs && existsSync(join(dirname(planned.path), cfg.vmrs)) ? join(dirname(planned.path), cfg.vmrs) : undefined;
   if (!planned.register) {
     writeFileSync(cfgFile, cfg.opaque ? readFileSync(planned.path) : JSON.stringify({ ...cfg, vmrs: vmrs ? `${vm.id.toUpperCase()}.vmrs` : null, hardware: { ...hardwareOf(vm) } }, null, 2));
     if (vmrs) {
@@ -455,7 +520,16 @@ async function start(a, resumeOnly = false) {
   if (vm.automaticCheckpointsEnabled && vm.checkpointType !== 'Disabled' && vm.state === 'Saved') await autoCheckpointSaved(vm);
   if (vm.simVmx) await guestStart(loadVm(vm.id));
   return withState((st) => {
-    vmById(st, vm.id).state = 'Running';
+    const live = vmById(st, vm.id);
+    live.state = 'Running';
+    // switch: an imported VM that resumes a saved state comes back with its adapters connected
+    // to the switch they had, whatever was disconnected before the start
+    if (process.env.HYPERV_SIM_TWIN_NIC_RECONNECT === '1' && live.imported && vm.state === 'Saved') {
+      for (const n of live.nics) {
+        n.connected = true;
+        n.switchName = n.lastSwitch || n.switchName || 'Default Switch';
+      }
+    }
     return null;
   });
 }
@@ -598,7 +672,10 @@ export function serve() {
       process.stdout.write(JSON.stringify(await runHostOp(req.op, req.args)) + '\n');
     });
   });
-  rl.on('close', () => chain.then(() => Promise.all([...pending])).then(() => process.exit(0)));
+  rl.on('close', () => {
+    closing = true;
+    chain.then(() => Promise.all([...pending])).then(() => process.exit(0));
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--serve')) serve();

@@ -21,6 +21,10 @@ export interface AddSimVmOptions {
   shielded?: boolean;
   /** The guest's console session is locked: it refuses an unforced shutdown (32781). */
   lockedSession?: boolean;
+  /** The guest reports KVP ProductType 2 (VER_NT_DOMAIN_CONTROLLER) while it runs. */
+  domainController?: boolean;
+  /** The VM's notes (Hyper-V Manager → Settings → Name → Notes). */
+  notes?: string;
 }
 /** Adds a VM with a real VHDX disk to the simulated host at `root`. */
 export function addSimVm(root: string, opts?: AddSimVmOptions): SimVm;

@@ -19,6 +19,8 @@ export function addSimVm(root, opts = {}) {
   if (opts.noIntegrationServices) vm.guest.runsIntegrationServices = false;
   if (opts.shielded) vm.shielded = true;
   if (opts.lockedSession) vm.guest.lockedSession = true;
+  if (opts.domainController) vm.guest.productType = 2;
+  if (opts.notes) vm.notes = opts.notes;
   state.vms.push(vm);
   saveState(state, root);
   return vm;

@@ -20,7 +20,9 @@ export type HyperVOp =
   | 'remove-twin'
   | 'release-checkpoint'
   | 'find-leftovers'
-  | 'list-leftovers';
+  | 'list-leftovers'
+  | 'host-paths'
+  | 'guest-role';
 
 /** Script bodies by operation. */
 export const OPERATIONS: Record<HyperVOp, string> = {
@@ -62,16 +64,25 @@ $result = [pscustomobject]@{
   state = (TS-Enum (TS-Vm $a.id).State)
 }`,
 
-  // Export the checkpoint (a copy made while production runs), import it as a copy with a new id
-  // into the twin folder, rename it, disconnect every network adapter (also the ones Compare-VM
-  // reports for missing switches), verify none is connected (§1.7, §1.8, §6.3–6.4). The marker
-  // file names production's id on its first line and each VM imported into the folder on the
-  // next ones: clean-up removes only those. Automatic checkpoints (on by default for VMs created
-  // on Windows 10/11) would be taken when the twin starts and merged at its shutdown, under the
-  // archive: they are switched off and the twin's checkpoint type set to Disabled, and both are
-  // verified, before the twin can start (-AutomaticCheckpointsEnabled exists only where the
-  // feature does: Windows 10 1709 / Server 2019 and later). hostBytesWritten: every file the
-  // export and the import wrote (both exist just before the export is deleted).
+  // Export the checkpoint (the one copy of the disks, made while production runs), then import
+  // the export IN PLACE as a VM with a new id: Compare-VM -Copy -GenerateNewId with
+  // -VhdSourcePath and -VhdDestinationPath both the export's 'Virtual Hard Disks' folder. The
+  // module copies VHDs only when those two paths differ (compared as strings, ignoring case;
+  // reference hyperv-cmdlet-signatures.md §3.4 and the decompiled VMCompatibilityReport /
+  // PerformStorageCopyForImport it cites), so the twin runs on the exported disks themselves;
+  // only its configuration and memory state are copied under 'Virtual Machines'. The export's
+  // own memory state is then deleted (the twin has its copy; one that cannot be deleted goes
+  // with the twin folder); its configuration (.vmcx, .vmgs)
+  // stays for the snapshot (configFiles) until the twin folder is removed. Then: rename,
+  // disconnect every network adapter (also the ones Compare-VM reports for missing switches),
+  // verify none is connected (§1.7, §1.8, §6.3–6.4). The marker file names production's id on
+  // its first line and each VM imported into the folder on the next ones: clean-up removes only
+  // those. Automatic checkpoints (on by default for VMs created on Windows 10/11) would be taken
+  // when the twin starts and merged at its shutdown, under the archive: they are switched off
+  // and the twin's checkpoint type set to Disabled, and both are verified, before the twin can
+  // start (-AutomaticCheckpointsEnabled exists only where the feature does: Windows 10 1709 /
+  // Server 2019 and later). hostBytesWritten: every file in the twin folder once the import is
+  // done (the export and the import's copies), measured, not estimated.
   'build-twin': String.raw`
 $snap = Hyper-V\Get-VMSnapshot -Id ([Guid]::Parse([string]$a.snapshotId))
 $root = [string]$a.twinsRoot
@@ -84,8 +95,9 @@ $marker = Join-Path $dir '.twinsnap-twin'
 Hyper-V\Export-VMSnapshot -VMSnapshot $snap -Path $export
 $config = Get-ChildItem -LiteralPath $export -Recurse -File | Where-Object { $_.Extension -eq '.vmcx' -or ($_.Extension -eq '.xml' -and $_.Directory.Name -eq 'Virtual Machines') } | Select-Object -First 1
 if (-not $config) { throw 'TWINSNAP:EXPORT_INCOMPLETE the export holds no virtual machine configuration' }
+$vhd = Join-Path $config.Directory.Parent.FullName 'Virtual Hard Disks'
 $vmDir = Join-Path $dir 'Virtual Machines'
-$report = Hyper-V\Compare-VM -Path $config.FullName -Copy -GenerateNewId -VirtualMachinePath $vmDir -SnapshotFilePath $vmDir -SmartPagingFilePath $vmDir -VhdDestinationPath (Join-Path $dir 'Virtual Hard Disks')
+$report = Hyper-V\Compare-VM -Path $config.FullName -Copy -GenerateNewId -VirtualMachinePath $vmDir -SnapshotFilePath $vmDir -SmartPagingFilePath $vmDir -VhdSourcePath $vhd -VhdDestinationPath $vhd
 [IO.File]::AppendAllText($marker, $report.VM.Id.ToString() + [Environment]::NewLine)
 foreach ($i in @($report.Incompatibilities)) {
   if ($i.MessageId -eq 33012) { $i.Source | Hyper-V\Disconnect-VMNetworkAdapter }
@@ -101,30 +113,38 @@ Hyper-V\Set-VM -VM $twin -CheckpointType Disabled
 $check = TS-Vm $twin.Id.ToString()
 if ((TS-Enum $check.CheckpointType) -ne 'Disabled' -or ($check.PSObject.Properties['AutomaticCheckpointsEnabled'] -and $check.AutomaticCheckpointsEnabled)) { throw 'TWINSNAP:CHECKPOINTS_ON the twin would take checkpoints when it starts' }
 $written = [int64](Get-ChildItem -LiteralPath $dir -Recurse -File | Measure-Object -Property Length -Sum).Sum
-Remove-Item -LiteralPath $export -Recurse -Force
-$result = [pscustomobject]@{ twin = (TS-VmInfo $check); folder = $dir; hostBytesWritten = $written }`,
+$configFiles = @()
+foreach ($f in @(Get-ChildItem -LiteralPath $config.Directory.FullName -File)) {
+  $ext = $f.Extension.ToLowerInvariant()
+  if (@('.vmcx', '.vmgs', '.xml') -contains $ext) { $configFiles += [pscustomobject]@{ name = $f.Name; path = $f.FullName } }
+  elseif (@('.vmrs', '.bin', '.vsv', '.vmem') -contains $ext) { try { Remove-Item -LiteralPath $f.FullName -Force -ErrorAction Stop } catch { } }
+}
+$result = [pscustomobject]@{ twin = (TS-VmInfo $check); folder = $dir; hostBytesWritten = $written; configFiles = @($configFiles) }`,
 
-  // A restored VM folder (configuration + disks side by side) imported as a VM of its own:
-  // Import-VM -Copy -GenerateNewId (a new id, so it runs beside the original, §1.7), files under
-  // the restored folder, then Rename-VM to the chosen name. A missing virtual switch (33012)
-  // leaves that adapter disconnected; the user connects it in Hyper-V Manager. The copy puts
-  // every file in 'Virtual Machines' / 'Virtual Hard Disks', so the restored originals at the top
-  // of the folder are removed once the import succeeded (else the restore takes twice the space);
-  // a file that cannot be removed is reported, not fatal.
+  // A restored VM folder (configuration + disks side by side, the disks under the file names the
+  // configuration gives them) imported as a VM of its own: Import-VM -Copy -GenerateNewId (a new
+  // id, so it runs beside the original, §1.7) with -VhdSourcePath and -VhdDestinationPath both
+  // the restored folder — so the disks are used where they were restored, not copied again
+  // (§3.4 of the cmdlet reference) — the configuration under 'Virtual Machines', then Rename-VM
+  // to the chosen name. Every network adapter is left disconnected (a copy of production must not
+  // come up on production's network with its addresses); the user connects it in Hyper-V
+  // Manager. The restored configuration and memory-state files at the top of the folder were
+  // copied by the import and are removed; a file that cannot be removed is reported, not fatal.
   'import-restored': String.raw`
 $dir = [string]$a.folder
 $config = @(Get-ChildItem -LiteralPath $dir -File | Where-Object { $_.Extension -eq '.vmcx' })
 if ($config.Count -ne 1) { throw ('TWINSNAP:VM_NOT_FOUND the restored folder holds ' + $config.Count + ' .vmcx files, expected one') }
 $vmDir = Join-Path $dir 'Virtual Machines'
-$report = Hyper-V\Compare-VM -Path $config[0].FullName -Copy -GenerateNewId -VhdSourcePath $dir -VirtualMachinePath $vmDir -SnapshotFilePath $vmDir -SmartPagingFilePath $vmDir -VhdDestinationPath (Join-Path $dir 'Virtual Hard Disks')
+$report = Hyper-V\Compare-VM -Path $config[0].FullName -Copy -GenerateNewId -VhdSourcePath $dir -VirtualMachinePath $vmDir -SnapshotFilePath $vmDir -SmartPagingFilePath $vmDir -VhdDestinationPath $dir
 foreach ($i in @($report.Incompatibilities)) {
   if ($i.MessageId -eq 33012) { $i.Source | Hyper-V\Disconnect-VMNetworkAdapter }
   else { throw ('TWINSNAP:IMPORT_INCOMPATIBLE ' + [string]$i.Message) }
 }
 $vm = Hyper-V\Import-VM -CompatibilityReport $report
 Hyper-V\Rename-VM -VM $vm -NewName ([string]$a.name)
+Hyper-V\Get-VMNetworkAdapter -VM $vm | Hyper-V\Disconnect-VMNetworkAdapter
 $left = @()
-foreach ($f in @(Get-ChildItem -LiteralPath $dir -File | Where-Object { @('.vmcx', '.vmgs', '.vmrs', '.vhdx', '.vhd', '.avhdx', '.avhd') -contains $_.Extension.ToLowerInvariant() })) {
+foreach ($f in @(Get-ChildItem -LiteralPath $dir -File | Where-Object { @('.vmcx', '.vmgs', '.vmrs') -contains $_.Extension.ToLowerInvariant() })) {
   try { Remove-Item -LiteralPath $f.FullName -Force -ErrorAction Stop } catch { $left += $f.Name }
 }
 $result = [pscustomobject]@{ vm = (TS-VmInfo (TS-Vm $vm.Id.ToString())); configPath = $vmDir; notRemoved = @($left) }`,
@@ -232,6 +252,38 @@ if ([Guid]::TryParse([string]$a.vmId, [ref]$g)) {
   if ($vm) { $ids = @(Hyper-V\Get-VMSnapshot -VM $vm | Where-Object { ([string]$_.Name).StartsWith('twinsnap-') } | ForEach-Object { $_.Id.ToString() }) }
 }
 $result = [pscustomobject]@{ removedTwinFolders = $removed; checkpointIds = $ids }`,
+
+  // Where twins are built (the adapter's folder, else <VirtualMachinePath>\TwinSnap): the engine
+  // counts the backup's writes against that volume before anything is frozen, and watches the
+  // twin folder's bytes grow while the export runs (its progress).
+  'host-paths': String.raw`
+$root = [string]$a.twinsRoot
+if (-not $root) { $root = Join-Path (Hyper-V\Get-VMHost).VirtualMachinePath 'TwinSnap' }
+$result = [pscustomobject]@{ twinsRoot = $root }`,
+
+  // What the host can tell about the guest's role: the KVP intrinsic item ProductType the guest's
+  // Data Exchange service reports (Msvm_KvpExchangeComponent.GuestIntrinsicExchangeItems, each an
+  // embedded Msvm_KvpExchangeDataItem with Name and Data; 2 = VER_NT_DOMAIN_CONTROLLER, MS-RPRN
+  // 2.2.3.10.3), and the VM's notes. Nothing readable (no KVP service, guest not running) is
+  // reported as unknown, not as "not a domain controller".
+  'guest-role': String.raw`
+$vm = TS-Vm $a.id
+$vmId = $vm.Id.ToString()
+$productType = ''
+$kvp = $false
+try {
+  $comp = @(CimCmdlets\Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_KvpExchangeComponent' -ErrorAction Stop | Where-Object { [string]$_.SystemName -eq $vmId })
+  foreach ($item in @($comp | ForEach-Object { @($_.GuestIntrinsicExchangeItems) })) {
+    if (-not $item) { continue }
+    $kvp = $true
+    $x = [xml][string]$item
+    $name = [string](@($x.INSTANCE.PROPERTY | Where-Object { $_.NAME -eq 'Name' })[0].VALUE)
+    if ($name -eq 'ProductType') { $productType = [string](@($x.INSTANCE.PROPERTY | Where-Object { $_.NAME -eq 'Data' })[0].VALUE) }
+  }
+} catch { }
+$notes = ''
+if ($vm.PSObject.Properties['Notes']) { $notes = [string]$vm.Notes }
+$result = [pscustomobject]@{ kvp = $kvp; productType = $productType; notes = $notes }`,
 
   // Read-only twin of find-leftovers (doctor, tests): what TwinSnap left for this VM, removing
   // nothing — marked twin folders and the VMs registered in them, `twinsnap-` checkpoints.
