@@ -158,25 +158,34 @@ describe('Hyper-V export progress feeds the workflow watchdog (HYPERV_SIM_EXPORT
     return vm;
   }
 
-  it('an export 3× longer than the copy-config limit that keeps writing is not killed; one that stops writing is killed after the limit without progress', async () => {
-    // The no-progress limit must cover what comes before the first byte (a long call starts a
-    // PowerShell of its own): twice what such a call takes on this machine now, at least 3 s.
+  /**
+   * The no-progress limit must cover what comes before the first byte (a long call starts a
+   * PowerShell of its own): twice what such a call takes on this machine now, at least 3 s. The
+   * export is sized to last three limits.
+   */
+  async function sized(): Promise<{ limit: number; msPerMiB: string }> {
     const probeVm = addSimVm(SIM_ROOT, { name: `Probe ${++seq}`, diskMiB: 8, memoryMiB: 64 });
     const limit = Math.max(3000, 2 * Math.ceil(await longCallMs(hyperv(), probeVm.id)));
-    const msPerMiB = String(Math.ceil((3 * limit) / 16));
-    const limits = { 'copy-config': limit };
+    return { limit, msPerMiB: String(Math.ceil((3 * limit) / 16)) };
+  }
+
+  it('an export 3× longer than the copy-config no-progress limit that keeps writing is not killed', async () => {
+    const { limit, msPerMiB } = await sized();
     const slow = fullVm(`Slow ${++seq}`);
-    const ok = await backup(slow, { hv: hyperv({ HYPERV_SIM_EXPORT_MS_PER_MIB: msPerMiB }), timeouts: limits });
+    const ok = await backup(slow, { hv: hyperv({ HYPERV_SIM_EXPORT_MS_PER_MIB: msPerMiB }), timeouts: { 'copy-config': limit } });
     expect(ok.outcome, JSON.stringify(ok.outcome.error)).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
     expect(ok.outcome.metrics.steps['copy-config']).toBeGreaterThan(2 * limit);
     console.log(`[twin/hyperv] slow export: copy-config ${Math.round(ok.outcome.metrics.steps['copy-config']!)} ms under a ${limit} ms no-progress limit`);
     expectNothingLeft(slow);
+  }, 600_000);
 
+  it('an export that stops writing is killed one no-progress limit after its last byte, long before the ceiling', async () => {
+    const { limit, msPerMiB } = await sized();
     const hung = fullVm(`Hung ${++seq}`);
-    const bad = await backup(hung, { hv: hyperv({ HYPERV_SIM_EXPORT_MS_PER_MIB: msPerMiB, HYPERV_SIM_EXPORT_STALL_AFTER_MIB: '3' }), timeouts: limits });
+    const bad = await backup(hung, { hv: hyperv({ HYPERV_SIM_EXPORT_MS_PER_MIB: msPerMiB, HYPERV_SIM_EXPORT_STALL_AFTER_MIB: '3' }), timeouts: { 'copy-config': limit } });
     expect(bad.outcome).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } });
     expect(bad.outcome.error!.message).toMatch(new RegExp(`copy-config.*made no progress for ${Math.round(limit / 1000)} s`));
-    // killed one limit after the last byte, far before the ceiling (10 × the limit)
+    // the ceiling is 10 × the limit
     expect(bad.outcome.metrics.steps['copy-config']).toBeLessThan(6 * limit);
     expectNothingLeft(hung);
   }, 600_000);
