@@ -1,3 +1,5 @@
+import type { GuestId } from './guest-id.js';
+
 /** Lifecycle of a job. `warning` = finished, but not the way the user asked (e.g. crash fallback). */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'warning' | 'failed' | 'cancelled';
 /** What kind of work a job does. */
@@ -21,7 +23,10 @@ export interface JobStep {
 export interface JobInfo {
   id: string;
   kind: JobKind;
+  /** The guest's display name when the job was made (a label). */
   guest?: string;
+  /** The guest's identity (absent on repository jobs and on jobs recorded before guest ids). */
+  guestId?: GuestId;
   /** Who started it (absent on jobs recorded before this field existed: shown as manual). */
   trigger?: JobTrigger;
   status: JobStatus;

@@ -27,7 +27,7 @@ export class JsonScheduleStore extends MemoryScheduleStore {
     } catch (cause) {
       throw new AppError('CONFIG_INVALID', `schedule file '${file}' is not valid JSON: fix or delete it`, { cause, details: { file } });
     }
-    for (const s of data.schedules ?? []) this.schedules.set(s.guest, s);
+    for (const s of data.schedules ?? []) this.schedules.set(s.guestId, s);
     for (const [g, st] of Object.entries(data.state ?? {})) this.states.set(g, st);
     this.maintenance = data.maintenance ?? {};
   }

@@ -1,5 +1,6 @@
 import { syncCatalog } from '../repository/repository.js';
-import { JobManager } from '../workflow/job-manager.js';
+import { JobManager, type BackupTarget } from '../workflow/job-manager.js';
+import { getGuestDirectory } from './guest-directory.js';
 import type { BackupStepId } from '../workflow/backup-steps.js';
 import { RepositorySnapshotSink } from '../workflow/repository-snapshot-sink.js';
 import type { EngineContext } from './engine-context.js';
@@ -69,12 +70,23 @@ export const jobHandlers: HandlerFactory = (ctx) => {
   };
   ctx.lazy('runningJobs', () => ({ count: () => (created ? getJobService(ctx).manager.runningCount() : 0) }));
   return {
-    'jobs.backupNow': async (req) => {
+    'jobs.backupNow': async ({ guests, consistency, verify }) => {
       const m = await jobs();
       m.twinSlots.setLimit(ctx.config().maxConcurrentTwins);
-      return m.backupNow(req);
+      // one listing for all of them ("back up all" with N guests must not list N times)
+      const dir = getGuestDirectory(ctx);
+      const live = await dir.live();
+      const targets: BackupTarget[] = [];
+      for (const ref of guests) {
+        const g = await dir.resolve(ref, { liveOnly: true, live });
+        if (!targets.some((t) => t.guestId === g.id)) targets.push({ guestId: g.id, hypervisor: g.live!.hypervisor, vm: g.live!.vm });
+      }
+      return m.backupNow({ targets, consistency, verify });
     },
-    'jobs.list': async (req) => (await jobs()).list(req),
+    'jobs.list': async ({ guest, limit }) => {
+      const guestId = guest ? (await getGuestDirectory(ctx).resolve(guest)).id : undefined;
+      return (await jobs()).list({ ...(guestId ? { guestId } : {}), ...(limit ? { limit } : {}) });
+    },
     'jobs.get': async ({ jobId }) => (await jobs()).get(jobId),
     'jobs.log': async ({ jobId }) => (await jobs()).log(jobId),
     'jobs.cancel': async ({ jobId }) => (await jobs()).cancel(jobId),
@@ -96,16 +108,18 @@ export interface LaunchedBackup {
  * scheduler's port can take it as is): starts a backup and resolves when it ends; never rejects.
  */
 export function jobBackupLauncher(ctx: EngineContext): {
-  start(guest: string, opts: { consistency?: 'require-clean' | 'allow-crash'; verify?: boolean; trigger?: 'manual' | 'scheduled' }): Promise<LaunchedBackup>;
+  start(guestId: string, opts: { consistency?: 'require-clean' | 'allow-crash'; verify?: boolean; trigger?: 'manual' | 'scheduled' }): Promise<LaunchedBackup>;
 } {
   return {
-    async start(guest, opts) {
+    async start(guestId, opts) {
       const { manager, ready } = getJobService(ctx);
       await ready;
       manager.twinSlots.setLimit(ctx.config().maxConcurrentTwins);
       let jobId: string | undefined;
       try {
-        jobId = (await manager.backupNow({ guests: [guest], consistency: opts.consistency, verify: opts.verify, trigger: opts.trigger ?? 'scheduled' })).jobIds[0]!;
+        // schedules are keyed by id: a renamed VM keeps its schedule, a same-named one never gets it
+        const g = await getGuestDirectory(ctx).resolve(guestId, { liveOnly: true });
+        jobId = (await manager.backupNow({ targets: [{ guestId: g.id, hypervisor: g.live!.hypervisor, vm: g.live!.vm }], consistency: opts.consistency, verify: opts.verify, trigger: opts.trigger ?? 'scheduled' })).jobIds[0]!;
         const o = await manager.wait(jobId);
         return { jobId, status: o.status, snapshotId: o.snapshotId, error: o.error, warnings: o.warnings, bytes: o.logicalBytes };
       } catch (e) {

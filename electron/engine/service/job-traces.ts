@@ -1,3 +1,4 @@
+import type { GuestId } from '../../../shared/domain/guest-id.js';
 import type { JobInfo, JobKind, JobStatus, JobTrigger } from '../../../shared/domain/job.js';
 import { toSerializedError } from '../../../shared/errors/serialize.js';
 import { timeId } from '../core/ids.js';
@@ -8,6 +9,7 @@ import { getCatalog } from './repository-access.js';
 export interface TraceSpec {
   kind: JobKind;
   guest?: string;
+  guestId?: GuestId;
   trigger: JobTrigger;
   label: string;
 }
@@ -24,6 +26,7 @@ export function recordFailedStart(ctx: EngineContext, spec: TraceSpec, error: { 
     id: timeId(ctx.clock.now()),
     kind: spec.kind,
     ...(spec.guest ? { guest: spec.guest } : {}),
+    ...(spec.guestId ? { guestId: spec.guestId } : {}),
     trigger: spec.trigger,
     status: 'failed',
     createdAt: at,
@@ -53,6 +56,7 @@ export async function runAsJob<T>(ctx: EngineContext, spec: TraceSpec, fn: () =>
     id: timeId(ctx.clock.now()),
     kind: spec.kind,
     ...(spec.guest ? { guest: spec.guest } : {}),
+    ...(spec.guestId ? { guestId: spec.guestId } : {}),
     trigger: spec.trigger,
     status: 'running',
     createdAt: at,

@@ -1,3 +1,5 @@
+import type { GuestId } from '../../../shared/domain/guest-id.js';
+import { getGuestDirectory } from './guest-directory.js';
 import { SMTP_PASSWORD } from '../core/secrets.js';
 import { freemem } from 'node:os';
 import { AppError } from '../../../shared/errors/app-error.js';
@@ -66,7 +68,7 @@ function jobLauncher(ctx: EngineContext): BackupLauncher {
       let r: JobResult = await base.start(guest, { consistency: opts.consistency, verify: opts.verify, trigger: 'scheduled' });
       if (r.status === 'failed' && r.error?.code === 'JOB_ALREADY_RUNNING') {
         const { manager } = getJobService(ctx);
-        const running = manager.list({ guest, limit: 5 }).find((j) => j.status === 'running' || j.status === 'queued');
+        const running = manager.list({ guestId: guest as GuestId, limit: 5 }).find((j) => j.status === 'running' || j.status === 'queued');
         if (running) {
           const o = await manager.wait(running.id);
           r = { jobId: running.id, status: o.status, snapshotId: o.snapshotId, error: o.error, warnings: o.warnings, bytes: o.logicalBytes };
@@ -99,13 +101,14 @@ function repositoryMaintenance(ctx: EngineContext): MaintenanceRunner {
   async function forget(guest?: string): Promise<{ forgotten: number }> {
     const repo = await getRepository(ctx);
     const catalog = getCatalog(ctx);
-    const policies = catalog.retention.list().filter((p) => guest === undefined || p.guest === guest);
+    // by id: a guest that shares another's name never loses that one's snapshots
+    const policies = catalog.retention.list().filter((p) => guest === undefined || p.guestId === guest);
     let forgotten = 0;
     for (const p of policies) {
       if (Object.keys(p.policy).length === 0) continue; // no policy = keep everything
-      const r = await repo.applyRetention(p.guest, p.policy);
+      const r = await repo.applyRetention({ guestId: p.guestId, guest: p.guest, aliases: catalog.guests.aliases(p.guestId) }, p.policy);
       forgotten += r.forgetCount;
-      if (r.forgetCount > 0) ctx.emit('snapshots.changed', { guest: p.guest });
+      if (r.forgetCount > 0) ctx.emit('snapshots.changed', { guest: p.guest, guestId: p.guestId });
     }
     if (forgotten > 0) await syncCatalog(repo, catalog);
     return { forgotten };
@@ -119,13 +122,10 @@ function hostMemory(ctx: EngineContext): HostMemory & { refresh(): Promise<void>
     freeMiB: () => Math.floor(freemem() / 1024 / 1024),
     requiredMiB: (guest) => ram.get(guest),
     async refresh() {
-      for (const h of ctx.hypervisors) {
-        try {
-          if (!(await h.detect()).available) continue;
-          for (const vm of await h.listVms()) if (vm.memoryMiB) ram.set(vm.name, vm.memoryMiB);
-        } catch (e) {
-          ctx.logger.debug('guest listing for the memory limit failed', { error: (e as Error).message });
-        }
+      try {
+        for (const { guest, vm } of await getGuestDirectory(ctx).live()) if (vm.memoryMiB) ram.set(guest.id, vm.memoryMiB);
+      } catch (e) {
+        ctx.logger.debug('guest listing for the memory limit failed', { error: (e as Error).message });
       }
     },
   };
@@ -141,6 +141,9 @@ function onSchedulerEvent(ctx: EngineContext, e: SchedulerEvent): void {
       return undefined;
     }
   };
+  // the scheduler speaks in guest ids; people read names (the one the schedule was saved under)
+  const guestId = ('guest' in e ? e.guest : '') as GuestId;
+  const guest = 'guest' in e ? (getCatalog(ctx).schedules.get(guestId)?.guest ?? getCatalog(ctx).guests.get(guestId)?.name ?? e.guest) : '';
   const n = getNotifier(ctx);
   const log = (p: Promise<unknown>) => void p.catch((err) => ctx.logger.warn('notification failed', { error: (err as Error).message }));
   switch (e.type) {
@@ -149,18 +152,18 @@ function onSchedulerEvent(ctx: EngineContext, e: SchedulerEvent): void {
       // recorded as a failed one: listed, a ✕ on the calendar, and named in the notification.
       let jobId = e.result.jobId;
       if (!jobId && e.result.status === 'failed') {
-        jobId = traced(() => recordFailedStart(ctx, { kind: 'backup', guest: e.guest, trigger: 'scheduled', label: 'Start the scheduled backup' }, e.result.error ?? { code: 'INTERNAL', message: 'the scheduled backup could not start' }).id);
+        jobId = traced(() => recordFailedStart(ctx, { kind: 'backup', guest, guestId, trigger: 'scheduled', label: 'Start the scheduled backup' }, e.result.error ?? { code: 'INTERNAL', message: 'the scheduled backup could not start' }).id);
       }
-      log(n.backupFinished({ guest: e.guest, jobId, status: e.result.status, error: e.result.error, warnings: e.result.warnings, slots: e.slots, trigger: e.trigger }));
+      log(n.backupFinished({ guest, jobId, status: e.result.status, error: e.result.error, warnings: e.result.warnings, slots: e.slots, trigger: e.trigger }));
       break;
     }
     case 'guest-stale':
-      log(n.staleGuest(e.guest, e.lastSuccessAt, e.expectedMs));
+      log(n.staleGuest(guest, e.lastSuccessAt, e.expectedMs));
       break;
     case 'runs-missed': {
       const when = e.slots.map((t) => new Date(t).toISOString().slice(0, 16).replace('T', ' ')).join(', ');
-      traced(() => recordFailedStart(ctx, { kind: 'backup', guest: e.guest, trigger: 'scheduled', label: 'Start the scheduled backup' }, { code: 'TIMEOUT', message: `${e.slots.length} scheduled run(s) of '${e.guest}' (${when} UTC) missed: ${e.reason}` }));
-      log(n.missedRuns(e.guest, e.slots, e.reason));
+      traced(() => recordFailedStart(ctx, { kind: 'backup', guest, guestId, trigger: 'scheduled', label: 'Start the scheduled backup' }, { code: 'TIMEOUT', message: `${e.slots.length} scheduled run(s) of '${guest}' (${when} UTC) missed: ${e.reason}` }));
+      log(n.missedRuns(guest, e.slots, e.reason));
       break;
     }
     case 'maintenance-finished':
@@ -257,10 +260,12 @@ export const scheduleHandlers: HandlerFactory = (ctx) => ({
     new CatalogScheduleStore(getCatalog(ctx))
       .list()
       .map((s) => withNextRuns(ctx, s))
-      .sort((a, b) => a.guest.localeCompare(b.guest)),
+      .sort((a, b) => a.guest.localeCompare(b.guest) || a.guestId.localeCompare(b.guestId)),
   'schedules.set': async (req) => {
+    const g = await getGuestDirectory(ctx).resolve(req.guest);
     const saved = getSchedulerService(ctx).scheduler.setSchedule({
-      guest: req.guest,
+      guestId: g.id,
+      guest: g.name,
       schedule: req.schedule,
       ...(req.timeZone ? { timeZone: req.timeZone } : {}),
       ...(req.consistency ? { consistency: req.consistency } : {}),
