@@ -1,6 +1,7 @@
 import { basename, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { AppError } from '../../../shared/errors/app-error.js';
+import { AppError, isAppError } from '../../../shared/errors/app-error.js';
+import { isGuestId, nameGuestId } from '../../../shared/domain/guest-id.js';
 import type { RetentionPolicy } from '../../../shared/domain/policy.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import type { RepositoryFolderCheck } from '../../../shared/domain/engine.js';
@@ -75,12 +76,16 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
   program
     .command('import-disk')
     .description('archive existing disk image files as a cold snapshot of a guest (also how a powered-off VM is backed up)')
-    .requiredOption('--guest <name>', 'guest name the snapshot belongs to')
+    .requiredOption('--guest <guest>', 'the guest the snapshot belongs to: its id or name (a name no VM or backup has starts a guest known by that name)')
     .option('--config <file>', 'a VM configuration file to keep with the snapshot (.vmx, .vmcx …); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .argument('<files...>', 'disk images (raw, vmdk, vhdx, vhd, qcow2; chains are followed)')
     .option(...ALLOW_CHAIN_DIR)
     .action(async (files: string[], o: { guest: string; config?: string[]; allowChainDir: string[] }) => {
       const repo = await repoOf();
+      const guest = await (await ctx.engine()).service.call('guests.resolve', { guest: o.guest }).catch((e: unknown) => {
+        if (isAppError(e, 'HV_VM_NOT_FOUND') && !isGuestId(o.guest)) return { id: nameGuestId(o.guest), name: o.guest };
+        throw e;
+      });
       const disks: { name: string; disk: VirtualDisk; sourceFormat: string; fileName: string }[] = [];
       try {
         for (const f of files) {
@@ -88,7 +93,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
           disks.push({ name: basename(f, extname(f)), disk, sourceFormat: disk.format, fileName: basename(f) });
         }
         const s = await repo.createSnapshot(
-          { guest: o.guest, consistency: 'cold', disks, configFiles: (o.config ?? []).map((p) => ({ name: basename(p), path: p })), log: [`imported ${files.map((f) => basename(f)).join(', ')}`] },
+          { guestId: guest.id, guest: guest.name, consistency: 'cold', disks, configFiles: (o.config ?? []).map((p) => ({ name: basename(p), path: p })), log: [`imported ${files.map((f) => basename(f)).join(', ')}`] },
           { onProgress: (p) => progress('backup')(p.allDone, p.allTotal) },
         );
         await syncCatalog(repo, getCatalog((await ctx.engine()).context));
