@@ -10,7 +10,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../electron/engine/core/clock.js';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { createEngine } from '../../electron/engine/engine.js';
-import { getJobService } from '../../electron/engine/service/job-handlers.js';
 import { doctorText } from '../../electron/cli/commands/doctor.js';
 import { runDoctor, type DoctorOptions } from '../../electron/engine/workflow/doctor.js';
 import { ScriptedHypervisor } from './hypervisor-scripted.js';
@@ -143,9 +142,8 @@ describe('doctor through the engine service (doctor.run / doctor.last)', () => {
       expect((await engine.service.call('doctor.run', { vm: 'nope' })).ok).toBe(false);
       expect((await engine.service.call('doctor.last', {})).vmware).toEqual(r);
       // a backup of the vm in progress: doctor waits its turn
-      const { manager } = getJobService(engine.context);
       hv.faults.set('getVm', { kind: 'hang', honourSignal: true });
-      await manager.backupNow({ guests: ['test'] });
+      await engine.service.call('jobs.backupNow', { guests: ['test'] });
       await expect(engine.service.call('doctor.run', { vm: 'test' })).rejects.toMatchObject({ code: 'JOB_ALREADY_RUNNING' });
       hv.faults.delete('getVm');
     } finally {

@@ -1,6 +1,6 @@
 import { dirname, extname } from 'node:path';
 import type { JobLogLine, JobStatus, JobStep } from '../../../shared/domain/job.js';
-import type { GuestId } from '../../../shared/domain/guest-id.js';
+import { nameGuestId, type GuestId } from '../../../shared/domain/guest-id.js';
 import type { Consistency } from '../../../shared/domain/snapshot.js';
 import { AppError, isAppError } from '../../../shared/errors/app-error.js';
 import { toSerializedError } from '../../../shared/errors/serialize.js';
@@ -40,8 +40,8 @@ export interface WorkflowDeps {
 /** One backup to run. */
 export interface BackupRequest {
   jobId: string;
-  /** The guest's identity (the snapshot's key). */
-  guestId: GuestId;
+  /** The guest's identity (the snapshot's key; default `name:<guest>`, a guest known only by its name). */
+  guestId?: GuestId;
   /** The guest's display name (recorded in the snapshot as a label). */
   guest: string;
   hypervisor: Hypervisor;
@@ -154,7 +154,7 @@ export class BackupRun {
     this.adapterLimits = this.adapterStepLimits(vm);
     const { plan, checks } = runPreflight({ info, hypervisor: this.hv, vm, policy: this.req.policy, probe: this.probe, margins: this.deps.margins ?? DEFAULT_MARGINS });
     if (this.deps.sink.room) {
-      const room = await this.deps.sink.room({ guestId: this.req.guestId, diskPaths: vm.disks.map((d) => d.path) }).catch((e: unknown) => ({ error: toSerializedError(e) }));
+      const room = await this.deps.sink.room({ guestId: this.req.guestId ?? nameGuestId(this.req.guest), diskPaths: vm.disks.map((d) => d.path) }).catch((e: unknown) => ({ error: toSerializedError(e) }));
       checks.push(repositoryCheck(room));
     }
     for (const c of checks) this.say(c.ok ? 'info' : 'error', `check ${c.id}: ${c.message}`, 'preflight');
@@ -444,7 +444,7 @@ export class BackupRun {
       const t0 = this.deps.clock.monotonic();
       let bytes = 0;
       const stored = await this.deps.sink.createSnapshot(
-        { jobId: this.req.jobId, guestId: this.req.guestId, guest: this.req.guest, time: this.freezeTime ?? time, consistency, metrics: this.metrics, log: [...this.log], configFiles, disks: sinkDisks, chainDirs, ...(Object.keys(this.twinRecord).length ? { twin: { ...this.twinRecord } } : {}) },
+        { jobId: this.req.jobId, guestId: this.req.guestId ?? nameGuestId(this.req.guest), guest: this.req.guest, time: this.freezeTime ?? time, consistency, metrics: this.metrics, log: [...this.log], configFiles, disks: sinkDisks, chainDirs, ...(Object.keys(this.twinRecord).length ? { twin: { ...this.twinRecord } } : {}) },
         {
           signal,
           onProgress: (done, total) => {

@@ -39,8 +39,8 @@ export interface SinkDisk {
 /** Everything a snapshot is made of. */
 export interface SnapshotInput {
   jobId: string;
-  /** The guest's identity (the snapshot's key). */
-  guestId: GuestId;
+  /** The guest's identity (the snapshot's key; default `name:<guest>`). */
+  guestId?: GuestId;
   /** Its display name now (a label). */
   guest: string;
   /** Epoch ms of the freeze (of the start for cold backups). */
