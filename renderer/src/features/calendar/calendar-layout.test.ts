@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
 import { makeJob } from '../../test/fakes.js';
 import { addDays, dayKey, layoutCalendar, retentionHorizonDays } from './calendar-layout.js';
+import type { GuestId } from '../../../../shared/domain/guest-id.js';
 
 const local = (y: number, m: number, d: number, h = 0, min = 0) => new Date(y, m - 1, d, h, min).toISOString();
 const snap = (id: string, guest: string, time: string, extra: Partial<SnapshotSummary> = {}): SnapshotSummary => ({
   id,
+  guestId: guest as GuestId,
   guest,
   time,
   consistency: 'clean-twin',
