@@ -73,7 +73,7 @@ export function GuestDrawer({ guest, onClose }: { guest: string | undefined; onC
             <Tab value="retention" label="Retention" id="tab-retention" aria-controls="panel-retention" />
           </Tabs>
           <Box role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-            {tab === 'schedule' ? <ScheduleEditor key={id} guest={id} current={schedule} onDirty={onDirty} /> : <RetentionEditor key={id} guest={id} onDirty={onDirty} />}
+            {tab === 'schedule' ? <ScheduleEditor key={id} guest={id} label={label} current={schedule} onDirty={onDirty} /> : <RetentionEditor key={id} guest={id} label={label} onDirty={onDirty} />}
           </Box>
           <Dialog open={!!ask} onClose={() => setAsk(null)} aria-labelledby="discard-title">
             <DialogTitle id="discard-title">Discard unsaved changes?</DialogTitle>
