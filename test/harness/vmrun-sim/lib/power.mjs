@@ -21,7 +21,8 @@ import {
   withVmLock,
   writeJson,
 } from './state.mjs';
-import { VmxFile, settleUuid } from './vmx.mjs';
+import { settleUuid } from './uuid.mjs';
+import { VmxFile } from './vmx.mjs';
 
 const SUPERVISOR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'supervisor.mjs');
 
