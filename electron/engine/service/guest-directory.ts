@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { Guest, GuestCandidate, HypervisorKind } from '../../../shared/domain/guest.js';
-import { hypervGuestId, isGuestId, parseGuestId, vmwareGuestId, vmwarePathGuestId, type GuestId } from '../../../shared/domain/guest-id.js';
+import { hypervGuestId, isGuestId, nameGuestId, parseGuestId, vmwareGuestId, vmwarePathGuestId, type GuestId } from '../../../shared/domain/guest-id.js';
 import { AppError } from '../../../shared/errors/app-error.js';
 import type { GuestRecord } from '../catalog/catalog.js';
 import type { Hypervisor, VmInfo } from '../hypervisor/hypervisor.js';
@@ -133,7 +133,8 @@ export class GuestDirectory {
    * Resolves `ref` — a guest id, an adapter's own id (a .vmx path, a Hyper-V VM id) or a display
    * name — to one guest. `liveOnly`: only VMs seen now (what can be backed up). A name several
    * guests share is a USAGE error listing each candidate's id and folder (`details.candidates`);
-   * no match is HV_VM_NOT_FOUND. `live` reuses a listing already made (back up all: one listing).
+   * no match is HV_VM_NOT_FOUND with `liveOnly`, else the guest known by that name (`name:<ref>`,
+   * as a schedule or policy set before its VM appears, or for cold imports). `live` reuses a listing already made (back up all: one listing).
    */
   async resolve(ref: string, opts: { liveOnly?: boolean; live?: LiveGuest[] } = {}): Promise<ResolvedGuest> {
     const live = opts.live ?? (await this.live());
@@ -155,12 +156,14 @@ export class GuestDirectory {
       present: false,
       aliases: catalog.guests.aliases(r.id),
     });
+    const byNameOnly = (name: string): ResolvedGuest => ({ id: nameGuestId(name), name, present: false, aliases: [] });
     if (isGuestId(ref)) {
       const id = catalog.guests.canonical(ref);
       const l = live.find((x) => x.guest.id === id);
       if (l) return fromLive(l);
       const r = catalog.guests.get(id);
       if (r && !opts.liveOnly) return fromRecord(r);
+      if (!opts.liveOnly && parseGuestId(id)?.kind === 'name') return byNameOnly(parseGuestId(id)!.value);
       throw new AppError('HV_VM_NOT_FOUND', `no ${opts.liveOnly ? 'vm' : 'guest'} with id '${ref}' was found: run 'twinsnap guests' to list them`, { details: { guest: ref } });
     }
     const byLocator = live.find((x) => x.vm.id === ref || x.vm.configPath === ref);
@@ -174,6 +177,8 @@ export class GuestDirectory {
       const candidates: GuestCandidate[] = hits.map(({ id, name, hypervisor, folder }) => ({ id, name, ...(hypervisor ? { hypervisor } : {}), ...(folder ? { folder } : {}) }));
       throw new AppError('USAGE', `${hits.length} guests are named '${ref}': name one by its id — ${candidates.map(describe).join('; ')}`, { details: { guest: ref, candidates } });
     }
+    // a name nothing knows yet: a guest known by that name (its schedule or policy waits for it)
+    if (!opts.liveOnly) return byNameOnly(ref);
     throw new AppError('HV_VM_NOT_FOUND', `no guest named '${ref}' was found: run 'twinsnap guests' to list them`, { details: { guest: ref } });
   }
 }
