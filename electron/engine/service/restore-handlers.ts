@@ -1,5 +1,5 @@
 import type { GuestId } from '../../../shared/domain/guest-id.js';
-import { getGuestDirectory } from './guest-directory.js';
+import { getGuestDirectory, type LiveGuest } from './guest-directory.js';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { AppError } from '../../../shared/errors/app-error.js';
@@ -29,8 +29,10 @@ export const restoreHandlers: HandlerFactory = (ctx) => ({
   'restore.start': async (req) => {
     const repo = await getRepository(ctx);
     const manifest = await repo.readManifest(req.snapshotId);
+    // listing first: it adopts a `name:` id (a point made before guest ids) into its VM's id
+    const live = req.mode === 'replace' ? await getGuestDirectory(ctx).live().catch(() => []) : [];
     const guestId = getCatalog(ctx).guests.canonical(manifestGuestId(manifest));
-    const original = req.mode === 'replace' ? await originalToReplace(ctx, guestId, manifest.guest, req.confirmName) : undefined;
+    const original = req.mode === 'replace' ? originalToReplace(live, guestId, manifest.guest, req.confirmName) : undefined;
     const catalog = getCatalog(ctx);
     const now = () => new Date(ctx.clock.now()).toISOString();
     const step: JobStep = { id: 'restore', label: req.mode === 'disks' ? 'Export disks' : req.mode === 'replace' ? `Replace ${manifest.guest}` : 'Restore VM folder', status: 'pending' };
@@ -122,9 +124,8 @@ async function registerRestored(ctx: EngineContext, folder: string, files: strin
  * id (never by name: a same-named VM is another guest), confirmed by the user typing its name, powered off (TwinSnap never powers a production VM off
  * itself), and — for now — a VMware VM.
  */
-async function originalToReplace(ctx: EngineContext, guestId: GuestId, guest: string, confirmName: string | undefined): Promise<{ hv: Hypervisor; vmxPath: string }> {
+function originalToReplace(live: LiveGuest[], guestId: GuestId, guest: string, confirmName: string | undefined): { hv: Hypervisor; vmxPath: string } {
   if (confirmName !== guest) throw new AppError('INVALID_REQUEST', `type the guest's name '${guest}' to confirm replacing it`);
-  const live = await getGuestDirectory(ctx).live().catch(() => []);
   for (const { guest: g, hypervisor: hv, vm } of live) {
     if (g.id !== guestId) continue;
     if (hv.kind !== 'vmware' || !vm.configPath) {
