@@ -9,12 +9,12 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** What the scheduler reports (the service turns these into notifications and events). */
+/** What the scheduler reports (the service turns these into notifications and events): `guestId` is the key, `guest` its name. */
 export type SchedulerEvent =
-  | { type: 'run-started'; guest: string; trigger: RunTrigger; slots: number[]; at: number }
-  | { type: 'run-finished'; guest: string; trigger: RunTrigger; slots: number[]; result: JobResult; at: number }
-  | { type: 'runs-missed'; guest: string; slots: number[]; reason: string; at: number }
-  | { type: 'guest-stale'; guest: string; lastSuccessAt?: number; expectedMs: number; at: number }
+  | { type: 'run-started'; guestId: string; guest: string; trigger: RunTrigger; slots: number[]; at: number }
+  | { type: 'run-finished'; guestId: string; guest: string; trigger: RunTrigger; slots: number[]; result: JobResult; at: number }
+  | { type: 'runs-missed'; guestId: string; guest: string; slots: number[]; reason: string; at: number }
+  | { type: 'guest-stale'; guestId: string; guest: string; lastSuccessAt?: number; expectedMs: number; at: number }
   | { type: 'maintenance-finished'; ok: boolean; forgotten: number; freedBytes: number; damaged: string[]; error?: string; at: number };
 
 /** Options of the Scheduler. */
@@ -223,12 +223,17 @@ export class Scheduler {
     this.o.store.saveState(guest, st);
   }
 
+  /** The display name a guest's schedule was saved under (events name guests the way people do). */
+  private nameOf(guestId: string): string {
+    return this.o.store.get(guestId)?.guest ?? guestId;
+  }
+
   private miss(guest: string, slots: number[], reason: string): void {
     const st = this.o.store.state(guest);
     delete st.pendingSlots;
     this.o.store.saveState(guest, st);
     this.o.logger?.warn('scheduled runs missed', { guest, count: slots.length, reason });
-    this.emit({ type: 'runs-missed', guest, slots, reason, at: this.o.clock.now() });
+    this.emit({ type: 'runs-missed', guestId: guest, guest: this.nameOf(guest), slots, reason, at: this.o.clock.now() });
   }
 
   private sortedQueue(): QueueEntry[] {
@@ -279,7 +284,7 @@ export class Scheduler {
     this.o.store.saveState(entry.guest, st);
     const g = this.o.store.get(entry.guest);
     this.o.logger?.info('scheduled backup starting', { guest: entry.guest, trigger: entry.trigger, slots: entry.slots.length });
-    this.emit({ type: 'run-started', guest: entry.guest, trigger: entry.trigger, slots: entry.slots, at: now });
+    this.emit({ type: 'run-started', guestId: entry.guest, guest: this.nameOf(entry.guest), trigger: entry.trigger, slots: entry.slots, at: now });
     const p = (async () => {
       await Promise.resolve(); // never finish synchronously inside dispatch()
       let result: JobResult;
@@ -326,7 +331,7 @@ export class Scheduler {
     this.o.store.saveState(entry.guest, st);
     this.o.logger?.info('scheduled backup finished', { guest: entry.guest, status: result.status, error: result.error?.message });
     if (result.status === 'cancelled' && this.stopped) return; // re-run at the next start, not a failure to report
-    this.emit({ type: 'run-finished', guest: entry.guest, trigger: entry.trigger, slots: entry.slots, result, at: now });
+    this.emit({ type: 'run-finished', guestId: entry.guest, guest: this.nameOf(entry.guest), trigger: entry.trigger, slots: entry.slots, result, at: now });
   }
 
   private checkStale(g: GuestSchedule, st: GuestRunState, now: number): void {
@@ -343,7 +348,7 @@ export class Scheduler {
     if (st.staleNotifiedFor === since) return;
     st.staleNotifiedFor = since;
     this.o.store.saveState(g.guestId, st);
-    this.emit({ type: 'guest-stale', guest: g.guestId, lastSuccessAt: st.lastSuccessAt, expectedMs: c.ms, at: now });
+    this.emit({ type: 'guest-stale', guestId: g.guestId, guest: g.guest, lastSuccessAt: st.lastSuccessAt, expectedMs: c.ms, at: now });
   }
 
   private nextMaintenance(): number | undefined {

@@ -134,9 +134,10 @@ export class GuestDirectory {
    * name — to one guest. `liveOnly`: only VMs seen now (what can be backed up). A name several
    * guests share is a USAGE error listing each candidate's id and folder (`details.candidates`);
    * no match is HV_VM_NOT_FOUND with `liveOnly`, else the guest known by that name (`name:<ref>`,
-   * as a schedule or policy set before its VM appears, or for cold imports). `live` reuses a listing already made (back up all: one listing).
+   * as a schedule or policy set before its VM appears — `record` keeps it in the catalog so that
+   * VM adopts it — or for cold imports). `live` reuses a listing already made (back up all: one listing).
    */
-  async resolve(ref: string, opts: { liveOnly?: boolean; live?: LiveGuest[] } = {}): Promise<ResolvedGuest> {
+  async resolve(ref: string, opts: { liveOnly?: boolean; live?: LiveGuest[]; record?: boolean } = {}): Promise<ResolvedGuest> {
     const live = opts.live ?? (await this.live());
     const catalog = getCatalog(this.ctx);
     const fromLive = (l: LiveGuest): ResolvedGuest => ({
@@ -156,7 +157,12 @@ export class GuestDirectory {
       present: false,
       aliases: catalog.guests.aliases(r.id),
     });
-    const byNameOnly = (name: string): ResolvedGuest => ({ id: nameGuestId(name), name, present: false, aliases: [] });
+    const byNameOnly = (name: string): ResolvedGuest => {
+      const id = nameGuestId(name);
+      // recorded, so the VM of that name adopts the schedule or policy once it is seen
+      if (opts.record) catalog.guests.upsert({ id, name });
+      return { id, name, present: false, aliases: [] };
+    };
     if (isGuestId(ref)) {
       const id = catalog.guests.canonical(ref);
       const l = live.find((x) => x.guest.id === id);

@@ -85,7 +85,7 @@ export const repositoryHandlers: HandlerFactory = (ctx) => ({
     return { guestId: g.id, guest: g.name, policy: getCatalog(ctx).retention.get(g.id) ?? {} };
   },
   'retention.set': async ({ guest, policy }) => {
-    const g = await getGuestDirectory(ctx).resolve(guest);
+    const g = await getGuestDirectory(ctx).resolve(guest, { record: true });
     getCatalog(ctx).retention.set(g.id, g.name, policy);
     return { guestId: g.id, guest: g.name, policy };
   },

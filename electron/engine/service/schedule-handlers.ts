@@ -141,9 +141,8 @@ function onSchedulerEvent(ctx: EngineContext, e: SchedulerEvent): void {
       return undefined;
     }
   };
-  // the scheduler speaks in guest ids; people read names (the one the schedule was saved under)
-  const guestId = ('guest' in e ? e.guest : '') as GuestId;
-  const guest = 'guest' in e ? (getCatalog(ctx).schedules.get(guestId)?.guest ?? getCatalog(ctx).guests.get(guestId)?.name ?? e.guest) : '';
+  const guestId = ('guestId' in e ? e.guestId : '') as GuestId;
+  const guest = 'guest' in e ? e.guest : '';
   const n = getNotifier(ctx);
   const log = (p: Promise<unknown>) => void p.catch((err) => ctx.logger.warn('notification failed', { error: (err as Error).message }));
   switch (e.type) {
@@ -262,7 +261,7 @@ export const scheduleHandlers: HandlerFactory = (ctx) => ({
       .map((s) => withNextRuns(ctx, s))
       .sort((a, b) => a.guest.localeCompare(b.guest) || a.guestId.localeCompare(b.guestId)),
   'schedules.set': async (req) => {
-    const g = await getGuestDirectory(ctx).resolve(req.guest);
+    const g = await getGuestDirectory(ctx).resolve(req.guest, { record: true });
     const saved = getSchedulerService(ctx).scheduler.setSchedule({
       guestId: g.id,
       guest: g.name,
