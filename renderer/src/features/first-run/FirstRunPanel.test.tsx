@@ -6,8 +6,9 @@ import { fakeEngine } from '../../test/fakes.js';
 import { renderWithServices } from '../../test/render.js';
 import { FirstRunPanel } from './FirstRunPanel.js';
 import { suggestSchedules } from './suggest-schedules.js';
+import type { GuestId } from '../../../../shared/domain/guest-id.js';
 
-const guest = (name: string): Guest => ({ id: `vmware:${name}`, name, hypervisor: 'vmware', state: 'running', disks: [], warnings: [] }) as Guest;
+const guest = (name: string): Guest => ({ id: `vmware:${name}` as GuestId, name, hypervisor: 'vmware', state: 'running', disks: [], warnings: [] }) as Guest;
 const status = { version: 't', state: 'ready', dataDir: '/d', repository: '/d/repository', logFile: '/d/log', hypervisors: [{ kind: 'vmware', available: true }], runningJobs: 0, startedAt: '', schedulerOwner: 'this' } as EngineStatus;
 
 describe('first-run schedule suggestions', () => {
