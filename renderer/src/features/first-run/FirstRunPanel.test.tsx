@@ -34,8 +34,8 @@ describe('first-run schedule suggestions', () => {
     await act(async () => void fireEvent.click(screen.getByRole('button', { name: 'Create these schedules' })));
     await waitFor(() => expect(set).toHaveLength(2));
     expect(set).toEqual([
-      { guest: 'Accounting', schedule: { kind: 'times', times: ['12:00', '23:00'] } },
-      { guest: 'Mail', schedule: { kind: 'times', times: ['12:15', '23:15'] } },
+      { guest: 'vmware:Accounting', schedule: { kind: 'times', times: ['12:00', '23:00'] } },
+      { guest: 'vmware:Mail', schedule: { kind: 'times', times: ['12:15', '23:15'] } },
     ]);
   });
 });
