@@ -13,6 +13,7 @@ import { defaultHypervisors } from './hypervisor/registry.js';
 import { BrowserSessions } from './service/browser-sessions.js';
 import type { EngineBase, EngineContext, EngineTuning } from './service/engine-context.js';
 import { EngineService } from './service/engine-service.js';
+import { GuestDirectory } from './service/guest-directory.js';
 import { allHandlers } from './service/all-handlers.js';
 import { JobService } from './service/job-service.js';
 import { createNotifier } from './service/notifications.js';
@@ -104,9 +105,9 @@ export function engineVersion(): string {
 
 /**
  * The composition root: builds config, logging and the hypervisor adapters, then the engine's
- * shared resources once each (notifier, catalog and repository access, job service, scheduler
- * service, file-browser sessions) and hands them to the handlers as one typed EngineContext
- * (service/README.md).
+ * shared resources once each (notifier, catalog and repository access, guest directory, job
+ * service, scheduler service, file-browser sessions) and hands them to the handlers as one typed
+ * EngineContext (service/README.md).
  */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const dataDir = options.dataDir ?? defaultDataDir();
@@ -159,10 +160,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   // The shared resources, each built once here; what touches disk or hypervisors opens on first use.
   const notifier = createNotifier(base);
   const store = new RepositoryAccess(base, (r) => void notifier.catalogRecovered(r).catch(() => {}));
-  const jobs = new JobService(base, store);
-  const scheduler = new SchedulerService({ ...base, store, jobs, notifier });
+  const guests = new GuestDirectory({ ...base, store });
+  const jobs = new JobService(base, store, guests);
+  const scheduler = new SchedulerService({ ...base, store, guests, jobs, notifier });
   const browsing = new BrowserSessions({ clock, store, onClose: base.onClose });
-  const context: EngineContext = { ...base, store, notifier, jobs, scheduler, browsing };
+  const context: EngineContext = { ...base, store, guests, notifier, jobs, scheduler, browsing };
   const service = new EngineService(context, allHandlers);
   logger.info('engine started', { dataDir, repository: config.repository, version: context.version });
   return {

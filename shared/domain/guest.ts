@@ -1,3 +1,5 @@
+import type { GuestId } from './guest-id.js';
+
 /** Which hypervisor family a guest belongs to. */
 export type HypervisorKind = 'vmware' | 'hyperv';
 /** Power state as the engine reports it, whatever the hypervisor's own words. */
@@ -25,9 +27,12 @@ export interface GuestDisk {
 
 /** A VM known to one of the hypervisor adapters. */
 export interface Guest {
-  /** Stable id: `<hypervisor>:<hypervisor's own id or config path>`. */
-  id: string;
+  /** The guest's identity (see guest-id.ts): `hyperv:<VM id>` or `vmware:<uuid.bios>`. */
+  id: GuestId;
+  /** Display name: a label that may change and need not be unique (see `folder`). */
   name: string;
+  /** The folder of its configuration: tells apart guests that share a name. */
+  folder?: string;
   hypervisor: HypervisorKind;
   state: GuestState;
   memoryMiB?: number;
@@ -35,4 +40,12 @@ export interface Guest {
   configPath?: string;
   toolsRunning?: boolean;
   warnings: string[];
+}
+
+/** A guest a reference (id or name) can mean: what an ambiguity error lists. */
+export interface GuestCandidate {
+  id: GuestId;
+  name: string;
+  hypervisor?: HypervisorKind;
+  folder?: string;
 }

@@ -1,4 +1,6 @@
+import type { GuestId } from './guest-id.js';
 import type { TwinRecord } from './snapshot.js';
+
 /** Lifecycle of a job. `warning` = finished, but not the way the user asked (e.g. crash fallback). */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'warning' | 'failed' | 'cancelled';
 /** What kind of work a job does. */
@@ -22,7 +24,10 @@ export interface JobStep {
 export interface JobInfo {
   id: string;
   kind: JobKind;
+  /** The guest's display name when the job was made (a label). */
   guest?: string;
+  /** The guest's identity (absent on repository jobs and on jobs recorded before guest ids). */
+  guestId?: GuestId;
   /** Who started it (absent on jobs recorded before this field existed: shown as manual). */
   trigger?: JobTrigger;
   status: JobStatus;
@@ -64,7 +69,10 @@ export interface JobLogLine {
  */
 export interface BackupReport {
   jobId: string;
+  /** The guest's display name when the job was made (a label). */
   guest: string;
+  /** The guest's identity. */
+  guestId?: GuestId;
   status: JobStatus;
   snapshotId?: string;
   consistency?: string;

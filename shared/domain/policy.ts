@@ -1,3 +1,5 @@
+import type { GuestId } from './guest-id.js';
+
 /** Per-guest retention: counts per tier; 0 or absent = the tier keeps nothing. */
 export interface RetentionPolicy {
   keepLast?: number;
@@ -23,6 +25,8 @@ export interface RetentionDecision {
 
 /** The result of a retention dry run for one guest. */
 export interface RetentionPreview {
+  guestId: GuestId;
+  /** The guest's display name (a label). */
   guest: string;
   decisions: RetentionDecision[];
   forgetCount: number;
@@ -39,6 +43,9 @@ export type Schedule =
 
 /** A guest's schedule and settings. */
 export interface GuestSchedule {
+  /** The key: the guest's identity. */
+  guestId: GuestId;
+  /** The guest's display name when the schedule was saved (a label). */
   guest: string;
   schedule: Schedule;
   timeZone?: string;

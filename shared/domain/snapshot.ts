@@ -1,4 +1,5 @@
 import type { HypervisorKind } from './guest.js';
+import type { GuestId } from './guest-id.js';
 
 /** How consistent a restore point is. */
 export type Consistency = 'clean-twin' | 'crash' | 'cold';
@@ -55,6 +56,9 @@ export interface TwinRecord {
 /** Summary of a restore point as listed by `snapshots.list`. */
 export interface SnapshotSummary {
   id: string;
+  /** The guest's identity: what retention, schedules and histories are keyed by. */
+  guestId: GuestId;
+  /** The guest's display name when the snapshot was made (a label). */
   guest: string;
   /** ISO 8601 time of the freeze (or of the import for cold snapshots). */
   time: string;
@@ -79,6 +83,7 @@ export interface SnapshotSummary {
 export interface DamagedPoint {
   snapshotId: string;
   guest?: string;
+  guestId?: GuestId;
   /** ISO 8601 time of the point. */
   time?: string;
 }

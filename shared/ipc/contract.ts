@@ -1,7 +1,8 @@
 import type { EngineStatus, RepositoryFolderCheck, RepositoryStats, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
 import type { DoctorReport } from '../domain/doctor.js';
-import type { Guest, HypervisorKind } from '../domain/guest.js';
+import type { Guest, GuestCandidate, HypervisorKind } from '../domain/guest.js';
+import type { GuestId } from '../domain/guest-id.js';
 import type { BackupReport, JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
 import type { GuestSchedule, RetentionPolicy, RetentionPreview } from '../domain/policy.js';
 import type { DamagedPoint, SnapshotSummary } from '../domain/snapshot.js';
@@ -14,6 +15,8 @@ import type { ServiceStatusResponse } from './service-status.js';
 export interface EngineResponses {
   'engine.status': EngineStatus;
   'guests.list': Guest[];
+  /** The guest a reference means: a VM seen now or one known from the catalog (its snapshots, schedule…). */
+  'guests.resolve': GuestCandidate & { present: boolean };
   'jobs.backupNow': { jobIds: string[] };
   'jobs.list': JobInfo[];
   'jobs.get': JobInfo;
@@ -24,7 +27,7 @@ export interface EngineResponses {
   'snapshots.list': SnapshotSummary[];
   'snapshots.verify': { ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[] };
   /** One restore point forgotten (its chunks are freed by the next GC, not now). */
-  'snapshots.forget': { snapshotId: string; guest: string; forgotten: boolean };
+  'snapshots.forget': { snapshotId: string; guest: string; guestId: GuestId; forgotten: boolean };
   'files.list': FileListing;
   'files.find': FileEntry[];
   'files.read': { base64: string; size: number; eof: boolean };
@@ -35,8 +38,8 @@ export interface EngineResponses {
   'schedules.list': (GuestSchedule & { nextRuns: string[] })[];
   'schedules.set': GuestSchedule & { nextRuns: string[] };
   'schedules.preview': { nextRuns: string[] };
-  'retention.get': { guest: string; policy: RetentionPolicy };
-  'retention.set': { guest: string; policy: RetentionPolicy };
+  'retention.get': { guestId: GuestId; guest: string; policy: RetentionPolicy };
+  'retention.set': { guestId: GuestId; guest: string; policy: RetentionPolicy };
   'retention.preview': RetentionPreview;
   'retention.apply': RetentionPreview;
   'repository.stats': RepositoryStats;
@@ -64,7 +67,7 @@ export interface EngineEvents {
   'engine.status': EngineStatus;
   'jobs.progress': JobProgress;
   'jobs.finished': JobInfo;
-  'snapshots.changed': { guest: string };
+  'snapshots.changed': { guest: string; guestId?: GuestId };
   /** A notification for the user (failure, warning, stale guest…); the desktop app shows it. */
   'notify.raised': AppNotification;
 }

@@ -3,6 +3,8 @@ import { EXISTING_FILE_POLICIES, isAbsoluteHostPath } from '../domain/files.js';
 
 /** Bounded identifiers and names: nothing unbounded crosses the boundary. */
 const name = z.string().min(1).max(512);
+/** A guest as the user names it: its id (`vmware:…`, `hyperv:…`, `name:…`) or its display name, when unique. */
+const guestRef = z.string().min(1).max(520);
 const id = z.string().min(1).max(200);
 const path = z.string().min(1).max(4096);
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM');
@@ -67,18 +69,20 @@ const settingsPatch = z.strictObject({
 export const requestSchemas = {
   'engine.status': z.strictObject({}),
   'guests.list': z.strictObject({ hypervisor: z.enum(['vmware', 'hyperv']).optional(), refresh: z.boolean().optional() }),
+  /** The one place an id or a name becomes a guest (USAGE listing the candidates when a name is ambiguous). */
+  'guests.resolve': z.strictObject({ guest: guestRef }),
   'jobs.backupNow': z.strictObject({
-    guests: z.array(name).min(1).max(200),
+    guests: z.array(guestRef).min(1).max(200),
     consistency: z.enum(['require-clean', 'allow-crash']).optional(),
     verify: z.boolean().optional(),
   }),
-  'jobs.list': z.strictObject({ guest: name.optional(), limit: z.number().int().min(1).max(10000).optional() }),
+  'jobs.list': z.strictObject({ guest: guestRef.optional(), limit: z.number().int().min(1).max(10000).optional() }),
   'jobs.get': z.strictObject({ jobId: id }),
   'jobs.log': z.strictObject({ jobId: id }),
   'jobs.cancel': z.strictObject({ jobId: id }),
   /** Waits until a backup this engine started ends; its outcome with metrics (JOB_NOT_FOUND for a job of another engine). */
   'jobs.wait': z.strictObject({ jobId: id }),
-  'snapshots.list': z.strictObject({ guest: name.optional() }),
+  'snapshots.list': z.strictObject({ guest: guestRef.optional() }),
   'snapshots.verify': z.strictObject({ snapshotId: id, full: z.boolean().optional() }),
   'snapshots.forget': z.strictObject({ snapshotId: id }),
   'files.list': z.strictObject({ snapshotId: id, path: z.string().max(4096) }),
@@ -109,17 +113,17 @@ export const requestSchemas = {
   'restore.startVm': z.strictObject({ to: path }),
   'schedules.list': z.strictObject({}),
   'schedules.set': z.strictObject({
-    guest: name,
+    guest: guestRef,
     schedule: scheduleSchema,
     timeZone: z.string().max(100).optional(),
     consistency: z.enum(['require-clean', 'allow-crash']).optional(),
     verify: z.boolean().optional(),
   }),
   'schedules.preview': z.strictObject({ schedule: scheduleSchema, timeZone: z.string().max(100).optional(), count: z.number().int().min(1).max(50).optional() }),
-  'retention.get': z.strictObject({ guest: name }),
-  'retention.set': z.strictObject({ guest: name, policy: retentionPolicySchema }),
-  'retention.preview': z.strictObject({ guest: name, policy: retentionPolicySchema }),
-  'retention.apply': z.strictObject({ guest: name, policy: retentionPolicySchema }),
+  'retention.get': z.strictObject({ guest: guestRef }),
+  'retention.set': z.strictObject({ guest: guestRef, policy: retentionPolicySchema }),
+  'retention.preview': z.strictObject({ guest: guestRef, policy: retentionPolicySchema }),
+  'retention.apply': z.strictObject({ guest: guestRef, policy: retentionPolicySchema }),
   'repository.stats': z.strictObject({}),
   'repository.verify': z.strictObject({ full: z.boolean().optional() }),
   'repository.gc': z.strictObject({}),

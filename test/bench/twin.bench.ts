@@ -63,7 +63,7 @@ async function backups(scratch: string, memMiB: number, n: number): Promise<{ ru
     const { manager, ready } = engine.context.jobs;
     await ready;
     for (let i = 0; i < n; i++) {
-      const { jobIds } = await manager.backupNow({ guests: [name] });
+      const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [name] });
       const o = await manager.wait(jobIds[0]!);
       // The pause is measured before the archive: a later failure (noted) does not void it.
       if (o.metrics.pauseMs === undefined) throw new Error(`${memMiB} MiB: backup ${i + 1} ${o.status} before the pause: ${o.error?.message ?? ''}`);

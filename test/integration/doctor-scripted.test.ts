@@ -142,9 +142,8 @@ describe('doctor through the engine service (doctor.run / doctor.last)', () => {
       expect((await engine.service.call('doctor.run', { vm: 'nope' })).ok).toBe(false);
       expect((await engine.service.call('doctor.last', {})).vmware).toEqual(r);
       // a backup of the vm in progress: doctor waits its turn
-      const { manager } = engine.context.jobs;
       hv.faults.set('getVm', { kind: 'hang', honourSignal: true });
-      await manager.backupNow({ guests: ['test'] });
+      await engine.service.call('jobs.backupNow', { guests: ['test'] });
       await expect(engine.service.call('doctor.run', { vm: 'test' })).rejects.toMatchObject({ code: 'JOB_ALREADY_RUNNING' });
       hv.faults.delete('getVm');
     } finally {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRepository, openRepository, type Repository } from '../../electron/engine/repository/repository.js';
 import { RawFileDisk } from '../helpers/raw-file-disk.js';
+import { nameGuestId } from '../../shared/domain/guest-id.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -75,7 +76,7 @@ describe('repository', () => {
   });
 
   it.each(['qcow2', 'vmdk', 'vhdx'] as const)('exports %s that qemu-img reads back as the same content', async (format) => {
-    const [s] = await repo.listSnapshots({ guest: 'web' });
+    const [s] = await repo.listSnapshots({ guestIds: [nameGuestId('web')] });
     const out = join(dir, `a.${format}`);
     await repo.exportDisk(s!.id, 'disk0', { format, to: out });
     expect(JSON.parse(execFileSync('qemu-img', ['info', '--output=json', out], { encoding: 'utf8' })).format).toBe(format);
@@ -83,7 +84,7 @@ describe('repository', () => {
   });
 
   it('serves random reads through openSnapshotDisk', async () => {
-    const [s] = await repo.listSnapshots({ guest: 'web' });
+    const [s] = await repo.listSnapshots({ guestIds: [nameGuestId('web')] });
     const disk = await repo.openSnapshotDisk(s!.id, 'disk0', { cacheChunks: 2 });
     const src = readFileSync(join(dir, 'a.img'));
     for (const [o, l] of [[0, 10], [MiB - 5, 10], [2 * MiB + 100, 3 * MiB], [9.5 * MiB - 3, 100]] as const) {
@@ -94,7 +95,7 @@ describe('repository', () => {
   });
 
   it('restores the VM folder with config files and disks under their file names', async () => {
-    const [s] = await repo.listSnapshots({ guest: 'web' });
+    const [s] = await repo.listSnapshots({ guestIds: [nameGuestId('web')] });
     const to = join(dir, 'restored');
     const r = await repo.restoreSnapshot(s!.id, { to });
     expect(r.files.sort()).toEqual(['disk0.img', 'web.vmx']);
@@ -111,12 +112,12 @@ describe('repository', () => {
     writeSync(fd, randomBytes(MiB), 0, MiB, 0);
     closeSync(fd);
     await backup(img, 'db');
-    const plan = await repo.previewRetention('db', { keepLast: 1 });
+    const plan = await repo.previewRetention({ guestId: nameGuestId('db'), guest: 'db' }, { keepLast: 1 });
     expect(plan.decisions.map((d) => d.keep)).toEqual([true, false]);
     expect(plan.freedBytes).toBeGreaterThan(MiB);
     // the forgotten snapshot alone owns exactly the one chunk the second backup replaced
     expect((plan.decisions[1] as { freedBytes?: number }).freedBytes).toBe(plan.freedBytes);
-    const applied = await repo.applyRetention('db', { keepLast: 1 });
+    const applied = await repo.applyRetention({ guestId: nameGuestId('db'), guest: 'db' }, { keepLast: 1 });
     expect(applied.forgetCount).toBe(1);
     const gc = await repo.gc({ graceMs: 0 });
     // grace is clamped to 2 s, so fresh chunks survive this immediate GC
@@ -128,7 +129,7 @@ describe('repository', () => {
     await repo2.close();
     const v = await repo.verify({ full: true });
     expect(v).toMatchObject({ ok: true, damaged: [] });
-    const last = (await repo.listSnapshots({ guest: 'db' }))[0]!;
+    const last = (await repo.listSnapshots({ guestIds: [nameGuestId('db')] }))[0]!;
     const out = join(dir, 'c.out');
     await repo.exportDisk(last.id, 'disk0', { format: 'raw', to: out });
     expect(sha(out)).toBe(sha(img));

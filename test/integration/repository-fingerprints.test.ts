@@ -13,6 +13,7 @@ import { initRepository, type Repository } from '../../electron/engine/repositor
 import { ChunkMap } from '../../electron/engine/repository/index/chunk-map.js';
 import { decodeFingerprints, encodeFingerprints, fingerprintSeeds, previousChunks } from '../../electron/engine/repository/snapshot/fingerprints.js';
 import { RawFileDisk } from '../helpers/raw-file-disk.js';
+import { nameGuestId } from '../../shared/domain/guest-id.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -103,10 +104,10 @@ describe('the previous snapshot of a disk', () => {
     for (let k = 0; k < 3; k++) {
       // whatever order the ids' random suffixes give, the 900 ms one is the newest
       const shuffled = [...ids].sort(() => Math.random() - 0.5);
-      expect((await previousChunks(repo.layout, shuffled, 'same-second', 'disk0', MiB))?.snapshotId).toBe(ids[1]);
+      expect((await previousChunks(repo.layout, shuffled, nameGuestId('same-second'), 'disk0', MiB))?.snapshotId).toBe(ids[1]);
     }
-    expect(await previousChunks(repo.layout, await repo.snapshotIds(), 'same-second', 'disk1', MiB)).toBeUndefined();
-    expect(await previousChunks(repo.layout, await repo.snapshotIds(), 'same-second', 'disk0', 2 * MiB)).toBeUndefined();
+    expect(await previousChunks(repo.layout, await repo.snapshotIds(), nameGuestId('same-second'), 'disk1', MiB)).toBeUndefined();
+    expect(await previousChunks(repo.layout, await repo.snapshotIds(), nameGuestId('same-second'), 'disk0', 2 * MiB)).toBeUndefined();
   });
 });
 

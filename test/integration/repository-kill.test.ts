@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { initRepository, openRepository } from '../../electron/engine/repository/repository.js';
 import { openCatalog } from '../../electron/engine/catalog/catalog.js';
 import { RawFileDisk } from '../helpers/raw-file-disk.js';
+import { nameGuestId } from '../../shared/domain/guest-id.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MiB = 1024 * 1024;
@@ -162,7 +163,7 @@ describe('SIGKILL at random points', () => {
         const cat = join(data, 'catalog.sqlite');
         // an existing catalog with one stale row: a rebuild either fully replaces it or not at all
         const c = openCatalog(cat);
-        c.snapshots.upsert({ id: 'stale', guest: 'old', time: '2020-01-01T00:00:00.000Z', consistency: 'cold', disks: [], logicalBytes: 0 });
+        c.snapshots.upsert({ id: 'stale', guestId: nameGuestId('old'), guest: 'old', time: '2020-01-01T00:00:00.000Z', consistency: 'cold', disks: [], logicalBytes: 0 });
         c.close();
         await killDuring(['--repo', repo, '--data-dir', data, 'catalog', 'rebuild'], {}, () => existsSync(`${cat}-wal`), Math.random() * 40);
         stats.trials++;

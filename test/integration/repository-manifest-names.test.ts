@@ -140,3 +140,23 @@ describe('names from a manifest are validated before they touch the file system'
     expect((await cli('verify')).code).toBe(0);
   });
 });
+
+describe('manifests before and after guest ids', () => {
+  it('catalog rebuild reads a manifest without guestId (older versions) as name:<guest>; a malformed guestId makes the manifest corrupt', async () => {
+    expect(JSON.parse(original).manifest).toMatchObject({ guestId: 'name:office', guest: 'office' });
+    const snapshots = async () => (JSON.parse((await cli('--json', 'snapshots')).out) as { id: string; guestId: string; guest: string }[]).map((s) => [s.id, s.guestId, s.guest]);
+    try {
+      tamper((m) => void delete (m as { guestId?: string }).guestId);
+      expect((await cli('catalog', 'rebuild')).code).toBe(0);
+      expect(await snapshots()).toEqual([[id, 'name:office', 'office']]);
+      tamper((m) => void Object.assign(m, { guestId: 'vmware:../../etc' }));
+      const repo = await openRepository(repoDir);
+      await expect(repo.readManifest(id)).rejects.toMatchObject({ code: 'MANIFEST_CORRUPT', message: expect.stringContaining('is not a guest id') });
+      await repo.close();
+    } finally {
+      writeFileSync(join(repoDir, 'snapshots', id, 'manifest.json'), original);
+    }
+    expect((await cli('catalog', 'rebuild')).code).toBe(0);
+    expect(await snapshots()).toEqual([[id, 'name:office', 'office']]);
+  });
+});

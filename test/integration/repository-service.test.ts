@@ -44,7 +44,7 @@ describe('repository handlers', () => {
   });
 
   it('stores retention policies and previews/applies them', async () => {
-    expect(await c()['retention.get']({ guest: 'web' })).toEqual({ guest: 'web', policy: {} });
+    expect(await c()['retention.get']({ guest: 'web' })).toEqual({ guestId: 'name:web', guest: 'web', policy: {} });
     await c()['retention.set']({ guest: 'web', policy: { keepLast: 2 } });
     expect((await c()['retention.get']({ guest: 'web' })).policy).toEqual({ keepLast: 2 });
     const preview = await c()['retention.preview']({ guest: 'web', policy: { keepLast: 2 } });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../shared/domain/job.js';
@@ -229,6 +229,8 @@ describe('restore.start', () => {
     mkdirSync(folder, { recursive: true });
     const vmxPath = join(folder, 'Accounting.vmx');
     copyFileSync(join(dir, 'Accounting.vmx'), vmxPath);
+    // the original lives here: at its power-on Workstation (and vmrun-sim) must not take it for a copy
+    appendFileSync(vmxPath, 'uuid.action = "keep"\n');
     copyFileSync(source, join(folder, 'Accounting.vmdk'));
     // what happened since the restore point: the first MiB overwritten
     execFileSync('qemu-io', ['-f', 'vmdk', '-c', 'write -P 0x11 0 1M', join(folder, 'Accounting.vmdk')]);

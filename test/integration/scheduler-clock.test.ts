@@ -8,6 +8,7 @@ import { JsonScheduleStore } from '../../electron/engine/scheduler/json-schedule
 import { MemoryScheduleStore } from '../../electron/engine/scheduler/memory-schedule-store.js';
 import { Scheduler, type SchedulerEvent, type SchedulerOptions } from '../../electron/engine/scheduler/scheduler.js';
 import { FakeClock, FakeLauncher, FakeMaintenance } from '../helpers/fake-clock.js';
+import type { GuestId } from '../../shared/domain/guest-id.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -32,14 +33,14 @@ function setup(opts: Partial<SchedulerOptions> & { start?: string; schedules?: G
   return { clock, store, launcher, scheduler, events };
 }
 
-const daily = (guest: string, ...times: string[]): GuestSchedule => ({ guest, schedule: { kind: 'times', times }, timeZone: 'UTC' });
+const daily = (guest: string, ...times: string[]): GuestSchedule => ({ guestId: guest as GuestId, guest, schedule: { kind: 'times', times }, timeZone: 'UTC' });
 
 describe('scheduler on a fake clock', () => {
   it('starts each guest at its times of day in its own time zone', async () => {
     const { clock, launcher, scheduler } = setup({
       schedules: [
-        { guest: 'A', schedule: { kind: 'times', times: ['12:00', '18:00'] }, timeZone: 'Europe/Berlin' },
-        { guest: 'B', schedule: { kind: 'times', times: ['12:00'] }, timeZone: 'America/New_York' },
+        { guestId: 'A' as GuestId, guest: 'A', schedule: { kind: 'times', times: ['12:00', '18:00'] }, timeZone: 'Europe/Berlin' },
+        { guestId: 'B' as GuestId, guest: 'B', schedule: { kind: 'times', times: ['12:00'] }, timeZone: 'America/New_York' },
       ],
       maxConcurrentTwins: () => 2,
     });
@@ -59,7 +60,7 @@ describe('scheduler on a fake clock', () => {
     ['America/New_York', '2026-03-06T12:00:00Z', '02:30', ['2026-03-07T07:30', '2026-03-08T07:30', '2026-03-09T06:30', '2026-03-10T06:30']],
     ['America/New_York', '2026-10-30T12:00:00Z', '01:30', ['2026-10-31T05:30', '2026-11-01T05:30', '2026-11-02T06:30', '2026-11-03T06:30']],
   ])('%s from %s: a daily %s run fires exactly once per day across the DST change', async (tz, start, time, expected) => {
-    const { clock, launcher, scheduler } = setup({ start, schedules: [{ guest: 'A', schedule: { kind: 'times', times: [time] }, timeZone: tz }] });
+    const { clock, launcher, scheduler } = setup({ start, schedules: [{ guestId: 'A' as GuestId, guest: 'A', schedule: { kind: 'times', times: [time] }, timeZone: tz }] });
     scheduler.start();
     await clock.advance(4 * DAY);
     expect(launcher.runs.map((r) => iso(r.start).slice(0, 16))).toEqual(expected);
@@ -115,7 +116,7 @@ describe('scheduler on a fake clock', () => {
       clock,
       launcher,
       maxConcurrentTwins: () => 4,
-      schedules: [{ guest: 'A', schedule: { kind: 'interval', everyHours: 1, from: '08:00', to: '12:00' }, timeZone: 'UTC' }],
+      schedules: [{ guestId: 'A' as GuestId, guest: 'A', schedule: { kind: 'interval', everyHours: 1, from: '08:00', to: '12:00' }, timeZone: 'UTC' }],
     });
     scheduler.start();
     await clock.advanceTo('2026-06-01T23:00:00Z');

@@ -134,10 +134,11 @@ describe.skipIf(!simAvailable)('twinsnap daemon against vmrun-sim', () => {
     const next = Math.ceil((now + 90_000) / 60_000) * 60_000;
     const set = cli(['--json', 'schedule', 'set', VM_NAME, '--times', `${hhmm(now - 3_600_000)},${hhmm(next)}`, '--tz', 'UTC']);
     expect(await set.exit, set.err()).toBe(0);
-    expect(JSON.parse(set.out())).toMatchObject({ guest: VM_NAME, timeZone: 'UTC', schedule: { kind: 'times' } });
-    // The schedule was set two hours ago as far as the scheduler's persisted state knows.
+    const saved = JSON.parse(set.out()) as { guestId: string };
+    expect(saved).toMatchObject({ guest: VM_NAME, guestId: expect.stringMatching(/^vmware:[0-9a-f]{32}$/), timeZone: 'UTC', schedule: { kind: 'times' } });
+    // The schedule was set two hours ago as far as the scheduler's persisted state (keyed by guest id) knows.
     const cat = openCatalog(catalogPath(DATA), { now: () => Date.now() });
-    cat.settings.set(`scheduler.state.${VM_NAME}`, { handledThrough: now - 2 * 3_600_000, since: now - 2 * 3_600_000 });
+    cat.settings.set(`scheduler.state.${saved.guestId}`, { handledThrough: now - 2 * 3_600_000, since: now - 2 * 3_600_000 });
     cat.close();
 
     const daemon = cli(['daemon']);

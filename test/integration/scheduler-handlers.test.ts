@@ -49,6 +49,7 @@ describe('schedule service handlers', () => {
   it('schedules.set validates, normalises, persists in the catalog and returns the next runs', async () => {
     const s = await engine.service.call('schedules.set', { guest: 'web', schedule: { kind: 'times', times: ['18:00', '12:00'] }, timeZone: 'Europe/Berlin' });
     expect(s).toEqual({
+      guestId: 'name:web',
       guest: 'web',
       schedule: { kind: 'times', times: ['12:00', '18:00'] },
       timeZone: 'Europe/Berlin',

@@ -4,6 +4,7 @@ import { MemoryScheduleStore } from '../../electron/engine/scheduler/memory-sche
 import { runsBetween } from '../../electron/engine/scheduler/schedule-spec.js';
 import { Scheduler, type SchedulerEvent } from '../../electron/engine/scheduler/scheduler.js';
 import { FakeClock, FakeLauncher, FakeMaintenance } from '../helpers/fake-clock.js';
+import type { GuestId } from '../../shared/domain/guest-id.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -33,7 +34,7 @@ function guests(): GuestSchedule[] {
       default:
         schedule = { kind: 'times', times: ['01:30', '23:45'], weekdays: [0, 6] };
     }
-    out.push({ guest: name, schedule, timeZone });
+    out.push({ guestId: name as GuestId, guest: name, schedule, timeZone });
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { memoryJobRecords } from '../../electron/engine/workflow/job-records.js'
 import { MemorySnapshotSink } from '../../electron/engine/workflow/memory-snapshot-sink.js';
 import { ScriptedHypervisor } from './hypervisor-scripted.js';
 import type { SnapshotInput } from '../../electron/engine/workflow/snapshot-sink.js';
+import { backupTargets } from '../helpers/backup-targets.js';
 
 let dir: string;
 let hv: ScriptedHypervisor;
@@ -45,7 +46,7 @@ afterEach(async () => {
 
 describe('JobManager', () => {
   it('runs a backup, records its steps and log, and publishes jobs.finished', async () => {
-    const { jobIds } = await manager.backupNow({ guests: ['db'] });
+    const { jobIds } = await manager.backupNow({ targets: await backupTargets([hv], ['db']) });
     expect(manager.runningCount()).toBe(1);
     const outcome = await manager.wait(jobIds[0]!);
     expect(outcome.status).toBe('succeeded');
@@ -61,16 +62,17 @@ describe('JobManager', () => {
     expect(manager.runningCount()).toBe(0);
   });
 
-  it('accepts a guest by id and refuses an unknown one with a hint', async () => {
-    const { jobIds } = await manager.backupNow({ guests: ['vmware:/vms/web/web.vmx'] });
-    expect(manager.get(jobIds[0]!).guest).toBe('web');
-    await expect(manager.backupNow({ guests: ['nope'] })).rejects.toMatchObject({ code: 'HV_VM_NOT_FOUND', message: expect.stringMatching(/twinsnap guests/) });
+  it('records the guest id of its target with the job (the name is only a label)', async () => {
+    const [target] = await backupTargets([hv], ['web']);
+    const { jobIds } = await manager.backupNow({ targets: [target!] });
+    expect(manager.get(jobIds[0]!)).toMatchObject({ guest: 'web', guestId: target!.guestId });
+    expect(manager.list({ guestId: target!.guestId }).map((j) => j.id)).toEqual(jobIds);
   });
 
   it('refuses a second backup of a guest that is being backed up', async () => {
     hv.faults.set('startTwin', { kind: 'hang', honourSignal: true });
-    const { jobIds } = await manager.backupNow({ guests: ['db'] });
-    await expect(manager.backupNow({ guests: ['db'] })).rejects.toMatchObject({ code: 'JOB_ALREADY_RUNNING' });
+    const { jobIds } = await manager.backupNow({ targets: await backupTargets([hv], ['db']) });
+    await expect(manager.backupNow({ targets: await backupTargets([hv], ['db']) })).rejects.toMatchObject({ code: 'JOB_ALREADY_RUNNING' });
     manager.cancel(jobIds[0]!);
     await manager.wait(jobIds[0]!);
   });
@@ -78,7 +80,7 @@ describe('JobManager', () => {
   it('cancels a running job: status cancelled, production running, nothing left', async () => {
     const reached = new Promise<void>((r) => (hv.onCall = (op) => op === 'startTwin' && r()));
     hv.faults.set('startTwin', { kind: 'hang', honourSignal: true });
-    const { jobIds } = await manager.backupNow({ guests: ['db'] });
+    const { jobIds } = await manager.backupNow({ targets: await backupTargets([hv], ['db']) });
     await reached;
     expect(manager.cancel(jobIds[0]!)).toEqual({ cancelled: true });
     const o = await manager.wait(jobIds[0]!);
@@ -98,7 +100,7 @@ describe('JobManager', () => {
       }
       return orig(input, opts);
     };
-    const { jobIds } = await manager.backupNow({ guests: ['db'] });
+    const { jobIds } = await manager.backupNow({ targets: await backupTargets([hv], ['db']) });
     await manager.wait(jobIds[0]!);
     const ts = progress.map((x) => x.at);
     expect(ts.length).toBeGreaterThan(3);
@@ -111,7 +113,7 @@ describe('JobManager', () => {
   });
 
   it('runs two guests at once with one twin at a time on the host', async () => {
-    const { jobIds } = await manager.backupNow({ guests: ['db', 'web'] });
+    const { jobIds } = await manager.backupNow({ targets: await backupTargets([hv], ['db', 'web']) });
     const out = await Promise.all(jobIds.map((id) => manager.wait(id)));
     expect(out.map((o) => o.status)).toEqual(['succeeded', 'succeeded']);
     expect(hv.maxTwins).toBe(1);
@@ -120,7 +122,7 @@ describe('JobManager', () => {
   it('start-up recovery leaves jobs running in this engine alone', async () => {
     hv.faults.set('startTwin', { kind: 'hang', honourSignal: true });
     const reached = new Promise<void>((r) => (hv.onCall = (op) => op === 'startTwin' && r()));
-    const { jobIds } = await manager.backupNow({ guests: ['db'] });
+    const { jobIds } = await manager.backupNow({ targets: await backupTargets([hv], ['db']) });
     await reached;
     expect(await manager.recover()).toEqual([]);
     manager.cancel(jobIds[0]!);
@@ -132,7 +134,7 @@ describe('JobManager', () => {
     const blocked = join(dir, 'not-a-folder');
     writeFileSync(blocked, 'x');
     const m = new JobManager({ clock: systemClock, logger: nullLogger, dataDir: blocked, sink, hypervisors: [hv], records, probe: { freeMemoryBytes: () => 1e12, freeDiskBytes: () => 1e12 } });
-    await expect(m.backupNow({ guests: ['db'] })).rejects.toThrow(/ENOTDIR|not a directory/);
+    await expect(m.backupNow({ targets: await backupTargets([hv], ['db']) })).rejects.toThrow(/ENOTDIR|not a directory/);
     expect(records.jobs.list()).toMatchObject([{ status: 'failed', error: { message: expect.stringMatching(/^unable to start the job/) } }]);
     expect(hv.calls.filter((c) => c.op === 'freeze')).toEqual([]);
     expect(m.runningCount()).toBe(0);

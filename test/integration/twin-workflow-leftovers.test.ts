@@ -16,6 +16,7 @@ import { JobManager } from '../../electron/engine/workflow/job-manager.js';
 import { memoryJobRecords } from '../../electron/engine/workflow/job-records.js';
 import { recoverJobs } from '../../electron/engine/workflow/job-recovery.js';
 import { MemorySnapshotSink } from '../../electron/engine/workflow/memory-snapshot-sink.js';
+import { backupTargets } from '../helpers/backup-targets.js';
 import { ScriptedHypervisor } from './hypervisor-scripted.js';
 
 const VM = '/vms/db/db.vmx';
@@ -50,13 +51,13 @@ const opsSince = (n: number) => hv.calls.slice(n).map((c) => c.op);
 describe('leftovers of an earlier job', () => {
   it('a snapshot the clean-up could not release is released before the next backup freezes the vm', async () => {
     hv.faults.set('releaseFrozen', { kind: 'fail', error: new Error('the snapshot is locked'), times: 1 });
-    const first = await manager.wait((await manager.backupNow({ guests: ['db'] })).jobIds[0]!);
+    const first = await manager.wait((await manager.backupNow({ targets: await backupTargets([hv], ['db']) })).jobIds[0]!);
     expect(first.status).toBe('warning');
     expect(hv.leftoversOf(VM)).not.toEqual([]);
     expect(unfinishedJournals(dir)).toHaveLength(1);
 
     const mark = hv.calls.length;
-    const { jobIds } = await manager.backupNow({ guests: ['db'] });
+    const { jobIds } = await manager.backupNow({ targets: await backupTargets([hv], ['db']) });
     const second = await manager.wait(jobIds[0]!);
     expect(second.status).toBe('succeeded');
     const ops = opsSince(mark);
@@ -70,9 +71,9 @@ describe('leftovers of an earlier job', () => {
 
   it('a clean-up that fails again is logged, the backup goes on, and production keeps running', async () => {
     hv.faults.set('releaseFrozen', { kind: 'fail', error: new Error('the snapshot is locked'), times: 1 });
-    await manager.wait((await manager.backupNow({ guests: ['db'] })).jobIds[0]!);
+    await manager.wait((await manager.backupNow({ targets: await backupTargets([hv], ['db']) })).jobIds[0]!);
     hv.faults.set('recover', { kind: 'fail', error: new Error('still locked'), times: 1 });
-    const { jobIds } = await manager.backupNow({ guests: ['db'] });
+    const { jobIds } = await manager.backupNow({ targets: await backupTargets([hv], ['db']) });
     const second = await manager.wait(jobIds[0]!);
     // (this scripted adapter refuses to stack a second backup snapshot; a real one may allow it)
     expect(second.error?.message ?? '').toMatch(/a backup snapshot already exists/);

@@ -68,7 +68,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
   program
     .command('import-disk')
     .description('archive existing disk image files as a cold snapshot of a guest (also how a powered-off VM is backed up)')
-    .requiredOption('--guest <name>', 'guest name the snapshot belongs to')
+    .requiredOption('--guest <guest>', 'the guest the snapshot belongs to: its id or name (a name no VM or backup has starts a guest known by that name)')
     .option('--config <file>', 'a VM configuration file to keep with the snapshot (.vmx, .vmcx …); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .argument('<files...>', 'disk images (raw, vmdk, vhdx, vhd, qcow2; chains are followed)')
     .option(...ALLOW_CHAIN_DIR)

@@ -28,7 +28,7 @@ export const statusCommands: CommandModule = (program, ctx) => {
       ctx.print(guests, (gs) =>
         gs.length === 0
           ? 'no guests found'
-          : gs.map((g) => `${g.name.padEnd(30)} ${g.hypervisor.padEnd(7)} ${g.state.padEnd(10)} ${g.memoryMiB ?? '?'} MiB`).join('\n'),
+          : gs.map((g) => `${g.name.padEnd(30)} ${g.hypervisor.padEnd(7)} ${g.state.padEnd(10)} ${`${g.memoryMiB ?? '?'} MiB`.padEnd(10)} ${g.id}  ${g.folder ?? ''}`).join('\n'),
       );
     });
 };

@@ -14,8 +14,8 @@ import { createPolicyStores, type RetentionStore, type ScheduleStore, type Setti
 import { createSnapshotStores, type GuestStore, type SnapshotStore } from './snapshot-queries.js';
 
 export type { JobStore, JobLogStore } from './job-queries.js';
-export type { ScheduleStore, RetentionStore, SettingStore } from './policy-queries.js';
-export type { SnapshotStore, GuestStore } from './snapshot-queries.js';
+export type { ScheduleStore, RetentionStore, RetentionEntry, SettingStore } from './policy-queries.js';
+export type { SnapshotStore, GuestStore, GuestRecord } from './snapshot-queries.js';
 export { LATEST_VERSION } from './migrations/migrations.js';
 
 /** File name of the catalog inside the app data folder. */
@@ -105,7 +105,7 @@ export function openCatalog(file: string, opts: OpenCatalogOptions = {}): Catalo
     if (m) {
       db.transaction(() => {
         for (const s of m.schedules) policies.schedules.set(s);
-        for (const r of m.retention) policies.retention.set(r.guest, r.policy);
+        for (const r of m.retention) policies.retention.set(r.guestId, r.guest, r.policy);
         for (const [k, v] of Object.entries(m.settings)) policies.settings.set(k, v);
       }).immediate();
       recovered ??= { reason: 'missing', at: new Date(now()).toISOString(), restored: null };

@@ -1,3 +1,4 @@
+import type { GuestId } from '../../../shared/domain/guest-id.js';
 import type { JobInfo, JobLogLine } from '../../../shared/domain/job.js';
 import { AppError } from '../../../shared/errors/app-error.js';
 import type { Db } from './catalog-db.js';
@@ -10,8 +11,8 @@ export interface JobStore {
   update(jobId: string, patch: Partial<Omit<JobInfo, 'id'>>): JobInfo;
   /** The job, or undefined. */
   get(jobId: string): JobInfo | undefined;
-  /** Newest first, optionally for one guest, at most `limit` (default 100). */
-  list(opts?: { guest?: string; limit?: number; status?: JobInfo['status'][] }): JobInfo[];
+  /** Newest first, optionally for one guest (by id), at most `limit` (default 100). */
+  list(opts?: { guestId?: GuestId; limit?: number; status?: JobInfo['status'][] }): JobInfo[];
   /** Deletes a job and its log lines. */
   delete(jobId: string): void;
 }
@@ -26,21 +27,26 @@ export interface JobLogStore {
 
 /** Creates the job stores over `db`. */
 export function createJobStores(db: Db): { jobs: JobStore; jobLog: JobLogStore } {
-  const ins = db.prepare('INSERT INTO jobs (id, kind, guest, status, created_ms, info_json) VALUES (?, ?, ?, ?, ?, ?)');
+  const ins = db.prepare('INSERT INTO jobs (id, kind, guest, guest_id, status, created_ms, info_json) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const upd = db.prepare('UPDATE jobs SET kind = ?, guest = ?, status = ?, info_json = ? WHERE id = ?');
-  const one = db.prepare('SELECT info_json FROM jobs WHERE id = ?');
+  const one = db.prepare('SELECT info_json, guest_id FROM jobs WHERE id = ?');
+  // the guest_id column is the truth (an adopted `name:` id is re-keyed there, not in the JSON)
+  const withId = (r: { info_json: string; guest_id: string | null }): JobInfo => {
+    const j = JSON.parse(r.info_json) as JobInfo;
+    return r.guest_id ? { ...j, guestId: r.guest_id as GuestId } : j;
+  };
   const del = db.prepare('DELETE FROM jobs WHERE id = ?');
   const delLog = db.prepare('DELETE FROM job_logs WHERE job_id = ?');
   const insLog = db.prepare('INSERT INTO job_logs (job_id, at, level, step, message) VALUES (?, ?, ?, ?, ?)');
   const listLog = db.prepare('SELECT at, level, step, message FROM job_logs WHERE job_id = ? ORDER BY seq');
   const get = (id: string): JobInfo | undefined => {
-    const r = one.get(id) as { info_json: string } | undefined;
-    return r ? (JSON.parse(r.info_json) as JobInfo) : undefined;
+    const r = one.get(id) as { info_json: string; guest_id: string | null } | undefined;
+    return r ? withId(r) : undefined;
   };
   const jobs: JobStore = {
     insert(job) {
       try {
-        ins.run(job.id, job.kind, job.guest ?? null, job.status, Date.parse(job.createdAt) || 0, JSON.stringify(job));
+        ins.run(job.id, job.kind, job.guest ?? null, job.guestId ?? null, job.status, Date.parse(job.createdAt) || 0, JSON.stringify(job));
       } catch (e) {
         if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new AppError('ALREADY_EXISTS', `job '${job.id}' already exists`);
         throw e;
@@ -57,17 +63,17 @@ export function createJobStores(db: Db): { jobs: JobStore; jobLog: JobLogStore }
     list(opts = {}) {
       const where: string[] = [];
       const args: unknown[] = [];
-      if (opts.guest) {
-        where.push('guest = ?');
-        args.push(opts.guest);
+      if (opts.guestId) {
+        where.push('guest_id = ?');
+        args.push(opts.guestId);
       }
       if (opts.status?.length) {
         where.push(`status IN (${opts.status.map(() => '?').join(',')})`);
         args.push(...opts.status);
       }
-      const sql = `SELECT info_json FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms DESC, id DESC LIMIT ?`;
+      const sql = `SELECT info_json, guest_id FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms DESC, id DESC LIMIT ?`;
       args.push(opts.limit ?? 100);
-      return (db.prepare(sql).all(...args) as { info_json: string }[]).map((r) => JSON.parse(r.info_json) as JobInfo);
+      return (db.prepare(sql).all(...args) as { info_json: string; guest_id: string | null }[]).map(withId);
     },
     delete: db.transaction((jobId: string) => {
       delLog.run(jobId);

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import type { GuestSchedule, RetentionPolicy } from '../../../shared/domain/policy.js';
+import { nameGuestId, type GuestId } from '../../../shared/domain/guest-id.js';
 
 /** File name of the mirror beside the catalog. */
 export const POLICY_MIRROR_FILE = 'policies.json';
@@ -13,7 +14,8 @@ export const POLICY_MIRROR_FILE = 'policies.json';
 export interface PolicyMirror {
   format: 1;
   schedules: GuestSchedule[];
-  retention: { guest: string; policy: RetentionPolicy }[];
+  /** `guestId` is absent in mirrors written before guest ids (read as `name:<guest>`). */
+  retention: { guestId: GuestId; guest: string; policy: RetentionPolicy }[];
   settings: Record<string, unknown>;
 }
 
@@ -53,7 +55,10 @@ export function readPolicyMirror(file: string): PolicyMirror | undefined {
   try {
     const m = JSON.parse(readFileSync(file, 'utf8')) as Partial<PolicyMirror>;
     if (m.format !== 1 || !Array.isArray(m.schedules) || !Array.isArray(m.retention) || typeof m.settings !== 'object' || m.settings === null) return undefined;
-    return m as PolicyMirror;
+    // mirrors written before guest ids key everything by name: read them as `name:` ids
+    const schedules = m.schedules.map((s) => (s.guestId ? s : { ...s, guestId: nameGuestId(s.guest) }));
+    const retention = m.retention.map((r) => (r.guestId ? r : { ...r, guestId: nameGuestId(r.guest) }));
+    return { ...(m as PolicyMirror), schedules, retention };
   } catch {
     return undefined;
   }

@@ -29,9 +29,14 @@ export interface VmDisk {
 
 /** A VM as an adapter reports it. */
 export interface VmInfo {
-  /** The adapter's stable id (VMware: .vmx path; Hyper-V: VM id GUID). */
+  /** The adapter's locator of the VM (VMware: .vmx path; Hyper-V: VM id GUID). */
   id: string;
   name: string;
+  /**
+   * VMware: the .vmx's `uuid.bios` as written (absent until Workstation first powers the VM on).
+   * The service turns it into the guest's identity (shared/domain/guest-id.ts).
+   */
+  uuidBios?: string;
   state: GuestState;
   memoryMiB: number;
   cpus?: number;

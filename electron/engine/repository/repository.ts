@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../../shared/errors/app-error.js';
 import type { RetentionDecision, RetentionPolicy, RetentionPreview } from '../../../shared/domain/policy.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
+import type { GuestId } from '../../../shared/domain/guest-id.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { ChunkPool } from './chunks/chunk-pool.js';
@@ -20,7 +21,7 @@ import { collectGarbage, type GcResult } from './maintenance/gc.js';
 import { planRetention } from './maintenance/retention.js';
 import { verifySnapshots, type VerifyOptions, type VerifyResult } from './maintenance/verify.js';
 import { exportDisk, type ExportOptions, type ExportFormat } from './restore/export-disk.js';
-import { checkedFileName, decodeManifest, fileNameProblem, toSummary, type Manifest } from './snapshot/manifest.js';
+import { checkedFileName, decodeManifest, fileNameProblem, manifestGuestId, toSummary, type Manifest } from './snapshot/manifest.js';
 import { SnapshotDisk } from './snapshot/snapshot-disk.js';
 import { fingerprintSeeds } from './snapshot/fingerprints.js';
 import { createSnapshot, type CreateSnapshotInput, type CreateSnapshotOptions } from './snapshot/snapshot-writer.js';
@@ -37,7 +38,7 @@ export type { ExportFormat, ExportOptions, ExportProgress } from './restore/expo
 export type { RepoConfig } from './layout.js';
 export { planRetention, policyIsEmpty } from './maintenance/retention.js';
 export { SnapshotDisk } from './snapshot/snapshot-disk.js';
-export { checkedFileName, fileNameProblem, toSummary } from './snapshot/manifest.js';
+export { checkedFileName, fileNameProblem, manifestGuestId, toSummary } from './snapshot/manifest.js';
 export { recordBootVerification } from './snapshot/manifest-amend.js';
 export { mapFsError } from './fs-util.js';
 export { RepoLayout } from './layout.js';
@@ -145,6 +146,13 @@ export function diskExtension(format: ExportFormat): string {
  * An open repository. Safe to share within a process; several processes may open the same
  * repository (see README "Concurrency"). Caller must `close()` it.
  */
+/** The guest a retention policy applies to: its id, the `name:` ids adopted into it, its display name. */
+export interface RetentionTarget {
+  guestId: GuestId;
+  guest: string;
+  aliases?: readonly GuestId[];
+}
+
 export class Repository {
   private pool: ChunkPool | undefined;
   private readonly clock: Clock;
@@ -204,13 +212,16 @@ export class Repository {
     return decodeManifest(text, id);
   }
 
-  /** Summaries of all readable snapshots (optionally of one guest), oldest first. Unreadable manifests are skipped and reported by `verify`. */
-  async listSnapshots(opts: { guest?: string } = {}): Promise<SnapshotSummary[]> {
+  /**
+   * Summaries of all readable snapshots (optionally of one guest: its id and the `name:` ids
+   * adopted into it), oldest first. Unreadable manifests are skipped and reported by `verify`.
+   */
+  async listSnapshots(opts: { guestIds?: readonly GuestId[] } = {}): Promise<SnapshotSummary[]> {
     const out: SnapshotSummary[] = [];
     for (const id of await this.snapshotIds()) {
       try {
         const m = await this.readManifest(id);
-        if (!opts.guest || m.guest === opts.guest) out.push(toSummary(m));
+        if (!opts.guestIds || opts.guestIds.includes(manifestGuestId(m))) out.push(toSummary(m));
       } catch {
         // damaged or forgotten meanwhile
       }
@@ -352,9 +363,11 @@ export class Repository {
    * go, `freedBytes`: what forgetting only it would free), and the bytes GC would free in total
    * (chunks referenced only by forgotten snapshots, counting every guest's kept ones).
    */
-  async previewRetention(guest: string, policy: RetentionPolicy): Promise<RetentionPreview> {
+  async previewRetention(guest: RetentionTarget, policy: RetentionPolicy): Promise<RetentionPreview> {
     const all = await this.listSnapshots();
-    const mine = all.filter((s) => s.guest === guest);
+    const ids = [guest.guestId, ...(guest.aliases ?? [])];
+    // by identity, never by name: a same-named guest's snapshots are not this guest's
+    const mine = all.filter((s) => ids.includes(s.guestId));
     const decisions: (RetentionDecision & { freedBytes?: number })[] = planRetention(mine, policy);
     const gone = new Set(decisions.filter((d) => !d.keep).map((d) => d.snapshotId));
     let freedBytes = 0;
@@ -383,11 +396,11 @@ export class Repository {
       }
       for (const dg of freed) freedBytes += await sizeOf(dg);
     }
-    return { guest, decisions, forgetCount: gone.size, freedBytes };
+    return { guestId: guest.guestId, guest: guest.guest, decisions, forgetCount: gone.size, freedBytes };
   }
 
   /** Applies a retention policy: forgets what the dry run says goes. Returns the plan. */
-  async applyRetention(guest: string, policy: RetentionPolicy): Promise<RetentionPreview> {
+  async applyRetention(guest: RetentionTarget, policy: RetentionPolicy): Promise<RetentionPreview> {
     const plan = await this.previewRetention(guest, policy);
     await this.forget(plan.decisions.filter((d) => !d.keep).map((d) => d.snapshotId));
     return plan;

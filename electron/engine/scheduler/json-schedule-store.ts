@@ -1,3 +1,4 @@
+import { nameGuestId } from '../../../shared/domain/guest-id.js';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../../../shared/errors/app-error.js';
@@ -27,7 +28,7 @@ export class JsonScheduleStore extends MemoryScheduleStore {
     } catch (cause) {
       throw new AppError('CONFIG_INVALID', `schedule file '${file}' is not valid JSON: fix or delete it`, { cause, details: { file } });
     }
-    for (const s of data.schedules ?? []) this.schedules.set(s.guest, s);
+    for (const s of data.schedules ?? []) this.schedules.set(s.guestId ?? nameGuestId(s.guest), { ...s, guestId: s.guestId ?? nameGuestId(s.guest) });
     for (const [g, st] of Object.entries(data.state ?? {})) this.states.set(g, st);
     this.maintenance = data.maintenance ?? {};
   }

@@ -8,13 +8,13 @@ export class MemoryScheduleStore implements ScheduleStore {
   protected maintenance: MaintenanceState = {};
 
   list(): GuestSchedule[] {
-    return [...this.schedules.values()].sort((a, b) => a.guest.localeCompare(b.guest));
+    return [...this.schedules.values()].sort((a, b) => a.guestId.localeCompare(b.guestId));
   }
   get(guest: string): GuestSchedule | undefined {
     return this.schedules.get(guest);
   }
   set(schedule: GuestSchedule): void {
-    this.schedules.set(schedule.guest, structuredClone(schedule));
+    this.schedules.set(schedule.guestId, structuredClone(schedule));
     this.persist();
   }
   state(guest: string): GuestRunState {

@@ -9,12 +9,12 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** What the scheduler reports (the service turns these into notifications and events). */
+/** What the scheduler reports (the service turns these into notifications and events): `guestId` is the key, `guest` its name. */
 export type SchedulerEvent =
-  | { type: 'run-started'; guest: string; trigger: RunTrigger; slots: number[]; at: number }
-  | { type: 'run-finished'; guest: string; trigger: RunTrigger; slots: number[]; result: JobResult; at: number }
-  | { type: 'runs-missed'; guest: string; slots: number[]; reason: string; at: number }
-  | { type: 'guest-stale'; guest: string; lastSuccessAt?: number; expectedMs: number; at: number }
+  | { type: 'run-started'; guestId: string; guest: string; trigger: RunTrigger; slots: number[]; at: number }
+  | { type: 'run-finished'; guestId: string; guest: string; trigger: RunTrigger; slots: number[]; result: JobResult; at: number }
+  | { type: 'runs-missed'; guestId: string; guest: string; slots: number[]; reason: string; at: number }
+  | { type: 'guest-stale'; guestId: string; guest: string; lastSuccessAt?: number; expectedMs: number; at: number }
   | { type: 'maintenance-finished'; ok: boolean; forgotten: number; freedBytes: number; damaged: string[]; error?: string; at: number };
 
 /** Options of the Scheduler. */
@@ -45,6 +45,7 @@ export interface SchedulerOptions {
 }
 
 interface QueueEntry {
+  /** The guest's id (schedules, run state and jobs are keyed by guest id). */
   guest: string;
   dueAt: number;
   slots: number[];
@@ -95,11 +96,11 @@ export class Scheduler {
     this.stopped = false;
     const now = this.o.clock.now();
     for (const s of this.o.store.list()) {
-      const st = this.o.store.state(s.guest);
+      const st = this.o.store.state(s.guestId);
       if (st.pendingSlots?.length) {
         const latest = Math.max(...st.pendingSlots);
-        if (now - latest <= this.graceMs) this.enqueue(s.guest, st.pendingSlots, 'catch-up');
-        else this.miss(s.guest, st.pendingSlots, 'the engine was not running within the grace window');
+        if (now - latest <= this.graceMs) this.enqueue(s.guestId, st.pendingSlots, 'catch-up');
+        else this.miss(s.guestId, st.pendingSlots, 'the engine was not running within the grace window');
       }
     }
     this.loop = this.run();
@@ -125,10 +126,10 @@ export class Scheduler {
     const schedule = normalizeSchedule(s.schedule, s.timeZone);
     const saved: GuestSchedule = { ...s, schedule };
     this.o.store.set(saved);
-    const st = this.o.store.state(s.guest);
+    const st = this.o.store.state(s.guestId);
     st.handledThrough = Math.max(st.handledThrough ?? 0, this.o.clock.now());
     st.since ??= this.o.clock.now();
-    this.o.store.saveState(s.guest, st);
+    this.o.store.saveState(s.guestId, st);
     this.poke();
     return saved;
   }
@@ -176,37 +177,37 @@ export class Scheduler {
   }
 
   private dueOf(g: GuestSchedule): number | undefined {
-    const st = this.o.store.state(g.guest);
+    const st = this.o.store.state(g.guestId);
     const from = st.handledThrough ?? this.o.clock.now();
     // Another process (CLI, app) may change the schedule in the shared store: key on content.
     let spec = this.specKeys.get(g);
     if (spec === undefined) this.specKeys.set(g, (spec = `${JSON.stringify(g.schedule)}|${g.timeZone ?? ''}`));
     const key = `${spec}|${from}`;
-    const hit = this.nextDue.get(g.guest);
+    const hit = this.nextDue.get(g.guestId);
     if (hit?.key === key) return hit.at;
     const at = nextRunAfter(g.schedule, g.timeZone ?? this.tz, from);
-    this.nextDue.set(g.guest, { key, at });
+    this.nextDue.set(g.guestId, { key, at });
     return at;
   }
 
   private checkGuest(g: GuestSchedule, now: number): void {
-    let st = this.o.store.state(g.guest);
+    let st = this.o.store.state(g.guestId);
     if (st.handledThrough === undefined) {
       st.handledThrough = now;
       st.since ??= now;
-      this.o.store.saveState(g.guest, st);
-      this.nextDue.delete(g.guest);
+      this.o.store.saveState(g.guestId, st);
+      this.nextDue.delete(g.guestId);
     }
     const due = this.dueOf(g);
     if (due !== undefined && due <= now) {
       const slots = runsBetween(g.schedule, g.timeZone ?? this.tz, st.handledThrough!, now, 100_000);
       const latest = slots[slots.length - 1] ?? due;
       st.handledThrough = latest;
-      this.o.store.saveState(g.guest, st);
-      this.nextDue.delete(g.guest);
-      if (now - latest > this.graceMs) this.miss(g.guest, slots, `the host was off or asleep and the grace window of ${Math.round(this.graceMs / HOUR)} h passed`);
-      else this.enqueue(g.guest, slots, slots.length > 1 || now - slots[0]! > (this.o.lateAfterMs ?? 5 * MINUTE) ? 'catch-up' : 'scheduled');
-      st = this.o.store.state(g.guest);
+      this.o.store.saveState(g.guestId, st);
+      this.nextDue.delete(g.guestId);
+      if (now - latest > this.graceMs) this.miss(g.guestId, slots, `the host was off or asleep and the grace window of ${Math.round(this.graceMs / HOUR)} h passed`);
+      else this.enqueue(g.guestId, slots, slots.length > 1 || now - slots[0]! > (this.o.lateAfterMs ?? 5 * MINUTE) ? 'catch-up' : 'scheduled');
+      st = this.o.store.state(g.guestId);
     }
     this.checkStale(g, st, now);
   }
@@ -222,12 +223,17 @@ export class Scheduler {
     this.o.store.saveState(guest, st);
   }
 
+  /** The display name a guest's schedule was saved under (events name guests the way people do). */
+  private nameOf(guestId: string): string {
+    return this.o.store.get(guestId)?.guest ?? guestId;
+  }
+
   private miss(guest: string, slots: number[], reason: string): void {
     const st = this.o.store.state(guest);
     delete st.pendingSlots;
     this.o.store.saveState(guest, st);
     this.o.logger?.warn('scheduled runs missed', { guest, count: slots.length, reason });
-    this.emit({ type: 'runs-missed', guest, slots, reason, at: this.o.clock.now() });
+    this.emit({ type: 'runs-missed', guestId: guest, guest: this.nameOf(guest), slots, reason, at: this.o.clock.now() });
   }
 
   private sortedQueue(): QueueEntry[] {
@@ -278,7 +284,7 @@ export class Scheduler {
     this.o.store.saveState(entry.guest, st);
     const g = this.o.store.get(entry.guest);
     this.o.logger?.info('scheduled backup starting', { guest: entry.guest, trigger: entry.trigger, slots: entry.slots.length });
-    this.emit({ type: 'run-started', guest: entry.guest, trigger: entry.trigger, slots: entry.slots, at: now });
+    this.emit({ type: 'run-started', guestId: entry.guest, guest: this.nameOf(entry.guest), trigger: entry.trigger, slots: entry.slots, at: now });
     const p = (async () => {
       await Promise.resolve(); // never finish synchronously inside dispatch()
       let result: JobResult;
@@ -325,24 +331,24 @@ export class Scheduler {
     this.o.store.saveState(entry.guest, st);
     this.o.logger?.info('scheduled backup finished', { guest: entry.guest, status: result.status, error: result.error?.message });
     if (result.status === 'cancelled' && this.stopped) return; // re-run at the next start, not a failure to report
-    this.emit({ type: 'run-finished', guest: entry.guest, trigger: entry.trigger, slots: entry.slots, result, at: now });
+    this.emit({ type: 'run-finished', guestId: entry.guest, guest: this.nameOf(entry.guest), trigger: entry.trigger, slots: entry.slots, result, at: now });
   }
 
   private checkStale(g: GuestSchedule, st: GuestRunState, now: number): void {
     if (g.schedule.kind === 'off') return;
-    let c = this.staleCache.get(g.guest);
+    let c = this.staleCache.get(g.guestId);
     if (!c || now - c.at > 7 * DAY) {
       c = { at: now, ms: expectedIntervalMs(g.schedule, g.timeZone ?? this.tz, now) };
-      this.staleCache.set(g.guest, c);
+      this.staleCache.set(g.guestId, c);
     }
     if (c.ms === undefined) return;
     const since = st.lastSuccessAt ?? st.since;
-    if (since === undefined || this.running.has(g.guest)) return;
+    if (since === undefined || this.running.has(g.guestId)) return;
     if (now - since <= c.ms + (this.o.staleSlackMs ?? Math.max(HOUR, c.ms / 4))) return;
     if (st.staleNotifiedFor === since) return;
     st.staleNotifiedFor = since;
-    this.o.store.saveState(g.guest, st);
-    this.emit({ type: 'guest-stale', guest: g.guest, lastSuccessAt: st.lastSuccessAt, expectedMs: c.ms, at: now });
+    this.o.store.saveState(g.guestId, st);
+    this.emit({ type: 'guest-stale', guestId: g.guestId, guest: g.guest, lastSuccessAt: st.lastSuccessAt, expectedMs: c.ms, at: now });
   }
 
   private nextMaintenance(): number | undefined {

@@ -16,7 +16,7 @@ export const doctorKey = (kind: HypervisorKind) => `doctor.last.${kind}`;
  */
 export async function runEngineDoctor(ctx: EngineContext, req: { vm: string; hypervisor?: HypervisorKind }, onCheck?: (c: DoctorCheck) => void): Promise<DoctorReport> {
   const manager = await ctx.jobs.started();
-  const busy = manager.list({ guest: req.vm }).find((j) => j.status === 'running' || j.status === 'queued');
+  const busy = manager.list({ limit: 200 }).find((j) => (j.status === 'running' || j.status === 'queued') && (j.guest === req.vm || j.guestId === req.vm));
   if (busy) throw new AppError('JOB_ALREADY_RUNNING', `vm '${req.vm}' is being backed up (job ${busy.id}); run doctor when it has finished`);
   const report = await runDoctor({
     clock: ctx.clock,

@@ -7,6 +7,7 @@ import type { Hypervisor } from '../hypervisor/hypervisor.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { BackupStepId } from '../workflow/backup-steps.js';
 import type { BrowserSessions } from './browser-sessions.js';
+import type { GuestDirectory } from './guest-directory.js';
 import type { JobService } from './job-service.js';
 import type { RepositoryAccess } from './repository-access.js';
 import type { SchedulerService } from './scheduler-service.js';
@@ -60,6 +61,8 @@ export interface EngineBase {
 export interface EngineContext extends EngineBase {
   /** The catalog and the configured repository. */
   readonly store: RepositoryAccess;
+  /** Guest identity: lists VMs with their ids and resolves an id or a unique name to a guest. */
+  readonly guests: GuestDirectory;
   /** Desktop, e-mail and webhook notifications. */
   readonly notifier: Notifier;
   /** The job manager (backups) and its start-up recovery. */

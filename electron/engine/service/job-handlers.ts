@@ -1,5 +1,6 @@
 import type { BackupReport, JobInfo } from '../../../shared/domain/job.js';
 import type { BackupOutcome } from '../workflow/backup-run.js';
+import type { BackupTarget } from '../workflow/job-manager.js';
 import type { HandlerFactory } from './handlers.js';
 
 const r1 = (v: number | undefined) => (v === undefined ? undefined : Math.round(v * 10) / 10);
@@ -10,6 +11,7 @@ export function backupReport(job: JobInfo, o: BackupOutcome): BackupReport {
   return {
     jobId: job.id,
     guest: job.guest ?? '',
+    ...(job.guestId ? { guestId: job.guestId } : {}),
     status: o.status,
     snapshotId: o.snapshotId,
     consistency: o.consistency,
@@ -32,8 +34,21 @@ export function backupReport(job: JobInfo, o: BackupOutcome): BackupReport {
 export const jobHandlers: HandlerFactory = (ctx) => {
   const jobs = () => ctx.jobs.started();
   return {
-    'jobs.backupNow': async (req) => (await jobs()).backupNow(req),
-    'jobs.list': async (req) => (await jobs()).list(req),
+    'jobs.backupNow': async ({ guests, consistency, verify }) => {
+      const m = await jobs();
+      // one listing for all of them ("back up all" with N guests must not list N times)
+      const live = await ctx.guests.live();
+      const targets: BackupTarget[] = [];
+      for (const ref of guests) {
+        const g = await ctx.guests.resolve(ref, { liveOnly: true, live });
+        if (!targets.some((t) => t.guestId === g.id)) targets.push({ guestId: g.id, hypervisor: g.live!.hypervisor, vm: g.live!.vm });
+      }
+      return m.backupNow({ targets, consistency, verify });
+    },
+    'jobs.list': async ({ guest, limit }) => {
+      const guestId = guest ? (await ctx.guests.resolve(guest)).id : undefined;
+      return (await jobs()).list({ ...(guestId ? { guestId } : {}), ...(limit ? { limit } : {}) });
+    },
     'jobs.get': async ({ jobId }) => (await jobs()).get(jobId),
     'jobs.log': async ({ jobId }) => (await jobs()).log(jobId),
     'jobs.cancel': async ({ jobId }) => (await jobs()).cancel(jobId),

@@ -2,6 +2,7 @@ import { syncCatalog } from '../repository/repository.js';
 import { JobManager } from '../workflow/job-manager.js';
 import { RepositorySnapshotSink } from '../workflow/repository-snapshot-sink.js';
 import type { EngineBase } from './engine-context.js';
+import type { GuestDirectory } from './guest-directory.js';
 import type { RepositoryAccess } from './repository-access.js';
 
 /** A finished backup as the scheduler sees it (structurally the scheduler's `JobResult`). */
@@ -25,6 +26,7 @@ export class JobService {
   constructor(
     private readonly base: EngineBase,
     private readonly store: RepositoryAccess,
+    private readonly guests: GuestDirectory,
   ) {}
 
   /** The job manager (created, and its recovery started, on first use). */
@@ -54,11 +56,13 @@ export class JobService {
    * The scheduler's BackupLauncher over the job manager (structurally typed, so the scheduler's
    * port can take it as is): starts a backup and resolves when it ends; never rejects.
    */
-  async launch(guest: string, opts: { consistency?: 'require-clean' | 'allow-crash'; verify?: boolean; trigger?: 'manual' | 'scheduled' }): Promise<LaunchedBackup> {
+  async launch(guestId: string, opts: { consistency?: 'require-clean' | 'allow-crash'; verify?: boolean; trigger?: 'manual' | 'scheduled' }): Promise<LaunchedBackup> {
     let jobId: string | undefined;
     try {
       const manager = await this.started();
-      jobId = (await manager.backupNow({ guests: [guest], consistency: opts.consistency, verify: opts.verify, trigger: opts.trigger ?? 'scheduled' })).jobIds[0]!;
+      // schedules are keyed by id: a renamed VM keeps its schedule, a same-named one never gets it
+      const g = await this.guests.resolve(guestId, { liveOnly: true });
+      jobId = (await manager.backupNow({ targets: [{ guestId: g.id, hypervisor: g.live!.hypervisor, vm: g.live!.vm }], consistency: opts.consistency, verify: opts.verify, trigger: opts.trigger ?? 'scheduled' })).jobIds[0]!;
       return await this.outcomeOf(jobId);
     } catch (e) {
       const err = e as { code?: string; message?: string };

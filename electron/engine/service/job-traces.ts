@@ -1,3 +1,4 @@
+import type { GuestId } from '../../../shared/domain/guest-id.js';
 import type { JobInfo, JobKind, JobStatus, JobTrigger } from '../../../shared/domain/job.js';
 import { toSerializedError } from '../../../shared/errors/serialize.js';
 import { timeId } from '../core/ids.js';
@@ -7,6 +8,7 @@ import type { RecordingDeps } from './engine-context.js';
 export interface TraceSpec {
   kind: JobKind;
   guest?: string;
+  guestId?: GuestId;
   trigger: JobTrigger;
   label: string;
 }
@@ -23,6 +25,7 @@ export function recordFailedStart(ctx: RecordingDeps, spec: TraceSpec, error: { 
     id: timeId(ctx.clock.now()),
     kind: spec.kind,
     ...(spec.guest ? { guest: spec.guest } : {}),
+    ...(spec.guestId ? { guestId: spec.guestId } : {}),
     trigger: spec.trigger,
     status: 'failed',
     createdAt: at,
@@ -52,6 +55,7 @@ export async function runAsJob<T>(ctx: RecordingDeps, spec: TraceSpec, fn: () =>
     id: timeId(ctx.clock.now()),
     kind: spec.kind,
     ...(spec.guest ? { guest: spec.guest } : {}),
+    ...(spec.guestId ? { guestId: spec.guestId } : {}),
     trigger: spec.trigger,
     status: 'running',
     createdAt: at,

@@ -2,7 +2,9 @@ import { basename, extname, resolve } from 'node:path';
 import type { DoctorCheck, DoctorReport } from '../../../shared/domain/doctor.js';
 import type { FileEntry, FileListing } from '../../../shared/domain/files.js';
 import type { HypervisorKind } from '../../../shared/domain/guest.js';
+import { isGuestId, nameGuestId } from '../../../shared/domain/guest-id.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
+import { isAppError } from '../../../shared/errors/app-error.js';
 import { openDisk } from '../disk/open-disk.js';
 import type { VirtualDisk } from '../disk/virtual-disk.js';
 import { initRepository, syncCatalog, type ExportFormat, type GcResult, type VerifyResult } from '../repository/repository.js';
@@ -23,7 +25,10 @@ export type ProgressFn = (done: number, total: number) => void;
 export interface LocalOperations {
   /** Creates a new, empty repository at the configured path. */
   initRepository(opts: { chunkSize?: number }): Promise<{ path: string; chunkSize: number; id: string }>;
-  /** Archives existing disk image files (chains followed) as a cold snapshot of `guest`. */
+  /**
+   * Archives existing disk image files (chains followed) as a cold snapshot of `guest`: its id or
+   * name (a name no VM or backup has starts a guest known by that name, `name:<guest>`).
+   */
   importDisks(req: { guest: string; files: string[]; configFiles: string[]; allowedDirs: string[]; onProgress?: ProgressFn }): Promise<SnapshotSummary>;
   /** Writes one disk of a snapshot as an image file. */
   exportDisk(req: { snapshotId: string; disk: string; format: ExportFormat; to: string; onProgress?: ProgressFn }): Promise<{ path: string; format: ExportFormat; size: number }>;
@@ -55,6 +60,10 @@ export function localOperations(ctx: EngineContext): LocalOperations {
     },
     async importDisks({ guest, files, configFiles, allowedDirs, onProgress }) {
       const repo = await ctx.store.repository();
+      const g = await ctx.guests.resolve(guest).catch((e: unknown) => {
+        if (isAppError(e, 'HV_VM_NOT_FOUND') && !isGuestId(guest)) return { id: nameGuestId(guest), name: guest };
+        throw e;
+      });
       const disks: { name: string; disk: VirtualDisk; sourceFormat: string; fileName: string }[] = [];
       try {
         for (const f of files) {
@@ -62,7 +71,7 @@ export function localOperations(ctx: EngineContext): LocalOperations {
           disks.push({ name: basename(f, extname(f)), disk, sourceFormat: disk.format, fileName: basename(f) });
         }
         const s = await repo.createSnapshot(
-          { guest, consistency: 'cold', disks, configFiles: configFiles.map((p) => ({ name: basename(p), path: p })), log: [`imported ${files.map((f) => basename(f)).join(', ')}`] },
+          { guestId: g.id, guest: g.name, consistency: 'cold', disks, configFiles: configFiles.map((p) => ({ name: basename(p), path: p })), log: [`imported ${files.map((f) => basename(f)).join(', ')}`] },
           { onProgress: onProgress ? (p) => onProgress(p.allDone, p.allTotal) : undefined },
         );
         await syncCatalog(repo, ctx.store.catalog());

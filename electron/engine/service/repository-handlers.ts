@@ -1,11 +1,17 @@
 import type { DamagedPoint } from '../../../shared/domain/snapshot.js';
-import { rebuildCatalog, syncCatalog } from '../repository/repository.js';
+import { rebuildCatalog, syncCatalog, type RetentionTarget } from '../repository/repository.js';
 import type { RecordingDeps } from './engine-context.js';
+import type { ResolvedGuest } from './guest-directory.js';
 import type { HandlerFactory } from './handlers.js';
 import { runAsJob } from './job-traces.js';
 
 /** Key of the last repository verify in the catalog's settings table. */
 export const LAST_VERIFY = 'repository.lastVerify';
+
+/** What retention works on: the guest's id and the `name:` ids adopted into it (older manifests). */
+export function retentionTarget(g: ResolvedGuest): RetentionTarget {
+  return { guestId: g.id, guest: g.name, aliases: g.aliases };
+}
 
 /** A damaged restore point as people name it: guest and time (the id for commands). */
 export type NamedPoint = DamagedPoint;
@@ -20,10 +26,11 @@ export function markDamaged(ctx: RecordingDeps, damaged: string[]): NamedPoint[]
   const points = damaged.map((id) => {
     const s = catalog.snapshots.get(id);
     if (s) catalog.snapshots.setVerify(id, { ok: false, at });
-    return { snapshotId: id, ...(s ? { guest: s.guest, time: s.time } : {}) };
+    return { snapshotId: id, ...(s ? { guest: s.guest, guestId: s.guestId, time: s.time } : {}) };
   });
   // every open view reloads the points and shows them damaged
-  for (const guest of new Set(points.map((p) => p.guest).filter((g): g is string => !!g))) ctx.emit('snapshots.changed', { guest });
+  const changed = new Map(points.filter((p) => p.guestId).map((p) => [p.guestId!, p.guest!]));
+  for (const [guestId, guest] of changed) ctx.emit('snapshots.changed', { guest, guestId });
   return points;
 }
 
@@ -48,7 +55,8 @@ export function verifyDetail(points: NamedPoint[]): { detail: string; status?: '
 export const repositoryHandlers: HandlerFactory = (ctx) => ({
   'snapshots.list': async ({ guest }) => {
     const { catalog } = await ctx.store.synced();
-    return catalog.snapshots.list(guest ? { guest } : {});
+    if (!guest) return catalog.snapshots.list();
+    return catalog.snapshots.list({ guestId: (await ctx.guests.resolve(guest)).id });
   },
   'snapshots.verify': async ({ snapshotId, full }) => {
     const repo = await ctx.store.repository();
@@ -71,25 +79,31 @@ export const repositoryHandlers: HandlerFactory = (ctx) => ({
       (r) => verifyDetail(r.damagedPoints),
     );
   },
-  'retention.get': async ({ guest }) => ({ guest, policy: ctx.store.catalog().retention.get(guest) ?? {} }),
-  'retention.set': async ({ guest, policy }) => {
-    ctx.store.catalog().retention.set(guest, policy);
-    return { guest, policy };
+  'retention.get': async ({ guest }) => {
+    const g = await ctx.guests.resolve(guest);
+    return { guestId: g.id, guest: g.name, policy: ctx.store.catalog().retention.get(g.id) ?? {} };
   },
-  'retention.preview': async ({ guest, policy }) => (await ctx.store.repository()).previewRetention(guest, policy),
-  'retention.apply': async ({ guest, policy }) =>
-    runAsJob(
+  'retention.set': async ({ guest, policy }) => {
+    const g = await ctx.guests.resolve(guest, { record: true });
+    ctx.store.catalog().retention.set(g.id, g.name, policy);
+    return { guestId: g.id, guest: g.name, policy };
+  },
+  'retention.preview': async ({ guest, policy }) => (await ctx.store.repository()).previewRetention(retentionTarget(await ctx.guests.resolve(guest)), policy),
+  'retention.apply': async ({ guest, policy }) => {
+    const g = await ctx.guests.resolve(guest);
+    return runAsJob(
       ctx,
-      { kind: 'forget', trigger: 'manual', guest, label: `Apply the retention policy of ${guest}` },
+      { kind: 'forget', trigger: 'manual', guest: g.name, guestId: g.id, label: `Apply the retention policy of ${g.name}` },
       async () => {
         const repo = await ctx.store.repository();
-        const r = await repo.applyRetention(guest, policy);
+        const r = await repo.applyRetention(retentionTarget(g), policy);
         await syncCatalog(repo, ctx.store.catalog());
-        ctx.emit('snapshots.changed', { guest });
+        ctx.emit('snapshots.changed', { guest: g.name, guestId: g.id });
         return r;
       },
-      (r) => ({ detail: r.forgetCount ? `${r.forgetCount} restore point(s) of ${guest} forgotten` : 'nothing to forget' }),
-    ),
+      (r) => ({ detail: r.forgetCount ? `${r.forgetCount} restore point(s) of ${g.name} forgotten` : 'nothing to forget' }),
+    );
+  },
   'repository.stats': async () => {
     const s = await (await ctx.store.repository()).stats();
     const lastVerify = ctx.store.catalog().settings.get<{ at: string; ok: boolean; damaged: string[]; damagedPoints?: NamedPoint[] }>(LAST_VERIFY);

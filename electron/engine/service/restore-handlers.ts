@@ -1,3 +1,5 @@
+import type { GuestId } from '../../../shared/domain/guest-id.js';
+import type { LiveGuest } from './guest-directory.js';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { AppError } from '../../../shared/errors/app-error.js';
@@ -5,7 +7,7 @@ import { toSerializedError } from '../../../shared/errors/serialize.js';
 import type { JobInfo, JobStep } from '../../../shared/domain/job.js';
 import type { Req } from '../../../shared/ipc/schemas.js';
 import { timeId } from '../core/ids.js';
-import { checkedFileName, diskExtension, type ExportFormat, type Repository } from '../repository/repository.js';
+import { checkedFileName, diskExtension, manifestGuestId, type ExportFormat, type Repository } from '../repository/repository.js';
 import type { Hypervisor } from '../hypervisor/hypervisor.js';
 import type { HypervisorKind } from '../../../shared/domain/guest.js';
 import type { EngineContext } from './engine-context.js';
@@ -26,11 +28,14 @@ export const restoreHandlers: HandlerFactory = (ctx) => ({
   'restore.start': async (req) => {
     const repo = await ctx.store.repository();
     const manifest = await repo.readManifest(req.snapshotId);
-    const original = req.mode === 'replace' ? await originalToReplace(ctx, manifest.guest, req.confirmName) : undefined;
+    // listing first: it adopts a `name:` id (a point made before guest ids) into its VM's id
+    const live = req.mode === 'replace' ? await ctx.guests.live().catch(() => []) : [];
+    const guestId = ctx.store.catalog().guests.canonical(manifestGuestId(manifest));
+    const original = req.mode === 'replace' ? originalToReplace(live, guestId, manifest.guest, req.confirmName) : undefined;
     const catalog = ctx.store.catalog();
     const now = () => new Date(ctx.clock.now()).toISOString();
     const step: JobStep = { id: 'restore', label: req.mode === 'disks' ? 'Export disks' : req.mode === 'replace' ? `Replace ${manifest.guest}` : 'Restore VM folder', status: 'pending' };
-    const job: JobInfo = { id: timeId(ctx.clock.now()), kind: 'restore', guest: manifest.guest, trigger: 'manual', status: 'running', createdAt: now(), startedAt: now(), steps: [step], warnings: [], snapshotId: req.snapshotId };
+    const job: JobInfo = { id: timeId(ctx.clock.now()), kind: 'restore', guest: manifest.guest, guestId, trigger: 'manual', status: 'running', createdAt: now(), startedAt: now(), steps: [step], warnings: [], snapshotId: req.snapshotId };
     catalog.jobs.insert(job);
     catalog.jobLog.append(job.id, { at: now(), level: 'info', message: `restore of snapshot ${req.snapshotId} (${req.mode}) to '${req.to}' started` });
     void runRestore(ctx, repo, job, req, original).catch(() => {});
@@ -114,16 +119,14 @@ async function registerRestored(ctx: EngineContext, folder: string, files: strin
 }
 
 /**
- * The VM that "replace the original" overwrites: the guest of the restore point, found by name,
- * confirmed by the user typing that name, powered off (TwinSnap never powers a production VM off
+ * The VM that "replace the original" overwrites: the guest of the restore point, found by its
+ * id (never by name: a same-named VM is another guest), confirmed by the user typing its name, powered off (TwinSnap never powers a production VM off
  * itself), and — for now — a VMware VM.
  */
-async function originalToReplace(ctx: EngineContext, guest: string, confirmName: string | undefined): Promise<{ hv: Hypervisor; vmxPath: string }> {
+function originalToReplace(live: LiveGuest[], guestId: GuestId, guest: string, confirmName: string | undefined): { hv: Hypervisor; vmxPath: string } {
   if (confirmName !== guest) throw new AppError('INVALID_REQUEST', `type the guest's name '${guest}' to confirm replacing it`);
-  for (const hv of ctx.hypervisors) {
-    if (!(await hv.detect().catch(() => undefined))?.available) continue;
-    const vm = (await hv.listVms().catch(() => [])).find((v) => v.name === guest);
-    if (!vm) continue;
+  for (const { guest: g, hypervisor: hv, vm } of live) {
+    if (g.id !== guestId) continue;
     if (hv.kind !== 'vmware' || !vm.configPath) {
       throw new AppError('NOT_IMPLEMENTED', `replacing a ${TOOL_NAME[hv.kind]} vm in place is not available yet: restore it as a new vm, check it, then remove the original`);
     }

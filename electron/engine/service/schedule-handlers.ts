@@ -20,10 +20,12 @@ export const scheduleHandlers: HandlerFactory = (ctx) => ({
     new CatalogScheduleStore(ctx.store.catalog())
       .list()
       .map((s) => withNextRuns(ctx, s))
-      .sort((a, b) => a.guest.localeCompare(b.guest)),
+      .sort((a, b) => a.guest.localeCompare(b.guest) || a.guestId.localeCompare(b.guestId)),
   'schedules.set': async (req) => {
+    const g = await ctx.guests.resolve(req.guest, { record: true });
     const saved = ctx.scheduler.scheduler.setSchedule({
-      guest: req.guest,
+      guestId: g.id,
+      guest: g.name,
       schedule: req.schedule,
       ...(req.timeZone ? { timeZone: req.timeZone } : {}),
       ...(req.consistency ? { consistency: req.consistency } : {}),

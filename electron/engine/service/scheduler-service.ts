@@ -1,4 +1,5 @@
 import { freemem } from 'node:os';
+import type { GuestId } from '../../../shared/domain/guest-id.js';
 import { syncCatalog } from '../repository/repository.js';
 import type { Notifier } from '../notify/notifier.js';
 import { CatalogScheduleStore } from '../scheduler/catalog-schedule-store.js';
@@ -6,6 +7,7 @@ import type { BackupLauncher, HostMemory, JobResult, MaintenanceRunner } from '.
 import { SchedulerLock, type SchedulerLockHolder } from '../scheduler/scheduler-lock.js';
 import { Scheduler, type SchedulerEvent } from '../scheduler/scheduler.js';
 import type { EngineBase, RecordingDeps } from './engine-context.js';
+import type { GuestDirectory } from './guest-directory.js';
 import type { JobService } from './job-service.js';
 import { recordFailedStart, runAsJob } from './job-traces.js';
 import type { RepositoryAccess } from './repository-access.js';
@@ -14,6 +16,7 @@ import { verifyDetail, verifyRepository } from './repository-handlers.js';
 /** What the scheduler service is built from (see createEngine). */
 export interface SchedulerServiceDeps extends EngineBase {
   readonly store: RepositoryAccess;
+  readonly guests: GuestDirectory;
   readonly jobs: JobService;
   readonly notifier: Notifier;
 }
@@ -115,7 +118,7 @@ function jobLauncher(jobs: JobService): BackupLauncher {
     async start(guest, opts): Promise<JobResult> {
       let r: JobResult = await jobs.launch(guest, { consistency: opts.consistency, verify: opts.verify, trigger: 'scheduled' });
       if (r.status === 'failed' && r.error?.code === 'JOB_ALREADY_RUNNING') {
-        const running = jobs.manager.list({ guest, limit: 5 }).find((j) => j.status === 'running' || j.status === 'queued');
+        const running = jobs.manager.list({ guestId: guest as GuestId, limit: 5 }).find((j) => j.status === 'running' || j.status === 'queued');
         if (running) r = await jobs.outcomeOf(running.id);
       }
       if (r.status === 'succeeded' && r.warnings.length > 0) r = { ...r, status: 'warning' };
@@ -145,33 +148,31 @@ function repositoryMaintenance(ctx: RecordingDeps & Pick<EngineBase, 'config'>):
   async function forget(guest?: string): Promise<{ forgotten: number }> {
     const repo = await ctx.store.repository();
     const catalog = ctx.store.catalog();
-    const policies = catalog.retention.list().filter((p) => guest === undefined || p.guest === guest);
+    // by id: a guest that shares another's name never loses that one's snapshots
+    const policies = catalog.retention.list().filter((p) => guest === undefined || p.guestId === guest);
     let forgotten = 0;
     for (const p of policies) {
       if (Object.keys(p.policy).length === 0) continue; // no policy = keep everything
-      const r = await repo.applyRetention(p.guest, p.policy);
+      const r = await repo.applyRetention({ guestId: p.guestId, guest: p.guest, aliases: catalog.guests.aliases(p.guestId) }, p.policy);
       forgotten += r.forgetCount;
-      if (r.forgetCount > 0) ctx.emit('snapshots.changed', { guest: p.guest });
+      if (r.forgetCount > 0) ctx.emit('snapshots.changed', { guest: p.guest, guestId: p.guestId });
     }
     if (forgotten > 0) await syncCatalog(repo, catalog);
     return { forgotten };
   }
 }
 
-/** Host memory from the OS; guests' RAM from the last guest listing (refreshed in the background). */
-function hostMemory(ctx: Pick<EngineBase, 'hypervisors' | 'logger'>): HostMemory & { refresh(): Promise<void> } {
+/** Host memory from the OS; guests' RAM (by guest id) from the last guest listing (refreshed in the background). */
+function hostMemory(ctx: Pick<EngineBase, 'logger'> & { readonly guests: GuestDirectory }): HostMemory & { refresh(): Promise<void> } {
   const ram = new Map<string, number>();
   return {
     freeMiB: () => Math.floor(freemem() / 1024 / 1024),
     requiredMiB: (guest) => ram.get(guest),
     async refresh() {
-      for (const h of ctx.hypervisors) {
-        try {
-          if (!(await h.detect()).available) continue;
-          for (const vm of await h.listVms()) if (vm.memoryMiB) ram.set(vm.name, vm.memoryMiB);
-        } catch (e) {
-          ctx.logger.debug('guest listing for the memory limit failed', { error: (e as Error).message });
-        }
+      try {
+        for (const { guest, vm } of await ctx.guests.live()) if (vm.memoryMiB) ram.set(guest.id, vm.memoryMiB);
+      } catch (e) {
+        ctx.logger.debug('guest listing for the memory limit failed', { error: (e as Error).message });
       }
     },
   };
@@ -187,6 +188,8 @@ function onSchedulerEvent(ctx: RecordingDeps & { readonly notifier: Notifier }, 
       return undefined;
     }
   };
+  const guestId = ('guestId' in e ? e.guestId : '') as GuestId;
+  const guest = 'guest' in e ? e.guest : '';
   const n = ctx.notifier;
   const log = (p: Promise<unknown>) => void p.catch((err) => ctx.logger.warn('notification failed', { error: (err as Error).message }));
   switch (e.type) {
@@ -195,18 +198,18 @@ function onSchedulerEvent(ctx: RecordingDeps & { readonly notifier: Notifier }, 
       // recorded as a failed one: listed, a ✕ on the calendar, and named in the notification.
       let jobId = e.result.jobId;
       if (!jobId && e.result.status === 'failed') {
-        jobId = traced(() => recordFailedStart(ctx, { kind: 'backup', guest: e.guest, trigger: 'scheduled', label: 'Start the scheduled backup' }, e.result.error ?? { code: 'INTERNAL', message: 'the scheduled backup could not start' }).id);
+        jobId = traced(() => recordFailedStart(ctx, { kind: 'backup', guest, guestId, trigger: 'scheduled', label: 'Start the scheduled backup' }, e.result.error ?? { code: 'INTERNAL', message: 'the scheduled backup could not start' }).id);
       }
-      log(n.backupFinished({ guest: e.guest, jobId, status: e.result.status, error: e.result.error, warnings: e.result.warnings, slots: e.slots, trigger: e.trigger }));
+      log(n.backupFinished({ guest, jobId, status: e.result.status, error: e.result.error, warnings: e.result.warnings, slots: e.slots, trigger: e.trigger }));
       break;
     }
     case 'guest-stale':
-      log(n.staleGuest(e.guest, e.lastSuccessAt, e.expectedMs));
+      log(n.staleGuest(guest, e.lastSuccessAt, e.expectedMs));
       break;
     case 'runs-missed': {
       const when = e.slots.map((t) => new Date(t).toISOString().slice(0, 16).replace('T', ' ')).join(', ');
-      traced(() => recordFailedStart(ctx, { kind: 'backup', guest: e.guest, trigger: 'scheduled', label: 'Start the scheduled backup' }, { code: 'TIMEOUT', message: `${e.slots.length} scheduled run(s) of '${e.guest}' (${when} UTC) missed: ${e.reason}` }));
-      log(n.missedRuns(e.guest, e.slots, e.reason));
+      traced(() => recordFailedStart(ctx, { kind: 'backup', guest, guestId, trigger: 'scheduled', label: 'Start the scheduled backup' }, { code: 'TIMEOUT', message: `${e.slots.length} scheduled run(s) of '${guest}' (${when} UTC) missed: ${e.reason}` }));
+      log(n.missedRuns(guest, e.slots, e.reason));
       break;
     }
     case 'maintenance-finished':

@@ -60,7 +60,7 @@ describe('snapshots.forget', () => {
     expect(before).toBe(3);
     const events: string[] = [];
     const off = engine.onEvent((e) => events.push(e));
-    expect(await c()['snapshots.forget']({ snapshotId: older!.id })).toEqual({ snapshotId: older!.id, guest: 'files', forgotten: true });
+    expect(await c()['snapshots.forget']({ snapshotId: older!.id })).toEqual({ snapshotId: older!.id, guest: 'files', guestId: 'name:files', forgotten: true });
     off();
     expect(events).toContain('snapshots.changed');
     expect((await c()['snapshots.list']({})).map((s) => s.id)).toEqual([newer!.id]);
@@ -103,7 +103,7 @@ describe('snapshots.forget', () => {
     expect(listing.entries.map((e) => e.name)).toEqual(['disk0']);
     // The browser keeps a reader lock for a minute after the listing.
     expect(readdirSync(join(repoDir, 'locks')).some((n) => n.startsWith(`reader-${only!.id}-`))).toBe(true);
-    expect(await c()['snapshots.forget']({ snapshotId: only!.id })).toEqual({ snapshotId: only!.id, guest: 'files', forgotten: true });
+    expect(await c()['snapshots.forget']({ snapshotId: only!.id })).toEqual({ snapshotId: only!.id, guest: 'files', guestId: 'name:files', forgotten: true });
     expect(await c()['snapshots.list']({})).toEqual([]);
     expect(existsSync(join(repoDir, 'snapshots', only!.id))).toBe(false);
     expect(readdirSync(join(repoDir, 'locks')).some((n) => n.startsWith(`reader-${only!.id}-`))).toBe(false);

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { ServiceStatus } from '../../../shared/domain/engine.js';
-import { syncCatalog } from '../repository/repository.js';
+import { manifestGuestId, syncCatalog } from '../repository/repository.js';
 import { queryBootService, withDaemonLockEvidence } from '../scheduler/boot-service-query.js';
 import { SchedulerLock, processAlive } from '../scheduler/scheduler-lock.js';
 import type { HandlerFactory } from './handlers.js';
@@ -23,9 +23,10 @@ export const snapshotAdminHandlers: HandlerFactory = (ctx) => ({
     const repo = await ctx.store.repository();
     const manifest = await repo.readManifest(snapshotId);
     const point = pointWords({ snapshotId, guest: manifest.guest, time: manifest.time });
+    const guestId = ctx.store.catalog().guests.canonical(manifestGuestId(manifest));
     return runAsJob(
       ctx,
-      { kind: 'forget', trigger: 'manual', guest: manifest.guest, label: 'Forget a restore point' },
+      { kind: 'forget', trigger: 'manual', guest: manifest.guest, guestId, label: 'Forget a restore point' },
       async () => {
         // The file browser keeps a point open ~60 s after the last listing: let go of our own idle
         // session first. One in use (a read, a restore) keeps its lock and forget refuses below.
@@ -34,12 +35,12 @@ export const snapshotAdminHandlers: HandlerFactory = (ctx) => ({
         if (!forgotten.includes(snapshotId)) {
           // Gone meanwhile (another process forgot it): nothing left to do, say so.
           await syncCatalog(repo, ctx.store.catalog());
-          return { snapshotId, guest: manifest.guest, forgotten: false };
+          return { snapshotId, guest: manifest.guest, guestId, forgotten: false };
         }
         await syncCatalog(repo, ctx.store.catalog());
         ctx.logger.info('snapshot forgotten by the user', { snapshotId, guest: manifest.guest });
-        ctx.emit('snapshots.changed', { guest: manifest.guest });
-        return { snapshotId, guest: manifest.guest, forgotten: true };
+        ctx.emit('snapshots.changed', { guest: manifest.guest, guestId });
+        return { snapshotId, guest: manifest.guest, guestId, forgotten: true };
       },
       (r) => ({ detail: r.forgotten ? `forgot ${point}; its space is freed by the next gc` : `${point} was already gone` }),
     );

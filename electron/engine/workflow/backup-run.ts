@@ -1,5 +1,6 @@
 import { dirname, extname } from 'node:path';
 import type { JobLogLine, JobStatus, JobStep } from '../../../shared/domain/job.js';
+import { nameGuestId, type GuestId } from '../../../shared/domain/guest-id.js';
 import type { Consistency } from '../../../shared/domain/snapshot.js';
 import { AppError, isAppError } from '../../../shared/errors/app-error.js';
 import { toSerializedError } from '../../../shared/errors/serialize.js';
@@ -39,7 +40,9 @@ export interface WorkflowDeps {
 /** One backup to run. */
 export interface BackupRequest {
   jobId: string;
-  /** The guest's display name (recorded in the snapshot). */
+  /** The guest's identity (the snapshot's key; default `name:<guest>`, a guest known only by its name). */
+  guestId?: GuestId;
+  /** The guest's display name (recorded in the snapshot as a label). */
   guest: string;
   hypervisor: Hypervisor;
   vmId: string;
@@ -153,7 +156,7 @@ export class BackupRun {
     const { plan, checks } = runPreflight({ info, hypervisor: this.hv, vm, policy: this.req.policy, probe: this.probe, margins });
     let room: RepositoryRoom | undefined;
     if (this.deps.sink.room) {
-      const r = await this.deps.sink.room({ guest: this.req.guest, diskPaths: vm.disks.map((d) => d.path) }).catch((e: unknown) => ({ error: toSerializedError(e) }));
+      const r = await this.deps.sink.room({ guestId: this.req.guestId ?? nameGuestId(this.req.guest), diskPaths: vm.disks.map((d) => d.path) }).catch((e: unknown) => ({ error: toSerializedError(e) }));
       if (!('error' in r)) room = r;
       checks.push(repositoryCheck(r));
     }
@@ -467,7 +470,7 @@ export class BackupRun {
       const t0 = this.deps.clock.monotonic();
       let bytes = 0;
       const stored = await this.deps.sink.createSnapshot(
-        { jobId: this.req.jobId, guest: this.req.guest, time: this.freezeTime ?? time, consistency, metrics: this.metrics, log: [...this.log], configFiles, disks: sinkDisks, chainDirs, ...(Object.keys(this.twinRecord).length ? { twin: { ...this.twinRecord } } : {}) },
+        { jobId: this.req.jobId, guestId: this.req.guestId ?? nameGuestId(this.req.guest), guest: this.req.guest, time: this.freezeTime ?? time, consistency, metrics: this.metrics, log: [...this.log], configFiles, disks: sinkDisks, chainDirs, ...(Object.keys(this.twinRecord).length ? { twin: { ...this.twinRecord } } : {}) },
         {
           signal,
           onProgress: (done, total) => {

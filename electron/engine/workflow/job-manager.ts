@@ -1,4 +1,5 @@
 import type { JobInfo, JobLogLine, JobProgress, JobStep, JobTrigger } from '../../../shared/domain/job.js';
+import type { GuestId } from '../../../shared/domain/guest-id.js';
 import { AppError } from '../../../shared/errors/app-error.js';
 import { timeId } from '../core/ids.js';
 import { iso } from '../core/clock.js';
@@ -27,9 +28,16 @@ export interface JobManagerDeps extends Omit<WorkflowDeps, 'twinSlots'> {
   progressPerSecond?: number;
 }
 
-/** A backup request as the contract carries it. */
+/** A guest to back up, already resolved (service/guest-directory.ts is the one resolver). */
+export interface BackupTarget {
+  guestId: GuestId;
+  hypervisor: Hypervisor;
+  vm: VmInfo;
+}
+
+/** A backup request: the resolved guests and how to back them up. */
 export interface BackupNowRequest {
-  guests: string[];
+  targets: BackupTarget[];
   consistency?: 'require-clean' | 'allow-crash';
   verify?: boolean;
   /** Who asked (default manual; the scheduler's launcher says scheduled). */
@@ -38,6 +46,8 @@ export interface BackupNowRequest {
 
 interface Active {
   controller: AbortController;
+  guestId: GuestId;
+  /** `<hypervisor kind>:<adapter's VM id>`: what journals and crash recovery know the VM by. */
   vmKey: string;
   done: Promise<BackupOutcome>;
 }
@@ -61,44 +71,26 @@ export class JobManager {
     return this.active.size;
   }
 
-  /** Finds a guest by id (`vmware:<id>`), adapter id or exact name. HV_VM_NOT_FOUND / USAGE when ambiguous. */
-  async resolveGuest(ref: string): Promise<{ hypervisor: Hypervisor; vm: VmInfo }> {
-    const hits: { hypervisor: Hypervisor; vm: VmInfo }[] = [];
-    for (const h of this.deps.hypervisors) {
-      const info = await h.detect();
-      if (!info.available) continue;
-      for (const vm of await h.listVms()) {
-        if (`${h.kind}:${vm.id}` === ref || vm.id === ref) return { hypervisor: h, vm };
-        if (vm.name === ref) hits.push({ hypervisor: h, vm });
-      }
-    }
-    if (hits.length === 1) return hits[0]!;
-    if (hits.length > 1) throw new AppError('USAGE', `more than one guest is named '${ref}': use its id (${hits.map((x) => `${x.hypervisor.kind}:${x.vm.id}`).join(', ')})`);
-    throw new AppError('HV_VM_NOT_FOUND', `no guest named '${ref}' was found: run 'twinsnap guests' to list them`);
-  }
-
   /** Starts one backup job per guest; returns at once with their ids. */
   async backupNow(req: BackupNowRequest): Promise<{ jobIds: string[] }> {
-    const targets = [];
-    for (const g of req.guests) targets.push(await this.resolveGuest(g));
     const jobIds: string[] = [];
-    for (const t of targets) {
-      const vmKey = `${t.hypervisor.kind}:${t.vm.id}`;
-      if ([...this.active.values()].some((a) => a.vmKey === vmKey)) {
-        throw new AppError('JOB_ALREADY_RUNNING', `a backup of '${t.vm.name}' is already running: wait for it or cancel it`);
+    for (const t of req.targets) {
+      if ([...this.active.values()].some((a) => a.guestId === t.guestId)) {
+        throw new AppError('JOB_ALREADY_RUNNING', `a backup of '${t.vm.name}' (${t.guestId}) is already running: wait for it or cancel it`);
       }
-      jobIds.push(this.start(t.hypervisor, t.vm, req.consistency ?? 'require-clean', req.verify ?? false, req.trigger ?? 'manual'));
+      jobIds.push(this.start(t, req.consistency ?? 'require-clean', req.verify ?? false, req.trigger ?? 'manual'));
     }
     return { jobIds };
   }
 
-  private start(hypervisor: Hypervisor, vm: VmInfo, policy: 'require-clean' | 'allow-crash', verify: boolean, trigger: JobTrigger): string {
+  private start({ guestId, hypervisor, vm }: BackupTarget, policy: 'require-clean' | 'allow-crash', verify: boolean, trigger: JobTrigger): string {
     const { clock } = this.deps;
     const jobId = timeId(clock.now());
     const job: JobInfo = {
       id: jobId,
       kind: 'backup',
       guest: vm.name,
+      guestId,
       trigger,
       status: 'queued',
       createdAt: iso(clock.now()),
@@ -147,7 +139,7 @@ export class JobManager {
     save({ status: 'running', startedAt: iso(clock.now()) });
     let run: BackupRun;
     try {
-      run = new BackupRun({ ...this.deps, twinSlots: this.twinSlots }, { jobId, guest: vm.name, hypervisor, vmId: vm.id, policy, verify }, reporter, controller.signal);
+      run = new BackupRun({ ...this.deps, twinSlots: this.twinSlots }, { jobId, guestId, guest: vm.name, hypervisor, vmId: vm.id, policy, verify }, reporter, controller.signal);
     } catch (e) {
       // The journal could not be created (disk full, permissions): nothing was touched.
       const error = { code: 'INTERNAL', message: `unable to start the job: ${(e as Error).message}` };
@@ -172,12 +164,12 @@ export class JobManager {
       this.deps.events?.finished(final);
       return outcome;
     });
-    this.active.set(jobId, { controller, vmKey, done });
+    this.active.set(jobId, { controller, guestId, vmKey, done });
     return jobId;
   }
 
   /** Jobs, newest first. */
-  list(opts: { guest?: string; limit?: number } = {}): JobInfo[] {
+  list(opts: { guestId?: GuestId; limit?: number } = {}): JobInfo[] {
     return this.deps.records.jobs.list(opts);
   }
 

@@ -1,3 +1,4 @@
+import type { GuestId } from '../../../shared/domain/guest-id.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statfsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -61,6 +62,7 @@ export class RepositorySnapshotSink implements SnapshotSink {
       let added = false;
       const s = await repo.createSnapshot(
         {
+          guestId: input.guestId,
           guest: input.guest,
           consistency: input.consistency,
           timeMs: input.time,
@@ -107,7 +109,7 @@ export class RepositorySnapshotSink implements SnapshotSink {
    * data: twice what the guest's last backup added (at least 64 MiB), or — for a first backup —
    * the data the disks hold (their allocated extents; stored compressed, so an upper bound).
    */
-  async room(input: { guest: string; diskPaths: string[] }): Promise<RepositoryRoom> {
+  async room(input: { guestId: GuestId; diskPaths: string[] }): Promise<RepositoryRoom> {
     const repo = await this.repo();
     if (!existsSync(repo.layout.config)) {
       throw new AppError('REPO_NOT_FOUND', `the repository '${repo.path}' is not there any more (disk unplugged or folder moved): connect it again or choose another one in settings`);
@@ -127,7 +129,7 @@ export class RepositorySnapshotSink implements SnapshotSink {
     } catch {
       freeBytes = undefined;
     }
-    const last = (await repo.listSnapshots({ guest: input.guest })).at(-1);
+    const last = (await repo.listSnapshots({ guestIds: [input.guestId] })).at(-1);
     let neededBytes = 0;
     if (last) neededBytes = Math.max(64 * MiB, 2 * (last.newBytes ?? 0));
     else {

@@ -1,5 +1,6 @@
 import type { RepositoryRoom } from './preflight.js';
 import type { JobLogLine } from '../../../shared/domain/job.js';
+import type { GuestId } from '../../../shared/domain/guest-id.js';
 import type { BootVerification, Consistency, TwinRecord } from '../../../shared/domain/snapshot.js';
 
 export type { TwinRecord };
@@ -38,6 +39,9 @@ export interface SinkDisk {
 /** Everything a snapshot is made of. */
 export interface SnapshotInput {
   jobId: string;
+  /** The guest's identity (the snapshot's key; default `name:<guest>`). */
+  guestId?: GuestId;
+  /** Its display name now (a label). */
   guest: string;
   /** Epoch ms of the freeze (of the start for cold backups). */
   time: number;
@@ -86,7 +90,7 @@ export interface SnapshotSink {
    * how much new data is this backup expected to add. Throws a typed error when it is missing or
    * not writable. Optional: a sink without it is not checked.
    */
-  room?(input: { guest: string; diskPaths: string[] }): Promise<RepositoryRoom>;
+  room?(input: { guestId: GuestId; diskPaths: string[] }): Promise<RepositoryRoom>;
   /** Records a boot verification in the snapshot's manifest (and whatever caches it), when the sink supports it. */
   recordVerification?(snapshotId: string, result: VerifyResult): Promise<void>;
 }

@@ -6,8 +6,9 @@ import { createAppStore } from '../stores/app-store.js';
 import { fakeEngine } from '../test/fakes.js';
 import { renderWithServices } from '../test/render.js';
 import { BackupNowButton } from './BackupNowButton.js';
+import type { GuestId } from '../../../shared/domain/guest-id.js';
 
-const guest = (name: string): Guest => ({ id: `vmware:/vms/${name}.vmx`, name, hypervisor: 'vmware', state: 'running', disks: [], warnings: [] });
+const guest = (name: string): Guest => ({ id: `vmware:/vms/${name}.vmx` as GuestId, name, hypervisor: 'vmware', state: 'running', disks: [], warnings: [] });
 
 describe('the top bar Back up now', () => {
   it('says what it does, lists the guests before anything starts, and waits visibly for the engine', async () => {

@@ -19,7 +19,7 @@ export function DamagedPointAlert({ s, onForget }: { s: SnapshotSummary; onForge
   const start = async () => {
     setStarting(true);
     try {
-      if ((await backupNow([s.guest])).length) navigate('jobs');
+      if ((await backupNow([s.guestId])).length) navigate('jobs');
     } finally {
       setStarting(false);
     }

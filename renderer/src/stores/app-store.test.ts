@@ -3,6 +3,7 @@ import { AppError } from '../../../shared/errors/app-error.js';
 import { fakeBridge, fakeEngine, makeJob } from '../test/fakes.js';
 import { createAppStore } from './app-store.js';
 import { connectEngineEvents } from './engine-events.js';
+import type { GuestId } from '../../../shared/domain/guest-id.js';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
@@ -12,7 +13,7 @@ describe('app store', () => {
     const engine = fakeEngine({
       'guests.list': async () => {
         if (fail) throw new AppError('HV_NOT_ELEVATED', 'not a member of Hyper-V Administrators');
-        return [{ id: 'vmware:a', name: 'A', hypervisor: 'vmware', state: 'running', disks: [], warnings: [] }];
+        return [{ id: 'vmware:a' as GuestId, name: 'A', hypervisor: 'vmware', state: 'running', disks: [], warnings: [] }];
       },
     });
     const store = createAppStore({ engine });

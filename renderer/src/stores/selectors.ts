@@ -15,20 +15,20 @@ const CONSISTENCY_LABEL: Record<SnapshotSummary['consistency'], string> = {
 };
 
 /**
- * For each guest, the newer of its last finished backup job and its newest snapshot: a failed
+ * For each guest id, the newer of its last finished backup job and its newest snapshot: a failed
  * job after the last snapshot shows as "failed".
  */
 export function lastResultByGuest(jobs: JobInfo[], snapshots: SnapshotSummary[]): Map<string, LastResult> {
   const out = new Map<string, LastResult>();
   for (const s of snapshots) {
-    const cur = out.get(s.guest);
-    if (!cur || cur.at < s.time) out.set(s.guest, { at: s.time, label: CONSISTENCY_LABEL[s.consistency], ok: true });
+    const cur = out.get(s.guestId);
+    if (!cur || cur.at < s.time) out.set(s.guestId, { at: s.time, label: CONSISTENCY_LABEL[s.consistency], ok: true });
   }
   for (const j of jobs) {
-    if (j.kind !== 'backup' || !j.guest || !j.finishedAt) continue;
+    if (j.kind !== 'backup' || !j.guestId || !j.finishedAt) continue;
     if (j.status !== 'failed' && j.status !== 'cancelled') continue;
-    const cur = out.get(j.guest);
-    if (!cur || cur.at < j.finishedAt) out.set(j.guest, { at: j.finishedAt, label: j.status, ok: false });
+    const cur = out.get(j.guestId);
+    if (!cur || cur.at < j.finishedAt) out.set(j.guestId, { at: j.finishedAt, label: j.status, ok: false });
   }
   return out;
 }

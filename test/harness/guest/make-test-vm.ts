@@ -7,6 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ensureGuest } from './build-guest.js';
 import { makeDataDisk, type DiskFormat } from './data-disk.js';
+import { uuidLocation } from '../vmrun-sim/lib/uuid.mjs';
 
 /** Options for {@link makeTestVm}. */
 export interface TestVmOptions {
@@ -100,6 +101,7 @@ export async function makeTestVm(dir: string, opts: TestVmOptions): Promise<Test
   if (opts.acpi === 'ignore') append.push('twinsnap.acpi=ignore');
   if (opts.workload === 'off') append.push('twinsnap.workload=off');
   const uuid = uuidBytes();
+  const vmxPath = path.join(absDir, `${opts.name}.vmx`);
   const keys: Record<string, string> = {
     'config.version': '8',
     'virtualHW.version': '19',
@@ -114,7 +116,8 @@ export async function makeTestVm(dir: string, opts: TestVmOptions): Promise<Test
     nvram: `${opts.name}.nvram`,
     extendedConfigFile: `${opts.name}.vmxf`,
     'uuid.bios': uuid,
-    'uuid.location': uuid,
+    // as Workstation writes for a VM made at this path: its first power-on keeps the uuid
+    'uuid.location': uuidLocation(vmxPath),
     'checkpoint.vmState': '',
     'tools.syncTime': 'FALSE',
     cleanShutdown: 'TRUE',
@@ -132,7 +135,6 @@ export async function makeTestVm(dir: string, opts: TestVmOptions): Promise<Test
     });
   }
   Object.assign(keys, opts.extraKeys ?? {});
-  const vmxPath = path.join(absDir, `${opts.name}.vmx`);
   await fs.writeFile(vmxPath, formatVmx(keys));
   return { dir: absDir, vmxPath, diskPath };
 }

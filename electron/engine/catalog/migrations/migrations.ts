@@ -93,6 +93,54 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE snapshots ADD COLUMN boot_verify_json TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'guest-identity',
+    // Every record is keyed by the guest's identity (shared/domain/guest-id.ts), the display name
+    // becomes a label. Rows of older catalogs know only a name: they get `name:<name>`, which the
+    // engine adopts into a VM's real id once exactly one VM of that name is seen (guest_aliases
+    // remembers it, so a catalog rebuild maps old manifests the same way). snapshots and jobs get
+    // a column (rebuilding `snapshots` would cascade-delete snapshot_disks under foreign_keys=ON).
+    sql: `
+      CREATE TABLE guests_v4 (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        hypervisor TEXT,
+        folder TEXT,
+        first_seen_ms INTEGER NOT NULL
+      );
+      INSERT INTO guests_v4 (id, name, hypervisor, first_seen_ms) SELECT 'name:' || name, name, hypervisor, first_seen_ms FROM guests;
+      INSERT OR IGNORE INTO guests_v4 (id, name, first_seen_ms) SELECT 'name:' || guest, guest, MIN(time_ms) FROM snapshots GROUP BY guest;
+      DROP TABLE guests;
+      ALTER TABLE guests_v4 RENAME TO guests;
+      CREATE TABLE guest_aliases (
+        alias TEXT PRIMARY KEY,
+        guest_id TEXT NOT NULL REFERENCES guests(id) ON DELETE CASCADE
+      );
+      ALTER TABLE snapshots ADD COLUMN guest_id TEXT REFERENCES guests(id);
+      UPDATE snapshots SET guest_id = 'name:' || guest;
+      CREATE INDEX snapshots_guest_id_time ON snapshots (guest_id, time_ms);
+      ALTER TABLE jobs ADD COLUMN guest_id TEXT;
+      UPDATE jobs SET guest_id = 'name:' || guest WHERE guest IS NOT NULL;
+      CREATE INDEX jobs_guest_id ON jobs (guest_id, created_ms);
+      CREATE TABLE schedules_v4 (
+        guest_id TEXT PRIMARY KEY,
+        schedule_json TEXT NOT NULL
+      );
+      INSERT INTO schedules_v4 (guest_id, schedule_json) SELECT 'name:' || guest, json_set(schedule_json, '$.guestId', 'name:' || guest) FROM schedules;
+      DROP TABLE schedules;
+      ALTER TABLE schedules_v4 RENAME TO schedules;
+      CREATE TABLE retention_v4 (
+        guest_id TEXT PRIMARY KEY,
+        guest TEXT NOT NULL,
+        policy_json TEXT NOT NULL
+      );
+      INSERT INTO retention_v4 (guest_id, guest, policy_json) SELECT 'name:' || guest, guest, policy_json FROM retention_policies;
+      DROP TABLE retention_policies;
+      ALTER TABLE retention_v4 RENAME TO retention_policies;
+      UPDATE settings SET key = 'scheduler.state.name:' || substr(key, 17) WHERE key LIKE 'scheduler.state.%';
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -8,7 +8,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinStartReport, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
 import { VmxFile } from './vmx-file.js';
-import { vmxCpus, vmxDisks, vmxDisplayName, vmxEncrypted, vmxMemoryMiB, vmxNics, vmxSuspendState } from './vmx-facts.js';
+import { vmxCpus, vmxDisks, vmxDisplayName, vmxEncrypted, vmxMemoryMiB, vmxNics, vmxSuspendState, vmxUuidBios } from './vmx-facts.js';
 import { buildTwinVmx } from './twin-config.js';
 import { restoredVmIdentity } from './restored-identity.js';
 import { readVmdkParentInfo, writeSparseChild } from './vmdk-child.js';
@@ -160,6 +160,7 @@ export class VmrunHypervisor implements Hypervisor {
     return {
       id: vmxPath,
       name: vmxDisplayName(vmx, vmxPath),
+      ...(vmxUuidBios(vmx) ? { uuidBios: vmxUuidBios(vmx) } : {}),
       state: running ? 'running' : suspended ? 'suspended' : 'off',
       memoryMiB: vmxMemoryMiB(vmx),
       cpus: vmxCpus(vmx),

@@ -81,3 +81,9 @@ export function vmxEncrypted(vmx: VmxFile): boolean {
 export function vmxDisplayName(vmx: VmxFile, vmxPath: string): string {
   return vmx.get('displayName') ?? win32.basename(posix.basename(vmxPath)).replace(/\.vmx$/i, '');
 }
+
+/** The VM's `uuid.bios` (its identity across renames and moves; a copy answered "copied" gets a new one), when set. */
+export function vmxUuidBios(vmx: VmxFile): string | undefined {
+  const v = vmx.get('uuid.bios')?.trim();
+  return v ? v : undefined;
+}

@@ -1,3 +1,4 @@
+import type { GuestId } from '../../../../shared/domain/guest-id.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -5,7 +6,7 @@ import { ChunkMap } from '../index/chunk-map.js';
 import { decodeFixedIndex } from '../index/fixed-index.js';
 import type { RepoLayout } from '../layout.js';
 import { isSnapshotId } from '../layout.js';
-import { decodeManifest, type ManifestDisk } from './manifest.js';
+import { decodeManifest, manifestGuestId, type ManifestDisk } from './manifest.js';
 
 /**
  * Chunk fingerprints: how a backup knows, without SHA-256, that a chunk has not changed since the
@@ -118,12 +119,12 @@ const SEARCH_LIMIT = 2000;
 const ID_SECOND = 16;
 
 /**
- * The newest committed snapshot of `guest` that has disk `diskName` (by freeze time; ids only
+ * The newest committed snapshot of the guest `guestId` that has disk `diskName` (by freeze time; ids only
  * order to the second), if it was written with chunk size `chunkSize` and a fingerprint file;
  * else undefined. Damaged manifests, indexes or fingerprint files are skipped (the backup then
  * hashes everything, and `verify` reports the damage).
  */
-export async function previousChunks(layout: RepoLayout, ids: string[], guest: string, diskName: string, chunkSize: number): Promise<PreviousChunks | undefined> {
+export async function previousChunks(layout: RepoLayout, ids: string[], guestId: GuestId, diskName: string, chunkSize: number): Promise<PreviousChunks | undefined> {
   const newest = ids.filter(isSnapshotId).sort().reverse().slice(0, SEARCH_LIMIT);
   let best: { id: string; time: number; disk: ManifestDisk } | undefined;
   for (const id of newest) {
@@ -131,7 +132,7 @@ export async function previousChunks(layout: RepoLayout, ids: string[], guest: s
     if (best && id.slice(0, ID_SECOND) !== best.id.slice(0, ID_SECOND)) break;
     try {
       const m = decodeManifest(await readFile(layout.manifest(id), 'utf8'), id);
-      const disk = m.guest === guest ? m.disks.find((d) => d.name === diskName) : undefined;
+      const disk = manifestGuestId(m) === guestId ? m.disks.find((d) => d.name === diskName) : undefined;
       const time = Date.parse(m.time);
       if (disk && (!best || time > best.time)) best = { id, time, disk };
     } catch {

@@ -1,5 +1,6 @@
 import { AppError } from '../../../../shared/errors/app-error.js';
 import type { BootVerification, Consistency, SnapshotSummary, TwinRecord } from '../../../../shared/domain/snapshot.js';
+import { isGuestId, nameGuestId, type GuestId } from '../../../../shared/domain/guest-id.js';
 import { sha256 } from '../chunks/chunk-codec.js';
 
 /** One disk of a snapshot, as recorded in its manifest. */
@@ -40,6 +41,12 @@ export interface ManifestConfigFile {
 export interface Manifest {
   format: 1;
   id: string;
+  /**
+   * The guest's identity (shared/domain/guest-id.ts). Absent in manifests written before guest
+   * ids: read as `name:<guest>` ({@link manifestGuestId}).
+   */
+  guestId?: GuestId;
+  /** The guest's display name at the time of the snapshot (a label). */
   guest: string;
   /** ISO time of the freeze (or of the import). */
   time: string;
@@ -78,6 +85,8 @@ export function decodeManifest(text: string, id: string): Manifest {
   if (!m || typeof outer.digest !== 'string') throw bad('missing fields');
   if (sha256(JSON.stringify(m)) !== outer.digest) throw bad('checksum mismatch');
   if (m.format !== 1 || m.id !== id || !Array.isArray(m.disks) || !Array.isArray(m.configFiles)) throw bad('unexpected content');
+  if (typeof m.guest !== 'string' || m.guest === '') throw bad('missing guest name');
+  if (m.guestId !== undefined && !isGuestId(m.guestId)) throw bad(`guest id ${JSON.stringify(m.guestId)} is not a guest id`);
   // the repository may sit on a share or a USB disk anyone can edit (and the digest is no
   // signature): every name that becomes a path is checked before it touches a file system
   const name = (v: unknown, what: string) => {
@@ -121,11 +130,17 @@ export function checkedFileName(name: unknown, snapshotId: string, what = 'file 
   return name as string;
 }
 
+/** The guest a manifest belongs to: its `guestId`, or `name:<guest>` for manifests written before guest ids. */
+export function manifestGuestId(m: Pick<Manifest, 'guestId' | 'guest'>): GuestId {
+  return m.guestId ?? nameGuestId(m.guest);
+}
+
 /** The catalog / contract view of a manifest. */
 export function toSummary(m: Manifest): SnapshotSummary {
   const logicalBytes = m.disks.reduce((a, d) => a + d.size, 0);
   const s: SnapshotSummary = {
     id: m.id,
+    guestId: manifestGuestId(m),
     guest: m.guest,
     time: m.time,
     consistency: m.consistency,

@@ -1,3 +1,4 @@
+import { nameGuestId, type GuestId } from '../../../../shared/domain/guest-id.js';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,9 @@ export interface ConfigFileInput {
 
 /** What `createSnapshot` needs. */
 export interface CreateSnapshotInput {
+  /** The guest's identity (default `name:<guest>`: a guest known only by its name). */
+  guestId?: GuestId;
+  /** The guest's display name now (a label). */
   guest: string;
   consistency: Consistency;
   /** Time of the freeze; defaults to now. */
@@ -350,7 +354,7 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
     try {
       for (const di of input.disks) {
         const name = unique(di.name);
-        const prev = await previousChunks(d.layout, ids, input.guest, name, d.chunkSize);
+        const prev = await previousChunks(d.layout, ids, input.guestId ?? nameGuestId(input.guest), name, d.chunkSize);
         const { index, fingerprints, disk } = await writeDisk(d, di, name, progress, opts, written, writeback, prev);
         indexes.push({ rel: `disks/${name}.fidx`, index, fingerprints, disk });
       }
@@ -380,6 +384,7 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
     const manifest: Manifest = {
       format: 1,
       id,
+      guestId: input.guestId ?? nameGuestId(input.guest),
       guest: input.guest,
       time: new Date(input.timeMs ?? start).toISOString(),
       consistency: input.consistency,

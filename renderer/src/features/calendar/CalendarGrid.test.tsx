@@ -5,12 +5,13 @@ import { fakeEngine } from '../../test/fakes.js';
 import { renderWithServices } from '../../test/render.js';
 import { dayKey, layoutCalendar } from './calendar-layout.js';
 import { CalendarGrid } from './CalendarGrid.js';
+import type { GuestId } from '../../../../shared/domain/guest-id.js';
 
 // jsdom has no 2D canvas: the row canvases draw nothing here (mark-canvas.test.ts covers drawing).
 HTMLCanvasElement.prototype.getContext = (() => null) as never;
 
 const now = new Date(2026, 10, 22, 15, 0).getTime();
-const snap = (id: string, guest: string, d: Date): SnapshotSummary => ({ id, guest, time: d.toISOString(), consistency: 'clean-twin', disks: [], logicalBytes: 1 });
+const snap = (id: string, guest: string, d: Date): SnapshotSummary => ({ id, guestId: guest as GuestId, guest, time: d.toISOString(), consistency: 'clean-twin', disks: [], logicalBytes: 1 });
 
 function setup() {
   const layout = layoutCalendar({

@@ -98,10 +98,10 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
         tabIndex={activeHere && active.c === 0 ? 0 : -1}
         data-cell={`${r}:0`}
         // the whole header (name and subtitle, which are cut off in a narrow column) as the tooltip
-        title={`${row.guest}${subtitle ? ` — ${subtitle}` : ''}\nClick to open its schedule and retention settings`}
+        title={`${row.label}${subtitle ? ` — ${subtitle}` : ''}\nClick to open its schedule and retention settings`}
       >
         <Box component="span" sx={{ fontWeight: 600, whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}>
-          {row.guest}
+          {row.label}
           {info?.stale && (
             <span className="stale" aria-label="stale: no good backup for longer than the schedule expects" title="No good backup for longer than the schedule expects">
               {' '}!
@@ -129,7 +129,7 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
             data-marks={n || undefined}
             data-forget={n && drawn[i].some((m) => m.forget) ? drawn[i].filter((m) => m.forget).length : undefined}
             data-damaged={n && cell.marks.some((m) => m.damaged) ? cell.marks.filter((m) => m.damaged).length : undefined}
-            aria-label={cellLabel(row.guest, labels[i], cell.marks, cell.beyondHorizon)}
+            aria-label={cellLabel(row.label, labels[i], cell.marks, cell.beyondHorizon)}
             aria-current={d.isToday ? 'date' : undefined}
           />
         );
@@ -272,7 +272,7 @@ export function CalendarGrid({ layout, rowInfo, selectedKey, onOpenDay, onOpenGu
       if (hover) setHover(null);
       return;
     }
-    if (hover?.mark.key !== mark.key) setHover({ anchor: h.cellEl, mark, guest: h.row.guest });
+    if (hover?.mark.key !== mark.key) setHover({ anchor: h.cellEl, mark, guest: h.row.label });
   };
 
   return (

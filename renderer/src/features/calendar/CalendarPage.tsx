@@ -12,6 +12,7 @@ import { dayKey, layoutCalendar, retentionHorizonDays, type CalendarRow } from '
 import { CalendarGrid, type RowInfo } from './CalendarGrid.js';
 import { CalendarToolbar } from './CalendarToolbar.js';
 import { SnapshotDrawer, type DaySelection } from './SnapshotDrawer.js';
+import { guestLabels, labelOf } from '../../lib/guest-labels.js';
 
 /** Calendar (home): every guest's restore points day by day, retention drawn on each row. */
 export function CalendarPage() {
@@ -31,8 +32,10 @@ export function CalendarPage() {
   const [range, setRange] = useState({ endDay: todayKey, days: 14 });
   const [sel, setSel] = useState<{ guest: string; dayIndex: number; key?: string } | null>(null);
 
-  const guestNames = useMemo(() => (guests.data ?? []).map((g) => g.name), [guests.data]);
-  const allNames = useMemo(() => [...new Set([...guestNames, ...(snapshots.data ?? []).map((s) => s.guest)])], [guestNames, snapshots.data]);
+  // rows are keyed by guest id: two guests that share a name are two rows, told apart by folder
+  const guestNames = useMemo(() => (guests.data ?? []).map((g) => g.id), [guests.data]);
+  const allNames = useMemo(() => [...new Set([...guestNames, ...(snapshots.data ?? []).map((s) => s.guestId)])], [guestNames, snapshots.data]);
+  const labels = useMemo(() => guestLabels(guests.data ?? [], (snapshots.data ?? []).map((s) => ({ guestId: s.guestId, name: s.guest }))), [guests.data, snapshots.data]);
   useEffect(() => {
     if (allNames.length) void loadPolicies(allNames);
   }, [allNames, loadPolicies]);
@@ -42,6 +45,7 @@ export function CalendarPage() {
     () =>
       layoutCalendar({
         guests: guestNames,
+        labels: Object.fromEntries(labels),
         snapshots: snapshots.data ?? [],
         jobs: jobs ?? [],
         endDay: range.endDay,
@@ -52,18 +56,18 @@ export function CalendarPage() {
       }),
     // `now` changes every render; the day only matters through todayKey
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [guestNames, snapshots.data, jobs, range, horizons, overlay, todayKey],
+    [guestNames, labels, snapshots.data, jobs, range, horizons, overlay, todayKey],
   );
   const lastGood = useMemo(() => {
     const m = new Map<string, string>();
-    for (const s of snapshots.data ?? []) if ((m.get(s.guest) ?? '') < s.time) m.set(s.guest, s.time);
+    for (const s of snapshots.data ?? []) if ((m.get(s.guestId) ?? '') < s.time) m.set(s.guestId, s.time);
     return m;
   }, [snapshots.data]);
   const rowInfo = useMemo(() => {
     const out: Record<string, RowInfo> = {};
     for (const name of allNames) {
-      const g = guests.data?.find((x) => x.name === name);
-      const sch = schedules?.find((x) => x.guest === name || x.guest === g?.id)?.schedule;
+      const g = guests.data?.find((x) => x.id === name);
+      const sch = schedules?.find((x) => x.guestId === name)?.schedule;
       const ret = retentionText(policies[name]);
       out[name] = {
         hypervisor: g ? hypervisorName(g.hypervisor) : undefined,
@@ -80,7 +84,7 @@ export function CalendarPage() {
     const row = layout.rows.find((r) => r.guest === sel.guest);
     const day = layout.days[sel.dayIndex];
     if (!row || !day) return null;
-    return { guest: sel.guest, dayKey: day.key, marks: row.cells[sel.dayIndex].marks, selectedKey: sel.key };
+    return { guest: sel.guest, label: row.label, dayKey: day.key, marks: row.cells[sel.dayIndex].marks, selectedKey: sel.key };
   }, [sel, layout]);
 
   const noPoints = snapshots.data !== undefined && snapshots.data.length === 0;
@@ -94,7 +98,7 @@ export function CalendarPage() {
       {guests.error && <ErrorNotice error={guests.error} what="Guests" />}
       {overlay && (
         <Alert severity={overlay.forgetCount ? 'warning' : 'info'} sx={{ mb: 1 }} data-testid="retention-overlay">
-          Retention preview for {overlay.guest}: {overlay.forgetCount} restore point{overlay.forgetCount === 1 ? '' : 's'} would be forgotten (hollow marks). Nothing is deleted until you apply.
+          Retention preview for {labelOf(labels, overlay.guest)}: {overlay.forgetCount} restore point{overlay.forgetCount === 1 ? '' : 's'} would be forgotten (hollow marks). Nothing is deleted until you apply.
         </Alert>
       )}
       <CalendarToolbar endDay={range.endDay} days={range.days} todayKey={todayKey} onChange={(endDay, days) => setRange({ endDay, days })} />

@@ -5,12 +5,13 @@ import { AppError } from '../../../../shared/errors/app-error.js';
 import { fakeEngine } from '../../test/fakes.js';
 import { renderWithServices } from '../../test/render.js';
 import { SnapshotDetails } from './SnapshotDetails.js';
+import type { GuestId } from '../../../../shared/domain/guest-id.js';
 
-const snap: SnapshotSummary = { id: '20261122T120000Z-abcdef', guest: 'Mail', time: '2026-11-22T12:00:00.000Z', consistency: 'clean-twin', disks: [], logicalBytes: 5e9 };
+const snap: SnapshotSummary = { id: '20261122T120000Z-abcdef', guestId: 'name:Mail' as GuestId, guest: 'Mail', time: '2026-11-22T12:00:00.000Z', consistency: 'clean-twin', disks: [], logicalBytes: 5e9 };
 
 describe('Forget… in the snapshot panel', () => {
   it('asks first; "Keep it" forgets nothing, "Forget" calls snapshots.forget and reports back', async () => {
-    const engine = fakeEngine({ 'snapshots.forget': async ({ snapshotId }) => ({ snapshotId, guest: 'Mail', forgotten: true }), 'snapshots.list': async () => [] });
+    const engine = fakeEngine({ 'snapshots.forget': async ({ snapshotId }) => ({ snapshotId, guest: 'Mail', guestId: 'name:Mail' as GuestId, forgotten: true }), 'snapshots.list': async () => [] });
     const onForgotten = vi.fn();
     renderWithServices(<SnapshotDetails s={snap} onRetention={() => {}} onForgotten={onForgotten} />, engine);
     fireEvent.click(screen.getByRole('button', { name: /Forget…/ }));

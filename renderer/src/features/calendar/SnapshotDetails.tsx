@@ -70,10 +70,10 @@ export function SnapshotDetails({ s, onRetention, onForgotten }: { s: SnapshotSu
         ))}
       </Box>
       <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }}>
-        <Button variant="contained" startIcon={<FolderOpenIcon />} onClick={() => navigate('restore', { snapshot: s.id, guest: s.guest, what: 'files' })}>
+        <Button variant="contained" startIcon={<FolderOpenIcon />} onClick={() => navigate('restore', { snapshot: s.id, guest: s.guestId, what: 'files' })}>
           Browse files
         </Button>
-        <Button variant="outlined" startIcon={<RestoreIcon />} onClick={() => navigate('restore', { snapshot: s.id, guest: s.guest })}>
+        <Button variant="outlined" startIcon={<RestoreIcon />} onClick={() => navigate('restore', { snapshot: s.id, guest: s.guestId })}>
           Restore…
         </Button>
         <Button variant="outlined" startIcon={verifying ? <CircularProgress size={16} /> : <VerifiedIcon />} disabled={verifying} onClick={() => void verify()}>

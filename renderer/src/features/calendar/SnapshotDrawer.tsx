@@ -15,7 +15,10 @@ import { SnapshotDetails } from './SnapshotDetails.js';
 
 /** What the drawer shows: one guest's day and the selected point. */
 export interface DaySelection {
+  /** The guest's id. */
   guest: string;
+  /** How the guest is shown (name, with its folder when the name is shared). */
+  label: string;
   dayKey: string;
   marks: CalendarMark[];
   selectedKey?: string;
@@ -42,7 +45,7 @@ export function SnapshotDrawer({ selection, onSelect, onClose, onRetention }: Sn
         <>
           <Box sx={{ display: 'flex', alignItems: 'center', mb: 1 }}>
             <Typography id="snapshot-drawer-title" variant="h2" component="h2" sx={{ flex: 1 }}>
-              {selection.guest} — {day}
+              {selection.label} — {day}
             </Typography>
             <IconButton aria-label="Close" onClick={onClose}>
               <CloseIcon />

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
 import { makeJob } from '../../test/fakes.js';
 import { addDays, dayKey, layoutCalendar, retentionHorizonDays } from './calendar-layout.js';
+import type { GuestId } from '../../../../shared/domain/guest-id.js';
 
 const local = (y: number, m: number, d: number, h = 0, min = 0) => new Date(y, m - 1, d, h, min).toISOString();
 const snap = (id: string, guest: string, time: string, extra: Partial<SnapshotSummary> = {}): SnapshotSummary => ({
   id,
+  guestId: guest as GuestId,
   guest,
   time,
   consistency: 'clean-twin',
@@ -47,9 +49,9 @@ describe('layoutCalendar', () => {
         snap('gone', 'Z', local(2026, 11, 21, 9), { consistency: 'cold' }),
       ],
       jobs: [
-        makeJob({ id: 'f', guest: 'A', status: 'failed', createdAt: local(2026, 11, 22, 1), finishedAt: local(2026, 11, 22, 1, 30) }),
-        makeJob({ id: 'ok', guest: 'A', status: 'succeeded', finishedAt: local(2026, 11, 22, 2) }),
-        makeJob({ id: 'r', kind: 'restore', guest: 'A', status: 'failed', finishedAt: local(2026, 11, 22, 3) }),
+        makeJob({ id: 'f', guest: 'A', guestId: 'A' as GuestId, status: 'failed', createdAt: local(2026, 11, 22, 1), finishedAt: local(2026, 11, 22, 1, 30) }),
+        makeJob({ id: 'ok', guest: 'A', guestId: 'A' as GuestId, status: 'succeeded', finishedAt: local(2026, 11, 22, 2) }),
+        makeJob({ id: 'r', kind: 'restore', guest: 'A', guestId: 'A' as GuestId, status: 'failed', finishedAt: local(2026, 11, 22, 3) }),
       ],
       endDay: '2026-11-22',
       days: 3,

@@ -42,7 +42,10 @@ export interface CalendarDay {
 
 /** One guest's row. */
 export interface CalendarRow {
+  /** The guest's id (rows, policies and selections are keyed by it). */
   guest: string;
+  /** What the row shows: the name, with the folder (or id) when another guest has the same name. */
+  label: string;
   /** True when the guest is not (or no longer) known to any hypervisor but has restore points. */
   orphan: boolean;
   cells: CalendarCell[];
@@ -54,8 +57,10 @@ export interface CalendarRow {
 
 /** Input of layoutCalendar. */
 export interface CalendarInput {
-  /** Guest names, in display order. */
+  /** Guest ids, in display order. */
   guests: string[];
+  /** Display label per guest id (default: the name recorded with its newest snapshot, else the id). */
+  labels?: Record<string, string>;
   snapshots: SnapshotSummary[];
   jobs: JobInfo[];
   /** Last day shown, `YYYY-MM-DD` local. */
@@ -131,19 +136,23 @@ export function layoutCalendar(input: CalendarInput): CalendarLayout {
   const listed = new Set(names);
   const known = new Set(names);
   const orphans: string[] = [];
+  const named = new Map<string, string>();
   for (const s of input.snapshots) {
-    if (!known.has(s.guest)) {
-      known.add(s.guest);
-      orphans.push(s.guest);
+    named.set(s.guestId, s.guest);
+    if (!known.has(s.guestId)) {
+      known.add(s.guestId);
+      orphans.push(s.guestId);
     }
   }
-  names.push(...orphans.sort((a, b) => a.localeCompare(b)));
+  const labelOf = (id: string) => input.labels?.[id] ?? named.get(id) ?? id;
+  names.push(...orphans.sort((a, b) => labelOf(a).localeCompare(labelOf(b)) || a.localeCompare(b)));
   const rows = new Map<string, CalendarRow>();
   for (const g of names) {
     const horizon = input.horizons?.[g];
     const cutoff = horizon === undefined ? undefined : addDays(todayKey, -horizon);
     rows.set(g, {
       guest: g,
+      label: labelOf(g),
       orphan: !listed.has(g),
       cells: days.map((d) => ({ marks: [], beyondHorizon: cutoff !== undefined && d.key < cutoff })),
       count: 0,
@@ -183,13 +192,13 @@ export function layoutCalendar(input: CalendarInput): CalendarLayout {
   };
 
   for (const s of input.snapshots) {
-    const row = rows.get(s.guest);
+    const row = rows.get(s.guestId);
     if (row && (!row.lastGood || row.lastGood < s.time)) row.lastGood = s.time;
-    place(s.guest, s.time, s.id, KIND[s.consistency], s.verify?.ok === true, input.forget?.has(s.id) ?? false, s, undefined, s.verify?.ok === false);
+    place(s.guestId, s.time, s.id, KIND[s.consistency], s.verify?.ok === true, input.forget?.has(s.id) ?? false, s, undefined, s.verify?.ok === false);
   }
   for (const j of input.jobs) {
-    if (j.kind !== 'backup' || j.status !== 'failed' || !j.guest) continue;
-    place(j.guest, j.finishedAt ?? j.startedAt ?? j.createdAt, `job:${j.id}`, 'failed', false, false, undefined, j);
+    if (j.kind !== 'backup' || j.status !== 'failed' || !j.guestId) continue;
+    place(j.guestId, j.finishedAt ?? j.startedAt ?? j.createdAt, `job:${j.id}`, 'failed', false, false, undefined, j);
   }
   for (const row of rows.values()) for (const c of row.cells) if (c.marks.length > 1) c.marks.sort((a, b) => a.frac - b.frac);
   return { days, rows: [...rows.values()] };

@@ -6,8 +6,9 @@ import { fakeEngine } from '../../test/fakes.js';
 import { renderWithServices } from '../../test/render.js';
 import { FirstRunPanel } from './FirstRunPanel.js';
 import { suggestSchedules } from './suggest-schedules.js';
+import type { GuestId } from '../../../../shared/domain/guest-id.js';
 
-const guest = (name: string): Guest => ({ id: `vmware:${name}`, name, hypervisor: 'vmware', state: 'running', disks: [], warnings: [] }) as Guest;
+const guest = (name: string): Guest => ({ id: `vmware:${name}` as GuestId, name, hypervisor: 'vmware', state: 'running', disks: [], warnings: [] }) as Guest;
 const status = { version: 't', state: 'ready', dataDir: '/d', repository: '/d/repository', logFile: '/d/log', hypervisors: [{ kind: 'vmware', available: true }], runningJobs: 0, startedAt: '', schedulerOwner: 'this' } as EngineStatus;
 
 describe('first-run schedule suggestions', () => {
@@ -33,8 +34,8 @@ describe('first-run schedule suggestions', () => {
     await act(async () => void fireEvent.click(screen.getByRole('button', { name: 'Create these schedules' })));
     await waitFor(() => expect(set).toHaveLength(2));
     expect(set).toEqual([
-      { guest: 'Accounting', schedule: { kind: 'times', times: ['12:00', '23:00'] } },
-      { guest: 'Mail', schedule: { kind: 'times', times: ['12:15', '23:15'] } },
+      { guest: 'vmware:Accounting', schedule: { kind: 'times', times: ['12:00', '23:00'] } },
+      { guest: 'vmware:Mail', schedule: { kind: 'times', times: ['12:15', '23:15'] } },
     ]);
   });
 });

@@ -15,6 +15,7 @@ import { scheduleText } from '../../lib/schedule-text.js';
 import { suggestSchedules } from './suggest-schedules.js';
 import { HypervisorList } from '../settings/HypervisorList.js';
 import { RepositoryChooser } from '../settings/RepositoryChooser.js';
+import { guestLabels, labelOf } from '../../lib/guest-labels.js';
 
 /**
  * First run: what was detected, where backups go, the guests found, and the next step
@@ -29,9 +30,11 @@ export function FirstRunPanel({ status, guests }: { status: EngineStatus | undef
   const notifyError = useApp((s) => s.notifyError);
   const [creating, setCreating] = useState(false);
   const suggestions = useMemo(() => {
-    const scheduled = new Set((schedules ?? []).filter((x) => x.schedule.kind !== 'off').map((x) => x.guest));
-    return suggestSchedules((guests ?? []).map((g) => g.name), scheduled);
+    // by id: two guests that share a name get a schedule each
+    const scheduled = new Set((schedules ?? []).filter((x) => x.schedule.kind !== 'off').map((x) => x.guestId as string));
+    return suggestSchedules((guests ?? []).map((g) => g.id), scheduled);
   }, [guests, schedules]);
+  const labels = useMemo(() => guestLabels(guests ?? []), [guests]);
   const createAll = async () => {
     setCreating(true);
     try {
@@ -94,7 +97,7 @@ export function FirstRunPanel({ status, guests }: { status: EngineStatus | undef
                     {suggestions.map((sg) => (
                       <li key={sg.guest}>
                         <Typography variant="body2">
-                          <b>{sg.guest}</b>: {scheduleText(sg.schedule)}
+                          <b>{labelOf(labels, sg.guest)}</b>: {scheduleText(sg.schedule)}
                         </Typography>
                       </li>
                     ))}

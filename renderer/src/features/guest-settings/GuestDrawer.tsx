@@ -17,6 +17,7 @@ import { hypervisorName } from '../../lib/format.js';
 import { useApp } from '../../stores/hooks.js';
 import { RetentionEditor } from './RetentionEditor.js';
 import { ScheduleEditor } from './ScheduleEditor.js';
+import { guestLabels, labelOf } from '../../lib/guest-labels.js';
 
 /**
  * A guest's settings drawer (schedule, retention, Back up now), opened from the calendar's row
@@ -31,10 +32,15 @@ export function GuestDrawer({ guest, onClose }: { guest: string | undefined; onC
   const guarded = (then: () => void) => () => (dirty.current ? setAsk(() => then) : then());
   const tab = useApp((s) => (s.routeParams.tab === 'retention' ? 'retention' : 'schedule'));
   const navigate = useApp((s) => s.navigate);
-  const g = useApp((s) => s.guests.data?.find((x) => x.name === guest || x.id === guest));
-  const schedule = useApp((s) => s.schedules.data?.find((x) => x.guest === guest || (g && x.guest === g.id)));
+  // the route names the guest by id (or, from an old link, by a name that must be unique)
+  const guests = useApp((s) => s.guests.data);
+  const snapshots = useApp((s) => s.snapshots.data);
+  const byName = guests?.filter((x) => x.name === guest) ?? [];
+  const g = guests?.find((x) => x.id === guest) ?? (byName.length === 1 ? byName[0] : undefined);
+  const id = g?.id ?? guest ?? '';
+  const schedule = useApp((s) => s.schedules.data?.find((x) => x.guestId === id));
   const backupNow = useApp((s) => s.backupNow);
-  const name = g?.name ?? guest ?? '';
+  const label = labelOf(guestLabels(guests ?? [], (snapshots ?? []).map((s) => ({ guestId: s.guestId, name: s.guest }))), id, schedule?.guest);
   return (
     <Drawer
       anchor="right"
@@ -47,7 +53,7 @@ export function GuestDrawer({ guest, onClose }: { guest: string | undefined; onC
           <Box sx={{ display: 'flex', alignItems: 'center', mb: 1 }}>
             <Box sx={{ flex: 1 }}>
               <Typography id="guest-drawer-title" variant="h2" component="h2">
-                {name}
+                {label}
               </Typography>
               <Typography variant="body2" color="text.secondary">
                 {g ? `${hypervisorName(g.hypervisor)} · ${g.state}` : 'not found on any hypervisor'}
@@ -67,13 +73,13 @@ export function GuestDrawer({ guest, onClose }: { guest: string | undefined; onC
             <Tab value="retention" label="Retention" id="tab-retention" aria-controls="panel-retention" />
           </Tabs>
           <Box role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-            {tab === 'schedule' ? <ScheduleEditor key={name} guest={name} current={schedule} onDirty={onDirty} /> : <RetentionEditor key={name} guest={name} onDirty={onDirty} />}
+            {tab === 'schedule' ? <ScheduleEditor key={id} guest={id} label={label} current={schedule} onDirty={onDirty} /> : <RetentionEditor key={id} guest={id} label={label} onDirty={onDirty} />}
           </Box>
           <Dialog open={!!ask} onClose={() => setAsk(null)} aria-labelledby="discard-title">
             <DialogTitle id="discard-title">Discard unsaved changes?</DialogTitle>
             <DialogContent>
               <DialogContentText>
-                The {tab === 'schedule' ? 'schedule' : 'retention rules'} of {name} changed and {tab === 'schedule' ? 'is' : 'are'} not saved yet.
+                The {tab === 'schedule' ? 'schedule' : 'retention rules'} of {label} changed and {tab === 'schedule' ? 'is' : 'are'} not saved yet.
               </DialogContentText>
             </DialogContent>
             <DialogActions>

@@ -3,11 +3,13 @@ import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 import { fakeEngine } from '../../test/fakes.js';
 import { renderWithServices } from '../../test/render.js';
 import { RetentionEditor } from './RetentionEditor.js';
+import type { GuestId } from '../../../../shared/domain/guest-id.js';
 
 describe('RetentionEditor', () => {
   it('asks the engine for a dry run while sliding, shows it on the calendar overlay, and applies only after confirmation', async () => {
     const engine = fakeEngine({
       'retention.preview': async ({ guest, policy }) => ({
+        guestId: guest as GuestId,
         guest,
         decisions: [
           { snapshotId: 'old', time: '2026-11-01T02:00:00Z', keep: (policy.keepLast ?? 0) > 3, reasons: [] },
@@ -16,7 +18,7 @@ describe('RetentionEditor', () => {
         forgetCount: (policy.keepLast ?? 0) > 3 ? 0 : 1,
         freedBytes: 12_400_000_000,
       }),
-      'retention.apply': async ({ guest }) => ({ guest, decisions: [], forgetCount: 1, freedBytes: 12_400_000_000 }),
+      'retention.apply': async ({ guest }) => ({ guestId: guest as GuestId, guest, decisions: [], forgetCount: 1, freedBytes: 12_400_000_000 }),
       'snapshots.list': async () => [],
     });
     const { store } = renderWithServices(<RetentionEditor guest="Mail" />, engine);

@@ -42,7 +42,7 @@ export function cleanPolicy(p: RetentionPolicy): RetentionPolicy {
  * the same code as `twinsnap forget --dry-run`) is shown on the calendar and summarised here;
  * nothing is deleted before Apply is confirmed.
  */
-export function RetentionEditor({ guest, onDirty }: { guest: string; onDirty?(dirty: boolean): void }) {
+export function RetentionEditor({ guest, label = guest, onDirty }: { guest: string; label?: string; onDirty?(dirty: boolean): void }) {
   const engine = useEngine();
   const stored = useApp((s) => s.policies[guest]);
   const setPolicy = useApp((s) => s.setPolicy);
@@ -101,7 +101,7 @@ export function RetentionEditor({ guest, onDirty }: { guest: string; onDirty?(di
       const r = await engine['retention.set']({ guest, policy });
       setPolicy(guest, r.policy);
       setTouched(false);
-      notify(`Retention rules of ${guest} saved; they are applied after each backup`, 'success');
+      notify(`Retention rules of ${label} saved; they are applied after each backup`, 'success');
     } catch (e) {
       notifyError(e, 'Saving the retention rules');
     } finally {
@@ -115,7 +115,7 @@ export function RetentionEditor({ guest, onDirty }: { guest: string; onDirty?(di
       const r = await engine['retention.apply']({ guest, policy });
       setPolicy(guest, policy);
       setTouched(false);
-      notify(`${r.forgetCount} restore point${r.forgetCount === 1 ? '' : 's'} of ${guest} forgotten`, 'success');
+      notify(`${r.forgetCount} restore point${r.forgetCount === 1 ? '' : 's'} of ${label} forgotten`, 'success');
       void refreshSnapshots();
       showPreview(null);
       setPreview(null);
@@ -130,7 +130,7 @@ export function RetentionEditor({ guest, onDirty }: { guest: string; onDirty?(di
     <Box sx={{ display: 'flex', flexDirection: 'column', gap: 1 }} data-testid="retention-editor">
       {!hasStored && (
         <Typography variant="body2" color="text.secondary">
-          No retention rules are saved for {guest} yet, so it keeps everything. These are suggested rules; nothing changes until you save or apply them.
+          No retention rules are saved for {label} yet, so it keeps everything. These are suggested rules; nothing changes until you save or apply them.
         </Typography>
       )}
       {RETENTION_SLIDERS.map(({ key, label, max, unit }) => {
@@ -181,7 +181,7 @@ export function RetentionEditor({ guest, onDirty }: { guest: string; onDirty?(di
         </Button>
       </Box>
       <Dialog open={confirm} onClose={() => setConfirm(false)} aria-labelledby="apply-retention-title">
-        <DialogTitle id="apply-retention-title">Forget {preview?.forgetCount} restore points of {guest}?</DialogTitle>
+        <DialogTitle id="apply-retention-title">Forget {preview?.forgetCount} restore points of {label}?</DialogTitle>
         <DialogContent>
           <DialogContentText>
             They can no longer be restored afterwards. About {formatBytes(preview?.freedBytes)} will be freed by the next garbage collection. The rules are saved as well.

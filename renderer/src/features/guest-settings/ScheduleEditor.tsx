@@ -22,7 +22,7 @@ import { draftOf, parseTimeOfDay, scheduleOf, type ScheduleDraft } from './sched
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 /** Schedule of one guest: times-of-day chips, interval within a window, weekdays; next five runs. */
-export function ScheduleEditor({ guest, current, onDirty }: { guest: string; current: ScheduleRow | undefined; onDirty?(dirty: boolean): void }) {
+export function ScheduleEditor({ guest, label = guest, current, onDirty }: { guest: string; label?: string; current: ScheduleRow | undefined; onDirty?(dirty: boolean): void }) {
   const engine = useEngine();
   const notify = useApp((s) => s.notify);
   const notifyError = useApp((s) => s.notifyError);
@@ -66,7 +66,7 @@ export function ScheduleEditor({ guest, current, onDirty }: { guest: string; cur
     setSaving(true);
     try {
       await engine['schedules.set']({ guest, schedule: built.schedule, consistency, verify });
-      notify(`Schedule of ${guest} saved`, 'success');
+      notify(`Schedule of ${label} saved`, 'success');
       void refreshSchedules();
     } catch (e) {
       notifyError(e, 'Saving the schedule');
@@ -85,7 +85,7 @@ export function ScheduleEditor({ guest, current, onDirty }: { guest: string; cur
 
       {!current && d.kind === 'off' && (
         <Typography variant="body2" color="text.secondary" data-testid="unscheduled">
-          {guest} has no schedule yet: it is backed up only when you click Back up now. Choose Times of day or Every few hours to add one.
+          {label} has no schedule yet: it is backed up only when you click Back up now. Choose Times of day or Every few hours to add one.
         </Typography>
       )}
       {d.kind === 'times' && (

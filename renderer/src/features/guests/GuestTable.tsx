@@ -13,6 +13,7 @@ import TableContainer from '@mui/material/TableContainer';
 import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
+import Typography from '@mui/material/Typography';
 import BackupIcon from '@mui/icons-material/Backup';
 import WarningAmberIcon from '@mui/icons-material/WarningAmber';
 import type { Guest } from '../../../../shared/domain/guest.js';
@@ -20,6 +21,7 @@ import { formatAge, formatDateTime, hypervisorName } from '../../lib/format.js';
 import { useApp } from '../../stores/hooks.js';
 import { lastResultByGuest } from '../../stores/selectors.js';
 import { isDamaged } from '../../lib/damaged.js';
+import { guestLabels } from '../../lib/guest-labels.js';
 
 /** The guests table with selection and Back up now. */
 export function GuestTable({ guests }: { guests: Guest[] }) {
@@ -53,7 +55,8 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
       setStarting((s) => s.filter((x) => !ids.includes(x)));
     }
   };
-  const damagedOf = (guest: string) => (snapshots ?? []).filter((p) => p.guest === guest && isDamaged(p));
+  const damagedOf = (guestId: string) => (snapshots ?? []).filter((p) => p.guestId === guestId && isDamaged(p));
+  const labels = guestLabels(guests);
 
   return (
     <>
@@ -90,9 +93,10 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
           </TableHead>
           <TableBody>
             {guests.map((g) => {
-              // restore points, jobs and schedules name the guest (its id is the adapter's)
-              const l = last.get(g.name) ?? last.get(g.id);
-              const next = schedules?.find((s) => s.guest === g.name || s.guest === g.id)?.nextRuns[0];
+              // restore points, jobs and schedules carry the guest's id: a same-named guest's never show here
+              const l = last.get(g.id);
+              const next = schedules?.find((s) => s.guestId === g.id)?.nextRuns[0];
+              const damaged = damagedOf(g.id);
               return (
                 <TableRow key={g.id} hover selected={selected.includes(g.id)} data-testid="guest-row">
                   <TableCell padding="checkbox">
@@ -101,6 +105,11 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
                   <TableCell component="th" scope="row">
                     <Box sx={{ display: 'flex', alignItems: 'center', gap: 1 }}>
                       {g.name}
+                      {labels.get(g.id) !== g.name && (
+                        <Typography component="span" variant="body2" color="text.secondary" data-testid="guest-folder">
+                          {g.folder ?? g.id}
+                        </Typography>
+                      )}
                       {g.warnings.length > 0 && (
                         <Tooltip title={g.warnings.join('; ')}>
                           <WarningAmberIcon color="warning" fontSize="small" aria-label={`Warnings: ${g.warnings.join('; ')}`} />
@@ -112,15 +121,15 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
                   <TableCell>
                     <Chip size="small" label={g.state} color={g.state === 'running' ? 'success' : 'default'} variant="outlined" />
                   </TableCell>
-                  <TableCell>
-                    {damagedOf(g.name).length > 0 && (
-                      <Tooltip title={`${damagedOf(g.name).map((p) => formatDateTime(p.time)).join(', ')}: forget the damaged point, take a new backup now`}>
+                  <TableCell data-testid="guest-last-result">
+                    {damaged.length > 0 && (
+                      <Tooltip title={`${damaged.map((p) => formatDateTime(p.time)).join(', ')}: forget the damaged point, take a new backup now`}>
                         <Chip
                           size="small"
                           color="error"
                           sx={{ mr: 1 }}
                           data-testid="guest-damaged"
-                          label={`${damagedOf(g.name).length} damaged restore point${damagedOf(g.name).length > 1 ? 's' : ''}`}
+                          label={`${damaged.length} damaged restore point${damaged.length > 1 ? 's' : ''}`}
                           onClick={() => navigate('calendar')}
                         />
                       </Tooltip>
@@ -135,9 +144,9 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
                       'never backed up'
                     )}
                   </TableCell>
-                  <TableCell>{next ? formatDateTime(next) : 'not scheduled'}</TableCell>
+                  <TableCell data-testid="guest-next-run">{next ? formatDateTime(next) : 'not scheduled'}</TableCell>
                   <TableCell align="right">
-                    <Button size="small" onClick={() => navigate('calendar', { guest: g.name })}>
+                    <Button size="small" onClick={() => navigate('calendar', { guest: g.id })}>
                       Settings
                     </Button>
                     <Button

@@ -12,6 +12,7 @@ import { formatDateTime } from '../../lib/format.js';
 import { useApp } from '../../stores/hooks.js';
 import { JobDetail } from './JobDetail.js';
 import { JOB_KIND, JOB_STATUS, JOB_TRIGGER } from './job-words.js';
+import { guestLabels, labelOf } from '../../lib/guest-labels.js';
 
 const STATUS_COLOR = { queued: 'default', running: 'info', succeeded: 'success', warning: 'warning', failed: 'error', cancelled: 'default' } as const;
 
@@ -21,6 +22,7 @@ export function JobsPage() {
   const refresh = useApp((s) => s.refreshJobs);
   const selectedId = useApp((s) => s.routeParams.job);
   const navigate = useApp((s) => s.navigate);
+  const guests = useApp((s) => s.guests.data);
   return (
     <>
       <PageHeader title="Jobs" subtitle="Running and recent backups, restores and maintenance" />
@@ -29,6 +31,8 @@ export function JobsPage() {
           if (list.length === 0) return <Alert severity="info" data-testid="jobs-empty">No jobs yet. Click Back up now to start one.</Alert>;
           const active = list.filter((j) => j.status === 'running' || j.status === 'queued');
           const selected = list.find((j) => j.id === selectedId) ?? active[0] ?? list[0];
+          // same-named guests are told apart by folder (or id)
+          const labels = guestLabels(guests ?? [], list.map((j) => ({ guestId: j.guestId, name: j.guest })));
           return (
             <Box sx={{ display: 'grid', gridTemplateColumns: { xs: '1fr', md: '340px 1fr' }, gap: 2, alignItems: 'start' }}>
               <Paper variant="outlined">
@@ -36,7 +40,7 @@ export function JobsPage() {
                   {list.map((j) => (
                     <ListItem key={j.id} disablePadding>
                     <ListItemButton selected={j.id === selected.id} onClick={() => navigate('jobs', { job: j.id })} data-testid="job-item" aria-current={j.id === selected.id ? 'true' : undefined}>
-                      <ListItemText primary={`${j.guest ?? 'Repository'} — ${JOB_KIND[j.kind]}`} secondary={`${formatDateTime(j.createdAt)} · ${JOB_TRIGGER[j.trigger ?? 'manual']}`} data-testid="job-trigger" />
+                      <ListItemText primary={`${j.guest ? labelOf(labels, j.guestId, j.guest) : 'Repository'} — ${JOB_KIND[j.kind]}`} secondary={`${formatDateTime(j.createdAt)} · ${JOB_TRIGGER[j.trigger ?? 'manual']}`} data-testid="job-trigger" />
                       <Chip size="small" label={JOB_STATUS[j.status]} color={STATUS_COLOR[j.status]} variant={j.status === 'running' ? 'filled' : 'outlined'} />
                     </ListItemButton>
                     </ListItem>

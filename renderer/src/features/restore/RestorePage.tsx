@@ -22,6 +22,8 @@ import { RestoreProgress } from './RestoreProgress.js';
 import { RESTORE_STEPS, blockedAt, startRequest, type RestoreDraft, type RestoreWhat } from './restore-model.js';
 import { WhereStep } from './WhereStep.js';
 import { useEngine } from '../../stores/hooks.js';
+import { guestLabels, labelOf } from '../../lib/guest-labels.js';
+import { isGuestId } from '../../../../shared/domain/guest-id.js';
 
 const WHAT: { value: RestoreWhat; title: string; text: string }[] = [
   { value: 'files', title: 'Individual files', text: 'Browse the restore point and copy files or folders out.' },
@@ -47,17 +49,26 @@ export function RestorePage() {
   useEffect(() => {
     if (!params.snapshot && !params.guest) return;
     const what = params.what === 'files' ? 'files' : undefined;
-    setD((x) => ({ ...x, guest: params.guest ?? x.guest, snapshotId: params.snapshot ?? x.snapshotId, what: what ?? x.what, newName: params.guest ? `${params.guest}-restored` : x.newName }));
+    // the route names the guest by id (links from the calendar) or by name (older links)
+    const byId = params.guest && isGuestId(params.guest) ? snapshots.data?.find((s) => s.guestId === params.guest) : undefined;
+    const name = byId?.guest ?? (params.guest && !isGuestId(params.guest) ? params.guest : undefined);
+    const guestId = byId?.guestId ?? (params.guest && isGuestId(params.guest) ? params.guest : undefined);
+    setD((x) => ({ ...x, guest: name ?? x.guest, guestId: guestId ?? (name ? undefined : x.guestId), snapshotId: params.snapshot ?? x.snapshotId, what: what ?? x.what, newName: name ? `${name}-restored` : x.newName }));
     setStep(params.snapshot ? (what ? 3 : 2) : 1);
     setJobId(null);
+    // only a new route sets the draft; the snapshot list merely names the guest of an id
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [params.snapshot, params.guest, params.what]);
 
+  const liveGuests = useApp((s) => s.guests.data);
+  // one choice per guest id; same-named guests are told apart by folder (or id)
   const guests = useMemo(() => {
-    const m = new Map<string, number>();
-    for (const s of snapshots.data ?? []) m.set(s.guest, (m.get(s.guest) ?? 0) + 1);
-    return [...m].sort((a, b) => a[0].localeCompare(b[0]));
-  }, [snapshots.data]);
-  const points = useMemo(() => (snapshots.data ?? []).filter((s) => s.guest === d.guest), [snapshots.data, d.guest]);
+    const labels = guestLabels(liveGuests ?? [], (snapshots.data ?? []).map((s) => ({ guestId: s.guestId, name: s.guest })));
+    const m = new Map<string, { name: string; label: string; n: number }>();
+    for (const s of snapshots.data ?? []) m.set(s.guestId, { name: s.guest, label: labelOf(labels, s.guestId, s.guest), n: (m.get(s.guestId)?.n ?? 0) + 1 });
+    return [...m].sort((a, b) => a[1].label.localeCompare(b[1].label));
+  }, [snapshots.data, liveGuests]);
+  const points = useMemo(() => (snapshots.data ?? []).filter((s) => (d.guestId ? s.guestId === d.guestId : s.guest === d.guest)), [snapshots.data, d.guest, d.guestId]);
   const point = points.find((p) => p.id === d.snapshotId);
   const blocked = blockedAt(step, d);
   const filesMode = d.what === 'files' && step >= 3;
@@ -93,9 +104,16 @@ export function RestorePage() {
               (guests.length === 0 ? (
                 <Alert severity="info">There are no restore points yet. Back up a guest first.</Alert>
               ) : (
-                <RadioGroup value={d.guest ?? ''} onChange={(e) => set({ guest: e.target.value, snapshotId: undefined, newName: `${e.target.value}-restored`, confirmName: '' })} aria-label="Guest">
-                  {guests.map(([g, n]) => (
-                    <FormControlLabel key={g} value={g} control={<Radio />} label={`${g} (${n} restore point${n === 1 ? '' : 's'})`} />
+                <RadioGroup
+                  value={d.guestId ?? ''}
+                  onChange={(e) => {
+                    const name = guests.find(([id]) => id === e.target.value)?.[1].name ?? '';
+                    set({ guestId: e.target.value, guest: name, snapshotId: undefined, newName: `${name}-restored`, confirmName: '' });
+                  }}
+                  aria-label="Guest"
+                >
+                  {guests.map(([id, g]) => (
+                    <FormControlLabel key={id} value={id} control={<Radio />} label={`${g.label} (${g.n} restore point${g.n === 1 ? '' : 's'})`} />
                   ))}
                 </RadioGroup>
               ))}

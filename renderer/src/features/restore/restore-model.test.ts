@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
 import { blockedAt, nearestEarlier, startRequest, type RestoreDraft } from './restore-model.js';
+import type { GuestId } from '../../../../shared/domain/guest-id.js';
 
-const p = (id: string, time: string): SnapshotSummary => ({ id, guest: 'A', time, consistency: 'clean-twin', disks: [], logicalBytes: 0 });
+const p = (id: string, time: string): SnapshotSummary => ({ id, guestId: 'name:A' as GuestId, guest: 'A', time, consistency: 'clean-twin', disks: [], logicalBytes: 0 });
 
 describe('restore wizard model', () => {
   const points = [p('a', '2026-11-20T02:00:00Z'), p('b', '2026-11-21T02:00:00Z'), p('c', '2026-11-22T02:00:00Z')];

@@ -9,7 +9,10 @@ export type DiskFormat = (typeof DISK_FORMATS)[number];
 
 /** The wizard's choices so far. */
 export interface RestoreDraft {
+  /** The guest's display name (what "replace" asks to type). */
   guest?: string;
+  /** The guest's id (which restore points are its own); absent when only a name was given. */
+  guestId?: string;
   snapshotId?: string;
   what?: RestoreWhat;
   to: string;

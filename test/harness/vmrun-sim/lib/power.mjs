@@ -21,6 +21,7 @@ import {
   withVmLock,
   writeJson,
 } from './state.mjs';
+import { settleUuid } from './uuid.mjs';
 import { VmxFile } from './vmx.mjs';
 
 const SUPERVISOR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'supervisor.mjs');
@@ -152,6 +153,11 @@ export async function cmdStart(args) {
       fs.symlinkSync(vmssAbs, path.join(vm.stateDir, 'vmss-in'));
     }
     rotateLog(vm.abs);
+    // a cold power-on settles the VM's identity (moved or copied?); a resume does not
+    if (!vmssAbs) {
+      const uuid = settleUuid(vmx, vm.abs);
+      if (uuid !== 'kept') vmLog(vm.abs, `vmrun-sim: uuid.bios ${uuid} (${vmx.get('uuid.bios')})`);
+    }
     logNicConfig(vm.abs, vmx);
     // Pessimistic (VMRUN_SIM_RESUME_RESTORES_LINKS): a resumed VM's NICs come back with the link
     // state saved in its checkpoint, whatever `startConnected` says (vmware-twin-facts.md §1a).
