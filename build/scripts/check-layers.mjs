@@ -17,6 +17,7 @@ export const ENGINE_RANKS = {
   fs: 3,
   repository: 4,
   workflow: 5,
+  offsite: 5,
   scheduler: 6,
   notify: 6,
   service: 7,

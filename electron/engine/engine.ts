@@ -27,6 +27,8 @@ export interface EngineOptions {
   /** Tool paths and other environment options (vmrun, powershell). */
   vmrunPath?: string;
   powershellPath?: string;
+  /** S3 endpoint of offsite copies (`--s3-endpoint`; default `TWINSNAP_S3_ENDPOINT`, else AWS). */
+  s3Endpoint?: string;
   /** Encrypts stored secrets (the desktop app: Electron safeStorage); none: the owner-only secrets file holds them as they are. */
   secretCodec?: SecretCodec;
 }
@@ -82,6 +84,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const toolOptions = {
     vmrunPath: options.vmrunPath ?? process.env.TWINSNAP_VMRUN ?? config.vmrunPath,
     powershellPath: options.powershellPath ?? process.env.TWINSNAP_POWERSHELL ?? config.powershellPath,
+    s3Endpoint: options.s3Endpoint,
   };
   // One live list: VM folders saved in Settings are searched from the next listing on (they were
   // read only at start-up, so a guest added by folder vanished from the list once powered off).

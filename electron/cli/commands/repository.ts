@@ -39,6 +39,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .option('--chunk-size <bytes>', 'fixed chunk size (power of two, 64 KiB … 64 MiB)', String(DEFAULT_CHUNK_SIZE))
     .action(async (o: { chunkSize: string }) => {
       const engine = await ctx.engine();
+      if (engine.context.config().repository.startsWith('s3://')) ctx.usage("an s3:// repository is an offsite copy: make one with 'twinsnap offsite copy --to s3://…'");
       const path = resolve(engine.context.config().repository);
       const repo = await initRepository(path, { chunkSize: int(ctx, o.chunkSize, '--chunk-size'), clock: engine.context.clock });
       await repo.close();

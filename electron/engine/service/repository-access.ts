@@ -10,6 +10,8 @@ import { initRepository, openRepository, syncCatalog, type Repository } from '..
 import type { CatalogRecovery } from '../../../shared/domain/engine.js';
 import type { EngineContext } from './engine-context.js';
 import { getNotifier } from './schedule-handlers.js';
+import { isS3Url } from '../offsite/s3-destination.js';
+import { openOffsiteAsRepository } from './offsite-access.js';
 
 /** The engine's catalog (`<dataDir>/catalog.sqlite`), opened once. */
 export function getCatalog(ctx: EngineContext): Catalog {
@@ -46,7 +48,14 @@ export function catalogRecovery(ctx: EngineContext): CatalogRecovery | undefined
  * (REPO_NOT_FOUND otherwise — a typo must not silently create an empty one).
  */
 export function getRepository(ctx: EngineContext): Promise<Repository> {
-  const path = resolve(ctx.config().repository);
+  const where = ctx.config().repository;
+  // an offsite copy (disaster recovery): read-only, through a cache in the data folder
+  if (isS3Url(where)) return ctx.lazy(`repository:${where}`, () => {
+    const p = openOffsiteAsRepository(ctx, where, { clock: ctx.clock, logger: ctx.logger });
+    ctx.onClose(async () => (await p.catch(() => undefined))?.close());
+    return p;
+  });
+  const path = resolve(where);
   return ctx.lazy(`repository:${path}`, () => {
     const p = (async () => {
       const grace = Number(ctx.options.gcGraceMs ?? process.env.TWINSNAP_GC_GRACE_MS ?? NaN);

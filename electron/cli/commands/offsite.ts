@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { getRepository } from '../../engine/service/repository-access.js';
+import { offsiteStatus, runOffsiteCopy } from '../../engine/service/offsite-access.js';
+import type { OffsiteProgress } from '../../engine/offsite/offsite-copy.js';
+import type { CliContext, CommandModule } from '../cli-context.js';
+
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+
+/** `12.5M`, `800k`, `1G`, or plain bytes per second. */
+function rate(ctx: CliContext, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)([kKmMgG]?)$/.exec(v.trim());
+  if (!m) ctx.usage(`--limit-rate expects bytes per second (e.g. 500k, 12M), got '${v}'`);
+  const n = Number(m[1]) * ({ '': 1, k: 1024, m: 1048576, g: 1073741824 } as Record<string, number>)[m[2]!.toLowerCase()]!;
+  if (n < 1024) ctx.usage('--limit-rate must be at least 1k (1024 bytes per second)');
+  return Math.floor(n);
+}
+
+function progressLine(p: OffsiteProgress): string {
+  if (p.phase === 'listing') return 'listing the destination…';
+  const pct = p.bytesTotal ? Math.floor((p.bytesDone / p.bytesTotal) * 100) : 100;
+  const eta = p.etaSeconds !== undefined ? `, ETA ${Math.ceil(p.etaSeconds)} s` : '';
+  return `${pct}%  ${mib(p.bytesDone)} / ${mib(p.bytesTotal)}  ${p.objectsDone}/${p.objectsTotal} objects  ${mib(p.bytesPerSecond)}/s${eta}`;
+}
+
+/** `offsite copy` and `offsite status`: copies of the repository in S3-compatible object storage. */
+export const offsiteCommands: CommandModule = (program: Command, ctx) => {
+  const offsite = program.command('offsite').description('copies of the repository in S3-compatible object storage (AWS S3, B2, Wasabi, MinIO, Ceph RGW)');
+  offsite
+    .command('copy')
+    .description('upload the snapshots the destination lacks (manifest last: a snapshot appears offsite atomically; a re-run resumes)')
+    .requiredOption('--to <url>', 's3://BUCKET/PREFIX (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)')
+    .option('--snapshot <id...>', 'only these snapshots (default: all)')
+    .option('--limit-rate <bytes/s>', 'bandwidth limit, e.g. 2M')
+    .option('--jobs <n>', 'parallel uploads', '8')
+    .option('--lock-days <n>', 'Object Lock: keep every uploaded (and still referenced) object undeletable for N days')
+    .option('--lock-mode <mode>', 'compliance (nobody can delete early) or governance (a privileged user can)', 'compliance')
+    .action(async (o: { to: string; snapshot?: string[]; limitRate?: string; jobs: string; lockDays?: string; lockMode: string }) => {
+      const jobs = Number(o.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) ctx.usage(`--jobs expects 1 … 64, got '${o.jobs}'`);
+      const lockDays = o.lockDays === undefined ? undefined : Number(o.lockDays);
+      if (lockDays !== undefined && !(Number.isFinite(lockDays) && lockDays > 0)) ctx.usage(`--lock-days expects a positive number, got '${o.lockDays}'`);
+      if (!['compliance', 'governance'].includes(o.lockMode)) ctx.usage(`--lock-mode is compliance or governance, got '${o.lockMode}'`);
+      const engine = await ctx.engine();
+      const tty = ctx.io.isTTY && !ctx.globals().json;
+      const r = await runOffsiteCopy(engine.context, await getRepository(engine.context), o.to, {
+        snapshotIds: o.snapshot,
+        jobs,
+        limitRate: rate(ctx, o.limitRate),
+        ...(lockDays ? { lock: { days: lockDays, mode: o.lockMode.toUpperCase() as 'COMPLIANCE' | 'GOVERNANCE' } } : {}),
+        onProgress: (p) => tty && ctx.io.stderr(`\r${progressLine(p)}   `),
+      });
+      if (tty) ctx.io.stderr('\n');
+      ctx.print(r, (d) =>
+        [
+          `copied ${d.copied.length} snapshot(s) to ${d.destination} (${d.alreadyOffsite.length} already there)`,
+          `sent ${d.objectsSent} object(s), ${d.bytesSent} bytes (${mib(d.bytesSent)}) in ${d.seconds.toFixed(1)} s; ${d.objectsSkipped} object(s) were already there`,
+          ...(d.lockedUntil ? [`locked until ${d.lockedUntil} (${d.locksExtended} existing lock(s) extended)`] : []),
+        ].join('\n'),
+      );
+    });
+  offsite
+    .command('status')
+    .description('which snapshots are offsite, the lag behind the repository, and until when each is protected')
+    .requiredOption('--to <url>', 's3://BUCKET/PREFIX')
+    .action(async (o: { to: string }) => {
+      const engine = await ctx.engine();
+      const s = await offsiteStatus(engine.context, await getRepository(engine.context), o.to);
+      ctx.print(s, (d) =>
+        [
+          `${d.destination}: ${d.snapshots.filter((x) => x.offsite).length} snapshot(s) offsite, ${d.lagSnapshots} not yet copied; Object Lock ${d.objectLock ? 'on' : 'off'}`,
+          ...d.snapshots.map((x) => `${x.id}  ${x.local ? 'local' : '     '}  ${x.offsite ? 'offsite' : '-------'}${x.protectedUntil ? `  protected until ${x.protectedUntil}` : ''}`),
+        ].join('\n'),
+      );
+    });
+};

@@ -1,0 +1,78 @@
+/**
+ * Offsite copies for the service and the CLI: the destination of an `s3://` URL (endpoint from
+ * the request, `ctx.options.s3Endpoint` or `TWINSNAP_S3_ENDPOINT`; keys from the environment),
+ * a copy of the engine's repository to it, its status, and the bucket opened as a read-only
+ * repository (what `--repo s3://…` means; see engine/offsite/README.md).
+ */
+import { join } from 'node:path';
+import { copyToOffsite, manifestRel, type OffsiteCopyOptions, type OffsiteCopyResult } from '../offsite/offsite-copy.js';
+import { offsiteCacheDir, openOffsiteRepository, publishedSnapshots } from '../offsite/offsite-repository.js';
+import { S3Destination, s3TargetFrom } from '../offsite/s3-destination.js';
+import type { Repository, RepositoryOptions } from '../repository/repository.js';
+import type { EngineContext } from './engine-context.js';
+
+/** A destination for `url`; the caller closes it. */
+export function offsiteDestination(ctx: EngineContext, url: string, endpoint?: string): S3Destination {
+  return new S3Destination(s3TargetFrom(url, { endpoint: endpoint ?? (ctx.options.s3Endpoint as string | undefined) }));
+}
+
+/** The bucket at `url` as a read-only repository, cached under `<dataDir>/offsite-cache/`. */
+export async function openOffsiteAsRepository(ctx: EngineContext, url: string, opts: RepositoryOptions): Promise<Repository> {
+  const dest = offsiteDestination(ctx, url);
+  try {
+    const repo = await openOffsiteRepository(dest, offsiteCacheDir(join(ctx.dataDir, 'offsite-cache'), dest), opts);
+    const close = repo.close.bind(repo);
+    repo.close = async () => {
+      await close();
+      dest.close();
+    };
+    return repo;
+  } catch (e) {
+    dest.close();
+    throw e;
+  }
+}
+
+/** Copies snapshots of `repo` to `to`. */
+export async function runOffsiteCopy(ctx: EngineContext, repo: Repository, to: string, opts: OffsiteCopyOptions & { endpoint?: string }): Promise<OffsiteCopyResult> {
+  const dest = offsiteDestination(ctx, to, opts.endpoint);
+  try {
+    const r = await copyToOffsite(repo, dest, { clock: ctx.clock, ...opts });
+    ctx.logger.info('offsite copy finished', { destination: dest.name, copied: r.copied.length, bytesSent: r.bytesSent, objectsSent: r.objectsSent });
+    return r;
+  } finally {
+    dest.close();
+  }
+}
+
+/** Where each snapshot of the local repository stands offsite. */
+export interface OffsiteStatus {
+  destination: string;
+  objectLock: boolean;
+  snapshots: { id: string; local: boolean; offsite: boolean; protectedUntil?: string }[];
+  /** Local snapshots not offsite yet. */
+  lagSnapshots: number;
+  /** Newest snapshot offsite. */
+  lastCopied?: string;
+}
+
+/** Compares `repo` with the destination `to` (one listing; one retention read per offsite snapshot when locked). */
+export async function offsiteStatus(ctx: EngineContext, repo: Repository, to: string, endpoint?: string): Promise<OffsiteStatus> {
+  const dest = offsiteDestination(ctx, to, endpoint);
+  try {
+    await dest.check();
+    const listing = await dest.list();
+    const objectLock = await dest.objectLockEnabled();
+    const offsite = new Set(publishedSnapshots(listing));
+    const local = new Set(await repo.snapshotIds());
+    const snapshots: OffsiteStatus['snapshots'] = [];
+    for (const id of [...new Set([...local, ...offsite])].sort()) {
+      const until = offsite.has(id) && objectLock ? await dest.retention(manifestRel(id)) : undefined;
+      snapshots.push({ id, local: local.has(id), offsite: offsite.has(id), ...(until ? { protectedUntil: until.toISOString() } : {}) });
+    }
+    const lastCopied = [...offsite].sort().at(-1);
+    return { destination: dest.name, objectLock, snapshots, lagSnapshots: [...local].filter((id) => !offsite.has(id)).length, ...(lastCopied ? { lastCopied } : {}) };
+  } finally {
+    dest.close();
+  }
+}
