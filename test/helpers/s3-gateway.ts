@@ -58,9 +58,8 @@ export async function s3Gateway(): Promise<GatewayEnv> {
   if (cached) return cached;
   cached = await withLock(() => {
     const out = execFileSync(join(HARNESS, 'start'), [GATEWAY_DIR], { encoding: 'utf8', timeout: 300_000 });
-    const owner = join(GATEWAY_DIR, 'started-by-run');
     // the run that found it down owns it (and stops it in the global teardown)
-    if (process.env.TWINSNAP_TEST_RUN_ID && !statSync(owner, { throwIfNoEntry: false })) writeFileSync(owner, process.env.TWINSNAP_TEST_RUN_ID);
+    if (process.env.TWINSNAP_TEST_RUN_ID && !out.includes('# already running')) writeFileSync(join(GATEWAY_DIR, 'started-by-run'), process.env.TWINSNAP_TEST_RUN_ID);
     return parseEnv(out);
   });
   return cached;
@@ -92,4 +91,25 @@ export function radosgwAdmin(args: string[]): string {
 export function stopGatewayIfOwned(runId: string): void {
   const owner = readFileSync(join(GATEWAY_DIR, 'started-by-run'), { encoding: 'utf8', flag: 'r' });
   if (owner === runId) execFileSync(join(HARNESS, 'stop'), [GATEWAY_DIR], { timeout: 60_000 });
+}
+
+/** Kills the radosgw process (SIGKILL: a network that drops mid-upload); the cluster stays up. */
+export function killGateway(): void {
+  const pid = Number(readFileSync(join(GATEWAY_DIR, 'run', 'client.rgw.gw.pid'), 'utf8'));
+  process.kill(pid, 'SIGKILL');
+}
+
+/** Starts radosgw again on the same port and waits until it answers. */
+export async function restartGateway(env: GatewayEnv): Promise<void> {
+  execFileSync('radosgw', ['--conf', join(GATEWAY_DIR, 'ceph.conf'), '-n', 'client.rgw.gw', '--keyring', join(GATEWAY_DIR, 'client.rgw.gw.keyring')], { timeout: 60_000 });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await fetch(env.TWINSNAP_S3_ENDPOINT, { signal: AbortSignal.timeout(2000) });
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }

@@ -194,10 +194,15 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .command('verify')
     .description('check manifests, indexes and chunk presence (--full: re-hash every chunk); exits 1 when damaged')
     .option('--full', 're-read and re-hash every chunk')
+    .option('--read-data', 'the same as --full; on an s3:// repository it downloads every chunk (provider egress fees)')
     .option('--snapshot <id>', 'only this snapshot')
-    .action(async (o: { full?: boolean; snapshot?: string }) => {
+    .action(async (o: { full?: boolean; readData?: boolean; snapshot?: string }) => {
       const repo = await repoOf();
-      const r = await repo.verify({ full: Boolean(o.full), ...(o.snapshot ? { snapshotIds: [o.snapshot] } : {}) });
+      const full = Boolean(o.full || o.readData);
+      if (full && (await ctx.engine()).context.config().repository.startsWith('s3://')) {
+        ctx.io.stderr('note: a full verify of an offsite copy downloads every chunk it references (the provider may charge for the traffic); without --read-data only their presence is checked\n');
+      }
+      const r = await repo.verify({ full, ...(o.snapshot ? { snapshotIds: [o.snapshot] } : {}) });
       getCatalog((await ctx.engine()).context).settings.set('repository.lastVerify', { at: new Date().toISOString(), ok: r.ok, damaged: r.damaged });
       ctx.print(r, (d) =>
         d.ok

@@ -9,7 +9,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { AppError } from '../../../shared/errors/app-error.js';
-import type { Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Repository } from '../repository/repository.js';
 import { type ObjectLock, type S3Destination } from './s3-destination.js';
 import { RateLimiter, runPool } from './transfer-pool.js';
@@ -82,7 +82,8 @@ async function snapshotFiles(repo: Repository, id: string): Promise<string[]> {
 
 /** Copies `repo`'s snapshots to `dest`; see the file comment. */
 export async function copyToOffsite(repo: Repository, dest: S3Destination, opts: OffsiteCopyOptions = {}): Promise<OffsiteCopyResult> {
-  const now = () => opts.clock?.now() ?? Date.now();
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const started = now();
   const jobs = opts.jobs ?? 8;
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new AppError('INVALID_REQUEST', `parallel uploads must be 1 … 64, got ${jobs}`);
@@ -136,7 +137,7 @@ export async function copyToOffsite(repo: Repository, dest: S3Destination, opts:
   if (!remote.has(REPO_CONFIG_OBJECT)) bytesTotal += (await stat(join(repo.path, REPO_CONFIG_OBJECT))).size;
   const objectsTotal = plans.reduce((a, p) => a + p.send.length, 0) + (remote.has(REPO_CONFIG_OBJECT) ? 0 : 1);
 
-  const limiter = opts.limitRate ? new RateLimiter(opts.limitRate) : undefined;
+  const limiter = opts.limitRate ? new RateLimiter(opts.limitRate, now) : undefined;
   let bytesDone = 0;
   let objectsDone = 0;
   let locksExtended = 0;

@@ -82,6 +82,9 @@ export class S3Destination {
   readonly name: string;
 
   constructor(readonly target: S3Target) {
+    // the pinned SDK runs on Node 20 (package.json engines); its notice about later SDK versions
+    // needing Node 22 would otherwise be printed into every CLI command's output
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       region: target.region ?? 'us-east-1',
       ...(target.endpoint ? { endpoint: target.endpoint } : {}),

@@ -7,17 +7,21 @@ import { AppError } from '../../../shared/errors/app-error.js';
  */
 export class RateLimiter {
   private tokens: number;
-  private last = Date.now();
+  private last: number;
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly bytesPerSecond: number) {
+  constructor(
+    private readonly bytesPerSecond: number,
+    private readonly now: () => number,
+  ) {
     this.tokens = bytesPerSecond;
+    this.last = now();
   }
 
   take(n: number, signal?: AbortSignal): Promise<void> {
     // callers wait in order; each one leaves the bucket in debt until the time has passed
     const turn = this.queue.then(async () => {
-      const now = Date.now();
+      const now = this.now();
       this.tokens = Math.min(this.bytesPerSecond, this.tokens + ((now - this.last) / 1000) * this.bytesPerSecond);
       this.last = now;
       this.tokens -= n;

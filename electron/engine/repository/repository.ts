@@ -13,7 +13,6 @@ import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { ChunkPool } from './chunks/chunk-pool.js';
-import { readChunk } from './chunks/chunk-reader.js';
 import { decodeFixedIndex, type FixedIndex } from './index/fixed-index.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL, REPO_FORMAT, RepoLayout, isSnapshotId, type RepoConfig } from './layout.js';
 import { acquireLock, liveLocks, type HeldLock } from './locks/lock-file.js';
@@ -292,19 +291,8 @@ export class Repository {
       const pool = opts.useWorkers ? this.chunkPool() : undefined;
       // a remote repository: bulk readers (export) get every chunk first, random readers one at a time
       if (pool) await this.fetchMissing(idx.digests());
-      const remote = this.opts.remote;
-      const fetching = remote
-        ? async (dg: string) => {
-            try {
-              return await readChunk(this.layout, dg, id);
-            } catch (e) {
-              if (!isAppError(e, 'CHUNK_MISSING')) throw e;
-              await remote.fetch([this.chunkRel(dg)]);
-              return readChunk(this.layout, dg, id);
-            }
-          }
-        : undefined;
-      return new SnapshotDisk(this.layout, idx, id, diskName, opts.cacheChunks, release, pool ? (dg) => pool.load(dg) : fetching, pool);
+      const ensure = this.opts.remote ? (dg: string) => this.fetchMissing([dg]) : undefined;
+      return new SnapshotDisk(this.layout, idx, id, diskName, opts.cacheChunks, release, pool ? (dg) => pool.load(dg) : undefined, pool, ensure);
     } catch (e) {
       await release();
       throw e;
