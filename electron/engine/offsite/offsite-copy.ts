@@ -137,7 +137,7 @@ export async function copyToOffsite(repo: Repository, dest: S3Destination, opts:
   if (!remote.has(REPO_CONFIG_OBJECT)) bytesTotal += (await stat(join(repo.path, REPO_CONFIG_OBJECT))).size;
   const objectsTotal = plans.reduce((a, p) => a + p.send.length, 0) + (remote.has(REPO_CONFIG_OBJECT) ? 0 : 1);
 
-  const limiter = opts.limitRate ? new RateLimiter(opts.limitRate, now) : undefined;
+  const limiter = opts.limitRate ? new RateLimiter(opts.limitRate, clock) : undefined;
   let bytesDone = 0;
   let objectsDone = 0;
   let locksExtended = 0;

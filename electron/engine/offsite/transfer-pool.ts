@@ -1,5 +1,6 @@
 /** Parallel transfers with a shared bandwidth limit. */
 import { AppError } from '../../../shared/errors/app-error.js';
+import type { Clock } from '../core/clock.js';
 
 /**
  * A token bucket over bytes: `take(n)` resolves once `n` bytes may be sent at `bytesPerSecond`
@@ -12,38 +13,24 @@ export class RateLimiter {
 
   constructor(
     private readonly bytesPerSecond: number,
-    private readonly now: () => number,
+    private readonly clock: Clock,
   ) {
     this.tokens = bytesPerSecond;
-    this.last = now();
+    this.last = clock.now();
   }
 
   take(n: number, signal?: AbortSignal): Promise<void> {
     // callers wait in order; each one leaves the bucket in debt until the time has passed
     const turn = this.queue.then(async () => {
-      const now = this.now();
+      const now = this.clock.now();
       this.tokens = Math.min(this.bytesPerSecond, this.tokens + ((now - this.last) / 1000) * this.bytesPerSecond);
       this.last = now;
       this.tokens -= n;
-      if (this.tokens < 0) await sleep((-this.tokens / this.bytesPerSecond) * 1000, signal);
+      if (this.tokens < 0) await this.clock.sleep((-this.tokens / this.bytesPerSecond) * 1000, signal);
     });
     this.queue = turn.catch(() => {});
     return turn;
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(new AppError('CANCELLED', 'cancelled'));
-      },
-      { once: true },
-    );
-  });
 }
 
 /**
