@@ -37,25 +37,26 @@ async function bucketObjects(bucket: string, prefix: string): Promise<Map<string
   let token: string | undefined;
   do {
     const r = await gatewayClient(gw).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
-    for (const o of r.Contents ?? []) out.set(o.Key!.slice(prefix.length + 1), o.Size!);
+    // locks/ holds the copy/prune run markers (one may be left by a killed run)
+    for (const o of r.Contents ?? []) if (!o.Key!.startsWith(`${prefix}/locks/`)) out.set(o.Key!.slice(prefix.length + 1), o.Size!);
     token = r.IsTruncated ? r.NextContinuationToken : undefined;
   } while (token);
   return out;
 }
 
 /** Files of the local repository that make up committed snapshots (what must be offsite). */
-function localObjects(): Map<string, number> {
+function localObjects(root = repoDir): Map<string, number> {
   const out = new Map<string, number>();
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else out.set(relative(repoDir, p), statSync(p).size);
+      else out.set(relative(root, p), statSync(p).size);
     }
   };
-  walk(join(repoDir, 'chunks'));
-  walk(join(repoDir, 'snapshots'));
-  out.set('twinsnap-repo.json', statSync(join(repoDir, 'twinsnap-repo.json')).size);
+  walk(join(root, 'chunks'));
+  walk(join(root, 'snapshots'));
+  out.set('twinsnap-repo.json', statSync(join(root, 'twinsnap-repo.json')).size);
   return out;
 }
 
@@ -76,8 +77,8 @@ async function noHalfPublished(bucket: string, prefix: string): Promise<number> 
 }
 
 /** Chunk digests of a snapshot, read from its index file (format 2: u32 number + 32-byte digest). */
-function chunksOf(id: string): string[] {
-  const dir = join(repoDir, 'snapshots', id, 'disks');
+function chunksOf(id: string, root = repoDir): string[] {
+  const dir = join(root, 'snapshots', id, 'disks');
   const out: string[] = [];
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.fidx'))) {
     const b = readFileSync(join(dir, f));
@@ -144,6 +145,40 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     expect(status.objectLock).toBe(true);
     expect(status.lagSnapshots).toBe(0);
     expect(status.snapshots.map((s) => s.protectedUntil)).toEqual([r1.lockedUntil, r2.lockedUntil]);
+  });
+
+  it('prune: what the repository forgot leaves the bucket (every version), but never before its lock runs out', async () => {
+    // a repository of its own: the same two snapshots, the older one then forgotten locally
+    const dir = join(tmp.path, 'prune-data');
+    const repo = join(dir, 'repository');
+    const ids: string[] = [];
+    for (const img of [image1, image2]) ids.push(JSON.parse(await ok(['--json', 'import-disk', '--guest', 'office', img], dir)).id);
+    const b = await newBucket(gw, 'prune', true);
+    const to = `s3://${b}/office`;
+    const lockSeconds = 6;
+    const copied = JSON.parse(await ok(['--json', 'offsite', 'copy', '--to', to, '--lock-days', String(lockSeconds / 86400)], dir)) as { lockedUntil: string };
+    const before = await bucketObjects(b, 'office');
+    expect(before).toEqual(localObjects(repo));
+    const onlyOld = new Set(chunksOf(ids[0]!, repo).filter((dg) => !chunksOf(ids[1]!, repo).includes(dg)));
+    expect(onlyOld.size).toBeGreaterThan(0);
+    await ok(['forget', '--guest', 'office', '--keep-last', '1'], dir);
+    const prune = async () => JSON.parse(await ok(['--json', 'offsite', 'prune', '--to', to], dir)) as { removed: string[]; locked: { id: string; until: string }[]; chunksDeleted: number; chunksLocked: number };
+    const early = await prune();
+    expect(early.removed).toEqual([]);
+    expect(early.locked).toEqual([{ id: ids[0], until: copied.lockedUntil }]);
+    expect(early.chunksDeleted).toBe(0);
+    expect(await bucketObjects(b, 'office')).toEqual(before); // nothing deleted early
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(copied.lockedUntil) - Date.now()) + 1500));
+    const late = await prune();
+    expect(late.removed).toEqual([ids[0]]);
+    expect(late.chunksDeleted).toBe(onlyOld.size);
+    const expected = new Map([...before].filter(([k]) => !k.startsWith(`snapshots/${ids[0]}/`) && !onlyOld.has(k.split('/').pop()!)));
+    expect(await bucketObjects(b, 'office')).toEqual(expected);
+    // gone for good, not hidden behind a delete marker
+    const left = await gatewayClient(gw).send(new ListObjectVersionsCommand({ Bucket: b, Prefix: `office/snapshots/${ids[0]}/` }));
+    expect([...(left.Versions ?? []), ...(left.DeleteMarkers ?? [])]).toEqual([]);
+    // what remains still restores
+    expect(JSON.parse(await ok(['--json', '--repo', to, 'verify', '--read-data'], join(tmp.path, 'prune-dr'))).ok).toBe(true);
   });
 
   it('faults: wrong keys, missing bucket, no Object Lock, full quota — typed errors naming the destination; the next run completes', async () => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { getRepository } from '../../engine/service/repository-access.js';
-import { offsiteStatus, runOffsiteCopy } from '../../engine/service/offsite-access.js';
+import { offsiteStatus, runOffsiteCopy, runOffsitePrune } from '../../engine/service/offsite-access.js';
 import type { OffsiteProgress } from '../../engine/offsite/offsite-copy.js';
 import type { CliContext, CommandModule } from '../cli-context.js';
 
@@ -56,6 +56,22 @@ export const offsiteCommands: CommandModule = (program: Command, ctx) => {
           `copied ${d.copied.length} snapshot(s) to ${d.destination} (${d.alreadyOffsite.length} already there)`,
           `sent ${d.objectsSent} object(s), ${d.bytesSent} bytes (${mib(d.bytesSent)}) in ${d.seconds.toFixed(1)} s; ${d.objectsSkipped} object(s) were already there`,
           ...(d.lockedUntil ? [`locked until ${d.lockedUntil} (${d.locksExtended} existing lock(s) extended)`] : []),
+        ].join('\n'),
+      );
+    });
+  offsite
+    .command('prune')
+    .description('remove from the bucket the snapshots the repository forgot and the chunks nothing references; locked objects are kept until their date')
+    .requiredOption('--to <url>', 's3://BUCKET/PREFIX')
+    .option('--dry-run', 'only say what would go')
+    .action(async (o: { to: string; dryRun?: boolean }) => {
+      const engine = await ctx.engine();
+      const r = await runOffsitePrune(engine.context, await getRepository(engine.context), o.to, { dryRun: o.dryRun });
+      ctx.print(r, (d) =>
+        [
+          `${d.dryRun ? 'would remove' : 'removed'} ${d.removed.length} snapshot(s) and ${d.chunksDeleted} chunk(s) (${mib(d.bytesFreed)}) from ${d.destination}`,
+          ...d.locked.map((l) => `kept ${l.id}: locked until ${l.until}`),
+          ...(d.chunksLocked ? [`kept ${d.chunksLocked} unreferenced chunk(s) still locked (until ${d.chunksLockedUntil})`] : []),
         ].join('\n'),
       );
     });

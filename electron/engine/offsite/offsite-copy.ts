@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { Repository } from '../repository/repository.js';
 import { type ObjectLock, type S3Destination } from './s3-destination.js';
 import { RateLimiter, runPool } from './transfer-pool.js';
+import { takeOffsiteLock } from './offsite-locks.js';
 
 export const REPO_CONFIG_OBJECT = 'twinsnap-repo.json';
 
@@ -103,6 +104,21 @@ export async function copyToOffsite(repo: Repository, dest: S3Destination, opts:
     lock = { mode: opts.lock.mode, until: new Date(now() + opts.lock.days * 86_400_000) };
   }
 
+  // a prune running against the same destination could delete chunks this copy counts on
+  const release = await takeOffsiteLock(dest, 'copy', 'prune', now());
+  try {
+    return await copyLocked(repo, dest, opts, { lock, now, started, jobs, emit });
+  } finally {
+    await release().catch(() => {});
+  }
+}
+
+async function copyLocked(
+  repo: Repository,
+  dest: S3Destination,
+  opts: OffsiteCopyOptions,
+  { lock, now, started, jobs, emit }: { lock: ObjectLock | undefined; now: () => number; started: number; jobs: number; emit: (p: OffsiteProgress) => void },
+): Promise<OffsiteCopyResult> {
   const all = await repo.snapshotIds();
   const wanted = opts.snapshotIds ?? all;
   for (const id of wanted) if (!all.includes(id)) throw new AppError('SNAPSHOT_NOT_FOUND', `snapshot '${id}' is not in the repository '${repo.path}'`);
@@ -137,7 +153,7 @@ export async function copyToOffsite(repo: Repository, dest: S3Destination, opts:
   if (!remote.has(REPO_CONFIG_OBJECT)) bytesTotal += (await stat(join(repo.path, REPO_CONFIG_OBJECT))).size;
   const objectsTotal = plans.reduce((a, p) => a + p.send.length, 0) + (remote.has(REPO_CONFIG_OBJECT) ? 0 : 1);
 
-  const limiter = opts.limitRate ? new RateLimiter(opts.limitRate, clock) : undefined;
+  const limiter = opts.limitRate ? new RateLimiter(opts.limitRate, opts.clock ?? systemClock) : undefined;
   let bytesDone = 0;
   let objectsDone = 0;
   let locksExtended = 0;

@@ -10,10 +10,12 @@ import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   GetObjectLockConfigurationCommand,
   GetObjectRetentionCommand,
   HeadBucketCommand,
+  ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   PutObjectRetentionCommand,
@@ -161,6 +163,34 @@ export class S3Destination {
     } catch (e) {
       if (isAppError(e) && /NoSuchObjectLockConfiguration|ObjectLockConfigurationNotFound|InvalidRequest/i.test(String(e.details?.s3Code))) return undefined;
       throw e;
+    }
+  }
+
+  /** Every version (and delete marker) under the prefix: repository-relative path → version ids. */
+  async versions(sub = ''): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    const base = this.target.prefix ? `${this.target.prefix}/` : '';
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    for (;;) {
+      const r = await this.call('listing object versions', () =>
+        this.client.send(new ListObjectVersionsCommand({ Bucket: this.target.bucket, Prefix: base + sub, KeyMarker: keyMarker, VersionIdMarker: versionMarker })),
+      );
+      for (const v of [...(r.Versions ?? []), ...(r.DeleteMarkers ?? [])]) {
+        if (!v.Key?.startsWith(base) || !v.VersionId) continue;
+        const rel = v.Key.slice(base.length);
+        out.set(rel, [...(out.get(rel) ?? []), v.VersionId]);
+      }
+      if (!r.IsTruncated) return out;
+      keyMarker = r.NextKeyMarker;
+      versionMarker = r.NextVersionIdMarker;
+    }
+  }
+
+  /** Deletes one object for good: every version of it when `versionIds` are given, else the key. */
+  async remove(rel: string, versionIds?: string[]): Promise<void> {
+    for (const VersionId of versionIds?.length ? versionIds : [undefined]) {
+      await this.call(`deleting '${rel}'`, () => this.client.send(new DeleteObjectCommand({ Bucket: this.target.bucket, Key: this.key(rel), ...(VersionId ? { VersionId } : {}) })));
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { copyToOffsite, manifestRel, type OffsiteCopyOptions, type OffsiteCopyResult } from '../offsite/offsite-copy.js';
+import { pruneOffsite, type OffsitePruneResult } from '../offsite/offsite-prune.js';
 import { offsiteCacheDir, openOffsiteRepository, publishedSnapshots } from '../offsite/offsite-repository.js';
 import { S3Destination, s3TargetFrom } from '../offsite/s3-destination.js';
 import type { Repository, RepositoryOptions } from '../repository/repository.js';
@@ -39,6 +40,18 @@ export async function runOffsiteCopy(ctx: EngineContext, repo: Repository, to: s
   try {
     const r = await copyToOffsite(repo, dest, { clock: ctx.clock, ...opts });
     ctx.logger.info('offsite copy finished', { destination: dest.name, copied: r.copied.length, bytesSent: r.bytesSent, objectsSent: r.objectsSent });
+    return r;
+  } finally {
+    dest.close();
+  }
+}
+
+/** Removes from `to` what the local repository forgot, sparing everything still locked. */
+export async function runOffsitePrune(ctx: EngineContext, repo: Repository, to: string, opts: { dryRun?: boolean; endpoint?: string } = {}): Promise<OffsitePruneResult> {
+  const dest = offsiteDestination(ctx, to, opts.endpoint);
+  try {
+    const r = await pruneOffsite(repo, dest, { clock: ctx.clock, dryRun: opts.dryRun });
+    ctx.logger.info('offsite prune finished', { destination: dest.name, removed: r.removed, locked: r.locked.length, chunksDeleted: r.chunksDeleted, dryRun: r.dryRun });
     return r;
   } finally {
     dest.close();
