@@ -124,6 +124,11 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     const third = await copy('--to', `s3://${bucket}/office`);
     expect([third.copied, third.objectsSent, third.bytesSent]).toEqual([[], 0, 0]);
     expect(await noHalfPublished(bucket, 'office')).toBe(2);
+    // each copy is a job of its own, listed with the backups (the app's Jobs page)
+    const jobs = JSON.parse(await ok(['--json', 'jobs', '--no-logs'])) as { kind: string; status: string; steps: { detail?: string }[] }[];
+    const offsite = jobs.filter((j) => j.kind === 'offsite');
+    expect(offsite.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(offsite.map((j) => j.steps[0]!.detail).join('\n')).toContain(`1 restore point(s) copied to s3://${bucket}/office`);
   });
 
   it('Object Lock: every object locked, shared chunks extended, a delete with the same keys fails, status shows protected-until', async () => {

@@ -10,7 +10,9 @@ import { pruneOffsite, type OffsitePruneResult } from '../offsite/offsite-prune.
 import { offsiteCacheDir, openOffsiteRepository, publishedSnapshots } from '../offsite/offsite-repository.js';
 import { S3Destination, s3TargetFrom } from '../offsite/s3-destination.js';
 import type { Repository, RepositoryOptions } from '../repository/repository.js';
+import type { JobTrigger } from '../../../shared/domain/job.js';
 import type { EngineContext } from './engine-context.js';
+import { runAsJob } from './job-traces.js';
 
 /** A destination for `url`; the caller closes it. */
 export function offsiteDestination(ctx: EngineContext, url: string, endpoint?: string): S3Destination {
@@ -34,13 +36,32 @@ export async function openOffsiteAsRepository(ctx: EngineContext, url: string, o
   }
 }
 
-/** Copies snapshots of `repo` to `to`. */
-export async function runOffsiteCopy(ctx: EngineContext, repo: Repository, to: string, opts: OffsiteCopyOptions & { endpoint?: string }): Promise<OffsiteCopyResult> {
+/**
+ * Copies snapshots of `repo` to `to` as an `offsite` job (listed with the backups in the Jobs
+ * page, its bytes, throughput and ETA sent as `jobs.progress`).
+ */
+export async function runOffsiteCopy(ctx: EngineContext, repo: Repository, to: string, opts: OffsiteCopyOptions & { endpoint?: string; trigger?: JobTrigger }): Promise<OffsiteCopyResult> {
   const dest = offsiteDestination(ctx, to, opts.endpoint);
   try {
-    const r = await copyToOffsite(repo, dest, { clock: ctx.clock, ...opts });
-    ctx.logger.info('offsite copy finished', { destination: dest.name, copied: r.copied.length, bytesSent: r.bytesSent, objectsSent: r.objectsSent });
-    return r;
+    return await runAsJob(
+      ctx,
+      { kind: 'offsite', trigger: opts.trigger ?? 'manual', label: `Copy to ${dest.name}` },
+      async (job) => {
+        const r = await copyToOffsite(repo, dest, {
+          clock: ctx.clock,
+          ...opts,
+          onProgress: (p) => {
+            opts.onProgress?.(p);
+            if (p.phase !== 'uploading') return;
+            const eta = p.etaSeconds !== undefined ? { etaSeconds: p.etaSeconds } : {};
+            ctx.emit('jobs.progress', { jobId: job.id, step: 'offsite', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, bytesPerSecond: p.bytesPerSecond, ...eta, job: { ...job, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal } });
+          },
+        });
+        ctx.logger.info('offsite copy finished', { destination: dest.name, copied: r.copied.length, bytesSent: r.bytesSent, objectsSent: r.objectsSent });
+        return r;
+      },
+      (r) => ({ detail: `${r.copied.length} restore point(s) copied to ${r.destination}, ${(r.bytesSent / 1048576).toFixed(1)} MiB in ${r.objectsSent} object(s) sent${r.lockedUntil ? `, locked until ${r.lockedUntil}` : ''}` }),
+    );
   } finally {
     dest.close();
   }
