@@ -10,6 +10,8 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync }
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteObjectCommand, GetObjectRetentionCommand, ListObjectVersionsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createEngine } from '../../electron/engine/engine.js';
+import { repositoryMaintenance } from '../../electron/engine/service/schedule-handlers.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { gatewayClient, killGateway, newBucket, radosgwAdmin, restartGateway, s3Gateway, type GatewayEnv } from '../helpers/s3-gateway.js';
@@ -150,6 +152,22 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     expect(status.objectLock).toBe(true);
     expect(status.lagSnapshots).toBe(0);
     expect(status.snapshots.map((s) => s.protectedUntil)).toEqual([r1.lockedUntil, r2.lockedUntil]);
+  });
+
+  it('the scheduled offsite job: configured once, run by the daily maintenance as a scheduled job', async () => {
+    const b = await newBucket(gw, 'sched');
+    await ok(['offsite', 'schedule', '--to', `s3://${b}/office`, '--limit-rate', '64M']);
+    const engine = await createEngine({ dataDir });
+    try {
+      expect(engine.context.config().offsite).toEqual({ to: `s3://${b}/office`, endpoint: gw.TWINSNAP_S3_ENDPOINT, limitRate: 64 << 20 });
+      await repositoryMaintenance(engine.context).offsite!();
+    } finally {
+      await engine.close();
+    }
+    expect(await bucketObjects(b, 'office')).toEqual(localObjects());
+    const jobs = JSON.parse(await ok(['--json', 'jobs', '--no-logs', '--limit', '1'])) as { kind: string; trigger: string; status: string }[];
+    expect(jobs[0]).toMatchObject({ kind: 'offsite', trigger: 'scheduled', status: 'succeeded' });
+    await ok(['offsite', 'schedule', '--off']);
   });
 
   it('prune: what the repository forgot leaves the bucket (every version), but never before its lock runs out', async () => {

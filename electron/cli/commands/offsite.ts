@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { getRepository } from '../../engine/service/repository-access.js';
 import { offsiteStatus, runOffsiteCopy, runOffsitePrune } from '../../engine/service/offsite-access.js';
 import type { OffsiteProgress } from '../../engine/offsite/offsite-copy.js';
+import { parseS3Url } from '../../engine/offsite/s3-destination.js';
 import type { CliContext, CommandModule } from '../cli-context.js';
 
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
@@ -74,6 +75,38 @@ export const offsiteCommands: CommandModule = (program: Command, ctx) => {
           ...(d.chunksLocked ? [`kept ${d.chunksLocked} unreferenced chunk(s) still locked (until ${d.chunksLockedUntil})`] : []),
         ].join('\n'),
       );
+    });
+  offsite
+    .command('schedule')
+    .description('copy to this destination (then prune it) every day after the repository maintenance; --off stops it')
+    .option('--to <url>', 's3://BUCKET/PREFIX')
+    .option('--lock-days <n>', 'Object Lock days for every uploaded object')
+    .option('--lock-mode <mode>', 'compliance or governance', 'compliance')
+    .option('--limit-rate <bytes/s>', 'bandwidth limit, e.g. 2M')
+    .option('--off', 'no scheduled offsite copy')
+    .action(async (o: { to?: string; lockDays?: string; lockMode: string; limitRate?: string; off?: boolean }) => {
+      const engine = await ctx.engine();
+      const cfg = engine.context.config();
+      if (o.off) {
+        engine.context.updateConfig({ ...cfg, offsite: undefined });
+        ctx.print({ offsite: null }, () => 'no scheduled offsite copy');
+        return;
+      }
+      const to = o.to ?? ctx.usage('--to s3://BUCKET/PREFIX is required (or --off)');
+      parseS3Url(to);
+      const lockDays = o.lockDays === undefined ? undefined : Number(o.lockDays);
+      if (lockDays !== undefined && !(lockDays > 0)) ctx.usage(`--lock-days expects a positive number, got '${o.lockDays}'`);
+      if (!['compliance', 'governance'].includes(o.lockMode)) ctx.usage(`--lock-mode is compliance or governance, got '${o.lockMode}'`);
+      const endpoint = ctx.globals().s3Endpoint ?? process.env.TWINSNAP_S3_ENDPOINT;
+      const limitRate = rate(ctx, o.limitRate);
+      const offsite = {
+        to,
+        ...(endpoint ? { endpoint } : {}),
+        ...(lockDays ? { lockDays, lockMode: o.lockMode.toUpperCase() as 'COMPLIANCE' | 'GOVERNANCE' } : {}),
+        ...(limitRate ? { limitRate } : {}),
+      };
+      engine.context.updateConfig({ ...cfg, offsite });
+      ctx.print({ offsite }, (d) => `every day after the maintenance (${cfg.scheduler.maintenanceAt}): copy to ${d.offsite.to}, then prune it (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of the scheduler's process)`);
     });
   offsite
     .command('status')

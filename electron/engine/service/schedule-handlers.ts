@@ -19,6 +19,7 @@ import { getJobService, jobBackupLauncher } from './job-handlers.js';
 import { getCatalog, getRepository } from './repository-access.js';
 import { recordFailedStart, runAsJob } from './job-traces.js';
 import { verifyDetail, verifyRepository } from './repository-handlers.js';
+import { runOffsiteCopy, runOffsitePrune } from './offsite-access.js';
 
 /** How many upcoming runs schedules.list / set / preview show by default. */
 const PREVIEW_COUNT = 5;
@@ -79,8 +80,16 @@ function jobLauncher(ctx: EngineContext): BackupLauncher {
 }
 
 /** Retention, GC and a light verify on the configured repository. */
-function repositoryMaintenance(ctx: EngineContext): MaintenanceRunner {
+export function repositoryMaintenance(ctx: EngineContext): MaintenanceRunner {
   return {
+    // the scheduled offsite job of the repository: a copy, then a prune of what retention forgot
+    offsite: async () => {
+      const o = ctx.config().offsite;
+      if (!o) return;
+      const repo = await getRepository(ctx);
+      await runOffsiteCopy(ctx, repo, o.to, { trigger: 'scheduled', endpoint: o.endpoint, limitRate: o.limitRate, ...(o.lockDays ? { lock: { days: o.lockDays, mode: o.lockMode ?? 'COMPLIANCE' } } : {}) });
+      await runOffsitePrune(ctx, repo, o.to, { endpoint: o.endpoint });
+    },
     // after each backup (one guest) quietly; the daily run over every guest is a job of its own
     forget: (guest) =>
       guest !== undefined
