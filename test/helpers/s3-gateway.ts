@@ -10,6 +10,9 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
+// the pinned SDK runs on Node 20; its notice about later versions would only clutter test output
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export const GATEWAY_DIR = resolve('.cache/s3-gateway');
 const HARNESS = resolve('test/harness/s3-gateway');
 

@@ -11,6 +11,10 @@ import { offsiteCacheDir, openOffsiteRepository, publishedSnapshots } from '../o
 import { S3Destination, s3TargetFrom } from '../offsite/s3-destination.js';
 import type { Repository, RepositoryOptions } from '../repository/repository.js';
 import type { JobTrigger } from '../../../shared/domain/job.js';
+import type { OffsiteOverview } from '../../../shared/domain/engine.js';
+import { toSerializedError } from '../../../shared/errors/serialize.js';
+import type { HandlerFactory } from './handlers.js';
+import { getCatalog, getRepository } from './repository-access.js';
 import type { EngineContext } from './engine-context.js';
 import { runAsJob } from './job-traces.js';
 
@@ -80,15 +84,25 @@ export async function runOffsitePrune(ctx: EngineContext, repo: Repository, to: 
 }
 
 /** Where each snapshot of the local repository stands offsite. */
-export interface OffsiteStatus {
-  destination: string;
-  objectLock: boolean;
-  snapshots: { id: string; local: boolean; offsite: boolean; protectedUntil?: string }[];
-  /** Local snapshots not offsite yet. */
-  lagSnapshots: number;
-  /** Newest snapshot offsite. */
-  lastCopied?: string;
-}
+export type OffsiteStatus = Omit<OffsiteOverview, 'configured' | 'lastJob' | 'error'> & { destination: string; objectLock: boolean };
+
+/** offsite.status: the scheduled destination's status (a destination that cannot be read: its error). */
+export const offsiteHandlers: HandlerFactory = (ctx) => ({
+  'offsite.status': async () => {
+    const o = ctx.config().offsite;
+    if (!o) return { configured: false, snapshots: [], lagSnapshots: 0 };
+    const last = getCatalog(ctx)
+      .jobs.list({ limit: 200 })
+      .find((j) => j.kind === 'offsite' && j.finishedAt);
+    const lastJob = last ? { at: last.finishedAt!, status: last.status, ...(last.steps[0]?.detail ? { detail: last.steps[0].detail } : {}) } : undefined;
+    try {
+      return { configured: true, ...(await offsiteStatus(ctx, await getRepository(ctx), o.to, o.endpoint)), ...(lastJob ? { lastJob } : {}) };
+    } catch (e) {
+      const err = toSerializedError(e);
+      return { configured: true, destination: o.to, snapshots: [], lagSnapshots: 0, ...(lastJob ? { lastJob } : {}), error: { code: err.code, message: err.message } };
+    }
+  },
+});
 
 /** Compares `repo` with the destination `to` (one listing; one retention read per offsite snapshot when locked). */
 export async function offsiteStatus(ctx: EngineContext, repo: Repository, to: string, endpoint?: string): Promise<OffsiteStatus> {
