@@ -3,6 +3,7 @@ import { getRepository } from '../../engine/service/repository-access.js';
 import { offsiteStatus, runOffsiteCopy, runOffsitePrune } from '../../engine/service/offsite-access.js';
 import type { OffsiteProgress } from '../../engine/offsite/offsite-copy.js';
 import { parseS3Url } from '../../engine/offsite/s3-destination.js';
+import { OFFSITE_ACCESS_KEY_ID, OFFSITE_SECRET_ACCESS_KEY } from '../../engine/core/secrets.js';
 import type { CliContext, CommandModule } from '../cli-context.js';
 
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
@@ -89,6 +90,8 @@ export const offsiteCommands: CommandModule = (program: Command, ctx) => {
       const cfg = engine.context.config();
       if (o.off) {
         engine.context.updateConfig({ ...cfg, offsite: undefined });
+        engine.context.secrets.set(OFFSITE_ACCESS_KEY_ID, undefined);
+        engine.context.secrets.set(OFFSITE_SECRET_ACCESS_KEY, undefined);
         ctx.print({ offsite: null }, () => 'no scheduled offsite copy');
         return;
       }
@@ -106,7 +109,15 @@ export const offsiteCommands: CommandModule = (program: Command, ctx) => {
         ...(limitRate ? { limitRate } : {}),
       };
       engine.context.updateConfig({ ...cfg, offsite });
-      ctx.print({ offsite }, (d) => `every day after the maintenance (${cfg.scheduler.maintenanceAt}): copy to ${d.offsite.to}, then prune it (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of the scheduler's process)`);
+      // the keys of this shell are kept in the secret store for the scheduler (never in config.json)
+      const keysSaved = Boolean(process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY);
+      if (keysSaved) {
+        engine.context.secrets.set(OFFSITE_ACCESS_KEY_ID, process.env.AWS_ACCESS_KEY_ID);
+        engine.context.secrets.set(OFFSITE_SECRET_ACCESS_KEY, process.env.AWS_SECRET_ACCESS_KEY);
+      }
+      ctx.print({ offsite, keysSaved }, (d) =>
+        `every day after the maintenance (${cfg.scheduler.maintenanceAt}): copy to ${d.offsite.to}, then prune it; ${d.keysSaved ? 'the keys of AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY were saved in the secret store' : 'no keys saved (set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and run this again, or give them to the scheduler\'s process)'}`,
+      );
     });
   offsite
     .command('status')

@@ -15,12 +15,20 @@ import type { OffsiteOverview } from '../../../shared/domain/engine.js';
 import { toSerializedError } from '../../../shared/errors/serialize.js';
 import type { HandlerFactory } from './handlers.js';
 import { getCatalog, getRepository } from './repository-access.js';
+import { OFFSITE_ACCESS_KEY_ID, OFFSITE_SECRET_ACCESS_KEY } from '../core/secrets.js';
 import type { EngineContext } from './engine-context.js';
 import { runAsJob } from './job-traces.js';
 
-/** A destination for `url`; the caller closes it. */
+/**
+ * A destination for `url`; the caller closes it. Keys: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`
+ * when set, else the ones `offsite schedule` saved in the secret store (the desktop app encrypts
+ * it with Electron safeStorage; headless it is the owner-only secrets.json).
+ */
 export function offsiteDestination(ctx: EngineContext, url: string, endpoint?: string): S3Destination {
-  return new S3Destination(s3TargetFrom(url, { endpoint: endpoint ?? (ctx.options.s3Endpoint as string | undefined) }));
+  const id = ctx.secrets.get(OFFSITE_ACCESS_KEY_ID);
+  const secret = ctx.secrets.get(OFFSITE_SECRET_ACCESS_KEY);
+  const saved = !process.env.AWS_ACCESS_KEY_ID && id && secret ? { keys: { accessKeyId: id, secretAccessKey: secret } } : {};
+  return new S3Destination(s3TargetFrom(url, { endpoint: endpoint ?? (ctx.options.s3Endpoint as string | undefined), ...saved }));
 }
 
 /** The bucket at `url` as a read-only repository, cached under `<dataDir>/offsite-cache/`. */
