@@ -157,12 +157,18 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
   it('the scheduled offsite job: configured once, run by the daily maintenance as a scheduled job', async () => {
     const b = await newBucket(gw, 'sched');
     await ok(['offsite', 'schedule', '--to', `s3://${b}/office`, '--limit-rate', '64M']);
+    // the scheduler's process has no keys in its environment: it uses the ones saved by `schedule`
+    const keys = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
     const engine = await createEngine({ dataDir });
     try {
       expect(engine.context.config().offsite).toEqual({ to: `s3://${b}/office`, endpoint: gw.TWINSNAP_S3_ENDPOINT, limitRate: 64 << 20 });
+      expect(readFileSync(join(dataDir, 'config.json'), 'utf8')).not.toContain(keys.secret!);
       await repositoryMaintenance(engine.context).offsite!();
     } finally {
       await engine.close();
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: keys.id, AWS_SECRET_ACCESS_KEY: keys.secret });
     }
     expect(await bucketObjects(b, 'office')).toEqual(localObjects());
     const jobs = JSON.parse(await ok(['--json', 'jobs', '--no-logs', '--limit', '1'])) as { kind: string; trigger: string; status: string }[];

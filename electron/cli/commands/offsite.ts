@@ -93,12 +93,17 @@ export const offsiteCommands: CommandModule = (program: Command, ctx) => {
       if (lockDays !== undefined && !(lockDays > 0)) ctx.usage(`--lock-days expects a positive number, got '${o.lockDays}'`);
       if (!['compliance', 'governance'].includes(o.lockMode)) ctx.usage(`--lock-mode is compliance or governance, got '${o.lockMode}'`);
       const limitRate = rate(ctx, o.limitRate);
+      // the keys of this shell are kept in the secret store for the scheduler (never in config.json)
+      const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = process.env;
+      const keys = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
       const { offsite, maintenanceAt } = engine.local.scheduleOffsite({
         to,
         ...(lockDays ? { lockDays, lockMode: o.lockMode.toUpperCase() as 'COMPLIANCE' | 'GOVERNANCE' } : {}),
         ...(limitRate ? { limitRate } : {}),
-      });
-      ctx.print({ offsite }, (d) => `every day after the maintenance (${maintenanceAt}): copy to ${d.offsite!.to}, then prune it (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of the scheduler's process)`);
+      }, keys);
+      ctx.print({ offsite, keysSaved: keys !== undefined }, (d) =>
+        `every day after the maintenance (${maintenanceAt}): copy to ${d.offsite!.to}, then prune it; ${d.keysSaved ? 'the keys of AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY were saved in the secret store' : 'no keys saved (set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and run this again, or give them to the scheduler\'s process)'}`,
+      );
     });
   offsite
     .command('status')

@@ -7,6 +7,7 @@ import { openDisk } from '../disk/open-disk.js';
 import type { VirtualDisk } from '../disk/virtual-disk.js';
 import { initRepository, syncCatalog, type ExportFormat, type GcResult, type VerifyResult } from '../repository/repository.js';
 import type { AppConfig } from '../core/config.js';
+import { OFFSITE_ACCESS_KEY_ID, OFFSITE_SECRET_ACCESS_KEY } from '../core/secrets.js';
 import type { OffsiteCopyOptions, OffsiteCopyResult } from '../offsite/offsite-copy.js';
 import type { OffsitePruneResult } from '../offsite/offsite-prune.js';
 import { isS3Url, parseS3Url } from '../offsite/s3-destination.js';
@@ -51,9 +52,10 @@ export interface LocalOperations {
   offsiteStatus(to: string): Promise<OffsiteStatus>;
   /**
    * Saves (or, with `null`, removes) the scheduled offsite copy in config.json (the endpoint is
-   * the engine's); says when the daily maintenance that runs it starts (HH:MM).
+   * the engine's) and `keys` for it in the secret store (never in config.json; `null` removes
+   * them too); says when the daily maintenance that runs it starts (HH:MM).
    */
-  scheduleOffsite(offsite: Omit<OffsiteSchedule, 'endpoint'> | null): { offsite: OffsiteSchedule | null; maintenanceAt: string };
+  scheduleOffsite(offsite: Omit<OffsiteSchedule, 'endpoint'> | null, keys?: { accessKeyId: string; secretAccessKey: string }): { offsite: OffsiteSchedule | null; maintenanceAt: string };
   /** doctor.run with each check reported as it ends. */
   doctor(req: { vm: string; hypervisor?: HypervisorKind }, onCheck: (c: DoctorCheck) => void): Promise<DoctorReport>;
 }
@@ -133,17 +135,23 @@ export function localOperations(ctx: EngineContext): LocalOperations {
     async offsiteStatus(to) {
       return offsiteStatus(ctx, await ctx.store.repository(), to);
     },
-    scheduleOffsite(o) {
+    scheduleOffsite(o, keys) {
       const cfg = ctx.config();
       const maintenanceAt = cfg.scheduler.maintenanceAt;
       if (!o) {
         ctx.updateConfig({ ...cfg, offsite: undefined });
+        ctx.secrets.set(OFFSITE_ACCESS_KEY_ID, undefined);
+        ctx.secrets.set(OFFSITE_SECRET_ACCESS_KEY, undefined);
         return { offsite: null, maintenanceAt };
       }
       parseS3Url(o.to);
       const endpoint = ctx.s3Endpoint ?? (process.env.TWINSNAP_S3_ENDPOINT || undefined);
       const offsite: OffsiteSchedule = { to: o.to, ...(endpoint ? { endpoint } : {}), ...(o.lockDays ? { lockDays: o.lockDays, lockMode: o.lockMode ?? 'COMPLIANCE' } : {}), ...(o.limitRate ? { limitRate: o.limitRate } : {}) };
       ctx.updateConfig({ ...cfg, offsite });
+      if (keys) {
+        ctx.secrets.set(OFFSITE_ACCESS_KEY_ID, keys.accessKeyId);
+        ctx.secrets.set(OFFSITE_SECRET_ACCESS_KEY, keys.secretAccessKey);
+      }
       return { offsite, maintenanceAt };
     },
     doctor(req, onCheck) {

@@ -15,17 +15,25 @@ import type { JobTrigger } from '../../../shared/domain/job.js';
 import type { OffsiteOverview } from '../../../shared/domain/engine.js';
 import { toSerializedError } from '../../../shared/errors/serialize.js';
 import type { HandlerFactory } from './handlers.js';
+import { OFFSITE_ACCESS_KEY_ID, OFFSITE_SECRET_ACCESS_KEY } from '../core/secrets.js';
 import type { EngineBase, RecordingDeps } from './engine-context.js';
 import { runAsJob } from './job-traces.js';
 
-/** What a destination needs from the engine: its default endpoint (`--s3-endpoint`). */
-type EndpointDeps = Pick<EngineBase, 's3Endpoint'>;
-/** What a copy or prune needs: the endpoint, the clock and log, and the catalog to record the job. */
+/** What a destination needs from the engine: its default endpoint (`--s3-endpoint`) and the secret store (saved keys). */
+type EndpointDeps = Pick<EngineBase, 's3Endpoint' | 'secrets'>;
+/** What a copy or prune needs: the endpoint and keys, the clock and log, and the catalog to record the job. */
 export type OffsiteDeps = RecordingDeps & EndpointDeps;
 
-/** A destination for `url`; the caller closes it. */
+/**
+ * A destination for `url`; the caller closes it. Keys: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`
+ * when set, else the ones `offsite schedule` saved in the secret store (the desktop app encrypts
+ * it with Electron safeStorage; headless it is the owner-only secrets.json).
+ */
 export function offsiteDestination(deps: EndpointDeps, url: string, endpoint?: string): S3Destination {
-  return new S3Destination(s3TargetFrom(url, { endpoint: endpoint ?? deps.s3Endpoint }));
+  const id = deps.secrets.get(OFFSITE_ACCESS_KEY_ID);
+  const secret = deps.secrets.get(OFFSITE_SECRET_ACCESS_KEY);
+  const saved = !process.env.AWS_ACCESS_KEY_ID && id && secret ? { keys: { accessKeyId: id, secretAccessKey: secret } } : {};
+  return new S3Destination(s3TargetFrom(url, { endpoint: endpoint ?? deps.s3Endpoint, ...saved }));
 }
 
 /** The bucket at `url` as a read-only repository, cached under `<dataDir>/offsite-cache/`. */

@@ -126,7 +126,7 @@ function jobLauncher(jobs: JobService): BackupLauncher {
 }
 
 /** Retention, GC, a light verify and the scheduled offsite copy of the configured repository. */
-export function repositoryMaintenance(ctx: RecordingDeps & Pick<EngineBase, 'config' | 's3Endpoint'>): MaintenanceRunner {
+export function repositoryMaintenance(ctx: RecordingDeps & Pick<EngineBase, 'config' | 's3Endpoint' | 'secrets'>): MaintenanceRunner {
   return {
     // the scheduled offsite job of the repository: a copy, then a prune of what retention forgot
     offsite: async () => {
