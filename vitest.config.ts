@@ -12,6 +12,8 @@ export default defineConfig({
           include: ['electron/**/*.test.ts', 'shared/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/harness/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 600_000,
+          // stops the shared S3 gateway (test/helpers/s3-gateway.ts) if this run started it
+          globalSetup: ['test/helpers/s3-gateway-teardown.ts'],
         },
       },
       {

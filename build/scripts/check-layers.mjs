@@ -24,6 +24,7 @@ export const ENGINE_RANKS = {
   fs: 3,
   repository: 4,
   workflow: 5,
+  offsite: 5,
   service: 7,
   '(root)': 8,
 };
@@ -139,7 +140,7 @@ function judge(root, rel, from, spec, file) {
       const b = ENGINE_RANKS[tl];
       if (a === undefined) return `unknown engine folder '${layer}': add it to ENGINE_RANKS in build/scripts/check-layers.mjs`;
       if (b === undefined) return `unknown engine folder '${tl}'`;
-      if (b >= a) return `engine/${layer} may not import engine/${tl} (layer order: core ← exec ← disk|catalog|hypervisor|scheduler|notify ← fs ← repository ← workflow ← service ← engine.ts)`;
+      if (b >= a) return `engine/${layer} may not import engine/${tl} (layer order: core ← exec ← disk|catalog|hypervisor|scheduler|notify ← fs ← repository ← workflow|offsite ← service ← engine.ts)`;
       if (layer === 'fs' && tl !== 'disk' && b === 2) return 'engine/fs may use engine/disk only among its peers';
       if (['disk', 'fs', 'hypervisor'].includes(layer) && ['catalog', 'repository'].includes(tl)) return `engine/${layer} knows nothing about backups`;
     }

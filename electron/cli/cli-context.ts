@@ -19,6 +19,7 @@ export interface GlobalOptions {
   json?: boolean;
   vmrun?: string;
   powershell?: string;
+  s3Endpoint?: string;
 }
 
 /** What command modules get: the engine (opened on demand), output helpers, global options. */
@@ -53,6 +54,7 @@ export function createCliContext(io: CliIo, getGlobals: () => GlobalOptions): Cl
           repository: g.repo ?? process.env.TWINSNAP_REPO,
           vmrunPath: g.vmrun,
           powershellPath: g.powershell,
+          s3Endpoint: g.s3Endpoint,
           ...tuning,
         });
       }

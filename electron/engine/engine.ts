@@ -27,7 +27,8 @@ import type { SchedulerEvent } from './scheduler/scheduler.js';
 // only this file and shared/ (build/scripts/check-layers.mjs enforces it).
 export type { Logger } from './core/logger.js';
 export type { SecretCodec } from './core/secrets.js';
-export type { LocalOperations } from './service/local-operations.js';
+export type { LocalOperations, OffsiteSchedule } from './service/local-operations.js';
+export type { OffsiteProgress } from './offsite/offsite-copy.js';
 export type { SchedulerEvent } from './scheduler/scheduler.js';
 export type { ExportFormat } from './repository/repository.js';
 export { DEFAULT_CHUNK_SIZE } from './repository/repository.js';
@@ -47,6 +48,8 @@ export interface EngineOptions extends EngineTuning {
   /** Tool paths and other environment options (vmrun, powershell). */
   vmrunPath?: string;
   powershellPath?: string;
+  /** S3 endpoint of offsite copies (`--s3-endpoint`; default `TWINSNAP_S3_ENDPOINT`, else AWS). */
+  s3Endpoint?: string;
   /** Encrypts stored secrets (the desktop app: Electron safeStorage); none: the owner-only secrets file holds them as they are. */
   secretCodec?: SecretCodec;
 }
@@ -145,6 +148,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       maintenanceAt: options.maintenanceAt,
       schedulerMaxSleepMs: options.schedulerMaxSleepMs,
     },
+    ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
     config: () => config,
     secrets,
     updateConfig: (next) => {

@@ -99,3 +99,22 @@ export interface Settings {
     webhookUrl?: string;
   };
 }
+
+/** Where the repository's offsite copy stands (the Repository page's Offsite section). */
+export interface OffsiteOverview {
+  /** False when no offsite copy is scheduled (`twinsnap offsite schedule`). */
+  configured: boolean;
+  /** `s3://bucket/prefix at endpoint`. */
+  destination?: string;
+  objectLock?: boolean;
+  /** Per restore point: here, offsite, and until when it is protected (Object Lock). */
+  snapshots: { id: string; local: boolean; offsite: boolean; protectedUntil?: string }[];
+  /** Local restore points not offsite yet. */
+  lagSnapshots: number;
+  /** Newest restore point offsite. */
+  lastCopied?: string;
+  /** The last offsite job: when it finished and how. */
+  lastJob?: { at: string; status: string; detail?: string };
+  /** Why the destination could not be read (its typed error), when it could not. */
+  error?: { code: string; message: string };
+}

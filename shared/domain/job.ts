@@ -4,7 +4,7 @@ import type { TwinRecord } from './snapshot.js';
 /** Lifecycle of a job. `warning` = finished, but not the way the user asked (e.g. crash fallback). */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'warning' | 'failed' | 'cancelled';
 /** What kind of work a job does. */
-export type JobKind = 'backup' | 'restore' | 'verify' | 'gc' | 'forget' | 'import' | 'maintenance';
+export type JobKind = 'backup' | 'restore' | 'verify' | 'gc' | 'forget' | 'import' | 'maintenance' | 'offsite';
 /** Who started a job: the user (app, CLI) or the scheduler (its runs and the daily maintenance). */
 export type JobTrigger = 'manual' | 'scheduled';
 /** State of a single step. */

@@ -69,6 +69,19 @@ export const ERROR_CODES = {
   SNAPSHOT_NOT_FOUND: def('user'),
   /** Some items of a file restore failed (the others were restored; the result lists them). */
   RESTORE_INCOMPLETE: def('environment'),
+  // offsite copies (S3-compatible object storage); every message names the destination
+  /** The keys were refused (unknown access key, wrong secret, no permission on the bucket). */
+  OFFSITE_AUTH_FAILED: def('user'),
+  OFFSITE_BUCKET_NOT_FOUND: def('user'),
+  /** Immutability was asked for but the bucket was created without Object Lock. */
+  OFFSITE_NO_OBJECT_LOCK: def('user'),
+  /** The bucket's or user's quota is used up. */
+  OFFSITE_QUOTA_EXCEEDED: def('environment'),
+  /** The endpoint did not answer or dropped the connection (the next run resumes). */
+  OFFSITE_UNREACHABLE: def('transient', true),
+  /** An object is under Object Lock retention and cannot be deleted yet. */
+  OFFSITE_LOCKED: def('environment'),
+  OFFSITE_FAILED: def('environment', true),
   // jobs
   JOB_ALREADY_RUNNING: def('user'),
   JOB_NOT_FOUND: def('user'),

@@ -1,4 +1,4 @@
-import type { EngineStatus, RepositoryFolderCheck, RepositoryStats, Settings } from '../domain/engine.js';
+import type { EngineStatus, OffsiteOverview, RepositoryFolderCheck, RepositoryStats, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
 import type { DoctorReport } from '../domain/doctor.js';
 import type { Guest, GuestCandidate, HypervisorKind } from '../domain/guest.js';
@@ -50,6 +50,8 @@ export interface EngineResponses {
   'repository.connect': Settings;
   'repository.verify': { ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[]; checkedChunks: number };
   'repository.gc': { removedChunks: number; freedBytes: number };
+  /** The scheduled offsite copy: destination, lag, protected-until per restore point. */
+  'offsite.status': OffsiteOverview;
   'catalog.rebuild': { snapshots: number };
   'settings.get': Settings;
   'settings.set': Settings;

@@ -127,6 +127,7 @@ export const requestSchemas = {
   'repository.stats': z.strictObject({}),
   'repository.verify': z.strictObject({ full: z.boolean().optional() }),
   'repository.gc': z.strictObject({}),
+  'offsite.status': z.strictObject({}),
   'catalog.rebuild': z.strictObject({}),
   'settings.get': z.strictObject({}),
   'settings.set': z.strictObject({ patch: settingsPatch }),

@@ -23,7 +23,7 @@ import { buildCliBundle, currentCliBundle } from '../../build/scripts/cli-bundle
 const ROOT = resolve(import.meta.dirname, '../..');
 const MiB = 1024 * 1024;
 
-interface RunStats {
+export interface RunStats {
   seconds: number;
   /** user + system CPU seconds (GNU time), NaN when /usr/bin/time is missing. */
   cpuSeconds: number;
@@ -37,7 +37,7 @@ const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
  * Runs a command; wall time, CPU time and peak RSS come from GNU time when installed (Debian
  * package `time`), else peak RSS is sampled from /proc/<pid>/status (VmHWM). Rejects on failure.
  */
-function measure(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunStats> {
+export function measure(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunStats> {
   // start every measured run with no dirty page cache (the image was just written): otherwise
   // whoever syncs first pays for the bench's own writes
   execFileSync('sync');
@@ -85,7 +85,7 @@ function sha(file: string): string {
 }
 
 /** The image: first half random, second half zeros (sparse). */
-function makeImage(file: string, size: number): void {
+export function makeImage(file: string, size: number): void {
   const fd = openSync(file, 'w');
   const buf = Buffer.allocUnsafe(16 * MiB);
   for (let off = 0; off < size / 2; off += buf.length) {
@@ -97,7 +97,7 @@ function makeImage(file: string, size: number): void {
 }
 
 /** Rewrites 1 % of the 64 KiB blocks at random places (deterministic seed-free positions). */
-function rewrite(file: string, size: number): number {
+export function rewrite(file: string, size: number): number {
   const block = 64 * 1024;
   const blocks = size / block;
   const n = Math.ceil(blocks / 100);
@@ -184,7 +184,7 @@ async function round(scratch: string, size: number, k: number): Promise<Round> {
 }
 
 /** Runs our CLI (the current bundle, rebuilt first if a source changed) on one repository. */
-async function ourCli(repo: string, data: string, ...a: string[]): Promise<RunStats> {
+export async function ourCli(repo: string, data: string, ...a: string[]): Promise<RunStats> {
   if (!(currentCliBundle as () => string | undefined)()) await (buildCliBundle as () => Promise<string>)();
   return measure(process.execPath, [join(ROOT, 'bin', 'twinsnap.mjs'), '--repo', repo, '--data-dir', data, ...a]);
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchFn, BenchRow } from './bench-row.js';
 
-const AREAS = ['disk', 'repository', 'fs', 'twin'] as const;
+const AREAS = ['disk', 'repository', 'fs', 'twin', 'offsite'] as const;
 
 async function load(area: string): Promise<BenchFn | undefined> {
   try {

@@ -10,6 +10,7 @@ import { daemonCommand } from './daemon.js';
 import { serviceCommands } from './service.js';
 import { jobsCommand } from './jobs.js';
 import { doctorCommand } from './doctor.js';
+import { offsiteCommands } from './offsite.js';
 
 /** Every command module of the CLI, in help order. Add one line per module. */
-export const commandModules: CommandModule[] = [statusCommands, serveCommand, doctorCommand, backupCommand, diskCommands, repositoryCommands, filesCommands, scheduleCommands, jobsCommand, daemonCommand, serviceCommands];
+export const commandModules: CommandModule[] = [statusCommands, serveCommand, doctorCommand, backupCommand, diskCommands, repositoryCommands, offsiteCommands, filesCommands, scheduleCommands, jobsCommand, daemonCommand, serviceCommands];

@@ -170,9 +170,14 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .command('verify')
     .description('check manifests, indexes and chunk presence (--full: re-hash every chunk); exits 1 when damaged')
     .option('--full', 're-read and re-hash every chunk')
+    .option('--read-data', 'the same as --full; on an s3:// repository it downloads every chunk (provider egress fees)')
     .option('--snapshot <id>', 'only this snapshot')
-    .action(async (o: { full?: boolean; snapshot?: string }) => {
-      const r = await (await local()).verify({ full: Boolean(o.full), ...(o.snapshot ? { snapshotIds: [o.snapshot] } : {}) });
+    .action(async (o: { full?: boolean; readData?: boolean; snapshot?: string }) => {
+      const full = Boolean(o.full || o.readData);
+      if (full && (ctx.globals().repo ?? process.env.TWINSNAP_REPO)?.startsWith('s3://')) {
+        ctx.io.stderr('note: a full verify of an offsite copy downloads every chunk it references (the provider may charge for the traffic); without --read-data only their presence is checked\n');
+      }
+      const r = await (await local()).verify({ full, ...(o.snapshot ? { snapshotIds: [o.snapshot] } : {}) });
       ctx.print(r, (d) =>
         d.ok
           ? `ok: ${d.checkedSnapshots} snapshot(s), ${d.checkedChunks} chunk(s) checked`

@@ -45,6 +45,20 @@ export const configSchema = z.strictObject({
       webhookUrl: z.string().url().optional(),
     })
     .default({ onSuccess: false }),
+  /**
+   * The scheduled offsite copy of the repository (`twinsnap offsite schedule`): run after the daily
+   * maintenance, then a prune of what retention forgot. Keys: AWS_ACCESS_KEY_ID /
+   * AWS_SECRET_ACCESS_KEY of the process that runs the scheduler.
+   */
+  offsite: z
+    .strictObject({
+      to: z.string().regex(/^s3:\/\/[a-z0-9]/, 's3://BUCKET/PREFIX'),
+      endpoint: z.string().url().optional(),
+      lockDays: z.number().positive().max(36500).optional(),
+      lockMode: z.enum(['COMPLIANCE', 'GOVERNANCE']).optional(),
+      limitRate: z.number().int().min(1024).optional(),
+    })
+    .optional(),
 });
 
 /** The validated app configuration. */

@@ -7,6 +7,9 @@ import { OWNER_FILE_MODE, makeOwnerOnly } from './owner-only.js';
 export const SECRETS_FILE = 'secrets.json';
 /** Key of the SMTP password. */
 export const SMTP_PASSWORD = 'smtp.password';
+/** Keys of the scheduled offsite copy's S3 user (`twinsnap offsite schedule`). */
+export const OFFSITE_ACCESS_KEY_ID = 'offsite.accessKeyId';
+export const OFFSITE_SECRET_ACCESS_KEY = 'offsite.secretAccessKey';
 
 /**
  * Encrypts secrets at rest. The desktop app passes one backed by Electron's `safeStorage` (the

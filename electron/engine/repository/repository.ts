@@ -5,7 +5,7 @@
  * the GC design and the concurrency table.
  */
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../../shared/errors/app-error.js';
 import type { RetentionDecision, RetentionPolicy, RetentionPreview } from '../../../shared/domain/policy.js';
@@ -54,6 +54,22 @@ export interface RepositoryOptions {
   workers?: number;
   /** GC grace period in ms (default 10 minutes; minimum 2 s). */
   gcGraceMs?: number;
+  /**
+   * This folder is a local cache of a repository kept elsewhere (an offsite copy in a bucket):
+   * chunk files missing here are fetched into place before they are read, and the repository
+   * is read-only (backup, forget and gc fail with REPO_READ_ONLY).
+   */
+  remote?: RemoteObjects;
+}
+
+/** Whole files of a repository kept elsewhere, by repository-relative path (`chunks/xx/yy/<digest>`). */
+export interface RemoteObjects {
+  /** Where (for messages), e.g. `s3://bucket/prefix at https://…`. */
+  readonly name: string;
+  /** Downloads these files into place under the local folder (each appears only when complete). */
+  fetch(relPaths: string[]): Promise<void>;
+  /** Which of these exist there, without downloading them. */
+  exists(relPaths: string[]): Promise<Set<string>>;
 }
 
 /** Options of initRepository. */
@@ -186,6 +202,7 @@ export class Repository {
    * snapshot appears atomically; a failed or killed backup leaves no snapshot.
    */
   async createSnapshot(input: CreateSnapshotInput, opts: CreateSnapshotOptions = {}): Promise<SnapshotSummary> {
+    this.refuseRemote('backing up into it');
     const m = await createSnapshot(
       { layout: this.layout, pool: this.chunkPool(), chunkSize: this.config.chunkSize, now: () => this.clock.now(), syncfs: () => this.syncfs(), snapshotIds: () => this.snapshotIds(), referencedDigests: (id) => this.referencedDigests(id) },
       input,
@@ -286,7 +303,10 @@ export class Repository {
       const m = await this.readManifest(id);
       const idx = await this.readIndex(m, diskName);
       const pool = opts.useWorkers ? this.chunkPool() : undefined;
-      return new SnapshotDisk(this.layout, idx, id, diskName, opts.cacheChunks, release, pool ? (dg) => pool.load(dg) : undefined, pool);
+      // a remote repository: bulk readers (export) get every chunk first, random readers one at a time
+      if (pool) await this.fetchMissing(idx.digests());
+      const ensure = this.opts.remote ? (dg: string) => this.fetchMissing([dg]) : undefined;
+      return new SnapshotDisk(this.layout, idx, id, diskName, opts.cacheChunks, release, pool ? (dg) => pool.load(dg) : undefined, pool, ensure);
     } catch (e) {
       await release();
       throw e;
@@ -412,6 +432,7 @@ export class Repository {
    * (REPO_LOCKED) — the others are still forgotten.
    */
   async forget(ids: string[]): Promise<{ forgotten: string[] }> {
+    this.refuseRemote('forgetting snapshots');
     const forgotten: string[] = [];
     let busy: AppError | undefined;
     for (const id of ids) {
@@ -442,6 +463,7 @@ export class Repository {
 
   /** Mark-and-sweep GC (see README). */
   async gc(opts: { graceMs?: number } = {}): Promise<GcResult> {
+    this.refuseRemote('collecting garbage');
     return collectGarbage(
       {
         layout: this.layout,
@@ -455,7 +477,36 @@ export class Repository {
 
   /** Verifies snapshots (fast: structure + chunk existence; full: re-hash every chunk). */
   async verify(opts: VerifyOptions = {}): Promise<VerifyResult> {
-    return verifySnapshots(this.layout, await this.snapshotIds(), opts);
+    const ids = await this.snapshotIds();
+    const remote = this.opts.remote;
+    if (!remote) return verifySnapshots(this.layout, ids, opts);
+    // kept elsewhere: fast = the chunks exist there (no download); full = fetch, then re-hash here
+    const wanted = new Set<string>();
+    for (const id of opts.snapshotIds ?? ids) for (const dg of await this.referencedDigests(id).catch(() => new Set<string>())) wanted.add(dg);
+    if (opts.full) {
+      await this.fetchMissing(wanted);
+      return verifySnapshots(this.layout, ids, opts);
+    }
+    const there = await remote.exists([...wanted].map((dg) => this.chunkRel(dg)));
+    return verifySnapshots(this.layout, ids, { ...opts, chunkExists: async (dg) => there.has(this.chunkRel(dg)) });
+  }
+
+  /** Repository-relative path of a chunk file (what RemoteObjects are named by). */
+  private chunkRel(dg: string): string {
+    return relative(this.layout.root, this.layout.chunk(dg)).split(sep).join('/');
+  }
+
+  /** Fetches the chunks of `digests` that are not here yet (remote repositories only). */
+  private async fetchMissing(digests: Iterable<string>): Promise<void> {
+    if (!this.opts.remote) return;
+    const missing: string[] = [];
+    for (const dg of digests) if (!(await stat(this.layout.chunk(dg)).catch(() => undefined))) missing.push(this.chunkRel(dg));
+    if (missing.length) await this.opts.remote.fetch(missing);
+  }
+
+  /** REPO_READ_ONLY for writes to a repository kept elsewhere (read through a local cache). */
+  private refuseRemote(what: string): void {
+    if (this.opts.remote) throw new AppError('REPO_READ_ONLY', `the offsite copy ${this.opts.remote.name} is read here as a read-only repository: ${what} needs a local repository`);
   }
 
   /** Counts of snapshots and chunks and their sizes. */

@@ -42,6 +42,8 @@ export interface MaintenanceRunner {
   gc(): Promise<{ removedChunks: number; freedBytes: number }>;
   /** A light verify (indexes and a sample of chunks). */
   verify(): Promise<{ ok: boolean; damaged: string[] }>;
+  /** The repository's scheduled offsite copy (and prune), when one is configured. */
+  offsite?(): Promise<void>;
 }
 
 /** What the scheduler remembers about a guest between runs (persisted). */

@@ -396,6 +396,8 @@ export class Scheduler {
         const v = await m.verify();
         ok = v.ok;
         damaged = v.damaged;
+        // offsite last: what it copies has just been verified
+        await m.offsite?.();
       } catch (e) {
         ok = false;
         error = (e as Error).message;

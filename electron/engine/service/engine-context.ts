@@ -40,6 +40,8 @@ export interface EngineBase {
   readonly version: string;
   readonly hypervisors: Hypervisor[];
   readonly tuning: EngineTuning;
+  /** S3 endpoint of `s3://` repositories and offsite copies (`--s3-endpoint`; unset: `TWINSNAP_S3_ENDPOINT`, else AWS). */
+  readonly s3Endpoint?: string;
   /** Current validated config. */
   config(): AppConfig;
   /** Secrets kept out of the config (the SMTP password); never returned over the API. */

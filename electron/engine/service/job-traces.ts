@@ -44,9 +44,10 @@ export function recordFailedStart(ctx: RecordingDeps, spec: TraceSpec, error: { 
 /**
  * Runs repository work (verify, gc, forget) as a job of its own, so it is listed with the
  * backups: running while it works, then succeeded / warning / failed with a one-line detail.
- * Returns fn's result; rethrows its error after recording it.
+ * Returns fn's result; rethrows its error after recording it. `fn` gets the job (to report
+ * progress on it, e.g. an offsite copy's bytes).
  */
-export async function runAsJob<T>(ctx: RecordingDeps, spec: TraceSpec, fn: () => Promise<T>, describe: (r: T) => { detail: string; status?: Extract<JobStatus, 'succeeded' | 'warning' | 'failed'>; warnings?: string[] }): Promise<T> {
+export async function runAsJob<T>(ctx: RecordingDeps, spec: TraceSpec, fn: (job: JobInfo) => Promise<T>, describe: (r: T) => { detail: string; status?: Extract<JobStatus, 'succeeded' | 'warning' | 'failed'>; warnings?: string[] }): Promise<T> {
   const catalog = ctx.store.catalog();
   const now = () => new Date(ctx.clock.now()).toISOString();
   const started = ctx.clock.monotonic();
@@ -66,7 +67,7 @@ export async function runAsJob<T>(ctx: RecordingDeps, spec: TraceSpec, fn: () =>
   catalog.jobs.insert(job);
   ctx.emit('jobs.progress', { jobId: job.id, step: spec.kind, job });
   try {
-    const r = await fn();
+    const r = await fn(job);
     const d = describe(r);
     const status = d.status ?? 'succeeded';
     const done = catalog.jobs.update(job.id, {

@@ -8,6 +8,13 @@ import { isAppError } from '../../../shared/errors/app-error.js';
 import { openDisk } from '../disk/open-disk.js';
 import type { VirtualDisk } from '../disk/virtual-disk.js';
 import { initRepository, syncCatalog, type ExportFormat, type GcResult, type VerifyResult } from '../repository/repository.js';
+import type { AppConfig } from '../core/config.js';
+import { OFFSITE_ACCESS_KEY_ID, OFFSITE_SECRET_ACCESS_KEY } from '../core/secrets.js';
+import type { OffsiteCopyOptions, OffsiteCopyResult } from '../offsite/offsite-copy.js';
+import type { OffsitePruneResult } from '../offsite/offsite-prune.js';
+import { isS3Url, parseS3Url } from '../offsite/s3-destination.js';
+import { AppError } from '../../../shared/errors/app-error.js';
+import { offsiteStatus, runOffsiteCopy, runOffsitePrune, type OffsiteStatus } from './offsite-access.js';
 import { runEngineDoctor } from './doctor-handlers.js';
 import type { EngineContext } from './engine-context.js';
 import { LAST_VERIFY } from './repository-handlers.js';
@@ -42,9 +49,24 @@ export interface LocalOperations {
   listRecursive(snapshotId: string, path: string): Promise<FileListing>;
   /** Hands a file's bytes to `write` in order (4 MiB pieces). */
   readFile(snapshotId: string, path: string, write: (bytes: Uint8Array) => Promise<void>): Promise<void>;
+  /** Copies snapshots of the repository to `to` (`s3://BUCKET/PREFIX`) as an `offsite` job, progress to `onProgress`. */
+  offsiteCopy(to: string, opts: Pick<OffsiteCopyOptions, 'snapshotIds' | 'jobs' | 'limitRate' | 'lock' | 'onProgress'>): Promise<OffsiteCopyResult>;
+  /** Removes from `to` what the repository forgot (never an object before its lock date). */
+  offsitePrune(to: string, opts: { dryRun?: boolean }): Promise<OffsitePruneResult>;
+  /** Which snapshots are at `to`, the lag, protected-until per snapshot. */
+  offsiteStatus(to: string): Promise<OffsiteStatus>;
+  /**
+   * Saves (or, with `null`, removes) the scheduled offsite copy in config.json (the endpoint is
+   * the engine's) and `keys` for it in the secret store (never in config.json; `null` removes
+   * them too); says when the daily maintenance that runs it starts (HH:MM).
+   */
+  scheduleOffsite(offsite: Omit<OffsiteSchedule, 'endpoint'> | null, keys?: { accessKeyId: string; secretAccessKey: string }): { offsite: OffsiteSchedule | null; maintenanceAt: string };
   /** doctor.run with each check reported as it ends. */
   doctor(req: { vm: string; hypervisor?: HypervisorKind }, onCheck: (c: DoctorCheck) => void): Promise<DoctorReport>;
 }
+
+/** The scheduled offsite copy as config.json keeps it. */
+export type OffsiteSchedule = NonNullable<AppConfig['offsite']>;
 
 /** Piece size of `readFile`. */
 const READ_PIECE = 4 * 1024 * 1024;
@@ -53,6 +75,7 @@ const READ_PIECE = 4 * 1024 * 1024;
 export function localOperations(ctx: EngineContext): LocalOperations {
   return {
     async initRepository({ chunkSize }) {
+      if (isS3Url(ctx.config().repository)) throw new AppError('USAGE', "an s3:// repository is an offsite copy: make one with 'twinsnap offsite copy --to s3://…'");
       const path = resolve(ctx.config().repository);
       const repo = await initRepository(path, { chunkSize, clock: ctx.clock });
       await repo.close();
@@ -111,6 +134,34 @@ export function localOperations(ctx: EngineContext): LocalOperations {
         const { content } = await b.open(path);
         for (let off = 0; off < content.size; off += READ_PIECE) await write(await content.read(off, READ_PIECE));
       });
+    },
+    async offsiteCopy(to, opts) {
+      return runOffsiteCopy(ctx, await ctx.store.repository(), to, opts);
+    },
+    async offsitePrune(to, opts) {
+      return runOffsitePrune(ctx, await ctx.store.repository(), to, opts);
+    },
+    async offsiteStatus(to) {
+      return offsiteStatus(ctx, await ctx.store.repository(), to);
+    },
+    scheduleOffsite(o, keys) {
+      const cfg = ctx.config();
+      const maintenanceAt = cfg.scheduler.maintenanceAt;
+      if (!o) {
+        ctx.updateConfig({ ...cfg, offsite: undefined });
+        ctx.secrets.set(OFFSITE_ACCESS_KEY_ID, undefined);
+        ctx.secrets.set(OFFSITE_SECRET_ACCESS_KEY, undefined);
+        return { offsite: null, maintenanceAt };
+      }
+      parseS3Url(o.to);
+      const endpoint = ctx.s3Endpoint ?? (process.env.TWINSNAP_S3_ENDPOINT || undefined);
+      const offsite: OffsiteSchedule = { to: o.to, ...(endpoint ? { endpoint } : {}), ...(o.lockDays ? { lockDays: o.lockDays, lockMode: o.lockMode ?? 'COMPLIANCE' } : {}), ...(o.limitRate ? { limitRate: o.limitRate } : {}) };
+      ctx.updateConfig({ ...cfg, offsite });
+      if (keys) {
+        ctx.secrets.set(OFFSITE_ACCESS_KEY_ID, keys.accessKeyId);
+        ctx.secrets.set(OFFSITE_SECRET_ACCESS_KEY, keys.secretAccessKey);
+      }
+      return { offsite, maintenanceAt };
     },
     doctor(req, onCheck) {
       return runEngineDoctor(ctx, req, onCheck);

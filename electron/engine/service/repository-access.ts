@@ -8,6 +8,8 @@ import { catalogPath, openCatalog, type Catalog } from '../catalog/catalog.js';
 import { initRepository, openRepository, syncCatalog, type Repository } from '../repository/repository.js';
 import type { CatalogRecovery } from '../../../shared/domain/engine.js';
 import type { EngineBase } from './engine-context.js';
+import { isS3Url } from '../offsite/s3-destination.js';
+import { openOffsiteAsRepository } from './offsite-access.js';
 
 export class RepositoryAccess {
   private openedCatalog?: Catalog;
@@ -40,16 +42,20 @@ export class RepositoryAccess {
   /**
    * The repository at `config().repository`, opened once per path. The default repository
    * (`<dataDir>/repository`) is created on first use; any other path must hold a repository
-   * (REPO_NOT_FOUND otherwise — a typo must not silently create an empty one).
+   * (REPO_NOT_FOUND otherwise — a typo must not silently create an empty one). An `s3://`
+   * location is an offsite copy (disaster recovery): read-only, through a cache in the data folder.
    */
   repository(): Promise<Repository> {
     const { base } = this;
-    const path = resolve(base.config().repository);
+    const where = base.config().repository;
+    const remote = isS3Url(where);
+    const path = remote ? where : resolve(where);
     const open = this.repositories.get(path);
     if (open) return open;
     const p = (async () => {
       const grace = Number(base.tuning.gcGraceMs ?? process.env.TWINSNAP_GC_GRACE_MS ?? NaN);
       const opts = { clock: base.clock, logger: base.logger, ...(Number.isFinite(grace) ? { gcGraceMs: grace } : {}) };
+      if (remote) return openOffsiteAsRepository(base, where, opts);
       try {
         return await openRepository(path, opts);
       } catch (e) {

@@ -12,6 +12,7 @@ import type { JobService } from './job-service.js';
 import { recordFailedStart, runAsJob } from './job-traces.js';
 import type { RepositoryAccess } from './repository-access.js';
 import { verifyDetail, verifyRepository } from './repository-handlers.js';
+import { runOffsiteCopy, runOffsitePrune } from './offsite-access.js';
 
 /** What the scheduler service is built from (see createEngine). */
 export interface SchedulerServiceDeps extends EngineBase {
@@ -127,9 +128,17 @@ function jobLauncher(jobs: JobService): BackupLauncher {
   };
 }
 
-/** Retention, GC and a light verify on the configured repository. */
-function repositoryMaintenance(ctx: RecordingDeps & Pick<EngineBase, 'config'>): MaintenanceRunner {
+/** Retention, GC, a light verify and the scheduled offsite copy of the configured repository. */
+export function repositoryMaintenance(ctx: RecordingDeps & Pick<EngineBase, 'config' | 's3Endpoint' | 'secrets'>): MaintenanceRunner {
   return {
+    // the scheduled offsite job of the repository: a copy, then a prune of what retention forgot
+    offsite: async () => {
+      const o = ctx.config().offsite;
+      if (!o) return;
+      const repo = await ctx.store.repository();
+      await runOffsiteCopy(ctx, repo, o.to, { trigger: 'scheduled', endpoint: o.endpoint, limitRate: o.limitRate, ...(o.lockDays ? { lock: { days: o.lockDays, mode: o.lockMode ?? 'COMPLIANCE' } } : {}) });
+      await runOffsitePrune(ctx, repo, o.to, { endpoint: o.endpoint });
+    },
     // after each backup (one guest) quietly; the daily run over every guest is a job of its own
     forget: (guest) =>
       guest !== undefined

@@ -29,6 +29,8 @@ export interface VerifyOptions {
   /** Only these snapshots (default: all). */
   snapshotIds?: string[];
   onProgress?: (p: { snapshots: number; chunks: number }) => void;
+  /** Fast mode: whether a chunk exists, when it is kept elsewhere (a remote repository). */
+  chunkExists?: (digest: string) => Promise<boolean>;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function verifySnapshots(layout: RepoLayout, allIds: string[], opts
     let problem: string | null = null;
     try {
       if (opts.full) decodeChunk(await readFile(layout.chunk(dg)), dg);
+      else if (opts.chunkExists) problem = (await opts.chunkExists(dg)) ? null : `chunk ${dg} is missing`;
       else if (!(await stat(layout.chunk(dg))).isFile()) problem = `chunk ${dg} is not a file`;
     } catch (e) {
       problem = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `chunk ${dg} is missing` : (e as Error).message;

@@ -28,6 +28,8 @@ export interface ChunkLeasesOptions {
   reserve?: number;
   /** Called whenever no lease is held by a caller any more (read-ahead may still hold slots). */
   onIdle?: () => void;
+  /** Makes sure a chunk's file is here before it is loaded (a remote repository fetches it). */
+  ensureChunk?: (digest: string) => Promise<void>;
 }
 
 interface Entry {
@@ -145,7 +147,9 @@ export class ChunkLeases {
     const slot = this.slotsHeld < this.maxSlots ? pool.tryAcquireSlot() : undefined;
     if (slot !== undefined) this.slotsHeld++;
     const e: Entry = { p: undefined as unknown as Promise<Buffer>, pool, slot, refs: 1, ahead };
-    e.p = (slot !== undefined ? pool.loadSlot(digest, slot) : pool.load(digest)).catch((err: unknown) => {
+    const ensure = this.opts.ensureChunk;
+    const load = () => (slot !== undefined ? pool.loadSlot(digest, slot) : pool.load(digest));
+    e.p = (ensure ? ensure(digest).then(load) : load()).catch((err: unknown) => {
       // the worker is done with the slot: give it back now; nobody gets this entry's data
       if (this.entries.get(i) === e) this.entries.delete(i);
       this.freeSlot(e);

@@ -50,6 +50,8 @@ export class SnapshotDisk implements VirtualDisk {
     private readonly loader?: (digest: string) => Promise<Buffer>,
     /** The worker pool's shared slots, for one-pass readers (`chunkInto`). */
     private readonly slots?: SlotLoader,
+    /** Makes sure a chunk's file is here before any load (a remote repository fetches it). */
+    private readonly ensureChunk?: (digest: string) => Promise<void>,
   ) {
     this.size = index.size;
     this.cache = new LruCache(cacheChunks);
@@ -58,7 +60,7 @@ export class SnapshotDisk implements VirtualDisk {
       () => this.leasePool(),
       (i) => this.index.digestAt(i),
       (e, digest) => this.wrapError(e, digest),
-      { onIdle: () => this.armIdle() },
+      { onIdle: () => this.armIdle(), ensureChunk },
     );
   }
 
@@ -169,6 +171,7 @@ export class SnapshotDisk implements VirtualDisk {
   }
 
   private async loadChunk(digest: string): Promise<Buffer> {
+    await this.ensureChunk?.(digest);
     if (!this.loader) return readChunk(this.layout, digest, this.snapshotId);
     try {
       return await this.loader(digest);

@@ -9,6 +9,7 @@ export const JOB_KIND: Record<JobKind, string> = {
   forget: 'forget',
   import: 'import',
   maintenance: 'maintenance',
+  offsite: 'offsite copy',
 };
 
 /** Job statuses in words. */

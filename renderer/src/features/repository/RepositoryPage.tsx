@@ -13,6 +13,8 @@ import { PageHeader } from '../../components/PageHeader.js';
 import { damagedText } from '../../lib/damaged.js';
 import { formatBytes, formatDateTime } from '../../lib/format.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
+import { Facts } from './Facts.js';
+import { OffsiteSection } from './OffsiteSection.js';
 
 /** Dedup and compression ratios of a repository ("—" when nothing is stored). */
 export function ratios(s: RepositoryStats): { dedup: string; compression: string; overall: string } {
@@ -91,18 +93,7 @@ export function RepositoryPage() {
       {stats && (
         <Card variant="outlined" sx={{ mb: 2 }}>
           <CardContent>
-            <Box component="dl" sx={{ display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: 3, rowGap: 0.5, m: 0 }} data-testid="repo-stats">
-              {facts.map(([k, v]) => (
-                <Box key={k} sx={{ display: 'contents' }}>
-                  <Typography component="dt" color="text.secondary">
-                    {k}
-                  </Typography>
-                  <Typography component="dd" sx={{ m: 0, wordBreak: 'break-all' }}>
-                    {v}
-                  </Typography>
-                </Box>
-              ))}
-            </Box>
+            <Facts facts={facts} testId="repo-stats" />
           </CardContent>
         </Card>
       )}
@@ -118,6 +109,9 @@ export function RepositoryPage() {
           {result.text}
         </Alert>
       )}
+      <Box sx={{ mt: 2 }}>
+        <OffsiteSection />
+      </Box>
     </>
   );
 }

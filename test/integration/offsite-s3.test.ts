@@ -1,0 +1,291 @@
+/**
+ * Offsite copies against a real S3 server: a single-node Ceph RADOS Gateway from Debian's
+ * packages (test/harness/s3-gateway), shared by the run. The bucket's own listing, object
+ * retention and versions (read with the AWS SDK, not through our code) are the oracle for what
+ * was sent; `qemu-img compare` and sha256 for what comes back in a disaster recovery.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeleteObjectCommand, GetObjectRetentionCommand, ListObjectVersionsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createEngine } from '../../electron/engine/engine.js';
+import { repositoryMaintenance } from '../../electron/engine/service/scheduler-service.js';
+import { runCliInProcess } from '../helpers/cli-in-process.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+import { gatewayClient, killGateway, newBucket, radosgwAdmin, restartGateway, s3Gateway, type GatewayEnv } from '../helpers/s3-gateway.js';
+
+const tmp = makeTempDir('twinsnap-offsite-');
+const dataDir = join(tmp.path, 'data');
+const repoDir = join(dataDir, 'repository');
+let gw: GatewayEnv;
+const snaps: string[] = [];
+const image1 = join(tmp.path, 'disk.img');
+const image2 = join(tmp.path, 'v2', 'disk.img');
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+const cli = (...args: string[]) => runCliInProcess(dataDir, ['--s3-endpoint', gw.TWINSNAP_S3_ENDPOINT, ...args]);
+async function ok(args: string[], dir = dataDir): Promise<string> {
+  const r = await runCliInProcess(dir, ['--s3-endpoint', gw.TWINSNAP_S3_ENDPOINT, ...args]);
+  expect(r.code, `${args.join(' ')}\n${r.err}`).toBe(0);
+  return r.out;
+}
+const copy = async (...args: string[]) => JSON.parse(await ok(['--json', 'offsite', 'copy', ...args])) as { copied: string[]; objectsSent: number; bytesSent: number; objectsSkipped: number; seconds: number; lockedUntil?: string; locksExtended: number };
+
+/** The bucket's objects under a prefix (our oracle: the SDK directly, not our listing code). */
+async function bucketObjects(bucket: string, prefix: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  let token: string | undefined;
+  do {
+    const r = await gatewayClient(gw).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
+    // locks/ holds the copy/prune run markers (one may be left by a killed run)
+    for (const o of r.Contents ?? []) if (!o.Key!.startsWith(`${prefix}/locks/`)) out.set(o.Key!.slice(prefix.length + 1), o.Size!);
+    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+/** Files of the local repository that make up committed snapshots (what must be offsite). */
+function localObjects(root = repoDir): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(relative(root, p), statSync(p).size);
+    }
+  };
+  walk(join(root, 'chunks'));
+  walk(join(root, 'snapshots'));
+  out.set('twinsnap-repo.json', statSync(join(root, 'twinsnap-repo.json')).size);
+  return out;
+}
+
+/** Every published snapshot (manifest present) has every object its manifest names. */
+async function noHalfPublished(bucket: string, prefix: string): Promise<number> {
+  const objs = await bucketObjects(bucket, prefix);
+  let published = 0;
+  for (const key of objs.keys()) {
+    const m = /^snapshots\/([^/]+)\/manifest\.json$/.exec(key);
+    if (!m) continue;
+    published++;
+    const local = JSON.parse(readFileSync(join(repoDir, key), 'utf8')) as { manifest: { disks: { index: string }[] } };
+    for (const d of local.manifest.disks) expect(objs.has(`snapshots/${m[1]}/${d.index}`), `index of ${m[1]}`).toBe(true);
+    for (const k of localObjects().keys()) if (k.startsWith(`snapshots/${m[1]}/`)) expect(objs.has(k), k).toBe(true);
+    for (const dg of chunksOf(m[1]!)) expect(objs.has(`chunks/${dg.slice(0, 2)}/${dg.slice(2, 4)}/${dg}`), `chunk ${dg} of ${m[1]}`).toBe(true);
+  }
+  return published;
+}
+
+/** Chunk digests of a snapshot, read from its index file (format 2: u32 number + 32-byte digest). */
+function chunksOf(id: string, root = repoDir): string[] {
+  const dir = join(root, 'snapshots', id, 'disks');
+  const out: string[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.fidx'))) {
+    const b = readFileSync(join(dir, f));
+    const entries = b.readUInt32LE(24);
+    for (let i = 0; i < entries; i++) out.push(b.subarray(32 + i * 36 + 4, 32 + i * 36 + 36).toString('hex'));
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  gw = await s3Gateway();
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: gw.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: gw.AWS_SECRET_ACCESS_KEY });
+  // a 48 MiB ext4 disk holding a 16 MiB random file; version 2 rewrites 1 MiB of its free space
+  const files = join(tmp.path, 'files');
+  mkdirSync(files);
+  writeFileSync(join(files, 'big.bin'), execFileSync('head', ['-c', String(16 << 20), '/dev/urandom'], { maxBuffer: 32 << 20 }));
+  writeFileSync(join(files, 'hello.txt'), 'hello from the office\n');
+  execFileSync('mkfs.ext4', ['-q', '-F', '-d', files, image1, '48M']);
+  mkdirSync(join(tmp.path, 'v2'));
+  execFileSync('cp', [image1, image2]);
+  execFileSync('dd', ['if=/dev/urandom', `of=${image2}`, 'bs=1M', 'seek=40', 'count=1', 'conv=notrunc', 'status=none']);
+  for (const img of [image1, image2]) snaps.push(JSON.parse(await ok(['--json', 'import-disk', '--guest', 'office', img])).id);
+}, 300_000);
+
+afterAll(() => {
+  tmp.cleanup();
+});
+
+describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () => {
+  let bucket = '';
+
+  it('copies only what the bucket lacks, manifest included, and nothing on a re-run', async () => {
+    bucket = await newBucket(gw, 'copy');
+    const first = await copy('--to', `s3://${bucket}/office`, '--snapshot', snaps[0]!);
+    expect(first.copied).toEqual([snaps[0]]);
+    const second = await copy('--to', `s3://${bucket}/office`);
+    expect(second.copied).toEqual([snaps[1]]);
+    // the 1 MiB rewrite: one new chunk (plus the snapshot's index/fingerprint/manifest files)
+    expect(second.bytesSent).toBeLessThan(1.2 * 1048576 + 64 * 1024);
+    expect(second.objectsSkipped).toBeGreaterThan(10);
+    const objs = await bucketObjects(bucket, 'office');
+    expect(objs).toEqual(localObjects()); // every file, same size, nothing else
+    const third = await copy('--to', `s3://${bucket}/office`);
+    expect([third.copied, third.objectsSent, third.bytesSent]).toEqual([[], 0, 0]);
+    expect(await noHalfPublished(bucket, 'office')).toBe(2);
+    // each copy is a job of its own, listed with the backups (the app's Jobs page)
+    const jobs = JSON.parse(await ok(['--json', 'jobs', '--no-logs'])) as { kind: string; status: string; steps: { detail?: string }[] }[];
+    const offsite = jobs.filter((j) => j.kind === 'offsite');
+    expect(offsite.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(offsite.map((j) => j.steps[0]!.detail).join('\n')).toContain(`1 restore point(s) copied to s3://${bucket}/office`);
+  });
+
+  it('Object Lock: every object locked, shared chunks extended, a delete with the same keys fails, status shows protected-until', async () => {
+    const b = await newBucket(gw, 'locked', true);
+    const s3 = gatewayClient(gw);
+    const r1 = await copy('--to', `s3://${b}/office`, '--snapshot', snaps[0]!, '--lock-days', '1');
+    const r2 = await copy('--to', `s3://${b}/office`, '--lock-days', '2');
+    expect(r2.locksExtended).toBeGreaterThan(10);
+    const until = async (key: string) => (await s3.send(new GetObjectRetentionCommand({ Bucket: b, Key: `office/${key}` }))).Retention!;
+    const shared = chunksOf(snaps[0]!).find((dg) => chunksOf(snaps[1]!).includes(dg))!;
+    const sharedRet = await until(`chunks/${shared.slice(0, 2)}/${shared.slice(2, 4)}/${shared}`);
+    expect(sharedRet.Mode).toBe('COMPLIANCE');
+    expect(sharedRet.RetainUntilDate!.toISOString()).toBe(r2.lockedUntil); // extended from r1's date
+    expect((await until(`snapshots/${snaps[0]}/manifest.json`)).RetainUntilDate!.toISOString()).toBe(r1.lockedUntil);
+    // a thief with these keys cannot delete a version
+    const versions = (await s3.send(new ListObjectVersionsCommand({ Bucket: b, Prefix: `office/snapshots/${snaps[0]}/manifest.json` }))).Versions!;
+    await expect(s3.send(new DeleteObjectCommand({ Bucket: b, Key: versions[0]!.Key!, VersionId: versions[0]!.VersionId! }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    const status = JSON.parse(await ok(['--json', 'offsite', 'status', '--to', `s3://${b}/office`])) as { objectLock: boolean; lagSnapshots: number; snapshots: { id: string; protectedUntil?: string }[] };
+    expect(status.objectLock).toBe(true);
+    expect(status.lagSnapshots).toBe(0);
+    expect(status.snapshots.map((s) => s.protectedUntil)).toEqual([r1.lockedUntil, r2.lockedUntil]);
+  });
+
+  it('the scheduled offsite job: configured once, run by the daily maintenance as a scheduled job', async () => {
+    const b = await newBucket(gw, 'sched');
+    await ok(['offsite', 'schedule', '--to', `s3://${b}/office`, '--limit-rate', '64M']);
+    // the scheduler's process has no keys in its environment: it uses the ones saved by `schedule`
+    const keys = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    const engine = await createEngine({ dataDir });
+    try {
+      expect(engine.context.config().offsite).toEqual({ to: `s3://${b}/office`, endpoint: gw.TWINSNAP_S3_ENDPOINT, limitRate: 64 << 20 });
+      expect(readFileSync(join(dataDir, 'config.json'), 'utf8')).not.toContain(keys.secret!);
+      await repositoryMaintenance(engine.context).offsite!();
+    } finally {
+      await engine.close();
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: keys.id, AWS_SECRET_ACCESS_KEY: keys.secret });
+    }
+    expect(await bucketObjects(b, 'office')).toEqual(localObjects());
+    const jobs = JSON.parse(await ok(['--json', 'jobs', '--no-logs', '--limit', '1'])) as { kind: string; trigger: string; status: string }[];
+    expect(jobs[0]).toMatchObject({ kind: 'offsite', trigger: 'scheduled', status: 'succeeded' });
+    await ok(['offsite', 'schedule', '--off']);
+  });
+
+  it('prune: what the repository forgot leaves the bucket (every version), but never before its lock runs out', async () => {
+    // a repository of its own: the same two snapshots, the older one then forgotten locally
+    const dir = join(tmp.path, 'prune-data');
+    const repo = join(dir, 'repository');
+    const ids: string[] = [];
+    for (const img of [image1, image2]) ids.push(JSON.parse(await ok(['--json', 'import-disk', '--guest', 'office', img], dir)).id);
+    const b = await newBucket(gw, 'prune', true);
+    const to = `s3://${b}/office`;
+    const lockSeconds = 6;
+    const copied = JSON.parse(await ok(['--json', 'offsite', 'copy', '--to', to, '--lock-days', String(lockSeconds / 86400)], dir)) as { lockedUntil: string };
+    const before = await bucketObjects(b, 'office');
+    expect(before).toEqual(localObjects(repo));
+    const onlyOld = new Set(chunksOf(ids[0]!, repo).filter((dg) => !chunksOf(ids[1]!, repo).includes(dg)));
+    expect(onlyOld.size).toBeGreaterThan(0);
+    await ok(['forget', '--guest', 'office', '--keep-last', '1'], dir);
+    const prune = async () => JSON.parse(await ok(['--json', 'offsite', 'prune', '--to', to], dir)) as { removed: string[]; locked: { id: string; until: string }[]; chunksDeleted: number; chunksLocked: number };
+    const early = await prune();
+    expect(early.removed).toEqual([]);
+    expect(early.locked).toEqual([{ id: ids[0], until: copied.lockedUntil }]);
+    expect(early.chunksDeleted).toBe(0);
+    expect(await bucketObjects(b, 'office')).toEqual(before); // nothing deleted early
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(copied.lockedUntil) - Date.now()) + 1500));
+    const late = await prune();
+    expect(late.removed).toEqual([ids[0]]);
+    expect(late.chunksDeleted).toBe(onlyOld.size);
+    const expected = new Map([...before].filter(([k]) => !k.startsWith(`snapshots/${ids[0]}/`) && !onlyOld.has(k.split('/').pop()!)));
+    expect(await bucketObjects(b, 'office')).toEqual(expected);
+    // gone for good, not hidden behind a delete marker
+    const left = await gatewayClient(gw).send(new ListObjectVersionsCommand({ Bucket: b, Prefix: `office/snapshots/${ids[0]}/` }));
+    expect([...(left.Versions ?? []), ...(left.DeleteMarkers ?? [])]).toEqual([]);
+    // what remains still restores
+    expect(JSON.parse(await ok(['--json', '--repo', to, 'verify', '--read-data'], join(tmp.path, 'prune-dr'))).ok).toBe(true);
+  });
+
+  it('faults: wrong keys, missing bucket, no Object Lock, full quota — typed errors naming the destination; the next run completes', async () => {
+    const b = await newBucket(gw, 'faults');
+    const dest = `s3://${b}/office`;
+    const fails = async (code: string, args: string[]) => {
+      const r = await cli('offsite', 'copy', ...args);
+      expect(r.code, r.err).toBe(1);
+      expect(r.err).toContain(`[${code}]`);
+      expect(r.err).toContain(args[1]!.split('/').slice(0, 3).join('/'));
+    };
+    const secret = process.env.AWS_SECRET_ACCESS_KEY;
+    process.env.AWS_SECRET_ACCESS_KEY = 'not-the-secret';
+    try {
+      await fails('OFFSITE_AUTH_FAILED', ['--to', dest]);
+    } finally {
+      process.env.AWS_SECRET_ACCESS_KEY = secret;
+    }
+    await fails('OFFSITE_BUCKET_NOT_FOUND', ['--to', `s3://no-such-bucket-${Date.now()}/x`]);
+    await fails('OFFSITE_NO_OBJECT_LOCK', ['--to', dest, '--lock-days', '1']);
+    radosgwAdmin(['quota', 'set', '--quota-scope=bucket', `--bucket=${b}`, '--max-size=6291456']);
+    radosgwAdmin(['quota', 'enable', '--quota-scope=bucket', `--bucket=${b}`]);
+    await fails('OFFSITE_QUOTA_EXCEEDED', ['--to', dest, '--jobs', '1']);
+    expect(await noHalfPublished(b, 'office')).toBe(0);
+    expect((await bucketObjects(b, 'office')).size).toBeGreaterThan(0);
+    radosgwAdmin(['quota', 'disable', '--quota-scope=bucket', `--bucket=${b}`]);
+    expect((await copy('--to', dest)).copied).toEqual(snaps);
+    expect(await bucketObjects(b, 'office')).toEqual(localObjects());
+  });
+
+  it('resumes after the gateway is killed mid-upload: nothing half-published, nothing sent twice', async () => {
+    const b = await newBucket(gw, 'resume');
+    const run = cli('--json', 'offsite', 'copy', '--to', `s3://${b}/office`, '--limit-rate', '4M', '--jobs', '2');
+    // kill radosgw once some chunks have arrived (a network that drops mid-upload)
+    const deadline = Date.now() + 60_000;
+    while ([...(await bucketObjects(b, 'office')).keys()].filter((k) => k.startsWith('chunks/')).length < 4) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    killGateway();
+    const failed = await run;
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(/OFFSITE_UNREACHABLE/);
+    expect(failed.err).toContain(`s3://${b}/office`);
+    await restartGateway(gw);
+    const before = await bucketObjects(b, 'office');
+    expect([...before.keys()].some((k) => k.endsWith('manifest.json'))).toBe(false);
+    expect(await noHalfPublished(b, 'office')).toBe(0);
+    const resumed = await copy('--to', `s3://${b}/office`, '--limit-rate', '4M');
+    expect(resumed.copied).toEqual(snaps);
+    // exactly what was missing was sent
+    const all = localObjects();
+    expect(resumed.objectsSent).toBe([...all.keys()].filter((k) => !before.has(k)).length);
+    expect(resumed.bytesSent).toBe([...all].filter(([k]) => !before.has(k)).reduce((a, [, s]) => a + s, 0));
+    // the bandwidth limit held (one second of burst allowed)
+    expect(resumed.seconds).toBeGreaterThanOrEqual(((resumed.bytesSent - (4 << 20)) / (4 << 20)) * 0.9);
+    expect(await bucketObjects(b, 'office')).toEqual(all);
+  });
+
+  it('disaster recovery from the bucket alone: list, browse, restore a file, export a disk, rebuild the catalog, verify', async () => {
+    const bigSha = sha(readFileSync(join(tmp.path, 'files', 'big.bin')));
+    rmSync(dataDir, { recursive: true, force: true }); // the office is gone: repository and data folder
+    const fresh = join(tmp.path, 'new-install');
+    const repo = ['--repo', `s3://${bucket}/office`];
+    const run = (...args: string[]) => ok([...repo, ...args], fresh);
+    expect((JSON.parse(await run('--json', 'snapshots')) as { id: string }[]).map((s) => s.id)).toEqual(snaps);
+    const listing = JSON.parse(await run('--json', 'ls', snaps[1]!, 'disk/p0')) as { entries: { name: string }[] };
+    expect(listing.entries.map((e) => e.name)).toEqual(expect.arrayContaining(['big.bin', 'hello.txt']));
+    const cat = await runCliInProcess(fresh, ['--s3-endpoint', gw.TWINSNAP_S3_ENDPOINT, ...repo, 'cat', snaps[1]!, 'disk/p0/hello.txt']);
+    expect(cat.bytes.toString()).toBe('hello from the office\n');
+    await run('restore-files', snaps[1]!, 'disk/p0/big.bin', '--to', join(tmp.path, 'restored'));
+    expect(sha(readFileSync(join(tmp.path, 'restored', 'big.bin')))).toBe(bigSha);
+    await run('export-disk', snaps[1]!, 'disk', '--to', join(tmp.path, 'disk.qcow2'), '--format', 'qcow2');
+    execFileSync('qemu-img', ['compare', '-q', image2, join(tmp.path, 'disk.qcow2')]);
+    expect(await run('catalog', 'rebuild')).toMatch(/2 snapshot/);
+    expect(JSON.parse(await run('--json', 'verify')).ok).toBe(true);
+    expect(JSON.parse(await run('--json', 'verify', '--read-data')).ok).toBe(true);
+    const gc = await runCliInProcess(fresh, ['--s3-endpoint', gw.TWINSNAP_S3_ENDPOINT, ...repo, 'gc']);
+    expect(gc.err).toContain('[REPO_READ_ONLY]');
+  });
+});
