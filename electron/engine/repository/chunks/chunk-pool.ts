@@ -4,7 +4,9 @@ import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
 import { mapFsError } from '../fs-util.js';
+import { chunkAadPrefix } from './chunk-codec.js';
 import { CHUNK_WORKER_SOURCE } from './chunk-worker-source.js';
+import type { RepoKeys } from '../crypto/repo-keys.js';
 
 /** What storing one chunk produced. */
 export type StoreResult =
@@ -46,6 +48,11 @@ function sharedArena(bytes: number): SharedArrayBuffer {
   }
 }
 
+/** What a worker needs of the repository's keys (none: a plain repository). */
+function workerKeys(keys: RepoKeys | undefined): { dataKey: Buffer; chunkIdKey: Buffer; aadPrefix: string } | null {
+  return keys ? { dataKey: keys.dataKey, chunkIdKey: keys.chunkIdKey, aadPrefix: chunkAadPrefix(keys.repoId) } : null;
+}
+
 interface Pending {
   resolve: (r: never) => void;
   reject: (e: unknown) => void;
@@ -63,6 +70,8 @@ export interface ChunkPoolOptions {
    * Required for a pool that stores chunks; a pool that only loads may leave it out.
    */
   fingerprintSeeds?: [bigint, bigint];
+  /** The keys of an encrypted repository: chunks are named by HMAC and sealed (see chunk-codec.ts). */
+  keys?: RepoKeys;
   /** Test hook: fail with ENOSPC after this many chunk writes (env TWINSNAP_FAULT_ENOSPC_AFTER). */
   faultEnospcAfter?: number;
 }
@@ -96,7 +105,7 @@ export class ChunkPool {
     for (let i = 0; i < n; i++) {
       const w = new Worker(CHUNK_WORKER_SOURCE, {
         eval: true,
-        workerData: { zstdBindingPath, xxhashPath, fpSeeds: opts.fingerprintSeeds ?? [0n, 0n], arena: this.arena, chunksDir: opts.chunksDir, chunkSize: opts.chunkSize, level: opts.level, faultEnospcAfter: opts.faultEnospcAfter ?? envFault },
+        workerData: { zstdBindingPath, xxhashPath, fpSeeds: opts.fingerprintSeeds ?? [0n, 0n], arena: this.arena, chunksDir: opts.chunksDir, chunkSize: opts.chunkSize, level: opts.level, faultEnospcAfter: opts.faultEnospcAfter ?? envFault, enc: workerKeys(opts.keys) },
       });
       w.on('message', (m: { id: number; error?: { code?: string; message: string }; plain?: ArrayBuffer; len?: number } & Record<string, unknown>) => {
         this.busy[i]!--;

@@ -26,6 +26,10 @@
  * store request may carry the previous snapshot's `{ fp, digest }` for the same offset: when the
  * fingerprints match, the chunk file of that digest is touched and reused without SHA-256.
  *
+ * In an encrypted repository (workerData.enc) a chunk is named by HMAC-SHA256 of its plain data
+ * instead of SHA-256 and its codec, length and payload are sealed with AES-256-GCM after
+ * compression (format in chunk-codec.ts, which decodes the same files on the main thread).
+ *
  * Messages in:  { id, slot, len, prev?: { fp, digest } } | { id, fsync: string[] } | { id, load: digest, slot? }
  * Messages out: { id, zero: true } | { id, digest, written, storedBytes, fp, reused?, file? }
  *               | { id, done: true } | { id, len } (loaded into the slot) | { id, plain: ArrayBuffer, len }
@@ -37,7 +41,35 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const zb = require(workerData.zstdBindingPath);
-const { chunksDir, chunkSize, level, faultEnospcAfter, arena, fpSeeds } = workerData;
+const { chunksDir, chunkSize, level, faultEnospcAfter, arena, fpSeeds, enc } = workerData;
+// the chunk's name: SHA-256 (plain repository) or HMAC-SHA256 under the chunk-name key (encrypted)
+function nameOf(data) {
+  return (enc ? crypto.createHmac('sha256', enc.chunkIdKey) : crypto.createHash('sha256')).update(data).digest('hex');
+}
+const SEALED_MAGIC = Buffer.from('TSE1', 'latin1');
+// an encrypted chunk: header version 2 (nothing else in clear), then 'TSE1' | nonce | sealed(codec, length, payload) | tag
+function sealedParts(digest, codec, len, payload) {
+  const inner = Buffer.alloc(8); inner.writeUInt8(codec, 0); inner.writeUInt32LE(len, 4);
+  const nonce = crypto.randomBytes(12);
+  const c = crypto.createCipheriv('aes-256-gcm', enc.dataKey, nonce);
+  c.setAAD(Buffer.from(enc.aadPrefix + digest));
+  const h = Buffer.alloc(16); h.writeUInt32LE(0x4b435354, 0); h.writeUInt8(2, 4);
+  const a = c.update(inner), b = c.update(payload), f = c.final();
+  return [h, SEALED_MAGIC, nonce, a, b, f, c.getAuthTag()];
+}
+function openSealed(digest, f, bad) {
+  if (f.length < 16 + 4 + 12 + 8 + 16 || !f.subarray(16, 20).equals(SEALED_MAGIC)) throw bad('bad header');
+  let inner;
+  try {
+    const d = crypto.createDecipheriv('aes-256-gcm', enc.dataKey, f.subarray(20, 32));
+    d.setAAD(Buffer.from(enc.aadPrefix + digest));
+    d.setAuthTag(f.subarray(f.length - 16));
+    const a = d.update(f.subarray(32, f.length - 16));
+    d.final();
+    inner = a;
+  } catch { throw bad('it fails authentication (AES-256-GCM): damaged, or another chunk under this name'); }
+  return { codec: inner.readUInt8(0), len: inner.readUInt32LE(4), payload: inner.subarray(8) };
+}
 let xx;
 const xxReady = require(workerData.xxhashPath)().then((h) => { xx = h; });
 function fingerprint(data) {
@@ -51,7 +83,7 @@ function aligned(bytes) {
   try { return Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer, 0, bytes); }
   catch { return Buffer.allocUnsafe(bytes); }
 }
-const bound = 16 + Math.max(chunkSize, zb.compressBound(chunkSize));
+const bound = 64 + Math.max(chunkSize, zb.compressBound(chunkSize));
 const out = aligned(bound);
 const raw = aligned(bound);
 const SAMPLES = 8, SAMPLE = 8192;
@@ -82,14 +114,16 @@ function touch(file) {
   } catch (e) { if (e.code !== 'ENOENT') throw e; return false; }
 }
 function store(data) {
-  const digest = crypto.createHash('sha256').update(data).digest('hex');
+  const digest = nameOf(data);
   const dir = path.join(chunksDir, digest.slice(0, 2), digest.slice(2, 4));
   const file = path.join(dir, digest);
   if (touch(file)) return { digest, written: false, storedBytes: 0 };
   let n = compressible(data) ? cctx.compress(out.subarray(16), data, level) : data.length;
   let codec = 1;
   if (n >= data.length) { codec = 0; n = data.length; data.copy(out, 16); }
-  const file16 = header(out, codec, data.length).subarray(0, 16 + n);
+  const file16 = enc ? undefined : header(out, codec, data.length).subarray(0, 16 + n);
+  const parts = enc ? sealedParts(digest, codec, data.length, out.subarray(16, 16 + n)) : [file16];
+  const total = parts.reduce((a, p) => a + p.length, 0);
   if (faultEnospcAfter >= 0 && writes++ >= faultEnospcAfter) {
     const e = new Error('ENOSPC: no space left on device (injected)'); e.code = 'ENOSPC'; throw e;
   }
@@ -98,7 +132,8 @@ function store(data) {
   try {
     try { fd = fs.openSync(tmp, 'wx', 0o600); }
     catch (e) { if (e.code !== 'ENOENT') throw e; fs.mkdirSync(dir, { recursive: true, mode: 0o700 }); fd = fs.openSync(tmp, 'wx', 0o600); }
-    for (let w = 0; w < file16.length; ) w += fs.writeSync(fd, file16, w, file16.length - w, w);
+    let pos = 0;
+    for (const p of parts) for (let w = 0; w < p.length; ) { const k = fs.writeSync(fd, p, w, p.length - w, pos); w += k; pos += k; }
     fs.closeSync(fd); fd = undefined;
     fs.renameSync(tmp, file);
   } catch (e) {
@@ -106,7 +141,7 @@ function store(data) {
     try { fs.unlinkSync(tmp); } catch {}
     throw e;
   }
-  return { digest, written: true, storedBytes: file16.length, file };
+  return { digest, written: true, storedBytes: total, file };
 }
 function fsyncPaths(paths) {
   for (const p of paths) {
@@ -129,17 +164,17 @@ function load(digest, slot) {
   const bad = (why) => { const e = new Error('chunk ' + digest + ' is corrupt: ' + why); e.code = 'TS_CHUNK_CORRUPT'; return e; };
   const f = readWhole(file);
   if (f === null) throw bad('file too large');
-  if (f.length < 16 || f.readUInt32LE(0) !== 0x4b435354 || f.readUInt8(4) !== 1) throw bad('bad header');
-  const codec = f.readUInt8(5), len = f.readUInt32LE(8);
+  if (f.length < 16 || f.readUInt32LE(0) !== 0x4b435354 || f.readUInt8(4) !== (enc ? 2 : 1)) throw bad('bad header');
+  const { codec, len, payload } = enc ? openSealed(digest, f, bad) : { codec: f.readUInt8(5), len: f.readUInt32LE(8), payload: f.subarray(16) };
   if (len > chunkSize) throw bad('length ' + len + ' exceeds the chunk size');
   const ab = slot === undefined ? new ArrayBuffer(chunkSize) : undefined;
   const plain = ab ? Buffer.from(ab, 0, len) : Buffer.from(arena, slot * chunkSize, len);
   let got;
-  if (codec === 0) got = f.copy(plain, 0, 16);
-  else if (codec === 1) { try { got = dctx.decompress(plain, f.subarray(16)); } catch (e) { throw bad('cannot decompress'); } }
+  if (codec === 0) got = payload.copy(plain, 0);
+  else if (codec === 1) { try { got = dctx.decompress(plain, payload); } catch (e) { throw bad('cannot decompress'); } }
   else throw bad('unknown codec ' + codec);
-  if (got !== len || (codec === 0 && f.length - 16 !== len)) throw bad('length ' + (codec === 0 ? f.length - 16 : got) + ' != ' + len);
-  if (crypto.createHash('sha256').update(plain).digest('hex') !== digest) throw bad('content does not match its hash');
+  if (got !== len || (codec === 0 && payload.length !== len)) throw bad('length ' + (codec === 0 ? payload.length : got) + ' != ' + len);
+  if (nameOf(plain) !== digest) throw bad('content does not match its hash');
   return { ab, len };
 }
 function handle(m) {
