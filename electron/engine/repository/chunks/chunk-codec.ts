@@ -70,6 +70,8 @@ export function decodeChunk(file: Buffer, digest: string, keys?: RepoKeys): Buff
   let plainLen = file.readUInt32LE(8);
   let payload = file.subarray(CHUNK_HEADER_SIZE);
   if (keys) {
+    // the version-2 header is constant (nothing in it is authenticated, so nothing may vary)
+    if (!file.subarray(0, CHUNK_HEADER_SIZE).equals(chunkHeader(0, 0, 2))) throw bad('bad header');
     const inner = keys.open('chunk', digest, payload);
     if (!inner || inner.length < 8) throw bad('it fails authentication (AES-256-GCM): damaged, or another chunk under this name');
     codec = inner.readUInt8(0);

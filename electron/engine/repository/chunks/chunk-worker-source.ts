@@ -58,7 +58,8 @@ function sealedParts(digest, codec, len, payload) {
   return [h, SEALED_MAGIC, nonce, a, b, f, c.getAuthTag()];
 }
 function openSealed(digest, f, bad) {
-  if (f.length < 16 + 4 + 12 + 8 + 16 || !f.subarray(16, 20).equals(SEALED_MAGIC)) throw bad('bad header');
+  // the version-2 header is constant (nothing in it is authenticated, so nothing may vary)
+  if (f.length < 16 + 4 + 12 + 8 + 16 || f.readUInt32LE(8) !== 0 || f.readUInt32LE(12) !== 0 || f.readUInt16LE(6) !== 0 || f.readUInt8(5) !== 0 || !f.subarray(16, 20).equals(SEALED_MAGIC)) throw bad('bad header');
   let inner;
   try {
     const d = crypto.createDecipheriv('aes-256-gcm', enc.dataKey, f.subarray(20, 32));
