@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../shared/errors/app-error.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { terminalSafeDeep } from './terminal-text.js';
+import { givenPassword, promptSecret } from './password.js';
 
 /** Where the CLI writes (tests pass buffers). */
 export interface CliIo {
@@ -19,6 +20,7 @@ export interface GlobalOptions {
   json?: boolean;
   vmrun?: string;
   powershell?: string;
+  passwordFile?: string;
 }
 
 /** What command modules get: the engine (opened on demand), output helpers, global options. */
@@ -50,6 +52,8 @@ export function createCliContext(io: CliIo, getGlobals: () => GlobalOptions): Cl
           repository: g.repo ?? process.env.TWINSNAP_REPO,
           vmrunPath: g.vmrun,
           powershellPath: g.powershell,
+          repositoryPassword: async () => givenPassword(g.passwordFile),
+          repositoryPasswordPrompt: () => promptSecret('repository password: '),
         });
       }
       return engine;

@@ -29,6 +29,13 @@ export interface EngineOptions {
   powershellPath?: string;
   /** Encrypts stored secrets (the desktop app: Electron safeStorage); none: the owner-only secrets file holds them as they are. */
   secretCodec?: SecretCodec;
+  /**
+   * The password of an encrypted repository given for this process (CLI: `--password-file`,
+   * `TWINSNAP_PASSWORD`), tried before the one kept in the secret store; `repositoryPasswordPrompt`
+   * (CLI on a terminal) is asked last.
+   */
+  repositoryPassword?: () => Promise<string | undefined>;
+  repositoryPasswordPrompt?: () => Promise<string | undefined>;
 }
 
 /** A running engine. Caller must `close()` it. */
@@ -94,7 +101,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     dataDir,
     version: engineVersion(),
     hypervisors,
-    options: toolOptions,
+    options: { ...toolOptions, repositoryPassword: options.repositoryPassword, repositoryPasswordPrompt: options.repositoryPasswordPrompt },
     config: () => config,
     secrets,
     updateConfig: (next) => {

@@ -84,6 +84,31 @@ export interface RepositoryFolderCheck {
   problems: string[];
 }
 
+/** One password or recovery key of an encrypted repository (never its secret). */
+export interface RepositoryKey {
+  id: string;
+  kind: 'password' | 'recovery';
+  label: string;
+  createdAt: string;
+  /** scrypt cost of this key (N, r, p). */
+  kdf: { name: 'scrypt'; N: number; r: number; p: number };
+}
+
+/** What a repository is: plain (format 1) or encrypted (format 2) and with what. Readable without its password. */
+export type RepositoryInfo = { path: string; id: string; format: number; chunkSize: number; compression: string; createdAt: string } & (
+  | { encrypted: false }
+  | {
+      encrypted: true;
+      cipher: 'AES-256-GCM';
+      chunkNames: 'HMAC-SHA256';
+      /** scrypt cost of the first key (each key states its own). */
+      kdf?: RepositoryKey['kdf'];
+      keys: RepositoryKey[];
+      /** The key that opened it in this process (absent while locked). */
+      unlockedWith?: string;
+    }
+);
+
 /** User settings kept in the app's config file. */
 export interface Settings {
   repository: string;

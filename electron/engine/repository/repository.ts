@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../../shared/errors/app-error.js';
 import type { RetentionDecision, RetentionPolicy, RetentionPreview } from '../../../shared/domain/policy.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
+import type { RepositoryInfo } from '../../../shared/domain/engine.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { ChunkPool } from './chunks/chunk-pool.js';
@@ -40,6 +41,7 @@ export type { ExportFormat, ExportOptions, ExportProgress } from './restore/expo
 export type { RepoConfig } from './layout.js';
 export type { KdfCost, KeySummary } from './crypto/repo-keys.js';
 export { DEFAULT_KDF, normalizeRecoveryKey } from './crypto/repo-keys.js';
+export { recoveryKitText } from './crypto/recovery-kit.js';
 export { planRetention, policyIsEmpty } from './maintenance/retention.js';
 export { SnapshotDisk } from './snapshot/snapshot-disk.js';
 export { checkedFileName, fileNameProblem } from './snapshot/manifest.js';
@@ -123,6 +125,31 @@ export async function initRepository(path: string, opts: InitOptions = {}): Prom
 /** Opens an existing repository (REPO_NOT_FOUND if `path` has none). Caller must `close()` it. */
 export async function openRepository(path: string, opts: RepositoryOptions = {}): Promise<Repository> {
   const layout = new RepoLayout(path);
+  const cfg = await readRepoConfig(layout);
+  const keys = cfg.format === REPO_FORMAT_ENCRYPTED ? await unlockRepository(layout, cfg, opts.password) : undefined;
+  for (const d of [layout.tmp, layout.trash, layout.locks, layout.snapshots, layout.chunks]) await mkdir(d, { recursive: true, mode: OWNER_DIR_MODE }).catch(() => {});
+  // one made by an older version with the default umask: the folder closes it for everyone else
+  // (what is inside keeps its mode, but cannot be reached through a 0700 folder)
+  for (const p of [layout.root, layout.config, layout.chunks, layout.snapshots, layout.tmp, layout.trash, layout.locks]) makeOwnerOnly(p);
+  return new Repository(keys ? new RepoLayout(path, keys) : layout, cfg, opts);
+}
+
+/**
+ * What a repository is (plain or encrypted, with what, its keys) without opening it: no password
+ * needed (`twinsnap repository info`, the Repository page of a locked repository).
+ */
+export async function readRepositoryInfo(path: string): Promise<RepositoryInfo> {
+  const layout = new RepoLayout(path);
+  const cfg = await readRepoConfig(layout);
+  const base = { path, id: cfg.id, format: cfg.format, chunkSize: cfg.chunkSize, compression: `zstd level ${cfg.compression.level}`, createdAt: cfg.createdAt };
+  if (cfg.format !== REPO_FORMAT_ENCRYPTED) return { ...base, encrypted: false };
+  const keys = (await readKeyFiles(layout)).map(keySummary);
+  return { ...base, encrypted: true, cipher: 'AES-256-GCM', chunkNames: 'HMAC-SHA256', kdf: keys[0]?.kdf, keys };
+}
+
+/** Reads and checks `twinsnap-repo.json`. */
+async function readRepoConfig(layout: RepoLayout): Promise<RepoConfig> {
+  const path = layout.root;
   let cfg: RepoConfig;
   try {
     cfg = JSON.parse(await readFile(layout.config, 'utf8')) as RepoConfig;
@@ -133,19 +160,8 @@ export async function openRepository(path: string, opts: RepositoryOptions = {})
     throw new AppError('REPO_CORRUPT', `repository configuration '${layout.config}' is unreadable: ${(e as Error).message}`, { cause: e });
   }
   if (cfg.format !== REPO_FORMAT && cfg.format !== REPO_FORMAT_ENCRYPTED) throw new AppError('REPO_CORRUPT', `repository format ${cfg.format} is not supported by this version`);
-  const keys = cfg.format === REPO_FORMAT_ENCRYPTED ? await unlockRepository(layout, cfg, opts.password) : undefined;
-  for (const d of [layout.tmp, layout.trash, layout.locks, layout.snapshots, layout.chunks]) await mkdir(d, { recursive: true, mode: OWNER_DIR_MODE }).catch(() => {});
-  // one made by an older version with the default umask: the folder closes it for everyone else
-  // (what is inside keeps its mode, but cannot be reached through a 0700 folder)
-  for (const p of [layout.root, layout.config, layout.chunks, layout.snapshots, layout.tmp, layout.trash, layout.locks]) makeOwnerOnly(p);
-  return new Repository(keys ? new RepoLayout(path, keys) : layout, cfg, opts);
+  return cfg;
 }
-
-/** What `Repository.info` says. */
-export type RepositoryInfo = { path: string; id: string; format: number; chunkSize: number; compression: string; createdAt: string } & (
-  | { encrypted: false }
-  | { encrypted: true; cipher: 'AES-256-GCM'; chunkNames: 'HMAC-SHA256'; kdf?: KeySummary['kdf']; keys: KeySummary[]; unlockedWith: string }
-);
 
 /** Repositories this process already said it reads without reader locks (said once per path). */
 const readOnlyNoticed = new Set<string>();
@@ -521,10 +537,8 @@ export class Repository {
 
   /** Plain or encrypted, and with what (`twinsnap repository info`, the Repository page). */
   async info(): Promise<RepositoryInfo> {
-    const base = { path: this.path, id: this.config.id, format: this.config.format, chunkSize: this.config.chunkSize, compression: `zstd level ${this.config.compression.level}`, createdAt: this.config.createdAt };
-    if (!this.layout.keys) return { ...base, encrypted: false };
-    const keys = (await readKeyFiles(this.layout)).map(keySummary);
-    return { ...base, encrypted: true, cipher: 'AES-256-GCM', chunkNames: 'HMAC-SHA256', kdf: keys[0]?.kdf, keys, unlockedWith: this.layout.keys.keyId };
+    const info = await readRepositoryInfo(this.path);
+    return info.encrypted && this.layout.keys ? { ...info, unlockedWith: this.layout.keys.keyId } : info;
   }
 
   private requireKeys(): RepoKeys {

@@ -47,10 +47,14 @@ export function catalogRecovery(ctx: EngineContext): CatalogRecovery | undefined
  */
 export function getRepository(ctx: EngineContext): Promise<Repository> {
   const path = resolve(ctx.config().repository);
-  return ctx.lazy(`repository:${path}`, () => {
+  // an encrypted repository that could not be unlocked (no or a wrong password) is tried again
+  // on the next use, e.g. once the app has been given the password
+  const attempts = ctx.lazy('repository:attempts', () => new Map<string, number>());
+  const attempt = attempts.get(path) ?? 0;
+  return ctx.lazy(`repository:${path}${attempt ? `#${attempt}` : ''}`, () => {
     const p = (async () => {
       const grace = Number(ctx.options.gcGraceMs ?? process.env.TWINSNAP_GC_GRACE_MS ?? NaN);
-      const opts = { clock: ctx.clock, logger: ctx.logger, ...(Number.isFinite(grace) ? { gcGraceMs: grace } : {}) };
+      const opts = { clock: ctx.clock, logger: ctx.logger, password: repositoryPassword(ctx, path), ...(Number.isFinite(grace) ? { gcGraceMs: grace } : {}) };
       try {
         return await openRepository(path, opts);
       } catch (e) {
@@ -59,8 +63,29 @@ export function getRepository(ctx: EngineContext): Promise<Repository> {
       }
     })();
     ctx.onClose(async () => (await p.catch(() => undefined))?.close());
+    p.catch((e: unknown) => {
+      if (isAppError(e, 'REPO_PASSWORD_REQUIRED') || isAppError(e, 'REPO_PASSWORD_WRONG')) attempts.set(path, attempt + 1);
+    });
     return p;
   });
+}
+
+/** Key in the secret store of the password of the encrypted repository at `path` (the app: Electron safeStorage; headless: the 0600 secrets file). */
+export function repositoryPasswordKey(path: string): string {
+  return `repository.password:${resolve(path)}`;
+}
+
+type PasswordSource = (() => Promise<string | undefined>) | undefined;
+
+/**
+ * Where the password of an encrypted repository comes from, in order: the one given to this
+ * process (CLI `--password-file` / `TWINSNAP_PASSWORD`), the one kept in the secret store (the
+ * app's "remember", the service account's secrets file), then the terminal prompt. Asked only
+ * when the repository is encrypted.
+ */
+export function repositoryPassword(ctx: EngineContext, path: string): () => Promise<string | undefined> {
+  return async () =>
+    (await (ctx.options.repositoryPassword as PasswordSource)?.()) ?? ctx.secrets.get(repositoryPasswordKey(path)) ?? (await (ctx.options.repositoryPasswordPrompt as PasswordSource)?.());
 }
 
 /** The repository with the catalog's snapshot cache brought up to date (after backups/forgets). */

@@ -10,6 +10,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../../../../shared/errors/app-error.js';
+import type { RepositoryKey } from '../../../../shared/domain/engine.js';
 
 /** The cipher of every sealed object and key file. */
 export const CIPHER = 'aes-256-gcm';
@@ -46,7 +47,7 @@ export interface KeyFile {
 }
 
 /** What a key file shows without its secret (key list, repository info). */
-export type KeySummary = Pick<KeyFile, 'id' | 'kind' | 'label' | 'createdAt'> & { kdf: KdfCost & { name: 'scrypt' } };
+export type KeySummary = RepositoryKey;
 
 /** Kinds of sealed objects; each is bound to its kind and name (associated data). */
 export type ObjectKind = 'manifest' | 'index' | 'fingerprints' | 'config-file' | 'chunk';

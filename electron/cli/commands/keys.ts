@@ -1,0 +1,45 @@
+import type { RepositoryKey } from '../../../shared/domain/engine.js';
+import { getRepository } from '../../engine/service/repository-access.js';
+import type { CommandModule } from '../cli-context.js';
+import { newPassword } from '../password.js';
+
+const keyLine = (k: RepositoryKey) => `${k.id}  ${k.kind.padEnd(8)} ${k.label}  scrypt N=2^${Math.log2(k.kdf.N)} r=${k.kdf.r} p=${k.kdf.p}  created ${k.createdAt}`;
+
+/** Passwords and recovery keys of an encrypted repository: list, add, remove, passwd (rewrap only). */
+export const keyCommands: CommandModule = (program, ctx) => {
+  const repoOf = async () => getRepository((await ctx.engine()).context);
+  const key = program.command('key').description("passwords and recovery keys of an encrypted repository (changing one rewraps the repository's key; no backup is rewritten)");
+  key
+    .command('list')
+    .description('the passwords and recovery keys that open the repository')
+    .action(async () => {
+      const keys = await (await repoOf()).listKeys();
+      ctx.print(keys, (l) => l.map(keyLine).join('\n'));
+    });
+  key
+    .command('add')
+    .description('add a password (from --new-password-file, TWINSNAP_NEW_PASSWORD or the prompt) or, with --recovery, a new recovery key (printed once)')
+    .option('--label <text>', 'what the key is for (e.g. "admin", "office safe")')
+    .option('--recovery', 'make a new random recovery key instead of a password')
+    .option('--new-password-file <file>', 'the new password (first line; owner-only file)')
+    .action(async (o: { label?: string; recovery?: boolean; newPasswordFile?: string }) => {
+      const repo = await repoOf();
+      const added = o.recovery ? await repo.addKey({ kind: 'recovery', label: o.label }) : await repo.addKey({ password: await newPassword(o.newPasswordFile), label: o.label });
+      ctx.print(added, (k) => `added ${k.kind} ${k.id}${k.recoveryKey ? `\nrecovery key (shown once, keep it safe): ${k.recoveryKey}` : ''}`);
+    });
+  key
+    .command('remove <id>')
+    .description('remove a password or recovery key (never the last one)')
+    .action(async (id: string) => {
+      await (await repoOf()).removeKey(id);
+      ctx.print({ removed: id }, (d) => `removed key ${d.removed}`);
+    });
+  key
+    .command('passwd')
+    .description('change the password the repository was opened with (a recovery key opens it and adds a password)')
+    .option('--new-password-file <file>', 'the new password (first line; owner-only file)')
+    .action(async (o: { newPasswordFile?: string }) => {
+      const k = await (await repoOf()).changePassword(await newPassword(o.newPasswordFile));
+      ctx.print(k, (d) => `password changed (key ${d.id})`);
+    });
+};
