@@ -26,9 +26,19 @@ export function readPasswordFile(file: string): string {
   return line;
 }
 
+let promptAllowed = true;
+
+/**
+ * Long-running commands (serve, daemon) never stop to ask on the terminal: their repository
+ * password comes from --password-file, TWINSNAP_PASSWORD, the secret store or the app's Unlock.
+ */
+export function disablePasswordPrompt(): void {
+  promptAllowed = false;
+}
+
 /** Asks for a secret on the terminal without echoing it; undefined when stdin is not a terminal. */
 export async function promptSecret(question: string): Promise<string | undefined> {
-  if (!process.stdin.isTTY) return undefined;
+  if (!process.stdin.isTTY || !promptAllowed) return undefined;
   let muted = false;
   const output = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -76,8 +76,10 @@ export interface RepositoryFolderCheck {
   freeBytes?: number;
   /** The VM whose files live in or above this folder, when it is inside a VM's data. */
   insideVm?: string;
-  /** Restore points in the repository (state `repository`). */
+  /** Restore points in the repository (state `repository`; absent while it is encrypted and locked). */
   snapshots?: number;
+  /** An encrypted repository (state `repository`): connecting it needs its password. */
+  encrypted?: boolean;
   /** Whether this is the repository in use now. */
   current: boolean;
   /** Why it cannot be used as asked, in words (absent when it can be created or connected). */

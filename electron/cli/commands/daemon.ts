@@ -7,6 +7,7 @@ import { getSchedulerService } from '../../engine/service/schedule-handlers.js';
 import type { SchedulerEvent } from '../../engine/scheduler/scheduler.js';
 import type { CommandModule } from '../cli-context.js';
 import { defaultRendererDir } from './serve.js';
+import { disablePasswordPrompt } from '../password.js';
 
 /** File in the data folder where a serving daemon publishes how clients reach it (mode 0600). */
 export const DAEMON_ENDPOINT_FILE = 'daemon.json';
@@ -54,6 +55,7 @@ export const daemonCommand: CommandModule = (program, ctx) => {
         if (!Number.isFinite(h) || h < 0 || h > 24 * 30) ctx.usage(`invalid --catch-up-grace '${o.catchUpGrace}': hours from 0 to 720`);
         graceMs = h * 3_600_000;
       }
+      disablePasswordPrompt();
       const engine = await ctx.engine();
       if (graceMs !== undefined) (engine.context.options as Record<string, unknown>).catchUpGraceMs = graceMs;
       const svc = getSchedulerService(engine.context);

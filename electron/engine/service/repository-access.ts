@@ -85,7 +85,15 @@ type PasswordSource = (() => Promise<string | undefined>) | undefined;
  */
 export function repositoryPassword(ctx: EngineContext, path: string): () => Promise<string | undefined> {
   return async () =>
-    (await (ctx.options.repositoryPassword as PasswordSource)?.()) ?? ctx.secrets.get(repositoryPasswordKey(path)) ?? (await (ctx.options.repositoryPasswordPrompt as PasswordSource)?.());
+    unlockedPasswords(ctx).get(resolve(path)) ??
+    (await (ctx.options.repositoryPassword as PasswordSource)?.()) ??
+    ctx.secrets.get(repositoryPasswordKey(path)) ??
+    (await (ctx.options.repositoryPasswordPrompt as PasswordSource)?.());
+}
+
+/** Passwords given to this engine (the app's Unlock), by repository path; in memory only. */
+export function unlockedPasswords(ctx: EngineContext): Map<string, string> {
+  return ctx.lazy('repository:unlocked', () => new Map<string, string>());
 }
 
 /** The repository with the catalog's snapshot cache brought up to date (after backups/forgets). */
