@@ -96,6 +96,7 @@ export async function initRepository(path: string, opts: InitOptions = {}): Prom
   }
   const id = randomBytes(16).toString('hex');
   let recoveryKey: string | undefined;
+  let keys: RepoKeys | undefined;
   if (opts.encryption) {
     if (!opts.encryption.password) throw new AppError('INVALID_REQUEST', 'an encrypted repository needs a password');
     // the keys come first: a repository whose configuration exists can always be unlocked
@@ -105,8 +106,12 @@ export async function initRepository(path: string, opts: InitOptions = {}): Prom
     await mkdir(layout.keyDir, { recursive: true, mode: OWNER_DIR_MODE }).catch((e) => {
       throw mapFsError(e, `creating the repository in '${path}'`);
     });
-    await addKeyFile(layout, id, master, opts.encryption.password, { kind: 'password', label: 'password', createdAt, cost: opts.encryption.kdf });
-    await addKeyFile(layout, id, master, recoveryKey, { kind: 'recovery', label: 'recovery key', createdAt, cost: opts.encryption.kdf });
+    // both wraps at once (scrypt runs on libuv's thread pool)
+    const [pw] = await Promise.all([
+      addKeyFile(layout, id, master, opts.encryption.password, { kind: 'password', label: 'password', createdAt, cost: opts.encryption.kdf }),
+      addKeyFile(layout, id, master, recoveryKey, { kind: 'recovery', label: 'recovery key', createdAt, cost: opts.encryption.kdf }),
+    ]);
+    keys = new RepoKeys(id, master, pw.id);
   }
   const cfg: RepoConfig = {
     format: opts.encryption ? REPO_FORMAT_ENCRYPTED : REPO_FORMAT,
@@ -117,16 +122,21 @@ export async function initRepository(path: string, opts: InitOptions = {}): Prom
     ...(opts.encryption ? { encryption: { cipher: CIPHER, chunkNames: 'hmac-sha256' as const, kdf: 'scrypt' as const, subkeys: 'hkdf-sha256' as const } } : {}),
   };
   await writeFileAtomic(layout.config, `${JSON.stringify(cfg, null, 2)}\n`, 'writing the repository configuration');
-  const repo = await openRepository(path, { ...opts, password: opts.encryption?.password });
+  const repo = await openRepositoryWith(path, opts, keys);
   repo.recoveryKey = recoveryKey;
   return repo;
 }
 
 /** Opens an existing repository (REPO_NOT_FOUND if `path` has none). Caller must `close()` it. */
 export async function openRepository(path: string, opts: RepositoryOptions = {}): Promise<Repository> {
+  return openRepositoryWith(path, opts);
+}
+
+/** Opens a repository; `known` = the keys of an encrypted one just created (no password to derive). */
+async function openRepositoryWith(path: string, opts: RepositoryOptions, known?: RepoKeys): Promise<Repository> {
   const layout = new RepoLayout(path);
   const cfg = await readRepoConfig(layout);
-  const keys = cfg.format === REPO_FORMAT_ENCRYPTED ? await unlockRepository(layout, cfg, opts.password) : undefined;
+  const keys = cfg.format === REPO_FORMAT_ENCRYPTED ? (known ?? (await unlockRepository(layout, cfg, opts.password))) : undefined;
   for (const d of [layout.tmp, layout.trash, layout.locks, layout.snapshots, layout.chunks]) await mkdir(d, { recursive: true, mode: OWNER_DIR_MODE }).catch(() => {});
   // one made by an older version with the default umask: the folder closes it for everyone else
   // (what is inside keeps its mode, but cannot be reached through a 0700 folder)

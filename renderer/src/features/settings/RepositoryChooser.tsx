@@ -51,7 +51,9 @@ export function RepositoryChooser({ current, onChanged, compact }: { current: st
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
   const [remember, setRemember] = useState(true);
-  const [kit, setKit] = useState<string | undefined>();
+  // the recovery kit of a new encrypted repository; the new settings are passed on (which
+  // remounts this chooser) only once the kit has been closed
+  const [kit, setKit] = useState<{ text: string; settings: Settings } | undefined>();
   useDebouncedEffect(
     (isCurrent) => {
       const p = path.trim();
@@ -69,12 +71,15 @@ export function RepositoryChooser({ current, onChanged, compact }: { current: st
     try {
       const withPassword = (what === 'create' && encrypt) || (what === 'connect' && check?.encrypted) ? { password, remember } : {};
       const s = await engine[what === 'create' ? 'repository.create' : 'repository.connect']({ path: path.trim(), ...withPassword });
-      if ('recoveryKit' in s && typeof s.recoveryKit === 'string') setKit(s.recoveryKit);
+      const recoveryKit = 'recoveryKit' in s && typeof s.recoveryKit === 'string' ? s.recoveryKit : undefined;
       setPassword('');
       setRepeat('');
       notify(what === 'create' ? `Repository created in ${s.repository}; backups go there now` : `Repository ${s.repository} connected; backups go there now`, 'success');
-      onChanged?.(s);
-      void refreshStatus();
+      if (recoveryKit) setKit({ text: recoveryKit, settings: s });
+      else {
+        onChanged?.(s);
+        void refreshStatus();
+      }
     } catch (e) {
       notifyError(e, what === 'create' ? 'Creating the repository' : 'Connecting the repository');
     } finally {
@@ -128,7 +133,14 @@ export function RepositoryChooser({ current, onChanged, compact }: { current: st
       {((creatable && encrypt) || (check?.state === 'repository' && check.encrypted && !check.current)) && (
         <FormControlLabel control={<Checkbox checked={remember} onChange={(e) => setRemember(e.target.checked)} />} label="Remember the password for scheduled backups (kept in the system's secret store)" />
       )}
-      <RecoveryKitDialog text={kit} onClose={() => setKit(undefined)} />
+      <RecoveryKitDialog
+        text={kit?.text}
+        onClose={() => {
+          if (kit) onChanged?.(kit.settings);
+          setKit(undefined);
+          void refreshStatus();
+        }}
+      />
       <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }}>
         <Button variant="contained" disabled={!canCreate || !!busy} onClick={() => void act('create')} startIcon={busy === 'create' ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined}>
           Create a repository here
