@@ -41,7 +41,7 @@ test('a new repository is encrypted by default; its recovery kit is shown once a
   await chooser.getByLabel('Remember the password for scheduled backups (kept in the system\'s secret store)').uncheck();
   await create.click();
   const kit = page.getByTestId('recovery-kit');
-  // two scrypt derivations (2^17, 128 MiB each: memory-hard by design) on a loaded 2-core machine
+  // two scrypt derivations (2^16, 64 MiB each: memory-hard by design) on a loaded 2-core machine
   await expect(kit).toContainText('Recovery key:', { timeout: 30_000 });
   const key = /Recovery key:\s+(\S+)/.exec((await kit.textContent()) ?? '')![1]!;
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download recovery kit' }).click()]);
@@ -55,7 +55,7 @@ test('a new repository is encrypted by default; its recovery kit is shown once a
 
 test('the Repository page says it is encrypted and with what; the password can be changed', async () => {
   await page.goto(url('repository'));
-  await expect(page.getByTestId('repo-encryption-text')).toHaveText('Encrypted (AES-256-GCM, scrypt N=2^17, r=8, p=1)');
+  await expect(page.getByTestId('repo-encryption-text')).toHaveText('Encrypted (AES-256-GCM, scrypt N=2^16, r=8, p=1)');
   await expect(page.getByTestId('repo-stats')).toContainText('Restore points');
   await page.getByRole('button', { name: 'Change password' }).click();
   await page.getByLabel('New password', { exact: true }).fill('new office password');

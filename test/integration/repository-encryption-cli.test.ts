@@ -2,7 +2,7 @@
  * `twinsnap` on an encrypted repository: init --encrypt with its recovery kit, the password from
  * --password-file / TWINSNAP_PASSWORD (a missing or wrong one is exit code 1 with a clear
  * message), `repository info` without a password, backup + verify + export, `key passwd`, the
- * recovery key as a password. The default scrypt cost (2^17) is used, as a user gets it.
+ * recovery key as a password. The default scrypt cost (2^16) is used, as a user gets it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,7 +63,7 @@ describe('twinsnap on an encrypted repository', () => {
   it('repository info says encrypted and with what, without a password', async () => {
     const r = await cli('repository', 'info');
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toContain('format 2: encrypted (AES-256-GCM, scrypt N=2^17 r=8 p=1; chunk names HMAC-SHA256)');
+    expect(r.out).toContain('format 2: encrypted (AES-256-GCM, scrypt N=2^16 r=8 p=1; chunk names HMAC-SHA256)');
     expect(r.out).toMatch(/key [0-9a-f]{16}\s+password/);
     expect(r.out).toMatch(/key [0-9a-f]{16}\s+recovery/);
   });

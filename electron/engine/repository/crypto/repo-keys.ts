@@ -14,8 +14,8 @@ import type { RepositoryKey } from '../../../../shared/domain/engine.js';
 
 /** The cipher of every sealed object and key file. */
 export const CIPHER = 'aes-256-gcm';
-/** scrypt cost of new keys: 2^17 × 8 × 128 B = 128 MiB of memory per unlock (see README). */
-export const DEFAULT_KDF: KdfCost = { N: 2 ** 17, r: 8, p: 1 };
+/** scrypt cost of new keys: 2^16 × 8 × 128 B = 64 MiB of memory per unlock (see README "Keys"). */
+export const DEFAULT_KDF: KdfCost = { N: 2 ** 16, r: 8, p: 1 };
 const NONCE = 12;
 const TAG = 16;
 const SEALED_MAGIC = Buffer.from('TSE1', 'latin1');
