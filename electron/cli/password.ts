@@ -58,6 +58,14 @@ export async function promptSecret(question: string): Promise<string | undefined
   }
 }
 
+/** `--scrypt-log2n N`: the scrypt cost of a new key (N = 2^log2n, r = 8, p = 1); undefined = the default. */
+export function kdfOption(log2n: string | undefined): { N: number; r: number; p: number } | undefined {
+  if (log2n === undefined) return undefined;
+  const n = Number(log2n);
+  if (!Number.isInteger(n) || n < 14 || n > 22) throw new AppError('USAGE', `--scrypt-log2n expects a whole number from 14 to 22, got '${log2n}'`);
+  return { N: 2 ** n, r: 8, p: 1 };
+}
+
 /** The password of this run (file, then environment); the prompt is separate (`promptSecret`). */
 export function givenPassword(passwordFile: string | undefined): string | undefined {
   if (passwordFile) return readPasswordFile(passwordFile);

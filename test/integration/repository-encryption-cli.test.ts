@@ -87,13 +87,17 @@ describe('twinsnap on an encrypted repository', () => {
 
   it('key passwd changes the password; the recovery key still opens it', async () => {
     const next = secretFile('pw2', 'second password\n');
-    const r = await cli('--password-file', pwFile, 'key', 'passwd', '--new-password-file', next);
+    const r = await cli('--password-file', pwFile, 'key', 'passwd', '--new-password-file', next, '--scrypt-log2n', '14');
     expect(r.code, r.err).toBe(0);
     expect((await cli('--password-file', pwFile, 'snapshots')).err).toContain('[REPO_PASSWORD_WRONG]');
     expect((await cli('--password-file', next, 'snapshots')).code).toBe(0);
     const byRecovery = await withEnv('TWINSNAP_PASSWORD', recoveryKey.toLowerCase(), () => cli('--json', 'key', 'list'));
     expect(byRecovery.code, byRecovery.err).toBe(0);
-    expect((JSON.parse(byRecovery.out) as { kind: string }[]).map((k) => k.kind).sort()).toEqual(['password', 'recovery']);
+    const keys = JSON.parse(byRecovery.out) as { kind: string; kdf: { N: number } }[];
+    expect(keys.map((k) => [k.kind, k.kdf.N])).toEqual([
+      ['password', 2 ** 14], // the new password at the cost asked for
+      ['recovery', 2 ** 16],
+    ]);
   });
 
   it('a plain repository says so', async () => {

@@ -1,7 +1,7 @@
 import type { RepositoryKey } from '../../../shared/domain/engine.js';
 import { getRepository } from '../../engine/service/repository-access.js';
 import type { CommandModule } from '../cli-context.js';
-import { newPassword } from '../password.js';
+import { kdfOption, newPassword } from '../password.js';
 
 const keyLine = (k: RepositoryKey) => `${k.id}  ${k.kind.padEnd(8)} ${k.label}  scrypt N=2^${Math.log2(k.kdf.N)} r=${k.kdf.r} p=${k.kdf.p}  created ${k.createdAt}`;
 
@@ -22,9 +22,11 @@ export const keyCommands: CommandModule = (program, ctx) => {
     .option('--label <text>', 'what the key is for (e.g. "admin", "office safe")')
     .option('--recovery', 'make a new random recovery key instead of a password')
     .option('--new-password-file <file>', 'the new password (first line; owner-only file)')
-    .action(async (o: { label?: string; recovery?: boolean; newPasswordFile?: string }) => {
+    .option('--scrypt-log2n <n>', 'scrypt cost of the new key: N = 2^n (default 16: 64 MiB per unlock)')
+    .action(async (o: { label?: string; recovery?: boolean; newPasswordFile?: string; scryptLog2n?: string }) => {
       const repo = await repoOf();
-      const added = o.recovery ? await repo.addKey({ kind: 'recovery', label: o.label }) : await repo.addKey({ password: await newPassword(o.newPasswordFile), label: o.label });
+      const kdf = kdfOption(o.scryptLog2n);
+      const added = o.recovery ? await repo.addKey({ kind: 'recovery', label: o.label, kdf }) : await repo.addKey({ password: await newPassword(o.newPasswordFile), label: o.label, kdf });
       ctx.print(added, (k) => `added ${k.kind} ${k.id}${k.recoveryKey ? `\nrecovery key (shown once, keep it safe): ${k.recoveryKey}` : ''}`);
     });
   key
@@ -38,8 +40,9 @@ export const keyCommands: CommandModule = (program, ctx) => {
     .command('passwd')
     .description('change the password the repository was opened with (a recovery key opens it and adds a password)')
     .option('--new-password-file <file>', 'the new password (first line; owner-only file)')
-    .action(async (o: { newPasswordFile?: string }) => {
-      const k = await (await repoOf()).changePassword(await newPassword(o.newPasswordFile));
+    .option('--scrypt-log2n <n>', 'scrypt cost of the new key: N = 2^n (default 16: 64 MiB per unlock)')
+    .action(async (o: { newPasswordFile?: string; scryptLog2n?: string }) => {
+      const k = await (await repoOf()).changePassword(await newPassword(o.newPasswordFile), kdfOption(o.scryptLog2n));
       ctx.print(k, (d) => `password changed (key ${d.id})`);
     });
 };
