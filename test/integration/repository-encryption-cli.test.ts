@@ -80,6 +80,9 @@ describe('twinsnap on an encrypted repository', () => {
     const [s] = JSON.parse(list.out) as { id: string }[];
     const v = await cli('--password-file', pwFile, '--json', 'verify', '--full');
     expect(JSON.parse(v.out)).toMatchObject({ ok: true });
+    const rebuilt = await cli('--password-file', pwFile, '--json', 'catalog', 'rebuild');
+    expect(rebuilt.code, rebuilt.err).toBe(0);
+    expect(JSON.parse(rebuilt.out)).toEqual({ snapshots: 1 });
     const out = join(dir, 'out.img');
     expect((await cli('--password-file', pwFile, 'export-disk', s!.id, 'disk', '--to', out)).code).toBe(0);
     expect(sha(readFileSync(out))).toBe(sha(readFileSync(img)));
