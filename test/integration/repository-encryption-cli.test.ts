@@ -103,6 +103,17 @@ describe('twinsnap on an encrypted repository', () => {
     ]);
   });
 
+  it('key remember keeps the password in the secrets file (for the service); key forget removes it', async () => {
+    const next = join(dir, 'pw2');
+    expect((await cli('--password-file', next, 'key', 'remember')).code).toBe(0);
+    expect(readFileSync(join(data, 'secrets.json'), 'utf8')).toContain(repo);
+    const r = await cli('snapshots'); // no password given: the kept one opens it
+    expect(r.code, r.err).toBe(0);
+    expect((await cli('key', 'forget')).code).toBe(0);
+    expect((await cli('snapshots')).err).toContain('[REPO_PASSWORD_REQUIRED]');
+    expect((await cli('--password-file', pwFile, 'key', 'remember')).err).toContain('[REPO_PASSWORD_WRONG]');
+  });
+
   it('a plain repository says so', async () => {
     const plain = join(dir, 'plain');
     expect((await runCliInProcess(data, ['--repo', plain, 'init'])).code).toBe(0);

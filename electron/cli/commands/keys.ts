@@ -1,5 +1,8 @@
 import type { RepositoryKey } from '../../../shared/domain/engine.js';
-import { getRepository } from '../../engine/service/repository-access.js';
+import { resolve } from 'node:path';
+import { AppError } from '../../../shared/errors/app-error.js';
+import { openRepository } from '../../engine/repository/repository.js';
+import { getRepository, repositoryPassword, repositoryPasswordKey } from '../../engine/service/repository-access.js';
 import type { CommandModule } from '../cli-context.js';
 import { kdfOption, newPassword } from '../password.js';
 
@@ -35,6 +38,28 @@ export const keyCommands: CommandModule = (program, ctx) => {
     .action(async (id: string) => {
       await (await repoOf()).removeKey(id);
       ctx.print({ removed: id }, (d) => `removed key ${d.removed}`);
+    });
+  key
+    .command('remember')
+    .description("keep this run's password (--password-file, TWINSNAP_PASSWORD or the prompt) in the data folder's owner-only secrets file, for the background service's scheduled backups")
+    .action(async () => {
+      const { context } = await ctx.engine();
+      const path = resolve(context.config().repository);
+      const password = await repositoryPassword(context, path)();
+      if (!password) throw new AppError('REPO_PASSWORD_REQUIRED', 'no password given: use --password-file FILE or TWINSNAP_PASSWORD, or run on a terminal');
+      // only a password that opens the repository is kept
+      await (await openRepository(path, { password })).close();
+      context.secrets.set(repositoryPasswordKey(path), password);
+      ctx.print({ remembered: path }, (d) => `the password of ${d.remembered} is kept in the data folder's secrets file (readable by this account only)`);
+    });
+  key
+    .command('forget')
+    .description('remove the password kept by `key remember` (scheduled backups then need it again)')
+    .action(async () => {
+      const { context } = await ctx.engine();
+      const path = resolve(context.config().repository);
+      context.secrets.set(repositoryPasswordKey(path), undefined);
+      ctx.print({ forgotten: path }, (d) => `no password of ${d.forgotten} is kept any more`);
     });
   key
     .command('passwd')
