@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../shared/errors/app-error.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine.js';
 import { terminalSafeDeep } from './terminal-text.js';
+import { givenPassword, promptSecret } from './password.js';
 
 /** Where the CLI writes (tests pass buffers). */
 export interface CliIo {
@@ -19,6 +20,7 @@ export interface GlobalOptions {
   json?: boolean;
   vmrun?: string;
   powershell?: string;
+  passwordFile?: string;
 }
 
 /** What command modules get: the engine (opened on demand), output helpers, global options. */
@@ -54,6 +56,8 @@ export function createCliContext(io: CliIo, getGlobals: () => GlobalOptions): Cl
           vmrunPath: g.vmrun,
           powershellPath: g.powershell,
           ...tuning,
+          repositoryPassword: async () => givenPassword(g.passwordFile),
+          repositoryPasswordPrompt: () => promptSecret('repository password: '),
         });
       }
       return engine;

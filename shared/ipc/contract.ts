@@ -1,4 +1,4 @@
-import type { EngineStatus, RepositoryFolderCheck, RepositoryStats, Settings } from '../domain/engine.js';
+import type { EngineStatus, RepositoryFolderCheck, RepositoryInfo, RepositoryStats, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
 import type { DoctorReport } from '../domain/doctor.js';
 import type { Guest, HypervisorKind } from '../domain/guest.js';
@@ -41,12 +41,17 @@ export interface EngineResponses {
   'retention.apply': RetentionPreview;
   'repository.stats': RepositoryStats;
   'repository.check': RepositoryFolderCheck;
-  /** The new repository is made and in use (the saved settings). */
-  'repository.create': Settings;
+  /** The new repository is made and in use (the saved settings); an encrypted one also returns its recovery kit (shown once). */
+  'repository.create': Settings & { recoveryKit?: string };
   /** The existing repository is in use (the saved settings). */
   'repository.connect': Settings;
   'repository.verify': { ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[]; checkedChunks: number };
   'repository.gc': { removedChunks: number; freedBytes: number };
+  'repository.info': RepositoryInfo & { locked: boolean };
+  'repository.unlock': RepositoryInfo & { locked: boolean };
+  'repository.changePassword': RepositoryInfo & { locked: boolean };
+  /** The text of a new recovery kit (its key is in no file; download or print it). */
+  'repository.newRecoveryKit': { text: string; keyId: string };
   'catalog.rebuild': { snapshots: number };
   'settings.get': Settings;
   'settings.set': Settings;

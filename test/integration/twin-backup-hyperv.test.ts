@@ -377,9 +377,9 @@ describe('the real guest under each pessimistic stand-in switch separately', () 
     const hv = new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env: { ...ENV, ...sw.env }, progressPollMs: 500 });
     const engine = await engineFor(join(WORK, `data-switch-${SWITCHES.indexOf(given)}`), hv, sw.stepTimeouts);
     try {
-      await getJobService(engine.context).ready;
+      await engine.context.jobs.ready;
       const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [VM_NAME], consistency: sw.policy, verify: false });
-      const outcome = await getJobService(engine.context).manager.wait(jobIds[0]!);
+      const outcome = await engine.context.jobs.manager.wait(jobIds[0]!);
       console.log(`[twin/hyperv] switch '${sw.name}': ${outcome.status} ${outcome.consistency}; steps ${JSON.stringify(outcome.metrics.steps)}; ${outcome.warnings.join(' | ')}`);
       expect(outcome, JSON.stringify(outcome.error)).toMatchObject({ status: sw.expect.status, consistency: sw.expect.consistency });
       if (sw.expect.warning) expect(outcome.warnings.join('\n')).toMatch(sw.expect.warning);

@@ -3,6 +3,7 @@ import { statusCommands } from './status.js';
 import { serveCommand } from './serve.js';
 import { backupCommand } from './backup.js';
 import { repositoryCommands } from './repository.js';
+import { keyCommands } from './keys.js';
 import { diskCommands } from './disk.js';
 import { filesCommands } from './files.js';
 import { scheduleCommands } from './schedule.js';
@@ -12,4 +13,4 @@ import { jobsCommand } from './jobs.js';
 import { doctorCommand } from './doctor.js';
 
 /** Every command module of the CLI, in help order. Add one line per module. */
-export const commandModules: CommandModule[] = [statusCommands, serveCommand, doctorCommand, backupCommand, diskCommands, repositoryCommands, filesCommands, scheduleCommands, jobsCommand, daemonCommand, serviceCommands];
+export const commandModules: CommandModule[] = [statusCommands, serveCommand, doctorCommand, backupCommand, diskCommands, repositoryCommands, keyCommands, filesCommands, scheduleCommands, jobsCommand, daemonCommand, serviceCommands];

@@ -13,6 +13,7 @@ import { PageHeader } from '../../components/PageHeader.js';
 import { damagedText } from '../../lib/damaged.js';
 import { formatBytes, formatDateTime } from '../../lib/format.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
+import { EncryptionCard } from './EncryptionCard.js';
 
 /** Dedup and compression ratios of a repository ("—" when nothing is stored). */
 export function ratios(s: RepositoryStats): { dedup: string; compression: string; overall: string } {
@@ -87,6 +88,7 @@ export function RepositoryPage() {
   return (
     <>
       <PageHeader title="Repository" subtitle="Where backups are stored, how much space they use, and their health" />
+      <EncryptionCard onUnlocked={() => (void load(), void refreshSnapshots())} />
       {error && <ErrorNotice error={error} what="Repository" onRetry={() => void load()} />}
       {stats && (
         <Card variant="outlined" sx={{ mb: 2 }}>
