@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../shared/errors/app-error.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine.js';
 import { terminalSafeDeep } from './terminal-text.js';
+import { givenPassword, promptSecret } from './password.js';
 
 /** Where the CLI writes (tests pass buffers). */
 export interface CliIo {
@@ -20,6 +21,7 @@ export interface GlobalOptions {
   vmrun?: string;
   powershell?: string;
   s3Endpoint?: string;
+  passwordFile?: string;
 }
 
 /** What command modules get: the engine (opened on demand), output helpers, global options. */
@@ -56,6 +58,8 @@ export function createCliContext(io: CliIo, getGlobals: () => GlobalOptions): Cl
           powershellPath: g.powershell,
           s3Endpoint: g.s3Endpoint,
           ...tuning,
+          repositoryPassword: async () => givenPassword(g.passwordFile),
+          repositoryPasswordPrompt: () => promptSecret('repository password: '),
         });
       }
       return engine;

@@ -28,6 +28,7 @@ export function buildProgram(ctx: ReturnType<typeof createCliContext>, io: CliIo
     .addOption(new Option('--json', 'print machine-readable JSON'))
     .addOption(new Option('--vmrun <path>', 'vmrun executable (env TWINSNAP_VMRUN)'))
     .addOption(new Option('--powershell <path>', 'PowerShell executable (env TWINSNAP_POWERSHELL)'))
+    .addOption(new Option('--password-file <file>', "password of an encrypted repository: the file's first line; owner-only (env TWINSNAP_PASSWORD; else asked on a terminal)"))
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

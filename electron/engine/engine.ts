@@ -52,6 +52,13 @@ export interface EngineOptions extends EngineTuning {
   s3Endpoint?: string;
   /** Encrypts stored secrets (the desktop app: Electron safeStorage); none: the owner-only secrets file holds them as they are. */
   secretCodec?: SecretCodec;
+  /**
+   * The password of an encrypted repository given for this process (CLI: `--password-file`,
+   * `TWINSNAP_PASSWORD`), tried before the one kept in the secret store; `repositoryPasswordPrompt`
+   * (CLI on a terminal) is asked last.
+   */
+  repositoryPassword?: () => Promise<string | undefined>;
+  repositoryPasswordPrompt?: () => Promise<string | undefined>;
 }
 
 /**
@@ -163,7 +170,10 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   for (const hv of hypervisors) closers.push(() => hv.dispose?.());
   // The shared resources, each built once here; what touches disk or hypervisors opens on first use.
   const notifier = createNotifier(base);
-  const store = new RepositoryAccess(base, (r) => void notifier.catalogRecovered(r).catch(() => {}));
+  const store = new RepositoryAccess(base, (r) => void notifier.catalogRecovered(r).catch(() => {}), {
+    given: options.repositoryPassword,
+    prompt: options.repositoryPasswordPrompt,
+  });
   const guests = new GuestDirectory({ ...base, store });
   const jobs = new JobService(base, store, guests);
   const scheduler = new SchedulerService({ ...base, store, guests, jobs, notifier });

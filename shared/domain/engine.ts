@@ -76,13 +76,40 @@ export interface RepositoryFolderCheck {
   freeBytes?: number;
   /** The VM whose files live in or above this folder, when it is inside a VM's data. */
   insideVm?: string;
-  /** Restore points in the repository (state `repository`). */
+  /** Restore points in the repository (state `repository`; absent while it is encrypted and locked). */
   snapshots?: number;
+  /** An encrypted repository (state `repository`): connecting it needs its password. */
+  encrypted?: boolean;
   /** Whether this is the repository in use now. */
   current: boolean;
   /** Why it cannot be used as asked, in words (absent when it can be created or connected). */
   problems: string[];
 }
+
+/** One password or recovery key of an encrypted repository (never its secret). */
+export interface RepositoryKey {
+  id: string;
+  kind: 'password' | 'recovery';
+  label: string;
+  createdAt: string;
+  /** scrypt cost of this key (N, r, p). */
+  kdf: { name: 'scrypt'; N: number; r: number; p: number };
+}
+
+/** What a repository is: plain (format 1) or encrypted (format 2) and with what. Readable without its password. */
+export type RepositoryInfo = { path: string; id: string; format: number; chunkSize: number; compression: string; createdAt: string } & (
+  | { encrypted: false }
+  | {
+      encrypted: true;
+      cipher: 'AES-256-GCM';
+      chunkNames: 'HMAC-SHA256';
+      /** scrypt cost of the first key (each key states its own). */
+      kdf?: RepositoryKey['kdf'];
+      keys: RepositoryKey[];
+      /** The key that opened it in this process (absent while locked). */
+      unlockedWith?: string;
+    }
+);
 
 /** User settings kept in the app's config file. */
 export interface Settings {

@@ -62,6 +62,10 @@ export const ERROR_CODES = {
   REPO_LOCKED: def('transient', true),
   REPO_READ_ONLY: def('environment'),
   REPO_CORRUPT: def('integrity'),
+  /** The repository is encrypted and no password (or recovery key) was given. */
+  REPO_PASSWORD_REQUIRED: def('user'),
+  /** No key of the encrypted repository opens with the password given. */
+  REPO_PASSWORD_WRONG: def('user'),
   CHUNK_MISSING: def('integrity'),
   CHUNK_CORRUPT: def('integrity'),
   MANIFEST_CORRUPT: def('integrity'),

@@ -1,4 +1,4 @@
-import type { EngineStatus, OffsiteOverview, RepositoryFolderCheck, RepositoryStats, Settings } from '../domain/engine.js';
+import type { EngineStatus, OffsiteOverview, RepositoryFolderCheck, RepositoryInfo, RepositoryStats, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
 import type { DoctorReport } from '../domain/doctor.js';
 import type { Guest, GuestCandidate, HypervisorKind } from '../domain/guest.js';
@@ -44,14 +44,19 @@ export interface EngineResponses {
   'retention.apply': RetentionPreview;
   'repository.stats': RepositoryStats;
   'repository.check': RepositoryFolderCheck;
-  /** The new repository is made and in use (the saved settings). */
-  'repository.create': Settings;
+  /** The new repository is made and in use (the saved settings); an encrypted one also returns its recovery kit (shown once). */
+  'repository.create': Settings & { recoveryKit?: string };
   /** The existing repository is in use (the saved settings). */
   'repository.connect': Settings;
   'repository.verify': { ok: boolean; damaged: string[]; damagedPoints?: DamagedPoint[]; checkedChunks: number };
   'repository.gc': { removedChunks: number; freedBytes: number };
   /** The scheduled offsite copy: destination, lag, protected-until per restore point. */
   'offsite.status': OffsiteOverview;
+  'repository.info': RepositoryInfo & { locked: boolean };
+  'repository.unlock': RepositoryInfo & { locked: boolean };
+  'repository.changePassword': RepositoryInfo & { locked: boolean };
+  /** The text of a new recovery kit (its key is in no file; download or print it). */
+  'repository.newRecoveryKit': { text: string; keyId: string };
   'catalog.rebuild': { snapshots: number };
   'settings.get': Settings;
   'settings.set': Settings;

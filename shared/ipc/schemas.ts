@@ -66,6 +66,9 @@ const settingsPatch = z.strictObject({
  * Request schema of every engine method. Requests are validated with these at every transport
  * before they reach the engine. The key set is the method list of the contract.
  */
+/** A repository password or recovery key (never logged). */
+const repoPassword = z.string().min(1).max(1024);
+
 export const requestSchemas = {
   'engine.status': z.strictObject({}),
   'guests.list': z.strictObject({ hypervisor: z.enum(['vmware', 'hyperv']).optional(), refresh: z.boolean().optional() }),
@@ -139,8 +142,18 @@ export const requestSchemas = {
   'doctor.last': z.strictObject({}),
   /** Repositories from the UI: what a folder is, create a new repository there, connect an existing one. */
   'repository.check': z.strictObject({ path }),
-  'repository.create': z.strictObject({ path }),
-  'repository.connect': z.strictObject({ path }),
+  /** With `password`: an encrypted repository (its recovery kit comes back once). */
+  'repository.create': z.strictObject({ path, password: repoPassword.optional(), remember: z.boolean().optional() }),
+  /** An encrypted repository needs its password (or recovery key). */
+  'repository.connect': z.strictObject({ path, password: repoPassword.optional(), remember: z.boolean().optional() }),
+  /** Plain or encrypted (with what), locked or not; no password needed. */
+  'repository.info': z.strictObject({}),
+  /** Opens the encrypted repository in use; `remember` keeps the password for scheduled backups (the app: Electron safeStorage). */
+  'repository.unlock': z.strictObject({ password: repoPassword, remember: z.boolean().optional() }),
+  /** Changes the password the repository was unlocked with (rewraps its key; no backup is rewritten). */
+  'repository.changePassword': z.strictObject({ password: repoPassword }),
+  /** Makes a new recovery key and returns its kit (the old recovery keys keep working until removed). */
+  'repository.newRecoveryKit': z.strictObject({}),
 } as const;
 
 /** Names of all engine methods. */

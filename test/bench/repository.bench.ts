@@ -13,7 +13,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeSync, ftruncateSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeSync, writeFileSync, ftruncateSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BenchFn, BenchRow } from './bench-row.js';
@@ -119,6 +119,11 @@ export function rewrite(file: string, size: number): number {
 
 /** What one round measured for both tools (see ROUNDS). */
 interface Round {
+  /** The same three commands on an encrypted repository (format 2, default scrypt cost). */
+  e1: RunStats;
+  e2: RunStats;
+  e3: RunStats;
+  okEncrypted: boolean;
   o1: RunStats;
   r1: RunStats;
   o2: RunStats;
@@ -150,22 +155,28 @@ async function round(scratch: string, size: number, k: number): Promise<Round> {
   const rrepo = join(dir, 'restic');
   const renv = { RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(dir, 'restic-cache') };
   const cli = (...a: string[]) => ourCli(ours, data, ...a);
+  const pw = join(dir, 'password');
+  writeFileSync(pw, 'bench password\n', { mode: 0o600 });
+  const enc = (...a: string[]) => ourCli(join(dir, 'encrypted'), join(dir, 'enc-data'), '--password-file', pw, ...a);
   const restic = (...a: string[]) => measure('restic', ['--repo', rrepo, '--quiet', ...a], renv);
-  /** Runs both, in this round's order. */
-  const both = async (o: () => Promise<RunStats>, r: () => Promise<RunStats>): Promise<[RunStats, RunStats]> => {
+  /** Runs ours, ours encrypted and restic, in this round's order (reversed every other round). */
+  const both = async (o: () => Promise<RunStats>, r: () => Promise<RunStats>, e: () => Promise<RunStats>): Promise<[RunStats, RunStats, RunStats]> => {
     if (k % 2 === 0) {
       const a = await o();
-      return [a, await r()];
+      const c = await e();
+      return [a, await r(), c];
     }
     const b = await r();
-    return [await o(), b];
+    const c = await e();
+    return [await o(), b, c];
   };
   await cli('init');
+  await enc('init', '--encrypt');
   await restic('init');
 
-  const [o1, r1] = await both(() => cli('import-disk', '--guest', 'bench', img), () => restic('backup', img));
+  const [o1, r1, e1] = await both(() => cli('import-disk', '--guest', 'bench', img), () => restic('backup', img), () => enc('import-disk', '--guest', 'bench', img));
   const changed = rewrite(img, size);
-  const [o2, r2] = await both(() => cli('import-disk', '--guest', 'bench', img), () => restic('backup', '--force', img));
+  const [o2, r2, e2] = await both(() => cli('import-disk', '--guest', 'bench', img), () => restic('backup', '--force', img), () => enc('import-disk', '--guest', 'bench', img));
   const storedOurs = du(ours);
   const storedRestic = du(rrepo);
 
@@ -174,13 +185,21 @@ async function round(scratch: string, size: number, k: number): Promise<Round> {
   const outOurs = join(dir, 'restored.img');
   const rdir = join(dir, 'restic-restore');
   mkdirSync(rdir);
-  const [o3, r3] = await both(() => cli('export-disk', last.id, last.disks[0]!.name, '--format', 'raw', '--to', outOurs), () => restic('restore', 'latest', '--target', rdir));
+  const encSnaps = JSON.parse((await enc('--json', 'snapshots')).stdout) as { id: string; disks: { name: string }[] }[];
+  const encLast = encSnaps[encSnaps.length - 1]!;
+  const outEnc = join(dir, 'restored-encrypted.img');
+  const [o3, r3, e3] = await both(
+    () => cli('export-disk', last.id, last.disks[0]!.name, '--format', 'raw', '--to', outOurs),
+    () => restic('restore', 'latest', '--target', rdir),
+    () => enc('export-disk', encLast.id, encLast.disks[0]!.name, '--format', 'raw', '--to', outEnc),
+  );
   const want = sha(img);
   const restoredRestic = readdirSync(rdir, { recursive: true }).map(String).find((p) => p.endsWith('disk.img'));
   const okOurs = sha(outOurs) === want;
+  const okEncrypted = sha(outEnc) === want;
   const okRestic = restoredRestic ? sha(join(rdir, restoredRestic)) === want : false;
   rmSync(dir, { recursive: true, force: true });
-  return { o1, r1, o2, r2, o3, r3, changed, storedOurs, storedRestic, okOurs, okRestic };
+  return { o1, r1, o2, r2, o3, r3, e1, e2, e3, okEncrypted, changed, storedOurs, storedRestic, okOurs, okRestic };
 }
 
 /** Runs our CLI (the current bundle, rebuilt first if a source changed) on one repository. */
@@ -198,12 +217,13 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
   const gib = size / (1024 * MiB);
   const rounds: Round[] = [];
   for (let k = 0; k < ROUNDS; k++) rounds.push(await round(scratch, size, k));
-  const pick = (key: 'o1' | 'r1' | 'o2' | 'r2' | 'o3' | 'r3') => best(rounds.map((r) => r[key]));
+  const pick = (key: 'o1' | 'r1' | 'o2' | 'r2' | 'o3' | 'r3' | 'e1' | 'e2' | 'e3') => best(rounds.map((r) => r[key]));
+  const [e1, e2, e3] = (['e1', 'e2', 'e3'] as const).map(pick) as [RunStats, RunStats, RunStats];
   const [o1, r1, o2, r2, o3, r3] = (['o1', 'r1', 'o2', 'r2', 'o3', 'r3'] as const).map(pick) as [RunStats, RunStats, RunStats, RunStats, RunStats, RunStats];
   const { changed, storedOurs, storedRestic } = rounds[0]!;
   const okOurs = rounds.every((r) => r.okOurs);
   const okRestic = rounds.every((r) => r.okRestic);
-  const allRuns = (key: 'o1' | 'r1' | 'o2' | 'r2' | 'o3' | 'r3') => rounds.map((r) => r[key].seconds.toFixed(1)).join(' / ');
+  const allRuns = (key: 'o1' | 'r1' | 'o2' | 'r2' | 'o3' | 'r3' | 'e1' | 'e2' | 'e3') => rounds.map((r) => r[key].seconds.toFixed(1)).join(' / ');
 
   const tp = (s: RunStats) => (size / MiB) / s.seconds;
   const row = (name: string, o: RunStats, r: RunStats, goal: number, keys: ['o1' | 'o2' | 'o3', 'r1' | 'r2' | 'r3']): BenchRow => ({
@@ -253,6 +273,39 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
       note: 'memory is bounded by the chunk arena shared with the workers (24 × 1 MiB, 8 chunks in flight), independent of disk size; the index adds 36 B per MiB of data (zero chunks cost nothing)',
     },
   ];
+  // encrypted repository (format 2), same image and same run: against plain ours and against restic
+  const encRow = (name: string, e: RunStats, o: RunStats, r: RunStats, restic: number, keys: ['e1' | 'e2' | 'e3', 'o1' | 'o2' | 'o3']): BenchRow[] => [
+    {
+      area: 'repository',
+      name: `encrypted: ${name} (${gib} GiB)`,
+      ours: tp(e),
+      unit: 'MiB/s',
+      peer: tp(o),
+      peerName: 'plain repository',
+      ratio: tp(e) / tp(o),
+      ratioMeaning: 'encrypted/plain, higher is better',
+      goal: '≥ 0.85×',
+      met: tp(e) / tp(o) >= 0.85,
+      note: `CPU time encrypted ${e.cpuSeconds.toFixed(1)} s, plain ${o.cpuSeconds.toFixed(1)} s; wall per round encrypted ${allRuns(keys[0])} s, plain ${allRuns(keys[1])} s`,
+    },
+    { ...row(`encrypted: ${name}`, e, r, restic, [keys[1], keys[1].replace('o', 'r') as 'r1' | 'r2' | 'r3']), note: `CPU time encrypted ${e.cpuSeconds.toFixed(1)} s, restic ${r.cpuSeconds.toFixed(1)} s (restic encrypts too)` },
+  ];
+  rows.push(
+    ...encRow('first backup', e1, o1, r1, 2, ['e1', 'o1']),
+    ...encRow('second backup', e2, o2, r2, 3, ['e2', 'o2']),
+    ...encRow('restore', e3, o3, r3, 1.5, ['e3', 'o3']).map((x) => ({ ...x, note: `${x.note}; restored image matches the source: ${rounds.every((r) => r.okEncrypted)}` })),
+    {
+      area: 'repository',
+      name: `encrypted: peak RSS of a backup (${gib} GiB)`,
+      ours: Math.max(e1.peakRssMB, e2.peakRssMB),
+      unit: 'MB',
+      peer: Math.max(o1.peakRssMB, o2.peakRssMB),
+      peerName: 'plain repository',
+      goal: '≤ 300 MB',
+      met: Math.max(e1.peakRssMB, e2.peakRssMB) <= 300,
+      note: 'includes one scrypt unlock (N=2^16, r=8: 64 MiB, freed before the backup starts)',
+    },
+  );
   if (!quick) {
     // peak RSS on an 8 GiB disk: 1 GiB of random data spread over it, the rest sparse zeros
     const big = join(scratch, 'big.img');

@@ -46,6 +46,8 @@ test('a folder with other files is neither created nor connected; a new folder g
   await folder.fill(usb);
   await expect(chooser.getByTestId('repository-check')).toContainText('does not exist yet');
   await expect(chooser.getByTestId('repository-check')).toContainText(/Writable · .* free/);
+  // a plain one here (new repositories are encrypted by default: repository-encryption.spec.ts)
+  await chooser.getByLabel('Encrypt the backups (AES-256-GCM)').uncheck();
   await chooser.getByRole('button', { name: 'Create a repository here' }).click();
   await expect(page.getByTestId('notice')).toContainText(`Repository created in ${usb}`);
   expect((await engineCall(server, 'settings.get', {})).repository).toBe(usb);

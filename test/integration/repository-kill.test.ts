@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initRepository, openRepository } from '../../electron/engine/repository/repository.js';
+import { TEST_PASSWORD, initTestRepository, openTestRepository, type RepoKind } from '../helpers/test-repository.js';
 import { openCatalog } from '../../electron/engine/catalog/catalog.js';
 import { RawFileDisk } from '../helpers/raw-file-disk.js';
 import { nameGuestId } from '../../shared/domain/guest-id.js';
@@ -53,7 +54,7 @@ function ageChunks(repo: string): void {
 }
 
 async function checkRepo(repo: string, images: Map<string, string>, onlyGuest?: string): Promise<void> {
-  const r = await openRepository(repo);
+  const r = await openTestRepository(repo);
   try {
     const v = await r.verify({ full: true });
     expect(v.details).toEqual([]);
@@ -84,39 +85,45 @@ async function seed(repo: string, guest: string, count: number, size: number): P
   return img;
 }
 
+/**
+ * `trials` imports into a new repository of `kind`, each SIGKILLed at a random point once its
+ * writer lock exists; after each the repository verifies in full; GC then removes every leftover.
+ */
+async function killImports(name: string, kind: RepoKind, trials: number, stats: { trials: number; killedMidway: number }): Promise<void> {
+  const repo = join(base, name);
+  const data = join(base, `${name}-data`);
+  await initTestRepository(repo, kind).then((r) => r.close());
+  const images = new Map<string, string>();
+  for (let t = 0; t < trials; t++) {
+    const img = randomBytes(12 * MiB);
+    img.fill(0, 4 * MiB, 6 * MiB);
+    const file = join(base, `${name}-${t}.img`);
+    writeFileSync(file, img);
+    images.set(`g${t}`, sha(img));
+    const before = readdirSync(join(repo, 'snapshots')).length;
+    const res = await killDuring(['--repo', repo, '--data-dir', data, 'import-disk', '--guest', `g${t}`, file], kind === 'encrypted' ? { TWINSNAP_PASSWORD: TEST_PASSWORD } : {}, () => lsLocks(repo, 'writer-'), Math.random() * 150);
+    stats.trials++;
+    const after = readdirSync(join(repo, 'snapshots')).length;
+    if (res.killed && after === before) stats.killedMidway++;
+    expect(after - before).toBeLessThanOrEqual(1);
+    await checkRepo(repo, images, `g${t}`);
+    rmSync(file);
+  }
+  // leftovers of killed backups (tmp folders, temp chunk files, stale locks) are removed by GC
+  ageChunks(repo);
+  for (const d of readdirSync(join(repo, 'tmp'))) utimesSync(join(repo, 'tmp', d), 0, 0);
+  const r = await openTestRepository(repo);
+  await r.gc({ graceMs: 60_000 });
+  await r.close();
+  expect(readdirSync(join(repo, 'tmp'))).toEqual([]);
+  expect(readdirSync(join(repo, 'chunks'), { recursive: true }).filter((n) => /\.(tmp|gc)-/.test(String(n)))).toEqual([]);
+  await checkRepo(repo, images);
+}
+
 describe('SIGKILL at random points', () => {
   it('import-disk, forget, gc and catalog rebuild never leave a damaged or partial repository', { timeout: 600_000 }, async () => {
     const stats = { trials: 0, killedMidway: 0 };
-    const importTrials = async () => {
-      const repo = join(base, 'imp');
-      const data = join(base, 'imp-data');
-      await initRepository(repo).then((r) => r.close());
-      const images = new Map<string, string>();
-      for (let t = 0; t < 8; t++) {
-        const img = randomBytes(12 * MiB);
-        img.fill(0, 4 * MiB, 6 * MiB);
-        const file = join(base, `imp-${t}.img`);
-        writeFileSync(file, img);
-        images.set(`g${t}`, sha(img));
-        const before = readdirSync(join(repo, 'snapshots')).length;
-        const res = await killDuring(['--repo', repo, '--data-dir', data, 'import-disk', '--guest', `g${t}`, file], {}, () => lsLocks(repo, 'writer-'), Math.random() * 150);
-        stats.trials++;
-        const after = readdirSync(join(repo, 'snapshots')).length;
-        if (res.killed && after === before) stats.killedMidway++;
-        expect(after - before).toBeLessThanOrEqual(1);
-        await checkRepo(repo, images, `g${t}`);
-        rmSync(file);
-      }
-      // leftovers of killed backups (tmp folders, temp chunk files, stale locks) are removed by GC
-      ageChunks(repo);
-      for (const d of readdirSync(join(repo, 'tmp'))) utimesSync(join(repo, 'tmp', d), 0, 0);
-      const r = await openRepository(repo);
-      await r.gc({ graceMs: 60_000 });
-      await r.close();
-      expect(readdirSync(join(repo, 'tmp'))).toEqual([]);
-      expect(readdirSync(join(repo, 'chunks'), { recursive: true }).filter((n) => /\.(tmp|gc)-/.test(String(n)))).toEqual([]);
-      await checkRepo(repo, images);
-    };
+    const importTrials = () => killImports('imp', 'plain', 8, stats);
     const forgetTrials = async () => {
       for (let t = 0; t < 8; t++) {
         const repo = join(base, `fg${t}`);
@@ -185,5 +192,12 @@ describe('SIGKILL at random points', () => {
     // the kills must actually land inside operations, not only before or after them
     expect(stats.killedMidway).toBeGreaterThan(3);
     console.log(`kill trials: ${stats.trials}, landed mid-operation: ${stats.killedMidway}`);
+  });
+
+  it('on an encrypted repository: import-disk killed at random points never leaves a damaged or partial repository', { timeout: 300_000 }, async () => {
+    const stats = { trials: 0, killedMidway: 0 };
+    await killImports('enc', 'encrypted', 5, stats);
+    expect(stats.trials).toBe(5);
+    console.log(`encrypted kill trials: ${stats.trials}, landed mid-operation: ${stats.killedMidway}`);
   });
 });

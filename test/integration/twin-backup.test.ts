@@ -18,6 +18,7 @@ import type { BackupReport } from '../../electron/cli/commands/backup.js';
 import type { FrozenState, Hypervisor } from '../../electron/engine/hypervisor/hypervisor.js';
 import { VmrunHypervisor } from '../../electron/engine/hypervisor/vmware/vmrun-hypervisor.js';
 import { REPO_CONFIG_FILE, openRepository } from '../../electron/engine/repository/repository.js';
+import { TEST_PASSWORD, initTestRepository, openTestRepository } from '../helpers/test-repository.js';
 import { journalDir, readJournal } from '../../electron/engine/workflow/job-journal.js';
 import { run } from '../harness/guest/exec.js';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
@@ -189,8 +190,11 @@ describe('the full backup under vmrun-sim\'s pessimistic switches', () => {
     rmSync(records, { force: true });
     const vmem = join(vm.dir, `${VM_NAME}.vmem`);
     const inode = statSync(vmem).ino;
+    // this run archives into an encrypted repository (the other twin runs use plain ones)
+    await initTestRepository(join(dataDir, 'repository'), 'encrypted').then((r) => r.close());
     const env = {
       ...process.env,
+      TWINSNAP_PASSWORD: TEST_PASSWORD,
       VMRUN_SIM_STATE: SIM_STATE,
       VMRUN_SIM_TIMINGS: records,
       VMRUN_SIM_RESUME_RESTORES_LINKS: '1',
@@ -229,6 +233,24 @@ describe('the full backup under vmrun-sim\'s pessimistic switches', () => {
     const office = networkCaptures(SIM_STATE).filter((c) => c.network === 'nat');
     expect(office.reduce((n, c) => n + c.frames, 0)).toBeGreaterThan(0); // production is on it, and seen
     console.log(`[pessimistic] twin frames on its own segment: ${twinCaps.reduce((n, c) => n + c.frames, 0)}; on the office lan: 0 of ${office.reduce((n, c) => n + c.frames, 0)}; pause ${report.pauseMs} ms`);
+
+    // the encrypted repository: the twin's archive restores whole and its database is healthy,
+    // verify --full passes, and the guest's name (in its manifest and .vmx) is in none of its files
+    const repo = await openTestRepository(join(dataDir, 'repository'));
+    try {
+      const m = await repo.readManifest(report.snapshotId!);
+      const to = join(WORK, 'restored-encrypted');
+      rmSync(to, { recursive: true, force: true });
+      await repo.restoreSnapshot(report.snapshotId!, { to, format: 'raw' });
+      const restored = await inspectDataDisk(join(to, `${m.disks[0]!.fileName.replace(/\.[^.]*$/, '')}.img`));
+      expect(restored).toMatchObject({ dbPresent: true, integrity: 'ok' });
+      expect(restored.count).toBeGreaterThan(0);
+      expect((await repo.verify({ full: true })).ok).toBe(true);
+      const files = readdirSync(join(dataDir, 'repository'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+      expect(files.filter((f) => readFileSync(join(f.parentPath, f.name)).includes(VM_NAME)).map((f) => f.name)).toEqual([]);
+    } finally {
+      await repo.close();
+    }
 
     expect(await productionRunning()).toBe(true);
     expect(await leftovers()).toEqual([]);

@@ -6,6 +6,7 @@ import { startServer, type RunningServer } from '../../server/serve.js';
 import type { SchedulerEvent } from '../../engine/engine.js';
 import type { CommandModule } from '../cli-context.js';
 import { defaultRendererDir } from './serve.js';
+import { disablePasswordPrompt } from '../password.js';
 
 /** File in the data folder where a serving daemon publishes how clients reach it (mode 0600). */
 export const DAEMON_ENDPOINT_FILE = 'daemon.json';
@@ -53,6 +54,7 @@ export const daemonCommand: CommandModule = (program, ctx) => {
         if (!Number.isFinite(h) || h < 0 || h > 24 * 30) ctx.usage(`invalid --catch-up-grace '${o.catchUpGrace}': hours from 0 to 720`);
         graceMs = h * 3_600_000;
       }
+      disablePasswordPrompt();
       const engine = await ctx.engine(graceMs !== undefined ? { catchUpGraceMs: graceMs } : {});
       const stopLog = engine.onSchedulerEvent((e) => ctx.io.stdout(`${terminalSafe(describeEvent(e))}\n`));
       let server: RunningServer | undefined;

@@ -1,10 +1,12 @@
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../../shared/errors/app-error.js';
 import type { RetentionPolicy } from '../../../shared/domain/policy.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
-import type { RepositoryFolderCheck } from '../../../shared/domain/engine.js';
+import type { RepositoryFolderCheck, RepositoryInfo } from '../../../shared/domain/engine.js';
 import { DEFAULT_CHUNK_SIZE, type ExportFormat } from '../../engine/engine.js';
+import { givenPassword, newPassword } from '../password.js';
 import type { CliContext, CommandModule } from '../cli-context.js';
 import { ALLOW_CHAIN_DIR } from './disk.js';
 
@@ -16,6 +18,22 @@ function int(ctx: CliContext, v: string | undefined, flag: string): number | und
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) ctx.usage(`${flag} expects a whole number, got '${v}'`);
   return n;
+}
+
+/** `twinsnap repository info` in words. */
+export function encryptionLine(i: RepositoryInfo): string {
+  if (!i.encrypted) return 'plain (not encrypted)';
+  const kdf = i.kdf ? `, scrypt N=2^${Math.log2(i.kdf.N)} r=${i.kdf.r} p=${i.kdf.p}` : '';
+  return `encrypted (${i.cipher}${kdf}; chunk names ${i.chunkNames})`;
+}
+
+function infoLines(i: RepositoryInfo): string {
+  return [
+    `repository ${i.path}`,
+    `format ${i.format}: ${encryptionLine(i)}`,
+    `chunk size ${i.chunkSize}, ${i.compression}, created ${i.createdAt}`,
+    ...(i.encrypted ? i.keys.map((k) => `key ${k.id}  ${k.kind.padEnd(8)} ${k.label}  (created ${k.createdAt})`) : []),
+  ].join('\n');
 }
 
 function snapshotLine(s: SnapshotSummary): string {
@@ -33,9 +51,17 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .command('init')
     .description('create a new, empty repository (at --repo or the default location)')
     .option('--chunk-size <bytes>', 'fixed chunk size (power of two, 64 KiB … 64 MiB)', String(DEFAULT_CHUNK_SIZE))
-    .action(async (o: { chunkSize: string }) => {
-      const r = await (await local()).initRepository({ chunkSize: int(ctx, o.chunkSize, '--chunk-size') });
-      ctx.print(r, (d) => `created repository ${d.path} (chunk size ${d.chunkSize})`);
+    .option('--encrypt', 'encrypt everything it stores (AES-256-GCM); password from --password-file, TWINSNAP_PASSWORD or the prompt; prints the recovery kit')
+    .option('--recovery-kit <file>', 'with --encrypt: also write the recovery kit to this new file (owner-only)')
+    .action(async (o: { chunkSize: string; encrypt?: boolean; recoveryKit?: string }) => {
+      if (o.recoveryKit && !o.encrypt) ctx.usage('--recovery-kit needs --encrypt');
+      const ops = await local();
+      const password = o.encrypt ? (givenPassword(ctx.globals().passwordFile) ?? (await newPassword(undefined, 'password for the new repository'))) : undefined;
+      const { recoveryKit: kit, ...r } = await ops.initRepository({ chunkSize: int(ctx, o.chunkSize, '--chunk-size'), ...(password ? { password } : {}) });
+      if (kit && o.recoveryKit) await writeFile(resolve(o.recoveryKit), kit, { flag: 'wx', mode: 0o600 });
+      ctx.print(r, (d) =>
+        [`created ${d.encrypted ? 'encrypted ' : ''}repository ${d.path} (chunk size ${d.chunkSize})`, ...(kit ? ['', kit, o.recoveryKit ? `(also written to ${resolve(o.recoveryKit)})` : ''] : [])].join('\n'),
+      );
     });
 
   // Repositories as the app makes them (the same checks as Settings → Repository).
@@ -50,6 +76,10 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .command('check <dir>')
     .description('say what a folder is as a place for the repository')
     .action(async (dir: string) => ctx.print(await (await ctx.engine()).service.call('repository.check', { path: resolve(dir) }), checkLine));
+  repository
+    .command('info')
+    .description('plain or encrypted (cipher, key derivation, keys), format and chunk size; no password needed')
+    .action(async () => ctx.print(await (await local()).repositoryInfo(), infoLines));
   repository
     .command('init <dir>')
     .description('create a new repository in an empty or new folder and use it')

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startServer, isLoopback } from '../../server/serve.js';
 import type { CommandModule } from '../cli-context.js';
+import { disablePasswordPrompt } from '../password.js';
 
 /** Where the built renderer lives (dist/renderer, made by `npm run build` / `prepare`). */
 export function defaultRendererDir(): string {
@@ -26,6 +27,7 @@ export const serveCommand: CommandModule = (program, ctx) => {
       if (!isLoopback(host)) {
         ctx.io.stderr(`warning: binding ${host} makes TwinSnap reachable from the network; anyone with the URL's token can control backups\n`);
       }
+      disablePasswordPrompt();
       const engine = await ctx.engine();
       if (!o.noScheduler) engine.startScheduler('serve');
       const server = await startServer({ engine, rendererDir: o.rendererDir, host, port });

@@ -1,10 +1,13 @@
 import { join } from 'node:path';
 import { chunkFile } from './chunks/chunk-codec.js';
+import type { EncryptionParams, RepoKeys } from './crypto/repo-keys.js';
 
 /** Name of the repository's configuration file (its presence marks a repository). */
 export const REPO_CONFIG_FILE = 'twinsnap-repo.json';
-/** On-disk format version written by this build. */
+/** On-disk format version of plain repositories. */
 export const REPO_FORMAT = 1;
+/** On-disk format version of encrypted repositories (README "Encrypted repositories"). */
+export const REPO_FORMAT_ENCRYPTED = 2;
 /** Default chunk size: 1 MiB (see README "Chunk size"). */
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 /** Default zstd level (see README "Compression"). */
@@ -17,11 +20,20 @@ export interface RepoConfig {
   chunkSize: number;
   compression: { codec: 'zstd'; level: number };
   createdAt: string;
+  /** Format 2 only: the encryption's non-secret parameters (the keys are in `keys/`). */
+  encryption?: EncryptionParams;
 }
 
 /** Paths inside a repository folder. */
 export class RepoLayout {
-  constructor(readonly root: string) {}
+  /**
+   * @param keys the unlocked keys of an encrypted repository: every object read or written
+   *   through `crypto/sealed-files.ts` is sealed with them (none: a plain repository).
+   */
+  constructor(
+    readonly root: string,
+    readonly keys?: RepoKeys,
+  ) {}
   get config(): string {
     return join(this.root, REPO_CONFIG_FILE);
   }
@@ -39,6 +51,9 @@ export class RepoLayout {
   }
   get locks(): string {
     return join(this.root, 'locks');
+  }
+  get keyDir(): string {
+    return join(this.root, 'keys');
   }
   /** `chunks/xx/yy/<digest>`. */
   chunk(digest: string): string {

@@ -11,11 +11,14 @@ import { AppError, isAppError } from '../../../shared/errors/app-error.js';
 import type { RetentionDecision, RetentionPolicy, RetentionPreview } from '../../../shared/domain/policy.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import type { GuestId } from '../../../shared/domain/guest-id.js';
+import type { RepositoryInfo } from '../../../shared/domain/engine.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { ChunkPool } from './chunks/chunk-pool.js';
 import { decodeFixedIndex, type FixedIndex } from './index/fixed-index.js';
-import { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL, REPO_FORMAT, RepoLayout, isSnapshotId, type RepoConfig } from './layout.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL, REPO_FORMAT, REPO_FORMAT_ENCRYPTED, RepoLayout, isSnapshotId, type RepoConfig } from './layout.js';
+import { CIPHER, RepoKeys, keySummary, newRecoveryKey, type KdfCost, type KeyFile, type KeySummary } from './crypto/repo-keys.js';
+import { addKeyFile, readKeyFiles, removeKeyFile, unlockRepository } from './crypto/key-store.js';
 import { acquireLock, liveLocks, type HeldLock } from './locks/lock-file.js';
 import { collectGarbage, type GcResult } from './maintenance/gc.js';
 import { planRetention } from './maintenance/retention.js';
@@ -26,6 +29,7 @@ import { SnapshotDisk } from './snapshot/snapshot-disk.js';
 import { fingerprintSeeds } from './snapshot/fingerprints.js';
 import { createSnapshot, type CreateSnapshotInput, type CreateSnapshotOptions } from './snapshot/snapshot-writer.js';
 import { fsyncDir, mapFsError, writeFileAtomic } from './fs-util.js';
+import { readObject, snapshotObjectName } from './crypto/sealed-files.js';
 import { sha256 } from './chunks/chunk-codec.js';
 import { runProcess } from '../exec/run-process.js';
 import { OWNER_DIR_MODE, makeOwnerOnly } from '../core/owner-only.js';
@@ -36,6 +40,9 @@ export type { GcResult } from './maintenance/gc.js';
 export type { VerifyResult, VerifyOptions, SnapshotDamage } from './maintenance/verify.js';
 export type { ExportFormat, ExportOptions, ExportProgress } from './restore/export-disk.js';
 export type { RepoConfig } from './layout.js';
+export type { KdfCost, KeySummary } from './crypto/repo-keys.js';
+export { DEFAULT_KDF, normalizeRecoveryKey } from './crypto/repo-keys.js';
+export { recoveryKitText } from './crypto/recovery-kit.js';
 export { planRetention, policyIsEmpty } from './maintenance/retention.js';
 export { SnapshotDisk } from './snapshot/snapshot-disk.js';
 export { checkedFileName, fileNameProblem, manifestGuestId, toSummary } from './snapshot/manifest.js';
@@ -60,6 +67,11 @@ export interface RepositoryOptions {
    * is read-only (backup, forget and gc fail with REPO_READ_ONLY).
    */
   remote?: RemoteObjects;
+  /**
+   * The password (or recovery key) of an encrypted repository, or where to get it (asked only
+   * when the repository is encrypted). Missing: REPO_PASSWORD_REQUIRED; wrong: REPO_PASSWORD_WRONG.
+   */
+  password?: string | (() => Promise<string | undefined>);
 }
 
 /** Whole files of a repository kept elsewhere, by repository-relative path (`chunks/xx/yy/<digest>`). */
@@ -76,6 +88,11 @@ export interface RemoteObjects {
 export interface InitOptions extends RepositoryOptions {
   chunkSize?: number;
   compressionLevel?: number;
+  /**
+   * Makes an encrypted repository (format 2): the master key is wrapped under `password` and under
+   * a new recovery key (`Repository.recoveryKey`, shown once). `kdf`: scrypt cost (default DEFAULT_KDF).
+   */
+  encryption?: { password: string; kdf?: KdfCost };
 }
 
 /** Default GC grace period. */
@@ -97,20 +114,72 @@ export async function initRepository(path: string, opts: InitOptions = {}): Prom
   } catch (e) {
     throw mapFsError(e, `creating the repository in '${path}'`);
   }
+  const id = randomBytes(16).toString('hex');
+  let recoveryKey: string | undefined;
+  let keys: RepoKeys | undefined;
+  if (opts.encryption) {
+    if (!opts.encryption.password) throw new AppError('INVALID_REQUEST', 'an encrypted repository needs a password');
+    // the keys come first: a repository whose configuration exists can always be unlocked
+    const master = randomBytes(32);
+    const createdAt = new Date(clock.now()).toISOString();
+    recoveryKey = newRecoveryKey();
+    await mkdir(layout.keyDir, { recursive: true, mode: OWNER_DIR_MODE }).catch((e) => {
+      throw mapFsError(e, `creating the repository in '${path}'`);
+    });
+    // both wraps at once (scrypt runs on libuv's thread pool)
+    const [pw] = await Promise.all([
+      addKeyFile(layout, id, master, opts.encryption.password, { kind: 'password', label: 'password', createdAt, cost: opts.encryption.kdf }),
+      addKeyFile(layout, id, master, recoveryKey, { kind: 'recovery', label: 'recovery key', createdAt, cost: opts.encryption.kdf }),
+    ]);
+    keys = new RepoKeys(id, master, pw.id);
+  }
   const cfg: RepoConfig = {
-    format: REPO_FORMAT,
-    id: randomBytes(16).toString('hex'),
+    format: opts.encryption ? REPO_FORMAT_ENCRYPTED : REPO_FORMAT,
+    id,
     chunkSize,
     compression: { codec: 'zstd', level: opts.compressionLevel ?? DEFAULT_ZSTD_LEVEL },
     createdAt: new Date(clock.now()).toISOString(),
+    ...(opts.encryption ? { encryption: { cipher: CIPHER, chunkNames: 'hmac-sha256' as const, kdf: 'scrypt' as const, subkeys: 'hkdf-sha256' as const } } : {}),
   };
   await writeFileAtomic(layout.config, `${JSON.stringify(cfg, null, 2)}\n`, 'writing the repository configuration');
-  return openRepository(path, opts);
+  const repo = await openRepositoryWith(path, opts, keys);
+  repo.recoveryKey = recoveryKey;
+  return repo;
 }
 
 /** Opens an existing repository (REPO_NOT_FOUND if `path` has none). Caller must `close()` it. */
 export async function openRepository(path: string, opts: RepositoryOptions = {}): Promise<Repository> {
+  return openRepositoryWith(path, opts);
+}
+
+/** Opens a repository; `known` = the keys of an encrypted one just created (no password to derive). */
+async function openRepositoryWith(path: string, opts: RepositoryOptions, known?: RepoKeys): Promise<Repository> {
   const layout = new RepoLayout(path);
+  const cfg = await readRepoConfig(layout);
+  const keys = cfg.format === REPO_FORMAT_ENCRYPTED ? (known ?? (await unlockRepository(layout, cfg, opts.password))) : undefined;
+  for (const d of [layout.tmp, layout.trash, layout.locks, layout.snapshots, layout.chunks]) await mkdir(d, { recursive: true, mode: OWNER_DIR_MODE }).catch(() => {});
+  // one made by an older version with the default umask: the folder closes it for everyone else
+  // (what is inside keeps its mode, but cannot be reached through a 0700 folder)
+  for (const p of [layout.root, layout.config, layout.chunks, layout.snapshots, layout.tmp, layout.trash, layout.locks]) makeOwnerOnly(p);
+  return new Repository(keys ? new RepoLayout(path, keys) : layout, cfg, opts);
+}
+
+/**
+ * What a repository is (plain or encrypted, with what, its keys) without opening it: no password
+ * needed (`twinsnap repository info`, the Repository page of a locked repository).
+ */
+export async function readRepositoryInfo(path: string): Promise<RepositoryInfo> {
+  const layout = new RepoLayout(path);
+  const cfg = await readRepoConfig(layout);
+  const base = { path, id: cfg.id, format: cfg.format, chunkSize: cfg.chunkSize, compression: `zstd level ${cfg.compression.level}`, createdAt: cfg.createdAt };
+  if (cfg.format !== REPO_FORMAT_ENCRYPTED) return { ...base, encrypted: false };
+  const keys = (await readKeyFiles(layout)).map(keySummary);
+  return { ...base, encrypted: true, cipher: 'AES-256-GCM', chunkNames: 'HMAC-SHA256', kdf: keys[0]?.kdf, keys };
+}
+
+/** Reads and checks `twinsnap-repo.json`. */
+async function readRepoConfig(layout: RepoLayout): Promise<RepoConfig> {
+  const path = layout.root;
   let cfg: RepoConfig;
   try {
     cfg = JSON.parse(await readFile(layout.config, 'utf8')) as RepoConfig;
@@ -120,12 +189,8 @@ export async function openRepository(path: string, opts: RepositoryOptions = {})
     }
     throw new AppError('REPO_CORRUPT', `repository configuration '${layout.config}' is unreadable: ${(e as Error).message}`, { cause: e });
   }
-  if (cfg.format !== REPO_FORMAT) throw new AppError('REPO_CORRUPT', `repository format ${cfg.format} is not supported by this version`);
-  for (const d of [layout.tmp, layout.trash, layout.locks, layout.snapshots, layout.chunks]) await mkdir(d, { recursive: true, mode: OWNER_DIR_MODE }).catch(() => {});
-  // one made by an older version with the default umask: the folder closes it for everyone else
-  // (what is inside keeps its mode, but cannot be reached through a 0700 folder)
-  for (const p of [layout.root, layout.config, layout.chunks, layout.snapshots, layout.tmp, layout.trash, layout.locks]) makeOwnerOnly(p);
-  return new Repository(layout, cfg, opts);
+  if (cfg.format !== REPO_FORMAT && cfg.format !== REPO_FORMAT_ENCRYPTED) throw new AppError('REPO_CORRUPT', `repository format ${cfg.format} is not supported by this version`);
+  return cfg;
 }
 
 /** Repositories this process already said it reads without reader locks (said once per path). */
@@ -172,6 +237,8 @@ export interface RetentionTarget {
 export class Repository {
   private pool: ChunkPool | undefined;
   private readonly clock: Clock;
+  /** The recovery key of a repository this process just created encrypted (shown once, never stored). */
+  recoveryKey: string | undefined;
 
   constructor(
     readonly layout: RepoLayout,
@@ -191,7 +258,8 @@ export class Repository {
       chunksDir: this.layout.chunks,
       chunkSize: this.config.chunkSize,
       level: this.config.compression.level,
-      fingerprintSeeds: fingerprintSeeds(this.config.id),
+      fingerprintSeeds: this.layout.keys?.fingerprintSeeds ?? fingerprintSeeds(this.config.id),
+      keys: this.layout.keys,
       workers: this.opts.workers,
     });
     return this.pool;
@@ -221,7 +289,7 @@ export class Repository {
     if (!isSnapshotId(id)) throw new AppError('SNAPSHOT_NOT_FOUND', `no snapshot '${id}'`);
     let text: string;
     try {
-      text = await readFile(this.layout.manifest(id), 'utf8');
+      text = (await readObject(this.layout, 'manifest', snapshotObjectName(id, 'manifest.json'), this.layout.manifest(id))).toString('utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('SNAPSHOT_NOT_FOUND', `no snapshot '${id}' in the repository`, { details: { snapshotId: id } });
       throw e;
@@ -250,7 +318,8 @@ export class Repository {
   async readIndex(m: Manifest, diskName: string): Promise<FixedIndex> {
     const disk = m.disks.find((d) => d.name === diskName);
     if (!disk) throw new AppError('NOT_FOUND', `snapshot '${m.id}' has no disk '${diskName}' (disks: ${m.disks.map((d) => d.name).join(', ')})`);
-    const buf = await readFile(join(this.layout.snapshot(m.id), disk.index)).catch((e) => {
+    const buf = await readObject(this.layout, 'index', snapshotObjectName(m.id, disk.index), join(this.layout.snapshot(m.id), disk.index)).catch((e) => {
+      if (isAppError(e)) throw e;
       throw new AppError('MANIFEST_CORRUPT', `index of disk '${diskName}' of snapshot '${m.id}' is unreadable: ${(e as Error).message}`, { cause: e });
     });
     if (sha256(buf) !== disk.indexSha256) throw new AppError('MANIFEST_CORRUPT', `index of disk '${diskName}' of snapshot '${m.id}' does not match its manifest`);
@@ -343,7 +412,8 @@ export class Repository {
     try {
       let plan: RestorePlan = { configFiles: [], disks: [] };
       for (const cf of m.configFiles) {
-        const data = await readFile(join(this.layout.snapshot(id), 'config', checkedFileName(cf.name, id, 'configuration file name')));
+        const rel = `config/${checkedFileName(cf.name, id, 'configuration file name')}`;
+        const data = await readObject(this.layout, 'config-file', snapshotObjectName(id, rel), join(this.layout.snapshot(id), rel));
         if (sha256(data) !== cf.sha256) throw new AppError('MANIFEST_CORRUPT', `configuration file '${cf.name}' of snapshot '${id}' is damaged`);
         plan.configFiles.push({ name: checkedFileName(cf.name, id, 'configuration file name'), data });
       }
@@ -540,6 +610,51 @@ export class Repository {
     if (process.platform !== 'linux') return false;
     const r = await runProcess('sync', ['-f', this.layout.chunks], { timeoutMs: 30 * 60_000 });
     return r.exitCode === 0;
+  }
+
+  /** Plain or encrypted, and with what (`twinsnap repository info`, the Repository page). */
+  async info(): Promise<RepositoryInfo> {
+    const info = await readRepositoryInfo(this.path);
+    return info.encrypted && this.layout.keys ? { ...info, unlockedWith: this.layout.keys.keyId } : info;
+  }
+
+  private requireKeys(): RepoKeys {
+    if (!this.layout.keys) throw new AppError('INVALID_REQUEST', `repository '${this.path}' is not encrypted: it has no passwords or keys`);
+    return this.layout.keys;
+  }
+
+  /** The password and recovery keys of an encrypted repository (no secrets). */
+  async listKeys(): Promise<KeySummary[]> {
+    this.requireKeys();
+    return (await readKeyFiles(this.layout)).map(keySummary);
+  }
+
+  /** Adds a password (or a new recovery key, which is returned once) that opens this repository. */
+  async addKey(o: { password?: string; kind?: KeyFile['kind']; label?: string; kdf?: KdfCost }): Promise<KeySummary & { recoveryKey?: string }> {
+    const keys = this.requireKeys();
+    const kind = o.kind ?? 'password';
+    const secret = kind === 'recovery' ? newRecoveryKey() : o.password;
+    if (!secret) throw new AppError('INVALID_REQUEST', 'a new key needs a password');
+    const k = await addKeyFile(this.layout, this.config.id, keys.master(), secret, { kind, label: o.label ?? (kind === 'recovery' ? 'recovery key' : 'password'), createdAt: new Date(this.clock.now()).toISOString(), cost: o.kdf });
+    return { ...keySummary(k), ...(kind === 'recovery' ? { recoveryKey: secret } : {}) };
+  }
+
+  /** Removes a password or key (never the last one). */
+  async removeKey(id: string): Promise<void> {
+    this.requireKeys();
+    await removeKeyFile(this.layout, id);
+  }
+
+  /**
+   * Changes the password this repository was opened with: the master key is wrapped under the new
+   * one and the old key file removed. Nothing else is rewritten.
+   */
+  async changePassword(newPassword: string, kdf?: KdfCost): Promise<KeySummary> {
+    const keys = this.requireKeys();
+    const old = (await readKeyFiles(this.layout)).find((k) => k.id === keys.keyId);
+    const added = await this.addKey({ password: newPassword, kind: 'password', label: old?.kind === 'password' ? old.label : 'password', kdf });
+    if (old?.kind === 'password') await removeKeyFile(this.layout, old.id);
+    return added;
   }
 
   /** Stops the worker threads. */

@@ -10,6 +10,7 @@ import { snapshotAdminHandlers } from './snapshot-admin-handlers.js';
 import { doctorHandlers } from './doctor-handlers.js';
 import { repositorySetupHandlers } from './repository-setup-handlers.js';
 import { offsiteHandlers } from './offsite-access.js';
+import { repositoryKeyHandlers } from './repository-key-handlers.js';
 
 /** Every handler slice of the engine; together they implement the whole contract. */
-export const allHandlers: HandlerFactory[] = [statusHandlers, guestHandlers, repositoryHandlers, jobHandlers, filesHandlers, restoreHandlers, scheduleHandlers, snapshotAdminHandlers, doctorHandlers, repositorySetupHandlers, offsiteHandlers];
+export const allHandlers: HandlerFactory[] = [statusHandlers, guestHandlers, repositoryHandlers, jobHandlers, filesHandlers, restoreHandlers, scheduleHandlers, snapshotAdminHandlers, doctorHandlers, repositorySetupHandlers, repositoryKeyHandlers, offsiteHandlers];

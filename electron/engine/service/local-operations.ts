@@ -1,22 +1,23 @@
 import { basename, extname, resolve } from 'node:path';
 import type { DoctorCheck, DoctorReport } from '../../../shared/domain/doctor.js';
 import type { FileEntry, FileListing } from '../../../shared/domain/files.js';
+import type { RepositoryInfo, RepositoryKey } from '../../../shared/domain/engine.js';
+import { AppError, isAppError } from '../../../shared/errors/app-error.js';
 import type { HypervisorKind } from '../../../shared/domain/guest.js';
 import { isGuestId, nameGuestId } from '../../../shared/domain/guest-id.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
-import { isAppError } from '../../../shared/errors/app-error.js';
 import { openDisk } from '../disk/open-disk.js';
 import type { VirtualDisk } from '../disk/virtual-disk.js';
-import { initRepository, syncCatalog, type ExportFormat, type GcResult, type VerifyResult } from '../repository/repository.js';
+import { initRepository, openRepository, readRepositoryInfo, recoveryKitText, syncCatalog, type ExportFormat, type GcResult, type KdfCost, type VerifyResult } from '../repository/repository.js';
 import type { AppConfig } from '../core/config.js';
 import { OFFSITE_ACCESS_KEY_ID, OFFSITE_SECRET_ACCESS_KEY } from '../core/secrets.js';
 import type { OffsiteCopyOptions, OffsiteCopyResult } from '../offsite/offsite-copy.js';
 import type { OffsitePruneResult } from '../offsite/offsite-prune.js';
 import { isS3Url, parseS3Url } from '../offsite/s3-destination.js';
-import { AppError } from '../../../shared/errors/app-error.js';
 import { offsiteStatus, runOffsiteCopy, runOffsitePrune, type OffsiteStatus } from './offsite-access.js';
 import { runEngineDoctor } from './doctor-handlers.js';
 import type { EngineContext } from './engine-context.js';
+import { repositoryPasswordKey } from './repository-access.js';
 import { LAST_VERIFY } from './repository-handlers.js';
 import { restoreVmFolder } from './restore-vm.js';
 
@@ -30,8 +31,28 @@ export type ProgressFn = (done: number, total: number) => void;
  * contract in `shared/`; it is reached only through `Engine.local` (engine.ts).
  */
 export interface LocalOperations {
-  /** Creates a new, empty repository at the configured path. */
-  initRepository(opts: { chunkSize?: number }): Promise<{ path: string; chunkSize: number; id: string }>;
+  /**
+   * Creates a new, empty repository at the configured path; with `password` an encrypted one,
+   * whose recovery key and recovery kit (its text) are returned once.
+   */
+  initRepository(opts: { chunkSize?: number; password?: string }): Promise<{ path: string; chunkSize: number; id: string; encrypted: boolean; recoveryKey?: string; recoveryKit?: string }>;
+  /** Plain or encrypted (cipher, key derivation, keys) of the configured repository; reads only its plain files, no password needed. */
+  repositoryInfo(): Promise<RepositoryInfo>;
+  /** The passwords and recovery keys of the (encrypted) configured repository, without secrets. */
+  listKeys(): Promise<RepositoryKey[]>;
+  /** Adds a password, or (`recovery`) a new recovery key returned once. `kdf`: scrypt cost of the new key. */
+  addKey(o: { password?: string; recovery?: boolean; label?: string; kdf?: KdfCost }): Promise<RepositoryKey & { recoveryKey?: string }>;
+  /** Removes a password or recovery key (never the last one). */
+  removeKey(id: string): Promise<void>;
+  /** Changes the password the repository was opened with (rewraps its key; nothing else is rewritten). */
+  changePassword(password: string, kdf?: KdfCost): Promise<RepositoryKey>;
+  /**
+   * Keeps this process's password of the configured repository (given, kept or asked) in the
+   * data folder's owner-only secret store, for the background service, once it opens the repository.
+   */
+  rememberPassword(): Promise<{ path: string }>;
+  /** Drops the password `rememberPassword` kept. */
+  forgetPassword(): { path: string };
   /**
    * Archives existing disk image files (chains followed) as a cold snapshot of `guest`: its id or
    * name (a name no VM or backup has starts a guest known by that name, `name:<guest>`).
@@ -74,12 +95,50 @@ const READ_PIECE = 4 * 1024 * 1024;
 /** The local operations over the engine's shared resources. */
 export function localOperations(ctx: EngineContext): LocalOperations {
   return {
-    async initRepository({ chunkSize }) {
+    async initRepository({ chunkSize, password }) {
       if (isS3Url(ctx.config().repository)) throw new AppError('USAGE', "an s3:// repository is an offsite copy: make one with 'twinsnap offsite copy --to s3://…'");
       const path = resolve(ctx.config().repository);
-      const repo = await initRepository(path, { chunkSize, clock: ctx.clock });
+      const repo = await initRepository(path, { chunkSize, clock: ctx.clock, ...(password ? { encryption: { password } } : {}) });
+      const info = await repo.info();
       await repo.close();
-      return { path, chunkSize: repo.config.chunkSize, id: repo.config.id };
+      const { recoveryKey } = repo;
+      return {
+        path,
+        chunkSize: repo.config.chunkSize,
+        id: repo.config.id,
+        encrypted: info.encrypted,
+        ...(recoveryKey ? { recoveryKey, recoveryKit: recoveryKitText(info, recoveryKey) } : {}),
+      };
+    },
+    repositoryInfo() {
+      return readRepositoryInfo(resolve(ctx.config().repository));
+    },
+    async listKeys() {
+      return (await ctx.store.repository()).listKeys();
+    },
+    async addKey({ password, recovery, label, kdf }) {
+      const repo = await ctx.store.repository();
+      return recovery ? repo.addKey({ kind: 'recovery', label, kdf }) : repo.addKey({ password, label, kdf });
+    },
+    async removeKey(id) {
+      await (await ctx.store.repository()).removeKey(id);
+    },
+    async changePassword(password, kdf) {
+      return (await ctx.store.repository()).changePassword(password, kdf);
+    },
+    async rememberPassword() {
+      const path = resolve(ctx.config().repository);
+      const password = await ctx.store.passwordSource(path)();
+      if (!password) throw new AppError('REPO_PASSWORD_REQUIRED', 'no password given: use --password-file FILE or TWINSNAP_PASSWORD, or run on a terminal');
+      // only a password that opens the repository is kept
+      await (await openRepository(path, { password })).close();
+      ctx.secrets.set(repositoryPasswordKey(path), password);
+      return { path };
+    },
+    forgetPassword() {
+      const path = resolve(ctx.config().repository);
+      ctx.secrets.set(repositoryPasswordKey(path), undefined);
+      return { path };
     },
     async importDisks({ guest, files, configFiles, allowedDirs, onProgress }) {
       const repo = await ctx.store.repository();

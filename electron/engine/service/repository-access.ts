@@ -11,15 +11,34 @@ import type { EngineBase } from './engine-context.js';
 import { isS3Url } from '../offsite/s3-destination.js';
 import { openOffsiteAsRepository } from './offsite-access.js';
 
+/** Where this process gets an encrypted repository's password (EngineOptions, the CLI's flags). */
+export interface RepositoryPasswordSources {
+  /** Given to this process (CLI `--password-file`, `TWINSNAP_PASSWORD`), tried before the secret store. */
+  readonly given?: () => Promise<string | undefined>;
+  /** Asked last (the CLI on a terminal). */
+  readonly prompt?: () => Promise<string | undefined>;
+}
+
+/** Key in the secret store of the password of the encrypted repository at `path` (the app: Electron safeStorage; headless: the 0600 secrets file). */
+export function repositoryPasswordKey(path: string): string {
+  return `repository.password:${resolve(path)}`;
+}
+
 export class RepositoryAccess {
   private openedCatalog?: Catalog;
   private recovered?: CatalogRecovery;
   private readonly repositories = new Map<string, Promise<Repository>>();
+  /** Passwords given to this engine (the app's Unlock, a create/connect), by resolved repository path; in memory only. */
+  readonly unlocked = new Map<string, string>();
 
-  /** `onRecovered` is told once when opening the catalog found it damaged or missing. */
+  /**
+   * `onRecovered` is told once when opening the catalog found it damaged or missing; `passwords`
+   * are this process's sources of an encrypted repository's password (see passwordSource).
+   */
   constructor(
     private readonly base: EngineBase,
     private readonly onRecovered: (r: CatalogRecovery) => void,
+    private readonly passwords: RepositoryPasswordSources = {},
   ) {}
 
   /** The engine's catalog (`<dataDir>/catalog.sqlite`), opened once. */
@@ -54,7 +73,7 @@ export class RepositoryAccess {
     if (open) return open;
     const p = (async () => {
       const grace = Number(base.tuning.gcGraceMs ?? process.env.TWINSNAP_GC_GRACE_MS ?? NaN);
-      const opts = { clock: base.clock, logger: base.logger, ...(Number.isFinite(grace) ? { gcGraceMs: grace } : {}) };
+      const opts = { clock: base.clock, logger: base.logger, password: this.passwordSource(path), ...(Number.isFinite(grace) ? { gcGraceMs: grace } : {}) };
       if (remote) return openOffsiteAsRepository(base, where, opts);
       try {
         return await openRepository(path, opts);
@@ -65,6 +84,11 @@ export class RepositoryAccess {
     })();
     this.repositories.set(path, p);
     base.onClose(async () => (await p.catch(() => undefined))?.close());
+    // an encrypted repository that could not be unlocked (no or a wrong password) is tried again
+    // on the next use, e.g. once the app has been given the password
+    p.catch((e: unknown) => {
+      if ((isAppError(e, 'REPO_PASSWORD_REQUIRED') || isAppError(e, 'REPO_PASSWORD_WRONG')) && this.repositories.get(path) === p) this.repositories.delete(path);
+    });
     return p;
   }
 
@@ -83,5 +107,17 @@ export class RepositoryAccess {
     this.base.logger.log(r.restored ? 'warn' : 'error', `${what}; snapshots are re-read from the repository; ${kept}`, { catalogRecovered: r });
     this.recovered = r;
     this.onRecovered(r);
+  }
+
+  /**
+   * Where the password of the encrypted repository at `path` comes from, in order: the one this
+   * engine was given (the app's Unlock, a create/connect), the one given to this process (CLI
+   * `--password-file` / `TWINSNAP_PASSWORD`), the one kept in the secret store (the app's
+   * "remember", the service account's secrets file), then the terminal prompt. Asked only when
+   * the repository is encrypted.
+   */
+  passwordSource(path: string): () => Promise<string | undefined> {
+    return async () =>
+      this.unlocked.get(resolve(path)) ?? (await this.passwords.given?.()) ?? this.base.secrets.get(repositoryPasswordKey(path)) ?? (await this.passwords.prompt?.());
   }
 }

@@ -2,11 +2,12 @@ import { constants, statfsSync } from 'node:fs';
 import { access, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { RepositoryFolderCheck, Settings } from '../../../shared/domain/engine.js';
-import { AppError } from '../../../shared/errors/app-error.js';
+import { AppError, isAppError } from '../../../shared/errors/app-error.js';
 import { configSchema, toSettings } from '../core/config.js';
 import { randomToken } from '../core/ids.js';
-import { initRepository, openRepository } from '../repository/repository.js';
+import { initRepository, openRepository, readRepositoryInfo, recoveryKitText } from '../repository/repository.js';
 import { RepoLayout } from '../repository/repository.js';
+import { repositoryPasswordKey } from './repository-access.js';
 import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
 
@@ -74,16 +75,19 @@ export async function checkRepositoryFolder(ctx: EngineContext, raw: string): Pr
   else if (!st.isDirectory()) state = 'not-a-folder';
   else if (await access(new RepoLayout(path).config, constants.F_OK).then(() => true, () => false)) state = 'repository';
   else state = (await readdir(path).catch(() => ['?'])).length === 0 ? 'empty' : 'not-empty';
+  let encrypted: boolean | undefined;
   if (state === 'repository') {
     try {
-      const repo = await openRepository(path, { clock: ctx.clock });
+      encrypted = (await readRepositoryInfo(path)).encrypted;
+      const repo = await openRepository(path, { clock: ctx.clock, password: ctx.store.passwordSource(path) });
       try {
         snapshots = (await repo.listSnapshots()).length;
       } finally {
         await repo.close();
       }
     } catch (e) {
-      problems.push(`'${path}' looks like a repository but cannot be opened: ${(e as Error).message}`);
+      // an encrypted repository without (the right) password is fine: connecting asks for it
+      if (!isAppError(e, 'REPO_PASSWORD_REQUIRED') && !isAppError(e, 'REPO_PASSWORD_WRONG')) problems.push(`'${path}' looks like a repository but cannot be opened: ${(e as Error).message}`);
     }
   }
   const existing = await nearestExisting(path);
@@ -104,7 +108,7 @@ export async function checkRepositoryFolder(ctx: EngineContext, raw: string): Pr
     problems.push(`only ${Math.floor(freeBytes / 1048576)} MiB are free there; a repository needs at least ${MIN_REPOSITORY_FREE_BYTES / 1073741824} GiB`);
   }
   const current = resolve(ctx.config().repository) === path;
-  return { path, state, writable, ...(freeBytes !== undefined ? { freeBytes } : {}), ...(insideVm ? { insideVm } : {}), ...(snapshots !== undefined ? { snapshots } : {}), current, problems };
+  return { path, state, writable, ...(freeBytes !== undefined ? { freeBytes } : {}), ...(insideVm ? { insideVm } : {}), ...(snapshots !== undefined ? { snapshots } : {}), ...(encrypted !== undefined ? { encrypted } : {}), current, problems };
 }
 
 function useRepository(ctx: EngineContext, path: string): Settings {
@@ -114,31 +118,48 @@ function useRepository(ctx: EngineContext, path: string): Settings {
   return toSettings(parsed.data);
 }
 
-/** Creates a repository in `raw` (empty or missing, writable, room, outside every VM) and uses it. */
-export async function createRepositoryAt(ctx: EngineContext, raw: string): Promise<Settings> {
+/**
+ * Creates a repository in `raw` (empty or missing, writable, room, outside every VM) and uses it;
+ * with `password` an encrypted one, whose recovery kit is returned (once). `remember` keeps the
+ * password in the secret store for scheduled backups.
+ */
+export async function createRepositoryAt(ctx: EngineContext, raw: string, enc: { password?: string; remember?: boolean } = {}): Promise<Settings & { recoveryKit?: string }> {
   const c = await checkRepositoryFolder(ctx, raw);
   if (c.state === 'repository') throw new AppError('ALREADY_EXISTS', `'${c.path}' already holds a twinsnap repository (${c.snapshots ?? 0} restore points): connect it instead`);
   if (c.problems.length) throw new AppError(c.state === 'not-empty' || c.state === 'not-a-folder' || c.insideVm ? 'PATH_UNSAFE' : c.writable ? 'DISK_FULL' : 'PERMISSION_DENIED', c.problems.join('; '), { details: { check: c } });
   await mkdir(c.path, { recursive: true });
-  await (await initRepository(c.path, { clock: ctx.clock })).close();
-  ctx.logger.info('repository created from the ui', { path: c.path });
-  return useRepository(ctx, c.path);
+  const repo = await initRepository(c.path, { clock: ctx.clock, ...(enc.password ? { encryption: { password: enc.password } } : {}) });
+  const recoveryKit = repo.recoveryKey ? recoveryKitText(await repo.info(), repo.recoveryKey) : undefined;
+  await repo.close();
+  if (enc.password) {
+    ctx.store.unlocked.set(c.path, enc.password);
+    if (enc.remember) ctx.secrets.set(repositoryPasswordKey(c.path), enc.password);
+  }
+  ctx.logger.info('repository created from the ui', { path: c.path, encrypted: Boolean(enc.password) });
+  return { ...useRepository(ctx, c.path), ...(recoveryKit ? { recoveryKit } : {}) };
 }
 
-/** Connects the existing repository in `raw` (it must hold one) and uses it. */
-export async function connectRepositoryAt(ctx: EngineContext, raw: string): Promise<Settings> {
+/** Connects the existing repository in `raw` (it must hold one) and uses it; an encrypted one must open with `password` (or one already known). */
+export async function connectRepositoryAt(ctx: EngineContext, raw: string, enc: { password?: string; remember?: boolean } = {}): Promise<Settings> {
   const c = await checkRepositoryFolder(ctx, raw);
   if (c.state !== 'repository') {
     throw new AppError('REPO_NOT_FOUND', `'${c.path}' holds no twinsnap repository${c.state === 'empty' || c.state === 'missing' ? ': create one there instead' : ''}`, { details: { check: c } });
   }
   if (c.problems.length) throw new AppError(c.insideVm ? 'PATH_UNSAFE' : 'REPO_CORRUPT', c.problems.join('; '), { details: { check: c } });
-  ctx.logger.info('repository connected from the ui', { path: c.path });
+  if (c.encrypted) {
+    const known = ctx.store.passwordSource(c.path);
+    const password = enc.password ?? (await known());
+    await (await openRepository(c.path, { clock: ctx.clock, password })).close(); // REPO_PASSWORD_REQUIRED / _WRONG
+    ctx.store.unlocked.set(c.path, password!);
+    if (enc.remember) ctx.secrets.set(repositoryPasswordKey(c.path), password);
+  }
+  ctx.logger.info('repository connected from the ui', { path: c.path, encrypted: Boolean(c.encrypted) });
   return useRepository(ctx, c.path);
 }
 
 /** repository.check / create / connect. */
 export const repositorySetupHandlers: HandlerFactory = (ctx) => ({
   'repository.check': async ({ path }) => checkRepositoryFolder(ctx, path),
-  'repository.create': async ({ path }) => createRepositoryAt(ctx, path),
-  'repository.connect': async ({ path }) => connectRepositoryAt(ctx, path),
+  'repository.create': async ({ path, password, remember }) => createRepositoryAt(ctx, path, { password, remember }),
+  'repository.connect': async ({ path, password, remember }) => connectRepositoryAt(ctx, path, { password, remember }),
 });

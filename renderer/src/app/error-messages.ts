@@ -73,6 +73,8 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, Entry>> = {
   REPO_LOCKED: { title: 'The repository is busy', action: 'Another TwinSnap task is using it; this retries by itself.' },
   REPO_READ_ONLY: { title: 'The repository is read-only', action: 'Restoring works; to back up, forget or clean up, make the disk or share writable (write-protect switch, share permissions).' },
   REPO_CORRUPT: { title: 'The repository is damaged', action: 'Run Verify on the Repository page and rebuild the catalog.' },
+  REPO_PASSWORD_REQUIRED: { title: 'The repository is encrypted', action: 'Unlock it with its password or recovery key on the Repository page.' },
+  REPO_PASSWORD_WRONG: { title: 'Wrong repository password', action: 'Enter the password again, or use the recovery key from the recovery kit.' },
   CHUNK_MISSING: { title: 'Backup data is missing', action: 'Run Verify on the Repository page; restore from another point.' },
   CHUNK_CORRUPT: { title: 'Backup data is damaged', action: 'Run Verify on the Repository page; restore from another point.' },
   MANIFEST_CORRUPT: { title: 'A backup’s index is damaged', action: 'Run Verify on the Repository page; restore from another point.' },

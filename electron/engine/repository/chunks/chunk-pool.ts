@@ -4,7 +4,9 @@ import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { AppError } from '../../../../shared/errors/app-error.js';
 import { mapFsError } from '../fs-util.js';
+import { chunkSealKeys } from './chunk-codec.js';
 import type { ChunkWorkerData } from './chunk-worker.js';
+import type { RepoKeys } from '../crypto/repo-keys.js';
 
 /**
  * The chunk worker (chunk-worker.ts) built into one script by chunk-worker-build.cjs: defined by
@@ -84,6 +86,8 @@ export interface ChunkPoolOptions {
    * Required for a pool that stores chunks; a pool that only loads may leave it out.
    */
   fingerprintSeeds?: [bigint, bigint];
+  /** The keys of an encrypted repository: chunks are named by HMAC and sealed (see chunk-codec.ts). */
+  keys?: RepoKeys;
   /** Test hook: fail with ENOSPC after this many chunk writes (env TWINSNAP_FAULT_ENOSPC_AFTER). */
   faultEnospcAfter?: number;
 }
@@ -121,6 +125,7 @@ export class ChunkPool {
         chunkSize: opts.chunkSize,
         level: opts.level,
         faultEnospcAfter: opts.faultEnospcAfter ?? envFault,
+        enc: chunkSealKeys(opts.keys),
       };
       const w = new Worker(script, { eval: true, workerData });
       w.on('message', (m: { id: number; error?: { code?: string; message: string }; plain?: ArrayBuffer; len?: number } & Record<string, unknown>) => {

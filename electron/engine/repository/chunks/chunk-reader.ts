@@ -20,7 +20,7 @@ export async function readChunk(layout: RepoLayout, digest: string, snapshotId?:
     throw e;
   }
   try {
-    return decodeChunk(raw, digest);
+    return decodeChunk(raw, digest, layout.keys);
   } catch (e) {
     if (snapshotId && e instanceof AppError) {
       throw new AppError(e.code, `${e.message} (snapshot '${snapshotId}')`, { cause: e, details: { digest, snapshotId } });

@@ -25,15 +25,21 @@
  * Every stored chunk is also fingerprinted (two seeded XXH64, see snapshot/fingerprints.ts). A
  * store request may carry the previous snapshot's `{ fp, digest }` for the same offset: when the
  * fingerprints match, the chunk file of that digest is touched and reused without SHA-256.
+ *
+ * In an encrypted repository (workerData.enc) a chunk is named by HMAC-SHA256 of its plain data
+ * instead of SHA-256 and its codec, length and payload are sealed with AES-256-GCM after
+ * compression (chunk-codec.ts's sealChunkParts / openSealedChunk, the format the main thread's
+ * decodeChunk reads).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as zb from 'zstd-napi/binding.js';
 import xxhash from 'xxhash-wasm';
 import { alignedBuffer } from '../../disk/core/aligned-buffer.js';
-import { CHUNK_HEADER_SIZE, CODEC_STORED, CODEC_ZSTD, chunkFile, readChunkHeader, writeChunkHeader } from './chunk-codec.js';
+import { CHUNK_HEADER_SIZE, CODEC_STORED, CODEC_ZSTD, SEALED_CHUNK_OVERHEAD, chunkFile, chunkName, openSealedChunk, readChunkHeader, sealChunkParts, writeChunkHeader } from './chunk-codec.js';
+import type { ChunkSealKeys } from './chunk-codec.js';
 
 /** What ChunkPool starts each worker with. */
 export interface ChunkWorkerData {
@@ -46,6 +52,8 @@ export interface ChunkWorkerData {
   arena: SharedArrayBuffer;
   /** The repository's two XXH64 seeds of chunk fingerprints. */
   fpSeeds: [bigint, bigint];
+  /** An encrypted repository's keys (chunks named by HMAC and sealed); null in a plain one. */
+  enc: ChunkSealKeys | null;
 }
 
 /** A request: store the chunk in `slot` | make files durable | load chunk `load` (into `slot`, or a new buffer). */
@@ -64,7 +72,7 @@ export type ChunkWorkerReply = { id: number } & (
   | { error: { code?: string; message: string } }
 );
 
-const { chunksDir, chunkSize, level, faultEnospcAfter, arena, fpSeeds } = workerData as ChunkWorkerData;
+const { chunksDir, chunkSize, level, faultEnospcAfter, arena, fpSeeds, enc } = workerData as ChunkWorkerData;
 const port = parentPort!;
 const corrupt = 'TS_CHUNK_CORRUPT';
 
@@ -80,7 +88,8 @@ function fingerprint(data: Buffer): string {
 const cctx = new zb.CCtx();
 const dctx = new zb.DCtx();
 const zero = Buffer.alloc(chunkSize);
-const bound = CHUNK_HEADER_SIZE + Math.max(chunkSize, zb.compressBound(chunkSize));
+// a sealed chunk file is longer by SEALED_CHUNK_OVERHEAD (readWhole reads it whole into `raw`)
+const bound = CHUNK_HEADER_SIZE + SEALED_CHUNK_OVERHEAD + Math.max(chunkSize, zb.compressBound(chunkSize));
 const out = alignedBuffer(bound);
 const raw = alignedBuffer(bound);
 const SAMPLES = 8;
@@ -114,7 +123,7 @@ function touch(file: string): boolean {
 }
 
 function store(data: Buffer): { digest: string; written: boolean; storedBytes: number; file?: string } {
-  const digest = createHash('sha256').update(data).digest('hex');
+  const digest = chunkName(data, enc);
   const file = chunkFile(chunksDir, digest);
   if (touch(file)) return { digest, written: false, storedBytes: 0 };
   let n = compressible(data) ? cctx.compress(out.subarray(CHUNK_HEADER_SIZE), data, level) : data.length;
@@ -124,7 +133,8 @@ function store(data: Buffer): { digest: string; written: boolean; storedBytes: n
     n = data.length;
     data.copy(out, CHUNK_HEADER_SIZE);
   }
-  const whole = writeChunkHeader(out, codec, data.length).subarray(0, CHUNK_HEADER_SIZE + n);
+  const parts = enc ? sealChunkParts(enc, digest, codec, data.length, out.subarray(CHUNK_HEADER_SIZE, CHUNK_HEADER_SIZE + n)) : [writeChunkHeader(out, codec, data.length).subarray(0, CHUNK_HEADER_SIZE + n)];
+  const total = parts.reduce((a, p) => a + p.length, 0);
   if (faultEnospcAfter >= 0 && writes++ >= faultEnospcAfter) throw withCode('ENOSPC: no space left on device (injected)', 'ENOSPC');
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   let fd: number | undefined;
@@ -136,7 +146,14 @@ function store(data: Buffer): { digest: string; written: boolean; storedBytes: n
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
       fd = openSync(tmp, 'wx', 0o600);
     }
-    for (let w = 0; w < whole.length; ) w += writeSync(fd, whole, w, whole.length - w, w);
+    let pos = 0;
+    for (const p of parts) {
+      for (let w = 0; w < p.length; ) {
+        const k = writeSync(fd, p, w, p.length - w, pos);
+        w += k;
+        pos += k;
+      }
+    }
     closeSync(fd);
     fd = undefined;
     renameSync(tmp, file);
@@ -155,7 +172,7 @@ function store(data: Buffer): { digest: string; written: boolean; storedBytes: n
     }
     throw e;
   }
-  return { digest, written: true, storedBytes: whole.length, file };
+  return { digest, written: true, storedBytes: total, file };
 }
 
 function fsyncPaths(paths: string[]): void {
@@ -187,23 +204,30 @@ function load(digest: string, slot: number | undefined): { ab?: ArrayBuffer; len
   const bad = (why: string) => withCode(`chunk ${digest} is corrupt: ${why}`, corrupt);
   const f = readWhole(chunkFile(chunksDir, digest));
   if (f === null) throw bad('file too large');
-  const header = readChunkHeader(f);
-  if (!header) throw bad('bad header');
-  const { codec, plainLength: len } = header;
+  let codec: number;
+  let len: number;
+  let payload: Buffer;
+  if (enc) ({ codec, plainLength: len, payload } = openSealedChunk(enc, digest, f, bad));
+  else {
+    const header = readChunkHeader(f);
+    if (!header) throw bad('bad header');
+    ({ codec, plainLength: len } = header);
+    payload = f.subarray(CHUNK_HEADER_SIZE);
+  }
   if (len > chunkSize) throw bad(`length ${len} exceeds the chunk size`);
   const ab = slot === undefined ? new ArrayBuffer(chunkSize) : undefined;
   const plain = ab ? Buffer.from(ab, 0, len) : Buffer.from(arena, slot! * chunkSize, len);
   let got: number;
-  if (codec === CODEC_STORED) got = f.copy(plain, 0, CHUNK_HEADER_SIZE);
+  if (codec === CODEC_STORED) got = payload.copy(plain, 0);
   else if (codec === CODEC_ZSTD) {
     try {
-      got = dctx.decompress(plain, f.subarray(CHUNK_HEADER_SIZE));
+      got = dctx.decompress(plain, payload);
     } catch {
       throw bad('cannot decompress');
     }
   } else throw bad(`unknown codec ${codec}`);
-  if (got !== len || (codec === CODEC_STORED && f.length - CHUNK_HEADER_SIZE !== len)) throw bad(`length ${codec === CODEC_STORED ? f.length - CHUNK_HEADER_SIZE : got} != ${len}`);
-  if (createHash('sha256').update(plain).digest('hex') !== digest) throw bad('content does not match its hash');
+  if (got !== len || (codec === CODEC_STORED && payload.length !== len)) throw bad(`length ${codec === CODEC_STORED ? payload.length : got} != ${len}`);
+  if (chunkName(plain, enc) !== digest) throw bad('content does not match its hash');
   return { ab, len };
 }
 

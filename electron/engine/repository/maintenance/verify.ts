@@ -4,6 +4,7 @@ import { isAppError } from '../../../../shared/errors/app-error.js';
 import { decodeChunk, sha256 } from '../chunks/chunk-codec.js';
 import { decodeFixedIndex } from '../index/fixed-index.js';
 import type { RepoLayout } from '../layout.js';
+import { readObject, snapshotObjectName } from '../crypto/sealed-files.js';
 import { decodeManifest, type Manifest } from '../snapshot/manifest.js';
 
 /** What is wrong with one snapshot. */
@@ -48,7 +49,7 @@ export async function verifySnapshots(layout: RepoLayout, allIds: string[], opts
     if (known !== undefined) return known;
     let problem: string | null = null;
     try {
-      if (opts.full) decodeChunk(await readFile(layout.chunk(dg)), dg);
+      if (opts.full) decodeChunk(await readFile(layout.chunk(dg)), dg, layout.keys);
       else if (opts.chunkExists) problem = (await opts.chunkExists(dg)) ? null : `chunk ${dg} is missing`;
       else if (!(await stat(layout.chunk(dg))).isFile()) problem = `chunk ${dg} is not a file`;
     } catch (e) {
@@ -63,23 +64,30 @@ export async function verifySnapshots(layout: RepoLayout, allIds: string[], opts
     const dir = layout.snapshot(id);
     let m: Manifest;
     try {
-      m = decodeManifest(await readFile(layout.manifest(id), 'utf8'), id);
+      m = decodeManifest((await readObject(layout, 'manifest', snapshotObjectName(id, 'manifest.json'), layout.manifest(id))).toString('utf8'), id);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !(await stat(dir).catch(() => undefined))) continue;
       details.push({ snapshotId: id, problems: [isAppError(e) ? e.message : `manifest unreadable: ${(e as Error).message}`] });
       continue;
     }
     for (const cf of m.configFiles) {
-      const data = await readFile(join(dir, cf.file)).catch(() => undefined);
+      let data: Buffer | undefined;
+      try {
+        data = await readObject(layout, 'config-file', snapshotObjectName(id, cf.file), join(dir, cf.file));
+      } catch (e) {
+        if (!isAppError(e)) problems.push(`configuration file ${cf.name} is missing`);
+        else problems.push(`configuration file ${cf.name}: ${e.message}`);
+        continue;
+      }
       if (!data) problems.push(`configuration file ${cf.name} is missing`);
       else if (sha256(data) !== cf.sha256) problems.push(`configuration file ${cf.name} does not match its hash`);
     }
     for (const disk of m.disks) {
       let buf: Buffer;
       try {
-        buf = await readFile(join(dir, disk.index));
-      } catch {
-        problems.push(`index of disk ${disk.name} is missing`);
+        buf = await readObject(layout, 'index', snapshotObjectName(id, disk.index), join(dir, disk.index));
+      } catch (e) {
+        problems.push(isAppError(e) ? `index of disk ${disk.name}: ${e.message}` : `index of disk ${disk.name} is missing`);
         continue;
       }
       if (sha256(buf) !== disk.indexSha256) {

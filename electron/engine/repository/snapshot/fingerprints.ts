@@ -1,11 +1,11 @@
 import type { GuestId } from '../../../../shared/domain/guest-id.js';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ChunkMap } from '../index/chunk-map.js';
 import { decodeFixedIndex } from '../index/fixed-index.js';
 import type { RepoLayout } from '../layout.js';
 import { isSnapshotId } from '../layout.js';
+import { readObject, snapshotObjectName } from '../crypto/sealed-files.js';
 import { decodeManifest, manifestGuestId, type ManifestDisk } from './manifest.js';
 
 /**
@@ -131,7 +131,7 @@ export async function previousChunks(layout: RepoLayout, ids: string[], guestId:
     // an id names its second: once past the best one's second, nothing newer can follow
     if (best && id.slice(0, ID_SECOND) !== best.id.slice(0, ID_SECOND)) break;
     try {
-      const m = decodeManifest(await readFile(layout.manifest(id), 'utf8'), id);
+      const m = decodeManifest((await readObject(layout, 'manifest', snapshotObjectName(id, 'manifest.json'), layout.manifest(id))).toString('utf8'), id);
       const disk = manifestGuestId(m) === guestId ? m.disks.find((d) => d.name === diskName) : undefined;
       const time = Date.parse(m.time);
       if (disk && (!best || time > best.time)) best = { id, time, disk };
@@ -142,7 +142,11 @@ export async function previousChunks(layout: RepoLayout, ids: string[], guestId:
   if (!best || best.disk.chunkSize !== chunkSize) return undefined;
   try {
     const dir = layout.snapshot(best.id);
-    const [ib, fb] = await Promise.all([readFile(join(dir, best.disk.index)), readFile(join(dir, fingerprintPath(best.disk.index))).catch(() => undefined)]);
+    const fpRel = fingerprintPath(best.disk.index);
+    const [ib, fb] = await Promise.all([
+      readObject(layout, 'index', snapshotObjectName(best.id, best.disk.index), join(dir, best.disk.index)),
+      readObject(layout, 'fingerprints', snapshotObjectName(best.id, fpRel), join(dir, fpRel)).catch(() => undefined),
+    ]);
     if (!fb || createHash('sha256').update(ib).digest('hex') !== best.disk.indexSha256) return undefined;
     const idx = decodeFixedIndex(ib, `${best.id}/${diskName}`);
     const fp = decodeFingerprints(fb);

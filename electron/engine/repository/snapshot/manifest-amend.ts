@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { AppError } from '../../../../shared/errors/app-error.js';
 import type { BootVerification } from '../../../../shared/domain/snapshot.js';
 import { writeFileAtomic } from '../fs-util.js';
+import { readObject, sealObject, snapshotObjectName } from '../crypto/sealed-files.js';
 import { isSnapshotId, type RepoLayout } from '../layout.js';
 import { decodeManifest, encodeManifest, type Manifest } from './manifest.js';
 
@@ -18,12 +18,12 @@ export async function recordBootVerification(layout: RepoLayout, id: string, res
   const file = layout.manifest(id);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readObject(layout, 'manifest', snapshotObjectName(id, 'manifest.json'), file)).toString('utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('SNAPSHOT_NOT_FOUND', `snapshot '${id}' no longer exists: its boot verification was not recorded`);
     throw e;
   }
   const next: Manifest = { ...decodeManifest(text, id), bootVerify: { ...result } };
-  await writeFileAtomic(file, encodeManifest(next), `recording the boot verification of snapshot '${id}'`);
+  await writeFileAtomic(file, sealObject(layout, 'manifest', snapshotObjectName(id, 'manifest.json'), encodeManifest(next)), `recording the boot verification of snapshot '${id}'`);
   return next;
 }

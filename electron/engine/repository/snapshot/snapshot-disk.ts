@@ -68,7 +68,7 @@ export class SnapshotDisk implements VirtualDisk {
   private leasePool(): LeasePool {
     const given = this.slots as Partial<LeasePool> | undefined;
     if (given && typeof given.tryAcquireSlot === 'function' && typeof given.load === 'function') return given as LeasePool;
-    this.ownPool ??= new ChunkPool({ chunksDir: this.layout.chunks, chunkSize: this.index.chunkSize, level: 1 });
+    this.ownPool ??= new ChunkPool({ chunksDir: this.layout.chunks, chunkSize: this.index.chunkSize, level: 1, keys: this.layout.keys });
     return this.ownPool;
   }
 

@@ -14,6 +14,7 @@ import { encodeFixedIndex } from '../index/fixed-index.js';
 import { OWNER_DIR_MODE } from '../../core/owner-only.js';
 import { fsyncDir, mapFsError, writeFileAtomic } from '../fs-util.js';
 import type { RepoLayout } from '../layout.js';
+import { sealObject, snapshotObjectName } from '../crypto/sealed-files.js';
 import { acquireLock } from '../locks/lock-file.js';
 import { fileDataMap } from '../chunks/file-data-map.js';
 import { afterCleanup, removeWrittenChunks } from './failed-backup-cleanup.js';
@@ -366,8 +367,8 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
       throw mapFsError(e, 'syncing chunks to disk');
     });
     for (const { rel, index, fingerprints, disk } of indexes) {
-      await writeFileAtomic(join(tmpDir, rel), index, 'writing a disk index');
-      await writeFileAtomic(join(tmpDir, fingerprintPath(rel)), fingerprints, 'writing chunk fingerprints');
+      await writeFileAtomic(join(tmpDir, rel), sealObject(d.layout, 'index', snapshotObjectName(id, rel), index), 'writing a disk index');
+      await writeFileAtomic(join(tmpDir, fingerprintPath(rel)), sealObject(d.layout, 'fingerprints', snapshotObjectName(id, fingerprintPath(rel)), fingerprints), 'writing chunk fingerprints');
       disks.push({ ...disk, index: rel, indexSha256: sha256(index) });
     }
     const cfgUsed = new Set<string>();
@@ -378,7 +379,7 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
       cfgUsed.add(name.toLowerCase());
       const data = cf.data !== undefined ? Buffer.from(cf.data) : await readFile(cf.path ?? '');
       const rel = `config/${name}`;
-      await writeFileAtomic(join(tmpDir, rel), data, 'writing a configuration file');
+      await writeFileAtomic(join(tmpDir, rel), sealObject(d.layout, 'config-file', snapshotObjectName(id, rel), data), 'writing a configuration file');
       configFiles.push({ name, file: rel, size: data.length, sha256: sha256(data) });
     }
     const manifest: Manifest = {
@@ -396,7 +397,7 @@ export async function createSnapshot(d: WriterDeps, input: CreateSnapshotInput, 
       configFiles,
       disks,
     };
-    await writeFileAtomic(join(tmpDir, 'manifest.json'), encodeManifest(manifest), 'writing the manifest');
+    await writeFileAtomic(join(tmpDir, 'manifest.json'), sealObject(d.layout, 'manifest', snapshotObjectName(id, 'manifest.json'), encodeManifest(manifest)), 'writing the manifest');
     fsyncDir(join(tmpDir, 'disks'));
     fsyncDir(join(tmpDir, 'config'));
     fsyncDir(tmpDir);

@@ -15,6 +15,7 @@ import { formatBytes, formatDateTime } from '../../lib/format.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
 import { Facts } from './Facts.js';
 import { OffsiteSection } from './OffsiteSection.js';
+import { EncryptionCard } from './EncryptionCard.js';
 
 /** Dedup and compression ratios of a repository ("—" when nothing is stored). */
 export function ratios(s: RepositoryStats): { dedup: string; compression: string; overall: string } {
@@ -89,6 +90,7 @@ export function RepositoryPage() {
   return (
     <>
       <PageHeader title="Repository" subtitle="Where backups are stored, how much space they use, and their health" />
+      <EncryptionCard onUnlocked={() => (void load(), void refreshSnapshots())} />
       {error && <ErrorNotice error={error} what="Repository" onRetry={() => void load()} />}
       {stats && (
         <Card variant="outlined" sx={{ mb: 2 }}>

@@ -3,6 +3,8 @@ import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import CircularProgress from '@mui/material/CircularProgress';
+import Checkbox from '@mui/material/Checkbox';
+import FormControlLabel from '@mui/material/FormControlLabel';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import type { RepositoryFolderCheck, Settings } from '../../../../shared/domain/engine.js';
@@ -10,12 +12,14 @@ import { friendlyError } from '../../app/error-messages.js';
 import { useDebouncedEffect } from '../../hooks/use-debounced-effect.js';
 import { formatBytes } from '../../lib/format.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
+import { RecoveryKitDialog } from '../../components/RecoveryKitDialog.js';
 
 /** The check's verdict in words. */
 function verdict(c: RepositoryFolderCheck): string {
   switch (c.state) {
     case 'repository':
-      return `An existing TwinSnap repository with ${c.snapshots ?? 0} restore point${c.snapshots === 1 ? '' : 's'}${c.current ? ' — in use now' : ''}.`;
+      if (c.encrypted && c.snapshots === undefined) return `An existing encrypted TwinSnap repository${c.current ? ' — in use now' : ''}: connecting it needs its password or recovery key.`;
+      return `An existing ${c.encrypted ? 'encrypted ' : ''}TwinSnap repository with ${c.snapshots ?? 0} restore point${c.snapshots === 1 ? '' : 's'}${c.current ? ' — in use now' : ''}.`;
     case 'empty':
       return 'An empty folder: a new repository can be created here.';
     case 'missing':
@@ -42,6 +46,14 @@ export function RepositoryChooser({ current, onChanged, compact }: { current: st
   const [checkError, setCheckError] = useState<string | undefined>();
   const [busy, setBusy] = useState<'create' | 'connect' | undefined>();
   const [version, setVersion] = useState(0);
+  // a new repository is encrypted by default (README: the trade-off); the password is asked twice
+  const [encrypt, setEncrypt] = useState(true);
+  const [password, setPassword] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [remember, setRemember] = useState(true);
+  // the recovery kit of a new encrypted repository; the new settings are passed on (which
+  // remounts this chooser) only once the kit has been closed
+  const [kit, setKit] = useState<{ text: string; settings: Settings } | undefined>();
   useDebouncedEffect(
     (isCurrent) => {
       const p = path.trim();
@@ -57,10 +69,17 @@ export function RepositoryChooser({ current, onChanged, compact }: { current: st
   const act = async (what: 'create' | 'connect') => {
     setBusy(what);
     try {
-      const s = await engine[what === 'create' ? 'repository.create' : 'repository.connect']({ path: path.trim() });
+      const withPassword = (what === 'create' && encrypt) || (what === 'connect' && check?.encrypted) ? { password, remember } : {};
+      const s = await engine[what === 'create' ? 'repository.create' : 'repository.connect']({ path: path.trim(), ...withPassword });
+      const recoveryKit = 'recoveryKit' in s && typeof s.recoveryKit === 'string' ? s.recoveryKit : undefined;
+      setPassword('');
+      setRepeat('');
       notify(what === 'create' ? `Repository created in ${s.repository}; backups go there now` : `Repository ${s.repository} connected; backups go there now`, 'success');
-      onChanged?.(s);
-      void refreshStatus();
+      if (recoveryKit) setKit({ text: recoveryKit, settings: s });
+      else {
+        onChanged?.(s);
+        void refreshStatus();
+      }
     } catch (e) {
       notifyError(e, what === 'create' ? 'Creating the repository' : 'Connecting the repository');
     } finally {
@@ -68,8 +87,10 @@ export function RepositoryChooser({ current, onChanged, compact }: { current: st
       setVersion((v) => v + 1);
     }
   };
-  const canCreate = !!check && (check.state === 'empty' || check.state === 'missing') && check.problems.length === 0;
-  const canConnect = !!check && check.state === 'repository' && !check.current && check.problems.length === 0;
+  const creatable = !!check && (check.state === 'empty' || check.state === 'missing') && check.problems.length === 0;
+  const passwordProblem = encrypt && creatable ? (password.length < 8 ? 'at least 8 characters' : password !== repeat ? 'the two passwords differ' : undefined) : undefined;
+  const canCreate = creatable && !passwordProblem;
+  const canConnect = !!check && check.state === 'repository' && !check.current && check.problems.length === 0 && (!check.encrypted || !!password);
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', gap: 1 }} data-testid="repository-chooser" data-state={check?.state ?? ''}>
       <TextField
@@ -95,6 +116,31 @@ export function RepositoryChooser({ current, onChanged, compact }: { current: st
         </Alert>
       )}
       {checkError && <Alert severity="error">{checkError}</Alert>}
+      {creatable && (
+        <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap', alignItems: 'center' }}>
+          <FormControlLabel control={<Checkbox checked={encrypt} onChange={(e) => setEncrypt(e.target.checked)} />} label="Encrypt the backups (AES-256-GCM)" />
+          {encrypt && (
+            <>
+              <TextField size="small" type="password" label="Password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" helperText={passwordProblem} />
+              <TextField size="small" type="password" label="Repeat the password" value={repeat} onChange={(e) => setRepeat(e.target.value)} autoComplete="new-password" />
+            </>
+          )}
+        </Box>
+      )}
+      {check?.state === 'repository' && check.encrypted && !check.current && (
+        <TextField size="small" type="password" label="Password or recovery key" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" />
+      )}
+      {((creatable && encrypt) || (check?.state === 'repository' && check.encrypted && !check.current)) && (
+        <FormControlLabel control={<Checkbox checked={remember} onChange={(e) => setRemember(e.target.checked)} />} label="Remember the password for scheduled backups (kept in the system's secret store)" />
+      )}
+      <RecoveryKitDialog
+        text={kit?.text}
+        onClose={() => {
+          if (kit) onChanged?.(kit.settings);
+          setKit(undefined);
+          void refreshStatus();
+        }}
+      />
       <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }}>
         <Button variant="contained" disabled={!canCreate || !!busy} onClick={() => void act('create')} startIcon={busy === 'create' ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined}>
           Create a repository here
