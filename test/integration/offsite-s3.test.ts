@@ -2,14 +2,15 @@
  * Offsite copies against a real S3 server: a single-node Ceph RADOS Gateway from Debian's
  * packages (test/harness/s3-gateway), shared by the run. The bucket's own listing, object
  * retention and versions (read with the AWS SDK, not through our code) are the oracle for what
- * was sent; `qemu-img compare` and sha256 for what comes back in a disaster recovery.
+ * was sent; `qemu-img compare` and sha256 for what comes back in a disaster recovery; every
+ * object downloaded and searched for the image's bytes for an encrypted repository's copy.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeleteObjectCommand, GetObjectRetentionCommand, ListObjectVersionsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, GetObjectRetentionCommand, ListObjectVersionsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createEngine } from '../../electron/engine/engine.js';
 import { repositoryMaintenance } from '../../electron/engine/service/scheduler-service.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
@@ -287,5 +288,99 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     expect(JSON.parse(await run('--json', 'verify', '--read-data')).ok).toBe(true);
     const gc = await runCliInProcess(fresh, ['--s3-endpoint', gw.TWINSNAP_S3_ENDPOINT, ...repo, 'gc']);
     expect(gc.err).toContain('[REPO_READ_ONLY]');
+  });
+
+  it('an encrypted repository: the bucket holds nothing readable, its keys follow a password change, and the bucket alone with the password restores', { timeout: 240_000 }, async () => {
+    const dir = join(tmp.path, 'enc');
+    const data = join(dir, 'data');
+    const repo = join(dir, 'repository');
+    const files = join(dir, 'files');
+    mkdirSync(files, { recursive: true });
+    const pwFile = (name: string, text: string) => {
+      const f = join(tmp.path, name); // outside `dir`, which the disaster takes
+      writeFileSync(f, `${text}\n`, { mode: 0o600 });
+      return f;
+    };
+    const pw1 = pwFile('enc-pw1', 'first office password');
+    const pw2 = pwFile('enc-pw2', 'second office password');
+    // a 8 MiB ext4 disk: 2 MiB of random bytes (32-byte slices of it are the markers: random data
+    // is stored as it is when not encrypted, so a plain copy holds them verbatim) and a text file
+    const secret = randomBytes(2 << 20);
+    writeFileSync(join(files, 'secret.bin'), secret);
+    const textMarker = `TWINSNAP-PLAINTEXT-${randomBytes(8).toString('hex')}`;
+    writeFileSync(join(files, 'note.txt'), `${textMarker}\n`);
+    const img = join(dir, 'disk.img');
+    execFileSync('mkfs.ext4', ['-q', '-F', '-d', files, img, '8M']);
+    // inside one 1 KiB block (ext4's smallest), so never split by the storage's block boundaries
+    const markers = [100, 4096 * 100 + 100, 4096 * 300 + 100, 4096 * 500 + 100].map((o) => secret.subarray(o, o + 32));
+    const enc = (pw: string, ...args: string[]) => ok(['--repo', repo, '--password-file', pw, ...args], data);
+    await enc(pw1, 'init', '--encrypt');
+    const id = (JSON.parse(await enc(pw1, '--json', 'import-disk', '--guest', 'office-guest-name', img)) as { id: string }).id;
+    const b = await newBucket(gw, 'enc');
+    const to = `s3://${b}/office`;
+    type Copy = { copied: string[]; keysSent: string[]; keysRemovedLocally: string[] };
+    const c1 = JSON.parse(await enc(pw1, '--json', 'offsite', 'copy', '--to', to)) as Copy;
+    expect(c1.copied).toEqual([id]);
+    const localKeys = () => readdirSync(join(repo, 'keys')).map((n) => `keys/${n}`).sort();
+    expect(c1.keysSent).toEqual(localKeys()); // the password and the recovery key
+    expect(c1.keysSent).toHaveLength(2);
+    const inBucket = localObjects(repo);
+    for (const k of localKeys()) inBucket.set(k, statSync(join(repo, k)).size);
+    expect(await bucketObjects(b, 'office')).toEqual(inBucket);
+
+    // every object of the bucket, downloaded: none holds the image's bytes, names or the password
+    const s3 = gatewayClient(gw);
+    const body = async (key: string) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: b, Key: `office/${key}` }))).Body!.transformToByteArray());
+    const objects = await Promise.all([...(await bucketObjects(b, 'office')).keys()].map(async (k) => [k, await body(k)] as const));
+    const needles = [...markers, Buffer.from(textMarker), Buffer.from('secret.bin'), Buffer.from('office-guest-name'), Buffer.from('office password')];
+    for (const [key, bytes] of objects) for (const n of needles) expect(bytes.includes(n), `${key} holds '${n.toString('latin1').slice(0, 20)}…'`).toBe(false);
+    // the control: the same disk in a plain repository holds every marker verbatim in its chunks
+    const plain = join(dir, 'plain-data');
+    await ok(['--json', 'import-disk', '--guest', 'office-guest-name', img], plain);
+    const plainChunks = [...localObjects(join(plain, 'repository')).keys()].filter((k) => k.startsWith('chunks')).map((k) => readFileSync(join(plain, 'repository', k)));
+    for (const m of markers) expect(plainChunks.some((c) => c.includes(m))).toBe(true);
+
+    // a password change (new key file, the old one removed) and a key file rewritten in place
+    await enc(pw1, 'key', 'passwd', '--new-password-file', pw2);
+    const recovery = localKeys().find((k) => JSON.parse(readFileSync(join(repo, k), 'utf8')).kind === 'recovery')!;
+    const rk = JSON.parse(readFileSync(join(repo, recovery), 'utf8')) as { label: string };
+    writeFileSync(join(repo, recovery), `${JSON.stringify({ ...rk, label: 'kit in the office safe' }, null, 2)}\n`, { mode: 0o600 });
+    const c2 = JSON.parse(await enc(pw2, '--json', 'offsite', 'copy', '--to', to)) as Copy;
+    expect(c2.copied).toEqual([]);
+    expect(c2.keysSent).toEqual(localKeys()); // the new password's key and the changed recovery key
+    const old = c1.keysSent.find((k) => k !== recovery)!;
+    expect(c2.keysRemovedLocally).toEqual([old]);
+    expect((await body(recovery)).equals(readFileSync(join(repo, recovery)))).toBe(true);
+    // prune removes the old password's key file offsite (and reads the sealed indexes to keep every chunk)
+    const pruned = JSON.parse(await enc(pw2, '--json', 'offsite', 'prune', '--to', to)) as { removed: string[]; chunksDeleted: number; keysDeleted: string[] };
+    expect(pruned).toMatchObject({ removed: [], chunksDeleted: 0, keysDeleted: [old] });
+    for (const k of localKeys()) inBucket.set(k, statSync(join(repo, k)).size);
+    inBucket.delete(old);
+    expect(await bucketObjects(b, 'office')).toEqual(inBucket);
+
+    // the disaster: the repository and the data folder are gone; a new install has the bucket and the password
+    rmSync(dir, { recursive: true, force: true });
+    const fresh = join(tmp.path, 'enc-new-install');
+    const dr = (...args: string[]) => runCliInProcess(fresh, ['--s3-endpoint', gw.TWINSNAP_S3_ENDPOINT, '--repo', to, ...args]);
+    process.env.TWINSNAP_PASSWORD = 'second office password';
+    try {
+      const list = await dr('--json', 'snapshots');
+      expect(list.code, list.err).toBe(0);
+      expect((JSON.parse(list.out) as { id: string }[]).map((s) => s.id)).toEqual([id]);
+      const restored = await dr('restore-files', id, 'disk/p0/secret.bin', '--to', join(tmp.path, 'enc-restored'));
+      expect(restored.code, restored.err).toBe(0);
+      expect(sha(readFileSync(join(tmp.path, 'enc-restored', 'secret.bin')))).toBe(sha(secret));
+      const verify = await dr('--json', 'verify', '--read-data');
+      expect(verify.code, verify.err).toBe(0);
+      expect(JSON.parse(verify.out).ok).toBe(true);
+      // the old password opened the repository before the change; its key file is gone offsite too
+      process.env.TWINSNAP_PASSWORD = 'first office password';
+      const wrong = await dr('snapshots');
+      expect(wrong.code).toBe(1);
+      expect(wrong.err).toContain('[REPO_PASSWORD_WRONG]');
+      expect(wrong.err).toContain(`wrong password for repository '${to}`);
+    } finally {
+      delete process.env.TWINSNAP_PASSWORD;
+    }
   });
 });

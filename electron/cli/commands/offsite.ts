@@ -54,6 +54,8 @@ export const offsiteCommands: CommandModule = (program: Command, ctx) => {
           `copied ${d.copied.length} snapshot(s) to ${d.destination} (${d.alreadyOffsite.length} already there)`,
           `sent ${d.objectsSent} object(s), ${d.bytesSent} bytes (${mib(d.bytesSent)}) in ${d.seconds.toFixed(1)} s; ${d.objectsSkipped} object(s) were already there`,
           ...(d.lockedUntil ? [`locked until ${d.lockedUntil} (${d.locksExtended} existing lock(s) extended)`] : []),
+          ...(d.keysSent.length ? [`sent ${d.keysSent.length} key file(s) of the encrypted repository (wrapped keys only: no password, nothing readable without one)`] : []),
+          ...(d.keysRemovedLocally.length ? [`${d.keysRemovedLocally.length} key file(s) offsite were removed here (password changed or removed): 'twinsnap offsite prune --to ${d.destination.split(' ')[0]}' removes them there`] : []),
         ].join('\n'),
       );
     });
@@ -70,6 +72,9 @@ export const offsiteCommands: CommandModule = (program: Command, ctx) => {
           `${d.dryRun ? 'would remove' : 'removed'} ${d.removed.length} snapshot(s) and ${d.chunksDeleted} chunk(s) (${mib(d.bytesFreed)}) from ${d.destination}`,
           ...d.locked.map((l) => `kept ${l.id}: locked until ${l.until}`),
           ...(d.chunksLocked ? [`kept ${d.chunksLocked} unreferenced chunk(s) still locked (until ${d.chunksLockedUntil})`] : []),
+          ...(d.keysDeleted.length ? [`${d.dryRun ? 'would remove' : 'removed'} ${d.keysDeleted.length} key file(s) the repository no longer has`] : []),
+          ...d.keysLocked.map((k) => `kept key file ${k.rel}: locked until ${k.until} (its password still opens the offsite copy until then)`),
+          ...(d.keysWaiting.length ? [`kept ${d.keysWaiting.length} key file(s) the repository no longer has: run 'twinsnap offsite copy' first (the current keys are not all offsite yet)`] : []),
         ].join('\n'),
       );
     });

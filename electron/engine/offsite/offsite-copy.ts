@@ -4,14 +4,17 @@
  * One listing of the destination decides what is missing; only that is uploaded, in parallel,
  * under one bandwidth limit; each snapshot's manifest goes LAST, after every object it names has
  * arrived, so a snapshot appears offsite atomically and an interrupted copy resumes by listing
- * again (an S3 PUT is all-or-nothing: a killed upload leaves no partial object).
+ * again (an S3 PUT is all-or-nothing: a killed upload leaves no partial object). An encrypted
+ * repository's key files (`keys/<id>.json`) go first, and again whenever they change (see
+ * `keyFilesToSend`): without them the bucket alone could never be unlocked.
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { AppError } from '../../../shared/errors/app-error.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Repository } from '../repository/repository.js';
-import { type ObjectLock, type S3Destination } from './s3-destination.js';
+import { type ObjectLock, type RemoteEntry, type S3Destination } from './s3-destination.js';
 import { RateLimiter, runPool } from './transfer-pool.js';
 import { takeOffsiteLock } from './offsite-locks.js';
 
@@ -21,6 +24,8 @@ export const REPO_CONFIG_OBJECT = 'twinsnap-repo.json';
 export const chunkRel = (dg: string): string => `chunks/${dg.slice(0, 2)}/${dg.slice(2, 4)}/${dg}`;
 /** Repository-relative path of a snapshot's manifest (its presence publishes the snapshot). */
 export const manifestRel = (id: string): string => `snapshots/${id}/manifest.json`;
+/** Repository-relative paths of an encrypted repository's key files (`keys/<16 hex>.json`). */
+export const KEY_FILE_REL = /^keys\/[0-9a-f]{16}\.json$/;
 
 /** Progress of a copy (also the job's progress). */
 export interface OffsiteProgress {
@@ -61,6 +66,10 @@ export interface OffsiteCopyResult {
   objectsSkipped: number;
   /** Locks extended on objects that new snapshots reference. */
   locksExtended: number;
+  /** Key files (encrypted repository) sent by this run: new, or changed since the last copy. */
+  keysSent: string[];
+  /** Key files offsite that the local repository no longer has (a password changed or removed): `offsite prune` removes them. */
+  keysRemovedLocally: string[];
   /** Retention date given to this run's objects. */
   lockedUntil?: string;
   seconds: number;
@@ -79,6 +88,64 @@ async function snapshotFiles(repo: Repository, id: string): Promise<string[]> {
   };
   await walk(root);
   return out.filter((r) => r !== manifestRel(id)).sort();
+}
+
+/** The local repository's key files, repository-relative (none for a plain repository). */
+async function localKeyFiles(repo: Repository): Promise<string[]> {
+  const names = await readdir(join(repo.path, 'keys')).catch(() => [] as string[]);
+  return names.map((n) => `keys/${n}`).filter((rel) => KEY_FILE_REL.test(rel)).sort();
+}
+
+/**
+ * Which key files of an encrypted repository the destination lacks or holds in another version.
+ * A key file holds only the repository's master key WRAPPED (AES-256-GCM under a key that scrypt
+ * derives from one password or recovery key) plus its non-secret parameters: no password and no
+ * usable key, so uploading it shows the provider nothing it can open, exactly like the local
+ * disk. A key file is normally never rewritten (a password change writes a new `<id>.json` and
+ * removes the old one), but one whose content differs is sent again all the same: same size and
+ * an ETag equal to the local MD5 is "the same"; an ETag that is not an MD5 (SSE-KMS, some
+ * providers) is settled by downloading the object (a few hundred bytes). With Object Lock the new
+ * upload is a new version of the key. Key files the local repository no longer has are only
+ * reported here: `offsite prune` (the one command that deletes) removes them.
+ */
+export async function keyFilesToSend(repo: Repository, dest: S3Destination, remote: Map<string, RemoteEntry>): Promise<{ send: string[]; same: string[]; removedLocally: string[] }> {
+  const local = await localKeyFiles(repo);
+  const send: string[] = [];
+  const same: string[] = [];
+  for (const rel of local) {
+    const there = remote.get(rel);
+    const body = await readFile(join(repo.path, rel));
+    let equal = there !== undefined && there.size === body.length;
+    if (equal && there?.etag !== createHash('md5').update(body).digest('hex')) equal = (await dest.get(rel)).equals(body);
+    (equal ? same : send).push(rel);
+  }
+  const removedLocally = [...remote.keys()].filter((rel) => KEY_FILE_REL.test(rel) && !local.includes(rel)).sort();
+  return { send, same, removedLocally };
+}
+
+/** The repository id of the destination's `twinsnap-repo.json`, or undefined when it has none or it is unreadable. */
+export async function remoteRepositoryId(dest: S3Destination, remote: Map<string, unknown>): Promise<string | undefined> {
+  if (!remote.has(REPO_CONFIG_OBJECT)) return undefined;
+  try {
+    return (JSON.parse((await dest.get(REPO_CONFIG_OBJECT)).toString('utf8')) as { id?: string }).id;
+  } catch (e) {
+    if (e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * ALREADY_EXISTS when the destination holds another repository than `repo` (another id): its
+ * configuration (plain or encrypted, which keys) would not describe what is copied next to it, so
+ * the copy could never be read, and a prune would delete the other repository's snapshots.
+ */
+export async function checkSameRepository(repo: Repository, dest: S3Destination, remote: Map<string, unknown>): Promise<void> {
+  const id = await remoteRepositoryId(dest, remote);
+  if (id !== undefined && id !== repo.config.id) {
+    throw new AppError('ALREADY_EXISTS', `${dest.name} holds another repository (id ${id}; this one is ${repo.config.id}): copy to another prefix`, {
+      details: { destination: dest.name, remoteId: id, localId: repo.config.id },
+    });
+  }
 }
 
 /** Copies `repo`'s snapshots to `dest`; see the file comment. */
@@ -122,7 +189,9 @@ async function copyLocked(
   const all = await repo.snapshotIds();
   const wanted = opts.snapshotIds ?? all;
   for (const id of wanted) if (!all.includes(id)) throw new AppError('SNAPSHOT_NOT_FOUND', `snapshot '${id}' is not in the repository '${repo.path}'`);
-  const remote = await dest.list();
+  const remote = await dest.entries();
+  await checkSameRepository(repo, dest, remote);
+  const keys = await keyFilesToSend(repo, dest, remote);
   const alreadyOffsite = wanted.filter((id) => remote.has(manifestRel(id)));
   const todo = [...wanted].filter((id) => !remote.has(manifestRel(id))).sort();
 
@@ -150,8 +219,10 @@ async function copyLocked(
     }
     plans.push({ id, send, relock });
   }
-  if (!remote.has(REPO_CONFIG_OBJECT)) bytesTotal += (await stat(join(repo.path, REPO_CONFIG_OBJECT))).size;
-  const objectsTotal = plans.reduce((a, p) => a + p.send.length, 0) + (remote.has(REPO_CONFIG_OBJECT) ? 0 : 1);
+  // what every snapshot needs to be read: the configuration and (encrypted) the key files
+  const first = [...(remote.has(REPO_CONFIG_OBJECT) ? [] : [REPO_CONFIG_OBJECT]), ...keys.send];
+  for (const rel of first) bytesTotal += (await stat(join(repo.path, rel))).size;
+  const objectsTotal = plans.reduce((a, p) => a + p.send.length, 0) + first.length;
 
   const limiter = opts.limitRate ? new RateLimiter(opts.limitRate, opts.clock ?? systemClock) : undefined;
   let bytesDone = 0;
@@ -171,7 +242,19 @@ async function copyLocked(
     objectsDone++;
   };
 
-  if (!remote.has(REPO_CONFIG_OBJECT)) await upload(REPO_CONFIG_OBJECT);
+  // before any manifest: a reader that sees a snapshot can open the repository
+  for (const rel of first) await upload(rel);
+  if (lock && plans.length) {
+    // the snapshots locked now are unreadable without these: keep them locked at least as long
+    const l = lock;
+    const held = [...(remote.has(REPO_CONFIG_OBJECT) ? [REPO_CONFIG_OBJECT] : []), ...keys.same];
+    await runPool(held, jobs, async (rel) => {
+      const until = await dest.retention(rel);
+      if (until && until >= l.until) return; // never shortened (COMPLIANCE refuses it anyway)
+      await dest.extendRetention(rel, l);
+      locksExtended++;
+    }, opts.signal);
+  }
   const copied: string[] = [];
   for (const p of plans) {
     const manifest = p.send.find((s) => s.rel === manifestRel(p.id));
@@ -212,6 +295,8 @@ async function copyLocked(
     bytesSent: bytesDone,
     objectsSkipped: skipped,
     locksExtended,
+    keysSent: keys.send,
+    keysRemovedLocally: keys.removedLocally,
     lockedUntil: lock?.until.toISOString(),
     seconds: (now() - started) / 1000,
   };

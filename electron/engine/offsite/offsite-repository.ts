@@ -4,14 +4,17 @@
  * published snapshot's folder (manifest, indexes, configuration files: small); chunks are fetched
  * on demand into the cache (`RepositoryOptions.remote`), so browsing a file costs a few chunks and
  * an export the chunks of its disk. Only whole files move: whatever the chunk encoding (plain or
- * encrypted), the repository code reads the cache exactly as it reads a local folder.
+ * encrypted), the repository code reads the cache exactly as it reads a local folder. An
+ * encrypted repository's key files (`keys/`, wrapped keys only) are downloaded before it is
+ * opened, so the password (`TWINSNAP_PASSWORD`, `--password-file`, the prompt) unlocks the cache
+ * as it would the local repository; nothing decrypted is ever written to the cache.
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { AppError } from '../../../shared/errors/app-error.js';
-import { openRepository, type RemoteObjects, type Repository, type RepositoryOptions } from '../repository/repository.js';
-import { REPO_CONFIG_OBJECT } from './offsite-copy.js';
+import { AppError, isAppError } from '../../../shared/errors/app-error.js';
+import { openRepository, REPO_FORMAT_ENCRYPTED, type RemoteObjects, type Repository, type RepositoryOptions } from '../repository/repository.js';
+import { KEY_FILE_REL, REPO_CONFIG_OBJECT } from './offsite-copy.js';
 import type { S3Destination } from './s3-destination.js';
 import { runPool } from './transfer-pool.js';
 
@@ -56,6 +59,7 @@ export async function openOffsiteRepository(dest: S3Destination, cacheDir: strin
   for (const id of await readdir(join(cacheDir, 'snapshots')).catch(() => [] as string[])) {
     if (!idSet.has(id)) await rm(join(cacheDir, 'snapshots', id), { recursive: true, force: true });
   }
+  const encrypted = await syncKeyFiles(dest, cacheDir, listing);
   const chunks = new Set([...listing.keys()].filter((k) => k.startsWith('chunks/')));
   const remote: RemoteObjects = {
     name: dest.name,
@@ -63,5 +67,40 @@ export async function openOffsiteRepository(dest: S3Destination, cacheDir: strin
     fetch: (rels) => runPool(rels.filter((r) => chunks.has(r)), 8, (rel) => dest.download(rel, join(cacheDir, rel))),
     exists: async (rels) => new Set(rels.filter((r) => chunks.has(r))),
   };
-  return openRepository(cacheDir, { ...opts, remote });
+  try {
+    return await openRepository(cacheDir, { ...opts, remote });
+  } catch (e) {
+    // say which repository could not be unlocked: the bucket, not the cache folder
+    if (encrypted && isAppError(e) && ['REPO_PASSWORD_REQUIRED', 'REPO_PASSWORD_WRONG', 'REPO_CORRUPT'].includes(e.code)) {
+      throw new AppError(e.code, e.message.split(`'${cacheDir}'`).join(`'${dest.name}'`), { cause: e, details: { ...e.details, destination: dest.name } });
+    }
+    throw e;
+  }
+}
+
+/**
+ * Brings the cache's `keys/` to what the bucket holds (every key file downloaded again: a few
+ * hundred bytes each, and a key removed offsite must stop opening the cache) and says whether the
+ * repository is encrypted. An encrypted copy without key files was made before `offsite copy`
+ * sent them: REPO_CORRUPT saying how to complete it.
+ */
+async function syncKeyFiles(dest: S3Destination, cacheDir: string, listing: Map<string, number>): Promise<boolean> {
+  const keyDir = join(cacheDir, 'keys');
+  const offsite = [...listing.keys()].filter((k) => KEY_FILE_REL.test(k));
+  await mkdir(keyDir, { recursive: true, mode: 0o700 });
+  await runPool(offsite, 8, (rel) => dest.download(rel, join(cacheDir, rel)));
+  for (const n of await readdir(keyDir)) if (!offsite.includes(`keys/${n}`)) await rm(join(keyDir, n), { force: true });
+  let format: unknown;
+  try {
+    format = (JSON.parse(await readFile(join(cacheDir, REPO_CONFIG_OBJECT), 'utf8')) as { format?: unknown }).format;
+  } catch {
+    return false; // the repository code reports an unreadable configuration
+  }
+  if (format !== REPO_FORMAT_ENCRYPTED) return false;
+  if (!offsite.length) {
+    throw new AppError('REPO_CORRUPT', `${dest.name} holds an encrypted repository but none of its key files (keys/), so no password can open it: run 'twinsnap offsite copy --to …' again from the local repository (it sends them), or restore the key files from another copy`, {
+      details: { destination: dest.name },
+    });
+  }
+  return true;
 }

@@ -40,6 +40,13 @@ export interface S3Target {
   maxAttempts?: number;
 }
 
+/** One object of a listing. */
+export interface RemoteEntry {
+  size: number;
+  /** The ETag as listed: the MD5 of the content for a single-part upload on most services (not with SSE-KMS). */
+  etag?: string;
+}
+
 /** Object Lock retention to put on uploaded objects. */
 export interface ObjectLock {
   mode: 'COMPLIANCE' | 'GOVERNANCE';
@@ -120,14 +127,19 @@ export class S3Destination {
 
   /** Every object under the prefix: repository-relative path → size (one ListObjectsV2 walk). */
   async list(sub = ''): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
+    return new Map([...(await this.entries(sub))].map(([k, e]) => [k, e.size]));
+  }
+
+  /** Every object under the prefix with its size and ETag (without quotes; one ListObjectsV2 walk). */
+  async entries(sub = ''): Promise<Map<string, RemoteEntry>> {
+    const out = new Map<string, RemoteEntry>();
     const base = this.target.prefix ? `${this.target.prefix}/` : '';
     let token: string | undefined;
     do {
       const r = await this.call('listing the objects', () =>
         this.client.send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: base + sub, ContinuationToken: token, MaxKeys: 1000 })),
       );
-      for (const o of r.Contents ?? []) if (o.Key?.startsWith(base)) out.set(o.Key.slice(base.length), o.Size ?? 0);
+      for (const o of r.Contents ?? []) if (o.Key?.startsWith(base)) out.set(o.Key.slice(base.length), { size: o.Size ?? 0, ...(o.ETag ? { etag: o.ETag.replace(/"/g, '') } : {}) });
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
     return out;

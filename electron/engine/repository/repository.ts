@@ -29,7 +29,7 @@ import { SnapshotDisk } from './snapshot/snapshot-disk.js';
 import { fingerprintSeeds } from './snapshot/fingerprints.js';
 import { createSnapshot, type CreateSnapshotInput, type CreateSnapshotOptions } from './snapshot/snapshot-writer.js';
 import { fsyncDir, mapFsError, writeFileAtomic } from './fs-util.js';
-import { readObject, snapshotObjectName } from './crypto/sealed-files.js';
+import { openObject, readObject, snapshotObjectName } from './crypto/sealed-files.js';
 import { sha256 } from './chunks/chunk-codec.js';
 import { runProcess } from '../exec/run-process.js';
 import { OWNER_DIR_MODE, makeOwnerOnly } from '../core/owner-only.js';
@@ -49,7 +49,7 @@ export { checkedFileName, fileNameProblem, manifestGuestId, toSummary } from './
 export { recordBootVerification } from './snapshot/manifest-amend.js';
 export { mapFsError } from './fs-util.js';
 export { RepoLayout } from './layout.js';
-export { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL, REPO_CONFIG_FILE } from './layout.js';
+export { DEFAULT_CHUNK_SIZE, DEFAULT_ZSTD_LEVEL, REPO_CONFIG_FILE, REPO_FORMAT_ENCRYPTED } from './layout.js';
 export { syncCatalog, rebuildCatalog } from './catalog-sync.js';
 
 /** Options of open/init. */
@@ -324,6 +324,16 @@ export class Repository {
     });
     if (sha256(buf) !== disk.indexSha256) throw new AppError('MANIFEST_CORRUPT', `index of disk '${diskName}' of snapshot '${m.id}' does not match its manifest`);
     return decodeFixedIndex(buf, `${m.id}/${diskName}`);
+  }
+
+  /**
+   * The chunk digests of an index file as stored (`rel` inside snapshot `id`'s folder, e.g.
+   * `disks/disk.fidx`), opened with this repository's keys when it is encrypted: `offsite prune`
+   * reads the indexes of snapshots that are only in the bucket with it.
+   */
+  indexObjectDigests(id: string, rel: string, stored: Buffer): string[] {
+    const plain = openObject(this.layout, 'index', snapshotObjectName(id, rel), stored);
+    return [...decodeFixedIndex(plain, `${id}/${rel}`).digests()];
   }
 
   /** Every chunk digest a snapshot references. */
