@@ -2,7 +2,8 @@
  * The real S3 server of the tests: one Ceph RADOS Gateway (test/harness/s3-gateway/start) shared
  * by every test file of a run. The first file that asks starts it under `.cache/s3-gateway`
  * (~15 s); the others — in this worker or another — find it answering and reuse it. The run that
- * started it stops it at the end (`test/helpers/s3-gateway-teardown.ts`, Vitest globalSetup).
+ * started it stops it when its last user is done (offsite-s3.test.ts afterAll) or at the end
+ * (`test/helpers/s3-gateway-teardown.ts`, Vitest globalSetup).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
