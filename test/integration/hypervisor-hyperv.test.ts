@@ -71,7 +71,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect(sent).not.toContain('touch');
     expect(sent.split('\n').filter(Boolean).every((l) => /^(\[Console\]::(Out|Error)\.WriteLine\("[A-Za-z0-9]+"\)|& \(\[ScriptBlock\]::Create\(.*\)\) '[A-Za-z0-9+/=]*')$/.test(l))).toBe(true);
     expect(existsSync(pwned)).toBe(false);
-  }, 120_000);
+  }, 300_000);
 
   it('disconnects every network adapter of the twin', async () => {
     const vm = addSimVm(h.root, { name: 'nics' });
@@ -91,7 +91,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect(twin.configFiles?.map((c) => c.name)).toEqual([expect.stringMatching(/\.vmcx$/)]);
     await h.hv.deleteTwin(twin);
     await h.hv.releaseFrozen(frozen);
-  }, 120_000);
+  }, 300_000);
 
   it('refuses a graceful stop when the shutdown integration service is not running', async () => {
     const vm = addSimVm(h.root, { name: 'no ic', noIntegrationServices: true });
@@ -103,7 +103,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect((await h.hv.getVm(twin.id)).state).toBe('running'); // no silent power-off
     await h.hv.deleteTwin(twin);
     await h.hv.releaseFrozen(frozen);
-  }, 120_000);
+  }, 300_000);
 
   it('times out a twin that ignores the shutdown request, then keeps working with a fresh session', async () => {
     const vm = addSimVm(h.root, { name: 'stubborn', ignoresPowerButton: true });
@@ -116,7 +116,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     await h.hv.deleteTwin(twin);
     await h.hv.releaseFrozen(frozen);
     expect(leftovers(h.root, vm.id)).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 
   it('a damaged journal naming production as the twin touches nothing of production: the marker is checked first, and only VMs the job recorded inside the marked folder go', async () => {
     const precious = addSimVm(h.root, { name: 'precious' });
@@ -135,7 +135,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     expect(existsSync(twin.folder)).toBe(false);
     await h.hv.releaseFrozen(frozen);
     expect(leftovers(h.root, other.id)).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 
   it('the twin takes no automatic checkpoint when it starts, even where imported VMs have automatic checkpoints on', async () => {
     const h2 = makeHost({ HYPERV_SIM_IMPORT_AUTO_CHECKPOINTS: '1' });
@@ -154,7 +154,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     } finally {
       await h2.dispose();
     }
-  }, 120_000);
+  }, 300_000);
 
   it('a guest listing during a slow export answers within its own limit and does not abort the export (long operations have their own session)', async () => {
     const h3 = makeHost({ HYPERV_SIM_EXPORT_MS_PER_MIB: '500' });
@@ -172,7 +172,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     } finally {
       await h3.dispose();
     }
-  }, 120_000);
+  }, 300_000);
 
   it('a twin whose guest has a locked session still shuts down cleanly: the forced OS shutdown of the Shutdown integration component, polled until off, and the form is reported', async () => {
     const vm = addSimVm(h.root, { name: 'locked console', lockedSession: true });
@@ -184,7 +184,7 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     await h.hv.deleteTwin(twin);
     await h.hv.releaseFrozen(frozen);
     expect(leftovers(h.root, vm.id)).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 
   it('refuses to freeze a shielded vm', async () => {
     const vm = addSimVm(h.root, { name: 'shielded', shielded: true });
@@ -264,5 +264,5 @@ describe('a mutated Hyper-V script fails clearly in real PowerShell', () => {
     // the unmutated script still works, and recovery leaves nothing behind
     await h.hv.recover({ vmId: vm.id });
     expect(leftovers(h.root, vm.id)).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });
