@@ -469,7 +469,7 @@ describe('SIGKILL of the engine during a Hyper-V twin backup, then restart', () 
     } finally {
       await hv.dispose();
     }
-  }, 120_000);
+  }, 300_000);
 
   it.each(KILL_POINTS.map((k) => [k.at, k] as const))('killed %s: after restart production runs, nothing is left behind, the repository verifies', async (_at, point) => {
     const { killed, stderr, orphansLeft } = await cliKilledAt(['--data-dir', dataDir, '--powershell', SIM, '--json', 'backup', VM_NAME], ENV, dataDir, seen, point.when);
@@ -515,5 +515,5 @@ describe('SIGKILL of the engine during a Hyper-V twin backup, then restart', () 
       await engine.close();
       await hv.dispose();
     }
-  }, 180_000);
+  }, 420_000);
 });
