@@ -24,7 +24,7 @@ function synthetic(now: number) {
         t.setDate(t.getDate() - d);
         t.setHours(2 + k * 6, (d * 7 + k) % 60);
         if (t.getTime() > now) continue;
-        snapshots.push({ id: `${g.name}-${d}-${k}`, guest: g.name, time: t.toISOString(), consistency: (d + k) % 17 === 0 ? 'crash' : 'clean-twin', disks: [], logicalBytes: 40e9, verify: k === 0 ? { ok: true, at: t.toISOString() } : undefined });
+        snapshots.push({ id: `${g.name}-${d}-${k}`, guestId: g.id, guest: g.name, time: t.toISOString(), consistency: (d + k) % 17 === 0 ? 'crash' : 'clean-twin', disks: [], logicalBytes: 40e9, verify: k === 0 ? { ok: true, at: t.toISOString() } : undefined });
       }
   return { guests, snapshots };
 }
