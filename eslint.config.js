@@ -10,7 +10,20 @@ const noOnly = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.tsbuild/**', '.cache/**', 'test-results/**', 'playwright-report/**', 'test/harness/**/*.mjs', 'test/harness/**/*.cjs', 'test/harness/vmrun-sim/vmrun', 'test/harness/hyperv-sim/**/*.js'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      '.tsbuild/**',
+      '.cache/**',
+      'test-results/**',
+      'playwright-report/**',
+      'test/harness/**/*.mjs',
+      'test/harness/**/*.cjs',
+      'test/harness/vmrun-sim/vmrun',
+      'test/harness/hyperv-sim/**/*.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -30,7 +30,8 @@ export const ENGINE_RANKS = {
 };
 
 const NODE_BUILTINS = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(])import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[\s;])import\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const IMPORT_RE =
+  /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(])import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[\s;])import\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 function* walk(dir) {
   for (const name of readdirSync(dir)) {
@@ -66,26 +67,33 @@ const CONTEXT_USE_RE = /\bengine\.context\b|\.context\.(store|jobs|scheduler|not
 
 /** Repo-relative path of a relative import, with a .js/.mjs suffix read as the TypeScript source. */
 function targetFile(root, file, spec) {
-  return relative(root, resolve(dirname(file), spec)).split(sep).join('/').replace(/\.m?js$/, '.ts');
+  return relative(root, resolve(dirname(file), spec))
+    .split(sep)
+    .join('/')
+    .replace(/\.m?js$/, '.ts');
 }
 
 /** Returns the list of violations under `root` (empty when clean). */
 export function checkLayers(root) {
   const violations = [];
-  const dirs = ['shared', 'renderer', 'electron', 'test'].map((d) => join(root, d)).filter((d) => {
-    try {
-      return statSync(d).isDirectory();
-    } catch {
-      return false;
-    }
-  });
+  const dirs = ['shared', 'renderer', 'electron', 'test']
+    .map((d) => join(root, d))
+    .filter((d) => {
+      try {
+        return statSync(d).isDirectory();
+      } catch {
+        return false;
+      }
+    });
   for (const dir of dirs) {
     for (const file of walk(dir)) {
       const rel = relative(root, file).split(sep).join('/');
       const from = areaOf(rel);
       const src = readFileSync(file, 'utf8');
       if (['cli', 'server', 'main'].includes(from) && !isTestFile(rel) && CONTEXT_USE_RE.test(src))
-        violations.push(`${rel}: uses the engine's composed parts (engine.context): electron/${from} reaches the engine only through engine.service (the contract), engine.local and the other members of Engine in ${ENGINE_ENTRY}`);
+        violations.push(
+          `${rel}: uses the engine's composed parts (engine.context): electron/${from} reaches the engine only through engine.service (the contract), engine.local and the other members of Engine in ${ENGINE_ENTRY}`,
+        );
       for (const m of src.matchAll(IMPORT_RE)) {
         const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
         if (!spec) continue;
@@ -102,7 +110,12 @@ function judge(root, rel, from, spec, file) {
   const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
   const relative_ = spec.startsWith('.');
   let target = null;
-  if (relative_) target = areaOf(relative(root, resolve(dirname(file), spec)).split(sep).join('/'));
+  if (relative_)
+    target = areaOf(
+      relative(root, resolve(dirname(file), spec))
+        .split(sep)
+        .join('/'),
+    );
 
   if (from === 'test' || from === 'other') return null;
   if (test && (pkg === 'vitest' || pkg === '@testing-library/react' || pkg === '@testing-library/dom')) return null;
@@ -126,8 +139,7 @@ function judge(root, rel, from, spec, file) {
   if (from.startsWith('engine:')) {
     const layer = from.slice(7);
     if (pkg === 'electron') return "the engine is plain Node and may not import 'electron'; put Electron code in electron/main";
-    if ((spec === 'child_process' || spec === 'node:child_process') && layer !== 'exec' && !test)
-      return 'only electron/engine/exec may spawn processes; use runProcess from engine/exec';
+    if ((spec === 'child_process' || spec === 'node:child_process') && layer !== 'exec' && !test) return 'only electron/engine/exec may spawn processes; use runProcess from engine/exec';
     if (pkg === 'better-sqlite3' && layer !== 'catalog') return 'only electron/engine/catalog may import better-sqlite3; use the Catalog';
     if (relative_ && target) {
       if (target === 'shared') return null;

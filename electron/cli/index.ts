@@ -12,8 +12,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 const defaultIo: CliIo = {
   stdout: (s) => void process.stdout.write(s),
   stderr: (s) => void process.stderr.write(s),
-  stdoutBytes: (b) =>
-    new Promise((resolve, reject) => process.stdout.write(b, (e) => (e ? reject(e) : resolve()))),
+  stdoutBytes: (b) => new Promise((resolve, reject) => process.stdout.write(b, (e) => (e ? reject(e) : resolve()))),
   isTTY: Boolean(process.stdout.isTTY),
 };
 

@@ -14,7 +14,12 @@ export { WRITE_FORMATS, type WriteFormat } from './disk/write-disk.js';
 export { BOOT_SERVICE_NAME, BOOT_SERVICE_TASK, bootServiceQueryCommands } from './scheduler/boot-service-query.js';
 
 /** Converts a disk image (with its whole chain) to `format` at `dst` (written as `<dst>.part`, then renamed). */
-export async function convertDisk(src: string, dst: string, format: WriteFormat, opts: { allowedDirs: string[]; onProgress?: (done: number, total: number) => void }): Promise<{ virtualSize: number }> {
+export async function convertDisk(
+  src: string,
+  dst: string,
+  format: WriteFormat,
+  opts: { allowedDirs: string[]; onProgress?: (done: number, total: number) => void },
+): Promise<{ virtualSize: number }> {
   const d = await openDisk(src, { allowedDirs: opts.allowedDirs });
   try {
     await writeDisk(d, dst, format, { onProgress: opts.onProgress });

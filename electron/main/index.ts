@@ -66,7 +66,11 @@ if (!app.requestSingleInstanceLock()) {
       shown.on('click', showWindow);
       shown.show();
     });
-    registerEngineIpc(engine, (url) => isRendererUrl(url, rendererDir), () => (win ? [win] : []));
+    registerEngineIpc(
+      engine,
+      (url) => isRendererUrl(url, rendererDir),
+      () => (win ? [win] : []),
+    );
     tray = createTray(icon, {
       open: showWindow,
       quit: () => {

@@ -141,7 +141,9 @@ function refuseSocket(socket: Duplex, status: number, text = ''): void {
     return;
   }
   setTimeout(() => socket.destroy(), 5000).unref();
-  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`, () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`, () =>
+    socket.destroy(),
+  );
 }
 
 /**

@@ -5,7 +5,7 @@ import { fromSerializedError, toSerializedError } from './serialize.js';
 
 describe('error serialisation', () => {
   it('round-trips an AppError with details and a cause chain', () => {
-    const inner = new AppError('HV_COMMAND_TIMEOUT', "vmrun timed out after 120 s", { details: { tool: 'vmrun' } });
+    const inner = new AppError('HV_COMMAND_TIMEOUT', 'vmrun timed out after 120 s', { details: { tool: 'vmrun' } });
     const outer = new AppError('PREFLIGHT_FAILED', "unable to suspend vm 'Accounting': vmrun timed out", { cause: inner });
     const back = fromSerializedError(JSON.parse(JSON.stringify(toSerializedError(outer))));
     expect({ code: back.code, message: back.message, kind: back.kind, cause: (back.cause as AppError).code, details: (back.cause as AppError).details }).toEqual({

@@ -14,10 +14,7 @@ const MAX_CAUSE_DEPTH = 8;
 
 /** Turns anything thrown into a SerializedError; non-AppErrors become INTERNAL. */
 export function toSerializedError(e: unknown, opts: { includeStack?: boolean } = {}, depth = 0): SerializedError {
-  const out: SerializedError =
-    e instanceof AppError
-      ? { code: e.code, message: e.message }
-      : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  const out: SerializedError = e instanceof AppError ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
   if (e instanceof AppError && e.details !== undefined) out.details = jsonSafe(e.details) as Record<string, unknown>;
   if (opts.includeStack && e instanceof Error && e.stack) out.stack = e.stack;
   const cause = e instanceof Error ? (e as { cause?: unknown }).cause : undefined;

@@ -94,7 +94,12 @@ export const requestSchemas = {
     snapshotId: id,
     path,
     offset: z.number().int().min(0).optional(),
-    length: z.number().int().min(0).max(16 * 1024 * 1024).optional(),
+    length: z
+      .number()
+      .int()
+      .min(0)
+      .max(16 * 1024 * 1024)
+      .optional(),
   }),
   'files.restore': z.strictObject({
     snapshotId: id,

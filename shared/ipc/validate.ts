@@ -18,11 +18,7 @@ export function validateRequest(method: unknown, req: unknown): { method: Engine
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
     const first = issues[0];
-    throw new AppError(
-      'INVALID_REQUEST',
-      `invalid request for '${method}': ${first ? `${first.path || '(root)'}: ${first.message}` : 'rejected'}`,
-      { details: { issues } },
-    );
+    throw new AppError('INVALID_REQUEST', `invalid request for '${method}': ${first ? `${first.path || '(root)'}: ${first.message}` : 'rejected'}`, { details: { issues } });
   }
   return { method, req: parsed.data as Req<EngineMethod> };
 }

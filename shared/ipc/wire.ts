@@ -9,6 +9,4 @@ export interface CallFrame {
 }
 /** Frames of the WebSocket protocol (server → client). */
 export type ServerFrame =
-  | { type: 'result'; seq: number; ok: true; value: unknown }
-  | { type: 'result'; seq: number | null; ok: false; error: SerializedError }
-  | { type: 'event'; event: string; payload: unknown };
+  { type: 'result'; seq: number; ok: true; value: unknown } | { type: 'result'; seq: number | null; ok: false; error: SerializedError } | { type: 'event'; event: string; payload: unknown };

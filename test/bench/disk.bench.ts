@@ -83,7 +83,10 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
       const r = JSON.parse(o.stdout.trim().split('\n').pop()!) as { seconds: number; maxRssMB: number };
       best = { qemu: Math.min(best.qemu, q.seconds), ours: Math.min(best.ours, r.seconds), oursWall: Math.min(best.oursWall, o.seconds), rss: Math.max(best.rss, r.maxRssMB) };
     }
-    const cmp = await run('qemu-img', ['compare', '-f', 'raw', '-F', 'raw', outOurs, outQemu]).then(() => true, () => false);
+    const cmp = await run('qemu-img', ['compare', '-f', 'raw', '-F', 'raw', outOurs, outQemu]).then(
+      () => true,
+      () => false,
+    );
     const ratio = best.ours / best.qemu;
     rows.push({
       area: 'disk',

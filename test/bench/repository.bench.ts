@@ -174,9 +174,17 @@ async function round(scratch: string, size: number, k: number): Promise<Round> {
   await enc('init', '--encrypt');
   await restic('init');
 
-  const [o1, r1, e1] = await both(() => cli('import-disk', '--guest', 'bench', img), () => restic('backup', img), () => enc('import-disk', '--guest', 'bench', img));
+  const [o1, r1, e1] = await both(
+    () => cli('import-disk', '--guest', 'bench', img),
+    () => restic('backup', img),
+    () => enc('import-disk', '--guest', 'bench', img),
+  );
   const changed = rewrite(img, size);
-  const [o2, r2, e2] = await both(() => cli('import-disk', '--guest', 'bench', img), () => restic('backup', '--force', img), () => enc('import-disk', '--guest', 'bench', img));
+  const [o2, r2, e2] = await both(
+    () => cli('import-disk', '--guest', 'bench', img),
+    () => restic('backup', '--force', img),
+    () => enc('import-disk', '--guest', 'bench', img),
+  );
   const storedOurs = du(ours);
   const storedRestic = du(rrepo);
 
@@ -194,7 +202,9 @@ async function round(scratch: string, size: number, k: number): Promise<Round> {
     () => enc('export-disk', encLast.id, encLast.disks[0]!.name, '--format', 'raw', '--to', outEnc),
   );
   const want = sha(img);
-  const restoredRestic = readdirSync(rdir, { recursive: true }).map(String).find((p) => p.endsWith('disk.img'));
+  const restoredRestic = readdirSync(rdir, { recursive: true })
+    .map(String)
+    .find((p) => p.endsWith('disk.img'));
   const okOurs = sha(outOurs) === want;
   const okEncrypted = sha(outEnc) === want;
   const okRestic = restoredRestic ? sha(join(rdir, restoredRestic)) === want : false;
@@ -225,7 +235,7 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
   const okRestic = rounds.every((r) => r.okRestic);
   const allRuns = (key: 'o1' | 'r1' | 'o2' | 'r2' | 'o3' | 'r3' | 'e1' | 'e2' | 'e3') => rounds.map((r) => r[key].seconds.toFixed(1)).join(' / ');
 
-  const tp = (s: RunStats) => (size / MiB) / s.seconds;
+  const tp = (s: RunStats) => size / MiB / s.seconds;
   const row = (name: string, o: RunStats, r: RunStats, goal: number, keys: ['o1' | 'o2' | 'o3', 'r1' | 'r2' | 'r3']): BenchRow => ({
     area: 'repository',
     name: `${name} (${gib} GiB)`,
@@ -288,7 +298,10 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
       met: tp(e) / tp(o) >= 0.85,
       note: `CPU time encrypted ${e.cpuSeconds.toFixed(1)} s, plain ${o.cpuSeconds.toFixed(1)} s; wall per round encrypted ${allRuns(keys[0])} s, plain ${allRuns(keys[1])} s`,
     },
-    { ...row(`encrypted: ${name}`, e, r, restic, [keys[1], keys[1].replace('o', 'r') as 'r1' | 'r2' | 'r3']), note: `CPU time encrypted ${e.cpuSeconds.toFixed(1)} s, restic ${r.cpuSeconds.toFixed(1)} s (restic encrypts too)` },
+    {
+      ...row(`encrypted: ${name}`, e, r, restic, [keys[1], keys[1].replace('o', 'r') as 'r1' | 'r2' | 'r3']),
+      note: `CPU time encrypted ${e.cpuSeconds.toFixed(1)} s, restic ${r.cpuSeconds.toFixed(1)} s (restic encrypts too)`,
+    },
   ];
   rows.push(
     ...encRow('first backup', e1, o1, r1, 2, ['e1', 'o1']),
@@ -341,7 +354,10 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
  */
 async function hugeThinRows(scratch: string): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const [format, size] of [['vhdx', '64T'], ['qcow2', '16T']] as const) {
+  for (const [format, size] of [
+    ['vhdx', '64T'],
+    ['qcow2', '16T'],
+  ] as const) {
     const img = join(scratch, `empty-${size}.${format}`);
     execFileSync('qemu-img', ['create', '-q', '-f', format, img, size]);
     const repo = join(scratch, `huge-${format}-repo`);

@@ -64,7 +64,11 @@ test('the file browser names guest and point; double-click opens folders; restor
   // the target already holds a report.docx of the user's own
   const to = join(dir, 'target');
   mkdirSync(to);
-  const guestName = execFileSync('mdir', ['-b', '-i', join(dir, 'frontdesk.img'), '::/Documents']).toString().trim().split('/').pop()!;
+  const guestName = execFileSync('mdir', ['-b', '-i', join(dir, 'frontdesk.img'), '::/Documents'])
+    .toString()
+    .trim()
+    .split('/')
+    .pop()!;
   writeFileSync(join(to, guestName), 'my newer edit\n');
   await field.fill(to);
   await field.press('Enter');

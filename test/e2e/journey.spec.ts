@@ -92,7 +92,14 @@ test('3. Back up now (keyboard) shows live progress to the end', async ({}, test
   // Any status at all (a fast job may already be past "running" when the page shows it).
   await expect(detail).toHaveAttribute('data-status', /queued|running|succeeded|warning|failed|cancelled/, { timeout: 60_000 });
   // The README's "running backup" picture: taken once a step past pre-flight runs (a fast job may be done).
-  await expect(detail.locator('[data-step=archive][data-status=running], [data-step=boot-twin][data-status=running], [data-step=shutdown-twin][data-status=running]').or(detail.locator('[data-status=done][data-step=archive]')).first()).toBeVisible({ timeout: 120_000 }).catch(() => {});
+  await expect(
+    detail
+      .locator('[data-step=archive][data-status=running], [data-step=boot-twin][data-status=running], [data-step=shutdown-twin][data-status=running]')
+      .or(detail.locator('[data-status=done][data-step=archive]'))
+      .first(),
+  )
+    .toBeVisible({ timeout: 120_000 })
+    .catch(() => {});
   await saveScreenshot(page, testInfo, 'journey-3-progress');
   // Fail with the engine's own account of the job (the UI's status vs the engine's tells a stale
   // page from a stuck job), never by waiting for a status that cannot come any more.
@@ -152,10 +159,13 @@ test('5. browse it and restore one file with the keyboard alone, bytes checked',
     await page.keyboard.press('Enter');
     // The new folder's first row takes the focus once it is listed.
     await expect
-      .poll(async () => {
-        const now = await focused(page);
-        return now.testId === 'file-row' && now.dataset.path !== before;
-      }, { timeout: 60_000 })
+      .poll(
+        async () => {
+          const now = await focused(page);
+          return now.testId === 'file-row' && now.dataset.path !== before;
+        },
+        { timeout: 60_000 },
+      )
       .toBe(true);
   }
   expect(file, 'a file inside the restore point').not.toBeNull();
@@ -221,7 +231,9 @@ test('8. restore wizard to a new VM, start it, and find the ledger of the restor
   const [snap] = await engineCall(server, 'snapshots.list', { guest: GUEST });
   // The oracle: the restore point's own disk, exported by the CLI and read by qemu-img + debugfs + sqlite3.
   const exported = join(work, 'point.img');
-  execFileSync(process.execPath, [join(REPO_ROOT, 'bin', 'twinsnap.mjs'), '--data-dir', join(work, 'data'), 'export-disk', snap!.id, snap!.disks[0]!.name, '--to', exported, '--format', 'raw'], { timeout: 300_000 });
+  execFileSync(process.execPath, [join(REPO_ROOT, 'bin', 'twinsnap.mjs'), '--data-dir', join(work, 'data'), 'export-disk', snap!.id, snap!.disks[0]!.name, '--to', exported, '--format', 'raw'], {
+    timeout: 300_000,
+  });
   point = await inspectDataDisk(exported);
   expect(point).toMatchObject({ dbPresent: true, integrity: 'ok', markerPresent: true });
   expect(point.maxN).toBeGreaterThan(0);
@@ -251,7 +263,9 @@ test('8. restore wizard to a new VM, start it, and find the ledger of the restor
   try {
     const serial = join(to, 'Journey copy.serial0.log');
     // The guest's workload opens its ledger and says where it resumes: exactly the restore point's last row.
-    await expect.poll(() => (existsSync(serial) ? /workload starting after (\d+)/.exec(readFileSync(serial, 'latin1'))?.[1] ?? null : null), { timeout: 5 * 60_000, intervals: [1000] }).toBe(String(point.maxN));
+    await expect
+      .poll(() => (existsSync(serial) ? (/workload starting after (\d+)/.exec(readFileSync(serial, 'latin1'))?.[1] ?? null) : null), { timeout: 5 * 60_000, intervals: [1000] })
+      .toBe(String(point.maxN));
     await expect.poll(() => /VMTOOLS: running/.test(readFileSync(serial, 'latin1')), { timeout: 120_000, intervals: [1000] }).toBe(true);
     vmrun('-T', 'ws', 'stop', vmxPath, 'soft');
   } finally {
@@ -268,7 +282,7 @@ test('8. restore wizard to a new VM, start it, and find the ledger of the restor
   expect(after.count).toBe(after.maxN);
 });
 
-test('9. replace the original: shut it down, put it back to the restore point, start it, its ledger is the restore point\'s', async ({}, testInfo) => {
+test("9. replace the original: shut it down, put it back to the restore point, start it, its ledger is the restore point's", async ({}, testInfo) => {
   test.setTimeout(10 * 60_000);
   // TwinSnap never powers production off itself: the admin shuts it down (here, the guest's power button).
   vmrun('-T', 'ws', 'stop', vm.vmxPath, 'soft');
@@ -295,7 +309,9 @@ test('9. replace the original: shut it down, put it back to the restore point, s
   rmSync(serial, { force: true });
   await page.getByRole('button', { name: 'Start it now' }).click();
   await expect(page.getByTestId('start-restored-vm')).toHaveAttribute('data-state', 'started', { timeout: 120_000 });
-  await expect.poll(() => (existsSync(serial) ? /workload starting after (\d+)/.exec(readFileSync(serial, 'latin1'))?.[1] ?? null : null), { timeout: 5 * 60_000, intervals: [1000] }).toBe(String(point.maxN));
+  await expect
+    .poll(() => (existsSync(serial) ? (/workload starting after (\d+)/.exec(readFileSync(serial, 'latin1'))?.[1] ?? null) : null), { timeout: 5 * 60_000, intervals: [1000] })
+    .toBe(String(point.maxN));
 });
 
 async function readAll(s: ServeHandle, snapshotId: string, path: string): Promise<Buffer[]> {

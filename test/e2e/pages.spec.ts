@@ -54,7 +54,9 @@ test.describe('pages', () => {
     await page.getByRole('radio', { name: /Individual files/ }).click();
     await page.getByRole('button', { name: 'Next' }).click();
     await expect(page.getByTestId('file-browser')).toBeVisible();
-    await expect(page.getByTestId('file-table').or(page.getByTestId('not-available')).or(page.getByTestId('engine-error')).or(page.getByText('This folder is empty.'))).toBeVisible({ timeout: 20_000 });
+    await expect(page.getByTestId('file-table').or(page.getByTestId('not-available')).or(page.getByTestId('engine-error')).or(page.getByText('This folder is empty.'))).toBeVisible({
+      timeout: 20_000,
+    });
     await saveScreenshot(page, testInfo, 'restore-files');
     expect(await seriousA11yViolations(page)).toEqual([]);
   });

@@ -38,7 +38,7 @@ test('a new repository is encrypted by default; its recovery kit is shown once a
   await chooser.getByLabel('Repeat the password').fill('office backup 2025');
   await expect(create).toBeDisabled(); // the two differ
   await chooser.getByLabel('Repeat the password').fill('office backup 2026');
-  await chooser.getByLabel('Remember the password for scheduled backups (kept in the system\'s secret store)').uncheck();
+  await chooser.getByLabel("Remember the password for scheduled backups (kept in the system's secret store)").uncheck();
   await create.click();
   const kit = page.getByTestId('recovery-kit');
   // two scrypt derivations (2^16, 64 MiB each: memory-hard by design) on a loaded 2-core machine

@@ -16,8 +16,14 @@ describe('npm run demo (set-up)', () => {
     const demo = await setupDemo({ dir, count: 2, start: false, say: (l) => lines.push(l) });
     expect(demo.vms.map((v) => v.vmxPath)).toEqual(DEMO_GUESTS.slice(0, 2).map((n) => join(dir, 'vms', n, `${n}.vmx`)));
     expect(JSON.parse(readFileSync(join(demo.dataDir, 'config.json'), 'utf8'))).toMatchObject({ vmFolders: [join(dir, 'vms')] });
-    const guests = JSON.parse(execFileSync(process.execPath, [join(ROOT, 'bin', 'twinsnap.mjs'), '--data-dir', demo.dataDir, '--json', 'guests'], { env: demo.env, encoding: 'utf8', timeout: 120_000 })) as { name: string; hypervisor: string; state: string }[];
-    expect(guests.map((g) => [g.name, g.hypervisor, g.state]).sort()).toEqual(DEMO_GUESTS.slice(0, 2).map((n) => [n, 'vmware', 'off']).sort());
+    const guests = JSON.parse(
+      execFileSync(process.execPath, [join(ROOT, 'bin', 'twinsnap.mjs'), '--data-dir', demo.dataDir, '--json', 'guests'], { env: demo.env, encoding: 'utf8', timeout: 120_000 }),
+    ) as { name: string; hypervisor: string; state: string }[];
+    expect(guests.map((g) => [g.name, g.hypervisor, g.state]).sort()).toEqual(
+      DEMO_GUESTS.slice(0, 2)
+        .map((n) => [n, 'vmware', 'off'])
+        .sort(),
+    );
     // a second run keeps what is there
     const again = await setupDemo({ dir, count: 2, start: false, say: (l) => lines.push(l) });
     expect(again.vms.map((v) => v.vmxPath)).toEqual(demo.vms.map((v) => v.vmxPath));

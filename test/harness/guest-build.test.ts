@@ -41,9 +41,7 @@ describe('test guest builder', () => {
     const deb = (await readdir(debDir).catch(() => [] as string[])).find((f) => f.endsWith('.deb'));
     const env = { ...process.env, TWINSNAP_GUEST_CACHE: cache, ...(deb ? { TWINSNAP_GUEST_KERNEL_DEB: path.join(debDir, deb) } : {}) };
     const cli = path.join(REPO_ROOT, 'test/harness/guest/build-guest.ts');
-    const runs = await Promise.all(
-      [0, 1].map(() => run(process.execPath, ['--import', 'tsx', cli], { env, cwd: REPO_ROOT, timeoutMs: 300_000 })),
-    );
+    const runs = await Promise.all([0, 1].map(() => run(process.execPath, ['--import', 'tsx', cli], { env, cwd: REPO_ROOT, timeoutMs: 300_000 })));
     const [x, y] = runs.map((r) => JSON.parse(r.stdout) as { initrd: string; kernel: string });
     expect(x).toEqual(y);
     const entries = (await readdir(cache)).filter((e) => e !== 'debs');

@@ -220,7 +220,15 @@ describe('catalog', () => {
 
   it('replaces the snapshot cache atomically', () => {
     const c = openCatalog(tmpFile());
-    const s = (id: string, guest: string) => ({ id, guestId: nameGuestId(guest), guest, time: '2026-01-01T00:00:00.000Z', consistency: 'cold' as const, disks: [{ name: 'd0', size: 10 }], logicalBytes: 10 });
+    const s = (id: string, guest: string) => ({
+      id,
+      guestId: nameGuestId(guest),
+      guest,
+      time: '2026-01-01T00:00:00.000Z',
+      consistency: 'cold' as const,
+      disks: [{ name: 'd0', size: 10 }],
+      logicalBytes: 10,
+    });
     c.snapshots.upsert(s('a', 'g1'));
     c.snapshots.replaceAll([s('b', 'g2'), s('c', 'g2')]);
     expect(c.snapshots.ids().sort()).toEqual(['b', 'c']);

@@ -134,7 +134,20 @@ describe('twinsnap disk info / import-disk with crafted chains', { timeout: 60_0
 
 describe('backups of a VM allow exactly its own folders', () => {
   it("chainFolders: the VM's folder, its disks' folders and the frozen disks' folders", () => {
-    const vmware = { id: '/vms/a/a.vmx', name: 'a', state: 'running' as const, memoryMiB: 1, toolsRunning: true, encrypted: false, nics: [], configPath: '/vms/a/a.vmx', disks: [{ slot: 'scsi0:0', path: '/vms/a/a-000001.vmdk' }, { slot: 'scsi0:1', path: '/data/big/b.vmdk' }] };
+    const vmware = {
+      id: '/vms/a/a.vmx',
+      name: 'a',
+      state: 'running' as const,
+      memoryMiB: 1,
+      toolsRunning: true,
+      encrypted: false,
+      nics: [],
+      configPath: '/vms/a/a.vmx',
+      disks: [
+        { slot: 'scsi0:0', path: '/vms/a/a-000001.vmdk' },
+        { slot: 'scsi0:1', path: '/data/big/b.vmdk' },
+      ],
+    };
     expect(chainFolders(vmware, [{ slot: 'scsi0:0', path: '/vms/a/a.vmdk' }]).sort()).toEqual(['/data/big', '/vms/a']);
     const hyperv = { ...vmware, configPath: '/hv/Virtual Machines', disks: [{ slot: 'scsi0', path: '/hv/Virtual Hard Disks/x.avhdx' }] };
     expect(chainFolders(hyperv, []).sort()).toEqual(['/hv/Virtual Hard Disks', '/hv/Virtual Machines']);
@@ -142,7 +155,10 @@ describe('backups of a VM allow exactly its own folders', () => {
 
   it('the repository sink refuses a twin disk reaching outside chainDirs, and archives it when its folder is listed', { timeout: 60_000 }, async () => {
     const repo = await initRepository(join(tmp.path, 'sink-repo'));
-    const sink = new RepositorySnapshotSink(async () => repo, () => Date.now());
+    const sink = new RepositorySnapshotSink(
+      async () => repo,
+      () => Date.now(),
+    );
     const input = (chainDirs: string[]) => ({
       jobId: `j${chainDirs.length}`,
       guest: 'twin',

@@ -26,7 +26,10 @@ function firstDiff(a: Buffer, b: Buffer): number {
   return Math.min(a.length, b.length);
 }
 
-const sha = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
+const sha = async (p: string) =>
+  createHash('sha256')
+    .update(await readFile(p))
+    .digest('hex');
 
 let fx: Record<string, DiskFixture>;
 let dir: string;
@@ -69,12 +72,27 @@ describe('differencing vhdx', () => {
     const childRaw = join(d, 'child.raw');
     const fh = await open(childRaw, 'w');
     await fh.truncate(128 * MiB);
-    for (const [block, seed] of [[1, 31], [5, 32], [6, 33], [40, 34]]) await fh.write(patternBytes(MiB, seed), 0, MiB, block * MiB);
+    for (const [block, seed] of [
+      [1, 31],
+      [5, 32],
+      [6, 33],
+      [40, 34],
+    ])
+      await fh.write(patternBytes(MiB, seed), 0, MiB, block * MiB);
     await fh.close();
     const child = join(d, 'child.avhdx');
     await run('qemu-img', ['convert', '-f', 'raw', '-O', 'vhdx', '-o', 'subformat=dynamic,block_size=1M', childRaw, child]);
     await makeDifferencing(child, join(d, 'parent.vhdx'), {
-      partial: [{ block: 5, sectors: [[0, 8], [100, 300], [2047, 2048]] }],
+      partial: [
+        {
+          block: 5,
+          sectors: [
+            [0, 8],
+            [100, 300],
+            [2047, 2048],
+          ],
+        },
+      ],
       zero: [6],
       linkage,
       relativePath: '.\\parent.vhdx',
@@ -85,7 +103,12 @@ describe('differencing vhdx', () => {
     childBytes.copy(expected, 1 * MiB, 1 * MiB, 2 * MiB);
     childBytes.copy(expected, 40 * MiB, 40 * MiB, 41 * MiB);
     expected.fill(0, 6 * MiB, 7 * MiB);
-    for (const [from, to] of [[0, 8], [100, 300], [2047, 2048]]) childBytes.copy(expected, 5 * MiB + from * 512, 5 * MiB + from * 512, 5 * MiB + to * 512);
+    for (const [from, to] of [
+      [0, 8],
+      [100, 300],
+      [2047, 2048],
+    ])
+      childBytes.copy(expected, 5 * MiB + from * 512, 5 * MiB + from * 512, 5 * MiB + to * 512);
     return { child, parent: join(d, 'parent.vhdx'), expected };
   };
 
@@ -136,10 +159,22 @@ describe('differencing vhd', () => {
     const child = join(d, 'child.vhd');
     await run('qemu-img', ['convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=dynamic,force_size=on', childRaw, child]);
     const { makeVhdDifferencing } = await import('../fixtures/disk/vhd-craft.js');
-    await makeVhdDifferencing(child, join(d, 'parent.vhd'), 'parent.vhd', [{ block: 0, sectors: [[0, 1], [9, 1000]] }]);
+    await makeVhdDifferencing(child, join(d, 'parent.vhd'), 'parent.vhd', [
+      {
+        block: 0,
+        sectors: [
+          [0, 1],
+          [9, 1000],
+        ],
+      },
+    ]);
     const expected = await readFile(fx['vhd-dynamic'].oracle);
     const childBytes = await readFile(childRaw);
-    for (const [from, to] of [[0, 1], [9, 1000]]) childBytes.copy(expected, from * 512, from * 512, to * 512);
+    for (const [from, to] of [
+      [0, 1],
+      [9, 1000],
+    ])
+      childBytes.copy(expected, from * 512, from * 512, to * 512);
     childBytes.copy(expected, 40 * MiB, 40 * MiB, 42 * MiB); // block 20 keeps qemu's full bitmap
     const disk = await openDisk(child);
     try {

@@ -43,9 +43,21 @@ async function patch(src: string, name: string, edits: [number, Buffer][]): Prom
   return p;
 }
 
-const u32le = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
-const u64le = (v: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return b; };
-const u64be = (v: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(v); return b; };
+const u32le = (v: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v);
+  return b;
+};
+const u64le = (v: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(v);
+  return b;
+};
+const u64be = (v: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(v);
+  return b;
+};
 
 function expectError(e: AppError, code: ErrorCode, ...mentions: string[]): void {
   expect(e.code, e.message).toBe(code);
@@ -53,7 +65,16 @@ function expectError(e: AppError, code: ErrorCode, ...mentions: string[]): void 
 }
 
 const descriptor = (cid: string, parentCid: string, parent: string | undefined, extent: string) =>
-  ['# Disk DescriptorFile', 'version=1', `CID=${cid}`, `parentCID=${parentCid}`, 'createType="monolithicFlat"', ...(parent ? [`parentFileNameHint="${parent}"`] : []), `RW 2048 FLAT "${extent}" 0`, ''].join('\r\n');
+  [
+    '# Disk DescriptorFile',
+    'version=1',
+    `CID=${cid}`,
+    `parentCID=${parentCid}`,
+    'createType="monolithicFlat"',
+    ...(parent ? [`parentFileNameHint="${parent}"`] : []),
+    `RW 2048 FLAT "${extent}" 0`,
+    '',
+  ].join('\r\n');
 
 describe('bad input gives typed errors naming the file and structure', () => {
   it('a truncated sparse vmdk fails with DISK_CORRUPT naming the grain table', async () => {
@@ -79,7 +100,10 @@ describe('bad input gives typed errors naming the file and structure', () => {
   });
 
   it('vhdx headers with bad checksums are DISK_CORRUPT', async () => {
-    const p = await patch(fx['vhdx-dynamic-1m'].path, 'badheaders.vhdx', [[64 * 1024 + 100, Buffer.from([1, 2, 3])], [128 * 1024 + 100, Buffer.from([1, 2, 3])]]);
+    const p = await patch(fx['vhdx-dynamic-1m'].path, 'badheaders.vhdx', [
+      [64 * 1024 + 100, Buffer.from([1, 2, 3])],
+      [128 * 1024 + 100, Buffer.from([1, 2, 3])],
+    ]);
     expectError(await failure(p), 'DISK_CORRUPT', 'headers');
   });
 

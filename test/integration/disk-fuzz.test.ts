@@ -40,7 +40,13 @@ function mutation(seed: FuzzSeed, size: number, r: () => number): Mutation {
   if (choice < 0.45) {
     const n = 1 + Math.floor(r() * 4);
     const flips = Array.from({ length: n }, () => [Math.min(size - 1, at + Math.floor(r() * 64)), 1 << Math.floor(r() * 8)]);
-    return { kind: `flip ${flips.map(([o, m]) => `${o}^${m}`).join(',')}`, apply: (b) => { for (const [o, m] of flips) b[o] ^= m; return b; } };
+    return {
+      kind: `flip ${flips.map(([o, m]) => `${o}^${m}`).join(',')}`,
+      apply: (b) => {
+        for (const [o, m] of flips) b[o] ^= m;
+        return b;
+      },
+    };
   }
   const values = [0n, 1n, 0xffffffffn, 0x7fffffffn, 0xffffffffffffffffn, 0x8000000000000000n, BigInt(size), BigInt(size) * 512n, 0x100000000n];
   const v = pick(values);
@@ -106,10 +112,7 @@ describe('fuzzing the readers with mutated real images', () => {
         const caseStart = performance.now();
         let outcome: string;
         try {
-          outcome = await Promise.race([
-            exercise(seed.path, mutated),
-            new Promise<string>((_, rej) => setTimeout(() => rej(new Error('case timed out')), CASE_LIMIT_MS).unref()),
-          ]);
+          outcome = await Promise.race([exercise(seed.path, mutated), new Promise<string>((_, rej) => setTimeout(() => rej(new Error('case timed out')), CASE_LIMIT_MS).unref())]);
         } catch (e) {
           throw new Error(`${seed.name} case ${i} (${m.kind}) failed: ${(e as Error).stack ?? String(e)}`);
         }

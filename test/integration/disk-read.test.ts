@@ -110,7 +110,12 @@ describe('reading qemu-made images', () => {
     const disk = await openDisk(f.path);
     const fh = await open(f.oracle, 'r');
     try {
-      for (const [off, len] of [[1024 * 1024 - 7, 70_001], [5 * 1024 * 1024 - 100, 300_000], [128 * 1024 * 1024 - 10, 100], [0, 1]]) {
+      for (const [off, len] of [
+        [1024 * 1024 - 7, 70_001],
+        [5 * 1024 * 1024 - 100, 300_000],
+        [128 * 1024 * 1024 - 10, 100],
+        [0, 1],
+      ]) {
         const got = await disk.read(off, len);
         const exp = Buffer.alloc(got.length);
         await fh.read(exp, 0, exp.length, off);

@@ -102,14 +102,17 @@ describe('writing images', () => {
 });
 
 describe('twinsnap disk convert', () => {
-  it.each(Object.keys({ 'vmdk-twoGbMaxExtentFlat': 1, 'vmdk-stream-footer': 1, 'vhd-dynamic': 1, 'vhdx-fixed': 1, 'qcow2-v2': 1 }))('converts %s to raw identical to qemu-img convert', async (name) => {
-    const dst = join(scratch, `cli-${name}.raw`);
-    const out: string[] = [];
-    const io = { stdout: (s: string) => void out.push(s), stderr: (s: string) => void out.push(s), stdoutBytes: async () => {}, isTTY: false };
-    expect(await main(['disk', 'convert', fx[name].path, dst, '--format', 'raw'], io)).toBe(0);
-    const cmp = await qemu(['compare', '-f', 'raw', '-F', 'raw', dst, fx[name].oracle]);
-    expect(cmp.out.trim()).toBe('Images are identical.');
-  });
+  it.each(Object.keys({ 'vmdk-twoGbMaxExtentFlat': 1, 'vmdk-stream-footer': 1, 'vhd-dynamic': 1, 'vhdx-fixed': 1, 'qcow2-v2': 1 }))(
+    'converts %s to raw identical to qemu-img convert',
+    async (name) => {
+      const dst = join(scratch, `cli-${name}.raw`);
+      const out: string[] = [];
+      const io = { stdout: (s: string) => void out.push(s), stderr: (s: string) => void out.push(s), stdoutBytes: async () => {}, isTTY: false };
+      expect(await main(['disk', 'convert', fx[name].path, dst, '--format', 'raw'], io)).toBe(0);
+      const cmp = await qemu(['compare', '-f', 'raw', '-F', 'raw', dst, fx[name].oracle]);
+      expect(cmp.out.trim()).toBe('Images are identical.');
+    },
+  );
 
   it('shows progress on a terminal', async () => {
     const err: string[] = [];

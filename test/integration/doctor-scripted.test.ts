@@ -33,9 +33,21 @@ describe('doctor on a host that behaves', () => {
   it('runs every experiment, each check holds, the report has the step times, and only the named vm (and its twin) is touched', async () => {
     const r = await doctor();
     expect(r.checks.map((c) => [c.name, c.ok])).toEqual([
-      ['tool', true], ['vm-found', true], ['vm-ready', true], ['clean-before', true], ['freeze', true], ['twin-built', true], ['production-running', true],
-      ['memory-image-stable', true], ['twin-isolated', true], ['twin-boots', true], ['graceful-shutdown', true], ['cleanup', true],
-      ['production-running-after', true], ['nothing-left', true], ['only-this-vm', true],
+      ['tool', true],
+      ['vm-found', true],
+      ['vm-ready', true],
+      ['clean-before', true],
+      ['freeze', true],
+      ['twin-built', true],
+      ['production-running', true],
+      ['memory-image-stable', true],
+      ['twin-isolated', true],
+      ['twin-boots', true],
+      ['graceful-shutdown', true],
+      ['cleanup', true],
+      ['production-running-after', true],
+      ['nothing-left', true],
+      ['only-this-vm', true],
     ]);
     expect(r).toMatchObject({ ok: true, hypervisor: 'vmware', vm: 'test', vmId: '/vms/test/test.vmx', tool: { version: 'Workstation 17 Pro' } });
     expect(Object.keys(r.durations).sort()).toEqual(['boot-twin', 'cleanup', 'copy-config', 'freeze', 'pause', 'resume', 'shutdown-twin']);

@@ -35,7 +35,10 @@ async function vmrun(...args: string[]): Promise<string> {
 
 /** The running guests whose .vmx lies in `dir` (hyperv-sim's guests run on vmrun-sim too). */
 async function runningIn(dir: string): Promise<string[]> {
-  return (await vmrun('list')).split('\n').map((l) => l.trim()).filter((l) => l.startsWith(`${dir}/`));
+  return (await vmrun('list'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith(`${dir}/`));
 }
 
 async function doctor(dataDir: string, args: string[]): Promise<{ exit: number | null; report: DoctorReport; stderr: string }> {
@@ -55,8 +58,20 @@ function expectHealthy(report: DoctorReport, exit: number | null, stderr: string
   console.log(`[doctor/${report.hypervisor}] ${report.checks.map((c) => `${c.ok ? 'ok' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n  ')}\n  durations ${JSON.stringify(report.durations)}`);
   for (const c of report.checks) expect(c, c.detail).toMatchObject({ ok: true });
   expect(report.checks.map((c) => c.name)).toEqual([
-    'tool', 'vm-found', 'vm-ready', 'clean-before', 'freeze', ...(report.hypervisor === 'vmware' ? ['twin-built', 'production-running'] : ['production-running', 'twin-built']),
-    'memory-image-stable', 'twin-isolated', 'twin-boots', 'graceful-shutdown', 'cleanup', 'production-running-after', 'nothing-left', 'only-this-vm',
+    'tool',
+    'vm-found',
+    'vm-ready',
+    'clean-before',
+    'freeze',
+    ...(report.hypervisor === 'vmware' ? ['twin-built', 'production-running'] : ['production-running', 'twin-built']),
+    'memory-image-stable',
+    'twin-isolated',
+    'twin-boots',
+    'graceful-shutdown',
+    'cleanup',
+    'production-running-after',
+    'nothing-left',
+    'only-this-vm',
   ]);
   // both adapters verify the twin's isolation and name their captured memory files: every check holds
   expect(report.ok).toBe(true);
@@ -119,9 +134,14 @@ describe('doctor against vmrun-sim', () => {
     // independent observations: production commits again, the simulator lists no snapshot, no twin or staging folder remains, the other VMs were never started
     const acks = (await readAcks(serialLog(prod, NAME))).length;
     await waitFor('production to commit after doctor', async () => (await readAcks(serialLog(prod, NAME))).length > acks, 60_000);
-    expect((await vmrun('listSnapshots', prod.vmxPath)).split('\n').slice(1).filter((l) => l.trim())).toEqual([]);
+    expect(
+      (await vmrun('listSnapshots', prod.vmxPath))
+        .split('\n')
+        .slice(1)
+        .filter((l) => l.trim()),
+    ).toEqual([]);
     expect(readdirSync(vms).filter((n) => n.startsWith('twinsnap-') || n.startsWith('.twinsnap-'))).toEqual([]);
-    expect((await runningIn(vms))).toEqual([prod.vmxPath]);
+    expect(await runningIn(vms)).toEqual([prod.vmxPath]);
     expect(storedReport(dataDir, 'vmware')).toEqual(report);
   }, 300_000);
 
@@ -129,8 +149,12 @@ describe('doctor against vmrun-sim', () => {
     const { exit, report, stderr } = await doctor(offDir, ['--vmrun', VMRUN, 'doctor', '--vm', 'Other VM']);
     expect(exit, stderr).toBe(1);
     expect(stderr).toContain('DOCTOR_CHECK_FAILED');
-    expect(report.checks.map((c) => [c.name, c.ok])).toEqual([['tool', true], ['vm-found', true], ['vm-ready', false]]);
-    expect((await runningIn(vms))).toEqual([prod.vmxPath]);
+    expect(report.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['tool', true],
+      ['vm-found', true],
+      ['vm-ready', false],
+    ]);
+    expect(await runningIn(vms)).toEqual([prod.vmxPath]);
   }, 120_000);
 
   it('refuses a name two VMs carry before touching either (exit 1)', async () => {
@@ -138,7 +162,7 @@ describe('doctor against vmrun-sim', () => {
     expect(exit).toBe(1);
     expect(report.ok).toBe(false);
     expect(report.checks).toEqual([{ name: 'vm-found', ok: false, detail: expect.stringMatching(/^2 vms are named 'Same Name' .*name it by its id/) }]);
-    expect((await runningIn(vms))).toEqual([prod.vmxPath]);
+    expect(await runningIn(vms)).toEqual([prod.vmxPath]);
     const cat = catalogPath(ambiguousDir);
     if (existsSync(cat)) expect(spawnSync('sqlite3', [cat, "SELECT count(*) FROM settings WHERE key LIKE 'doctor.%'"], { encoding: 'utf8' }).stdout.trim()).toBe('0');
   }, 120_000);

@@ -30,7 +30,10 @@ const content: Record<string, Buffer> = {};
 
 /** `icat` of a file of the image (The Sleuth Kit reads NTFS on its own). */
 function icat(name: string): Buffer {
-  const line = execFileSync('fls', [img]).toString().split('\n').find((l) => l.endsWith(`\t${name}`))!;
+  const line = execFileSync('fls', [img])
+    .toString()
+    .split('\n')
+    .find((l) => l.endsWith(`\t${name}`))!;
   const inode = /\s(\d+-\d+-\d+):/.exec(line)![1];
   return execFileSync('icat', [img, inode], { maxBuffer: 64 * MiB });
 }
@@ -69,7 +72,11 @@ describe.each(REPO_KINDS)('%s repository', (kind) => {
         expect((await browser.list('disk0/p0')).entries.map((e) => e.name)).toEqual(expect.arrayContaining(Object.keys(FILES)));
         expect(disk.leaseStats.poolSlots).toBeUndefined();
         const to = join(dir, 'out1');
-        const res = await restoreFiles(browser, Object.keys(FILES).map((n) => `disk0/p0/${n}`), to);
+        const res = await restoreFiles(
+          browser,
+          Object.keys(FILES).map((n) => `disk0/p0/${n}`),
+          to,
+        );
         expect(res.skipped).toEqual([]);
         expect(res.restored).toBe(3);
         for (const name of Object.keys(FILES)) {

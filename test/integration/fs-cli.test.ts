@@ -54,7 +54,9 @@ describe('twinsnap ls / cat / find / restore-files over a repository snapshot (i
   it('ls -R walks a whole partition; entries match fls', async () => {
     const r = JSON.parse((await cli('--json', 'ls', snap, 'gpt/p2', '-R')).out);
     const ours = r.entries.map((e: { path: string }) => e.path.slice('gpt/p2'.length)).sort();
-    const tsk = tskList(fx.gpt, 51200).map((e) => e.path).sort();
+    const tsk = tskList(fx.gpt, 51200)
+      .map((e) => e.path)
+      .sort();
     expect(ours).toEqual(tsk);
   });
 

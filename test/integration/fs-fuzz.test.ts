@@ -51,7 +51,8 @@ async function exercise(fs: GuestFilesystem, maxEntries: number): Promise<number
     seen.add(d.key);
     for (const k of await fs.readdir(d)) {
       n++;
-      if (k.type === 'dir' && k.name !== 'htree') stack.push(k); // the 3000-entry folder is covered by the oracle test
+      if (k.type === 'dir' && k.name !== 'htree')
+        stack.push(k); // the 3000-entry folder is covered by the oracle test
       else if (k.type === 'file' && files < 20) {
         files++;
         const c = await fs.open(k);
@@ -72,45 +73,49 @@ describe('fuzzed filesystem metadata yields typed errors, never crashes or hangs
     dir = ensureFsFixtures().dir;
   }, 600_000);
 
-  it.each(VOLUMES)('%s', async (name) => {
-    const base = readFileSync(`${dir}/${name}`);
-    const clean = new MutatedSource(base, new Map(), true);
-    const type = name.includes('ntfs') ? 'ntfs' : name.includes('exfat') ? 'exfat' : name.includes('fat') ? 'fat' : 'ext';
-    const total = await exercise(await openDriver(type, clean), 400);
-    expect(total).toBeGreaterThan(5);
-    // metadata byte ranges read during the clean pass are the mutation targets
-    const targets = clean.reads.filter(([s, e]) => e - s <= 1024 * 1024);
-    const r = rng(name.length * 7919);
-    let runs = 0;
-    let typedErrors = 0;
-    let slowest = 0;
-    const started = performance.now();
-    const heapBefore = process.memoryUsage().heapUsed;
-    while (performance.now() - started < BUDGET_MS) {
-      const muts = new Map<number, number>();
-      const count = 1 + Math.floor(r() * 8);
-      for (let i = 0; i < count; i++) {
-        const [s, e] = targets[Math.floor(r() * targets.length)];
-        const off = s + Math.floor(r() * (e - s));
-        const kind = r();
-        muts.set(off, kind < 0.3 ? 0 : kind < 0.5 ? 0xff : Math.floor(r() * 256));
+  it.each(VOLUMES)(
+    '%s',
+    async (name) => {
+      const base = readFileSync(`${dir}/${name}`);
+      const clean = new MutatedSource(base, new Map(), true);
+      const type = name.includes('ntfs') ? 'ntfs' : name.includes('exfat') ? 'exfat' : name.includes('fat') ? 'fat' : 'ext';
+      const total = await exercise(await openDriver(type, clean), 400);
+      expect(total).toBeGreaterThan(5);
+      // metadata byte ranges read during the clean pass are the mutation targets
+      const targets = clean.reads.filter(([s, e]) => e - s <= 1024 * 1024);
+      const r = rng(name.length * 7919);
+      let runs = 0;
+      let typedErrors = 0;
+      let slowest = 0;
+      const started = performance.now();
+      const heapBefore = process.memoryUsage().heapUsed;
+      while (performance.now() - started < BUDGET_MS) {
+        const muts = new Map<number, number>();
+        const count = 1 + Math.floor(r() * 8);
+        for (let i = 0; i < count; i++) {
+          const [s, e] = targets[Math.floor(r() * targets.length)];
+          const off = s + Math.floor(r() * (e - s));
+          const kind = r();
+          muts.set(off, kind < 0.3 ? 0 : kind < 0.5 ? 0xff : Math.floor(r() * 256));
+        }
+        const t0 = performance.now();
+        try {
+          await exercise(await openDriver(type, new MutatedSource(base, muts)), 400);
+        } catch (e) {
+          if (!isAppError(e)) throw new Error(`untyped error with mutations ${JSON.stringify([...muts])}: ${(e as Error).stack}`);
+          expect(['FS_CORRUPT', 'FS_UNSUPPORTED']).toContain(e.code);
+          typedErrors++;
+        }
+        slowest = Math.max(slowest, performance.now() - t0);
+        runs++;
       }
-      const t0 = performance.now();
-      try {
-        await exercise(await openDriver(type, new MutatedSource(base, muts)), 400);
-      } catch (e) {
-        if (!isAppError(e)) throw new Error(`untyped error with mutations ${JSON.stringify([...muts])}: ${(e as Error).stack}`);
-        expect(['FS_CORRUPT', 'FS_UNSUPPORTED']).toContain(e.code);
-        typedErrors++;
-      }
-      slowest = Math.max(slowest, performance.now() - t0);
-      runs++;
-    }
-    expect(runs).toBeGreaterThan(10);
-    expect(slowest).toBeLessThan(5000);
-    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(512 * 1024 * 1024);
-    console.log(`${name}: ${runs} mutated images, ${typedErrors} typed errors, slowest ${slowest.toFixed(0)} ms`);
-  }, 120_000);
+      expect(runs).toBeGreaterThan(10);
+      expect(slowest).toBeLessThan(5000);
+      expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(512 * 1024 * 1024);
+      console.log(`${name}: ${runs} mutated images, ${typedErrors} typed errors, slowest ${slowest.toFixed(0)} ms`);
+    },
+    120_000,
+  );
 
   it('partition tables: mutated MBR/EBR/GPT never throw and never loop', async () => {
     const base = readFileSync(`${dir}/mbr.img`).subarray(0, 60 * 1024 * 1024);

@@ -35,7 +35,9 @@ export function tskList(img: string, sectorOffset: number, sectorSize = 512): Ts
 /** SHA-256 of `icat` output for an inode. */
 export function tskHash(img: string, sectorOffset: number, inode: string, sectorSize = 512): string {
   const b = sectorSize !== 512 ? `-b ${sectorSize}` : '';
-  return execFileSync('bash', ['-c', `icat ${b} -o ${sectorOffset} "$1" "$2" | sha256sum`, 'icat', img, inode]).toString().split(' ')[0];
+  return execFileSync('bash', ['-c', `icat ${b} -o ${sectorOffset} "$1" "$2" | sha256sum`, 'icat', img, inode])
+    .toString()
+    .split(' ')[0];
 }
 
 /** Partition rows of `mmls`: start and length in sectors. */

@@ -12,7 +12,13 @@ const disks: FileDisk[] = [];
 
 beforeAll(async () => {
   fx = ensureFsFixtures();
-  for (const [name, path] of [['ntfs', fx.ntfs], ['gpt', fx.gpt], ['mbr', fx.mbr], ['gpt4k', fx.gpt4k]] as const) disks.push(Object.assign(await FileDisk.open(path), { label: name }));
+  for (const [name, path] of [
+    ['ntfs', fx.ntfs],
+    ['gpt', fx.gpt],
+    ['mbr', fx.mbr],
+    ['gpt4k', fx.gpt4k],
+  ] as const)
+    disks.push(Object.assign(await FileDisk.open(path), { label: name }));
   browser = new SnapshotBrowser(disks.map((d) => ({ name: (d as FileDisk & { label: string }).label, disk: d })));
 }, 600_000);
 
@@ -73,52 +79,56 @@ const VOLUMES: [string, string][] = [
 ];
 
 describe('every file matches The Sleuth Kit (fls -r -m, icat)', () => {
-  it.each(VOLUMES)('%s/%s: names, types, sizes, mtimes and SHA-256', async (disk, part) => {
-    const table = await browser.partitions(disk);
-    const p = table.partitions.find((x) => x.name === part)!;
-    const ss = table.sectorSize;
-    const off = p.offset / ss;
-    const img = imgOf(disk);
-    const tsk = new Map(tskList(img, off, ss).map((e) => [e.path, e]));
-    const root = `${disk}/${part}`;
-    const ours = new Map<string, { type: string; size: number; mtime?: string }>();
-    const fsType = (await browser.stat(root)).fsType!;
-    for await (const { entry } of browser.walk(root)) {
-      const rel = tskName(entry.path.slice(root.length));
-      ours.set(rel, { type: entry.type, size: entry.size, mtime: entry.mtime });
-      for (const s of entry.streams ?? []) {
-        const st = await browser.stat(`${entry.path}:${s}`);
-        ours.set(`${rel}:${s}`, { type: 'file', size: st.size });
+  it.each(VOLUMES)(
+    '%s/%s: names, types, sizes, mtimes and SHA-256',
+    async (disk, part) => {
+      const table = await browser.partitions(disk);
+      const p = table.partitions.find((x) => x.name === part)!;
+      const ss = table.sectorSize;
+      const off = p.offset / ss;
+      const img = imgOf(disk);
+      const tsk = new Map(tskList(img, off, ss).map((e) => [e.path, e]));
+      const root = `${disk}/${part}`;
+      const ours = new Map<string, { type: string; size: number; mtime?: string }>();
+      const fsType = (await browser.stat(root)).fsType!;
+      for await (const { entry } of browser.walk(root)) {
+        const rel = tskName(entry.path.slice(root.length));
+        ours.set(rel, { type: entry.type, size: entry.size, mtime: entry.mtime });
+        for (const s of entry.streams ?? []) {
+          const st = await browser.stat(`${entry.path}:${s}`);
+          ours.set(`${rel}:${s}`, { type: 'file', size: st.size });
+        }
       }
-    }
-    // TSK reads an htree's index blocks as if they held entries and now and then shows a phantom
-    // name; where it lists what we do not, e2fsprogs' own reader (debugfs) has the last word
-    const extImg = EXT_PART[root];
-    for (const path of [...tsk.keys()].filter((p) => !ours.has(p) && extImg)) {
-      const cut = path.lastIndexOf('/');
-      if (!debugfsNames(join(fx.dir, extImg), path.slice(0, cut) || '/').has(path.slice(cut + 1))) tsk.delete(path);
-    }
-    expect([...ours.keys()].sort()).toEqual([...tsk.keys()].sort());
-    let hashed = 0;
-    for (const [path, o] of ours) {
-      const t = tsk.get(path)!;
-      const want = { d: 'dir', r: 'file', l: 'symlink' }[t.type];
-      if (o.type === 'symlink' && fsType === 'ntfs') expect(t.type).toBe('r');
-      else expect(`${path} ${o.type}`).toBe(`${path} ${want}`);
-      if (o.type !== 'dir') expect(`${path} ${o.size}`).toBe(`${path} ${t.size}`);
-      if (o.mtime && !fsType.startsWith('fat')) {
-        // exFAT: TSK ignores the 10 ms increment field (up to 1.99 s), we add it as the spec says
-        const secs = Math.floor(Date.parse(o.mtime) / 1000);
-        if (fsType === 'exfat') expect(secs - t.mtime, path).toBeOneOf([0, 1]);
-        else expect(`${path} ${secs}`).toBe(`${path} ${t.mtime}`);
+      // TSK reads an htree's index blocks as if they held entries and now and then shows a phantom
+      // name; where it lists what we do not, e2fsprogs' own reader (debugfs) has the last word
+      const extImg = EXT_PART[root];
+      for (const path of [...tsk.keys()].filter((p) => !ours.has(p) && extImg)) {
+        const cut = path.lastIndexOf('/');
+        if (!debugfsNames(join(fx.dir, extImg), path.slice(0, cut) || '/').has(path.slice(cut + 1))) tsk.delete(path);
       }
-      const big = /\/(many\/file|htree\/entry-with-a-longish-name-)(\d{5})/.exec(path);
-      const sampled = !big || Number(big[2]) % 500 === 0; // huge folders: every 500th file
-      if (o.type === 'file' && sampled && !path.includes('hostile/')) {
-        expect(`${path} ${await sha(root + path.replace(/\^/g, '?'))}`).toBe(`${path} ${tskHash(img, off, t.inode, ss)}`);
-        hashed++;
+      expect([...ours.keys()].sort()).toEqual([...tsk.keys()].sort());
+      let hashed = 0;
+      for (const [path, o] of ours) {
+        const t = tsk.get(path)!;
+        const want = { d: 'dir', r: 'file', l: 'symlink' }[t.type];
+        if (o.type === 'symlink' && fsType === 'ntfs') expect(t.type).toBe('r');
+        else expect(`${path} ${o.type}`).toBe(`${path} ${want}`);
+        if (o.type !== 'dir') expect(`${path} ${o.size}`).toBe(`${path} ${t.size}`);
+        if (o.mtime && !fsType.startsWith('fat')) {
+          // exFAT: TSK ignores the 10 ms increment field (up to 1.99 s), we add it as the spec says
+          const secs = Math.floor(Date.parse(o.mtime) / 1000);
+          if (fsType === 'exfat') expect(secs - t.mtime, path).toBeOneOf([0, 1]);
+          else expect(`${path} ${secs}`).toBe(`${path} ${t.mtime}`);
+        }
+        const big = /\/(many\/file|htree\/entry-with-a-longish-name-)(\d{5})/.exec(path);
+        const sampled = !big || Number(big[2]) % 500 === 0; // huge folders: every 500th file
+        if (o.type === 'file' && sampled && !path.includes('hostile/')) {
+          expect(`${path} ${await sha(root + path.replace(/\^/g, '?'))}`).toBe(`${path} ${tskHash(img, off, t.inode, ss)}`);
+          hashed++;
+        }
       }
-    }
-    expect(hashed).toBeGreaterThan(5);
-  }, 240_000);
+      expect(hashed).toBeGreaterThan(5);
+    },
+    240_000,
+  );
 });

@@ -77,7 +77,10 @@ describe('same-named, renamed, moved and copied VMs on vmrun-sim', () => {
     expect(officeId).not.toBe(labId);
 
     // the shared name is ambiguous, in the engine and at the command line (exit 2, both listed)
-    await expect(engine.service.call('jobs.backupNow', { guests: [NAME] })).rejects.toMatchObject({ code: 'USAGE', details: { candidates: [expect.objectContaining({ id: expect.any(String) }), expect.anything()] } });
+    await expect(engine.service.call('jobs.backupNow', { guests: [NAME] })).rejects.toMatchObject({
+      code: 'USAGE',
+      details: { candidates: [expect.objectContaining({ id: expect.any(String) }), expect.anything()] },
+    });
     const cli = await runCliInProcess(dataDir, ['backup', NAME]);
     expect(cli.code).toBe(2);
     for (const s of [officeId, labId, office.dir, lab.dir]) expect(cli.err).toContain(s);

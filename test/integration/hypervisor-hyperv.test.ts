@@ -18,7 +18,15 @@ function makeHost(extraEnv: Record<string, string> = {}) {
   const log = join(root, 'commands.log');
   const env = { ...process.env, HYPERV_SIM_ROOT: root, HYPERV_SIM_LOG: log, ...extraEnv };
   const hv = new HyperVHypervisor({ powershellPath: SIM, logger: quiet, clock: systemClock, env, twinsRoot: join(root, 'twins') });
-  return { root, log, hv, dispose: async () => { await hv.dispose(); rmSync(root, { recursive: true, force: true }); } };
+  return {
+    root,
+    log,
+    hv,
+    dispose: async () => {
+      await hv.dispose();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
 }
 
 function leftovers(root: string, vmId: string): string[] {
@@ -69,7 +77,12 @@ describe('HyperVHypervisor through the PowerShell seam', () => {
     const sent = readFileSync(h.log, 'utf8');
     expect(sent).not.toContain('rm -rf');
     expect(sent).not.toContain('touch');
-    expect(sent.split('\n').filter(Boolean).every((l) => /^(\[Console\]::(Out|Error)\.WriteLine\("[A-Za-z0-9]+"\)|& \(\[ScriptBlock\]::Create\(.*\)\) '[A-Za-z0-9+/=]*')$/.test(l))).toBe(true);
+    expect(
+      sent
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => /^(\[Console\]::(Out|Error)\.WriteLine\("[A-Za-z0-9]+"\)|& \(\[ScriptBlock\]::Create\(.*\)\) '[A-Za-z0-9+/=]*')$/.test(l)),
+    ).toBe(true);
     expect(existsSync(pwned)).toBe(false);
   }, 300_000);
 
@@ -243,26 +256,54 @@ describe('a mutated Hyper-V script fails clearly in real PowerShell', () => {
   afterAll(async () => h.dispose());
 
   const MUTATIONS: { what: string; op: HyperVOp; from: string; to: string; run: (vmId: string) => Promise<unknown>; says: RegExp }[] = [
-    { what: 'a misspelt parameter', op: 'freeze', from: '-SnapshotName $a.snapshotName', to: '-SnapshotTitle $a.snapshotName', run: async (id) => h.hv.freeze(await h.hv.getVm(id)), says: /parameter cannot be found that matches parameter name 'SnapshotTitle'/ },
-    { what: 'a missing mandatory parameter', op: 'start-vm', from: 'elseif ($st -ne \'Running\') { Hyper-V\\Start-VM -VM $vm }', to: 'elseif ($st -ne \'Running\') { Hyper-V\\Start-VM }', run: (id) => h.hv.startVm(id), says: /missing mandatory parameters: Name/ },
-    { what: 'a property the real object does not have', op: 'freeze', from: 'snapshotId = $snap.Id.ToString()', to: 'snapshotId = $snap.CheckpointId.ToString()', run: async (id) => h.hv.freeze(await h.hv.getVm(id)), says: /method on a null-valued expression/ },
+    {
+      what: 'a misspelt parameter',
+      op: 'freeze',
+      from: '-SnapshotName $a.snapshotName',
+      to: '-SnapshotTitle $a.snapshotName',
+      run: async (id) => h.hv.freeze(await h.hv.getVm(id)),
+      says: /parameter cannot be found that matches parameter name 'SnapshotTitle'/,
+    },
+    {
+      what: 'a missing mandatory parameter',
+      op: 'start-vm',
+      from: "elseif ($st -ne 'Running') { Hyper-V\\Start-VM -VM $vm }",
+      to: "elseif ($st -ne 'Running') { Hyper-V\\Start-VM }",
+      run: (id) => h.hv.startVm(id),
+      says: /missing mandatory parameters: Name/,
+    },
+    {
+      what: 'a property the real object does not have',
+      op: 'freeze',
+      from: 'snapshotId = $snap.Id.ToString()',
+      to: 'snapshotId = $snap.CheckpointId.ToString()',
+      run: async (id) => h.hv.freeze(await h.hv.getVm(id)),
+      says: /method on a null-valued expression/,
+    },
   ];
 
-  it.each(MUTATIONS.map((m) => [m.what, m] as const))('%s', async (_what, m) => {
-    const vm = addSimVm(h.root, { name: `mutant ${m.op}`, state: m.op === 'start-vm' ? 'Off' : 'Running' });
-    const original = OPERATIONS[m.op];
-    expect(original).toContain(m.from);
-    OPERATIONS[m.op] = original.replace(m.from, m.to);
-    const started = Date.now();
-    try {
-      const err = await m.run(vm.id).then(() => undefined, (e: unknown) => e);
-      expect(err).toMatchObject({ code: 'HV_COMMAND_FAILED', details: { toolMessage: expect.stringMatching(m.says) } });
-      expect(Date.now() - started).toBeLessThan(60_000);
-    } finally {
-      OPERATIONS[m.op] = original;
-    }
-    // the unmutated script still works, and recovery leaves nothing behind
-    await h.hv.recover({ vmId: vm.id });
-    expect(leftovers(h.root, vm.id)).toEqual([]);
-  }, 300_000);
+  it.each(MUTATIONS.map((m) => [m.what, m] as const))(
+    '%s',
+    async (_what, m) => {
+      const vm = addSimVm(h.root, { name: `mutant ${m.op}`, state: m.op === 'start-vm' ? 'Off' : 'Running' });
+      const original = OPERATIONS[m.op];
+      expect(original).toContain(m.from);
+      OPERATIONS[m.op] = original.replace(m.from, m.to);
+      const started = Date.now();
+      try {
+        const err = await m.run(vm.id).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toMatchObject({ code: 'HV_COMMAND_FAILED', details: { toolMessage: expect.stringMatching(m.says) } });
+        expect(Date.now() - started).toBeLessThan(60_000);
+      } finally {
+        OPERATIONS[m.op] = original;
+      }
+      // the unmutated script still works, and recovery leaves nothing behind
+      await h.hv.recover({ vmId: vm.id });
+      expect(leftovers(h.root, vm.id)).toEqual([]);
+    },
+    300_000,
+  );
 });

@@ -13,7 +13,18 @@ import type { HypervisorInfo, HypervisorKind } from '../../shared/domain/guest.j
 import { AppError } from '../../shared/errors/app-error.js';
 import type { ErrorCode } from '../../shared/errors/error-codes.js';
 import { systemClock, type Clock } from '../../electron/engine/core/clock.js';
-import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinStartReport, TwinVm, VmInfo, WorkflowStepLimits } from '../../electron/engine/hypervisor/hypervisor.js';
+import type {
+  CallOptions,
+  FrozenState,
+  Hypervisor,
+  HypervisorCapabilities,
+  RestoredVm,
+  ShutdownReport,
+  TwinStartReport,
+  TwinVm,
+  VmInfo,
+  WorkflowStepLimits,
+} from '../../electron/engine/hypervisor/hypervisor.js';
 
 /** Operations of the port that a script can break. */
 export type HvOp =
@@ -214,7 +225,7 @@ export class ScriptedHypervisor implements Hypervisor {
   private async doWork(work: ScriptedWork, opts: CallOptions | undefined): Promise<void> {
     const step = work.progressEveryMs ?? work.ms;
     const until = work.progressUntilMs ?? work.ms;
-    for (let done = 0; done < work.ms; ) {
+    for (let done = 0; done < work.ms;) {
       const d = Math.min(step, work.ms - done);
       await this.clock.sleep(d, opts?.signal);
       done += d;

@@ -24,7 +24,16 @@ import { waitFor } from './twin-helpers.js';
 
 const VMRUN = resolve(import.meta.dirname, '../harness/vmrun-sim/vmrun');
 const exec = promisify(execFile);
-const SWITCHES = ['VMRUN_SIM_SUSPEND_THEN', 'VMRUN_SIM_SUSPEND_HANG_MS', 'VMRUN_SIM_SUSPEND_SLOW_MS', 'VMRUN_SIM_RESUME_RESTORES_LINKS', 'VMRUN_SIM_RESUME_KEEPS_BACKING', 'VMRUN_SIM_TOOLS_WARMUP_MS', 'VMRUN_SIM_LOCK_LINGER_MS', 'VMRUN_SIM_VMEM_HASH'];
+const SWITCHES = [
+  'VMRUN_SIM_SUSPEND_THEN',
+  'VMRUN_SIM_SUSPEND_HANG_MS',
+  'VMRUN_SIM_SUSPEND_SLOW_MS',
+  'VMRUN_SIM_RESUME_RESTORES_LINKS',
+  'VMRUN_SIM_RESUME_KEEPS_BACKING',
+  'VMRUN_SIM_TOOLS_WARMUP_MS',
+  'VMRUN_SIM_LOCK_LINGER_MS',
+  'VMRUN_SIM_VMEM_HASH',
+];
 
 let root: string;
 let vmsDir: string;
@@ -35,7 +44,11 @@ async function vmrun(...args: string[]): Promise<string> {
   const r = await exec(VMRUN, ['-T', 'ws', ...args], { encoding: 'utf8' }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   return r.stdout;
 }
-const listed = async () => (await vmrun('list')).split('\n').map((l) => l.trim()).includes(vmx);
+const listed = async () =>
+  (await vmrun('list'))
+    .split('\n')
+    .map((l) => l.trim())
+    .includes(vmx);
 const acks = async () => (await readAcks(join(dirname(vmx), 'Prod.serial0.log'))).length;
 async function productionCommits(): Promise<void> {
   expect(await listed()).toBe(true);
@@ -44,13 +57,20 @@ async function productionCommits(): Promise<void> {
 }
 /** Every vmware*.log of a folder (Workstation rotates them at each power-on). */
 function vmLogs(folder: string): string {
-  return readdirSync(folder).filter((f) => /^vmware(-\d+)?\.log$/.test(f)).map((f) => readFileSync(join(folder, f), 'utf8')).join('\n');
+  return readdirSync(folder)
+    .filter((f) => /^vmware(-\d+)?\.log$/.test(f))
+    .map((f) => readFileSync(join(folder, f), 'utf8'))
+    .join('\n');
 }
 function leftovers(): string[] {
   return readdirSync(vmsDir).filter((f) => f.startsWith('.twinsnap-') || f.startsWith('twinsnap-twin-'));
 }
 async function snapshots(): Promise<string[]> {
-  return (await vmrun('listSnapshots', vmx)).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+  return (await vmrun('listSnapshots', vmx))
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 async function sha256(file: string): Promise<string> {
   const h = createHash('sha256');
@@ -90,7 +110,10 @@ describe('vmware adapter under vmrun-sim pessimistic switches', () => {
   it('(e) a suspend that suspends and then fails: freeze rejects and production runs again, nothing left', async () => {
     process.env.VMRUN_SIM_SUSPEND_THEN = 'fail';
     const h = hv({ settle: 2000 });
-    const err = await h.freeze(await h.getVm(vmx)).then(() => undefined, (e: unknown) => e);
+    const err = await h.freeze(await h.getVm(vmx)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isAppError(err, 'HV_COMMAND_FAILED'), String(err)).toBe(true);
     expect(vmLogs(dirname(vmx))).toMatch(/suspended, then reporting failure/);
     await productionCommits();
@@ -102,7 +125,10 @@ describe('vmware adapter under vmrun-sim pessimistic switches', () => {
     process.env.VMRUN_SIM_SUSPEND_THEN = 'hang';
     process.env.VMRUN_SIM_SUSPEND_HANG_MS = '15000';
     const h = hv({ suspend: 5000, settle: 2000 });
-    const err = await h.freeze(await h.getVm(vmx)).then(() => undefined, (e: unknown) => e);
+    const err = await h.freeze(await h.getVm(vmx)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isAppError(err, 'HV_COMMAND_TIMEOUT'), String(err)).toBe(true);
     await productionCommits();
     expect(leftovers()).toEqual([]);
@@ -158,7 +184,11 @@ describe('vmware adapter under vmrun-sim pessimistic switches', () => {
     expect(caps.length).toBeGreaterThan(0);
     expect(caps.every((c) => c.network.startsWith('pvn-'))).toBe(true);
     expect(caps.reduce((n, c) => n + c.frames, 0)).toBeGreaterThan(0);
-    expect(networkCaptures(simState).filter((c) => c.network === caps[0]!.network).every((c) => c.who === who)).toBe(true);
+    expect(
+      networkCaptures(simState)
+        .filter((c) => c.network === caps[0]!.network)
+        .every((c) => c.who === who),
+    ).toBe(true);
     expect(readFileSync(join(twin.folder, 'vmware.log'), 'utf8')).toMatch(/link disconnected \(disconnectNamedDevice\)/);
 
     // (c): Tools answer, soft stop refused with 3009 for a while; retried, not final
@@ -176,13 +206,16 @@ describe('vmware adapter under vmrun-sim pessimistic switches', () => {
     await productionCommits();
   }, 240_000);
 
-  it('a resumed twin that stays on production\'s network is powered off at once: HV_TWIN_NOT_ISOLATED', async () => {
+  it("a resumed twin that stays on production's network is powered off at once: HV_TWIN_NOT_ISOLATED", async () => {
     process.env.VMRUN_SIM_RESUME_KEEPS_BACKING = '1';
     const h = hv();
     const frozen = await h.freeze(await h.getVm(vmx));
     await h.resume(frozen);
     const twin = await h.buildTwin(frozen, 'Prod twin 2');
-    const err = await h.startTwin(twin).then(() => undefined, (e: unknown) => e);
+    const err = await h.startTwin(twin).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isAppError(err, 'HV_TWIN_NOT_ISOLATED')).toBe(true);
     expect((err as Error).message).toMatch(/powered off at once: .*ethernet0 on another network/);
     expect((await vmrun('list')).includes(twin.id)).toBe(false);

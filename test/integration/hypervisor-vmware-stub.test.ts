@@ -61,9 +61,21 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
   let vmx: string;
   const make = (extra: Record<string, string> = {}, twinsRoot?: string, timeouts: { toolsWarmup?: number } = {}) => {
     Object.assign(process.env, { STUB_LOG: log, STUB_RUNNING: runningFile, STUB_STOP: '', STUB_SNAPSHOT: '', STUB_SUSPEND: '', STUB_START: '' }, extra);
-    return new VmrunHypervisor({ vmrunPath: join(dir, 'bin', 'vmrun'), vmFolders: [join(dir, 'vms')], logger: quiet, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] }, timeouts: { stop: 30_000, settle: 300, toolsWarmup: 2000, ...timeouts }, twinsRoot });
+    return new VmrunHypervisor({
+      vmrunPath: join(dir, 'bin', 'vmrun'),
+      vmFolders: [join(dir, 'vms')],
+      logger: quiet,
+      clock: systemClock,
+      inventory: { inventoryFiles: [], preferencesFiles: [] },
+      timeouts: { stop: 30_000, settle: 300, toolsWarmup: 2000, ...timeouts },
+      twinsRoot,
+    });
   };
-  const calls = () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+  const calls = () =>
+    readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'twinsnap-vmstub-'));
@@ -101,7 +113,11 @@ describe('VmrunHypervisor failure paths (scripted vmrun)', () => {
     const folder = join(dir, 'vms', 'prod');
     writeFileSync(vmx, readFileSync(vmx, 'utf8') + 'ethernet0.present = "TRUE"\nethernet0.connectionType = "pvn"\nethernet0.pvnID = "52 01 02 03 04 05 06 07-08 09 0a 0b 0c 0d 0e 0f"\n');
     await expect(hv.startTwin({ id: vmx, name: 'twin', folder, disks: [] }, { timeoutMs: 1500 })).rejects.toMatchObject({ code: 'HV_COMMAND_TIMEOUT' });
-    expect(calls().map((c) => `${c[0]} ${c[2] ?? ''}`.trim()).slice(-2)).toEqual(['start nogui', 'stop hard']);
+    expect(
+      calls()
+        .map((c) => `${c[0]} ${c[2] ?? ''}`.trim())
+        .slice(-2),
+    ).toEqual(['start nogui', 'stop hard']);
   });
 
   it('refuses to freeze on vmware player before touching the vm', async () => {

@@ -54,9 +54,18 @@ function makeHost() {
     leftovers(vmx: string): string[] {
       const out: string[] = [];
       const snaps = execFileSync(VMRUN, ['listSnapshots', vmx], { encoding: 'utf8' });
-      out.push(...snaps.split('\n').filter((l) => l.startsWith('twinsnap-')).map((l) => `snapshot ${l}`));
+      out.push(
+        ...snaps
+          .split('\n')
+          .filter((l) => l.startsWith('twinsnap-'))
+          .map((l) => `snapshot ${l}`),
+      );
       out.push(...readdirSync(vmsDir).filter((f) => f.startsWith('.twinsnap-') || f.startsWith('twinsnap-twin-')));
-      out.push(...readdirSync(dirname(vmx)).filter((f) => /-0000\d\d\.vmdk$/.test(f)).map((f) => `delta ${f}`));
+      out.push(
+        ...readdirSync(dirname(vmx))
+          .filter((f) => /-0000\d\d\.vmdk$/.test(f))
+          .map((f) => `delta ${f}`),
+      );
       return out;
     },
     async dispose() {
@@ -125,7 +134,9 @@ describe.skipIf(!haveSim)('VmrunHypervisor via vmrun-sim', () => {
     const resumeMs = performance.now() - t1;
     const engineMs = pauseMs - (frozen.hypervisorCallMs ?? 0) - resumeMs;
     const captureMs = Number(frozen.adapterData?.memoryCaptureMs);
-    console.log(`vmware twin pause: ${pauseMs.toFixed(0)} ms, hypervisor calls ${(frozen.hypervisorCallMs ?? 0).toFixed(0)} ms + resume ${resumeMs.toFixed(0)} ms, engine share ${engineMs.toFixed(1)} ms of which memory capture (${frozen.adapterData?.memoryCapture} of ${frozen.adapterData?.memoryBytes} bytes) ${captureMs} ms`);
+    console.log(
+      `vmware twin pause: ${pauseMs.toFixed(0)} ms, hypervisor calls ${(frozen.hypervisorCallMs ?? 0).toFixed(0)} ms + resume ${resumeMs.toFixed(0)} ms, engine share ${engineMs.toFixed(1)} ms of which memory capture (${frozen.adapterData?.memoryCapture} of ${frozen.adapterData?.memoryBytes} bytes) ${captureMs} ms`,
+    );
     // The memory capture is the one copy made while production waits (a reflink where the file
     // system has one: hypervisor/README.md, "Memory image"). The ≤ 50 ms goal for the rest is
     // measured by `npm run bench` on a quiet machine; here (parallel test files, QEMU on 2 cores)

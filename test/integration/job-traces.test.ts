@@ -72,7 +72,13 @@ describe('every attempt leaves a trace', () => {
     expect(v).toMatchObject({ ok: true, damagedPoints: [] });
     await engine.service.call('repository.gc', {});
     const kinds = (await engine.service.call('jobs.list', {})).map((j) => [j.kind, j.trigger, j.status]);
-    expect(kinds).toEqual(expect.arrayContaining([['verify', 'manual', 'succeeded'], ['gc', 'manual', 'succeeded'], ['backup', 'manual', 'succeeded']]));
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        ['verify', 'manual', 'succeeded'],
+        ['gc', 'manual', 'succeeded'],
+        ['backup', 'manual', 'succeeded'],
+      ]),
+    );
   });
 
   it('a job waiting for the twin slot is queued, not running', async () => {

@@ -32,7 +32,16 @@ async function ok(args: string[], dir = dataDir): Promise<string> {
   expect(r.code, `${args.join(' ')}\n${r.err}`).toBe(0);
   return r.out;
 }
-const copy = async (...args: string[]) => JSON.parse(await ok(['--json', 'offsite', 'copy', ...args])) as { copied: string[]; objectsSent: number; bytesSent: number; objectsSkipped: number; seconds: number; lockedUntil?: string; locksExtended: number };
+const copy = async (...args: string[]) =>
+  JSON.parse(await ok(['--json', 'offsite', 'copy', ...args])) as {
+    copied: string[];
+    objectsSent: number;
+    bytesSent: number;
+    objectsSkipped: number;
+    seconds: number;
+    lockedUntil?: string;
+    locksExtended: number;
+  };
 
 /** The bucket's objects under a prefix (our oracle: the SDK directly, not our listing code). */
 async function bucketObjects(bucket: string, prefix: string): Promise<Map<string, number>> {
@@ -157,7 +166,11 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     // a thief with these keys cannot delete a version
     const versions = (await s3.send(new ListObjectVersionsCommand({ Bucket: b, Prefix: `office/snapshots/${snaps[0]}/manifest.json` }))).Versions!;
     await expect(s3.send(new DeleteObjectCommand({ Bucket: b, Key: versions[0]!.Key!, VersionId: versions[0]!.VersionId! }))).rejects.toMatchObject({ name: 'AccessDenied' });
-    const status = JSON.parse(await ok(['--json', 'offsite', 'status', '--to', `s3://${b}/office`])) as { objectLock: boolean; lagSnapshots: number; snapshots: { id: string; protectedUntil?: string }[] };
+    const status = JSON.parse(await ok(['--json', 'offsite', 'status', '--to', `s3://${b}/office`])) as {
+      objectLock: boolean;
+      lagSnapshots: number;
+      snapshots: { id: string; protectedUntil?: string }[];
+    };
     expect(status.objectLock).toBe(true);
     expect(status.lagSnapshots).toBe(0);
     expect(status.snapshots.map((s) => s.protectedUntil)).toEqual([r1.lockedUntil, r2.lockedUntil]);
@@ -200,7 +213,8 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     const onlyOld = new Set(chunksOf(ids[0]!, repo).filter((dg) => !chunksOf(ids[1]!, repo).includes(dg)));
     expect(onlyOld.size).toBeGreaterThan(0);
     await ok(['forget', '--guest', 'office', '--keep-last', '1'], dir);
-    const prune = async () => JSON.parse(await ok(['--json', 'offsite', 'prune', '--to', to], dir)) as { removed: string[]; locked: { id: string; until: string }[]; chunksDeleted: number; chunksLocked: number };
+    const prune = async () =>
+      JSON.parse(await ok(['--json', 'offsite', 'prune', '--to', to], dir)) as { removed: string[]; locked: { id: string; until: string }[]; chunksDeleted: number; chunksLocked: number };
     const early = await prune();
     expect(early.removed).toEqual([]);
     expect(early.locked).toEqual([{ id: ids[0], until: copied.lockedUntil }]);
@@ -329,7 +343,10 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     type Copy = { copied: string[]; keysSent: string[]; keysRemovedLocally: string[] };
     const c1 = JSON.parse(await enc(pw1, '--json', 'offsite', 'copy', '--to', to)) as Copy;
     expect(c1.copied).toEqual([id]);
-    const localKeys = () => readdirSync(join(repo, 'keys')).map((n) => `keys/${n}`).sort();
+    const localKeys = () =>
+      readdirSync(join(repo, 'keys'))
+        .map((n) => `keys/${n}`)
+        .sort();
     expect(c1.keysSent).toEqual(localKeys()); // the password and the recovery key
     expect(c1.keysSent).toHaveLength(2);
     const inBucket = localObjects(repo);

@@ -24,7 +24,12 @@ function makeImage(path: string): void {
 async function backup(img: string, guest = 'web', zeroRanges: { offset: number; length: number }[] = []) {
   const disk = await RawFileDisk.open(img, zeroRanges);
   try {
-    return await repo.createSnapshot({ guest, consistency: 'cold', configFiles: [{ name: 'web.vmx', data: 'scsi0:0.fileName = "disk.vmdk"\n' }], disks: [{ name: 'disk0', disk, sourceFormat: 'raw', fileName: 'disk0.img' }] });
+    return await repo.createSnapshot({
+      guest,
+      consistency: 'cold',
+      configFiles: [{ name: 'web.vmx', data: 'scsi0:0.fileName = "disk.vmdk"\n' }],
+      disks: [{ name: 'disk0', disk, sourceFormat: 'raw', fileName: 'disk0.img' }],
+    });
   } finally {
     await disk.close();
   }
@@ -90,7 +95,12 @@ describe.each(REPO_KINDS)('%s repository', (kind) => {
       const [s] = await repo.listSnapshots({ guestIds: [nameGuestId('web')] });
       const disk = await repo.openSnapshotDisk(s!.id, 'disk0', { cacheChunks: 2 });
       const src = readFileSync(join(dir, 'a.img'));
-      for (const [o, l] of [[0, 10], [MiB - 5, 10], [2 * MiB + 100, 3 * MiB], [9.5 * MiB - 3, 100]] as const) {
+      for (const [o, l] of [
+        [0, 10],
+        [MiB - 5, 10],
+        [2 * MiB + 100, 3 * MiB],
+        [9.5 * MiB - 3, 100],
+      ] as const) {
         expect((await disk.read(o, l)).equals(src.subarray(o, Math.min(o + l, src.length)))).toBe(true);
       }
       expect((await disk.extents()).map((e) => e.kind)).toEqual(['data', 'zero', 'data']);
@@ -153,7 +163,17 @@ describe.each(REPO_KINDS)('%s repository', (kind) => {
       const d1 = await RawFileDisk.open(f1);
       const d2 = await RawFileDisk.open(f2);
       const seen: { disk: string; bytesDone: number; bytesTotal: number; allDone: number; allTotal: number }[] = [];
-      await repo.createSnapshot({ guest: 'p', consistency: 'crash', disks: [{ name: 'a', disk: d1 }, { name: 'b', disk: d2 }] }, { onProgress: (p) => seen.push(p) });
+      await repo.createSnapshot(
+        {
+          guest: 'p',
+          consistency: 'crash',
+          disks: [
+            { name: 'a', disk: d1 },
+            { name: 'b', disk: d2 },
+          ],
+        },
+        { onProgress: (p) => seen.push(p) },
+      );
       await d1.close();
       await d2.close();
       const lastOf = (n: string) => seen.filter((s) => s.disk === n).at(-1)!;

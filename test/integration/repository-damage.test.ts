@@ -47,7 +47,13 @@ describe.each(REPO_KINDS)('%s repository', (kind) => {
       const f = join(dir, `${g}.img`);
       writeFileSync(f, img);
       const disk = await RawFileDisk.open(f);
-      const s = await repo.createSnapshot({ guest: g, consistency: 'crash', pauseMs: 40, configFiles: [{ name: `${g}.vmx`, data: `displayName = "${g}"` }], disks: [{ name: 'disk', disk, fileName: `${g}.img`, sourceFormat: 'raw' }] });
+      const s = await repo.createSnapshot({
+        guest: g,
+        consistency: 'crash',
+        pauseMs: 40,
+        configFiles: [{ name: `${g}.vmx`, data: `displayName = "${g}"` }],
+        disks: [{ name: 'disk', disk, fileName: `${g}.img`, sourceFormat: 'raw' }],
+      });
       await disk.close();
       snaps[g] = { id: s.id, sha: sha(img) };
     }
@@ -90,7 +96,11 @@ describe.each(REPO_KINDS)('%s repository', (kind) => {
     it('a damaged shared chunk names every snapshot that uses it', async () => {
       flip(repo.layout.chunk(chunkNameOf(shared)), 20);
       const v = await repo.verify({ full: true });
-      expect(v.damaged).toEqual(Object.values(snaps).map((s) => s.id).sort());
+      expect(v.damaged).toEqual(
+        Object.values(snaps)
+          .map((s) => s.id)
+          .sort(),
+      );
     });
 
     it('a flipped byte in a chunk header or a truncated chunk is caught too', async () => {

@@ -211,14 +211,16 @@ describe('tampering in an encrypted repository', () => {
       expect(await damaged()).toEqual([[b, expect.stringContaining('authentication')]]);
       await restoreFails(b, 'MANIFEST_CORRUPT', 'authentication');
       if (rel === 'manifest.json') await expect(repo.readManifest(b)).rejects.toMatchObject({ code: 'MANIFEST_CORRUPT' });
-    }));
+    }),
+  );
 
   it.each(['manifest.json', 'disks/disk0.fidx', 'config/vm.vmx'])('%s moved into another snapshot fails authentication', (rel) =>
     withDamage(async () => {
       copyFileSync(snapFile(a, rel), snapFile(b, rel));
       expect(await damaged()).toEqual([[b, expect.stringContaining('authentication')]]);
       await restoreFails(b, 'MANIFEST_CORRUPT');
-    }));
+    }),
+  );
 
   it('a damaged fingerprint file is not trusted: the next backup hashes every chunk', () =>
     withDamage(async () => {

@@ -72,7 +72,10 @@ describe('fingerprint file', () => {
     const buf = encodeFingerprints(map);
     const decoded = decodeFingerprints(buf);
     expect(decoded?.chunkSize).toBe(MiB);
-    expect([...decoded!.entries()].map((e) => [e.chunk, e.fp.toString('hex')])).toEqual([[1, fps[1]], [2, fps[2]]]);
+    expect([...decoded!.entries()].map((e) => [e.chunk, e.fp.toString('hex')])).toEqual([
+      [1, fps[1]],
+      [2, fps[2]],
+    ]);
     for (const at of [0, 9, 20, buf.length - 1]) {
       const bad = Buffer.from(buf);
       bad[at]! ^= 1;

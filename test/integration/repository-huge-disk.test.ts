@@ -18,7 +18,11 @@ const vhdx = join(tmp.path, 'empty-64t.vhdx');
 const qcow2 = join(tmp.path, 'thin-16t.qcow2');
 const vmdk = join(tmp.path, 'thin-16t.vmdk');
 const vmdk64 = join(tmp.path, 'empty-64t.vmdk');
-const patterns = [['0xab', 0, 1024 * 1024], ['0xcd', 8 * 1024 ** 4, 65536], ['0xef', 16 * 1024 ** 4 - 4096, 4096]] as const;
+const patterns = [
+  ['0xab', 0, 1024 * 1024],
+  ['0xcd', 8 * 1024 ** 4, 65536],
+  ['0xef', 16 * 1024 ** 4 - 4096, 4096],
+] as const;
 
 function twinsnap(repo: string, ...args: string[]) {
   return runWithPeakRss(process.execPath, [BIN, '--data-dir', join(tmp.path, 'data'), '--repo', repo, '--json', ...args]);

@@ -101,7 +101,12 @@ async function killImports(name: string, kind: RepoKind, trials: number, stats: 
     writeFileSync(file, img);
     images.set(`g${t}`, sha(img));
     const before = readdirSync(join(repo, 'snapshots')).length;
-    const res = await killDuring(['--repo', repo, '--data-dir', data, 'import-disk', '--guest', `g${t}`, file], kind === 'encrypted' ? { TWINSNAP_PASSWORD: TEST_PASSWORD } : {}, () => lsLocks(repo, 'writer-'), Math.random() * 150);
+    const res = await killDuring(
+      ['--repo', repo, '--data-dir', data, 'import-disk', '--guest', `g${t}`, file],
+      kind === 'encrypted' ? { TWINSNAP_PASSWORD: TEST_PASSWORD } : {},
+      () => lsLocks(repo, 'writer-'),
+      Math.random() * 150,
+    );
     stats.trials++;
     const after = readdirSync(join(repo, 'snapshots')).length;
     if (res.killed && after === before) stats.killedMidway++;

@@ -53,7 +53,29 @@ afterAll(() => tmp.cleanup());
 
 describe('names from a manifest are validated before they touch the file system', { timeout: 60_000 }, () => {
   it('refuses separators, .., empty, control characters, device names and trailing dots or spaces', () => {
-    for (const bad of ['', '.', '..', '../x.vmx', 'a/b', 'a\\b', '..\\..\\x', 'C:x', 'x\u0000', 'x\ny', 'x\u001b[2J', 'x\u0085', 'CON', 'con.vmx', 'Nul.txt', 'COM1', 'lpt9.log', 'AUX .txt', 'disk.', 'disk ', 'a'.repeat(256)]) {
+    for (const bad of [
+      '',
+      '.',
+      '..',
+      '../x.vmx',
+      'a/b',
+      'a\\b',
+      '..\\..\\x',
+      'C:x',
+      'x\u0000',
+      'x\ny',
+      'x\u001b[2J',
+      'x\u0085',
+      'CON',
+      'con.vmx',
+      'Nul.txt',
+      'COM1',
+      'lpt9.log',
+      'AUX .txt',
+      'disk.',
+      'disk ',
+      'a'.repeat(256),
+    ]) {
       expect(fileNameProblem(bad), JSON.stringify(bad)).toBeDefined();
     }
     // what backups write always passes the check

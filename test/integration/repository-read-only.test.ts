@@ -99,11 +99,7 @@ describe('a repository on a read-only file system', { timeout: 120_000 }, () => 
   it('refuses backup, forget and gc with REPO_READ_ONLY naming the repository, and nothing changed', async () => {
     if (skipped) return;
     const before = readdirSync(join(src, 'repo', 'snapshots'));
-    for (const args of [
-      ['import-disk', '--guest', 'usb', fat],
-      ['forget', '--guest', 'usb', '--keep-last', '1'],
-      ['gc'],
-    ]) {
+    for (const args of [['import-disk', '--guest', 'usb', fat], ['forget', '--guest', 'usb', '--keep-last', '1'], ['gc']]) {
       const r = await cli(...repo(), ...args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.err, args.join(' ')).toContain('REPO_READ_ONLY');

@@ -43,7 +43,10 @@ describe('repositories from the UI', () => {
     const docs = join(dir, 'Documents');
     mkdirSync(docs);
     writeFileSync(join(docs, 'letter.txt'), 'hello');
-    await expect(engine.service.call('settings.set', { patch: { repository: docs } })).rejects.toMatchObject({ code: 'REPO_NOT_FOUND', message: expect.stringContaining('create one there or connect') });
+    await expect(engine.service.call('settings.set', { patch: { repository: docs } })).rejects.toMatchObject({
+      code: 'REPO_NOT_FOUND',
+      message: expect.stringContaining('create one there or connect'),
+    });
     await expect(engine.service.call('repository.connect', { path: docs })).rejects.toMatchObject({ code: 'REPO_NOT_FOUND' });
     const check = await engine.service.call('repository.check', { path: docs });
     expect(check).toMatchObject({ state: 'not-empty', problems: [expect.stringContaining('holds other files')] });

@@ -68,10 +68,13 @@ async function expectConsistent(repo: string, images: Map<string, string>): Prom
 
 describe('disk full during a backup', () => {
   const scenarios: [string, () => { repo: string; env: NodeJS.ProcessEnv } | undefined][] = [
-    ['a real full file system (12 MiB tmpfs)', () => {
-      const m = smallTmpfs(12);
-      return m ? { repo: join(m, 'repo'), env: {} } : undefined;
-    }],
+    [
+      'a real full file system (12 MiB tmpfs)',
+      () => {
+        const m = smallTmpfs(12);
+        return m ? { repo: join(m, 'repo'), env: {} } : undefined;
+      },
+    ],
     ['an injected ENOSPC in the chunk write path', () => ({ repo: join(base, 'inj-repo'), env: { TWINSNAP_FAULT_ENOSPC_AFTER: '5' } })],
   ];
   it.each(scenarios)('fails with DISK_FULL and leaves the repository consistent: %s', { timeout: 120_000 }, async (_name, make) => {

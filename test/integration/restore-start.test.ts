@@ -218,7 +218,11 @@ describe('restore.start', () => {
     expect(readdirSync(folder).sort()).toEqual(['Accounting.vhdx', 'Virtual Machines']);
     expect(execFileSync('qemu-img', ['info', '--output=json', join(folder, 'Accounting.vhdx')], { encoding: 'utf8' })).toContain('"format": "vhdx"');
     // a copy of production never comes up on production's network by itself
-    expect(simState(join(dir, 'hyperv-sim')).vms.find((v) => v.id === r.id)!.nics.map((n) => n.connected)).toEqual([false]);
+    expect(
+      simState(join(dir, 'hyperv-sim'))
+        .vms.find((v) => v.id === r.id)!
+        .nics.map((n) => n.connected),
+    ).toEqual([false]);
     await expect(engine.service.call('restore.startVm', { to: folder })).resolves.toEqual({ vmId: r.id, name: 'Accounting copy', hypervisor: 'hyperv' });
     expect((await hyperv.getVm(r.id)).state).toBe('running');
     await hyperv.powerOffTwin({ id: r.id, name: r.name, folder, disks: [] });
@@ -238,7 +242,10 @@ describe('restore.start', () => {
     if (existsSync(VMRUN)) {
       vmrun('-T', 'ws', 'start', vmxPath, 'nogui');
       // never powered off by us: a running original is refused before anything is written
-      await expect(engine.service.call('restore.start', { snapshotId, mode: 'replace', to: '.', confirmName: 'Accounting' })).rejects.toMatchObject({ code: 'HV_VM_BAD_STATE', message: expect.stringContaining('shut it down first') });
+      await expect(engine.service.call('restore.start', { snapshotId, mode: 'replace', to: '.', confirmName: 'Accounting' })).rejects.toMatchObject({
+        code: 'HV_VM_BAD_STATE',
+        message: expect.stringContaining('shut it down first'),
+      });
       vmrun('-T', 'ws', 'stop', vmxPath, 'hard');
     }
     const { jobId } = await engine.service.call('restore.start', { snapshotId, mode: 'replace', to: '.', confirmName: 'Accounting' });

@@ -18,8 +18,8 @@ describe('twinsnap schedule', () => {
   it('sets every kind from flags and lists them as JSON', async () => {
     expect((await cli('schedule', 'set', 'web', '--times', '18:00,12:00', '--weekdays', 'mon-fri', '--tz', 'Europe/Berlin')).code).toBe(0);
     expect((await cli('schedule', 'set', 'db', '--every', '2h', '--from', '07:00', '--to', '19:00', '--weekdays', 'sat,sun')).code).toBe(0);
-    expect((await cli('schedule', 'set', 'mail', '--cron', '15 3 * * 1'))).toMatchObject({ code: 0 });
-    expect((await cli('schedule', 'set', 'old', '--off'))).toMatchObject({ code: 0 });
+    expect(await cli('schedule', 'set', 'mail', '--cron', '15 3 * * 1')).toMatchObject({ code: 0 });
+    expect(await cli('schedule', 'set', 'old', '--off')).toMatchObject({ code: 0 });
     const r = await cli('--json', 'schedule', 'list');
     expect(r.code, r.err).toBe(0);
     const list = JSON.parse(r.out) as { guest: string; schedule: unknown; timeZone?: string; nextRuns: string[] }[];

@@ -121,11 +121,7 @@ describe('scheduler on a fake clock', () => {
     scheduler.start();
     await clock.advanceTo('2026-06-01T23:00:00Z');
     expect(launcher.doubleStarts).toBe(0);
-    expect(launcher.runs.map((r) => `${iso(r.start).slice(11, 16)} ${r.opts.slots.map((s) => iso(s).slice(11, 16)).join(',')}`)).toEqual([
-      '08:00 08:00',
-      '10:30 09:00,10:00',
-      '13:00 11:00,12:00',
-    ]);
+    expect(launcher.runs.map((r) => `${iso(r.start).slice(11, 16)} ${r.opts.slots.map((s) => iso(s).slice(11, 16)).join(',')}`)).toEqual(['08:00 08:00', '10:30 09:00,10:00', '13:00 11:00,12:00']);
   });
 
   it('catches up runs missed while the host slept, once, when it wakes', async () => {
@@ -152,11 +148,7 @@ describe('scheduler on a fake clock', () => {
     expect(launcher.runs).toHaveLength(0);
     const missed = events.filter((e) => e.type === 'runs-missed');
     expect(missed).toHaveLength(1);
-    expect((missed[0] as { slots: number[] }).slots.map(iso)).toEqual([
-      '2026-06-01T12:00:00.000Z',
-      '2026-06-02T12:00:00.000Z',
-      '2026-06-03T12:00:00.000Z',
-    ]);
+    expect((missed[0] as { slots: number[] }).slots.map(iso)).toEqual(['2026-06-01T12:00:00.000Z', '2026-06-02T12:00:00.000Z', '2026-06-03T12:00:00.000Z']);
     await clock.advanceTo('2026-06-04T13:00:00Z');
     expect(launcher.runs.map((r) => iso(r.start))).toEqual(['2026-06-04T12:00:00.000Z']);
   });
@@ -227,7 +219,11 @@ describe('scheduler on a fake clock', () => {
   it('applies retention after good backups and runs daily maintenance exclusively, never beside a backup', async () => {
     const clock = new FakeClock('2026-06-01T00:00:00Z');
     const maintenance = new FakeMaintenance(clock, 30 * MIN);
-    const launcher = new FakeLauncher(clock, (g) => (g === 'long' ? 70 * MIN : 10 * MIN), (g) => (g === 'bad' ? 'failed' : 'succeeded'));
+    const launcher = new FakeLauncher(
+      clock,
+      (g) => (g === 'long' ? 70 * MIN : 10 * MIN),
+      (g) => (g === 'bad' ? 'failed' : 'succeeded'),
+    );
     const { scheduler, events } = setup({
       clock,
       launcher,
@@ -250,7 +246,11 @@ describe('scheduler on a fake clock', () => {
 
   it('warns once when a guest has had no successful backup for longer than its interval', async () => {
     const clock = new FakeClock('2026-06-01T00:00:00Z');
-    const launcher = new FakeLauncher(clock, () => 10 * MIN, () => 'failed');
+    const launcher = new FakeLauncher(
+      clock,
+      () => 10 * MIN,
+      () => 'failed',
+    );
     const { scheduler, events } = setup({ clock, launcher, schedules: [daily('A', '12:00')] });
     scheduler.start();
     await clock.advanceTo('2026-06-05T00:00:00Z');

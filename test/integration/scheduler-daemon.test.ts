@@ -74,10 +74,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
   hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
-  writeFileSync(
-    join(DATA, 'config.json'),
-    JSON.stringify({ version: 1, repository: join(DATA, 'repository'), maxConcurrentTwins: 1, notifications: { onSuccess: true, webhookUrl: hookUrl } }),
-  );
+  writeFileSync(join(DATA, 'config.json'), JSON.stringify({ version: 1, repository: join(DATA, 'repository'), maxConcurrentTwins: 1, notifications: { onSuccess: true, webhookUrl: hookUrl } }));
   vm = await makeTestVm(join(WORK, 'vms', VM_NAME), { name: VM_NAME, diskFormat: 'vmdk-flat' });
   await vmrun('start', vm.vmxPath, 'nogui');
   await waitFor('production tools', async () => (await vmrun('checkToolsState', vm.vmxPath)).includes('running'), 180_000);
@@ -128,68 +125,72 @@ describe('twinsnap daemon process (no hypervisor needed)', () => {
 });
 
 describe.skipIf(!simAvailable)('twinsnap daemon against vmrun-sim', () => {
-  it('fires real scheduled backups (a catch-up at start, then on time), records them, notifies, and stops on SIGTERM', async () => {
-    // A slot an hour ago (missed while "the host was off") and one a little ahead.
-    const now = Date.now();
-    const next = Math.ceil((now + 90_000) / 60_000) * 60_000;
-    const set = cli(['--json', 'schedule', 'set', VM_NAME, '--times', `${hhmm(now - 3_600_000)},${hhmm(next)}`, '--tz', 'UTC']);
-    expect(await set.exit, set.err()).toBe(0);
-    const saved = JSON.parse(set.out()) as { guestId: string };
-    expect(saved).toMatchObject({ guest: VM_NAME, guestId: expect.stringMatching(/^vmware:[0-9a-f]{32}$/), timeZone: 'UTC', schedule: { kind: 'times' } });
-    // The schedule was set two hours ago as far as the scheduler's persisted state (keyed by guest id) knows.
-    const cat = openCatalog(catalogPath(DATA), { now: () => Date.now() });
-    cat.settings.set(`scheduler.state.${saved.guestId}`, { handledThrough: now - 2 * 3_600_000, since: now - 2 * 3_600_000 });
-    cat.close();
+  it(
+    'fires real scheduled backups (a catch-up at start, then on time), records them, notifies, and stops on SIGTERM',
+    async () => {
+      // A slot an hour ago (missed while "the host was off") and one a little ahead.
+      const now = Date.now();
+      const next = Math.ceil((now + 90_000) / 60_000) * 60_000;
+      const set = cli(['--json', 'schedule', 'set', VM_NAME, '--times', `${hhmm(now - 3_600_000)},${hhmm(next)}`, '--tz', 'UTC']);
+      expect(await set.exit, set.err()).toBe(0);
+      const saved = JSON.parse(set.out()) as { guestId: string };
+      expect(saved).toMatchObject({ guest: VM_NAME, guestId: expect.stringMatching(/^vmware:[0-9a-f]{32}$/), timeZone: 'UTC', schedule: { kind: 'times' } });
+      // The schedule was set two hours ago as far as the scheduler's persisted state (keyed by guest id) knows.
+      const cat = openCatalog(catalogPath(DATA), { now: () => Date.now() });
+      cat.settings.set(`scheduler.state.${saved.guestId}`, { handledThrough: now - 2 * 3_600_000, since: now - 2 * 3_600_000 });
+      cat.close();
 
-    const daemon = cli(['daemon']);
-    try {
-      await waitFor('the daemon to start', () => daemon.out().includes('twinsnap daemon running'), 60_000);
-      expect(existsSync(join(DATA, 'repository', SCHEDULER_LOCK_FILE))).toBe(true);
+      const daemon = cli(['daemon']);
+      try {
+        await waitFor('the daemon to start', () => daemon.out().includes('twinsnap daemon running'), 60_000);
+        expect(existsSync(join(DATA, 'repository', SCHEDULER_LOCK_FILE))).toBe(true);
 
-      // One scheduler per repository: a second daemon is refused while the first runs.
-      const second = cli(['daemon']);
-      expect(await second.exit).toBe(1);
-      expect(second.err()).toMatch(/another process already runs the scheduler of this repository \(pid \d+/);
+        // One scheduler per repository: a second daemon is refused while the first runs.
+        const second = cli(['daemon']);
+        expect(await second.exit).toBe(1);
+        expect(second.err()).toMatch(/another process already runs the scheduler of this repository \(pid \d+/);
 
-      const finished = () => (daemon.out().match(/backup of 'Sched VM' (succeeded|warning|failed|cancelled)/g) ?? []).length;
-      await waitFor('the catch-up backup', () => finished() >= 1, 6 * 60_000);
-      expect(daemon.out()).toMatch(/backup of 'Sched VM' started \(catch-up\)/);
-      await waitFor('the on-time backup', () => finished() >= 2, Math.max(0, next - Date.now()) + 6 * 60_000);
-      const succeeded = daemon.out().match(/backup of 'Sched VM' succeeded/g) ?? [];
-      if (succeeded.length !== 2) {
-        // Say why: the job logs of what did not succeed.
-        const jobs = cli(['--json', 'jobs', '--guest', VM_NAME]);
-        await jobs.exit;
-        const logs = (JSON.parse(jobs.out() || '[]') as JobHistoryEntry[]).filter((j) => j.status !== 'succeeded').map((j) => ({ status: j.status, error: j.error, log: j.log }));
-        expect.fail(`${daemon.out()}\n${JSON.stringify(logs, null, 1)}`);
+        const finished = () => (daemon.out().match(/backup of 'Sched VM' (succeeded|warning|failed|cancelled)/g) ?? []).length;
+        await waitFor('the catch-up backup', () => finished() >= 1, 6 * 60_000);
+        expect(daemon.out()).toMatch(/backup of 'Sched VM' started \(catch-up\)/);
+        await waitFor('the on-time backup', () => finished() >= 2, Math.max(0, next - Date.now()) + 6 * 60_000);
+        const succeeded = daemon.out().match(/backup of 'Sched VM' succeeded/g) ?? [];
+        if (succeeded.length !== 2) {
+          // Say why: the job logs of what did not succeed.
+          const jobs = cli(['--json', 'jobs', '--guest', VM_NAME]);
+          await jobs.exit;
+          const logs = (JSON.parse(jobs.out() || '[]') as JobHistoryEntry[]).filter((j) => j.status !== 'succeeded').map((j) => ({ status: j.status, error: j.error, log: j.log }));
+          expect.fail(`${daemon.out()}\n${JSON.stringify(logs, null, 1)}`);
+        }
+      } finally {
+        daemon.kill('SIGTERM');
       }
-    } finally {
-      daemon.kill('SIGTERM');
-    }
-    expect(await daemon.exit, daemon.err()).toBe(0);
-    expect(daemon.out()).toMatch(/SIGTERM received: stopping the scheduler/);
-    expect(daemon.out()).toMatch(/twinsnap daemon stopped/);
-    expect(existsSync(join(DATA, 'repository', SCHEDULER_LOCK_FILE))).toBe(false);
+      expect(await daemon.exit, daemon.err()).toBe(0);
+      expect(daemon.out()).toMatch(/SIGTERM received: stopping the scheduler/);
+      expect(daemon.out()).toMatch(/twinsnap daemon stopped/);
+      expect(existsSync(join(DATA, 'repository', SCHEDULER_LOCK_FILE))).toBe(false);
 
-    // Job history from the catalog: steps with durations, bytes, log lines.
-    const jobs = cli(['--json', 'jobs', '--guest', VM_NAME]);
-    expect(await jobs.exit, jobs.err()).toBe(0);
-    const history = JSON.parse(jobs.out()) as JobHistoryEntry[];
-    expect(history).toHaveLength(2);
-    for (const j of history) {
-      expect(j).toMatchObject({ kind: 'backup', guest: VM_NAME, status: 'succeeded' });
-      expect(j.snapshotId).toBeTruthy();
-      expect(j.steps.find((s) => s.id === 'archive')).toMatchObject({ status: 'done', durationMs: expect.any(Number) });
-      expect(j.durationMs).toBeGreaterThan(0);
-      expect(j.log.length).toBeGreaterThan(3);
-    }
+      // Job history from the catalog: steps with durations, bytes, log lines.
+      const jobs = cli(['--json', 'jobs', '--guest', VM_NAME]);
+      expect(await jobs.exit, jobs.err()).toBe(0);
+      const history = JSON.parse(jobs.out()) as JobHistoryEntry[];
+      expect(history).toHaveLength(2);
+      for (const j of history) {
+        expect(j).toMatchObject({ kind: 'backup', guest: VM_NAME, status: 'succeeded' });
+        expect(j.snapshotId).toBeTruthy();
+        expect(j.steps.find((s) => s.id === 'archive')).toMatchObject({ status: 'done', durationMs: expect.any(Number) });
+        expect(j.durationMs).toBeGreaterThan(0);
+        expect(j.log.length).toBeGreaterThan(3);
+      }
 
-    // Success notifications were delivered to the webhook, the first one a catch-up.
-    await waitFor('two webhook notifications', () => hooks.length >= 2, 30_000);
-    expect(hooks.map((h) => [h.severity, h.title])).toEqual([
-      ['success', `backup of '${VM_NAME}' succeeded`],
-      ['success', `backup of '${VM_NAME}' succeeded`],
-    ]);
-    expect(hooks[0]!.details?.trigger).toBe('catch-up');
-  }, 20 * 60_000);
+      // Success notifications were delivered to the webhook, the first one a catch-up.
+      await waitFor('two webhook notifications', () => hooks.length >= 2, 30_000);
+      expect(hooks.map((h) => [h.severity, h.title])).toEqual([
+        ['success', `backup of '${VM_NAME}' succeeded`],
+        ['success', `backup of '${VM_NAME}' succeeded`],
+      ]);
+      expect(hooks[0]!.details?.trigger).toBe('catch-up');
+    },
+    20 * 60_000,
+  );
 });

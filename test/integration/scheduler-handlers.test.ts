@@ -66,8 +66,12 @@ describe('schedule service handlers', () => {
   });
 
   it('rejects invalid schedules with SCHEDULE_INVALID and a message naming the problem', async () => {
-    expect(await codeOf(engine.service.call('schedules.set', { guest: 'x', schedule: { kind: 'cron', expression: '* * * * * *' } }))).toMatch(/^SCHEDULE_INVALID: invalid cron expression .* expected 5 fields/);
-    expect(await codeOf(engine.service.call('schedules.set', { guest: 'x', schedule: { kind: 'times', times: ['12:00'] }, timeZone: 'Nowhere/City' }))).toMatch(/^SCHEDULE_INVALID: unknown time zone 'Nowhere\/City'/);
+    expect(await codeOf(engine.service.call('schedules.set', { guest: 'x', schedule: { kind: 'cron', expression: '* * * * * *' } }))).toMatch(
+      /^SCHEDULE_INVALID: invalid cron expression .* expected 5 fields/,
+    );
+    expect(await codeOf(engine.service.call('schedules.set', { guest: 'x', schedule: { kind: 'times', times: ['12:00'] }, timeZone: 'Nowhere/City' }))).toMatch(
+      /^SCHEDULE_INVALID: unknown time zone 'Nowhere\/City'/,
+    );
     expect(await codeOf(engine.service.call('schedules.set', { guest: 'x', schedule: { kind: 'times', times: ['7:00'] } }))).toMatch(/^INVALID_REQUEST/);
   });
 

@@ -135,10 +135,7 @@ describe('Windows scheduled task', () => {
     // What `schtasks /Query /XML` gives back is the registered definition (re-serialised).
     expect(taskSchedulerStatus(windowsTaskXml(win), undefined)).toMatchObject({ manager: 'task-scheduler', name: TASK_NAME, installed: true, enabled: true });
     expect(taskSchedulerStatus(windowsTaskXml(win).replace('<Enabled>true</Enabled>\n      <Delay>', '<Enabled>false</Enabled>\n      <Delay>'), undefined).enabled).toBe(false);
-    expect(servicePlan('status', 'win32', win)).toEqual([
-      { run: ['schtasks.exe', '/Query', '/TN', TASK_NAME, '/XML'] },
-      { run: ['schtasks.exe', '/Query', '/TN', TASK_NAME, '/FO', 'CSV', '/NH'] },
-    ]);
+    expect(servicePlan('status', 'win32', win)).toEqual([{ run: ['schtasks.exe', '/Query', '/TN', TASK_NAME, '/XML'] }, { run: ['schtasks.exe', '/Query', '/TN', TASK_NAME, '/FO', 'CSV', '/NH'] }]);
     expect(servicePlan('status', 'linux', win)).toEqual([{ run: ['systemctl', 'show', 'twinsnap.service', '--property=LoadState,UnitFileState,ActiveState,SubState,MainPID'] }]);
   });
 });

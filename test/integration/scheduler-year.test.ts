@@ -46,8 +46,12 @@ describe('a year of schedules on a fake clock', () => {
     const clock = new FakeClock(t0);
     // Deterministic durations 5-45 min; guest-07 fails every run (stale warnings).
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const launcher = new FakeLauncher(clock, () => Math.round(5 + rand() * 40) * MIN, (g) => (g === 'guest-07' ? 'failed' : 'succeeded'));
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const launcher = new FakeLauncher(
+      clock,
+      () => Math.round(5 + rand() * 40) * MIN,
+      (g) => (g === 'guest-07' ? 'failed' : 'succeeded'),
+    );
     const maintenance = new FakeMaintenance(clock, 15 * MIN);
     const events: SchedulerEvent[] = [];
     const scheduler = new Scheduler({
@@ -85,14 +89,14 @@ describe('a year of schedules on a fake clock', () => {
     let total = 0;
     for (const g of gs) {
       const expected = runsBetween(g.schedule, g.timeZone!, t0, end, 100_000);
-      const covered = [
-        ...runsOf.get(g.guest)!.flatMap((r) => r.opts.slots),
-        ...events.flatMap((e) => (e.type === 'runs-missed' && e.guest === g.guest ? e.slots : [])),
-      ].sort((a, b) => a - b);
+      const covered = [...runsOf.get(g.guest)!.flatMap((r) => r.opts.slots), ...events.flatMap((e) => (e.type === 'runs-missed' && e.guest === g.guest ? e.slots : []))].sort((a, b) => a - b);
       // Slots still queued at the very end are neither run nor missed yet.
       const lastRunEnd = Math.max(...runsOf.get(g.guest)!.map((r) => r.start));
       const expectedUpToLastRun = expected.filter((s) => s <= lastRunEnd);
-      expect(covered.filter((s) => s <= lastRunEnd), g.guest).toEqual(expectedUpToLastRun);
+      expect(
+        covered.filter((s) => s <= lastRunEnd),
+        g.guest,
+      ).toEqual(expectedUpToLastRun);
       expect(expected.length - expectedUpToLastRun.length, g.guest).toBeLessThanOrEqual(3);
       total += expected.length;
     }
@@ -110,10 +114,9 @@ describe('a year of schedules on a fake clock', () => {
         const inGap = runsBetween(g.schedule, g.timeZone!, sleep, wake);
         if (inGap.length === 0) continue;
         gapsWithSlots++;
-        const holders = [
-          ...runsOf.get(g.guest)!.map((r) => r.opts.slots),
-          ...events.flatMap((e) => (e.type === 'runs-missed' && e.guest === g.guest ? [e.slots] : [])),
-        ].filter((slots) => slots.some((x) => inGap.includes(x)));
+        const holders = [...runsOf.get(g.guest)!.map((r) => r.opts.slots), ...events.flatMap((e) => (e.type === 'runs-missed' && e.guest === g.guest ? [e.slots] : []))].filter((slots) =>
+          slots.some((x) => inGap.includes(x)),
+        );
         if (holders.length !== 1) badGaps.push(`${g.guest} sleep at ${new Date(sleep).toISOString()}: ${holders.length} runs`);
       }
     }

@@ -110,8 +110,39 @@ describe('twinsnap serve under malformed requests (a spawned process)', { timeou
   });
 
   it('survives a fuzz of paths, headers, cookies, origins, upgrades and methods, then still serves the token URL', async () => {
-    const paths = ['//', '///', '//evil.example/x', '/\\\\evil', '/%', '/%zz', '/%00', '/%E0%A4%A', '/..%2f..%2fetc%2fpasswd', '/../../etc/passwd', `/${'a'.repeat(9000)}`, '*', 'http://x/', 'x', '/?token=%', '/?token=%E0%A4%A', '/api/ws', '/?%%%=%%%', '/#frag', '/\u00ff\u00fe'];
-    const cookies = ['twinsnap_token=%', 'twinsnap_token=%E0%A4%A', 'twinsnap_token', '=', ';;;', 'twinsnap_token=%00', `twinsnap_token=${token}%`, 'a=b; twinsnap_token=%uD800', 'twinsnap_token="\u00ff"'];
+    const paths = [
+      '//',
+      '///',
+      '//evil.example/x',
+      '/\\\\evil',
+      '/%',
+      '/%zz',
+      '/%00',
+      '/%E0%A4%A',
+      '/..%2f..%2fetc%2fpasswd',
+      '/../../etc/passwd',
+      `/${'a'.repeat(9000)}`,
+      '*',
+      'http://x/',
+      'x',
+      '/?token=%',
+      '/?token=%E0%A4%A',
+      '/api/ws',
+      '/?%%%=%%%',
+      '/#frag',
+      '/\u00ff\u00fe',
+    ];
+    const cookies = [
+      'twinsnap_token=%',
+      'twinsnap_token=%E0%A4%A',
+      'twinsnap_token',
+      '=',
+      ';;;',
+      'twinsnap_token=%00',
+      `twinsnap_token=${token}%`,
+      'a=b; twinsnap_token=%uD800',
+      'twinsnap_token="\u00ff"',
+    ];
     const origins = ['null', '', 'x', 'http://', '://', 'http://[', 'file://', `http://127.0.0.1:${port}\u0000`, 'http://%', 'data:,x', 'http://a b', 'null null'];
     const hosts = ['', ' ', '[', '[::1', ':', `:${port}`, 'a'.repeat(300), `127.0.0.1:${port}:1`, '127.0.0.1:99999', '%', '[zz]:1'];
     const methods = ['POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'PATCH', 'FOO', 'G\u00e9T'];

@@ -51,7 +51,10 @@ class RoomSink extends MemorySnapshotSink {
   }
 }
 
-async function backup(vm: SimVm, opts: { hv?: HyperVHypervisor; policy?: 'require-clean' | 'allow-crash'; probe?: HostProbe; room?: RepositoryRoom; timeouts?: Partial<Record<BackupStepId, number>> } = {}) {
+async function backup(
+  vm: SimVm,
+  opts: { hv?: HyperVHypervisor; policy?: 'require-clean' | 'allow-crash'; probe?: HostProbe; room?: RepositoryRoom; timeouts?: Partial<Record<BackupStepId, number>> } = {},
+) {
   const log: JobLogLine[] = [];
   const deps: WorkflowDeps = {
     clock: systemClock,
@@ -65,7 +68,12 @@ async function backup(vm: SimVm, opts: { hv?: HyperVHypervisor; policy?: 'requir
     pollMs: 100,
   };
   const reporter = { step: () => {}, log: (l: JobLogLine) => log.push(l), progress: () => {} };
-  const outcome = await new BackupRun(deps, { jobId: `job-${++seq}`, guest: vm.name, hypervisor: opts.hv ?? hyperv(), vmId: vm.id, policy: opts.policy ?? 'require-clean', verify: false }, reporter, new AbortController().signal).run();
+  const outcome = await new BackupRun(
+    deps,
+    { jobId: `job-${++seq}`, guest: vm.name, hypervisor: opts.hv ?? hyperv(), vmId: vm.id, policy: opts.policy ?? 'require-clean', verify: false },
+    reporter,
+    new AbortController().signal,
+  ).run();
   return { outcome, log: log.map((l) => l.message) };
 }
 
@@ -77,7 +85,11 @@ function expectNothingLeft(vm: SimVm): void {
   expect(st.vms.filter((v) => v.name.startsWith(`${vm.name}-twin`))).toEqual([]);
   const marked = (existsSync(TWINS) ? readdirSync(TWINS) : []).filter((d) => {
     try {
-      return readFileSync(join(TWINS, d, '.twinsnap-twin'), 'utf8').split('\n')[0]!.trim() === vm.id;
+      return (
+        readFileSync(join(TWINS, d, '.twinsnap-twin'), 'utf8')
+          .split('\n')[0]!
+          .trim() === vm.id
+      );
     } catch {
       return false;
     }
@@ -94,7 +106,7 @@ afterAll(async () => {
 });
 
 describe('Hyper-V pre-flight: every write of the backup must fit, checked before the checkpoint', () => {
-  it('the export + the twin\'s memory state + its writes + the repository\'s new data are added up per volume: short by a little → DISK_FULL naming each part, production untouched', async () => {
+  it("the export + the twin's memory state + its writes + the repository's new data are added up per volume: short by a little → DISK_FULL naming each part, production untouched", async () => {
     const vm = addSimVm(SIM_ROOT, { name: `Space ${++seq}`, diskMiB: 8, memoryMiB: 64 });
     const hv = hyperv();
     const [need] = await hv.hostSpaceNeeds(await hv.getVm(vm.id));

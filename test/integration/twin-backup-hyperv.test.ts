@@ -57,7 +57,10 @@ const ackCount = async () => (await readAcks(serialLog())).length;
 
 /** Running QEMU guests (hidden .vmx files) — production's only, when nothing is left behind. */
 async function runningGuests(): Promise<string[]> {
-  return (await vmrun('list')).split('\n').filter((l) => l.includes('.vmx')).map((l) => l.trim());
+  return (await vmrun('list'))
+    .split('\n')
+    .filter((l) => l.includes('.vmx'))
+    .map((l) => l.trim());
 }
 
 /** Whatever a backup may leave on the host: checkpoints, twin VMs and folders, differencing disks. */
@@ -67,7 +70,11 @@ function leftovers(): string[] {
   out.push(...st.vms.filter((v) => !registered.has(v.id)).map((v) => `vm '${v.name}'`));
   for (const v of st.vms.filter((x) => registered.has(x.id))) out.push(...v.disks.filter((d) => /\.avhdx/i.test(d.path)).map((d) => `disk ${d.path}`));
   if (existsSync(TWINS)) out.push(...readdirSync(TWINS).map((n) => `folder ${n}`));
-  out.push(...readdirSync(vm.dir).filter((n) => /\.avhdx/i.test(n)).map((n) => `file ${n}`));
+  out.push(
+    ...readdirSync(vm.dir)
+      .filter((n) => /\.avhdx/i.test(n))
+      .map((n) => `file ${n}`),
+  );
   if (existsSync(join(vm.dir, 'Snapshots'))) out.push(...readdirSync(join(vm.dir, 'Snapshots')).map((n) => `saved state ${n}`));
   return out;
 }
@@ -153,7 +160,9 @@ describe('twin backup through the Hyper-V adapter and hyperv-sim', () => {
     }
     expect(await cli.exit, cli.stderr()).toBe(0);
     const report = JSON.parse(cli.stdout()) as BackupReport;
-    console.log(`[twin/hyperv] pause ${report.pauseMs} ms (checkpoint call ${report.hypervisorFreezeMs} ms, engine ${report.engineShareMs} ms); twin boot ${report.twinBootMs} ms, shutdown ${report.twinShutdownMs} ms; archive ${report.bytes.MBps} MB/s; verify ${JSON.stringify(report.verify)}; steps ${JSON.stringify(report.steps)}`);
+    console.log(
+      `[twin/hyperv] pause ${report.pauseMs} ms (checkpoint call ${report.hypervisorFreezeMs} ms, engine ${report.engineShareMs} ms); twin boot ${report.twinBootMs} ms, shutdown ${report.twinShutdownMs} ms; archive ${report.bytes.MBps} MB/s; verify ${JSON.stringify(report.verify)}; steps ${JSON.stringify(report.steps)}`,
+    );
     expect(report).toMatchObject({ status: 'succeeded', consistency: 'clean-twin', verify: { ok: true } });
     // A Standard checkpoint leaves production running: resume closes the pause, then the export.
     expect(Object.keys(report.steps)).toEqual(['preflight', 'freeze', 'resume', 'copy-config', 'boot-twin', 'shutdown-twin', 'archive', 'verify', 'cleanup']);
@@ -169,7 +178,9 @@ describe('twin backup through the Hyper-V adapter and hyperv-sim', () => {
       // -Copy wrote two). Host bytes: that copy, the memory state (below), the configuration.
       const diskFile = statSync(vm.diskPath).size;
       const written = manifest.twin?.hostBytesWritten ?? 0;
-      console.log(`[twin/hyperv] host writes per backup: adapter measured ${written} bytes, test saw a peak of ${peak.bytes} bytes in ${peak.disks} disk image(s) in the twin folder; production disk file ${diskFile} bytes, guest memory 128 MiB`);
+      console.log(
+        `[twin/hyperv] host writes per backup: adapter measured ${written} bytes, test saw a peak of ${peak.bytes} bytes in ${peak.disks} disk image(s) in the twin folder; production disk file ${diskFile} bytes, guest memory 128 MiB`,
+      );
       expect(peak.disks).toBe(1);
       expect(written).toBeGreaterThanOrEqual(diskFile / 2);
       // the disk once; the memory state exported, imported, and the running twin's RAM file (3 × 128 MiB)
@@ -240,7 +251,11 @@ describe('consistency policies through the Hyper-V adapter (state-level simulate
   let hv: HyperVHypervisor;
   let engine: Engine;
   beforeAll(async () => {
-    for (const opts of [{ name: 'Deaf', ignoresPowerButton: true }, { name: 'No IC', noIntegrationServices: true }, { name: 'Stopped', state: 'Off' }]) {
+    for (const opts of [
+      { name: 'Deaf', ignoresPowerButton: true },
+      { name: 'No IC', noIntegrationServices: true },
+      { name: 'Stopped', state: 'Off' },
+    ]) {
       registered.add(addSimVm(SIM_ROOT, { diskMiB: 8, memoryMiB: 64, ...opts }).id);
     }
     hv = hyperv();
@@ -327,7 +342,10 @@ describe('consistency policies through the Hyper-V adapter (state-level simulate
     // every line PowerShell received is framing or the fixed base64 invocation: no value as text
     const lines = readFileSync(simLog, 'utf8').split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(5);
-    for (const l of lines) expect(l).toMatch(/^(\[Console\]::(Out|Error)\.WriteLine\("[A-Za-z0-9]*"\)|& \(\[ScriptBlock\]::Create\(\[Text\.Encoding\]::UTF8\.GetString\(\[Convert\]::FromBase64String\('[A-Za-z0-9+/=]+'\)\)\)\) '[A-Za-z0-9+/=]*')$/);
+    for (const l of lines)
+      expect(l).toMatch(
+        /^(\[Console\]::(Out|Error)\.WriteLine\("[A-Za-z0-9]*"\)|& \(\[ScriptBlock\]::Create\(\[Text\.Encoding\]::UTF8\.GetString\(\[Convert\]::FromBase64String\('[A-Za-z0-9+/=]+'\)\)\)\) '[A-Za-z0-9+/=]*')$/,
+      );
     expect(simState(SIM_ROOT).vms.filter((v) => v.name.startsWith(hostile))).toHaveLength(1);
     expect(leftovers()).toEqual([]);
   }, 120_000);
@@ -355,44 +373,65 @@ describe('the Hyper-V simulator at its most pessimistic (state-level guest)', ()
 });
 
 /** One pessimistic stand-in switch at a time, on the real guest (issue 11: the full backup under each). */
-const SWITCHES: { name: string; env: Record<string, string>; policy: 'require-clean' | 'allow-crash'; stepTimeouts?: Record<string, number>; expect: { status: string; consistency: string; warning?: RegExp } }[] = [
+const SWITCHES: {
+  name: string;
+  env: Record<string, string>;
+  policy: 'require-clean' | 'allow-crash';
+  stepTimeouts?: Record<string, number>;
+  expect: { status: string; consistency: string; warning?: RegExp };
+}[] = [
   { name: 'locked console session', env: { HYPERV_SIM_LOCKED_SESSION: '1' }, policy: 'require-clean', expect: { status: 'succeeded', consistency: 'clean-twin' } },
   { name: 'automatic checkpoints on imported VMs', env: { HYPERV_SIM_IMPORT_AUTO_CHECKPOINTS: '1' }, policy: 'require-clean', expect: { status: 'succeeded', consistency: 'clean-twin' } },
   // the export (32 MiB) outlasts the copy-config no-progress limit three times over, writing all along
-  { name: 'slow export (progress keeps the step alive)', env: { HYPERV_SIM_EXPORT_MS_PER_MIB: 'sized' }, policy: 'require-clean', stepTimeouts: { 'copy-config': 0 }, expect: { status: 'succeeded', consistency: 'clean-twin' } },
-  { name: 'adapters reconnected after the twin starts', env: { HYPERV_SIM_TWIN_NIC_RECONNECT: '1' }, policy: 'allow-crash', expect: { status: 'warning', consistency: 'crash', warning: /isolation could not be verified/ } },
+  {
+    name: 'slow export (progress keeps the step alive)',
+    env: { HYPERV_SIM_EXPORT_MS_PER_MIB: 'sized' },
+    policy: 'require-clean',
+    stepTimeouts: { 'copy-config': 0 },
+    expect: { status: 'succeeded', consistency: 'clean-twin' },
+  },
+  {
+    name: 'adapters reconnected after the twin starts',
+    env: { HYPERV_SIM_TWIN_NIC_RECONNECT: '1' },
+    policy: 'allow-crash',
+    expect: { status: 'warning', consistency: 'crash', warning: /isolation could not be verified/ },
+  },
 ];
 
 describe('the real guest under each pessimistic stand-in switch separately', () => {
-  it.each(SWITCHES.map((s) => [s.name, s] as const))('%s: production ends Running, no twin is left, the outcome is the expected one', async (_name, given) => {
-    const sw = structuredClone(given);
-    if (sw.stepTimeouts) {
-      // the no-progress limit covers a long call's PowerShell start on this machine now (≥ 3 s)
-      const probe = hyperv();
-      const limit = Math.max(3000, 2 * Math.ceil(await longCallMs(probe, prod.id)));
-      await probe.dispose();
-      sw.stepTimeouts['copy-config'] = limit;
-      sw.env.HYPERV_SIM_EXPORT_MS_PER_MIB = String(Math.ceil((3 * limit) / 32));
-    }
-    const hv = new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env: { ...ENV, ...sw.env }, progressPollMs: 500 });
-    const engine = await engineFor(join(WORK, `data-switch-${SWITCHES.indexOf(given)}`), hv, sw.stepTimeouts);
-    try {
-      await engine.context.jobs.ready;
-      const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [VM_NAME], consistency: sw.policy, verify: false });
-      const outcome = await engine.context.jobs.manager.wait(jobIds[0]!);
-      console.log(`[twin/hyperv] switch '${sw.name}': ${outcome.status} ${outcome.consistency}; steps ${JSON.stringify(outcome.metrics.steps)}; ${outcome.warnings.join(' | ')}`);
-      expect(outcome, JSON.stringify(outcome.error)).toMatchObject({ status: sw.expect.status, consistency: sw.expect.consistency });
-      if (sw.expect.warning) expect(outcome.warnings.join('\n')).toMatch(sw.expect.warning);
-      if (sw.stepTimeouts) expect(outcome.metrics.steps['copy-config']).toBeGreaterThan(2 * sw.stepTimeouts['copy-config']!);
-    } finally {
-      await engine.close();
-      await hv.dispose();
-    }
-    expect(simState(SIM_ROOT).vms.find((v) => v.id === prod.id)?.state).toBe('Running');
-    expect(await runningGuests()).toEqual([vm.vmxPath]);
-    expect(leftovers()).toEqual([]);
-    await productionCommits();
-  }, 600_000);
+  it.each(SWITCHES.map((s) => [s.name, s] as const))(
+    '%s: production ends Running, no twin is left, the outcome is the expected one',
+    async (_name, given) => {
+      const sw = structuredClone(given);
+      if (sw.stepTimeouts) {
+        // the no-progress limit covers a long call's PowerShell start on this machine now (≥ 3 s)
+        const probe = hyperv();
+        const limit = Math.max(3000, 2 * Math.ceil(await longCallMs(probe, prod.id)));
+        await probe.dispose();
+        sw.stepTimeouts['copy-config'] = limit;
+        sw.env.HYPERV_SIM_EXPORT_MS_PER_MIB = String(Math.ceil((3 * limit) / 32));
+      }
+      const hv = new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env: { ...ENV, ...sw.env }, progressPollMs: 500 });
+      const engine = await engineFor(join(WORK, `data-switch-${SWITCHES.indexOf(given)}`), hv, sw.stepTimeouts);
+      try {
+        await engine.context.jobs.ready;
+        const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [VM_NAME], consistency: sw.policy, verify: false });
+        const outcome = await engine.context.jobs.manager.wait(jobIds[0]!);
+        console.log(`[twin/hyperv] switch '${sw.name}': ${outcome.status} ${outcome.consistency}; steps ${JSON.stringify(outcome.metrics.steps)}; ${outcome.warnings.join(' | ')}`);
+        expect(outcome, JSON.stringify(outcome.error)).toMatchObject({ status: sw.expect.status, consistency: sw.expect.consistency });
+        if (sw.expect.warning) expect(outcome.warnings.join('\n')).toMatch(sw.expect.warning);
+        if (sw.stepTimeouts) expect(outcome.metrics.steps['copy-config']).toBeGreaterThan(2 * sw.stepTimeouts['copy-config']!);
+      } finally {
+        await engine.close();
+        await hv.dispose();
+      }
+      expect(simState(SIM_ROOT).vms.find((v) => v.id === prod.id)?.state).toBe('Running');
+      expect(await runningGuests()).toEqual([vm.vmxPath]);
+      expect(leftovers()).toEqual([]);
+      await productionCommits();
+    },
+    600_000,
+  );
 });
 
 describe('a real guest whose twin ignores the power button (hyperv-sim on QEMU)', () => {
@@ -436,7 +475,7 @@ describe('a real guest whose twin ignores the power button (hyperv-sim on QEMU)'
       await repo.close();
     }
     expect(leftovers()).toEqual([]);
-    expect(readdirSync(deaf.dir).filter((n) => /\.avhdx/i.test(n) || n === 'Snapshots' && readdirSync(join(deaf.dir, n)).length > 0)).toEqual([]);
+    expect(readdirSync(deaf.dir).filter((n) => /\.avhdx/i.test(n) || (n === 'Snapshots' && readdirSync(join(deaf.dir, n)).length > 0))).toEqual([]);
     expect((await runningGuests()).sort()).toEqual([vm.vmxPath, deaf.vmxPath].sort());
     expect((await hv.getVm(rec.id)).state).toBe('running');
   }, 240_000);
@@ -471,49 +510,56 @@ describe('SIGKILL of the engine during a Hyper-V twin backup, then restart', () 
     }
   }, 300_000);
 
-  it.each(KILL_POINTS.map((k) => [k.at, k] as const))('killed %s: after restart production runs, nothing is left behind, the repository verifies', async (_at, point) => {
-    const { killed, stderr, orphansLeft } = await cliKilledAt(['--data-dir', dataDir, '--powershell', SIM, '--json', 'backup', VM_NAME], ENV, dataDir, seen, point.when);
-    expect(killed, `the backup ended before getting there: ${stderr}`).toBe(true);
-    expect(orphansLeft).toEqual([]);
-    // what the killed engine left for the restart to clean up
-    expect(leftovers().some((l) => point.left.test(l)), leftovers().join(', ')).toBe(true);
-    const running = (await runningGuests()).length;
-    // (a graceful stop already on its way when the engine died may have finished meanwhile)
-    if (point.twinRuns) console.log(`[twin/hyperv] guests running before the restart: ${running} (production + twin)`);
-    else expect(running).toBe(1);
+  it.each(KILL_POINTS.map((k) => [k.at, k] as const))(
+    'killed %s: after restart production runs, nothing is left behind, the repository verifies',
+    async (_at, point) => {
+      const { killed, stderr, orphansLeft } = await cliKilledAt(['--data-dir', dataDir, '--powershell', SIM, '--json', 'backup', VM_NAME], ENV, dataDir, seen, point.when);
+      expect(killed, `the backup ended before getting there: ${stderr}`).toBe(true);
+      expect(orphansLeft).toEqual([]);
+      // what the killed engine left for the restart to clean up
+      expect(
+        leftovers().some((l) => point.left.test(l)),
+        leftovers().join(', '),
+      ).toBe(true);
+      const running = (await runningGuests()).length;
+      // (a graceful stop already on its way when the engine died may have finished meanwhile)
+      if (point.twinRuns) console.log(`[twin/hyperv] guests running before the restart: ${running} (production + twin)`);
+      else expect(running).toBe(1);
 
-    const hv = hyperv();
-    const engine = await engineFor(dataDir, hv);
-    try {
-      await engine.context.jobs.ready;
-      const job = (await engine.service.call('jobs.list', {}))[0]!;
-      expect(job.status).toBe(point.archived ? 'warning' : 'failed');
-      expect(job.error?.message).toMatch(/^interrupted/);
-      expect(allJournalsEnded(dataDir)).toBe(true);
+      const hv = hyperv();
+      const engine = await engineFor(dataDir, hv);
+      try {
+        await engine.context.jobs.ready;
+        const job = (await engine.service.call('jobs.list', {}))[0]!;
+        expect(job.status).toBe(point.archived ? 'warning' : 'failed');
+        expect(job.error?.message).toMatch(/^interrupted/);
+        expect(allJournalsEnded(dataDir)).toBe(true);
 
-      const now = await hv.getVm(prod.id);
-      expect(now).toMatchObject({ state: 'running', toolsRunning: true });
-      expect(now.disks.map((d) => d.path)).toEqual([vm.diskPath]);
-      expect(await runningGuests()).toEqual([vm.vmxPath]);
-      expect(leftovers()).toEqual([]);
-      const repoPath = engine.context.config().repository;
-      if (existsSync(repoPath)) {
-        // killed while the first backup created the default repository: the engine finishes it
-        await engine.context.store.repository();
-        expect(existsSync(join(repoPath, REPO_CONFIG_FILE))).toBe(true);
-        const repo = await openRepository(repoPath);
-        try {
-          expect(await repo.verify({ full: true })).toMatchObject({ ok: true, damaged: [] });
-          const ids = await repo.snapshotIds();
-          expect(ids.filter((id) => readFileSync(join(repoPath, 'snapshots', id, 'manifest.json'), 'utf8').includes(job.id))).toHaveLength(point.archived ? 1 : 0);
-        } finally {
-          await repo.close();
+        const now = await hv.getVm(prod.id);
+        expect(now).toMatchObject({ state: 'running', toolsRunning: true });
+        expect(now.disks.map((d) => d.path)).toEqual([vm.diskPath]);
+        expect(await runningGuests()).toEqual([vm.vmxPath]);
+        expect(leftovers()).toEqual([]);
+        const repoPath = engine.context.config().repository;
+        if (existsSync(repoPath)) {
+          // killed while the first backup created the default repository: the engine finishes it
+          await engine.context.store.repository();
+          expect(existsSync(join(repoPath, REPO_CONFIG_FILE))).toBe(true);
+          const repo = await openRepository(repoPath);
+          try {
+            expect(await repo.verify({ full: true })).toMatchObject({ ok: true, damaged: [] });
+            const ids = await repo.snapshotIds();
+            expect(ids.filter((id) => readFileSync(join(repoPath, 'snapshots', id, 'manifest.json'), 'utf8').includes(job.id))).toHaveLength(point.archived ? 1 : 0);
+          } finally {
+            await repo.close();
+          }
         }
+        await productionCommits();
+      } finally {
+        await engine.close();
+        await hv.dispose();
       }
-      await productionCommits();
-    } finally {
-      await engine.close();
-      await hv.dispose();
-    }
-  }, 420_000);
+    },
+    420_000,
+  );
 });

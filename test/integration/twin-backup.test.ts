@@ -61,7 +61,11 @@ async function ackCount(): Promise<number> {
 /** Things a backup may leave next to the VM: twin folders, staged suspend states, production snapshots. */
 async function leftovers(): Promise<string[]> {
   const out = readdirSync(vmsDir).filter((n) => n.startsWith('.twinsnap-') || n.startsWith('twinsnap-twin-'));
-  const snaps = (await vmrun('listSnapshots', vm.vmxPath)).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+  const snaps = (await vmrun('listSnapshots', vm.vmxPath))
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter(Boolean);
   return [...out, ...snaps.map((s) => `snapshot ${s}`)];
 }
 
@@ -121,7 +125,9 @@ describe('twin backup through vmrun-sim', () => {
     }
     expect(await exit, stderr).toBe(0);
     const report = JSON.parse(stdout) as BackupReport;
-    console.log(`[twin] pause ${report.pauseMs} ms (hypervisor freeze ${report.hypervisorFreezeMs} + resume ${report.hypervisorResumeMs}, engine ${report.engineShareMs} ms); twin boot ${report.twinBootMs} ms, shutdown ${report.twinShutdownMs} ms; archive ${report.bytes.MBps} MB/s; verify ${JSON.stringify(report.verify)}`);
+    console.log(
+      `[twin] pause ${report.pauseMs} ms (hypervisor freeze ${report.hypervisorFreezeMs} + resume ${report.hypervisorResumeMs}, engine ${report.engineShareMs} ms); twin boot ${report.twinBootMs} ms, shutdown ${report.twinShutdownMs} ms; archive ${report.bytes.MBps} MB/s; verify ${JSON.stringify(report.verify)}`,
+    );
     expect(report).toMatchObject({ status: 'succeeded', consistency: 'clean-twin', verify: { ok: true } });
     expect(Object.keys(report.steps)).toEqual(['preflight', 'freeze', 'copy-config', 'resume', 'boot-twin', 'shutdown-twin', 'archive', 'verify', 'cleanup']);
     expect(report.pauseMs).toBeGreaterThan(0);
@@ -162,7 +168,10 @@ describe('twin backup through vmrun-sim', () => {
       await repo2.close();
     }
     const cli = async (...args: string[]) => {
-      const r = await run(process.execPath, [join(ROOT, 'bin/twinsnap.mjs'), '--data-dir', dataDir, '--vmrun', VMRUN, '--json', ...args], { env: { ...process.env, VMRUN_SIM_STATE: SIM_STATE }, timeoutMs: 120_000 });
+      const r = await run(process.execPath, [join(ROOT, 'bin/twinsnap.mjs'), '--data-dir', dataDir, '--vmrun', VMRUN, '--json', ...args], {
+        env: { ...process.env, VMRUN_SIM_STATE: SIM_STATE },
+        timeoutMs: 120_000,
+      });
       return JSON.parse(r.stdout) as unknown;
     };
     type Listed = { id: string; bootVerify?: Record<string, unknown> }[];
@@ -180,10 +189,15 @@ describe('twin backup through vmrun-sim', () => {
 
 /** The JSON lines vmrun-sim appends to VMRUN_SIM_TIMINGS. */
 function simRecords(file: string): { op: string; vmx?: string; sha256?: string; dir?: string; recreated?: boolean }[] {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { op: string }) : [];
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { op: string })
+    : [];
 }
 
-describe('the full backup under vmrun-sim\'s pessimistic switches', () => {
+describe("the full backup under vmrun-sim's pessimistic switches", () => {
   it('resumed links restored, production writing its .vmem, tools refusing soft stop (3009), lingering locks: clean twin, never on the office lan, resumed from the memory captured at the freeze, nothing left', async () => {
     const dataDir = join(WORK, 'data-pessimistic');
     const records = join(WORK, 'sim-records.jsonl');
@@ -209,7 +223,7 @@ describe('the full backup under vmrun-sim\'s pessimistic switches', () => {
 
     const isTwin = (p?: string) => !!p && /[\\/]twinsnap-twin-[^\\/]+[\\/]twin\.vmx$/.test(p);
     // the lingering lock of the twin is released by the simulator after the backup returned
-    await waitFor('the twin\'s lock to be released', () => simRecords(records).some((x) => x.op === 'lock-released' && isTwin(x.dir?.replace(/\.lck$/, ''))), 20_000);
+    await waitFor("the twin's lock to be released", () => simRecords(records).some((x) => x.op === 'lock-released' && isTwin(x.dir?.replace(/\.lck$/, ''))), 20_000);
     const recs = simRecords(records);
     // memory: the twin resumed from exactly the memory production had at the freeze, while
     // production went on writing guest memory into its own .vmem (same inode)
@@ -232,7 +246,9 @@ describe('the full backup under vmrun-sim\'s pessimistic switches', () => {
     expect(twinCaps.reduce((n, c) => n + c.frames, 0)).toBeGreaterThan(0);
     const office = networkCaptures(SIM_STATE).filter((c) => c.network === 'nat');
     expect(office.reduce((n, c) => n + c.frames, 0)).toBeGreaterThan(0); // production is on it, and seen
-    console.log(`[pessimistic] twin frames on its own segment: ${twinCaps.reduce((n, c) => n + c.frames, 0)}; on the office lan: 0 of ${office.reduce((n, c) => n + c.frames, 0)}; pause ${report.pauseMs} ms`);
+    console.log(
+      `[pessimistic] twin frames on its own segment: ${twinCaps.reduce((n, c) => n + c.frames, 0)}; on the office lan: 0 of ${office.reduce((n, c) => n + c.frames, 0)}; pause ${report.pauseMs} ms`,
+    );
 
     // the encrypted repository: the twin's archive restores whole and its database is healthy,
     // verify --full passes, and the guest's name (in its manifest and .vmx) is in none of its files
@@ -272,7 +288,7 @@ describe('the full backup under vmrun-sim\'s pessimistic switches', () => {
 });
 
 describe('recovery of a freeze or twin build killed right after making a folder', () => {
-  it('removes the empty (or torn-marker) twin folder of this vm\'s backup snapshot and an abandoned staging folder, and leaves other folders alone', async () => {
+  it("removes the empty (or torn-marker) twin folder of this vm's backup snapshot and an abandoned staging folder, and leaves other folders alone", async () => {
     const hv = vmware();
     const frozen = await hv.freeze(await hv.getVm(vm.vmxPath));
     await hv.resume(frozen);
@@ -361,48 +377,51 @@ describe('SIGKILL of the engine at every workflow step, then restart', () => {
   const dataDir = join(WORK, 'data-kill');
   afterEach(scrub);
 
-  it.each(KILL_POINTS.map((k) => [k.step, k] as const))('killed during %s: after restart production runs, nothing is left behind, the repository verifies', async (_step, point) => {
-    const { killed, stderr } = await backupKilledAt(dataDir, point.reached);
-    expect(killed, `the backup ended before reaching the step: ${stderr}`).toBe(true);
-    // Let vmrun calls the killed engine had started finish, as they would on a real host.
-    await new Promise((r) => setTimeout(r, 1500));
+  it.each(KILL_POINTS.map((k) => [k.step, k] as const))(
+    'killed during %s: after restart production runs, nothing is left behind, the repository verifies',
+    async (_step, point) => {
+      const { killed, stderr } = await backupKilledAt(dataDir, point.reached);
+      expect(killed, `the backup ended before reaching the step: ${stderr}`).toBe(true);
+      // Let vmrun calls the killed engine had started finish, as they would on a real host.
+      await new Promise((r) => setTimeout(r, 1500));
 
-    const engine = await engineFor(dataDir, vmware());
-    try {
-      const { ready } = engine.context.jobs;
-      await ready;
-      const jobs = await engine.service.call('jobs.list', {});
-      const job = jobs[0]!;
-      expect(['failed', 'warning']).toContain(job.status);
-      expect(job.error?.message).toMatch(/^interrupted/);
-      expect(readdirSync(journalDir(dataDir)).every((f) => readJournal(join(journalDir(dataDir), f)).some((r) => r.kind === 'end'))).toBe(true);
+      const engine = await engineFor(dataDir, vmware());
+      try {
+        const { ready } = engine.context.jobs;
+        await ready;
+        const jobs = await engine.service.call('jobs.list', {});
+        const job = jobs[0]!;
+        expect(['failed', 'warning']).toContain(job.status);
+        expect(job.error?.message).toMatch(/^interrupted/);
+        expect(readdirSync(journalDir(dataDir)).every((f) => readJournal(join(journalDir(dataDir), f)).some((r) => r.kind === 'end'))).toBe(true);
 
-      expect(await productionRunning()).toBe(true);
-      expect((await vmrun('list')).split('\n').filter((l) => l.includes('.vmx'))).toEqual([vm.vmxPath]);
-      expect(await leftovers()).toEqual([]);
-      const repoPath = engine.context.config().repository;
-      if (existsSync(repoPath)) {
-        // A kill while the first backup was creating the default repository leaves its folders
-        // without the configuration file; the engine's own access must finish the job, not fail.
-        await engine.context.store.repository();
-        expect(existsSync(join(repoPath, REPO_CONFIG_FILE))).toBe(true);
-        const repo = await openRepository(repoPath);
-        try {
-          const v = await repo.verify({ full: true });
-          expect(v.damaged).toEqual([]);
-          expect(v.ok).toBe(true);
-          // A snapshot exists only if the job had committed it before the kill.
-          const ids = await repo.snapshotIds();
-          if (job.status === 'failed') expect(ids.filter((id) => readFileSync(join(repoPath, 'snapshots', id, 'manifest.json'), 'utf8').includes(job.id))).toEqual([]);
-        } finally {
-          await repo.close();
+        expect(await productionRunning()).toBe(true);
+        expect((await vmrun('list')).split('\n').filter((l) => l.includes('.vmx'))).toEqual([vm.vmxPath]);
+        expect(await leftovers()).toEqual([]);
+        const repoPath = engine.context.config().repository;
+        if (existsSync(repoPath)) {
+          // A kill while the first backup was creating the default repository leaves its folders
+          // without the configuration file; the engine's own access must finish the job, not fail.
+          await engine.context.store.repository();
+          expect(existsSync(join(repoPath, REPO_CONFIG_FILE))).toBe(true);
+          const repo = await openRepository(repoPath);
+          try {
+            const v = await repo.verify({ full: true });
+            expect(v.damaged).toEqual([]);
+            expect(v.ok).toBe(true);
+            // A snapshot exists only if the job had committed it before the kill.
+            const ids = await repo.snapshotIds();
+            if (job.status === 'failed') expect(ids.filter((id) => readFileSync(join(repoPath, 'snapshots', id, 'manifest.json'), 'utf8').includes(job.id))).toEqual([]);
+          } finally {
+            await repo.close();
+          }
         }
+        const before = await ackCount();
+        await waitFor('production to keep committing', async () => (await ackCount()) > before + 1, 60_000);
+      } finally {
+        await engine.close();
       }
-      const before = await ackCount();
-      await waitFor('production to keep committing', async () => (await ackCount()) > before + 1, 60_000);
-    } finally {
-      await engine.close();
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });
-

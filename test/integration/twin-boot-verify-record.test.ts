@@ -26,13 +26,26 @@ describe('boot verification recorded with the snapshot', () => {
     const catFile = join(dir, 'catalog.sqlite');
     const cat = openCatalog(catFile);
     const changed: SnapshotSummary[] = [];
-    const sink = new RepositorySnapshotSink(async () => repo, () => Date.now(), (s) => {
-      changed.push(s);
-      cat.snapshots.upsert(s);
-    });
+    const sink = new RepositorySnapshotSink(
+      async () => repo,
+      () => Date.now(),
+      (s) => {
+        changed.push(s);
+        cat.snapshots.upsert(s);
+      },
+    );
     try {
       const stored = await sink.createSnapshot(
-        { jobId: 'job-1', guest: 'db', time: Date.parse('2026-03-01T10:00:00Z'), consistency: 'clean-twin', metrics: { steps: {} }, log: [], configFiles: [], disks: [{ name: 'SCSI-0-0', path: disk }] },
+        {
+          jobId: 'job-1',
+          guest: 'db',
+          time: Date.parse('2026-03-01T10:00:00Z'),
+          consistency: 'clean-twin',
+          metrics: { steps: {} },
+          log: [],
+          configFiles: [],
+          disks: [{ name: 'SCSI-0-0', path: disk }],
+        },
         {},
       );
       // as after a backup: the catalog learns the snapshot before the verification is recorded
@@ -46,7 +59,9 @@ describe('boot verification recorded with the snapshot', () => {
       expect(cat.snapshots.get(stored.snapshotId)!.bootVerify).toEqual(result);
       const v = await repo.verify({ full: true });
       expect(v).toMatchObject({ ok: true, damaged: [] });
-      expect(execFileSync('sqlite3', [catFile, `SELECT boot_verify_ok, boot_verify_at FROM snapshots WHERE id = '${stored.snapshotId}'`], { encoding: 'utf8' }).trim()).toBe('0|2026-03-01T10:05:00.000Z');
+      expect(execFileSync('sqlite3', [catFile, `SELECT boot_verify_ok, boot_verify_at FROM snapshots WHERE id = '${stored.snapshotId}'`], { encoding: 'utf8' }).trim()).toBe(
+        '0|2026-03-01T10:05:00.000Z',
+      );
 
       // a fresh catalog rebuilt from the repository alone has it too
       const cat2 = openCatalog(join(dir, 'rebuilt.sqlite'));

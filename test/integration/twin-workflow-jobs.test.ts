@@ -54,7 +54,15 @@ describe('JobManager', () => {
     expect(job).toMatchObject({ status: 'succeeded', guest: 'db', snapshotId: outcome.snapshotId });
     expect(job.pauseMs).toBeTypeOf('number');
     expect(job.steps.map((s) => `${s.id}:${s.status}`)).toEqual([
-      'preflight:done', 'freeze:done', 'copy-config:done', 'resume:done', 'boot-twin:done', 'shutdown-twin:done', 'archive:done', 'verify:skipped', 'cleanup:done',
+      'preflight:done',
+      'freeze:done',
+      'copy-config:done',
+      'resume:done',
+      'boot-twin:done',
+      'shutdown-twin:done',
+      'archive:done',
+      'verify:skipped',
+      'cleanup:done',
     ]);
     expect(manager.log(jobIds[0]!).map((l) => l.message)).toContainEqual(expect.stringMatching(/^production paused/));
     expect(finished.map((j) => j.id)).toEqual(jobIds);

@@ -175,9 +175,17 @@ describe('a twin whose isolation the adapter cannot verify', () => {
     // the twin's disk as the double names it: a real VMDK, so the sink can read it
     expect(spawnSync('qemu-img', ['create', '-q', '-f', 'vmdk', join(twins, 'db-twin-job-1', 'scsi0-0.vmdk'), '1M']).status).toBe(0);
     const repo = await initRepository(join(dir, 'repo'));
-    const real = new RepositorySnapshotSink(async () => repo, () => Date.now());
+    const real = new RepositorySnapshotSink(
+      async () => repo,
+      () => Date.now(),
+    );
     try {
-      const o = await new BackupRun(deps({ clock: systemClock, sink: real, pollMs: 5 }), { jobId: 'job-1', guest: 'db', hypervisor: hv, vmId: '/vms/db/db.vmx', policy: 'require-clean', verify: false }, { step: () => {}, log: () => {}, progress: () => {} }, new AbortController().signal).run();
+      const o = await new BackupRun(
+        deps({ clock: systemClock, sink: real, pollMs: 5 }),
+        { jobId: 'job-1', guest: 'db', hypervisor: hv, vmId: '/vms/db/db.vmx', policy: 'require-clean', verify: false },
+        { step: () => {}, log: () => {}, progress: () => {} },
+        new AbortController().signal,
+      ).run();
       expect(o).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
       const m = await repo.readManifest(o.snapshotId!);
       expect(m.twin).toEqual({ isolation: { verified: true, method: 'scripted: no network', detail: 'the double has no network' }, shutdownMethod: 'scripted soft stop', hostBytesWritten: 4096 });

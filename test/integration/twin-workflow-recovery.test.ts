@@ -34,7 +34,16 @@ async function crashAt(op: HvOp | 'archive', after: boolean, verify = false): Pr
     if (op === 'archive') hv.onCall = (o) => o === 'shutdownTwin' && setTimeout(resolve, 30);
   });
   const run = new BackupRun(
-    { clock: systemClock, logger: nullLogger, dataDir: dir, sink, twinSlots: new HostSemaphore(1), timeouts: Object.fromEntries(['freeze', 'copy-config', 'resume', 'boot-twin', 'shutdown-twin', 'archive', 'verify', 'cleanup'].map((k) => [k, 0])), probe: { freeMemoryBytes: () => 1e12, freeDiskBytes: () => 1e12 }, pollMs: 5 },
+    {
+      clock: systemClock,
+      logger: nullLogger,
+      dataDir: dir,
+      sink,
+      twinSlots: new HostSemaphore(1),
+      timeouts: Object.fromEntries(['freeze', 'copy-config', 'resume', 'boot-twin', 'shutdown-twin', 'archive', 'verify', 'cleanup'].map((k) => [k, 0])),
+      probe: { freeMemoryBytes: () => 1e12, freeDiskBytes: () => 1e12 },
+      pollMs: 5,
+    },
     { jobId: 'job-x', guest: 'db', hypervisor: hv, vmId: VM, policy: 'require-clean', verify },
     { step: () => {}, log: () => {}, progress: () => {} },
     new AbortController().signal,

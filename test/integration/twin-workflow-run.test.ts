@@ -69,9 +69,7 @@ describe('BackupRun — the twin path', () => {
     expect(outcome.status).toBe('succeeded');
     expect(outcome.consistency).toBe('clean-twin');
     expect(ops()).toEqual(['getVm', 'freeze', 'buildTwin', 'resume', 'startTwin', 'shutdownTwin', 'startTwin', 'powerOffTwin', 'powerOffTwin', 'deleteTwin', 'releaseFrozen']);
-    expect(steps.filter((s) => s.patch.status === 'done').map((s) => s.id)).toEqual([
-      'preflight', 'freeze', 'copy-config', 'resume', 'boot-twin', 'shutdown-twin', 'archive', 'verify', 'cleanup',
-    ]);
+    expect(steps.filter((s) => s.patch.status === 'done').map((s) => s.id)).toEqual(['preflight', 'freeze', 'copy-config', 'resume', 'boot-twin', 'shutdown-twin', 'archive', 'verify', 'cleanup']);
     const snap = sink.snapshots[0]!;
     expect(snap.consistency).toBe('clean-twin');
     expect(snap.disks).toEqual([{ name: 'scsi0-0', path: '/twins/db-twin-job-1/scsi0-0.vmdk' }]);
@@ -106,7 +104,12 @@ describe('BackupRun — the twin path', () => {
     const { outcome, steps } = await run();
     expect(outcome).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
     expect(ops().slice(0, 4)).toEqual(['getVm', 'freeze', 'resume', 'buildTwin']);
-    expect(steps.filter((s) => s.patch.status === 'done').map((s) => s.id).slice(0, 4)).toEqual(['preflight', 'freeze', 'resume', 'copy-config']);
+    expect(
+      steps
+        .filter((s) => s.patch.status === 'done')
+        .map((s) => s.id)
+        .slice(0, 4),
+    ).toEqual(['preflight', 'freeze', 'resume', 'copy-config']);
     // the pause ends with resume: the twin's copy is not part of it
     expect(outcome.metrics.pauseMs).toBeLessThan(outcome.metrics.steps['freeze']! + outcome.metrics.steps['resume']! + 50);
     expect(hv.clean()).toEqual({ ok: true, problems: [] });
@@ -128,7 +131,7 @@ describe('BackupRun — the twin path', () => {
       seen.push(`${op}<-${last?.kind === 'intent' ? last.action.split(' ').slice(0, 3).join(' ') : last?.kind === 'fact' ? last.fact.split(' ')[0] : '-'}`);
     };
     await run();
-    expect(seen).toContain("freeze<-about to freeze");
+    expect(seen).toContain('freeze<-about to freeze');
     expect(seen).toContain('buildTwin<-frozen');
     expect(seen).toContain('resume<-twin');
     expect(seen).toContain('startTwin<-about to start');
@@ -386,4 +389,3 @@ describe('BackupRun — hostile guest names', () => {
     expect(begin).toMatchObject({ kind: 'begin', guest: HOSTILE, vmId: `/vms/${HOSTILE}/${HOSTILE}.vmx` });
   });
 });
-

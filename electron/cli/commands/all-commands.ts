@@ -14,4 +14,18 @@ import { doctorCommand } from './doctor.js';
 import { offsiteCommands } from './offsite.js';
 
 /** Every command module of the CLI, in help order. Add one line per module. */
-export const commandModules: CommandModule[] = [statusCommands, serveCommand, doctorCommand, backupCommand, diskCommands, repositoryCommands, keyCommands, offsiteCommands, filesCommands, scheduleCommands, jobsCommand, daemonCommand, serviceCommands];
+export const commandModules: CommandModule[] = [
+  statusCommands,
+  serveCommand,
+  doctorCommand,
+  backupCommand,
+  diskCommands,
+  repositoryCommands,
+  keyCommands,
+  offsiteCommands,
+  filesCommands,
+  scheduleCommands,
+  jobsCommand,
+  daemonCommand,
+  serviceCommands,
+];

@@ -8,9 +8,7 @@ import type { CommandModule } from '../cli-context.js';
 export type { BackupReport };
 
 function human(r: BackupReport): string {
-  const lines = [
-    `${r.guest}: ${r.status}${r.snapshotId ? ` — snapshot ${r.snapshotId}` : ''}${r.consistency ? ` (${r.consistency})` : ''}`,
-  ];
+  const lines = [`${r.guest}: ${r.status}${r.snapshotId ? ` — snapshot ${r.snapshotId}` : ''}${r.consistency ? ` (${r.consistency})` : ''}`];
   if (r.pauseMs !== undefined) lines.push(`production pause: ${r.pauseMs} ms (engine ${r.engineShareMs} ms, hypervisor freeze ${r.hypervisorFreezeMs} ms + resume ${r.hypervisorResumeMs} ms)`);
   if (r.twinBootMs !== undefined) lines.push(`twin boot ${r.twinBootMs} ms, shutdown ${r.twinShutdownMs ?? '-'} ms`);
   if (r.bytes.logical !== undefined) lines.push(`bytes: ${r.bytes.logical} logical, ${r.bytes.new ?? '?'} new${r.bytes.MBps ? `, ${r.bytes.MBps} MB/s` : ''}`);
@@ -18,7 +16,11 @@ function human(r: BackupReport): string {
   if (r.twin?.shutdownMethod) lines.push(`twin shutdown: ${r.twin.shutdownMethod}`);
   if (r.twin?.hostBytesWritten !== undefined) lines.push(`host bytes written for the twin: ${r.twin.hostBytesWritten}`);
   if (r.verify) lines.push(`boot verification: ${r.verify.ok ? `passed in ${r.verify.bootMs} ms` : `FAILED (${r.verify.detail})`}`);
-  lines.push(`steps: ${Object.entries(r.steps).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+  lines.push(
+    `steps: ${Object.entries(r.steps)
+      .map(([k, v]) => `${k} ${v} ms`)
+      .join(', ')}`,
+  );
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

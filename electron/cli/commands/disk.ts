@@ -2,7 +2,12 @@ import { convertDisk, diskInfo, WRITE_FORMATS, type DiskInfo, type WriteFormat }
 import type { CommandModule } from '../cli-context.js';
 
 /** `--allow-chain-dir DIR` (repeatable): folders outside the image's own where its chain may reach. */
-export const ALLOW_CHAIN_DIR = ['--allow-chain-dir <dir>', "a folder outside the image's own where its parents/extents may live (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[]] as const;
+export const ALLOW_CHAIN_DIR = [
+  '--allow-chain-dir <dir>',
+  "a folder outside the image's own where its parents/extents may live (repeatable)",
+  (v: string, prev: string[]) => [...prev, v],
+  [] as string[],
+] as const;
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

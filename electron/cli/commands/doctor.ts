@@ -13,8 +13,14 @@ export function doctorText(r: DoctorReport): string {
     '',
     ...r.checks.map((c) => `${c.skipped ? '–' : c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`),
     '',
-    `step times: ${Object.entries(r.durations).map(([k, v]) => `${k} ${v} ms`).join(', ') || 'none'}`,
-    r.ok ? `every check held (${r.checks.length}): this host behaves as TwinSnap assumes` : `${failed.length} of ${r.checks.length} checks FAILED: ${failed.map((c) => c.name).join(', ')} — do not trust TwinSnap with production on this host until they hold`,
+    `step times: ${
+      Object.entries(r.durations)
+        .map(([k, v]) => `${k} ${v} ms`)
+        .join(', ') || 'none'
+    }`,
+    r.ok
+      ? `every check held (${r.checks.length}): this host behaves as TwinSnap assumes`
+      : `${failed.length} of ${r.checks.length} checks FAILED: ${failed.map((c) => c.name).join(', ')} — do not trust TwinSnap with production on this host until they hold`,
   ];
   return lines.join('\n');
 }
@@ -34,7 +40,13 @@ export const doctorCommand: CommandModule = (program, ctx) => {
       });
       ctx.print(report, doctorText);
       if (!report.ok) {
-        throw new AppError('DOCTOR_CHECK_FAILED', `doctor: ${report.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')} failed on vm '${report.vm}'`);
+        throw new AppError(
+          'DOCTOR_CHECK_FAILED',
+          `doctor: ${report.checks
+            .filter((c) => !c.ok)
+            .map((c) => c.name)
+            .join(', ')} failed on vm '${report.vm}'`,
+        );
       }
     });
 };

@@ -32,7 +32,9 @@ export const jobsCommand: CommandModule = (program, ctx) => {
           : list
               .map((j) => {
                 const head = `${j.createdAt.slice(0, 19).replace('T', ' ')}  ${j.kind.padEnd(8)} ${(j.guest ?? '').padEnd(20)} ${j.status.padEnd(9)} ${j.durationMs !== undefined ? `${Math.round(j.durationMs / 1000)} s` : ''}${j.bytesDone ? `  ${(j.bytesDone / 1e6).toFixed(1)} MB` : ''}`;
-                const steps = j.steps.filter((s) => s.status !== 'pending').map((s) => `    ${s.label.padEnd(18)} ${s.status.padEnd(8)} ${s.durationMs !== undefined ? `${Math.round(s.durationMs)} ms` : ''}${s.detail ? `  ${s.detail}` : ''}`);
+                const steps = j.steps
+                  .filter((s) => s.status !== 'pending')
+                  .map((s) => `    ${s.label.padEnd(18)} ${s.status.padEnd(8)} ${s.durationMs !== undefined ? `${Math.round(s.durationMs)} ms` : ''}${s.detail ? `  ${s.detail}` : ''}`);
                 const err = j.error ? [`    error: ${j.error.message} [${j.error.code}]`] : [];
                 const warn = j.warnings.map((w) => `    warning: ${w}`);
                 return [head, ...steps, ...err, ...warn].join('\n');

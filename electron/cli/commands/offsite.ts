@@ -55,7 +55,9 @@ export const offsiteCommands: CommandModule = (program: Command, ctx) => {
           `sent ${d.objectsSent} object(s), ${d.bytesSent} bytes (${mib(d.bytesSent)}) in ${d.seconds.toFixed(1)} s; ${d.objectsSkipped} object(s) were already there`,
           ...(d.lockedUntil ? [`locked until ${d.lockedUntil} (${d.locksExtended} existing lock(s) extended)`] : []),
           ...(d.keysSent.length ? [`sent ${d.keysSent.length} key file(s) of the encrypted repository (wrapped keys only: no password, nothing readable without one)`] : []),
-          ...(d.keysRemovedLocally.length ? [`${d.keysRemovedLocally.length} key file(s) offsite were removed here (password changed or removed): 'twinsnap offsite prune --to ${d.destination.split(' ')[0]}' removes them there`] : []),
+          ...(d.keysRemovedLocally.length
+            ? [`${d.keysRemovedLocally.length} key file(s) offsite were removed here (password changed or removed): 'twinsnap offsite prune --to ${d.destination.split(' ')[0]}' removes them there`]
+            : []),
         ].join('\n'),
       );
     });
@@ -101,13 +103,18 @@ export const offsiteCommands: CommandModule = (program: Command, ctx) => {
       // the keys of this shell are kept in the secret store for the scheduler (never in config.json)
       const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = process.env;
       const keys = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
-      const { offsite, maintenanceAt } = engine.local.scheduleOffsite({
-        to,
-        ...(lockDays ? { lockDays, lockMode: o.lockMode.toUpperCase() as 'COMPLIANCE' | 'GOVERNANCE' } : {}),
-        ...(limitRate ? { limitRate } : {}),
-      }, keys);
-      ctx.print({ offsite, keysSaved: keys !== undefined }, (d) =>
-        `every day after the maintenance (${maintenanceAt}): copy to ${d.offsite!.to}, then prune it; ${d.keysSaved ? 'the keys of AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY were saved in the secret store' : 'no keys saved (set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and run this again, or give them to the scheduler\'s process)'}`,
+      const { offsite, maintenanceAt } = engine.local.scheduleOffsite(
+        {
+          to,
+          ...(lockDays ? { lockDays, lockMode: o.lockMode.toUpperCase() as 'COMPLIANCE' | 'GOVERNANCE' } : {}),
+          ...(limitRate ? { limitRate } : {}),
+        },
+        keys,
+      );
+      ctx.print(
+        { offsite, keysSaved: keys !== undefined },
+        (d) =>
+          `every day after the maintenance (${maintenanceAt}): copy to ${d.offsite!.to}, then prune it; ${d.keysSaved ? 'the keys of AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY were saved in the secret store' : "no keys saved (set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and run this again, or give them to the scheduler's process)"}`,
       );
     });
   offsite

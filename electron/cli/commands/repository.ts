@@ -60,7 +60,10 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
       const { recoveryKit: kit, ...r } = await ops.initRepository({ chunkSize: int(ctx, o.chunkSize, '--chunk-size'), ...(password ? { password } : {}) });
       if (kit && o.recoveryKit) await writeFile(resolve(o.recoveryKit), kit, { flag: 'wx', mode: 0o600 });
       ctx.print(r, (d) =>
-        [`created ${d.encrypted ? 'encrypted ' : ''}repository ${d.path} (chunk size ${d.chunkSize})`, ...(kit ? ['', kit, o.recoveryKit ? `(also written to ${resolve(o.recoveryKit)})` : ''] : [])].join('\n'),
+        [
+          `created ${d.encrypted ? 'encrypted ' : ''}repository ${d.path} (chunk size ${d.chunkSize})`,
+          ...(kit ? ['', kit, o.recoveryKit ? `(also written to ${resolve(o.recoveryKit)})` : ''] : []),
+        ].join('\n'),
       );
     });
 
@@ -118,7 +121,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
 
   program
     .command('export-disk')
-    .description("write one disk of a snapshot as an image file")
+    .description('write one disk of a snapshot as an image file')
     .argument('<snapshot>', 'snapshot id')
     .argument('<disk>', 'disk name (see `snapshots`)')
     .requiredOption('--to <file>', 'output file (must not exist)')
@@ -193,7 +196,10 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .action(async (o: { graceSeconds?: string }) => {
       const g = int(ctx, o.graceSeconds, '--grace-seconds');
       const r = await (await local()).gc({ graceMs: g !== undefined ? g * 1000 : undefined });
-      ctx.print(r, (d) => `removed ${d.removedChunks} chunk(s), freed ${mib(d.freedBytes)}; kept ${d.keptChunks}${d.missingChunks ? `; ${d.missingChunks} referenced chunk(s) missing — run verify` : ''}`);
+      ctx.print(
+        r,
+        (d) => `removed ${d.removedChunks} chunk(s), freed ${mib(d.freedBytes)}; kept ${d.keptChunks}${d.missingChunks ? `; ${d.missingChunks} referenced chunk(s) missing — run verify` : ''}`,
+      );
     });
 
   program
@@ -209,9 +215,7 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
       }
       const r = await (await local()).verify({ full, ...(o.snapshot ? { snapshotIds: [o.snapshot] } : {}) });
       ctx.print(r, (d) =>
-        d.ok
-          ? `ok: ${d.checkedSnapshots} snapshot(s), ${d.checkedChunks} chunk(s) checked`
-          : d.details.map((x) => `DAMAGED ${x.snapshotId}\n  ${x.problems.join('\n  ')}`).join('\n'),
+        d.ok ? `ok: ${d.checkedSnapshots} snapshot(s), ${d.checkedChunks} chunk(s) checked` : d.details.map((x) => `DAMAGED ${x.snapshotId}\n  ${x.problems.join('\n  ')}`).join('\n'),
       );
       if (!r.ok) throw new AppError('REPO_CORRUPT', `${r.damaged.length} damaged snapshot(s): ${r.damaged.join(', ')}`, { details: { damaged: r.damaged } });
     });

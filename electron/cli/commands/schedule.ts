@@ -28,7 +28,10 @@ export function scheduleFromOptions(o: ScheduleOpts, ctx: Pick<CliContext, 'usag
     return { kind: 'cron', expression: o.cron };
   }
   if (o.times !== undefined) {
-    const times = o.times.split(',').map((t) => t.trim()).filter(Boolean);
+    const times = o.times
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     return { kind: 'times', times, ...(weekdays ? { weekdays } : {}) };
   }
   const m = /^(\d+)\s*h?$/i.exec(o.every!.trim());

@@ -177,21 +177,14 @@ export function servicePlan(
   if (platform !== 'linux') throw new AppError('NOT_IMPLEMENTED', `boot service registration is not available on ${platform}: run 'twinsnap daemon' from your own service manager`);
   const unitFile = join(opts.unitDir ?? '/etc/systemd/system', `${SERVICE_NAME}.service`);
   if (action === 'install')
-    return [
-      { write: unitFile, content: systemdUnit(cmd, { user: opts.user }) },
-      { run: ['systemctl', 'daemon-reload'] },
-      { run: ['systemctl', 'enable', '--now', `${SERVICE_NAME}.service`] },
-    ];
-  if (action === 'uninstall')
-    return [{ run: ['systemctl', 'disable', '--now', `${SERVICE_NAME}.service`] }, { remove: unitFile }, { run: ['systemctl', 'daemon-reload'] }];
+    return [{ write: unitFile, content: systemdUnit(cmd, { user: opts.user }) }, { run: ['systemctl', 'daemon-reload'] }, { run: ['systemctl', 'enable', '--now', `${SERVICE_NAME}.service`] }];
+  if (action === 'uninstall') return [{ run: ['systemctl', 'disable', '--now', `${SERVICE_NAME}.service`] }, { remove: unitFile }, { run: ['systemctl', 'daemon-reload'] }];
   // The status query itself is the engine's (scheduler/boot-service-query.ts, also behind service.status).
   return bootServiceQueryCommands('linux').map((run) => ({ run }));
 }
 
 function describe(steps: ServiceStep[]): string {
-  return steps
-    .map((s) => ('write' in s ? `# write ${s.write}\n${s.content.replace(/^\ufeff/, '')}` : 'remove' in s ? `# remove ${s.remove}` : `# run: ${s.run.join(' ')}`))
-    .join('\n');
+  return steps.map((s) => ('write' in s ? `# write ${s.write}\n${s.content.replace(/^\ufeff/, '')}` : 'remove' in s ? `# remove ${s.remove}` : `# run: ${s.run.join(' ')}`)).join('\n');
 }
 
 /** `service status` in words: the boot service as the service manager sees it, then the scheduler lock. */
@@ -200,7 +193,10 @@ export function statusText(st: ServiceStatusResponse): string {
   const lines: string[] = [];
   if (!b || b.manager === 'none') lines.push(`boot service: ${b?.error ?? 'no service manager TwinSnap registers with on this system'}`);
   else if (b.error) lines.push(`boot service ${b.name}: unknown — ${b.error}`);
-  else if (!b.installed) lines.push(`boot service ${b.name}: not installed — scheduled backups run only while the app, 'twinsnap daemon' or 'twinsnap serve' runs; install it with 'twinsnap service install' (as root / administrator)`);
+  else if (!b.installed)
+    lines.push(
+      `boot service ${b.name}: not installed — scheduled backups run only while the app, 'twinsnap daemon' or 'twinsnap serve' runs; install it with 'twinsnap service install' (as root / administrator)`,
+    );
   else
     lines.push(
       `boot service ${b.name}: installed, ${b.enabled ? 'starts at boot' : 'does NOT start at boot'}, ${b.active ? `running now${b.pid ? ` (pid ${b.pid})` : ''}` : 'not running'}${b.state ? ` [${b.state}]` : ''}`,

@@ -61,7 +61,10 @@ export interface OpenCatalogOptions extends OpenDbOptions {
 
 /** `20261207T164500Z`: a file-name-safe UTC time. */
 function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Moves a damaged catalog (and its WAL) aside as `catalog.sqlite.corrupt-<time>`; returns the new name. */

@@ -33,7 +33,7 @@ export function writePolicyMirror(file: string, m: PolicyMirror): void {
   const fd = openSync(tmp, 'w', 0o600);
   try {
     const buf = Buffer.from(`${JSON.stringify(m, null, 2)}\n`);
-    for (let at = 0; at < buf.length; ) at += writeSync(fd, buf, at, buf.length - at);
+    for (let at = 0; at < buf.length;) at += writeSync(fd, buf, at, buf.length - at);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

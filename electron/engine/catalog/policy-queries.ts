@@ -46,7 +46,9 @@ export function createPolicyStores(db: Db): { schedules: ScheduleStore; retentio
   });
   const s = kv('schedules', 'guest_id', 'schedule_json');
   const r = kv('retention_policies', 'guest_id', 'policy_json');
-  const rSet = db.prepare('INSERT INTO retention_policies (guest_id, guest, policy_json) VALUES (?, ?, ?) ON CONFLICT(guest_id) DO UPDATE SET guest = excluded.guest, policy_json = excluded.policy_json');
+  const rSet = db.prepare(
+    'INSERT INTO retention_policies (guest_id, guest, policy_json) VALUES (?, ?, ?) ON CONFLICT(guest_id) DO UPDATE SET guest = excluded.guest, policy_json = excluded.policy_json',
+  );
   const rList = db.prepare('SELECT guest_id, guest, policy_json FROM retention_policies ORDER BY guest, guest_id');
   const st = kv('settings', 'key', 'value_json');
   const read = <T>(row: unknown): T | undefined => (row ? (JSON.parse((row as { v: string }).v) as T) : undefined);
@@ -61,7 +63,11 @@ export function createPolicyStores(db: Db): { schedules: ScheduleStore; retentio
       get: (guest) => read<RetentionPolicy>(r.get.get(guest)),
       set: (guestId, guest, policy) => void rSet.run(guestId, guest, JSON.stringify(policy)),
       list: () =>
-        (rList.all() as { guest_id: GuestId; guest: string; policy_json: string }[]).map((row) => ({ guestId: row.guest_id, guest: row.guest, policy: JSON.parse(row.policy_json) as RetentionPolicy })),
+        (rList.all() as { guest_id: GuestId; guest: string; policy_json: string }[]).map((row) => ({
+          guestId: row.guest_id,
+          guest: row.guest,
+          policy: JSON.parse(row.policy_json) as RetentionPolicy,
+        })),
       delete: (guest) => void r.del.run(guest),
     },
     settings: {

@@ -82,7 +82,7 @@ export function createSnapshotStores(db: Db, now: () => number): { snapshots: Sn
   );
   const snapGuest = db.prepare('INSERT OR IGNORE INTO guests (id, name, first_seen_ms) VALUES (?, ?, ?)');
   const aliasOf = db.prepare('SELECT guest_id FROM guest_aliases WHERE alias = ?');
-  const canonical = (id: GuestId): GuestId => ((aliasOf.get(id) as { guest_id: GuestId } | undefined)?.guest_id ?? id);
+  const canonical = (id: GuestId): GuestId => (aliasOf.get(id) as { guest_id: GuestId } | undefined)?.guest_id ?? id;
   const insSnap = db.prepare(
     'INSERT OR REPLACE INTO snapshots (id, guest, guest_id, time_ms, consistency, pause_ms, logical_bytes, new_bytes, job_id, verify_ok, verify_at, verify_boot_ms, boot_verify_ok, boot_verify_at, boot_verify_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
   );
@@ -120,8 +120,7 @@ export function createSnapshotStores(db: Db, now: () => number): { snapshots: Sn
     const guestId = canonical(s.guestId);
     snapGuest.run(guestId, s.guest, now());
     const prev = db.prepare('SELECT verify_ok, verify_at, verify_boot_ms, boot_verify_ok, boot_verify_at, boot_verify_json FROM snapshots WHERE id = ?').get(s.id) as
-      | Pick<SnapRow, 'verify_ok' | 'verify_at' | 'verify_boot_ms' | 'boot_verify_ok' | 'boot_verify_at' | 'boot_verify_json'>
-      | undefined;
+      Pick<SnapRow, 'verify_ok' | 'verify_at' | 'verify_boot_ms' | 'boot_verify_ok' | 'boot_verify_at' | 'boot_verify_json'> | undefined;
     const v = s.verify;
     const bv = s.bootVerify;
     insSnap.run(

@@ -31,7 +31,9 @@ function human(n: number): string {
 export async function fileTooLarge(path: string, size: number, cause: unknown): Promise<AppError> {
   const st = await statfs(dirname(path)).catch(() => undefined);
   const fs = st ? LIMITS[Number(st.type)] : undefined;
-  const where = fs ? `the ${fs.name} file system of '${dirname(path)}'${fs.maxFile ? ` holds files of at most ${fs.maxFile}` : ' has a smaller file size limit'}` : `the file system of '${dirname(path)}' cannot hold a file that large`;
+  const where = fs
+    ? `the ${fs.name} file system of '${dirname(path)}'${fs.maxFile ? ` holds files of at most ${fs.maxFile}` : ' has a smaller file size limit'}`
+    : `the file system of '${dirname(path)}' cannot hold a file that large`;
   return new AppError(
     'FILE_TOO_LARGE',
     `'${path}' would be ${human(size)}, but ${where}: write it to a file system without that limit, or use a sparse image format (qcow2, vhdx), whose file only grows with the data`,

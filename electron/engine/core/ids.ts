@@ -5,7 +5,10 @@ import { randomBytes } from 'node:crypto';
  * `20261122T154500Z-3f9a1c`. Sorting ids sorts by time; safe in file names.
  */
 export function timeId(epochMs: number, bytes = 3): string {
-  const t = new Date(epochMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const t = new Date(epochMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   return `${t}-${randomBytes(bytes).toString('hex')}`;
 }
 

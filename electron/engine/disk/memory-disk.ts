@@ -52,7 +52,7 @@ export class MemoryDisk implements VirtualDisk {
 
   /** Marks whole blocks in `[offset, offset+length)` as known zeros (partial blocks are zero-filled data). */
   writeZeros(offset: number, length: number): void {
-    for (let at = offset; at < offset + length; ) {
+    for (let at = offset; at < offset + length;) {
       const b = Math.floor(at / BLOCK);
       const end = Math.min((b + 1) * BLOCK, offset + length, this.size);
       if (at === b * BLOCK && (end - at === BLOCK || end === this.size)) this.blocks.set(b, 'zero');
@@ -65,7 +65,7 @@ export class MemoryDisk implements VirtualDisk {
     this.check(offset, length);
     const n = Math.max(0, Math.min(length, this.size - offset));
     const out = Buffer.alloc(n);
-    for (let at = offset; at < offset + n; ) {
+    for (let at = offset; at < offset + n;) {
       const b = Math.floor(at / BLOCK);
       const end = Math.min((b + 1) * BLOCK, offset + n);
       const blk = this.blocks.get(b);
@@ -79,7 +79,7 @@ export class MemoryDisk implements VirtualDisk {
     this.check(offset, length);
     const n = Math.max(0, Math.min(length, this.size - offset));
     const out: DiskExtent[] = [];
-    for (let at = offset; at < offset + n; ) {
+    for (let at = offset; at < offset + n;) {
       const b = Math.floor(at / BLOCK);
       const end = Math.min((b + 1) * BLOCK, offset + n);
       const blk = this.blocks.get(b);

@@ -102,7 +102,13 @@ export class PowerShellSession {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      const outcome = await Promise.race([shell.invoke(command).then((r) => ({ r }), (e: Error) => ({ e })), stop]);
+      const outcome = await Promise.race([
+        shell.invoke(command).then(
+          (r) => ({ r }),
+          (e: Error) => ({ e }),
+        ),
+        stop,
+      ]);
       if (outcome === 'timeout' || outcome === 'abort') {
         await this.dispose();
         if (outcome === 'abort') throw new AppError('CANCELLED', 'powershell call cancelled');

@@ -28,7 +28,14 @@ describe('zero-copy reads (readParts)', () => {
     expect(isChunkedDisk(disk)).toBe(true);
     expect(isChunkedDisk(new BufferSource(bytes))).toBe(false);
     const src = new CachedSource(new ChunkedDiskSource(disk), { bypassBytes: 1000 });
-    for (const [o, l] of [[0, 65536], [100, 200_000], [65535, 2], [5 * 65536, 5000], [bytes.length - 10, 100], [bytes.length, 10]]) {
+    for (const [o, l] of [
+      [0, 65536],
+      [100, 200_000],
+      [65535, 2],
+      [5 * 65536, 5000],
+      [bytes.length - 10, 100],
+      [bytes.length, 10],
+    ]) {
       const parts = await readParts(src, o, l);
       expect(Buffer.concat(parts).equals(await src.read(o, l))).toBe(true);
       expect(Buffer.concat(parts).equals(bytes.subarray(o, Math.min(bytes.length, o + l)))).toBe(true);
@@ -49,7 +56,13 @@ describe('zero-copy reads (readParts)', () => {
     ];
     const size = 33 * cs - 77;
     const stream = new NtfsStream(vol, cs, { runs, dataSize: size, initSize: 25 * cs + 100, compUnit: 0, compressed: false }, new LruCache(1 << 20), 't');
-    for (const [o, l] of [[0, size], [5000, 50_000], [9 * cs + 1, 7 * cs], [25 * cs, 8192], [30 * cs, 1 << 20]]) {
+    for (const [o, l] of [
+      [0, size],
+      [5000, 50_000],
+      [9 * cs + 1, 7 * cs],
+      [25 * cs, 8192],
+      [30 * cs, 1 << 20],
+    ]) {
       const whole = await stream.read(o, l);
       expect(Buffer.concat(await stream.readParts(o, l)).equals(whole)).toBe(true);
     }
@@ -89,7 +102,14 @@ describe('leased reads (readLeased)', () => {
   it('return the same bytes as read through slices, caches and ntfs streams, and release every lease', async () => {
     const disk = leasingDisk(bytes, 65536);
     const src = new CachedSource(new ChunkedDiskSource(disk), { bypassBytes: 1000 });
-    for (const [o, l] of [[0, 65536], [100, 300_000], [65535, 2], [8 * 65536, 70_000], [bytes.length - 10, 100], [bytes.length, 10]]) {
+    for (const [o, l] of [
+      [0, 65536],
+      [100, 300_000],
+      [65535, 2],
+      [8 * 65536, 70_000],
+      [bytes.length - 10, 100],
+      [bytes.length, 10],
+    ]) {
       const lease = await readLeased(src, o, l);
       expect(Buffer.concat(lease.parts).equals(bytes.subarray(o, Math.min(bytes.length, o + l)))).toBe(true);
       lease.release();
@@ -112,7 +132,12 @@ describe('leased reads (readLeased)', () => {
     ];
     const size = 70 * cs - 5;
     const stream = new NtfsStream(vol, cs, { runs, dataSize: size, initSize: 60 * cs + 9, compUnit: 0, compressed: false }, new LruCache(1 << 20), 't');
-    for (const [o, l] of [[0, size], [5000, 150_000], [19 * cs + 1, 7 * cs], [59 * cs, 8192]]) {
+    for (const [o, l] of [
+      [0, size],
+      [5000, 150_000],
+      [19 * cs + 1, 7 * cs],
+      [59 * cs, 8192],
+    ]) {
       const lease = await stream.readLeased(o, l);
       expect(partsLength(lease.parts)).toBe(Math.min(l, size - o));
       expect(Buffer.concat(lease.parts).equals(Buffer.concat(await stream.readParts(o, l)))).toBe(true);
@@ -131,7 +156,22 @@ describe('leased reads (readLeased)', () => {
     expect(big.leased).toBeGreaterThan(0);
     expect(big.held).toBe(0);
     const vol = new SliceSource(src, 0, bytes.length);
-    const stream = new NtfsStream(vol, 4096, { runs: [{ vcn: 0, lcn: 10, length: 30 }, { vcn: 30, lcn: 50, length: 30 }], dataSize: 60 * 4096, initSize: 60 * 4096, compUnit: 0, compressed: false }, new LruCache(1 << 20), 's');
+    const stream = new NtfsStream(
+      vol,
+      4096,
+      {
+        runs: [
+          { vcn: 0, lcn: 10, length: 30 },
+          { vcn: 30, lcn: 50, length: 30 },
+        ],
+        dataSize: 60 * 4096,
+        initSize: 60 * 4096,
+        compUnit: 0,
+        compressed: false,
+      },
+      new LruCache(1 << 20),
+      's',
+    );
     await expect(stream.readLeased(0, 60 * 4096)).rejects.toThrow('chunk 4 is corrupt');
     expect(disk.leased).toBeGreaterThan(0);
     expect(disk.held).toBe(0);

@@ -163,7 +163,15 @@ export class ChunkedDiskSource implements ByteSource {
     const failed = got.find((r) => r.status === 'rejected');
     try {
       if (failed) throw failed.reason;
-      return { parts: this.cut(ok.map((l) => l.data), first, offset, end), release };
+      return {
+        parts: this.cut(
+          ok.map((l) => l.data),
+          first,
+          offset,
+          end,
+        ),
+        release,
+      };
     } catch (e) {
       release();
       throw e;

@@ -41,7 +41,10 @@ export function globToRegExp(glob: string): RegExp {
       const j = glob.indexOf(']', i + 1);
       if (j < 0) re += '\\[';
       else {
-        const body = glob.slice(i + 1, j).replace(/\\/g, '\\\\').replace(/^!/, '^');
+        const body = glob
+          .slice(i + 1, j)
+          .replace(/\\/g, '\\\\')
+          .replace(/^!/, '^');
         re += `[${body}]`;
         i = j;
       }

@@ -57,9 +57,7 @@ export async function copySpans(vol: ByteSource, spans: MappedSpan[], offset: nu
  */
 export function gatherSpans(vol: ByteSource, spans: MappedSpan[], leased: boolean, what: string): Promise<LeasedParts> {
   checkSpans(vol, spans, what);
-  const fetch = leased
-    ? (o: number, l: number) => readLeased(vol, o, l)
-    : async (o: number, l: number): Promise<LeasedParts> => ({ parts: await readParts(vol, o, l), release: noop });
+  const fetch = leased ? (o: number, l: number) => readLeased(vol, o, l) : async (o: number, l: number): Promise<LeasedParts> => ({ parts: await readParts(vol, o, l), release: noop });
   const pieces: Promise<LeasedParts>[] = [];
   let zeros: Buffer[] | undefined; // consecutive holes share one piece
   for (const { s, e, diskOff } of spans) {

@@ -45,13 +45,7 @@ export async function mountVolume(src: ByteSource, label: string): Promise<Mount
  */
 export async function openDriver(type: string, src: ByteSource): Promise<GuestFilesystem> {
   const fs = await typed(async () =>
-      type === 'ntfs'
-        ? await NtfsVolume.open(src)
-        : type === 'exfat'
-          ? await ExfatVolume.open(src)
-          : type === 'fat'
-            ? await FatVolume.open(src)
-            : await ExtVolume.open(src),
+    type === 'ntfs' ? await NtfsVolume.open(src) : type === 'exfat' ? await ExfatVolume.open(src) : type === 'fat' ? await FatVolume.open(src) : await ExtVolume.open(src),
   );
   return {
     get fsType() {
@@ -77,7 +71,8 @@ async function typed<T>(fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     if (isAppError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (e instanceof RangeError || code === 'ERR_OUT_OF_RANGE' || code === 'ERR_BUFFER_OUT_OF_BOUNDS') throw new AppError('FS_CORRUPT', `malformed filesystem structure: ${(e as Error).message}`, { cause: e });
+    if (e instanceof RangeError || code === 'ERR_OUT_OF_RANGE' || code === 'ERR_BUFFER_OUT_OF_BOUNDS')
+      throw new AppError('FS_CORRUPT', `malformed filesystem structure: ${(e as Error).message}`, { cause: e });
     throw e;
   }
 }

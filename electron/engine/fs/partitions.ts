@@ -71,7 +71,7 @@ async function readGpt(disk: ByteSource, ss: number, warnings: string[]): Promis
     const copy = Buffer.from(hdr.subarray(0, hsize));
     const want = copy.readUInt32LE(16);
     copy.writeUInt32LE(0, 16);
-    if ((crc32(copy) >>> 0) !== want) {
+    if (crc32(copy) >>> 0 !== want) {
       warnings.push(`gpt header at lba ${lba} (sector size ${ss}) has a bad checksum`);
       continue;
     }
@@ -82,7 +82,7 @@ async function readGpt(disk: ByteSource, ss: number, warnings: string[]): Promis
     if (!Number.isSafeInteger(entLba) || entLba * ss + count * esize > disk.size) continue;
     const table = await disk.read(entLba * ss, count * esize);
     if (table.length !== count * esize) continue;
-    if ((crc32(table) >>> 0) !== hdr.readUInt32LE(88)) {
+    if (crc32(table) >>> 0 !== hdr.readUInt32LE(88)) {
       warnings.push(`gpt partition entries at lba ${entLba} have a bad checksum`);
       continue;
     }
@@ -122,7 +122,10 @@ async function readGpt(disk: ByteSource, ss: number, warnings: string[]): Promis
 /** Formats a mixed-endian GUID (GPT, NTFS) at `off`. */
 export function guidString(b: Buffer, off: number): string {
   const h = (s: number, e: number) => b.subarray(off + s, off + e).toString('hex');
-  const rev = (s: number, e: number) => Buffer.from(b.subarray(off + s, off + e)).reverse().toString('hex');
+  const rev = (s: number, e: number) =>
+    Buffer.from(b.subarray(off + s, off + e))
+      .reverse()
+      .toString('hex');
   return `${rev(0, 4)}-${rev(4, 6)}-${rev(6, 8)}-${h(8, 10)}-${h(10, 16)}`.toUpperCase();
 }
 

@@ -97,7 +97,11 @@ export class SnapshotBrowser {
     const hit = this.listings.get(key);
     if (hit) return hit;
     const list = await fs.readdir(dir);
-    this.listings.set(key, list, list.reduce((s, n) => s + 160 + n.name.length * 2 + (n.target?.length ?? 0) * 2, 64));
+    this.listings.set(
+      key,
+      list,
+      list.reduce((s, n) => s + 160 + n.name.length * 2 + (n.target?.length ?? 0) * 2, 64),
+    );
     return list;
   }
 

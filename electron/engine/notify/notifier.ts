@@ -112,13 +112,21 @@ export class Notifier {
   /** Says that the catalog had to be rebuilt, and whether schedules and policies came back. */
   async catalogRecovered(r: CatalogRecovery): Promise<DeliveryReport> {
     const lines = [
-      r.reason === 'corrupt' ? `the catalog database was damaged (${r.error ?? 'unreadable'}); it was moved aside to '${r.movedTo}' and a new one was created` : 'the catalog database was missing; a new one was created',
+      r.reason === 'corrupt'
+        ? `the catalog database was damaged (${r.error ?? 'unreadable'}); it was moved aside to '${r.movedTo}' and a new one was created`
+        : 'the catalog database was missing; a new one was created',
       'the list of backups is rebuilt from the repository; the job history of this installation is gone',
       r.restored
         ? `restored from policies.json: ${r.restored.schedules} schedule(s), ${r.restored.retention} retention policy(ies), ${r.restored.settings} setting(s)`
         : 'SCHEDULES, RETENTION POLICIES AND SETTINGS WERE LOST (no usable policies.json): scheduled backups will not run until you set them again',
     ];
-    return this.send({ severity: r.restored ? 'warning' : 'failure', topic: 'catalog', title: r.restored ? 'the catalog was rebuilt' : 'the catalog was rebuilt and its schedules were lost', body: lines.join('\n'), details: { ...r } });
+    return this.send({
+      severity: r.restored ? 'warning' : 'failure',
+      topic: 'catalog',
+      title: r.restored ? 'the catalog was rebuilt' : 'the catalog was rebuilt and its schedules were lost',
+      body: lines.join('\n'),
+      details: { ...r },
+    });
   }
 
   /** Sends a notification to every channel (or only `only`). */

@@ -93,7 +93,10 @@ async function snapshotFiles(repo: Repository, id: string): Promise<string[]> {
 /** The local repository's key files, repository-relative (none for a plain repository). */
 async function localKeyFiles(repo: Repository): Promise<string[]> {
   const names = await readdir(join(repo.path, 'keys')).catch(() => [] as string[]);
-  return names.map((n) => `keys/${n}`).filter((rel) => KEY_FILE_REL.test(rel)).sort();
+  return names
+    .map((n) => `keys/${n}`)
+    .filter((rel) => KEY_FILE_REL.test(rel))
+    .sort();
 }
 
 /**
@@ -164,9 +167,13 @@ export async function copyToOffsite(repo: Repository, dest: S3Destination, opts:
   if (opts.lock) {
     if (!(opts.lock.days > 0)) throw new AppError('INVALID_REQUEST', `lock days must be positive, got ${opts.lock.days}`);
     if (!(await dest.objectLockEnabled())) {
-      throw new AppError('OFFSITE_NO_OBJECT_LOCK', `${dest.name}: the bucket has no Object Lock, so the copies could be deleted; create a bucket with Object Lock enabled (it cannot be turned on later on most services) or copy without --lock-days`, {
-        details: { destination: dest.name },
-      });
+      throw new AppError(
+        'OFFSITE_NO_OBJECT_LOCK',
+        `${dest.name}: the bucket has no Object Lock, so the copies could be deleted; create a bucket with Object Lock enabled (it cannot be turned on later on most services) or copy without --lock-days`,
+        {
+          details: { destination: dest.name },
+        },
+      );
     }
     lock = { mode: opts.lock.mode, until: new Date(now() + opts.lock.days * 86_400_000) };
   }
@@ -248,12 +255,17 @@ async function copyLocked(
     // the snapshots locked now are unreadable without these: keep them locked at least as long
     const l = lock;
     const held = [...(remote.has(REPO_CONFIG_OBJECT) ? [REPO_CONFIG_OBJECT] : []), ...keys.same];
-    await runPool(held, jobs, async (rel) => {
-      const until = await dest.retention(rel);
-      if (until && until >= l.until) return; // never shortened (COMPLIANCE refuses it anyway)
-      await dest.extendRetention(rel, l);
-      locksExtended++;
-    }, opts.signal);
+    await runPool(
+      held,
+      jobs,
+      async (rel) => {
+        const until = await dest.retention(rel);
+        if (until && until >= l.until) return; // never shortened (COMPLIANCE refuses it anyway)
+        await dest.extendRetention(rel, l);
+        locksExtended++;
+      },
+      opts.signal,
+    );
   }
   const copied: string[] = [];
   for (const p of plans) {
@@ -275,10 +287,15 @@ async function copyLocked(
     if (lock) {
       const l = lock;
       // chunks this snapshot shares with earlier ones must stay locked as long as it does
-      await runPool(p.relock, jobs, async (rel) => {
-        await dest.extendRetention(rel, l);
-        locksExtended++;
-      }, opts.signal);
+      await runPool(
+        p.relock,
+        jobs,
+        async (rel) => {
+          await dest.extendRetention(rel, l);
+          locksExtended++;
+        },
+        opts.signal,
+      );
     }
     // the manifest last: only now may a reader see this snapshot
     if (opts.signal?.aborted) throw new AppError('CANCELLED', 'cancelled');

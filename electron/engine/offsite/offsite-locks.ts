@@ -37,9 +37,13 @@ export async function takeOffsiteLock(dest: S3Destination, kind: 'copy' | 'prune
         await dest.remove(k, (await dest.versions(k)).get(k)).catch(() => {});
         continue;
       }
-      throw new AppError('REPO_LOCKED', `${dest.name}: an offsite ${other} is running (started ${new Date(held.startedMs).toISOString()} on ${held.host ?? '?'}, pid ${held.pid ?? '?'}); try again when it is done (a lock left by a killed run on another host is ignored after 6 hours: ${k})`, {
-        details: { destination: dest.name, lock: k },
-      });
+      throw new AppError(
+        'REPO_LOCKED',
+        `${dest.name}: an offsite ${other} is running (started ${new Date(held.startedMs).toISOString()} on ${held.host ?? '?'}, pid ${held.pid ?? '?'}); try again when it is done (a lock left by a killed run on another host is ignored after 6 hours: ${k})`,
+        {
+          details: { destination: dest.name, lock: k },
+        },
+      );
     }
   } catch (e) {
     await release().catch(() => {});

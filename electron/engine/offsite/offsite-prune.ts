@@ -81,7 +81,11 @@ export async function pruneOffsite(repo: Repository, dest: S3Destination, opts: 
     const del = (rel: string) => (opts.dryRun ? Promise.resolve() : dest.remove(rel, versions.get(rel)));
     for (const id of removed) {
       await del(manifestRel(id)); // unpublished first: from here on no reader sees the snapshot
-      await runPool([...listing.keys()].filter((k) => k.startsWith(`snapshots/${id}/`) && k !== manifestRel(id)), opts.jobs ?? 8, del);
+      await runPool(
+        [...listing.keys()].filter((k) => k.startsWith(`snapshots/${id}/`) && k !== manifestRel(id)),
+        opts.jobs ?? 8,
+        del,
+      );
     }
     let chunksDeleted = 0;
     let bytesFreed = 0;

@@ -37,7 +37,9 @@ export function publishedSnapshots(listing: Map<string, number>): string[] {
 export async function openOffsiteRepository(dest: S3Destination, cacheDir: string, opts: RepositoryOptions = {}): Promise<Repository> {
   const listing = await dest.list();
   if (!listing.has(REPO_CONFIG_OBJECT)) {
-    throw new AppError('REPO_NOT_FOUND', `${dest.name} holds no twinsnap repository (no ${REPO_CONFIG_OBJECT}); copy one there with 'twinsnap offsite copy --to …'`, { details: { destination: dest.name } });
+    throw new AppError('REPO_NOT_FOUND', `${dest.name} holds no twinsnap repository (no ${REPO_CONFIG_OBJECT}); copy one there with 'twinsnap offsite copy --to …'`, {
+      details: { destination: dest.name },
+    });
   }
   await mkdir(join(cacheDir, 'snapshots'), { recursive: true, mode: 0o700 });
   await dest.download(REPO_CONFIG_OBJECT, join(cacheDir, REPO_CONFIG_OBJECT));
@@ -53,8 +55,16 @@ export async function openOffsiteRepository(dest: S3Destination, cacheDir: strin
   }
   // the manifest last here too, so a cache interrupted mid-download never shows a half snapshot
   wanted.sort((a, b) => Number(a.endsWith('/manifest.json')) - Number(b.endsWith('/manifest.json')));
-  await runPool(wanted.filter((r) => !r.endsWith('/manifest.json')), 8, (rel) => dest.download(rel, join(cacheDir, rel)));
-  await runPool(wanted.filter((r) => r.endsWith('/manifest.json')), 8, (rel) => dest.download(rel, join(cacheDir, rel)));
+  await runPool(
+    wanted.filter((r) => !r.endsWith('/manifest.json')),
+    8,
+    (rel) => dest.download(rel, join(cacheDir, rel)),
+  );
+  await runPool(
+    wanted.filter((r) => r.endsWith('/manifest.json')),
+    8,
+    (rel) => dest.download(rel, join(cacheDir, rel)),
+  );
   // snapshots gone from the bucket (pruned) go from the cache too
   for (const id of await readdir(join(cacheDir, 'snapshots')).catch(() => [] as string[])) {
     if (!idSet.has(id)) await rm(join(cacheDir, 'snapshots', id), { recursive: true, force: true });
@@ -64,7 +74,12 @@ export async function openOffsiteRepository(dest: S3Destination, cacheDir: strin
   const remote: RemoteObjects = {
     name: dest.name,
     // a chunk the bucket lacks stays missing here: the reader reports CHUNK_MISSING naming it
-    fetch: (rels) => runPool(rels.filter((r) => chunks.has(r)), 8, (rel) => dest.download(rel, join(cacheDir, rel))),
+    fetch: (rels) =>
+      runPool(
+        rels.filter((r) => chunks.has(r)),
+        8,
+        (rel) => dest.download(rel, join(cacheDir, rel)),
+      ),
     exists: async (rels) => new Set(rels.filter((r) => chunks.has(r))),
   };
   try {
@@ -98,9 +113,13 @@ async function syncKeyFiles(dest: S3Destination, cacheDir: string, listing: Map<
   }
   if (format !== REPO_FORMAT_ENCRYPTED) return false;
   if (!offsite.length) {
-    throw new AppError('REPO_CORRUPT', `${dest.name} holds an encrypted repository but none of its key files (keys/), so no password can open it: run 'twinsnap offsite copy --to …' again from the local repository (it sends them), or restore the key files from another copy`, {
-      details: { destination: dest.name },
-    });
+    throw new AppError(
+      'REPO_CORRUPT',
+      `${dest.name} holds an encrypted repository but none of its key files (keys/), so no password can open it: run 'twinsnap offsite copy --to …' again from the local repository (it sends them), or restore the key files from another copy`,
+      {
+        details: { destination: dest.name },
+      },
+    );
   }
   return true;
 }

@@ -136,9 +136,7 @@ export class S3Destination {
     const base = this.target.prefix ? `${this.target.prefix}/` : '';
     let token: string | undefined;
     do {
-      const r = await this.call('listing the objects', () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: base + sub, ContinuationToken: token, MaxKeys: 1000 })),
-      );
+      const r = await this.call('listing the objects', () => this.client.send(new ListObjectsV2Command({ Bucket: this.target.bucket, Prefix: base + sub, ContinuationToken: token, MaxKeys: 1000 })));
       for (const o of r.Contents ?? []) if (o.Key?.startsWith(base)) out.set(o.Key.slice(base.length), { size: o.Size ?? 0, ...(o.ETag ? { etag: o.ETag.replace(/"/g, '') } : {}) });
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
@@ -252,7 +250,8 @@ export function s3Error(e: unknown, dest: string, what: string): AppError {
   const msg = (code: ConstructorParameters<typeof AppError>[0], text: string) => new AppError(code, `${dest}: ${text} (while ${what})`, { cause: e, details });
   if (/InvalidAccessKeyId|SignatureDoesNotMatch|InvalidToken|ExpiredToken|CredentialsProviderError/.test(s3Code) || /Could not load credentials/i.test(err.message ?? ''))
     return msg('OFFSITE_AUTH_FAILED', `the access key or secret key was refused (${s3Code}); check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the keys saved in the app`);
-  if (/NoSuchBucket/.test(s3Code) || (status === 404 && /HeadBucket|checking the bucket/.test(what))) return msg('OFFSITE_BUCKET_NOT_FOUND', `bucket '${destBucket(dest)}' does not exist; create it first (with Object Lock if the copies must be immutable)`);
+  if (/NoSuchBucket/.test(s3Code) || (status === 404 && /HeadBucket|checking the bucket/.test(what)))
+    return msg('OFFSITE_BUCKET_NOT_FOUND', `bucket '${destBucket(dest)}' does not exist; create it first (with Object Lock if the copies must be immutable)`);
   if (/QuotaExceeded/.test(s3Code)) return msg('OFFSITE_QUOTA_EXCEEDED', 'the bucket or user quota is used up; raise the quota or free space, then run the copy again (it resumes)');
   if (s3Code === 'AccessDenied' && /delet/i.test(what)) return msg('OFFSITE_LOCKED', 'the object is locked (Object Lock) or the keys may not delete it');
   if (s3Code === 'AccessDenied' || status === 403) return msg('OFFSITE_AUTH_FAILED', `access denied (${s3Code || status}); the keys may not use this bucket`);

@@ -272,7 +272,15 @@ export class Repository {
   async createSnapshot(input: CreateSnapshotInput, opts: CreateSnapshotOptions = {}): Promise<SnapshotSummary> {
     this.refuseRemote('backing up into it');
     const m = await createSnapshot(
-      { layout: this.layout, pool: this.chunkPool(), chunkSize: this.config.chunkSize, now: () => this.clock.now(), syncfs: () => this.syncfs(), snapshotIds: () => this.snapshotIds(), referencedDigests: (id) => this.referencedDigests(id) },
+      {
+        layout: this.layout,
+        pool: this.chunkPool(),
+        chunkSize: this.config.chunkSize,
+        now: () => this.clock.now(),
+        syncfs: () => this.syncfs(),
+        snapshotIds: () => this.snapshotIds(),
+        referencedDigests: (id) => this.referencedDigests(id),
+      },
       input,
       opts,
     );
@@ -645,7 +653,12 @@ export class Repository {
     const kind = o.kind ?? 'password';
     const secret = kind === 'recovery' ? newRecoveryKey() : o.password;
     if (!secret) throw new AppError('INVALID_REQUEST', 'a new key needs a password');
-    const k = await addKeyFile(this.layout, this.config.id, keys.master(), secret, { kind, label: o.label ?? (kind === 'recovery' ? 'recovery key' : 'password'), createdAt: new Date(this.clock.now()).toISOString(), cost: o.kdf });
+    const k = await addKeyFile(this.layout, this.config.id, keys.master(), secret, {
+      kind,
+      label: o.label ?? (kind === 'recovery' ? 'recovery key' : 'password'),
+      createdAt: new Date(this.clock.now()).toISOString(),
+      cost: o.kdf,
+    });
     return { ...keySummary(k), ...(kind === 'recovery' ? { recoveryKey: secret } : {}) };
   }
 

@@ -17,7 +17,10 @@ function fake(stdout: string, code = 0, stderr = ''): void {
   writeFileSync(join(dir, 'rc.txt'), String(code));
 }
 
-const show = (p: Record<string, string>) => `${Object.entries(p).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
+const show = (p: Record<string, string>) =>
+  `${Object.entries(p)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')}\n`;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ts-bootsvc-'));
@@ -25,10 +28,7 @@ beforeAll(() => {
   const script = join(bin, 'systemctl');
   // The fake records its argv (one per line) and replays the canned answer.
   mkdirSync(bin);
-  writeFileSync(
-    script,
-    `#!/bin/sh\nd='${dir}'\nprintf '%s\\n' "$@" > "$d/argv.txt"\ncat "$d/out.txt"\ncat "$d/err.txt" >&2\nexit "$(cat "$d/rc.txt")"\n`,
-  );
+  writeFileSync(script, `#!/bin/sh\nd='${dir}'\nprintf '%s\\n' "$@" > "$d/argv.txt"\ncat "$d/out.txt"\ncat "$d/err.txt" >&2\nexit "$(cat "$d/rc.txt")"\n`);
   chmodSync(script, 0o755);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,7 +66,7 @@ describe.runIf(process.platform !== 'win32')('queryBootService with a fake syste
   });
 
   it('a system without systemd as init: an error, nothing claimed', async () => {
-    fake('', 1, 'System has not been booted with systemd as init system (PID 1). Can\'t operate.\nFailed to connect to bus: Host is down\n');
+    fake('', 1, "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n");
     const s = await queryBootService({ platform: 'linux', env: env() });
     expect(s).toMatchObject({ manager: 'systemd', installed: false, enabled: false, active: false });
     expect(s.error).toBe("System has not been booted with systemd as init system (PID 1). Can't operate. Failed to connect to bus: Host is down");

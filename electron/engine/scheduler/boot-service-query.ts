@@ -90,7 +90,12 @@ export function taskSchedulerStatus(xml: string | undefined, csv: string | undef
   const settingsEnabled = xmlText(xml, 'Settings', 'Enabled') ?? 'true';
   const bootEnabled = xmlText(xml, 'BootTrigger', 'Enabled') ?? 'true';
   const hasBoot = /<BootTrigger[\s>]/.test(xml);
-  const cols = (csv ?? '').trim().split(/\r?\n/)[0]?.match(/"([^"]*)"/g)?.map((c) => c.slice(1, -1)) ?? [];
+  const cols =
+    (csv ?? '')
+      .trim()
+      .split(/\r?\n/)[0]
+      ?.match(/"([^"]*)"/g)
+      ?.map((c) => c.slice(1, -1)) ?? [];
   const status = cols[2];
   return {
     manager: 'task-scheduler',
@@ -153,11 +158,7 @@ export async function queryBootService(opts: BootServiceQueryOptions = {}): Prom
  * Task Scheduler's "Running" is a localised word: an installed task whose daemon holds the
  * repository's scheduler lock, alive on this host, is running too (and that is its pid).
  */
-export function withDaemonLockEvidence(
-  boot: BootServiceStatus,
-  holder: { pid: number; host: string; role: string; alive: boolean } | undefined,
-  thisHost: string,
-): BootServiceStatus {
+export function withDaemonLockEvidence(boot: BootServiceStatus, holder: { pid: number; host: string; role: string; alive: boolean } | undefined, thisHost: string): BootServiceStatus {
   if (boot.manager !== 'task-scheduler' || !boot.installed || boot.error || !holder?.alive || holder.role !== 'daemon' || holder.host !== thisHost) return boot;
   return { ...boot, active: true, pid: boot.pid ?? holder.pid };
 }

@@ -48,9 +48,7 @@ describe('schedule validation', () => {
   });
 
   it('describes schedules for humans', () => {
-    expect(describeSchedule({ kind: 'interval', everyHours: 2, from: '07:00', to: '19:00', weekdays: [1, 2, 3, 4, 5] })).toBe(
-      'every 2 h 07:00-19:00 mon-fri',
-    );
+    expect(describeSchedule({ kind: 'interval', everyHours: 2, from: '07:00', to: '19:00', weekdays: [1, 2, 3, 4, 5] })).toBe('every 2 h 07:00-19:00 mon-fri');
   });
 });
 

@@ -18,9 +18,7 @@ export interface SchedulerLockHolder {
 }
 
 /** The outcome of trying to become a repository's scheduler. */
-export type SchedulerLockResult =
-  | { acquired: true; lock: SchedulerLock }
-  | { acquired: false; holder: SchedulerLockHolder };
+export type SchedulerLockResult = { acquired: true; lock: SchedulerLock } | { acquired: false; holder: SchedulerLockHolder };
 
 /** Whether a process with this pid exists on this host. */
 export function processAlive(pid: number): boolean {
@@ -50,10 +48,7 @@ export class SchedulerLock {
   ) {}
 
   /** Tries to take the lock of `repositoryDir`. Never throws for a held lock. */
-  static acquire(
-    repositoryDir: string,
-    opts: { role: string; clock: Clock; endpoint?: string; pid?: number; alive?: (pid: number) => boolean },
-  ): SchedulerLockResult {
+  static acquire(repositoryDir: string, opts: { role: string; clock: Clock; endpoint?: string; pid?: number; alive?: (pid: number) => boolean }): SchedulerLockResult {
     const file = join(repositoryDir, SCHEDULER_LOCK_FILE);
     mkdirSync(dirname(file), { recursive: true });
     const me: SchedulerLockHolder = {

@@ -13,4 +13,17 @@ import { offsiteHandlers } from './offsite-access.js';
 import { repositoryKeyHandlers } from './repository-key-handlers.js';
 
 /** Every handler slice of the engine; together they implement the whole contract. */
-export const allHandlers: HandlerFactory[] = [statusHandlers, guestHandlers, repositoryHandlers, jobHandlers, filesHandlers, restoreHandlers, scheduleHandlers, snapshotAdminHandlers, doctorHandlers, repositorySetupHandlers, repositoryKeyHandlers, offsiteHandlers];
+export const allHandlers: HandlerFactory[] = [
+  statusHandlers,
+  guestHandlers,
+  repositoryHandlers,
+  jobHandlers,
+  filesHandlers,
+  restoreHandlers,
+  scheduleHandlers,
+  snapshotAdminHandlers,
+  doctorHandlers,
+  repositorySetupHandlers,
+  repositoryKeyHandlers,
+  offsiteHandlers,
+];

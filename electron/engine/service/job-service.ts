@@ -62,7 +62,14 @@ export class JobService {
       const manager = await this.started();
       // schedules are keyed by id: a renamed VM keeps its schedule, a same-named one never gets it
       const g = await this.guests.resolve(guestId, { liveOnly: true });
-      jobId = (await manager.backupNow({ targets: [{ guestId: g.id, hypervisor: g.live!.hypervisor, vm: g.live!.vm }], consistency: opts.consistency, verify: opts.verify, trigger: opts.trigger ?? 'scheduled' })).jobIds[0]!;
+      jobId = (
+        await manager.backupNow({
+          targets: [{ guestId: g.id, hypervisor: g.live!.hypervisor, vm: g.live!.vm }],
+          consistency: opts.consistency,
+          verify: opts.verify,
+          trigger: opts.trigger ?? 'scheduled',
+        })
+      ).jobIds[0]!;
       return await this.outcomeOf(jobId);
     } catch (e) {
       const err = e as { code?: string; message?: string };
@@ -86,7 +93,11 @@ export class JobService {
       dataDir: base.dataDir,
       hypervisors: base.hypervisors,
       records: { jobs: catalog.jobs, jobLog: catalog.jobLog },
-      sink: new RepositorySnapshotSink(() => store.repository(), () => base.clock.now(), (s) => catalog.snapshots.upsert(s)),
+      sink: new RepositorySnapshotSink(
+        () => store.repository(),
+        () => base.clock.now(),
+        (s) => catalog.snapshots.upsert(s),
+      ),
       maxConcurrentTwins: base.config().maxConcurrentTwins,
       timeouts: base.tuning.stepTimeouts,
       events: {

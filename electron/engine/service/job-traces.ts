@@ -47,7 +47,12 @@ export function recordFailedStart(ctx: RecordingDeps, spec: TraceSpec, error: { 
  * Returns fn's result; rethrows its error after recording it. `fn` gets the job (to report
  * progress on it, e.g. an offsite copy's bytes).
  */
-export async function runAsJob<T>(ctx: RecordingDeps, spec: TraceSpec, fn: (job: JobInfo) => Promise<T>, describe: (r: T) => { detail: string; status?: Extract<JobStatus, 'succeeded' | 'warning' | 'failed'>; warnings?: string[] }): Promise<T> {
+export async function runAsJob<T>(
+  ctx: RecordingDeps,
+  spec: TraceSpec,
+  fn: (job: JobInfo) => Promise<T>,
+  describe: (r: T) => { detail: string; status?: Extract<JobStatus, 'succeeded' | 'warning' | 'failed'>; warnings?: string[] },
+): Promise<T> {
   const catalog = ctx.store.catalog();
   const now = () => new Date(ctx.clock.now()).toISOString();
   const started = ctx.clock.monotonic();

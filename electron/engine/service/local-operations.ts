@@ -153,7 +153,14 @@ export function localOperations(ctx: EngineContext): LocalOperations {
           disks.push({ name: basename(f, extname(f)), disk, sourceFormat: disk.format, fileName: basename(f) });
         }
         const s = await repo.createSnapshot(
-          { guestId: g.id, guest: g.name, consistency: 'cold', disks, configFiles: configFiles.map((p) => ({ name: basename(p), path: p })), log: [`imported ${files.map((f) => basename(f)).join(', ')}`] },
+          {
+            guestId: g.id,
+            guest: g.name,
+            consistency: 'cold',
+            disks,
+            configFiles: configFiles.map((p) => ({ name: basename(p), path: p })),
+            log: [`imported ${files.map((f) => basename(f)).join(', ')}`],
+          },
           { onProgress: onProgress ? (p) => onProgress(p.allDone, p.allTotal) : undefined },
         );
         await syncCatalog(repo, ctx.store.catalog());
@@ -214,7 +221,12 @@ export function localOperations(ctx: EngineContext): LocalOperations {
       }
       parseS3Url(o.to);
       const endpoint = ctx.s3Endpoint ?? (process.env.TWINSNAP_S3_ENDPOINT || undefined);
-      const offsite: OffsiteSchedule = { to: o.to, ...(endpoint ? { endpoint } : {}), ...(o.lockDays ? { lockDays: o.lockDays, lockMode: o.lockMode ?? 'COMPLIANCE' } : {}), ...(o.limitRate ? { limitRate: o.limitRate } : {}) };
+      const offsite: OffsiteSchedule = {
+        to: o.to,
+        ...(endpoint ? { endpoint } : {}),
+        ...(o.lockDays ? { lockDays: o.lockDays, lockMode: o.lockMode ?? 'COMPLIANCE' } : {}),
+        ...(o.limitRate ? { limitRate: o.limitRate } : {}),
+      };
       ctx.updateConfig({ ...cfg, offsite });
       if (keys) {
         ctx.secrets.set(OFFSITE_ACCESS_KEY_ID, keys.accessKeyId);

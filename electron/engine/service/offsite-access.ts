@@ -71,13 +71,23 @@ export async function runOffsiteCopy(ctx: OffsiteDeps, repo: Repository, to: str
             opts.onProgress?.(p);
             if (p.phase !== 'uploading') return;
             const eta = p.etaSeconds !== undefined ? { etaSeconds: p.etaSeconds } : {};
-            ctx.emit('jobs.progress', { jobId: job.id, step: 'offsite', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, bytesPerSecond: p.bytesPerSecond, ...eta, job: { ...job, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal } });
+            ctx.emit('jobs.progress', {
+              jobId: job.id,
+              step: 'offsite',
+              bytesDone: p.bytesDone,
+              bytesTotal: p.bytesTotal,
+              bytesPerSecond: p.bytesPerSecond,
+              ...eta,
+              job: { ...job, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal },
+            });
           },
         });
         ctx.logger.info('offsite copy finished', { destination: dest.name, copied: r.copied.length, bytesSent: r.bytesSent, objectsSent: r.objectsSent });
         return r;
       },
-      (r) => ({ detail: `${r.copied.length} restore point(s) copied to ${r.destination}, ${(r.bytesSent / 1048576).toFixed(1)} MiB in ${r.objectsSent} object(s) sent${r.lockedUntil ? `, locked until ${r.lockedUntil}` : ''}` }),
+      (r) => ({
+        detail: `${r.copied.length} restore point(s) copied to ${r.destination}, ${(r.bytesSent / 1048576).toFixed(1)} MiB in ${r.objectsSent} object(s) sent${r.lockedUntil ? `, locked until ${r.lockedUntil}` : ''}`,
+      }),
     );
   } finally {
     dest.close();
@@ -85,7 +95,12 @@ export async function runOffsiteCopy(ctx: OffsiteDeps, repo: Repository, to: str
 }
 
 /** Removes from `to` what the local repository forgot, sparing everything still locked. */
-export async function runOffsitePrune(ctx: EndpointDeps & Pick<EngineBase, 'clock' | 'logger'>, repo: Repository, to: string, opts: { dryRun?: boolean; endpoint?: string } = {}): Promise<OffsitePruneResult> {
+export async function runOffsitePrune(
+  ctx: EndpointDeps & Pick<EngineBase, 'clock' | 'logger'>,
+  repo: Repository,
+  to: string,
+  opts: { dryRun?: boolean; endpoint?: string } = {},
+): Promise<OffsitePruneResult> {
   const dest = offsiteDestination(ctx, to, opts.endpoint);
   try {
     const r = await pruneOffsite(repo, dest, { clock: ctx.clock, dryRun: opts.dryRun });

@@ -103,7 +103,9 @@ export class RepositoryAccess {
   /** A rebuilt catalog is said loudly: in the log, by notification and in `engine.status`. */
   private announceRecovery(r: CatalogRecovery): void {
     const what = r.reason === 'corrupt' ? `catalog was damaged and moved aside to '${r.movedTo}'; a new one was created` : 'catalog was missing; a new one was created';
-    const kept = r.restored ? `schedules, retention policies and settings restored from policies.json (${r.restored.schedules}/${r.restored.retention}/${r.restored.settings})` : 'schedules, retention policies and settings were LOST (no usable policies.json)';
+    const kept = r.restored
+      ? `schedules, retention policies and settings restored from policies.json (${r.restored.schedules}/${r.restored.retention}/${r.restored.settings})`
+      : 'schedules, retention policies and settings were LOST (no usable policies.json)';
     this.base.logger.log(r.restored ? 'warn' : 'error', `${what}; snapshots are re-read from the repository; ${kept}`, { catalogRecovered: r });
     this.recovered = r;
     this.onRecovered(r);
@@ -117,7 +119,6 @@ export class RepositoryAccess {
    * the repository is encrypted.
    */
   passwordSource(path: string): () => Promise<string | undefined> {
-    return async () =>
-      this.unlocked.get(resolve(path)) ?? (await this.passwords.given?.()) ?? this.base.secrets.get(repositoryPasswordKey(path)) ?? (await this.passwords.prompt?.());
+    return async () => this.unlocked.get(resolve(path)) ?? (await this.passwords.given?.()) ?? this.base.secrets.get(repositoryPasswordKey(path)) ?? (await this.passwords.prompt?.());
   }
 }

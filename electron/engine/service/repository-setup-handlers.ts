@@ -24,7 +24,13 @@ const within = (dir: string, folder: string) => {
 async function nearestExisting(p: string): Promise<string> {
   let cur = p;
   for (;;) {
-    if (await stat(cur).then((s) => s.isDirectory(), () => false)) return cur;
+    if (
+      await stat(cur).then(
+        (s) => s.isDirectory(),
+        () => false,
+      )
+    )
+      return cur;
     const up = dirname(cur);
     if (up === cur) return cur;
     cur = up;
@@ -73,7 +79,13 @@ export async function checkRepositoryFolder(ctx: EngineContext, raw: string): Pr
   let snapshots: number | undefined;
   if (!st) state = 'missing';
   else if (!st.isDirectory()) state = 'not-a-folder';
-  else if (await access(new RepoLayout(path).config, constants.F_OK).then(() => true, () => false)) state = 'repository';
+  else if (
+    await access(new RepoLayout(path).config, constants.F_OK).then(
+      () => true,
+      () => false,
+    )
+  )
+    state = 'repository';
   else state = (await readdir(path).catch(() => ['?'])).length === 0 ? 'empty' : 'not-empty';
   let encrypted: boolean | undefined;
   if (state === 'repository') {
@@ -108,7 +120,17 @@ export async function checkRepositoryFolder(ctx: EngineContext, raw: string): Pr
     problems.push(`only ${Math.floor(freeBytes / 1048576)} MiB are free there; a repository needs at least ${MIN_REPOSITORY_FREE_BYTES / 1073741824} GiB`);
   }
   const current = resolve(ctx.config().repository) === path;
-  return { path, state, writable, ...(freeBytes !== undefined ? { freeBytes } : {}), ...(insideVm ? { insideVm } : {}), ...(snapshots !== undefined ? { snapshots } : {}), ...(encrypted !== undefined ? { encrypted } : {}), current, problems };
+  return {
+    path,
+    state,
+    writable,
+    ...(freeBytes !== undefined ? { freeBytes } : {}),
+    ...(insideVm ? { insideVm } : {}),
+    ...(snapshots !== undefined ? { snapshots } : {}),
+    ...(encrypted !== undefined ? { encrypted } : {}),
+    current,
+    problems,
+  };
 }
 
 function useRepository(ctx: EngineContext, path: string): Settings {
@@ -126,7 +148,10 @@ function useRepository(ctx: EngineContext, path: string): Settings {
 export async function createRepositoryAt(ctx: EngineContext, raw: string, enc: { password?: string; remember?: boolean } = {}): Promise<Settings & { recoveryKit?: string }> {
   const c = await checkRepositoryFolder(ctx, raw);
   if (c.state === 'repository') throw new AppError('ALREADY_EXISTS', `'${c.path}' already holds a twinsnap repository (${c.snapshots ?? 0} restore points): connect it instead`);
-  if (c.problems.length) throw new AppError(c.state === 'not-empty' || c.state === 'not-a-folder' || c.insideVm ? 'PATH_UNSAFE' : c.writable ? 'DISK_FULL' : 'PERMISSION_DENIED', c.problems.join('; '), { details: { check: c } });
+  if (c.problems.length)
+    throw new AppError(c.state === 'not-empty' || c.state === 'not-a-folder' || c.insideVm ? 'PATH_UNSAFE' : c.writable ? 'DISK_FULL' : 'PERMISSION_DENIED', c.problems.join('; '), {
+      details: { check: c },
+    });
   await mkdir(c.path, { recursive: true });
   const repo = await initRepository(c.path, { clock: ctx.clock, ...(enc.password ? { encryption: { password: enc.password } } : {}) });
   const recoveryKit = repo.recoveryKey ? recoveryKitText(await repo.info(), repo.recoveryKey) : undefined;

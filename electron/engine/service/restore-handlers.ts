@@ -35,7 +35,19 @@ export const restoreHandlers: HandlerFactory = (ctx) => ({
     const catalog = ctx.store.catalog();
     const now = () => new Date(ctx.clock.now()).toISOString();
     const step: JobStep = { id: 'restore', label: req.mode === 'disks' ? 'Export disks' : req.mode === 'replace' ? `Replace ${manifest.guest}` : 'Restore VM folder', status: 'pending' };
-    const job: JobInfo = { id: timeId(ctx.clock.now()), kind: 'restore', guest: manifest.guest, guestId, trigger: 'manual', status: 'running', createdAt: now(), startedAt: now(), steps: [step], warnings: [], snapshotId: req.snapshotId };
+    const job: JobInfo = {
+      id: timeId(ctx.clock.now()),
+      kind: 'restore',
+      guest: manifest.guest,
+      guestId,
+      trigger: 'manual',
+      status: 'running',
+      createdAt: now(),
+      startedAt: now(),
+      steps: [step],
+      warnings: [],
+      snapshotId: req.snapshotId,
+    };
     catalog.jobs.insert(job);
     catalog.jobLog.append(job.id, { at: now(), level: 'info', message: `restore of snapshot ${req.snapshotId} (${req.mode}) to '${req.to}' started` });
     void runRestore(ctx, repo, job, req, original).catch(() => {});
@@ -187,7 +199,12 @@ async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, re
       detail = `VM folder restored to '${r.path}' (${r.files.join(', ')}). ${reg.detail}`.trim();
     }
     const durationMs = ctx.clock.monotonic() - started;
-    const done = catalog.jobs.update(job.id, { status: warnings.length ? 'warning' : 'succeeded', warnings, finishedAt: now(), steps: [{ ...job.steps[0]!, status: 'done', startedAt: job.startedAt, durationMs, detail }] });
+    const done = catalog.jobs.update(job.id, {
+      status: warnings.length ? 'warning' : 'succeeded',
+      warnings,
+      finishedAt: now(),
+      steps: [{ ...job.steps[0]!, status: 'done', startedAt: job.startedAt, durationMs, detail }],
+    });
     catalog.jobLog.append(job.id, { at: now(), level: 'info', message: detail, step: 'restore' });
     ctx.emit('jobs.finished', done);
   } catch (e) {

@@ -42,10 +42,7 @@ export const scheduleHandlers: HandlerFactory = (ctx) => ({
     const n = ctx.config().notifications;
     if (channel === 'email' && !n.email) throw new AppError('CONFIG_INVALID', 'no e-mail settings: set notifications.email (host, port, from, to) first');
     if (channel === 'webhook' && !n.webhookUrl) throw new AppError('CONFIG_INVALID', 'no webhook URL: set notifications.webhookUrl first');
-    const r = await ctx.notifier.send(
-      { severity: 'info', topic: 'test', title: 'test notification', body: 'this is a test of the TwinSnap notification settings; no action needed' },
-      channel,
-    );
+    const r = await ctx.notifier.send({ severity: 'info', topic: 'test', title: 'test notification', body: 'this is a test of the TwinSnap notification settings; no action needed' }, channel);
     const failed = r.failed[0];
     if (failed) throw new AppError('NOTIFY_FAILED', failed.message, { details: { channel } });
     return { delivered: r.delivered.includes(channel) };

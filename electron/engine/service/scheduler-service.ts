@@ -136,23 +136,43 @@ export function repositoryMaintenance(ctx: RecordingDeps & Pick<EngineBase, 'con
       const o = ctx.config().offsite;
       if (!o) return;
       const repo = await ctx.store.repository();
-      await runOffsiteCopy(ctx, repo, o.to, { trigger: 'scheduled', endpoint: o.endpoint, limitRate: o.limitRate, ...(o.lockDays ? { lock: { days: o.lockDays, mode: o.lockMode ?? 'COMPLIANCE' } } : {}) });
+      await runOffsiteCopy(ctx, repo, o.to, {
+        trigger: 'scheduled',
+        endpoint: o.endpoint,
+        limitRate: o.limitRate,
+        ...(o.lockDays ? { lock: { days: o.lockDays, mode: o.lockMode ?? 'COMPLIANCE' } } : {}),
+      });
       await runOffsitePrune(ctx, repo, o.to, { endpoint: o.endpoint });
     },
     // after each backup (one guest) quietly; the daily run over every guest is a job of its own
     forget: (guest) =>
       guest !== undefined
         ? forget(guest)
-        : runAsJob(ctx, { kind: 'forget', trigger: 'scheduled', label: 'Apply every retention policy' }, () => forget(), (r) => ({
-            detail: r.forgotten ? `${r.forgotten} restore point(s) forgotten by the retention policies` : 'nothing to forget',
-          })),
+        : runAsJob(
+            ctx,
+            { kind: 'forget', trigger: 'scheduled', label: 'Apply every retention policy' },
+            () => forget(),
+            (r) => ({
+              detail: r.forgotten ? `${r.forgotten} restore point(s) forgotten by the retention policies` : 'nothing to forget',
+            }),
+          ),
     gc: () =>
-      runAsJob(ctx, { kind: 'gc', trigger: 'scheduled', label: 'Free unused space (gc)' }, async () => {
-        const r = await (await ctx.store.repository()).gc();
-        return { removedChunks: r.removedChunks, freedBytes: r.freedBytes };
-      }, (r) => ({ detail: `${r.removedChunks} unused chunk(s) removed, ${Math.round(r.freedBytes / 1048576)} MiB freed` })),
+      runAsJob(
+        ctx,
+        { kind: 'gc', trigger: 'scheduled', label: 'Free unused space (gc)' },
+        async () => {
+          const r = await (await ctx.store.repository()).gc();
+          return { removedChunks: r.removedChunks, freedBytes: r.freedBytes };
+        },
+        (r) => ({ detail: `${r.removedChunks} unused chunk(s) removed, ${Math.round(r.freedBytes / 1048576)} MiB freed` }),
+      ),
     verify: () =>
-      runAsJob(ctx, { kind: 'verify', trigger: 'scheduled', label: 'Verify the repository (light)' }, () => verifyRepository(ctx, false), (r) => verifyDetail(r.damagedPoints)),
+      runAsJob(
+        ctx,
+        { kind: 'verify', trigger: 'scheduled', label: 'Verify the repository (light)' },
+        () => verifyRepository(ctx, false),
+        (r) => verifyDetail(r.damagedPoints),
+      ),
   };
   async function forget(guest?: string): Promise<{ forgotten: number }> {
     const repo = await ctx.store.repository();
@@ -207,7 +227,14 @@ function onSchedulerEvent(ctx: RecordingDeps & { readonly notifier: Notifier }, 
       // recorded as a failed one: listed, a ✕ on the calendar, and named in the notification.
       let jobId = e.result.jobId;
       if (!jobId && e.result.status === 'failed') {
-        jobId = traced(() => recordFailedStart(ctx, { kind: 'backup', guest, guestId, trigger: 'scheduled', label: 'Start the scheduled backup' }, e.result.error ?? { code: 'INTERNAL', message: 'the scheduled backup could not start' }).id);
+        jobId = traced(
+          () =>
+            recordFailedStart(
+              ctx,
+              { kind: 'backup', guest, guestId, trigger: 'scheduled', label: 'Start the scheduled backup' },
+              e.result.error ?? { code: 'INTERNAL', message: 'the scheduled backup could not start' },
+            ).id,
+        );
       }
       log(n.backupFinished({ guest, jobId, status: e.result.status, error: e.result.error, warnings: e.result.warnings, slots: e.slots, trigger: e.trigger }));
       break;
@@ -217,7 +244,13 @@ function onSchedulerEvent(ctx: RecordingDeps & { readonly notifier: Notifier }, 
       break;
     case 'runs-missed': {
       const when = e.slots.map((t) => new Date(t).toISOString().slice(0, 16).replace('T', ' ')).join(', ');
-      traced(() => recordFailedStart(ctx, { kind: 'backup', guest, guestId, trigger: 'scheduled', label: 'Start the scheduled backup' }, { code: 'TIMEOUT', message: `${e.slots.length} scheduled run(s) of '${guest}' (${when} UTC) missed: ${e.reason}` }));
+      traced(() =>
+        recordFailedStart(
+          ctx,
+          { kind: 'backup', guest, guestId, trigger: 'scheduled', label: 'Start the scheduled backup' },
+          { code: 'TIMEOUT', message: `${e.slots.length} scheduled run(s) of '${guest}' (${when} UTC) missed: ${e.reason}` },
+        ),
+      );
       log(n.missedRuns(guest, e.slots, e.reason));
       break;
     }
@@ -228,4 +261,3 @@ function onSchedulerEvent(ctx: RecordingDeps & { readonly notifier: Notifier }, 
       break;
   }
 }
-

@@ -84,7 +84,8 @@ describe('snapshots.forget', () => {
       // Reading the disk (its partition table probe) inside the session, as an extract does.
       expect((await b.list('disk0')).path).toBe('disk0');
       expect(await engine.context.browsing.closeIdle(only!.id)).toBe(false); // in use: stays open
-      return c()['snapshots.forget']({ snapshotId: only!.id }).then(
+      const forget = c()['snapshots.forget'];
+      return forget({ snapshotId: only!.id }).then(
         () => null,
         (e: unknown) => e,
       );

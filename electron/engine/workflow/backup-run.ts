@@ -11,7 +11,20 @@ import { BACKUP_STEPS, DEFAULT_STEP_TIMEOUTS, type BackupStepId } from './backup
 import { stepCeiling, stepIdleLimit, stepLimit } from './step-limits.js';
 import type { HostSemaphore } from './host-semaphore.js';
 import { JobJournal } from './job-journal.js';
-import { DEFAULT_MARGINS, failedChecks, guestRoleCheck, hostSpaceCheck, repositoryCheck, runPreflight, systemHostProbe, type BackupPlan, type HostProbe, type PreflightCheck, type PreflightMargins, type RepositoryRoom } from './preflight.js';
+import {
+  DEFAULT_MARGINS,
+  failedChecks,
+  guestRoleCheck,
+  hostSpaceCheck,
+  repositoryCheck,
+  runPreflight,
+  systemHostProbe,
+  type BackupPlan,
+  type HostProbe,
+  type PreflightCheck,
+  type PreflightMargins,
+  type RepositoryRoom,
+} from './preflight.js';
 import type { BackupMetrics, SinkDisk, SnapshotSink, TwinRecord, VerifyResult } from './snapshot-sink.js';
 import { guarded } from './step-guard.js';
 
@@ -156,7 +169,9 @@ export class BackupRun {
     const { plan, checks } = runPreflight({ info, hypervisor: this.hv, vm, policy: this.req.policy, probe: this.probe, margins });
     let room: RepositoryRoom | undefined;
     if (this.deps.sink.room) {
-      const r = await this.deps.sink.room({ guestId: this.req.guestId ?? nameGuestId(this.req.guest), diskPaths: vm.disks.map((d) => d.path) }).catch((e: unknown) => ({ error: toSerializedError(e) }));
+      const r = await this.deps.sink
+        .room({ guestId: this.req.guestId ?? nameGuestId(this.req.guest), diskPaths: vm.disks.map((d) => d.path) })
+        .catch((e: unknown) => ({ error: toSerializedError(e) }));
       if (!('error' in r)) room = r;
       checks.push(repositoryCheck(r));
     }
@@ -242,7 +257,7 @@ export class BackupRun {
       if (!this.req.verify) this.skip('verify', 'not requested');
       else if (!clean) {
         // The archive holds the frozen disks; booting the twin would check something else.
-        this.skip('verify', 'the archived disks are the frozen ones, not the twin\'s');
+        this.skip('verify', "the archived disks are the frozen ones, not the twin's");
         this.warn(`boot verification skipped: snapshot ${stored.snapshotId} holds the frozen disks (crash-consistent), which are not what the twin would boot`);
       } else verify = await this.verify(twin, stored.snapshotId);
       return this.finish(consistency, stored, verify);
@@ -343,16 +358,18 @@ export class BackupRun {
         for (let attempt = 1; attempt <= RESUME_ATTEMPTS; attempt++) {
           const t0 = this.deps.clock.monotonic();
           try {
-            await guarded(this.deps.clock, `resuming vm '${frozen.vm.name}'`, { timeoutMs: this.timeout('resume') }, (s) =>
-              this.hv.resume(frozen, { timeoutMs: this.timeout('resume'), signal: s }),
-            );
+            await guarded(this.deps.clock, `resuming vm '${frozen.vm.name}'`, { timeoutMs: this.timeout('resume') }, (s) => this.hv.resume(frozen, { timeoutMs: this.timeout('resume'), signal: s }));
             const t1 = this.deps.clock.monotonic();
             this.metrics.hvResumeMs = t1 - t0;
             this.metrics.pauseMs = t1 - this.pauseStart;
             this.metrics.engineShareMs = Math.max(0, this.metrics.pauseMs - (this.metrics.hvFreezeMs ?? 0) - this.metrics.hvResumeMs);
             this.journal.append({ kind: 'fact', step: 'resume', fact: 'production running', data: { pauseMs: this.metrics.pauseMs } });
             this.flushPaused();
-            this.say('info', `production paused ${this.metrics.pauseMs.toFixed(1)} ms (hypervisor freeze ${this.metrics.hvFreezeMs?.toFixed(1)} ms, resume ${this.metrics.hvResumeMs.toFixed(1)} ms, engine ${this.metrics.engineShareMs.toFixed(1)} ms)`, 'resume');
+            this.say(
+              'info',
+              `production paused ${this.metrics.pauseMs.toFixed(1)} ms (hypervisor freeze ${this.metrics.hvFreezeMs?.toFixed(1)} ms, resume ${this.metrics.hvResumeMs.toFixed(1)} ms, engine ${this.metrics.engineShareMs.toFixed(1)} ms)`,
+              'resume',
+            );
             return;
           } catch (e) {
             last = e;
@@ -392,47 +409,59 @@ export class BackupRun {
       }
       const up = await this.waitForTools(twin, this.toolsBudget('boot-twin', t0, this.deps.twinToolsWaitMs), signal);
       this.metrics.twinBootMs = this.deps.clock.monotonic() - t0;
-      this.say(up ? 'info' : 'warn', up ? `twin up in ${this.metrics.twinBootMs.toFixed(0)} ms` : 'the twin\'s guest tools never answered', 'boot-twin');
+      this.say(up ? 'info' : 'warn', up ? `twin up in ${this.metrics.twinBootMs.toFixed(0)} ms` : "the twin's guest tools never answered", 'boot-twin');
       return up;
     });
-    return this.step('shutdown-twin', async (signal) => {
-      let why: string | undefined;
-      if (notIsolated) why = notIsolated;
-      else if (!toolsUp) why = 'guest tools in the twin never answered';
-      else {
-        this.journal.append({ kind: 'intent', step: 'shutdown-twin', action: `about to shut down twin '${twin.name}'` });
-        const t0 = this.deps.clock.monotonic();
-        try {
-          // the clean shutdown keeps the step's own limit (an adapter that hangs past it fails the
-          // job with TIMEOUT, as every step does); only the power-off below gets extra time
-          const limit = this.timeout('shutdown-twin');
-          const call = (sig: AbortSignal) => this.hv.shutdownTwin(twin, { timeoutMs: Math.max(1000, limit - 5000), signal: sig });
-          const report: ShutdownReport | void = await (limit > 0 ? guarded(this.deps.clock, "step 'shutdown-twin'", { timeoutMs: limit, signal }, call) : call(signal));
-          this.metrics.twinShutdownMs = this.deps.clock.monotonic() - t0;
-          if (report?.method) this.twinRecord.shutdownMethod = report.method;
-          this.say('info', `twin shut down cleanly in ${this.metrics.twinShutdownMs.toFixed(0)} ms${report?.method ? ` (${report.method})` : ''}`, 'shutdown-twin');
-          return true;
-        } catch (e) {
-          if (isAppError(e, 'CANCELLED') || isAppError(e, 'TIMEOUT') || signal.aborted) throw e;
-          why = (e as Error).message;
+    return this.step(
+      'shutdown-twin',
+      async (signal) => {
+        let why: string | undefined;
+        if (notIsolated) why = notIsolated;
+        else if (!toolsUp) why = 'guest tools in the twin never answered';
+        else {
+          this.journal.append({ kind: 'intent', step: 'shutdown-twin', action: `about to shut down twin '${twin.name}'` });
+          const t0 = this.deps.clock.monotonic();
+          try {
+            // the clean shutdown keeps the step's own limit (an adapter that hangs past it fails the
+            // job with TIMEOUT, as every step does); only the power-off below gets extra time
+            const limit = this.timeout('shutdown-twin');
+            const call = (sig: AbortSignal) => this.hv.shutdownTwin(twin, { timeoutMs: Math.max(1000, limit - 5000), signal: sig });
+            const report: ShutdownReport | void = await (limit > 0 ? guarded(this.deps.clock, "step 'shutdown-twin'", { timeoutMs: limit, signal }, call) : call(signal));
+            this.metrics.twinShutdownMs = this.deps.clock.monotonic() - t0;
+            if (report?.method) this.twinRecord.shutdownMethod = report.method;
+            this.say('info', `twin shut down cleanly in ${this.metrics.twinShutdownMs.toFixed(0)} ms${report?.method ? ` (${report.method})` : ''}`, 'shutdown-twin');
+            return true;
+          } catch (e) {
+            if (isAppError(e, 'CANCELLED') || isAppError(e, 'TIMEOUT') || signal.aborted) throw e;
+            why = (e as Error).message;
+          }
         }
-      }
-      this.journal.append({ kind: 'intent', step: 'shutdown-twin', action: `about to power off twin '${twin.name}'` });
-      await this.safely('power off the twin', () => this.hv.powerOffTwin(twin, { timeoutMs: POWER_OFF_MS }));
-      this.twinRecord.crashReason = why;
-      if (this.req.policy === 'require-clean') {
-        if (notIsolated) {
-          throw new AppError('HV_TWIN_NOT_ISOLATED', `the twin of '${vm.name}' was powered off at once: ${why}; nothing was archived (policy require-clean). run \`twinsnap doctor\` on a test vm of this host, or set the policy to allow-crash`);
+        this.journal.append({ kind: 'intent', step: 'shutdown-twin', action: `about to power off twin '${twin.name}'` });
+        await this.safely('power off the twin', () => this.hv.powerOffTwin(twin, { timeoutMs: POWER_OFF_MS }));
+        this.twinRecord.crashReason = why;
+        if (this.req.policy === 'require-clean') {
+          if (notIsolated) {
+            throw new AppError(
+              'HV_TWIN_NOT_ISOLATED',
+              `the twin of '${vm.name}' was powered off at once: ${why}; nothing was archived (policy require-clean). run \`twinsnap doctor\` on a test vm of this host, or set the policy to allow-crash`,
+            );
+          }
+          throw new AppError(
+            'HV_SHUTDOWN_TIMEOUT',
+            `the twin of '${vm.name}' did not shut down cleanly (${why}); nothing was archived (policy require-clean). check the guest's tools / power-button handling, or set the policy to allow-crash`,
+          );
         }
-        throw new AppError('HV_SHUTDOWN_TIMEOUT', `the twin of '${vm.name}' did not shut down cleanly (${why}); nothing was archived (policy require-clean). check the guest's tools / power-button handling, or set the policy to allow-crash`);
-      }
-      this.warn(notIsolated
-        ? `the twin of '${vm.name}' was powered off: ${why}: archived the frozen disks as crash-consistent (policy allow-crash)`
-        : `the twin of '${vm.name}' did not shut down cleanly (${why}): archived the frozen disks as crash-consistent (policy allow-crash)`);
-      return false;
-      // the power-off after a failed clean shutdown has its own budget on top of the step's limit:
-      // a slow host must not turn "apply the policy" into a failed job
-    }, { timeoutMs: this.timeout('shutdown-twin') > 0 ? this.timeout('shutdown-twin') + POWER_OFF_MS : this.timeout('shutdown-twin') });
+        this.warn(
+          notIsolated
+            ? `the twin of '${vm.name}' was powered off: ${why}: archived the frozen disks as crash-consistent (policy allow-crash)`
+            : `the twin of '${vm.name}' did not shut down cleanly (${why}): archived the frozen disks as crash-consistent (policy allow-crash)`,
+        );
+        return false;
+        // the power-off after a failed clean shutdown has its own budget on top of the step's limit:
+        // a slow host must not turn "apply the policy" into a failed job
+      },
+      { timeoutMs: this.timeout('shutdown-twin') > 0 ? this.timeout('shutdown-twin') + POWER_OFF_MS : this.timeout('shutdown-twin') },
+    );
   }
 
   /**
@@ -470,7 +499,19 @@ export class BackupRun {
       const t0 = this.deps.clock.monotonic();
       let bytes = 0;
       const stored = await this.deps.sink.createSnapshot(
-        { jobId: this.req.jobId, guestId: this.req.guestId ?? nameGuestId(this.req.guest), guest: this.req.guest, time: this.freezeTime ?? time, consistency, metrics: this.metrics, log: [...this.log], configFiles, disks: sinkDisks, chainDirs, ...(Object.keys(this.twinRecord).length ? { twin: { ...this.twinRecord } } : {}) },
+        {
+          jobId: this.req.jobId,
+          guestId: this.req.guestId ?? nameGuestId(this.req.guest),
+          guest: this.req.guest,
+          time: this.freezeTime ?? time,
+          consistency,
+          metrics: this.metrics,
+          log: [...this.log],
+          configFiles,
+          disks: sinkDisks,
+          chainDirs,
+          ...(Object.keys(this.twinRecord).length ? { twin: { ...this.twinRecord } } : {}),
+        },
         {
           signal,
           onProgress: (done, total) => {
@@ -484,7 +525,11 @@ export class BackupRun {
       this.metrics.archiveBytes = Math.max(bytes, stored.logicalBytes);
       this.metrics.archiveMBps = ms > 0 ? this.metrics.archiveBytes / 1e6 / (ms / 1000) : undefined;
       this.journal.append({ kind: 'fact', step: 'archive', fact: `snapshot ${stored.snapshotId} stored`, data: { snapshotId: stored.snapshotId } });
-      this.say('info', `snapshot ${stored.snapshotId}: ${stored.logicalBytes} logical bytes in ${ms.toFixed(0)} ms${this.metrics.archiveMBps ? ` (${this.metrics.archiveMBps.toFixed(1)} MB/s)` : ''}`, 'archive');
+      this.say(
+        'info',
+        `snapshot ${stored.snapshotId}: ${stored.logicalBytes} logical bytes in ${ms.toFixed(0)} ms${this.metrics.archiveMBps ? ` (${this.metrics.archiveMBps.toFixed(1)} MB/s)` : ''}`,
+        'archive',
+      );
       return stored;
     });
   }
@@ -603,7 +648,12 @@ export class BackupRun {
     });
     try {
       const limit = opts?.timeoutMs ?? this.timeout(id);
-      const out = await guarded(this.deps.clock, `step '${id}'`, { timeoutMs: limit, idleMs: this.idle(id), ceilingMs: limit > 0 ? Math.max(limit, this.ceiling(id)) : 0, signal: opts?.signal ?? this.signal }, fn);
+      const out = await guarded(
+        this.deps.clock,
+        `step '${id}'`,
+        { timeoutMs: limit, idleMs: this.idle(id), ceilingMs: limit > 0 ? Math.max(limit, this.ceiling(id)) : 0, signal: opts?.signal ?? this.signal },
+        fn,
+      );
       const ms = this.deps.clock.monotonic() - t0;
       this.metrics.steps[id] = ms;
       this.out(() => this.report.step(id, { status: 'done', durationMs: Math.round(ms) }));
@@ -684,7 +734,11 @@ export class BackupRun {
   private recordIsolation(report: TwinStartReport | void): void {
     if (!report?.isolation) return;
     this.twinRecord.isolation = { ...report.isolation };
-    this.say('info', `twin isolation ${report.isolation.verified ? 'verified' : 'NOT verified'}: ${report.isolation.method}${report.isolation.detail ? ` — ${report.isolation.detail}` : ''}`, 'boot-twin');
+    this.say(
+      'info',
+      `twin isolation ${report.isolation.verified ? 'verified' : 'NOT verified'}: ${report.isolation.method}${report.isolation.detail ? ` — ${report.isolation.detail}` : ''}`,
+      'boot-twin',
+    );
   }
 
   /** Runs a best-effort action; logs and swallows its error. */
@@ -718,7 +772,6 @@ export class BackupRun {
 export function diskName(slot: string): string {
   return slot.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'disk';
 }
-
 
 /**
  * The folders a backup's disk chains may reach (handed to the disk layer, which refuses every

@@ -1,15 +1,5 @@
 /** The steps of a backup job, in order. */
-export const BACKUP_STEPS = [
-  'preflight',
-  'freeze',
-  'copy-config',
-  'resume',
-  'boot-twin',
-  'shutdown-twin',
-  'archive',
-  'verify',
-  'cleanup',
-] as const;
+export const BACKUP_STEPS = ['preflight', 'freeze', 'copy-config', 'resume', 'boot-twin', 'shutdown-twin', 'archive', 'verify', 'cleanup'] as const;
 
 /** One step of a backup job. */
 export type BackupStepId = (typeof BACKUP_STEPS)[number];

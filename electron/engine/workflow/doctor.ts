@@ -104,9 +104,25 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const vm = await hv.getVm(resolved.vm.id, { timeoutMs: 120_000 });
   check('vm-found', true, `'${vm.name}' (${vm.id}), ${vm.memoryMiB} MiB, ${vm.disks.length} disk(s); ${others.length} other vm(s) on this host left alone`);
   const done = (extra: Partial<DoctorReport> = {}) => report(hv.kind, { vmId: vm.id, tool, ...extra });
-  if (!check('vm-ready', vm.state === 'running' && vm.toolsRunning, `state ${vm.state}, guest tools ${vm.toolsRunning ? 'running' : 'not running'}${vm.state === 'running' && vm.toolsRunning ? '' : ': start the vm and wait for its tools, then run doctor again'}`)) return done();
+  if (
+    !check(
+      'vm-ready',
+      vm.state === 'running' && vm.toolsRunning,
+      `state ${vm.state}, guest tools ${vm.toolsRunning ? 'running' : 'not running'}${vm.state === 'running' && vm.toolsRunning ? '' : ': start the vm and wait for its tools, then run doctor again'}`,
+    )
+  )
+    return done();
   const before = hv.leftovers ? await hv.leftovers(vm.id, { timeoutMs: 120_000 }) : [];
-  if (!check('clean-before', before.length === 0, before.length ? `TwinSnap leftovers of an earlier run: ${before.join('; ')} — run \`twinsnap jobs\` / start the engine once so recovery removes them` : 'no TwinSnap snapshot, twin or staging folder for this vm')) return done();
+  if (
+    !check(
+      'clean-before',
+      before.length === 0,
+      before.length
+        ? `TwinSnap leftovers of an earlier run: ${before.join('; ')} — run \`twinsnap jobs\` / start the engine once so recovery removes them`
+        : 'no TwinSnap snapshot, twin or staging folder for this vm',
+    )
+  )
+    return done();
   const run = new DoctorRun(opts, hv, vm, check, durations);
   await run.experiment();
   await run.finalChecks(others);
@@ -169,16 +185,26 @@ class DoctorRun {
     }
     this.frozen = frozen;
     const freezeMs = this.durations.freeze ?? 0;
-    check('freeze', true, `handle ${frozen.handle}, ${frozen.frozenDisks.length} frozen disk(s); freeze call ${freezeMs} ms${frozen.hypervisorCallMs !== undefined ? ` (hypervisor's own ${Math.round(frozen.hypervisorCallMs)} ms)` : ''}`);
+    check(
+      'freeze',
+      true,
+      `handle ${frozen.handle}, ${frozen.frozenDisks.length} frozen disk(s); freeze call ${freezeMs} ms${frozen.hypervisorCallMs !== undefined ? ` (hypervisor's own ${Math.round(frozen.hypervisorCallMs)} ms)` : ''}`,
+    );
     // Hashing is the doctor's own work: it is left out of the pause figure below.
     const hashStart = this.opts.clock.monotonic();
     const firstHashes = await this.hashMemory(frozen.memoryFiles);
     const hashMs = this.opts.clock.monotonic() - hashStart;
     const build = async () => {
       try {
-        this.twin = await this.timed('copy-config', (signal, alive) => hv.buildTwin(frozen, `${vm.name}-twin-doctor`, { timeoutMs: this.limit('copy-config') * 10, signal, onProgress: () => alive() }));
+        this.twin = await this.timed('copy-config', (signal, alive) =>
+          hv.buildTwin(frozen, `${vm.name}-twin-doctor`, { timeoutMs: this.limit('copy-config') * 10, signal, onProgress: () => alive() }),
+        );
         const t = this.twin;
-        check('twin-built', true, `twin '${t.name}' in ${t.folder}, ${t.disks.length} disk(s) in ${this.durations['copy-config']} ms${t.hostBytesWritten !== undefined ? `; ${t.hostBytesWritten} bytes written on the host` : ''}`);
+        check(
+          'twin-built',
+          true,
+          `twin '${t.name}' in ${t.folder}, ${t.disks.length} disk(s) in ${this.durations['copy-config']} ms${t.hostBytesWritten !== undefined ? `; ${t.hostBytesWritten} bytes written on the host` : ''}`,
+        );
       } catch (e) {
         check('twin-built', false, `building the twin failed: ${(e as Error).message}`);
       }
@@ -196,7 +222,11 @@ class DoctorRun {
       const pause = this.opts.clock.monotonic() - t0 - hashMs;
       this.durations.pause = Math.round(pause);
       const state = await this.waitState('running', 60_000);
-      check('production-running', state === 'running', `${state === 'running' ? 'running again' : `still ${state} 60 s after resume`}; production paused ${Math.round(pause)} ms (freeze ${freezeMs} ms${hv.capabilities.runningAfterFreeze ? '' : ` + copy-config ${this.durations['copy-config'] ?? '-'} ms`} + resume ${this.durations.resume} ms)`);
+      check(
+        'production-running',
+        state === 'running',
+        `${state === 'running' ? 'running again' : `still ${state} 60 s after resume`}; production paused ${Math.round(pause)} ms (freeze ${freezeMs} ms${hv.capabilities.runningAfterFreeze ? '' : ` + copy-config ${this.durations['copy-config'] ?? '-'} ms`} + resume ${this.durations.resume} ms)`,
+      );
       if (state !== 'running') await this.recover();
     }
     if (hv.capabilities.runningAfterFreeze) await build();
@@ -254,13 +284,21 @@ class DoctorRun {
       }
     } catch (e) {
       const notIsolated = isAppError(e, 'HV_TWIN_NOT_ISOLATED');
-      check(notIsolated ? 'twin-isolated' : 'twin-boots', false, `${notIsolated ? 'the adapter could not verify isolation and powered the twin off' : 'starting the twin failed'}: ${(e as Error).message}`);
+      check(
+        notIsolated ? 'twin-isolated' : 'twin-boots',
+        false,
+        `${notIsolated ? 'the adapter could not verify isolation and powered the twin off' : 'starting the twin failed'}: ${(e as Error).message}`,
+      );
       if (!started) return;
     }
     const t0 = this.opts.clock.monotonic();
     const up = await this.waitTools(twin, this.limit('boot-twin'));
     this.durations['boot-twin'] = (this.durations['boot-twin'] ?? 0) + Math.round(this.opts.clock.monotonic() - t0);
-    check('twin-boots', up, up ? `the twin resumed and its guest tools answered after ${this.durations['boot-twin']} ms` : `the twin's guest tools never answered within ${this.limit('boot-twin') / 1000} s`);
+    check(
+      'twin-boots',
+      up,
+      up ? `the twin resumed and its guest tools answered after ${this.durations['boot-twin']} ms` : `the twin's guest tools never answered within ${this.limit('boot-twin') / 1000} s`,
+    );
     if (!up) return;
     try {
       const r = await this.timed('shutdown-twin', (signal) => hv.shutdownTwin(twin, { timeoutMs: this.limit('shutdown-twin'), signal }));
@@ -282,11 +320,18 @@ class DoctorRun {
     if (this.frozen) {
       const frozen = this.frozen;
       await guarded(this.opts.clock, 'doctor clean-up', { timeoutMs: this.limit('cleanup'), idleMs: this.limit('cleanup'), ceilingMs: this.limit('cleanup') * 10 }, (signal, alive) =>
-        this.twin ? hv.releaseFrozen(frozen, { timeoutMs: this.limit('cleanup') * 10, signal, onProgress: () => alive() }) : hv.recover({ vmId: this.vm.id, handle: frozen.handle }, { timeoutMs: this.limit('cleanup'), signal }),
+        this.twin
+          ? hv.releaseFrozen(frozen, { timeoutMs: this.limit('cleanup') * 10, signal, onProgress: () => alive() })
+          : hv.recover({ vmId: this.vm.id, handle: frozen.handle }, { timeoutMs: this.limit('cleanup'), signal }),
       ).catch((e: Error) => errors.push(`release the frozen state: ${e.message}`));
     }
     this.durations.cleanup = Math.round(this.opts.clock.monotonic() - t0);
-    if (this.frozen) this.check('cleanup', errors.length === 0, errors.length ? errors.join('; ') : `twin deleted and ${hv.kind === 'hyperv' ? 'checkpoint merged' : 'snapshot deleted'} in ${this.durations.cleanup} ms`);
+    if (this.frozen)
+      this.check(
+        'cleanup',
+        errors.length === 0,
+        errors.length ? errors.join('; ') : `twin deleted and ${hv.kind === 'hyperv' ? 'checkpoint merged' : 'snapshot deleted'} in ${this.durations.cleanup} ms`,
+      );
   }
 
   /** After the experiment: production runs, nothing is left, no other VM changed. */
@@ -307,7 +352,11 @@ class DoctorRun {
       else if (now.state !== o.state) changed.push(`'${o.name}' went ${o.state} → ${now.state}`);
     }
     for (const v of after) if (v.id !== vm.id && !othersBefore.some((o) => o.id === v.id)) changed.push(`'${v.name}' appeared`);
-    check('only-this-vm', changed.length === 0, changed.length ? `other vms changed: ${changed.join('; ')}` : `${othersBefore.length} other vm(s) unchanged; only '${vm.name}' and its twin were touched`);
+    check(
+      'only-this-vm',
+      changed.length === 0,
+      changed.length ? `other vms changed: ${changed.join('; ')}` : `${othersBefore.length} other vm(s) unchanged; only '${vm.name}' and its twin were touched`,
+    );
   }
 
   private async recover(): Promise<void> {
@@ -317,7 +366,10 @@ class DoctorRun {
   private async waitState(want: string, ms: number): Promise<string> {
     const until = this.opts.clock.monotonic() + ms;
     for (;;) {
-      const s = await this.hv.getVm(this.vm.id, { timeoutMs: 60_000 }).then((v) => v.state as string, (e: Error) => `unknown (${e.message})`);
+      const s = await this.hv.getVm(this.vm.id, { timeoutMs: 60_000 }).then(
+        (v) => v.state as string,
+        (e: Error) => `unknown (${e.message})`,
+      );
       if (s === want || this.opts.clock.monotonic() >= until) return s;
       await this.opts.clock.sleep(this.pollMs);
     }

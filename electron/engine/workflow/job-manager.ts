@@ -100,7 +100,11 @@ export class JobManager {
     this.deps.records.jobs.insert(job);
     const controller = new AbortController();
     let state = job;
-    const throttle = new ProgressThrottle<JobProgress>((p) => this.deps.events?.progress(p), () => clock.monotonic(), 1000 / (this.deps.progressPerSecond ?? 4));
+    const throttle = new ProgressThrottle<JobProgress>(
+      (p) => this.deps.events?.progress(p),
+      () => clock.monotonic(),
+      1000 / (this.deps.progressPerSecond ?? 4),
+    );
     let current: BackupStepId | undefined;
     let archiveStart = 0;
     const save = (patch: Partial<JobInfo>) => {
@@ -148,22 +152,24 @@ export class JobManager {
       throw e;
     }
     const vmKey = `${hypervisor.kind}:${vm.id}`;
-    const done = this.clearLeftovers(jobId, vmKey, reporter).then(() => run.run()).then((outcome) => {
-      this.outcomes.set(jobId, outcome);
-      const final = save({
-        status: outcome.status,
-        finishedAt: iso(clock.now()),
-        pauseMs: outcome.metrics.pauseMs,
-        snapshotId: outcome.snapshotId,
-        bytesDone: outcome.metrics.archiveBytes ?? state.bytesDone,
-        error: outcome.error,
-        warnings: outcome.warnings,
+    const done = this.clearLeftovers(jobId, vmKey, reporter)
+      .then(() => run.run())
+      .then((outcome) => {
+        this.outcomes.set(jobId, outcome);
+        const final = save({
+          status: outcome.status,
+          finishedAt: iso(clock.now()),
+          pauseMs: outcome.metrics.pauseMs,
+          snapshotId: outcome.snapshotId,
+          bytesDone: outcome.metrics.archiveBytes ?? state.bytesDone,
+          error: outcome.error,
+          warnings: outcome.warnings,
+        });
+        this.active.delete(jobId);
+        throttle.flush();
+        this.deps.events?.finished(final);
+        return outcome;
       });
-      this.active.delete(jobId);
-      throttle.flush();
-      this.deps.events?.finished(final);
-      return outcome;
-    });
     this.active.set(jobId, { controller, guestId, vmKey, done });
     return jobId;
   }

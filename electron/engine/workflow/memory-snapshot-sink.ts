@@ -14,10 +14,7 @@ export class MemorySnapshotSink implements SnapshotSink {
 
   constructor(private readonly bytesPerDisk = 64 * 1024 * 1024) {}
 
-  async createSnapshot(
-    input: SnapshotInput,
-    opts: { onProgress?: (bytesDone: number, bytesTotal: number) => void; signal?: AbortSignal },
-  ): Promise<StoredSnapshot> {
+  async createSnapshot(input: SnapshotInput, opts: { onProgress?: (bytesDone: number, bytesTotal: number) => void; signal?: AbortSignal }): Promise<StoredSnapshot> {
     const total = input.disks.length * this.bytesPerDisk;
     opts.onProgress?.(0, total);
     if (this.fail) throw this.fail;

@@ -3,7 +3,17 @@ import type { VmInfo } from '../hypervisor/hypervisor.js';
 import { DEFAULT_MARGINS, guestRoleCheck, hostSpaceCheck, type HostProbe } from './preflight.js';
 
 const MiB = 1024 * 1024;
-const vm: VmInfo = { id: 'v', name: 'Ledger', state: 'running', memoryMiB: 1024, disks: [{ slot: 'SCSI 0 0', path: 'C:/vms/ledger/disk.vhdx' }], configPath: 'C:/vms/ledger', toolsRunning: true, encrypted: false, nics: [] };
+const vm: VmInfo = {
+  id: 'v',
+  name: 'Ledger',
+  state: 'running',
+  memoryMiB: 1024,
+  disks: [{ slot: 'SCSI 0 0', path: 'C:/vms/ledger/disk.vhdx' }],
+  configPath: 'C:/vms/ledger',
+  toolsRunning: true,
+  encrypted: false,
+  nics: [],
+};
 const needs = [{ path: 'D:/twins', bytes: 40_000 * MiB, what: 'the export' }];
 const probe = (free: Record<string, number>): HostProbe => ({ freeMemoryBytes: () => 0, freeDiskBytes: (p) => free[p.slice(0, 2)], volumeOf: (p) => p.slice(0, 2) });
 
@@ -23,7 +33,10 @@ describe('hostSpaceCheck', () => {
   });
 
   it('passes with a note when a volume cannot be measured', () => {
-    expect(hostSpaceCheck({ vm, needs, probe: { freeMemoryBytes: () => 0, freeDiskBytes: () => undefined }, margins: DEFAULT_MARGINS })).toMatchObject({ ok: true, message: expect.stringMatching(/could not be measured/) });
+    expect(hostSpaceCheck({ vm, needs, probe: { freeMemoryBytes: () => 0, freeDiskBytes: () => undefined }, margins: DEFAULT_MARGINS })).toMatchObject({
+      ok: true,
+      message: expect.stringMatching(/could not be measured/),
+    });
   });
 });
 

@@ -84,14 +84,10 @@ export type BackupPlan = 'twin' | 'crash' | 'cold';
  * when the policy allows it, or failed checks. Never throws; the caller turns failures into
  * an AppError (see `preflightError`).
  */
-export function runPreflight(input: {
-  info: HypervisorInfo;
-  hypervisor: Hypervisor;
-  vm: VmInfo;
-  policy: 'require-clean' | 'allow-crash';
-  probe: HostProbe;
-  margins: PreflightMargins;
-}): { plan: BackupPlan; checks: PreflightCheck[] } {
+export function runPreflight(input: { info: HypervisorInfo; hypervisor: Hypervisor; vm: VmInfo; policy: 'require-clean' | 'allow-crash'; probe: HostProbe; margins: PreflightMargins }): {
+  plan: BackupPlan;
+  checks: PreflightCheck[];
+} {
   const { info, hypervisor, vm, policy, probe, margins } = input;
   const checks: PreflightCheck[] = [];
   const name = `'${vm.name}'`;
@@ -179,7 +175,7 @@ export function runPreflight(input: {
               code: 'DISK_FULL',
               message: `the child disks and memory state of ${name} need ${mib(needDisk)} MiB free in '${where}' but only ${mib(freeDisk)} MiB are free: free some space there`,
             },
-        );
+      );
   }
   return { plan, checks };
 }
@@ -236,17 +232,16 @@ interface Write extends HostSpaceNeed {
  * adapter writes); and the repository's new data (`repository`). Writes on the same volume
  * (probe.volumeOf) are added up. A volume whose free space cannot be measured passes with a note.
  */
-export function hostSpaceCheck(input: {
-  vm: VmInfo;
-  needs: HostSpaceNeed[];
-  repository?: { path: string; neededBytes: number };
-  probe: HostProbe;
-  margins: PreflightMargins;
-}): PreflightCheck {
+export function hostSpaceCheck(input: { vm: VmInfo; needs: HostSpaceNeed[]; repository?: { path: string; neededBytes: number }; probe: HostProbe; margins: PreflightMargins }): PreflightCheck {
   const { vm, needs, repository, probe, margins } = input;
   const writes: HostSpaceNeed[] = [];
   const where = vm.configPath ? dirname(vm.configPath) : vm.disks[0] ? dirname(vm.disks[0].path) : undefined;
-  if (where) writes.push({ path: where, bytes: vm.memoryMiB * MiB + margins.childDiskMarginBytes, what: `the checkpoint's memory state and production's writes meanwhile (${vm.memoryMiB} MiB + ${mib(margins.childDiskMarginBytes)} MiB)` });
+  if (where)
+    writes.push({
+      path: where,
+      bytes: vm.memoryMiB * MiB + margins.childDiskMarginBytes,
+      what: `the checkpoint's memory state and production's writes meanwhile (${vm.memoryMiB} MiB + ${mib(margins.childDiskMarginBytes)} MiB)`,
+    });
   writes.push(...needs);
   if (needs[0]) writes.push({ path: needs[0].path, bytes: margins.childDiskMarginBytes, what: `the twin's own writes while it runs (${mib(margins.childDiskMarginBytes)} MiB)` });
   if (repository) writes.push({ path: repository.path, bytes: repository.neededBytes, what: `the repository's new data (about ${mib(repository.neededBytes)} MiB)` });
@@ -290,6 +285,12 @@ export function guestRoleCheck(vm: VmInfo, roles: GuestRoles, policy: 'require-c
   const name = `'${vm.name}'`;
   if (!roles.domainController) return { id: 'guest-role', ok: true, message: roles.domainController === false ? `not a domain controller: ${roles.evidence}` : `role unknown: ${roles.evidence}` };
   const why = `${name} looks like a domain controller (${roles.evidence}), and microsoft supports only production checkpoints for domain controllers (hyper-v docs: choose between standard or production checkpoints), while a twin needs a standard checkpoint with memory`;
-  if (policy === 'allow-crash') return { id: 'guest-role', ok: true, warn: true, message: `${why}: backing it up anyway (policy allow-crash); production is never reverted to the checkpoint and the twin runs isolated` };
-  return { id: 'guest-role', ok: false, code: 'HV_DOMAIN_CONTROLLER', message: `${why}: back it up from inside the guest (windows server backup), or set its policy to allow-crash to accept the risk` };
+  if (policy === 'allow-crash')
+    return { id: 'guest-role', ok: true, warn: true, message: `${why}: backing it up anyway (policy allow-crash); production is never reverted to the checkpoint and the twin runs isolated` };
+  return {
+    id: 'guest-role',
+    ok: false,
+    code: 'HV_DOMAIN_CONTROLLER',
+    message: `${why}: back it up from inside the guest (windows server backup), or set its policy to allow-crash to accept the risk`,
+  };
 }

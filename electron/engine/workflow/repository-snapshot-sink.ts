@@ -41,10 +41,7 @@ export class RepositorySnapshotSink implements SnapshotSink {
     private readonly onSnapshotChanged?: (s: SnapshotSummary) => void,
   ) {}
 
-  async createSnapshot(
-    input: SnapshotInput,
-    opts: { onProgress?: (bytesDone: number, bytesTotal: number) => void; signal?: AbortSignal },
-  ): Promise<StoredSnapshot> {
+  async createSnapshot(input: SnapshotInput, opts: { onProgress?: (bytesDone: number, bytesTotal: number) => void; signal?: AbortSignal }): Promise<StoredSnapshot> {
     const repo = await this.repo();
     const opened: VirtualDisk[] = [];
     try {

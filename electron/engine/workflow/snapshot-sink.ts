@@ -79,10 +79,7 @@ export type VerifyResult = BootVerification;
  * mid-way leaves at most unreferenced chunks that GC removes).
  */
 export interface SnapshotSink {
-  createSnapshot(
-    input: SnapshotInput,
-    opts: { onProgress?: (bytesDone: number, bytesTotal: number) => void; signal?: AbortSignal },
-  ): Promise<StoredSnapshot>;
+  createSnapshot(input: SnapshotInput, opts: { onProgress?: (bytesDone: number, bytesTotal: number) => void; signal?: AbortSignal }): Promise<StoredSnapshot>;
   /** Removes whatever a crashed or cancelled `createSnapshot` of `jobId` left. Idempotent. */
   discardPartial(jobId: string): Promise<void>;
   /**

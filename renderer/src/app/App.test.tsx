@@ -22,7 +22,16 @@ const status = {
 
 describe('App frame', () => {
   it('shows live engine status, the navigation and the hypervisors in Settings', async () => {
-    window.matchMedia ??= ((q: string) => ({ matches: false, media: q, addEventListener() {}, removeEventListener() {}, addListener() {}, removeListener() {}, onchange: null, dispatchEvent: () => false })) as never;
+    window.matchMedia ??= ((q: string) => ({
+      matches: false,
+      media: q,
+      addEventListener() {},
+      removeEventListener() {},
+      addListener() {},
+      removeListener() {},
+      onchange: null,
+      dispatchEvent: () => false,
+    })) as never;
     const engine = fakeEngine({ 'engine.status': async () => status, 'guests.list': async () => [], 'snapshots.list': async () => [], 'jobs.list': async () => [] });
     const store = createAppStore({ engine });
     const fb = fakeBridge();

@@ -53,8 +53,14 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, Entry>> = {
   HV_PLAYER_UNSUPPORTED: { title: 'VMware Player is not supported', action: 'Twin backups need VMware Workstation Pro.' },
   HV_COMMAND_FAILED: { title: 'The hypervisor refused the command', action: 'Look at the job log for the hypervisor’s own message.' },
   HV_COMMAND_TIMEOUT: { title: 'The hypervisor did not answer in time', action: 'Retry; if it happens again, check that the host is not overloaded.' },
-  HV_TWIN_NOT_ISOLATED: { title: 'The twin could not be isolated from the network', action: 'TwinSnap powered the twin off at once; the backup fell back or failed as configured. Run twinsnap doctor on this host.' },
-  HV_DOMAIN_CONTROLLER: { title: 'The guest is a domain controller', action: 'Microsoft supports only Production checkpoints for domain controllers; back it up from inside the guest, or set its policy to allow crash-consistent backups to accept the risk.' },
+  HV_TWIN_NOT_ISOLATED: {
+    title: 'The twin could not be isolated from the network',
+    action: 'TwinSnap powered the twin off at once; the backup fell back or failed as configured. Run twinsnap doctor on this host.',
+  },
+  HV_DOMAIN_CONTROLLER: {
+    title: 'The guest is a domain controller',
+    action: 'Microsoft supports only Production checkpoints for domain controllers; back it up from inside the guest, or set its policy to allow crash-consistent backups to accept the risk.',
+  },
   HV_SHUTDOWN_TIMEOUT: { title: 'The twin did not shut down in time', action: 'Check the guest’s shutdown settings (e.g. pending updates); the backup fell back or failed as configured.' },
   DOCTOR_CHECK_FAILED: { title: 'A doctor check failed on this host', action: 'Read the failed checks in the doctor report; do not back up production on this host until they hold.' },
   PREFLIGHT_FAILED: { title: 'Pre-flight checks failed', action: 'Fix the listed problem and retry.' },
@@ -65,7 +71,10 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, Entry>> = {
   DISK_PARENT_MISSING: { title: 'A parent disk is missing', action: 'Restore the missing parent disk file, or consolidate the guest’s snapshots.' },
   DISK_PARENT_MISMATCH: { title: 'A disk does not match its parent', action: 'Consolidate the guest’s snapshots in the hypervisor.' },
   DISK_CHAIN_CYCLE: { title: 'The disk chain is broken', action: 'Consolidate the guest’s snapshots in the hypervisor.' },
-  DISK_CHAIN_UNSAFE: { title: 'A disk image points outside its folder', action: 'Check the named file: a disk may only use parent and extent files in its own folder (the command line takes --allow-chain-dir for a folder you trust).' },
+  DISK_CHAIN_UNSAFE: {
+    title: 'A disk image points outside its folder',
+    action: 'Check the named file: a disk may only use parent and extent files in its own folder (the command line takes --allow-chain-dir for a folder you trust).',
+  },
   FILE_TOO_LARGE: { title: 'The file system cannot hold a file that large', action: 'Write it to another file system, or choose a sparse image format (qcow2, vhdx).' },
   FS_UNSUPPORTED: { title: 'This file system cannot be browsed', action: 'Restore the whole disk instead and open it in the guest.' },
   FS_CORRUPT: { title: 'The file system in this backup is damaged', action: 'Try an earlier restore point or restore the whole disk.' },

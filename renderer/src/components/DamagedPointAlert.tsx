@@ -29,8 +29,7 @@ export function DamagedPointAlert({ s, onForget }: { s: SnapshotSummary; onForge
       <AlertTitle>
         Damaged restore point: {s.guest} at {formatDateTime(s.time)}
       </AlertTitle>
-      The check on {formatDateTime(s.verify?.at)} found data of this point that no longer matches its checksums, so restoring from it may
-      fail or give wrong data. Forget it, and take a new backup now.
+      The check on {formatDateTime(s.verify?.at)} found data of this point that no longer matches its checksums, so restoring from it may fail or give wrong data. Forget it, and take a new backup now.
       <Box sx={{ display: 'flex', gap: 1, mt: 1, flexWrap: 'wrap' }}>
         {onForget && (
           <Button size="small" color="error" variant="outlined" onClick={onForget}>

@@ -34,8 +34,7 @@ export function EngineStatusChip() {
   const error = useApp((s) => s.status.error);
   const navigate = useApp((s) => s.navigate);
   const c = engineChip(connection, status, error);
-  const icon =
-    c.color === 'success' ? <CheckCircleIcon /> : c.color === 'error' ? <CloudOffIcon /> : c.color === 'warning' ? <WarningAmberIcon /> : <HourglassEmptyIcon />;
+  const icon = c.color === 'success' ? <CheckCircleIcon /> : c.color === 'error' ? <CloudOffIcon /> : c.color === 'warning' ? <WarningAmberIcon /> : <HourglassEmptyIcon />;
   return (
     <Tooltip title={c.tip}>
       <Chip

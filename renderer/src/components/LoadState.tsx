@@ -27,7 +27,10 @@ export function ErrorNotice({ error, what, onRetry }: { error: FriendlyError; wh
       <AlertTitle>
         {what}: {error.title}
       </AlertTitle>
-      {error.action} <Box component="span" sx={{ opacity: 0.8 }}>({error.detail})</Box>
+      {error.action}{' '}
+      <Box component="span" sx={{ opacity: 0.8 }}>
+        ({error.detail})
+      </Box>
     </Alert>
   );
 }

@@ -42,8 +42,7 @@ export function PickGuestsDialog({ open, guests, onClose, onConfirm, preselectAl
       <DialogContent>
         {guests.length > 0 && (
           <Typography variant="body2" sx={{ mb: 1 }}>
-            Each guest ticked below is paused for a moment while its state is captured, then its twin boots beside it and is archived. Production
-            keeps running.
+            Each guest ticked below is paused for a moment while its state is captured, then its twin boots beside it and is archived. Production keeps running.
           </Typography>
         )}
         {guests.length === 0 ? (
@@ -51,23 +50,14 @@ export function PickGuestsDialog({ open, guests, onClose, onConfirm, preselectAl
         ) : (
           <FormGroup>
             {guests.map((g) => (
-              <FormControlLabel
-                key={g.id}
-                control={<Checkbox checked={picked.includes(g.id)} onChange={() => toggle(g.id)} />}
-                label={`${g.name} (${hypervisorName(g.hypervisor)}, ${g.state})`}
-              />
+              <FormControlLabel key={g.id} control={<Checkbox checked={picked.includes(g.id)} onChange={() => toggle(g.id)} />} label={`${g.name} (${hypervisorName(g.hypervisor)}, ${g.state})`} />
             ))}
           </FormGroup>
         )}
       </DialogContent>
       <DialogActions>
         <Button onClick={onClose}>Cancel</Button>
-        <Button
-          variant="contained"
-          disabled={picked.length === 0 || busy}
-          startIcon={busy ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined}
-          onClick={() => onConfirm(picked)}
-        >
+        <Button variant="contained" disabled={picked.length === 0 || busy} startIcon={busy ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined} onClick={() => onConfirm(picked)}>
           Back up {picked.length || ''} {picked.length === 1 ? 'guest' : 'guests'}
         </Button>
       </DialogActions>

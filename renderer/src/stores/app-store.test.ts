@@ -98,7 +98,12 @@ describe('connectEngineEvents', () => {
     const before = engine.calls.length;
     fb.emit('jobs.finished', makeJob({ id: 'j', status: 'succeeded' }));
     await flush();
-    expect(engine.calls.slice(before).map((c) => c.method).sort()).toEqual(['engine.status', 'snapshots.list']);
+    expect(
+      engine.calls
+        .slice(before)
+        .map((c) => c.method)
+        .sort(),
+    ).toEqual(['engine.status', 'snapshots.list']);
 
     fb.setState('closed');
     expect(store.getState().connection).toBe('closed');

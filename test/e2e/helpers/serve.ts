@@ -39,11 +39,11 @@ export interface ServeStartOptions {
 export async function startServe(opts: ServeStartOptions = {}): Promise<ServeHandle> {
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'twinsnap-e2e-'));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['bin/twinsnap.mjs', 'serve', '--port', '0', '--json', '--data-dir', dataDir, ...(opts.globalArgs ?? [])],
-    { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child: ChildProcess = spawn(process.execPath, ['bin/twinsnap.mjs', 'serve', '--port', '0', '--json', '--data-dir', dataDir, ...(opts.globalArgs ?? [])], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));

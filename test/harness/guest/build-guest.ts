@@ -95,10 +95,7 @@ async function ensureGuestUncached(): Promise<GuestArtifacts> {
 
 async function readManifest(dir: string): Promise<GuestArtifacts | undefined> {
   try {
-    const m = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as Omit<
-      GuestArtifacts,
-      'dir' | 'kernel' | 'initrd'
-    >;
+    const m = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as Omit<GuestArtifacts, 'dir' | 'kernel' | 'initrd'>;
     const kernel = path.join(dir, 'vmlinuz');
     const initrd = path.join(dir, 'initramfs.cpio');
     if (!existsSync(kernel) || !existsSync(initrd)) return undefined;
@@ -138,9 +135,7 @@ async function fetchKernelDeb(workDir: string): Promise<string> {
     process.stderr.write(`guest: apt-get download ${pkg} failed: ${res.stderr.trim()}\n`);
   }
   const archives = '/var/cache/apt/archives';
-  const cached = (await fs.readdir(archives).catch(() => [] as string[]))
-    .filter((f) => KERNEL_DEB_RE.test(f))
-    .sort();
+  const cached = (await fs.readdir(archives).catch(() => [] as string[])).filter((f) => KERNEL_DEB_RE.test(f)).sort();
   const last = cached.at(-1);
   if (last) return path.join(archives, last);
   throw new Error('cannot obtain a linux-image-*-cloud-amd64 package (apt-get download failed, none cached)');
@@ -227,7 +222,11 @@ async function buildInto(tmp: string): Promise<void> {
   await fs.mkdir(out, { recursive: true });
   const deb = await fetchKernelDeb(tmp);
   const info = await run('dpkg-deb', ['-f', deb, 'Package', 'Version']);
-  const kernelPackage = info.stdout.split('\n').map((l) => l.replace(/^\w+:\s*/, '')).filter(Boolean).join(' ');
+  const kernelPackage = info.stdout
+    .split('\n')
+    .map((l) => l.replace(/^\w+:\s*/, ''))
+    .filter(Boolean)
+    .join(' ');
   // unpack only the kernel and the driver folders the guest's modules come from
   await fs.mkdir(kdir, { recursive: true });
   await run(

@@ -32,16 +32,7 @@ export async function makeDataDisk(target: string, opts: DataDiskOptions): Promi
   const raw = opts.format === 'raw' ? target : `${target}.tmp-raw-${process.pid}`;
   try {
     await fs.rm(raw, { force: true });
-    await run('mkfs.ext4', [
-      '-F',
-      '-q',
-      '-L',
-      opts.label ?? 'twinsnap-data',
-      '-E',
-      'lazy_itable_init=0,lazy_journal_init=0',
-      raw,
-      `${sizeMiB}M`,
-    ]);
+    await run('mkfs.ext4', ['-F', '-q', '-L', opts.label ?? 'twinsnap-data', '-E', 'lazy_itable_init=0,lazy_journal_init=0', raw, `${sizeMiB}M`]);
     if (opts.format === 'raw') return target;
     const [fmt, subformat] = ((): [string, string] => {
       switch (opts.format) {

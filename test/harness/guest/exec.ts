@@ -52,11 +52,7 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
         stderr: Buffer.concat(err).toString('utf8'),
       };
       if ((code !== 0 || signal) && !opts.allowFailure) {
-        reject(
-          new Error(
-            `${file} ${args.join(' ')} failed (${signal ?? code}): ${res.stderr.trim() || res.stdout.trim()}`,
-          ),
-        );
+        reject(new Error(`${file} ${args.join(' ')} failed (${signal ?? code}): ${res.stderr.trim() || res.stdout.trim()}`));
         return;
       }
       resolve(res);

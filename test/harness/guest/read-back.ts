@@ -54,7 +54,7 @@ export async function inspectDataDisk(diskPath: string): Promise<DataDiskContent
     const marker = markerPresent ? (await readFile(markerFile, 'utf8')).trim() : undefined;
     if (!dbPresent) return { dbPresent, walPresent, count: 0, maxN: 0, fsckCode, markerPresent, marker };
     const integrity = (await run('sqlite3', [db, 'PRAGMA integrity_check;'], { allowFailure: true })).stdout.trim();
-    const q = await run('sqlite3', [db, 'SELECT count(*) || \' \' || coalesce(max(n),0) FROM tx;'], { allowFailure: true });
+    const q = await run('sqlite3', [db, "SELECT count(*) || ' ' || coalesce(max(n),0) FROM tx;"], { allowFailure: true });
     const [count, maxN] = q.stdout.trim().split(' ').map(Number);
     return { dbPresent, walPresent, integrity, count: count ?? 0, maxN: maxN ?? 0, fsckCode, markerPresent, marker };
   } finally {

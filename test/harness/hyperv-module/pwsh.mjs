@@ -6,7 +6,14 @@ import { delimiter, join } from 'node:path';
 
 /** Absolute path of pwsh, or undefined when it is not installed. */
 export function findPwsh(env = process.env) {
-  const candidates = [env.TWINSNAP_PWSH, ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'pwsh')), join(homedir(), '.dotnet', 'tools', 'pwsh')];
+  const candidates = [
+    env.TWINSNAP_PWSH,
+    ...(env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((d) => join(d, 'pwsh')),
+    join(homedir(), '.dotnet', 'tools', 'pwsh'),
+  ];
   for (const c of candidates) {
     if (!c) continue;
     try {

@@ -38,7 +38,9 @@ export async function readQcow2Header(src: FileSource): Promise<Qcow2Header> {
   const incompatible = version >= 3 && b.length >= 80 ? b.readBigUInt64BE(72) : 0n;
   if (incompatible & 2n) corrupt(file, 'qcow2 header', 'the image is marked corrupt by qemu');
   if (incompatible & ~KNOWN_INCOMPATIBLE & ~2n) {
-    throw diskError('DISK_UNSUPPORTED', file, `qcow2 '${file}' uses unsupported features (incompatible bits 0x${incompatible.toString(16)}: external data file or zstd compression)`, { structure: 'qcow2 header' });
+    throw diskError('DISK_UNSUPPORTED', file, `qcow2 '${file}' uses unsupported features (incompatible bits 0x${incompatible.toString(16)}: external data file or zstd compression)`, {
+      structure: 'qcow2 header',
+    });
   }
   const h: Qcow2Header = {
     version,
@@ -85,7 +87,7 @@ class Qcow2Layer implements Layer {
     const end = offset + length;
     const cs = this.clusterSize;
     const l2Cover = cs * this.l2Entries;
-    for (let at = offset; at < end; ) {
+    for (let at = offset; at < end;) {
       const l1i = Math.floor(at / l2Cover);
       const l2End = Math.min((l1i + 1) * l2Cover, end);
       const l2Off = l1i < this.h.l1Size ? (this.l1.readUInt32BE(l1i * 8) & OFFSET_MASK_HI) * 2 ** 32 + ((this.l1.readUInt32BE(l1i * 8 + 4) & 0xfffffe00) >>> 0) : 0;
@@ -110,7 +112,8 @@ class Qcow2Layer implements Layer {
           const host = (hi & OFFSET_MASK_HI) * 2 ** 32 + ((lo & 0xfffffe00) >>> 0);
           if (host === 0) out.pushEmpty('absent', n);
           else {
-            if (host % cs !== 0 || host + inCluster + n > this.src.size) corrupt(this.src.path, `l2 table ${l1i}`, `cluster ${cluster} points to offset ${host}, which is unaligned or past the end of the file`, { cluster, offset: host });
+            if (host % cs !== 0 || host + inCluster + n > this.src.size)
+              corrupt(this.src.path, `l2 table ${l1i}`, `cluster ${cluster} points to offset ${host}, which is unaligned or past the end of the file`, { cluster, offset: host });
             step = n + this.contiguousAfter(l2, cluster + 1, host + cs, at + n, l2End);
             out.pushData(this.src, host + inCluster, step);
           }
@@ -148,12 +151,13 @@ class Qcow2Layer implements Layer {
   /** Extended L2: 32 subclusters, allocation bits 0-31 and zero bits 32-63 of the bitmap. */
   private pushSubclusters(out: RunList, l1i: number, cluster: number, hi: number, lo: number, zeroBits: number, allocBits: number, inCluster: number, n: number): void {
     const host = (hi & OFFSET_MASK_HI) * 2 ** 32 + ((lo & 0xfffffe00) >>> 0);
-    for (let at = inCluster; at < inCluster + n; ) {
+    for (let at = inCluster; at < inCluster + n;) {
       const sc = Math.floor(at / this.subcluster);
       const m = Math.min((sc + 1) * this.subcluster, inCluster + n) - at;
       if ((zeroBits >>> sc) & 1) out.push({ kind: 'zero', length: m });
       else if ((allocBits >>> sc) & 1) {
-        if (host === 0 || host % this.clusterSize !== 0 || host + at + m > this.src.size) corrupt(this.src.path, `l2 table ${l1i}`, `cluster ${cluster} points to offset ${host}, which is unaligned or past the end of the file`, { cluster, offset: host });
+        if (host === 0 || host % this.clusterSize !== 0 || host + at + m > this.src.size)
+          corrupt(this.src.path, `l2 table ${l1i}`, `cluster ${cluster} points to offset ${host}, which is unaligned or past the end of the file`, { cluster, offset: host });
         out.push({ kind: 'data', length: m, source: this.src, sourceOffset: host + at });
       } else out.push({ kind: 'absent', length: m });
       at += m;

@@ -58,7 +58,7 @@ class VhdSparseLayer implements Layer {
   async map(offset: number, length: number): Promise<Run[]> {
     const out = new RunList();
     const end = offset + length;
-    for (let at = offset; at < end; ) {
+    for (let at = offset; at < end;) {
       const block = Math.floor(at / this.blockSize);
       const inBlock = at - block * this.blockSize;
       const n = Math.min(this.blockSize - inBlock, end - at);
@@ -70,7 +70,7 @@ class VhdSparseLayer implements Layer {
         if (!this.differencing) out.push({ kind: 'data', length: n, source: this.src, sourceOffset: dataStart + inBlock });
         else {
           const bitmap = await this.bitmaps.load(block, () => this.src.readStrict(sector * 512, this.bitmapBytes, `sector bitmap of block ${block}`));
-          for (let p = inBlock; p < inBlock + n; ) {
+          for (let p = inBlock; p < inBlock + n;) {
             const s = Math.floor(p / 512);
             const m = Math.min((s + 1) * 512, inBlock + n) - p;
             // VHD bitmaps are MSB-first.

@@ -103,7 +103,7 @@ class VhdxLayer implements Layer {
     const bitmap = await this.bitmaps.load(chunk, () => this.src.readStrict(sb.offset, MiB, `sector bitmap of chunk ${chunk}`));
     const ss = this.sectorSize;
     const firstSectorInChunk = (block % this.chunkRatio) * this.sectorsPerBlock;
-    for (let at = inBlock; at < inBlock + n; ) {
+    for (let at = inBlock; at < inBlock + n;) {
       const sector = Math.floor(at / ss);
       const m = Math.min((sector + 1) * ss, inBlock + n) - at;
       const bit = firstSectorInChunk + sector;
@@ -186,9 +186,13 @@ async function openVhdxInner(src: FileSource, ctx: OpenContext): Promise<VhdxDis
     if (!parent) throw lastError;
     if (parent instanceof VhdxDisk && linkage && parent.dataWriteGuid !== linkage) {
       await parent.close();
-      throw new AppError('DISK_PARENT_MISMATCH', `vhdx '${file}' expects a parent with data write guid {${linkage}} but '${parent.chain[0].path}' has {${parent.dataWriteGuid}}; the parent was modified`, {
-        details: { file, structure: 'parent locator parent_linkage', expected: linkage, actual: parent.dataWriteGuid },
-      });
+      throw new AppError(
+        'DISK_PARENT_MISMATCH',
+        `vhdx '${file}' expects a parent with data write guid {${linkage}} but '${parent.chain[0].path}' has {${parent.dataWriteGuid}}; the parent was modified`,
+        {
+          details: { file, structure: 'parent locator parent_linkage', expected: linkage, actual: parent.dataWriteGuid },
+        },
+      );
     }
   }
   const subformat = hasParent ? 'differencing' : isFixed(bat, dataBlocks, chunkRatio, src.size, size) ? 'fixed' : 'dynamic';

@@ -99,9 +99,13 @@ async function openVmdkInner(source: FileSource, ctx: OpenContext, files: FileSo
     parent = await ctx.openParent(desc.parentFileNameHint, file);
     if (parent instanceof VmdkDisk && parent.cid !== desc.parentCid) {
       await parent.close();
-      throw new AppError('DISK_PARENT_MISMATCH', `vmdk '${file}' expects parent content id ${desc.parentCid} but '${parent.chain[0].path}' has ${parent.cid}; the parent was modified after the snapshot`, {
-        details: { file, structure: 'descriptor parentCID', parent: parent.chain[0].path, expected: desc.parentCid, actual: parent.cid },
-      });
+      throw new AppError(
+        'DISK_PARENT_MISMATCH',
+        `vmdk '${file}' expects parent content id ${desc.parentCid} but '${parent.chain[0].path}' has ${parent.cid}; the parent was modified after the snapshot`,
+        {
+          details: { file, structure: 'descriptor parentCID', parent: parent.chain[0].path, expected: desc.parentCid, actual: parent.cid },
+        },
+      );
     }
   }
   const disk = new VmdkDisk({

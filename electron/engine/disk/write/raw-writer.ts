@@ -23,7 +23,7 @@ async function* dataPieces(disk: VirtualDisk): AsyncGenerator<{ offset: number; 
     for (const e of await disk.extents(w, Math.min(MAP_WINDOW, disk.size - w))) {
       if (e.kind !== 'data') continue;
       const end = e.offset + e.length;
-      for (let a = e.offset; a < end; ) {
+      for (let a = e.offset; a < end;) {
         const b = Math.min(end, (Math.floor(a / RAW_PIECE) + 1) * RAW_PIECE);
         yield { offset: a, length: b - a };
         a = b;
@@ -58,7 +58,7 @@ export async function writeRaw(src: VirtualDisk, out: OutputFile, scan: Omit<Sca
       handedOut = offset + length;
       await readDiskInto(src, buf, 0, offset, length);
       // write maximal runs of units that are not all zeros
-      for (let u = 0; u < length; ) {
+      for (let u = 0; u < length;) {
         let v = u;
         while (v < length && !isZero(buf.subarray(v, Math.min(v + UNIT, length)), zero)) v += UNIT;
         v = Math.min(v, length);

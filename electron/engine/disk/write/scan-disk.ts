@@ -65,7 +65,7 @@ export async function* scanDisk(disk: VirtualDisk, opts: ScanOptions): AsyncGene
       for (let u = first; u < last; u++) units[u] = true;
     }
     // Read maximal runs of units that hold data; the rest is never read.
-    for (let u = 0; u < nUnits; ) {
+    for (let u = 0; u < nUnits;) {
       if (!units[u]) {
         u++;
         continue;
@@ -94,7 +94,7 @@ export async function* scanDisk(disk: VirtualDisk, opts: ScanOptions): AsyncGene
     next = after < size ? load(after, buffers[which], !cur.units.includes(true)) : undefined;
     // Keep the prefetch from rejecting unobserved if the consumer stops early.
     next?.catch(() => {});
-    for (let u = 0; u < cur.units.length; ) {
+    for (let u = 0; u < cur.units.length;) {
       if (!cur.units[u]) {
         u++;
         continue;

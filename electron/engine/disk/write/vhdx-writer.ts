@@ -92,7 +92,7 @@ export async function writeVhdx(src: VirtualDisk, out: OutputFile, scan: Omit<Sc
   let next = BAT_OFFSET + batLength;
   const blockOffsets = new Map<number, number>();
   for await (const run of scanDisk(src, { ...scan, unit: MiB })) {
-    for (let p = 0; p < run.data.length; ) {
+    for (let p = 0; p < run.data.length;) {
       const at = run.offset + p;
       const block = Math.floor(at / blockSize);
       const n = Math.min((block + 1) * blockSize - at, run.data.length - p);

@@ -45,7 +45,7 @@ export async function writeVmdkSparse(src: VirtualDisk, out: OutputFile, dst: st
         gt = Buffer.alloc(GT_BYTES);
         gtIndex = idx;
       }
-      gt!.writeUInt32LE(next + (p / 512), (grain % GTES_PER_GT) * 4);
+      gt!.writeUInt32LE(next + p / 512, (grain % GTES_PER_GT) * 4);
     }
     const data = run.data.length % GRAIN_BYTES === 0 ? run.data : Buffer.concat([run.data, pad.subarray(0, GRAIN_BYTES - (run.data.length % GRAIN_BYTES))]);
     await out.write(data, next * 512);

@@ -221,7 +221,8 @@ export class ExtVolume implements GuestFilesystem {
       try {
         let t: Buffer;
         if (ino.flags & FL_INLINE) t = this.inlineData(ino);
-        else if (ino.size < 60 && !(ino.flags & FL_EXTENTS)) t = ino.block.subarray(0, ino.size); // fast symlink
+        else if (ino.size < 60 && !(ino.flags & FL_EXTENTS))
+          t = ino.block.subarray(0, ino.size); // fast symlink
         else t = await (await this.content(ino)).read(0, Math.min(ino.size, 65536));
         n.target = t.toString('utf8');
       } catch {

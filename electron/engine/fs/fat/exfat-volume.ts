@@ -91,7 +91,7 @@ export class ExfatVolume implements GuestFilesystem {
 
   private parseDir(d: Buffer): FsNode[] {
     const out: FsNode[] = [];
-    for (let p = 0; p + 32 <= d.length; ) {
+    for (let p = 0; p + 32 <= d.length;) {
       const t = d[p];
       if (t === 0) break;
       if (t !== 0x85) {

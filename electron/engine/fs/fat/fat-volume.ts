@@ -5,8 +5,7 @@ import type { FileContent, FsNode, GuestFilesystem } from '../guest-fs.js';
 import { ClusterStream, FatTable, type ClusterRun } from './fat-table.js';
 
 /** The upper half of code page 850 (the OEM code page mtools and Western Windows use). */
-const CP850_HIGH =
-  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜø£Ø×ƒáíóúñÑªº¿®¬½¼¡«»░▒▓│┤ÁÂÀ©╣║╗╝¢¥┐└┴┬├─┼ãÃ╚╔╩╦╠═╬¤ðÐÊËÈıÍÎÏ┘┌█▄¦Ì▀ÓßÔÒõÕµþÞÚÛÙýÝ¯´\u00ad±‗¾¶§÷¸°¨·¹³²■\u00a0';
+const CP850_HIGH = 'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜø£Ø×ƒáíóúñÑªº¿®¬½¼¡«»░▒▓│┤ÁÂÀ©╣║╗╝¢¥┐└┴┬├─┼ãÃ╚╔╩╦╠═╬¤ðÐÊËÈıÍÎÏ┘┌█▄¦Ì▀ÓßÔÒõÕµþÞÚÛÙýÝ¯´\u00ad±‗¾¶§÷¸°¨·¹³²■\u00a0';
 
 interface FatRef {
   /** First cluster (0 = the FAT12/16 fixed root). */
@@ -122,7 +121,11 @@ export class FatVolume implements GuestFilesystem {
         }
         let part = '';
         let done = false;
-        for (const [o, n] of [[1, 5], [14, 6], [28, 2]] as const) {
+        for (const [o, n] of [
+          [1, 5],
+          [14, 6],
+          [28, 2],
+        ] as const) {
           for (let i = 0; i < n && !done; i++) {
             const c = d.readUInt16LE(p + o + i * 2);
             if (c === 0 || c === 0xffff) done = true;

@@ -180,7 +180,7 @@ export class NtfsVolume implements GuestFilesystem {
     const rs = this.recordSize;
     const maxSpan = Math.max(1, Math.floor((1024 * 1024) / rs));
     const windows: { k: number; j: number; first: number }[] = [];
-    for (let k = 0; k < todo.length; ) {
+    for (let k = 0; k < todo.length;) {
       const first = todo[k];
       let j = k;
       while (j + 1 < todo.length && todo[j + 1] - first < maxSpan) j++;
@@ -252,9 +252,7 @@ export class NtfsVolume implements GuestFilesystem {
 
   private async mergeExtensions(f: NtfsFile): Promise<NtfsFile> {
     const al = f.rec.attrs.find((a) => a.type === AT.ATTRIBUTE_LIST)!;
-    const list = al.nonResident
-      ? await new NtfsStream(this.src, this.clusterSize, layoutOf([al]), this.unitCache, `al${f.index}`).read(0, Math.min(al.dataSize, 16 * 1024 * 1024))
-      : al.value!;
+    const list = al.nonResident ? await new NtfsStream(this.src, this.clusterSize, layoutOf([al]), this.unitCache, `al${f.index}`).read(0, Math.min(al.dataSize, 16 * 1024 * 1024)) : al.value!;
     const ext = new Set<number>();
     for (let p = 0, guard = 0; p + 26 <= list.length && guard < 65536; guard++) {
       const len = list.readUInt16LE(p + 4);

@@ -17,7 +17,11 @@ describe('watchHostFiles', () => {
   it('reports each poll that sees files grow or appear under a folder, and nothing while they stay as they are', async () => {
     const root = join(dir, 'twin');
     const seen: HostFilesSeen[] = [];
-    const stop = watchHostFiles(() => [root], (s) => seen.push(s), { intervalMs: 30 });
+    const stop = watchHostFiles(
+      () => [root],
+      (s) => seen.push(s),
+      { intervalMs: 30 },
+    );
     try {
       await sleep(150);
       expect(seen).toEqual([]); // a folder that does not exist yet, then an unchanged one: no progress
@@ -43,7 +47,11 @@ describe('watchHostFiles', () => {
     const child = join(dir, 'disk_1.avhdx');
     writeFileSync(child, Buffer.alloc(100));
     const seen: HostFilesSeen[] = [];
-    const stop = watchHostFiles(() => [child], (s) => seen.push(s), { intervalMs: 30 });
+    const stop = watchHostFiles(
+      () => [child],
+      (s) => seen.push(s),
+      { intervalMs: 30 },
+    );
     try {
       await sleep(100);
       rmSync(child);

@@ -7,7 +7,20 @@ import type { GuestState, HypervisorInfo } from '../../../../shared/domain/guest
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { PowerShellSession } from '../../exec/powershell-session.js';
-import type { CallOptions, FrozenState, GuestRoles, HostSpaceNeed, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinStartReport, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
+import type {
+  CallOptions,
+  FrozenState,
+  GuestRoles,
+  HostSpaceNeed,
+  Hypervisor,
+  HypervisorCapabilities,
+  RestoredVm,
+  ShutdownReport,
+  TwinStartReport,
+  TwinVm,
+  VmInfo,
+  WorkflowStepLimits,
+} from '../hypervisor.js';
 import { watchHostFiles } from './host-progress.js';
 import { decodeAnswer, encodeInvocation } from './ps-invocation.js';
 import { classifyPsOutcome, psError } from './classify-ps-error.js';
@@ -131,7 +144,11 @@ export class HyperVHypervisor implements Hypervisor {
     const info: HypervisorInfo = { kind: 'hyperv', available: true, toolPath: exe, version: `powershell ${probe.psVersion}` };
     if (!probe.module) return { ...info, available: false, problem: 'the hyper-v powershell module is not installed; enable "Hyper-V Module for Windows PowerShell" in windows features' };
     if (!probe.elevated && !probe.hyperVAdmin) {
-      return { ...info, available: false, problem: 'twinsnap is not elevated and not in "Hyper-V Administrators": hyper-v hides all vms from it. run it as administrator or add the user to the group and sign in again' };
+      return {
+        ...info,
+        available: false,
+        problem: 'twinsnap is not elevated and not in "Hyper-V Administrators": hyper-v hides all vms from it. run it as administrator or add the user to the group and sign in again',
+      };
     }
     return info;
   }
@@ -254,7 +271,9 @@ export class HyperVHypervisor implements Hypervisor {
 
   /** The folder twins are built in (the configured one, else `<VirtualMachinePath>\TwinSnap`). */
   private async twinsRoot(o?: CallOptions): Promise<string> {
-    const r = (await this.call('host-paths', { twinsRoot: this.opts.twinsRoot ?? '' }, { action: 'find the twin folder for', vmName: 'host', timeoutMs: this.t('quick', o), signal: o?.signal })) as { twinsRoot: string };
+    const r = (await this.call('host-paths', { twinsRoot: this.opts.twinsRoot ?? '' }, { action: 'find the twin folder for', vmName: 'host', timeoutMs: this.t('quick', o), signal: o?.signal })) as {
+      twinsRoot: string;
+    };
     return r.twinsRoot;
   }
 
@@ -320,7 +339,13 @@ export class HyperVHypervisor implements Hypervisor {
       }
     }
     const memory = vm.memoryMiB * MiB;
-    return [{ path: root, bytes: disks + 3 * memory, what: `the export of the disks (${Math.ceil(disks / MiB)} MiB) and the memory state, exported, imported and the running twin's (3 × ${vm.memoryMiB} MiB)` }];
+    return [
+      {
+        path: root,
+        bytes: disks + 3 * memory,
+        what: `the export of the disks (${Math.ceil(disks / MiB)} MiB) and the memory state, exported, imported and the running twin's (3 × ${vm.memoryMiB} MiB)`,
+      },
+    ];
   }
 
   /**
@@ -329,7 +354,11 @@ export class HyperVHypervisor implements Hypervisor {
    */
   async guestRoles(vm: VmInfo, o?: CallOptions): Promise<GuestRoles> {
     await this.ready();
-    const r = (await this.call('guest-role', { id: vm.id }, { action: 'read the guest role of', vmName: vm.name, timeoutMs: this.t('quick', o), signal: o?.signal })) as { kvp: boolean; productType: string; notes: string };
+    const r = (await this.call('guest-role', { id: vm.id }, { action: 'read the guest role of', vmName: vm.name, timeoutMs: this.t('quick', o), signal: o?.signal })) as {
+      kvp: boolean;
+      productType: string;
+      notes: string;
+    };
     if (String(r.productType) === '2') return { domainController: true, evidence: 'the guest reports ProductType 2 (domain controller) through key-value pair exchange' };
     if (/domain controller|\bAD ?DS\b|\bAD ?LDS\b/i.test(r.notes ?? '')) return { domainController: true, evidence: 'the vm notes name it a domain controller' };
     if (r.kvp) return { domainController: false, evidence: `the guest reports ProductType ${r.productType || 'none'} through key-value pair exchange` };
@@ -386,7 +415,10 @@ export class HyperVHypervisor implements Hypervisor {
   }
 
   async twinToolsRunning(twin: TwinVm, o?: CallOptions): Promise<boolean> {
-    const r = (await this.call('integration-state', { id: twin.id }, { action: 'check integration services of', vmName: twin.name, timeoutMs: this.t('quick', o), signal: o?.signal })) as Pick<PsVm, 'integrationServices'>;
+    const r = (await this.call('integration-state', { id: twin.id }, { action: 'check integration services of', vmName: twin.name, timeoutMs: this.t('quick', o), signal: o?.signal })) as Pick<
+      PsVm,
+      'integrationServices'
+    >;
     return icOk(r, 'shutdown');
   }
 
@@ -428,7 +460,12 @@ export class HyperVHypervisor implements Hypervisor {
       o,
       () => [...mergeFiles, ...frozen.frozenDisks.map((d) => d.path)],
       (n) => `merge: ${n} disk file(s)`,
-      () => this.call('release-checkpoint', { snapshotId: frozen.handle, mergeFiles, waitMs }, { action: 'merge the checkpoint of', vmName: frozen.vm.name, timeoutMs: waitMs + 60_000, signal: o?.signal }),
+      () =>
+        this.call(
+          'release-checkpoint',
+          { snapshotId: frozen.handle, mergeFiles, waitMs },
+          { action: 'merge the checkpoint of', vmName: frozen.vm.name, timeoutMs: waitMs + 60_000, signal: o?.signal },
+        ),
     );
   }
 
@@ -443,7 +480,11 @@ export class HyperVHypervisor implements Hypervisor {
     if (record.twin) {
       await this.call('remove-twin', { id: record.twin.id, folder: record.twin.folder }, { action: 'delete the twin of', vmName: name, timeoutMs: this.t('stop', o), signal: o?.signal });
     }
-    const found = (await this.call('find-leftovers', { vmId: record.vmId, twinsRoot: this.opts.twinsRoot ?? '' }, { action: 'clean up after', vmName: name, timeoutMs: this.t('stop', o), signal: o?.signal })) as {
+    const found = (await this.call(
+      'find-leftovers',
+      { vmId: record.vmId, twinsRoot: this.opts.twinsRoot ?? '' },
+      { action: 'clean up after', vmName: name, timeoutMs: this.t('stop', o), signal: o?.signal },
+    )) as {
       checkpointIds: OneOrMany<string>;
     };
     const ids = new Set(asArray(found.checkpointIds));
@@ -460,7 +501,11 @@ export class HyperVHypervisor implements Hypervisor {
   /** What TwinSnap left for this VM (read-only; doctor and tests): marked twin folders and their VMs, `twinsnap-` checkpoints. */
   async leftovers(vmId: string, o?: CallOptions): Promise<string[]> {
     await this.ready();
-    const r = (await this.call('list-leftovers', { vmId, twinsRoot: this.opts.twinsRoot ?? '' }, { action: 'list the leftovers of', vmName: vmId, timeoutMs: this.t('stop', o), signal: o?.signal })) as { leftovers: OneOrMany<string> };
+    const r = (await this.call(
+      'list-leftovers',
+      { vmId, twinsRoot: this.opts.twinsRoot ?? '' },
+      { action: 'list the leftovers of', vmName: vmId, timeoutMs: this.t('stop', o), signal: o?.signal },
+    )) as { leftovers: OneOrMany<string> };
     return asArray(r.leftovers);
   }
 

@@ -11,7 +11,16 @@ describe('HyperVHypervisor.stepLimits', () => {
   const dir = mkdtempSync(join(tmpdir(), 'twinsnap-hv-limits-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const hv = new HyperVHypervisor({ logger: nullLogger, clock: systemClock, powershellPath: '/nonexistent' });
-  const vm = (disks: string[], memoryMiB = 1024): VmInfo => ({ id: 'x', name: 'x', state: 'running', memoryMiB, disks: disks.map((path, i) => ({ slot: `SCSI 0 ${i}`, path })), toolsRunning: true, encrypted: false, nics: [] });
+  const vm = (disks: string[], memoryMiB = 1024): VmInfo => ({
+    id: 'x',
+    name: 'x',
+    state: 'running',
+    memoryMiB,
+    disks: disks.map((path, i) => ({ slot: `SCSI 0 ${i}`, path })),
+    toolsRunning: true,
+    encrypted: false,
+    nics: [],
+  });
 
   it('grows the export and merge limits with the disks’ bytes and the memory limits with the memory size', () => {
     const small = join(dir, 'small.vhdx');

@@ -27,7 +27,9 @@ export function scriptFor(op: HyperVOp): string {
     "$ProgressPreference = 'SilentlyContinue'",
     "$WarningPreference = 'SilentlyContinue'",
     "$ConfirmPreference = 'None'",
-    "function TS-Out($o) { $j = ConvertTo-Json -InputObject $o -Depth 10 -Compress; [Console]::Out.WriteLine('" + RESULT_PREFIX + "' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($j))) }",
+    "function TS-Out($o) { $j = ConvertTo-Json -InputObject $o -Depth 10 -Compress; [Console]::Out.WriteLine('" +
+      RESULT_PREFIX +
+      "' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($j))) }",
     'try {',
     '  $a = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($TwinSnapArgs)) | ConvertFrom-Json',
     '  $result = $null',
@@ -50,9 +52,7 @@ export function encodeInvocation(op: HyperVOp, args: unknown): string {
 }
 
 /** A decoded script answer. */
-export type PsAnswer =
-  | { ok: true; result: unknown }
-  | { ok: false; error: { message: string; type?: string; fqid?: string; category?: string } };
+export type PsAnswer = { ok: true; result: unknown } | { ok: false; error: { message: string; type?: string; fqid?: string; category?: string } };
 
 /** Finds and decodes the result line; undefined when the script produced none. */
 export function decodeAnswer(stdout: string): PsAnswer | undefined {

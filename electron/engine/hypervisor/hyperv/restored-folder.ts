@@ -12,7 +12,10 @@ export function checkRestoredHyperVFolder<P extends { configFiles: { name: strin
   if (!plan.configFiles.some((c) => /\.vmcx$/i.test(c.name))) return plan;
   const other = plan.disks.find((d) => d.format !== 'vhdx');
   if (other) {
-    throw new AppError('DISK_UNSUPPORTED', `hyper-v attaches only vhd and vhdx disks, so a whole hyper-v vm cannot be restored with its disks as ${other.format}: choose the original format or vhdx, or restore the disks only`);
+    throw new AppError(
+      'DISK_UNSUPPORTED',
+      `hyper-v attaches only vhd and vhdx disks, so a whole hyper-v vm cannot be restored with its disks as ${other.format}: choose the original format or vhdx, or restore the disks only`,
+    );
   }
   return plan;
 }

@@ -57,22 +57,67 @@ interface Rule {
 
 // Order matters: the first match wins (e.g. "password is required" beats "Cannot open VM").
 const RULES: Rule[] = [
-  { re: /password is required/i, code: 'HV_ENCRYPTED_VM', reason: 'encrypted', hint: 'the vm is encrypted; twinsnap cannot rewrite an encrypted configuration — remove the encryption or back it up powered off' },
+  {
+    re: /password is required/i,
+    code: 'HV_ENCRYPTED_VM',
+    reason: 'encrypted',
+    hint: 'the vm is encrypted; twinsnap cannot rewrite an encrypted configuration — remove the encryption or back it up powered off',
+  },
   { re: /unknown file suffix/i, code: 'HV_VM_NOT_FOUND', reason: 'not-a-vmx', hint: 'the path is not a .vmx file' },
-  { re: /cannot be found|does not exist.*virtual machine|virtual machine.*does not exist/i, code: 'HV_VM_NOT_FOUND', reason: 'vm-not-found', hint: 'the .vmx file does not exist or cannot be read by this user' },
-  { re: /cannot read the virtual machine configuration file/i, code: 'HV_COMMAND_FAILED', reason: 'bad-config', hint: 'vmware cannot read the .vmx file (damaged, or missing config.version / virtualHW.version)' },
-  { re: /VMware Tools are not running/i, code: 'HV_TOOLS_NOT_RUNNING', reason: 'tools-not-running', hint: 'vmware tools are not running in the guest; install or start them so the guest can be shut down cleanly' },
-  { re: /POWEROP_SCRIPTS_NOT_AVAILABLE|\b3009\b/i, code: 'HV_TOOLS_NOT_RUNNING', reason: 'tools-not-ready', hint: 'vmware tools have just started and cannot run power scripts yet; retry in a few seconds' },
-  { re: /VIX_SERVICEPROVIDER_VMWARE_WORKSTATION/i, code: 'HV_PLAYER_UNSUPPORTED', reason: 'player-only', hint: 'only vmware player is installed; twin backups need vmware workstation pro (free for personal use)' },
-  { re: /operation is not supported/i, code: 'HV_PLAYER_UNSUPPORTED', reason: 'not-supported', hint: 'this vmware product does not support the operation (vmware player cannot take snapshots); use vmware workstation pro' },
+  {
+    re: /cannot be found|does not exist.*virtual machine|virtual machine.*does not exist/i,
+    code: 'HV_VM_NOT_FOUND',
+    reason: 'vm-not-found',
+    hint: 'the .vmx file does not exist or cannot be read by this user',
+  },
+  {
+    re: /cannot read the virtual machine configuration file/i,
+    code: 'HV_COMMAND_FAILED',
+    reason: 'bad-config',
+    hint: 'vmware cannot read the .vmx file (damaged, or missing config.version / virtualHW.version)',
+  },
+  {
+    re: /VMware Tools are not running/i,
+    code: 'HV_TOOLS_NOT_RUNNING',
+    reason: 'tools-not-running',
+    hint: 'vmware tools are not running in the guest; install or start them so the guest can be shut down cleanly',
+  },
+  {
+    re: /POWEROP_SCRIPTS_NOT_AVAILABLE|\b3009\b/i,
+    code: 'HV_TOOLS_NOT_RUNNING',
+    reason: 'tools-not-ready',
+    hint: 'vmware tools have just started and cannot run power scripts yet; retry in a few seconds',
+  },
+  {
+    re: /VIX_SERVICEPROVIDER_VMWARE_WORKSTATION/i,
+    code: 'HV_PLAYER_UNSUPPORTED',
+    reason: 'player-only',
+    hint: 'only vmware player is installed; twin backups need vmware workstation pro (free for personal use)',
+  },
+  {
+    re: /operation is not supported/i,
+    code: 'HV_PLAYER_UNSUPPORTED',
+    reason: 'not-supported',
+    hint: 'this vmware product does not support the operation (vmware player cannot take snapshots); use vmware workstation pro',
+  },
   { re: /not powered on|VM_NOT_RUNNING|is not running/i, code: 'HV_VM_BAD_STATE', reason: 'not-running', hint: 'the vm is not powered on' },
   { re: /already running|VM_IS_RUNNING|is already powered on/i, code: 'HV_VM_BAD_STATE', reason: 'already-running', hint: 'the vm is already running' },
-  { re: /already locked|FILE_ALREADY_LOCKED|is in use|locked by another/i, code: 'HV_VM_LOCKED', reason: 'locked', hint: 'the vm files are locked (open in the workstation window or another process); close it there and retry' },
+  {
+    re: /already locked|FILE_ALREADY_LOCKED|is in use|locked by another/i,
+    code: 'HV_VM_LOCKED',
+    reason: 'locked',
+    hint: 'the vm files are locked (open in the workstation window or another process); close it there and retry',
+  },
   { re: /snapshot.*(not found|does not exist|no such)|(no|does not have a) snapshot/i, code: 'HV_COMMAND_FAILED', reason: 'snapshot-not-found', hint: 'the snapshot does not exist' },
   { re: /snapshot.*already exists|NONUNIQUE_NAME|more than one snapshot/i, code: 'HV_COMMAND_FAILED', reason: 'snapshot-exists', hint: 'a snapshot with this name already exists' },
   { re: /parameters was invalid/i, code: 'HV_COMMAND_FAILED', reason: 'invalid-parameter', hint: 'vmrun rejected a parameter (this vmware version may not support the command)' },
-  { re: /operation was cancell?ed/i, code: 'HV_COMMAND_FAILED', reason: 'canceled', hint: 'vmware cancelled the operation; the cause is in the vm folder\'s vmware.log' },
-  { re: /insufficient permissions|access (is )?denied|permission denied/i, code: 'PERMISSION_DENIED', reason: 'permission', hint: 'permission denied; run twinsnap as the user who runs vmware and allow vmrun in the antivirus' },
+  { re: /operation was cancell?ed/i, code: 'HV_COMMAND_FAILED', reason: 'canceled', hint: "vmware cancelled the operation; the cause is in the vm folder's vmware.log" },
+  {
+    re: /insufficient permissions|access (is )?denied|permission denied/i,
+    code: 'PERMISSION_DENIED',
+    reason: 'permission',
+    hint: 'permission denied; run twinsnap as the user who runs vmware and allow vmrun in the antivirus',
+  },
   { re: /not enough (physical )?memory|insufficient memory|out of memory/i, code: 'INSUFFICIENT_MEMORY', reason: 'memory', hint: 'the host does not have enough free memory' },
 ];
 

@@ -46,7 +46,17 @@ describe('planRestoredVmwareFolder', () => {
   it('names the .vmx after the VM and points every slot at its restored disk, wherever the original kept it', () => {
     const plan = planRestoredVmwareFolder(
       {
-        configFiles: [{ name: 'production.vmx', data: vmx(['scsi0:0.fileName = "D:\\\\VMs\\\\Accounting\\\\Accounting.vmdk"', 'scsi0:1.fileName = "Accounting-data.vmdk"', 'ide1:0.fileName = "setup.iso"', 'ide1:0.deviceType = "cdrom-image"']) }],
+        configFiles: [
+          {
+            name: 'production.vmx',
+            data: vmx([
+              'scsi0:0.fileName = "D:\\\\VMs\\\\Accounting\\\\Accounting.vmdk"',
+              'scsi0:1.fileName = "Accounting-data.vmdk"',
+              'ide1:0.fileName = "setup.iso"',
+              'ide1:0.deviceType = "cdrom-image"',
+            ]),
+          },
+        ],
         disks: [
           { name: 'scsi0-1', fileName: 'scsi0-1.vmdk', format: 'vmdk' },
           { name: 'scsi0-0', fileName: 'scsi0-0.vmdk', format: 'vmdk' },
@@ -69,7 +79,9 @@ describe('planRestoredVmwareFolder', () => {
   it('refuses disks VMware cannot open and a slot the restore point has no disk for', () => {
     const configFiles = [{ name: 'production.vmx', data: vmx(['scsi0:0.fileName = "a.vmdk"', 'scsi0:1.fileName = "b.vmdk"']) }];
     expect(() => planRestoredVmwareFolder({ configFiles, disks: [{ name: 'scsi0-0', fileName: 'a.qcow2', format: 'qcow2' }] }, 'x')).toThrow(expect.objectContaining({ code: 'DISK_UNSUPPORTED' }));
-    expect(() => planRestoredVmwareFolder({ configFiles, disks: [{ name: 'scsi0-0', fileName: 'a.vmdk', format: 'vmdk' }] }, 'x')).toThrow(expect.objectContaining({ code: 'MANIFEST_CORRUPT', message: expect.stringContaining('scsi0:1') }));
+    expect(() => planRestoredVmwareFolder({ configFiles, disks: [{ name: 'scsi0-0', fileName: 'a.vmdk', format: 'vmdk' }] }, 'x')).toThrow(
+      expect.objectContaining({ code: 'MANIFEST_CORRUPT', message: expect.stringContaining('scsi0:1') }),
+    );
   });
 
   it('leaves a folder without a .vmx as it is', () => {

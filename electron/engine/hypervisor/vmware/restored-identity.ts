@@ -103,7 +103,11 @@ function layoutVmwareFolder<D extends RestoredDiskFile>(
   const unplaced = new Set(disks);
   const place = (slot: (typeof slots)[number], d: D) => {
     unplaced.delete(d);
-    const base = slot.fileNameValue.split(/[\\/]/).pop()!.replace(/\.[^.]*$/, '') || stem;
+    const base =
+      slot.fileNameValue
+        .split(/[\\/]/)
+        .pop()!
+        .replace(/\.[^.]*$/, '') || stem;
     let file = `${vmFileStem(base)}.vmdk`;
     if (used.has(file.toLowerCase())) file = `${vmFileStem(base)}-${slotDiskName(slot.slot)}.vmdk`;
     used.add(file.toLowerCase());

@@ -34,7 +34,14 @@ const PROD = [
 
 describe('buildTwinVmx (copy-config)', () => {
   const prod = VmxFile.parse(Buffer.from(PROD));
-  const { vmx, disks } = buildTwinVmx({ production: prod, productionVmxPath: '/vms/Accounting/Accounting.vmx', displayName: 'Accounting — twin', vmssFileName: 'twin.vmss', nvramFileName: 'twin.nvram', baseName: 'twin' });
+  const { vmx, disks } = buildTwinVmx({
+    production: prod,
+    productionVmxPath: '/vms/Accounting/Accounting.vmx',
+    displayName: 'Accounting — twin',
+    vmssFileName: 'twin.vmss',
+    nvramFileName: 'twin.nvram',
+    baseName: 'twin',
+  });
 
   it('points every present hard disk at a child in the twin folder and leaves CDs and absent slots alone', () => {
     expect(disks).toEqual([

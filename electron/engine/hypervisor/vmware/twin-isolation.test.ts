@@ -14,7 +14,8 @@ const VMX = [
   '',
 ].join('\n');
 
-const dict = (nic: string, type: string, id?: string) => [`2026-12-07T10:00:00.000Z| vmx| I005: DICT ${nic}.connectionType = "${type}"`, ...(id ? [`2026-12-07T10:00:00.000Z| vmx| I005: DICT ${nic}.pvnID = "${id}"`] : [])].join('\n');
+const dict = (nic: string, type: string, id?: string) =>
+  [`2026-12-07T10:00:00.000Z| vmx| I005: DICT ${nic}.connectionType = "${type}"`, ...(id ? [`2026-12-07T10:00:00.000Z| vmx| I005: DICT ${nic}.pvnID = "${id}"`] : [])].join('\n');
 
 describe('twin isolation (vmware)', () => {
   it('moves every present nic to a lan segment of its own, never one production or the host preferences use', () => {

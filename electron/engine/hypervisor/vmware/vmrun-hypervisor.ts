@@ -247,12 +247,15 @@ export class VmrunHypervisor implements Hypervisor {
       // because the caller gave up (no signal here; ensureRunning is bounded by itself). Only a
       // VM that was not running to begin with (suspend refused: not powered on, no suspend
       // state) is left as it is.
-      const neverRan = isAppError(e) && (e.details as { reason?: string } | undefined)?.reason === 'not-running' && !vmxSuspendState(VmxFile.parse(await readFile(vmxPath).catch(() => Buffer.from(''))), vmxPath);
+      const neverRan =
+        isAppError(e) && (e.details as { reason?: string } | undefined)?.reason === 'not-running' && !vmxSuspendState(VmxFile.parse(await readFile(vmxPath).catch(() => Buffer.from(''))), vmxPath);
       const stillDown = neverRan ? undefined : await this.ensureRunning(vmxPath, vm.name);
       await runner.tryRun(['deleteSnapshot', vmxPath, handle], call('delete snapshot of', 'deleteSnapshot'));
       await rm(staging, { recursive: true, force: true });
       if (stillDown) {
-        throw new AppError('HV_VM_BAD_STATE', `unable to freeze vm '${vm.name}': ${(e as Error).message}; and production could not be started again (${stillDown}): start it in vmware workstation`, { cause: e });
+        throw new AppError('HV_VM_BAD_STATE', `unable to freeze vm '${vm.name}': ${(e as Error).message}; and production could not be started again (${stillDown}): start it in vmware workstation`, {
+          cause: e,
+        });
       }
       throw e;
     }
@@ -356,12 +359,19 @@ export class VmrunHypervisor implements Hypervisor {
   async startTwin(twin: TwinVm, opts?: CallOptions): Promise<TwinStartReport> {
     const runner = await this.runner();
     const expected = expectedSegments(await this.readVmx(twin.id, twin.name));
-    const unisolated = Object.entries(expected).filter(([, pvn]) => !pvn).map(([nic]) => nic);
+    const unisolated = Object.entries(expected)
+      .filter(([, pvn]) => !pvn)
+      .map(([nic]) => nic);
     if (unisolated.length > 0) {
-      throw new AppError('HV_TWIN_NOT_ISOLATED', `refusing to start twin '${twin.name}': ${unisolated.join(', ')} not on a private lan segment in its configuration`, { details: { nics: unisolated } });
+      throw new AppError('HV_TWIN_NOT_ISOLATED', `refusing to start twin '${twin.name}': ${unisolated.join(', ')} not on a private lan segment in its configuration`, {
+        details: { nics: unisolated },
+      });
     }
     const log = join(twin.folder, 'vmware.log');
-    const logBefore = await stat(log).then((s) => s.ino, () => undefined);
+    const logBefore = await stat(log).then(
+      (s) => s.ino,
+      () => undefined,
+    );
     const powerOff = () => runner.tryRun(['stop', twin.id, 'hard'], { action: 'power off twin', vmName: twin.name, timeoutMs: this.timeouts.quick });
     try {
       await runner.run(['start', twin.id, 'nogui'], { action: 'start twin', vmName: twin.name, timeoutMs: this.t('start', opts), signal: opts?.signal });
@@ -389,7 +399,11 @@ export class VmrunHypervisor implements Hypervisor {
     if (problems.length > 0) {
       const off = await powerOff();
       const stopped = !('failure' in off) || off.failure.reason === 'not-running';
-      throw new AppError('HV_TWIN_NOT_ISOLATED', `the network isolation of twin '${twin.name}' could not be verified, so it was powered off at once${stopped ? '' : ' (the power-off failed too: stop it in vmware workstation)'}: ${problems.join('; ')}`, { details: { problems } });
+      throw new AppError(
+        'HV_TWIN_NOT_ISOLATED',
+        `the network isolation of twin '${twin.name}' could not be verified, so it was powered off at once${stopped ? '' : ' (the power-off failed too: stop it in vmware workstation)'}: ${problems.join('; ')}`,
+        { details: { problems } },
+      );
     }
     return {
       isolation: {
@@ -505,7 +519,11 @@ export class VmrunHypervisor implements Hypervisor {
       const locks = (await readdir(folder).catch(() => [] as string[])).filter((f) => /\.lck$/i.test(f));
       if (locks.length === 0) return;
       if (clock.monotonic() > until) {
-        throw new AppError('HV_VM_LOCKED', `unable to delete twin '${name}': its files are still locked ${Math.round(this.timeouts.locks / 1000)} s after it stopped (${locks.join(', ')}); it is removed at the next recovery`, { details: { folder, locks } });
+        throw new AppError(
+          'HV_VM_LOCKED',
+          `unable to delete twin '${name}': its files are still locked ${Math.round(this.timeouts.locks / 1000)} s after it stopped (${locks.join(', ')}); it is removed at the next recovery`,
+          { details: { folder, locks } },
+        );
       }
       await clock.sleep(150, signal);
     }
@@ -533,7 +551,12 @@ export class VmrunHypervisor implements Hypervisor {
 
   async releaseFrozen(frozen: FrozenState, opts?: CallOptions): Promise<void> {
     const runner = await this.runner();
-    const r = await runner.tryRun(['deleteSnapshot', frozen.vm.id, frozen.handle], { action: 'delete the backup snapshot of', vmName: frozen.vm.name, timeoutMs: this.t('deleteSnapshot', opts), signal: opts?.signal });
+    const r = await runner.tryRun(['deleteSnapshot', frozen.vm.id, frozen.handle], {
+      action: 'delete the backup snapshot of',
+      vmName: frozen.vm.name,
+      timeoutMs: this.t('deleteSnapshot', opts),
+      signal: opts?.signal,
+    });
     if ('failure' in r && r.failure.reason !== 'snapshot-not-found') {
       throw new AppError(r.failure.code, `unable to delete the backup snapshot of vm '${frozen.vm.name}': ${r.failure.hint}`, { details: { reason: r.failure.reason } });
     }
@@ -555,7 +578,7 @@ export class VmrunHypervisor implements Hypervisor {
       });
     }
     const root = this.twinsRoot(record.vmId);
-    const owned = async (file: string) => ((await readFile(file, 'utf8').catch(() => '')).trim() === record.vmId);
+    const owned = async (file: string) => (await readFile(file, 'utf8').catch(() => '')).trim() === record.vmId;
     for (const entry of await readdir(root).catch(() => [] as string[])) {
       const path = join(root, entry);
       if (entry.startsWith('twinsnap-twin-') && (await owned(join(path, TWIN_MARKER)))) {
@@ -574,7 +597,14 @@ export class VmrunHypervisor implements Hypervisor {
       if (why) throw new AppError('HV_VM_BAD_STATE', `unable to recover vm '${name}': production could not be started again (${why}): start it in vmware workstation`);
     }
     const listed = await runner.tryRun(['listSnapshots', record.vmId], call('list snapshots of', 'quick'));
-    const names = new Set('stdout' in listed ? listed.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(SNAPSHOT_PREFIX)) : []);
+    const names = new Set(
+      'stdout' in listed
+        ? listed.stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .filter((l) => l.startsWith(SNAPSHOT_PREFIX))
+        : [],
+    );
     if (record.handle) names.add(record.handle);
     // A build killed between the twin folder's mkdir and its marker leaves the folder empty (or
     // with a torn marker): it is this VM's when its name carries one of this VM's handles.
@@ -605,7 +635,14 @@ export class VmrunHypervisor implements Hypervisor {
     const out: string[] = [];
     const listed = await runner.tryRun(['listSnapshots', vmId], { action: 'list snapshots of', vmName: basename(vmId), timeoutMs: this.t('quick', opts), signal: opts?.signal });
     if (!('stdout' in listed)) out.push(`snapshots unknown (listSnapshots failed)`);
-    else out.push(...listed.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(SNAPSHOT_PREFIX)).map((l) => `snapshot ${l}`));
+    else
+      out.push(
+        ...listed.stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l.startsWith(SNAPSHOT_PREFIX))
+          .map((l) => `snapshot ${l}`),
+      );
     const root = this.twinsRoot(vmId);
     const marker = async (file: string) => (await readFile(file, 'utf8').catch(() => undefined))?.trim();
     for (const entry of await readdir(root).catch(() => [] as string[])) {
@@ -671,7 +708,10 @@ async function captureMemoryState(vm: VmInfo, vmss: string, staging: string): Pr
   const methods = new Set<string>();
   let bytes = 0;
   const vmem = vmss.replace(/\.vmss$/i, '') + '.vmem';
-  for (const [from, to] of [[vmss, join(staging, 'state.vmss')], [vmem, join(staging, 'state.vmem')]] as const) {
+  for (const [from, to] of [
+    [vmss, join(staging, 'state.vmss')],
+    [vmem, join(staging, 'state.vmem')],
+  ] as const) {
     if (from === vmem && (await fileSize(vmem)) === undefined) continue; // memory inside the .vmss (no named file)
     methods.add(await cloneOrCopy(from, to));
     bytes += (await stat(to)).size;

@@ -88,7 +88,10 @@ export class VmxFile {
 
   /** A deep copy. */
   clone(): VmxFile {
-    return new VmxFile(this.lines.map((l) => ({ ...l })), this.encoding);
+    return new VmxFile(
+      this.lines.map((l) => ({ ...l })),
+      this.encoding,
+    );
   }
 
   /** The file as text; untouched lines are reproduced exactly. */
@@ -153,7 +156,12 @@ export function escapeValue(v: string): string {
 /** Decodes `|XX` escapes; runs of escaped bytes are read as UTF-8 (latin1 if invalid). */
 export function unescapeValue(v: string): string {
   return v.replace(/(?:\|[0-9A-Fa-f]{2})+/g, (run) => {
-    const bytes = Buffer.from(run.split('|').slice(1).map((h) => parseInt(h, 16)));
+    const bytes = Buffer.from(
+      run
+        .split('|')
+        .slice(1)
+        .map((h) => parseInt(h, 16)),
+    );
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {

@@ -213,11 +213,7 @@ export class ChunkPool {
       this.pending.set(id, {
         resolve: resolve as (r: never) => void,
         reject: (e: unknown) =>
-          reject(
-            digest && (e as { code?: string }).code === 'ENOENT'
-              ? new AppError('CHUNK_MISSING', `chunk ${digest} is missing from the repository`, { details: { digest } })
-              : e,
-          ),
+          reject(digest && (e as { code?: string }).code === 'ENOENT' ? new AppError('CHUNK_MISSING', `chunk ${digest} is missing from the repository`, { details: { digest } }) : e),
       });
       this.workers[best]!.postMessage(make(id).msg);
     });

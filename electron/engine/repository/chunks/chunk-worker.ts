@@ -133,7 +133,9 @@ function store(data: Buffer): { digest: string; written: boolean; storedBytes: n
     n = data.length;
     data.copy(out, CHUNK_HEADER_SIZE);
   }
-  const parts = enc ? sealChunkParts(enc, digest, codec, data.length, out.subarray(CHUNK_HEADER_SIZE, CHUNK_HEADER_SIZE + n)) : [writeChunkHeader(out, codec, data.length).subarray(0, CHUNK_HEADER_SIZE + n)];
+  const parts = enc
+    ? sealChunkParts(enc, digest, codec, data.length, out.subarray(CHUNK_HEADER_SIZE, CHUNK_HEADER_SIZE + n))
+    : [writeChunkHeader(out, codec, data.length).subarray(0, CHUNK_HEADER_SIZE + n)];
   const total = parts.reduce((a, p) => a + p.length, 0);
   if (faultEnospcAfter >= 0 && writes++ >= faultEnospcAfter) throw withCode('ENOSPC: no space left on device (injected)', 'ENOSPC');
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -148,7 +150,7 @@ function store(data: Buffer): { digest: string; written: boolean; storedBytes: n
     }
     let pos = 0;
     for (const p of parts) {
-      for (let w = 0; w < p.length; ) {
+      for (let w = 0; w < p.length;) {
         const k = writeSync(fd, p, w, p.length - w, pos);
         w += k;
         pos += k;

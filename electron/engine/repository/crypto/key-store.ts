@@ -50,9 +50,13 @@ export async function removeKeyFile(layout: RepoLayout, id: string): Promise<voi
 export async function unlockRepository(layout: RepoLayout, cfg: RepoConfig, password: string | (() => Promise<string | undefined>) | undefined): Promise<RepoKeys> {
   const secret = typeof password === 'function' ? await password() : password;
   if (!secret) {
-    throw new AppError('REPO_PASSWORD_REQUIRED', `repository '${layout.root}' is encrypted: give its password (prompt, TWINSNAP_PASSWORD or --password-file FILE; in the app: unlock it on the Repository page)`, {
-      details: { path: layout.root },
-    });
+    throw new AppError(
+      'REPO_PASSWORD_REQUIRED',
+      `repository '${layout.root}' is encrypted: give its password (prompt, TWINSNAP_PASSWORD or --password-file FILE; in the app: unlock it on the Repository page)`,
+      {
+        details: { path: layout.root },
+      },
+    );
   }
   const keys = await readKeyFiles(layout);
   if (!keys.length) throw new AppError('REPO_CORRUPT', `encrypted repository '${layout.root}' has no readable key file in 'keys/': it cannot be unlocked`);

@@ -53,9 +53,7 @@ export type KeySummary = RepositoryKey;
 export type ObjectKind = 'manifest' | 'index' | 'fingerprints' | 'config-file' | 'chunk';
 
 function scrypt(password: string, salt: Buffer, cost: KdfCost): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scryptCb(password.normalize('NFC'), salt, 32, { ...cost, maxmem: 256 * cost.N * cost.r + 1024 * 1024 }, (e, k) => (e ? reject(e) : resolve(k))),
-  );
+  return new Promise((resolve, reject) => scryptCb(password.normalize('NFC'), salt, 32, { ...cost, maxmem: 256 * cost.N * cost.r + 1024 * 1024 }, (e, k) => (e ? reject(e) : resolve(k))));
 }
 
 function keyAad(repoId: string, keyId: string): Buffer {

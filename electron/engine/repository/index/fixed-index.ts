@@ -45,7 +45,10 @@ export function encodeFixedIndex(idx: ChunkMap): Buffer {
     c.digest.copy(buf, HEADER + k * ENTRY + 4);
     k++;
   }
-  createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().copy(buf, buf.length - 32);
+  createHash('sha256')
+    .update(buf.subarray(0, buf.length - 32))
+    .digest()
+    .copy(buf, buf.length - 32);
   return buf;
 }
 
@@ -60,7 +63,9 @@ export function decodeFixedIndex(buf: Buffer, what: string): FixedIndex {
   const entries = v1 ? n : buf.readUInt32LE(24);
   const entry = v1 ? 32 : ENTRY;
   if (buf.length !== HEADER + entries * entry + 32) throw bad('wrong length');
-  const sum = createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest();
+  const sum = createHash('sha256')
+    .update(buf.subarray(0, buf.length - 32))
+    .digest();
   if (!sum.equals(buf.subarray(buf.length - 32))) throw bad('checksum mismatch');
   if (chunkSize <= 0 || !Number.isSafeInteger(size) || n !== Math.ceil(size / chunkSize)) throw bad('chunk count does not match the disk size');
   const map = new ChunkMap(chunkSize, size);

@@ -64,9 +64,13 @@ export async function acquireLock(locksDir: string, name: string, what: string, 
         await unlink(file).catch(() => {});
         continue;
       }
-      throw new AppError('REPO_LOCKED', `the repository is busy: ${other?.what ?? 'another operation'} (pid ${other?.pid ?? '?'} on ${other?.host ?? '?'}) holds ${name}; try again when it has finished`, {
-        details: { lock: name, holder: other },
-      });
+      throw new AppError(
+        'REPO_LOCKED',
+        `the repository is busy: ${other?.what ?? 'another operation'} (pid ${other?.pid ?? '?'} on ${other?.host ?? '?'}) holds ${name}; try again when it has finished`,
+        {
+          details: { lock: name, holder: other },
+        },
+      );
     }
   }
   throw new AppError('REPO_LOCKED', `unable to take lock ${name}`);
@@ -80,10 +84,14 @@ function lockError(e: unknown, locksDir: string, name: string, what: string): un
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   const repo = dirname(locksDir);
   if (code === 'EROFS') {
-    return new AppError('REPO_READ_ONLY', `the repository '${repo}' is on a read-only file system (write-protected disk, read-only share or WORM storage): ${what} needs to write to it; listing, browsing and restoring work as they are`, {
-      cause: e,
-      details: { path: repo, lock: name },
-    });
+    return new AppError(
+      'REPO_READ_ONLY',
+      `the repository '${repo}' is on a read-only file system (write-protected disk, read-only share or WORM storage): ${what} needs to write to it; listing, browsing and restoring work as they are`,
+      {
+        cause: e,
+        details: { path: repo, lock: name },
+      },
+    );
   }
   if (code === 'EACCES' || code === 'EPERM') {
     return new AppError('PERMISSION_DENIED', `no permission to write to the repository '${repo}' (${what} needs to): ${(e as Error).message}`, { cause: e, details: { path: repo, lock: name } });

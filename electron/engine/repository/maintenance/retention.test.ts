@@ -4,7 +4,11 @@ import { planRetention } from './retention.js';
 /** Local-time ISO strings so calendar buckets do not depend on the test machine's zone. */
 const at = (y: number, mo: number, d: number, h = 12, mi = 0) => new Date(y, mo - 1, d, h, mi).toISOString();
 const snaps = (times: string[]) => times.map((time, i) => ({ id: `s${i}`, time }));
-const kept = (ds: ReturnType<typeof planRetention>) => ds.filter((d) => d.keep).map((d) => d.snapshotId).sort();
+const kept = (ds: ReturnType<typeof planRetention>) =>
+  ds
+    .filter((d) => d.keep)
+    .map((d) => d.snapshotId)
+    .sort();
 
 describe('planRetention', () => {
   it('keeps the N newest with keepLast and says why', () => {

@@ -66,4 +66,3 @@ export function afterCleanup(e: unknown, r: CleanupResult | undefined): unknown 
     : `; the chunks this backup wrote stay until garbage collection${r?.skipped ? ` (${r.skipped})` : ''}: run 'twinsnap gc' (or 'Free unused space (GC)' on the Repository page) to free the space now`;
   return new AppError('DISK_FULL', `${e.message}${said}`, { cause: e, details: { ...(e.details ?? {}), removedChunks: r?.removedChunks ?? 0, freedBytes: r?.freedBytes ?? 0 } });
 }
-

@@ -67,7 +67,10 @@ export function encodeFingerprints(map: ChunkMap): Buffer {
     c.fp.copy(buf, HEADER + k * ENTRY + 4);
     k++;
   }
-  createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().copy(buf, buf.length - 32);
+  createHash('sha256')
+    .update(buf.subarray(0, buf.length - 32))
+    .digest()
+    .copy(buf, buf.length - 32);
   return buf;
 }
 
@@ -86,7 +89,13 @@ export function decodeFingerprints(buf: Buffer): DecodedFingerprints | undefined
   const n = buf.readUInt32LE(12);
   const entry = v1 ? FP : ENTRY;
   if (buf.length !== HEADER + n * entry + 32) return undefined;
-  if (!createHash('sha256').update(buf.subarray(0, buf.length - 32)).digest().equals(buf.subarray(buf.length - 32))) return undefined;
+  if (
+    !createHash('sha256')
+      .update(buf.subarray(0, buf.length - 32))
+      .digest()
+      .equals(buf.subarray(buf.length - 32))
+  )
+    return undefined;
   const none = Buffer.alloc(FP);
   return {
     chunkSize,

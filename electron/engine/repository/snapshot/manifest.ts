@@ -158,7 +158,11 @@ export function toSummary(m: Manifest): SnapshotSummary {
 /** A safe file/disk name (passes {@link fileNameProblem}): basename, no separators or control characters, no device name, never empty. */
 export function safeName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  let clean = base.replace(/[^A-Za-z0-9._ +=@,-]/g, '_').replace(/^\.+/, '_').slice(0, 200).replace(/[. ]+$/, (m) => '_'.repeat(m.length));
+  let clean = base
+    .replace(/[^A-Za-z0-9._ +=@,-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 200)
+    .replace(/[. ]+$/, (m) => '_'.repeat(m.length));
   const dot = clean.indexOf('.');
   if (DEVICE_NAME.test((dot < 0 ? clean : clean.slice(0, dot)).trimEnd())) clean = dot < 0 ? `${clean}_` : `${clean.slice(0, dot)}_${clean.slice(dot)}`;
   return clean.length ? clean : 'unnamed';

@@ -24,10 +24,7 @@ function setup() {
   });
   const onOpenDay = vi.fn();
   const onOpenGuest = vi.fn();
-  renderWithServices(
-    <CalendarGrid layout={layout} rowInfo={{ Mail: { subtitle: 'daily 02:00', stale: true } }} onOpenDay={onOpenDay} onOpenGuest={onOpenGuest} />,
-    fakeEngine(),
-  );
+  renderWithServices(<CalendarGrid layout={layout} rowInfo={{ Mail: { subtitle: 'daily 02:00', stale: true } }} onOpenDay={onOpenDay} onOpenGuest={onOpenGuest} />, fakeEngine());
   return { onOpenDay, onOpenGuest };
 }
 
@@ -45,7 +42,11 @@ describe('CalendarGrid', () => {
 
   it('has one tab stop that arrow keys move; Enter opens the day or the guest', () => {
     const { onOpenDay, onOpenGuest } = setup();
-    const stops = () => screen.getAllByRole('gridcell').concat(screen.getAllByRole('rowheader')).filter((c) => c.tabIndex === 0);
+    const stops = () =>
+      screen
+        .getAllByRole('gridcell')
+        .concat(screen.getAllByRole('rowheader'))
+        .filter((c) => c.tabIndex === 0);
     expect(stops()).toHaveLength(1);
     const start = stops()[0];
     start.focus();

@@ -45,7 +45,10 @@ function cellLabel(guest: string, dayLabel: string, marks: CalendarMark[], beyon
   else {
     const good = marks.filter((m) => m.kind !== 'failed');
     const failed = marks.length - good.length;
-    if (good.length) parts.push(`${good.length} restore point${good.length > 1 ? 's' : ''}: ${good.map((m) => `${formatTime(m.at)} ${MARK_LABEL[m.kind]}${m.verified ? ' verified' : ''}${m.damaged ? ' DAMAGED (forget it, back up now)' : ''}${m.forget ? ' (would be forgotten)' : ''}`).join(', ')}`);
+    if (good.length)
+      parts.push(
+        `${good.length} restore point${good.length > 1 ? 's' : ''}: ${good.map((m) => `${formatTime(m.at)} ${MARK_LABEL[m.kind]}${m.verified ? ' verified' : ''}${m.damaged ? ' DAMAGED (forget it, back up now)' : ''}${m.forget ? ' (would be forgotten)' : ''}`).join(', ')}`,
+      );
     if (failed) parts.push(`${failed} failed backup${failed > 1 ? 's' : ''}`);
   }
   if (beyond) parts.push('beyond the retention horizon');
@@ -104,7 +107,8 @@ const GridRow = memo(function GridRow({ row, r, info, days, labels, colW, active
           {row.label}
           {info?.stale && (
             <span className="stale" aria-label="stale: no good backup for longer than the schedule expects" title="No good backup for longer than the schedule expects">
-              {' '}!
+              {' '}
+              !
             </span>
           )}
         </Box>

@@ -35,7 +35,14 @@ export function CalendarPage() {
   // rows are keyed by guest id: two guests that share a name are two rows, told apart by folder
   const guestNames = useMemo(() => (guests.data ?? []).map((g) => g.id), [guests.data]);
   const allNames = useMemo(() => [...new Set([...guestNames, ...(snapshots.data ?? []).map((s) => s.guestId)])], [guestNames, snapshots.data]);
-  const labels = useMemo(() => guestLabels(guests.data ?? [], (snapshots.data ?? []).map((s) => ({ guestId: s.guestId, name: s.guest }))), [guests.data, snapshots.data]);
+  const labels = useMemo(
+    () =>
+      guestLabels(
+        guests.data ?? [],
+        (snapshots.data ?? []).map((s) => ({ guestId: s.guestId, name: s.guest })),
+      ),
+    [guests.data, snapshots.data],
+  );
   useEffect(() => {
     if (allNames.length) void loadPolicies(allNames);
   }, [allNames, loadPolicies]);
@@ -98,7 +105,8 @@ export function CalendarPage() {
       {guests.error && <ErrorNotice error={guests.error} what="Guests" />}
       {overlay && (
         <Alert severity={overlay.forgetCount ? 'warning' : 'info'} sx={{ mb: 1 }} data-testid="retention-overlay">
-          Retention preview for {labelOf(labels, overlay.guest)}: {overlay.forgetCount} restore point{overlay.forgetCount === 1 ? '' : 's'} would be forgotten (hollow marks). Nothing is deleted until you apply.
+          Retention preview for {labelOf(labels, overlay.guest)}: {overlay.forgetCount} restore point{overlay.forgetCount === 1 ? '' : 's'} would be forgotten (hollow marks). Nothing is deleted until
+          you apply.
         </Alert>
       )}
       <CalendarToolbar endDay={range.endDay} days={range.days} todayKey={todayKey} onChange={(endDay, days) => setRange({ endDay, days })} />

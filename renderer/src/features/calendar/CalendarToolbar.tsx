@@ -69,7 +69,11 @@ export function CalendarToolbar({ endDay, days, todayKey, onChange }: CalendarTo
           </li>
         ))}
         <li>
-          <Box component="span" sx={{ display: 'inline-block', width: 14, height: 10, mr: 0.5, backgroundImage: 'repeating-linear-gradient(135deg, transparent 0 3px, rgba(127,127,127,.45) 3px 5px)' }} aria-hidden />
+          <Box
+            component="span"
+            sx={{ display: 'inline-block', width: 14, height: 10, mr: 0.5, backgroundImage: 'repeating-linear-gradient(135deg, transparent 0 3px, rgba(127,127,127,.45) 3px 5px)' }}
+            aria-hidden
+          />
           beyond retention
         </li>
       </Box>

@@ -7,7 +7,15 @@ import { renderWithServices } from '../../test/render.js';
 import { SnapshotDetails } from './SnapshotDetails.js';
 import type { GuestId } from '../../../../shared/domain/guest-id.js';
 
-const snap: SnapshotSummary = { id: '20261122T120000Z-abcdef', guestId: 'name:Mail' as GuestId, guest: 'Mail', time: '2026-11-22T12:00:00.000Z', consistency: 'clean-twin', disks: [], logicalBytes: 5e9 };
+const snap: SnapshotSummary = {
+  id: '20261122T120000Z-abcdef',
+  guestId: 'name:Mail' as GuestId,
+  guest: 'Mail',
+  time: '2026-11-22T12:00:00.000Z',
+  consistency: 'clean-twin',
+  disks: [],
+  logicalBytes: 5e9,
+};
 
 describe('Forget… in the snapshot panel', () => {
   it('asks first; "Keep it" forgets nothing, "Forget" calls snapshots.forget and reports back', async () => {

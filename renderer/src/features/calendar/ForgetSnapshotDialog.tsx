@@ -62,9 +62,8 @@ export function ForgetSnapshotDialog({ snapshot, onClose, onForgotten }: ForgetS
       <DialogContent>
         {snapshot && (
           <DialogContentText id="forget-text">
-            The restore point of <strong>{snapshot.guest}</strong> from {formatDateTime(snapshot.time)} ({formatBytes(snapshot.logicalBytes)}) is removed from the repository now and cannot be
-            brought back. Data it shares with other restore points stays; the space only it used is freed by the next garbage collection (Repository → Collect garbage, or the nightly
-            maintenance).
+            The restore point of <strong>{snapshot.guest}</strong> from {formatDateTime(snapshot.time)} ({formatBytes(snapshot.logicalBytes)}) is removed from the repository now and cannot be brought
+            back. Data it shares with other restore points stays; the space only it used is freed by the next garbage collection (Repository → Collect garbage, or the nightly maintenance).
           </DialogContentText>
         )}
         {error && (

@@ -54,14 +54,7 @@ export function SnapshotDrawer({ selection, onSelect, onClose, onRetention }: Sn
           {marks.length === 0 ? (
             <Typography>No restore points on this day.</Typography>
           ) : (
-            <ToggleButtonGroup
-              exclusive
-              size="small"
-              value={sel?.key}
-              onChange={(_e, v: string | null) => v && onSelect(v)}
-              aria-label="Restore points of this day"
-              sx={{ flexWrap: 'wrap', mb: 2 }}
-            >
+            <ToggleButtonGroup exclusive size="small" value={sel?.key} onChange={(_e, v: string | null) => v && onSelect(v)} aria-label="Restore points of this day" sx={{ flexWrap: 'wrap', mb: 2 }}>
               {marks.map((m) => (
                 <ToggleButton key={m.key} value={m.key} aria-label={`${formatTime(m.at)} ${MARK_LABEL[m.kind]}`}>
                   <Box component="span" aria-hidden sx={{ mr: 0.5 }}>

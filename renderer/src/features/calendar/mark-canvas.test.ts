@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { CalendarMark } from './calendar-layout.js';
 import { DAY_BEYOND, DAY_TODAY, DAY_WEEKEND, drawRow, markAt, markX, stackedX, type MarkColors } from './mark-canvas.js';
 
-const mark = (key: string, frac: number, kind: CalendarMark['kind'] = 'clean', extra: Partial<CalendarMark> = {}): CalendarMark => ({ key, kind, at: '', frac, verified: false, forget: false, ...extra });
+const mark = (key: string, frac: number, kind: CalendarMark['kind'] = 'clean', extra: Partial<CalendarMark> = {}): CalendarMark => ({
+  key,
+  kind,
+  at: '',
+  frac,
+  verified: false,
+  forget: false,
+  ...extra,
+});
 const colors: MarkColors = { clean: 'green', crash: 'orange', cold: 'blue', failed: 'red', forget: 'grey', selected: 'navy' };
 
 /** A 2D context that records what is drawn where. */

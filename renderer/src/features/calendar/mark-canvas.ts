@@ -50,7 +50,15 @@ function dot(ctx: CanvasRenderingContext2D, x: number, y: number, r: number) {
 }
 
 /** Draws one mark centred at (x, y): ● clean, ◐ crash, ○ cold, ✕ failed, dashed ○ forgotten-in-preview. */
-export function drawMark(ctx: CanvasRenderingContext2D, kind: MarkKind, x: number, y: number, r: number, c: MarkColors, o: { verified: boolean; forget: boolean; selected: boolean; damaged?: boolean }) {
+export function drawMark(
+  ctx: CanvasRenderingContext2D,
+  kind: MarkKind,
+  x: number,
+  y: number,
+  r: number,
+  c: MarkColors,
+  o: { verified: boolean; forget: boolean; selected: boolean; damaged?: boolean },
+) {
   if (o.damaged) {
     // A damaged point: a thick ring in the failure colour around whatever the mark is.
     ctx.strokeStyle = c.failed;

@@ -140,11 +140,23 @@ describe('FileBrowser', () => {
   it('shows a lazily loaded folder tree that follows the listing and opens folders by key', async () => {
     const engine = setup();
     const tree = await screen.findByRole('tree', { name: 'Folders' });
-    await waitFor(() => expect(within(tree).getAllByRole('treeitem').map((t) => t.textContent)).toEqual(['disk0']));
+    await waitFor(() =>
+      expect(
+        within(tree)
+          .getAllByRole('treeitem')
+          .map((t) => t.textContent),
+      ).toEqual(['disk0']),
+    );
     const disk = within(tree).getByRole('treeitem');
     expect(disk.getAttribute('aria-expanded')).toBe('false');
     await key(disk, 'ArrowRight');
-    await waitFor(() => expect(within(tree).getAllByRole('treeitem').map((t) => t.textContent)).toEqual(['disk0', 'part1']));
+    await waitFor(() =>
+      expect(
+        within(tree)
+          .getAllByRole('treeitem')
+          .map((t) => t.textContent),
+      ).toEqual(['disk0', 'part1']),
+    );
     expect(engine.calls.filter((c) => c.method === 'files.list').map((c) => (c.req as { path: string }).path)).toContain('disk0');
     await key(disk, 'ArrowDown');
     const part = document.activeElement as HTMLElement;

@@ -47,7 +47,12 @@ export function FilePreview({ snapshotId, entry }: { snapshotId: string; entry: 
       </Typography>
       {!p && <Typography variant="body2">Loading preview…</Typography>}
       {p?.kind === 'text' && (
-        <Box component="pre" tabIndex={0} aria-label={`Contents of ${entry.name}`} sx={{ m: 0, p: 1, maxHeight: 360, overflow: 'auto', bgcolor: 'action.hover', fontSize: 12, whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>
+        <Box
+          component="pre"
+          tabIndex={0}
+          aria-label={`Contents of ${entry.name}`}
+          sx={{ m: 0, p: 1, maxHeight: 360, overflow: 'auto', bgcolor: 'action.hover', fontSize: 12, whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}
+        >
           {p.text}
         </Box>
       )}

@@ -66,7 +66,9 @@ export function FolderTree({ snapshotId, current, onOpen }: FolderTreeProps) {
     if (!wantFocus.current || !tabStop) return;
     wantFocus.current = false;
     const items = ref.current?.querySelectorAll<HTMLElement>('[data-tree-path]') ?? [];
-    Array.from(items).find((el) => el.dataset.treePath === tabStop)?.focus();
+    Array.from(items)
+      .find((el) => el.dataset.treePath === tabStop)
+      ?.focus();
   });
 
   const toggle = (path: string, open: boolean) => {

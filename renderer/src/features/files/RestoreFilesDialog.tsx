@@ -30,9 +30,13 @@ export const EXISTING_CHOICES: { value: ExistingFilePolicy; label: string; help:
 /** The summary lines of a finished restore: one per outcome that happened. */
 export function restoreSummary(r: FileRestoreResult): { severity: 'success' | 'warning' | 'error'; lines: string[] } {
   const lines = [`Restored ${plural(r.restored, 'file')} (${formatBytes(r.bytes)}) to ${r.to}.`];
-  if (r.keptBoth) lines.push(`${plural(r.keptBoth, 'file')} already existed: the restored ${r.keptBoth === 1 ? 'copy was' : 'copies were'} saved beside ${r.keptBoth === 1 ? 'it' : 'them'} under a “(restored …)” name.`);
+  if (r.keptBoth)
+    lines.push(
+      `${plural(r.keptBoth, 'file')} already existed: the restored ${r.keptBoth === 1 ? 'copy was' : 'copies were'} saved beside ${r.keptBoth === 1 ? 'it' : 'them'} under a “(restored …)” name.`,
+    );
   if (r.overwritten) lines.push(`${plural(r.overwritten, 'existing file')} ${r.overwritten === 1 ? 'was' : 'were'} overwritten.`);
-  if (r.skippedExisting) lines.push(`${plural(r.skippedExisting, 'file')} already existed and ${r.skippedExisting === 1 ? 'was' : 'were'} left as ${r.skippedExisting === 1 ? 'it was' : 'they were'} (not restored).`);
+  if (r.skippedExisting)
+    lines.push(`${plural(r.skippedExisting, 'file')} already existed and ${r.skippedExisting === 1 ? 'was' : 'were'} left as ${r.skippedExisting === 1 ? 'it was' : 'they were'} (not restored).`);
   if (r.skipped.length) lines.push(`Not restored (not a regular file): ${r.skipped.map((s) => `${s.path} (${s.reason})`).join('; ')}.`);
   if (r.failed.length) lines.push(`${plural(r.failed.length, 'item')} failed: ${r.failed.map((s) => `${s.path} (${s.reason})`).join('; ')}.`);
   return { severity: r.failed.length ? 'error' : r.skipped.length ? 'warning' : 'success', lines };
@@ -92,8 +96,8 @@ export function RestoreFilesDialog({ open, snapshotId, paths, onClose }: { open:
         {!summary ? (
           <>
             <Typography variant="body2" sx={{ mb: 2 }}>
-              Each selected file or folder (with everything in it) is copied by its name into this folder on the computer running TwinSnap, keeping modification times.
-              Nothing is written outside the folder; symbolic links and special files are not restored.
+              Each selected file or folder (with everything in it) is copied by its name into this folder on the computer running TwinSnap, keeping modification times. Nothing is written outside the
+              folder; symbolic links and special files are not restored.
             </Typography>
             <TextField
               autoFocus

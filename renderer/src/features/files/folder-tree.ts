@@ -57,11 +57,7 @@ export function visibleLines(children: ReadonlyMap<string, TreeChildren>, expand
 }
 
 /** What a key press asks the tree to do (WAI-ARIA tree view pattern). */
-export type TreeAction =
-  | { kind: 'focus'; path: string }
-  | { kind: 'expand'; path: string }
-  | { kind: 'collapse'; path: string }
-  | { kind: 'open'; path: string };
+export type TreeAction = { kind: 'focus'; path: string } | { kind: 'expand'; path: string } | { kind: 'collapse'; path: string } | { kind: 'open'; path: string };
 
 /**
  * Maps a key on the focused line to an action: ↑/↓ move, → expands (or enters the first child),
@@ -69,7 +65,10 @@ export type TreeAction =
  * Returns null for keys the tree does not handle.
  */
 export function treeKey(lines: TreeLine[], focused: string, key: string): TreeAction | null {
-  const i = Math.max(0, lines.findIndex((l) => l.path === focused));
+  const i = Math.max(
+    0,
+    lines.findIndex((l) => l.path === focused),
+  );
   const line = lines[i];
   if (!line) return null;
   switch (key) {

@@ -9,7 +9,17 @@ import { suggestSchedules } from './suggest-schedules.js';
 import type { GuestId } from '../../../../shared/domain/guest-id.js';
 
 const guest = (name: string): Guest => ({ id: `vmware:${name}` as GuestId, name, hypervisor: 'vmware', state: 'running', disks: [], warnings: [] }) as Guest;
-const status = { version: 't', state: 'ready', dataDir: '/d', repository: '/d/repository', logFile: '/d/log', hypervisors: [{ kind: 'vmware', available: true }], runningJobs: 0, startedAt: '', schedulerOwner: 'this' } as EngineStatus;
+const status = {
+  version: 't',
+  state: 'ready',
+  dataDir: '/d',
+  repository: '/d/repository',
+  logFile: '/d/log',
+  hypervisors: [{ kind: 'vmware', available: true }],
+  runningJobs: 0,
+  startedAt: '',
+  schedulerOwner: 'this',
+} as EngineStatus;
 
 describe('first-run schedule suggestions', () => {
   it('staggers guests by 15 minutes from 12:00 and 23:00, skipping scheduled ones and wrapping midnight', () => {
@@ -29,7 +39,11 @@ describe('first-run schedule suggestions', () => {
     });
     renderWithServices(<FirstRunPanel status={status} guests={[guest('Accounting'), guest('Mail')]} />, engine);
     const list = screen.getByRole('list', { name: 'Suggested schedules' });
-    expect(within(list).getAllByRole('listitem').map((li) => li.textContent)).toEqual([expect.stringMatching(/Accounting.*12:00.*23:00/), expect.stringMatching(/Mail.*12:15.*23:15/)]);
+    expect(
+      within(list)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toEqual([expect.stringMatching(/Accounting.*12:00.*23:00/), expect.stringMatching(/Mail.*12:15.*23:15/)]);
     expect(set).toEqual([]);
     await act(async () => void fireEvent.click(screen.getByRole('button', { name: 'Create these schedules' })));
     await waitFor(() => expect(set).toHaveLength(2));

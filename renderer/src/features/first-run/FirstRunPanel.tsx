@@ -32,7 +32,10 @@ export function FirstRunPanel({ status, guests }: { status: EngineStatus | undef
   const suggestions = useMemo(() => {
     // by id: two guests that share a name get a schedule each
     const scheduled = new Set((schedules ?? []).filter((x) => x.schedule.kind !== 'off').map((x) => x.guestId as string));
-    return suggestSchedules((guests ?? []).map((g) => g.id), scheduled);
+    return suggestSchedules(
+      (guests ?? []).map((g) => g.id),
+      scheduled,
+    );
   }, [guests, schedules]);
   const labels = useMemo(() => guestLabels(guests ?? []), [guests]);
   const createAll = async () => {
@@ -65,8 +68,8 @@ export function FirstRunPanel({ status, guests }: { status: EngineStatus | undef
             <StepLabel>Where backups are kept</StepLabel>
             <StepContent>
               <Typography variant="body2" sx={{ mb: 1 }}>
-                Backups go to <Box component="code">{status?.repository ?? '…'}</Box>. To keep them on a USB disk or a NAS share, type its folder:
-                create a new repository there, or connect one you already have.
+                Backups go to <Box component="code">{status?.repository ?? '…'}</Box>. To keep them on a USB disk or a NAS share, type its folder: create a new repository there, or connect one you
+                already have.
               </Typography>
               {status && <RepositoryChooser key={status.repository} current={status.repository} compact />}
             </StepContent>
@@ -85,8 +88,7 @@ export function FirstRunPanel({ status, guests }: { status: EngineStatus | undef
             <StepLabel>First backup and a schedule</StepLabel>
             <StepContent>
               <Typography variant="body2" sx={{ mb: 1 }}>
-                Click <b>Back up now</b> for a first restore point, then give each guest a schedule (a quiet hour each night is a good start)
-                by clicking its name in the calendar.
+                Click <b>Back up now</b> for a first restore point, then give each guest a schedule (a quiet hour each night is a good start) by clicking its name in the calendar.
               </Typography>
               {suggestions.length > 0 && (
                 <Box sx={{ mb: 1 }} data-testid="suggested-schedules">

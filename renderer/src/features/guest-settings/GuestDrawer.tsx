@@ -40,7 +40,14 @@ export function GuestDrawer({ guest, onClose }: { guest: string | undefined; onC
   const id = g?.id ?? guest ?? '';
   const schedule = useApp((s) => s.schedules.data?.find((x) => x.guestId === id));
   const backupNow = useApp((s) => s.backupNow);
-  const label = labelOf(guestLabels(guests ?? [], (snapshots ?? []).map((s) => ({ guestId: s.guestId, name: s.guest }))), id, schedule?.guest);
+  const label = labelOf(
+    guestLabels(
+      guests ?? [],
+      (snapshots ?? []).map((s) => ({ guestId: s.guestId, name: s.guest })),
+    ),
+    id,
+    schedule?.guest,
+  );
   return (
     <Drawer
       anchor="right"

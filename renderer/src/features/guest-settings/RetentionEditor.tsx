@@ -181,7 +181,9 @@ export function RetentionEditor({ guest, label = guest, onDirty }: { guest: stri
         </Button>
       </Box>
       <Dialog open={confirm} onClose={() => setConfirm(false)} aria-labelledby="apply-retention-title">
-        <DialogTitle id="apply-retention-title">Forget {preview?.forgetCount} restore points of {label}?</DialogTitle>
+        <DialogTitle id="apply-retention-title">
+          Forget {preview?.forgetCount} restore points of {label}?
+        </DialogTitle>
         <DialogContent>
           <DialogContentText>
             They can no longer be restored afterwards. About {formatBytes(preview?.freedBytes)} will be freed by the next garbage collection. The rules are saved as well.

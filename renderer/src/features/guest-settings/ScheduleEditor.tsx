@@ -157,7 +157,11 @@ export function ScheduleEditor({ guest, label = guest, current, onDirty }: { gue
             </Box>
           </>
         )}
-        {preview.error && <Typography variant="body2" color="text.secondary">{preview.error}</Typography>}
+        {preview.error && (
+          <Typography variant="body2" color="text.secondary">
+            {preview.error}
+          </Typography>
+        )}
       </Box>
       <Box>
         <Button variant="contained" disabled={!('schedule' in built) || saving} onClick={() => void save()}>

@@ -4,11 +4,7 @@ import { defaultDraft, draftOf, scheduleOf } from './schedule-model.js';
 
 describe('schedule draft', () => {
   it('round-trips stored schedules', () => {
-    const all: Schedule[] = [
-      { kind: 'off' },
-      { kind: 'times', times: ['02:00', '12:00'], weekdays: [1, 2, 3, 4, 5] },
-      { kind: 'interval', everyHours: 4, from: '08:00', to: '20:00' },
-    ];
+    const all: Schedule[] = [{ kind: 'off' }, { kind: 'times', times: ['02:00', '12:00'], weekdays: [1, 2, 3, 4, 5] }, { kind: 'interval', everyHours: 4, from: '08:00', to: '20:00' }];
     for (const s of all) {
       expect(scheduleOf(draftOf(s))).toEqual({ schedule: s });
     }

@@ -19,7 +19,11 @@ describe('the Guests table', () => {
     const guests = [guest(A, 'Windows 10 x64', '/vms/office'), guest(B, 'Windows 10 x64', '/vms/lab'), { ...guest(C, 'Ledger', 'D:\\Hyper-V\\Ledger'), hypervisor: 'hyperv' as const }];
     const engine = fakeEngine({
       // A has a clean backup; B's last backup failed after an older snapshot; C was renamed (its snapshot carries the old name)
-      'snapshots.list': async () => [snap('s1', A, 'Windows 10 x64', '2026-11-20T10:00:00.000Z'), snap('s2', B, 'Windows 10 x64', '2026-11-18T10:00:00.000Z'), snap('s3', C, 'Old ledger', '2026-11-19T10:00:00.000Z')],
+      'snapshots.list': async () => [
+        snap('s1', A, 'Windows 10 x64', '2026-11-20T10:00:00.000Z'),
+        snap('s2', B, 'Windows 10 x64', '2026-11-18T10:00:00.000Z'),
+        snap('s3', C, 'Old ledger', '2026-11-19T10:00:00.000Z'),
+      ],
       'jobs.list': async () => [makeJob({ id: 'j1', guest: 'Windows 10 x64', guestId: B, status: 'failed', finishedAt: '2026-11-21T08:00:00.000Z' })],
       'schedules.list': async () => [
         { guestId: A, guest: 'Windows 10 x64', schedule: { kind: 'times', times: ['02:00'] }, nextRuns: ['2026-11-23T02:00:00.000Z'] },

@@ -39,8 +39,7 @@ export function GuestTable({ guests }: { guests: Guest[] }) {
   if (guests.length === 0) {
     return (
       <Alert severity="info" data-testid="guests-empty">
-        No guests found. TwinSnap lists the VMs of VMware Workstation (registered or in the VM folders set in Settings) and
-        of Hyper-V. Check Settings → Hypervisors.
+        No guests found. TwinSnap lists the VMs of VMware Workstation (registered or in the VM folders set in Settings) and of Hyper-V. Check Settings → Hypervisors.
       </Alert>
     );
   }

@@ -42,8 +42,8 @@ export function GuestsPage() {
               </li>
             ))}
           </Box>
-          A verify found data of {damaged.length > 1 ? 'these points' : 'this point'} that no longer matches its checksums: forget{' '}
-          {damaged.length > 1 ? 'them' : 'it'} (in the calendar) and take a new backup now.
+          A verify found data of {damaged.length > 1 ? 'these points' : 'this point'} that no longer matches its checksums: forget {damaged.length > 1 ? 'them' : 'it'} (in the calendar) and take a new
+          backup now.
         </Alert>
       )}
       <LoadState value={guests} what="Guests" onRetry={() => void refresh(true)}>

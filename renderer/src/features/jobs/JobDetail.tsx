@@ -31,7 +31,10 @@ export function JobDetail({ job }: { job: JobInfo }) {
       <CardContent>
         <Box sx={{ display: 'flex', alignItems: 'center', gap: 2, mb: 1 }}>
           <Typography variant="h2" component="h2" sx={{ flex: 1 }}>
-            {job.guest ?? 'Repository'} — {JOB_KIND[job.kind]} <Box component="span" sx={{ color: 'text.secondary', fontWeight: 400 }}>({JOB_STATUS[job.status]})</Box>
+            {job.guest ?? 'Repository'} — {JOB_KIND[job.kind]}{' '}
+            <Box component="span" sx={{ color: 'text.secondary', fontWeight: 400 }}>
+              ({JOB_STATUS[job.status]})
+            </Box>
           </Typography>
           {active && (
             <Button color="warning" variant="outlined" onClick={() => void cancelJob(job.id)}>
@@ -40,7 +43,8 @@ export function JobDetail({ job }: { job: JobInfo }) {
           )}
         </Box>
         <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
-          {job.trigger === 'scheduled' ? 'Scheduled run' : 'Started by hand'} · {job.status === 'queued' ? 'waiting for a free twin slot since' : 'started'} {formatDateTime(job.startedAt ?? job.createdAt)}
+          {job.trigger === 'scheduled' ? 'Scheduled run' : 'Started by hand'} · {job.status === 'queued' ? 'waiting for a free twin slot since' : 'started'}{' '}
+          {formatDateTime(job.startedAt ?? job.createdAt)}
           {job.finishedAt ? ` · finished ${formatDateTime(job.finishedAt)} · took ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt ?? job.createdAt))}` : ''}
           {job.pauseMs !== undefined ? ` · production paused ${formatDuration(job.pauseMs)}` : ''}
         </Typography>

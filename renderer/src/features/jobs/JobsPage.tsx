@@ -28,21 +28,33 @@ export function JobsPage() {
       <PageHeader title="Jobs" subtitle="Running and recent backups, restores and maintenance" />
       <LoadState value={jobs} what="Jobs" onRetry={() => void refresh()}>
         {(list) => {
-          if (list.length === 0) return <Alert severity="info" data-testid="jobs-empty">No jobs yet. Click Back up now to start one.</Alert>;
+          if (list.length === 0)
+            return (
+              <Alert severity="info" data-testid="jobs-empty">
+                No jobs yet. Click Back up now to start one.
+              </Alert>
+            );
           const active = list.filter((j) => j.status === 'running' || j.status === 'queued');
           const selected = list.find((j) => j.id === selectedId) ?? active[0] ?? list[0];
           // same-named guests are told apart by folder (or id)
-          const labels = guestLabels(guests ?? [], list.map((j) => ({ guestId: j.guestId, name: j.guest })));
+          const labels = guestLabels(
+            guests ?? [],
+            list.map((j) => ({ guestId: j.guestId, name: j.guest })),
+          );
           return (
             <Box sx={{ display: 'grid', gridTemplateColumns: { xs: '1fr', md: '340px 1fr' }, gap: 2, alignItems: 'start' }}>
               <Paper variant="outlined">
                 <List dense aria-label="Jobs" sx={{ maxHeight: 'calc(100vh - 220px)', overflow: 'auto' }}>
                   {list.map((j) => (
                     <ListItem key={j.id} disablePadding>
-                    <ListItemButton selected={j.id === selected.id} onClick={() => navigate('jobs', { job: j.id })} data-testid="job-item" aria-current={j.id === selected.id ? 'true' : undefined}>
-                      <ListItemText primary={`${j.guest ? labelOf(labels, j.guestId, j.guest) : 'Repository'} — ${JOB_KIND[j.kind]}`} secondary={`${formatDateTime(j.createdAt)} · ${JOB_TRIGGER[j.trigger ?? 'manual']}`} data-testid="job-trigger" />
-                      <Chip size="small" label={JOB_STATUS[j.status]} color={STATUS_COLOR[j.status]} variant={j.status === 'running' ? 'filled' : 'outlined'} />
-                    </ListItemButton>
+                      <ListItemButton selected={j.id === selected.id} onClick={() => navigate('jobs', { job: j.id })} data-testid="job-item" aria-current={j.id === selected.id ? 'true' : undefined}>
+                        <ListItemText
+                          primary={`${j.guest ? labelOf(labels, j.guestId, j.guest) : 'Repository'} — ${JOB_KIND[j.kind]}`}
+                          secondary={`${formatDateTime(j.createdAt)} · ${JOB_TRIGGER[j.trigger ?? 'manual']}`}
+                          data-testid="job-trigger"
+                        />
+                        <Chip size="small" label={JOB_STATUS[j.status]} color={STATUS_COLOR[j.status]} variant={j.status === 'running' ? 'filled' : 'outlined'} />
+                      </ListItemButton>
                     </ListItem>
                   ))}
                 </List>

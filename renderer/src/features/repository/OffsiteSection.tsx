@@ -16,7 +16,10 @@ const idTime = (id: string) => id.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})
 /** The facts shown for a configured offsite copy. */
 export function offsiteFacts(o: OffsiteOverview): [string, string][] {
   const offsite = o.snapshots.filter((s) => s.offsite);
-  const locked = offsite.map((s) => s.protectedUntil).filter((u): u is string => u !== undefined).sort();
+  const locked = offsite
+    .map((s) => s.protectedUntil)
+    .filter((u): u is string => u !== undefined)
+    .sort();
   return [
     ['Destination', o.destination ?? '—'],
     ['Last copy', o.lastJob ? `${o.lastJob.status}, ${formatDateTime(o.lastJob.at)}` : 'never'],

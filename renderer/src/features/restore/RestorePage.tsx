@@ -53,7 +53,14 @@ export function RestorePage() {
     const byId = params.guest && isGuestId(params.guest) ? snapshots.data?.find((s) => s.guestId === params.guest) : undefined;
     const name = byId?.guest ?? (params.guest && !isGuestId(params.guest) ? params.guest : undefined);
     const guestId = byId?.guestId ?? (params.guest && isGuestId(params.guest) ? params.guest : undefined);
-    setD((x) => ({ ...x, guest: name ?? x.guest, guestId: guestId ?? (name ? undefined : x.guestId), snapshotId: params.snapshot ?? x.snapshotId, what: what ?? x.what, newName: name ? `${name}-restored` : x.newName }));
+    setD((x) => ({
+      ...x,
+      guest: name ?? x.guest,
+      guestId: guestId ?? (name ? undefined : x.guestId),
+      snapshotId: params.snapshot ?? x.snapshotId,
+      what: what ?? x.what,
+      newName: name ? `${name}-restored` : x.newName,
+    }));
     setStep(params.snapshot ? (what ? 3 : 2) : 1);
     setJobId(null);
     // only a new route sets the draft; the snapshot list merely names the guest of an id
@@ -63,7 +70,10 @@ export function RestorePage() {
   const liveGuests = useApp((s) => s.guests.data);
   // one choice per guest id; same-named guests are told apart by folder (or id)
   const guests = useMemo(() => {
-    const labels = guestLabels(liveGuests ?? [], (snapshots.data ?? []).map((s) => ({ guestId: s.guestId, name: s.guest })));
+    const labels = guestLabels(
+      liveGuests ?? [],
+      (snapshots.data ?? []).map((s) => ({ guestId: s.guestId, name: s.guest })),
+    );
     const m = new Map<string, { name: string; label: string; n: number }>();
     for (const s of snapshots.data ?? []) m.set(s.guestId, { name: s.guest, label: labelOf(labels, s.guestId, s.guest), n: (m.get(s.guestId)?.n ?? 0) + 1 });
     return [...m].sort((a, b) => a[1].label.localeCompare(b[1].label));

@@ -12,7 +12,12 @@ const draft: RestoreDraft = { guest: 'Accounting', snapshotId: 's1', what: 'new-
 
 function renderResult(engine: ReturnType<typeof fakeEngine>, status: 'succeeded' | 'warning' | 'running', d: RestoreDraft = draft) {
   const store = createAppStore({ engine });
-  const job = makeJob({ id: 'j1', kind: 'restore', status, steps: [{ id: 'restore', label: 'Restore VM folder', status: status === 'running' ? 'running' : 'done', detail: `VM folder restored to '${d.to}'.` }] });
+  const job = makeJob({
+    id: 'j1',
+    kind: 'restore',
+    status,
+    steps: [{ id: 'restore', label: 'Restore VM folder', status: status === 'running' ? 'running' : 'done', detail: `VM folder restored to '${d.to}'.` }],
+  });
   store.setState({ jobs: { data: [job], loading: false, error: undefined, loadedAt: 1 } });
   return renderWithServices(<RestoreProgress jobId="j1" d={d} />, engine, store);
 }

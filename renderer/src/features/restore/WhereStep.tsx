@@ -10,9 +10,8 @@ export function WhereStep({ d, set }: { d: RestoreDraft; set(p: Partial<RestoreD
     return (
       <Box sx={{ display: 'flex', flexDirection: 'column', gap: 2, maxWidth: 560 }}>
         <Alert severity="warning">
-          Replacing puts the guest <b>{d.guest}</b> back to this restore point, with its own name and network addresses. Its current files are
-          moved aside (a folder named “… .before-restore-…” beside it), so this can be undone; delete them once the restored guest works. Shut
-          the guest down first: TwinSnap never powers it off itself.
+          Replacing puts the guest <b>{d.guest}</b> back to this restore point, with its own name and network addresses. Its current files are moved aside (a folder named “… .before-restore-…” beside
+          it), so this can be undone; delete them once the restored guest works. Shut the guest down first: TwinSnap never powers it off itself.
         </Alert>
         <TextField label={`Type the guest's name (${d.guest}) to confirm`} value={d.confirmName} onChange={(e) => set({ confirmName: e.target.value })} autoComplete="off" />
       </Box>
@@ -20,8 +19,20 @@ export function WhereStep({ d, set }: { d: RestoreDraft; set(p: Partial<RestoreD
   }
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', gap: 2, maxWidth: 560 }}>
-      <TextField label="Destination folder" value={d.to} onChange={(e) => set({ to: e.target.value })} helperText="A folder on the computer running TwinSnap; it is created if missing and must be empty." />
-      {d.what === 'new-vm' && <TextField label="Name of the new VM" value={d.newName} onChange={(e) => set({ newName: e.target.value })} helperText="Registered with the hypervisor under this name, with new network addresses." />}
+      <TextField
+        label="Destination folder"
+        value={d.to}
+        onChange={(e) => set({ to: e.target.value })}
+        helperText="A folder on the computer running TwinSnap; it is created if missing and must be empty."
+      />
+      {d.what === 'new-vm' && (
+        <TextField
+          label="Name of the new VM"
+          value={d.newName}
+          onChange={(e) => set({ newName: e.target.value })}
+          helperText="Registered with the hypervisor under this name, with new network addresses."
+        />
+      )}
       {d.what === 'disks' && (
         <TextField select label="Disk format" value={d.format} onChange={(e) => set({ format: e.target.value as RestoreDraft['format'] })}>
           {DISK_FORMATS.map((f) => (

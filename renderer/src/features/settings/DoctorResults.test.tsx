@@ -23,7 +23,17 @@ const report = (over: Partial<DoctorReport> = {}): DoctorReport => ({
 describe('Settings → last doctor result per hypervisor', () => {
   it('words a pass, a failure (with the failed checks) and a hypervisor doctor never ran on', () => {
     expect(doctorSentence('vmware', report())).toMatchObject({ severity: 'success', text: expect.stringMatching(/^VMware .*every check held \(2\).*'scratch'/) });
-    const bad = doctorSentence('hyperv', report({ ok: false, hypervisor: 'hyperv', checks: [{ name: 'twin-isolated', ok: false, detail: 'isolation unproven' }, { name: 'tool', ok: true, detail: '' }] }));
+    const bad = doctorSentence(
+      'hyperv',
+      report({
+        ok: false,
+        hypervisor: 'hyperv',
+        checks: [
+          { name: 'twin-isolated', ok: false, detail: 'isolation unproven' },
+          { name: 'tool', ok: true, detail: '' },
+        ],
+      }),
+    );
     expect(bad).toMatchObject({ severity: 'error', text: expect.stringMatching(/1 of 2 checks failed.*Do not back up production/), failed: ['twin-isolated: isolation unproven'] });
     expect(doctorSentence('hyperv', undefined)).toMatchObject({ severity: 'info', text: expect.stringContaining('has not run') });
   });

@@ -59,8 +59,8 @@ export function DoctorResults() {
           );
         })}
       <Typography variant="body2">
-        Before trusting TwinSnap with production, run <Box component="code">twinsnap doctor --vm NAME</Box> on a throwaway VM of this host: it
-        freezes, twins, boots and shuts down only that VM and checks each step.
+        Before trusting TwinSnap with production, run <Box component="code">twinsnap doctor --vm NAME</Box> on a throwaway VM of this host: it freezes, twins, boots and shuts down only that VM and
+        checks each step.
       </Typography>
     </Box>
   );

@@ -29,7 +29,10 @@ export function GeneralSettings({ settings, onSaved }: { settings: Settings; onS
         patch: {
           vmrunPath: f.vmrunPath.trim() || undefined,
           powershellPath: f.powershellPath.trim() || undefined,
-          vmFolders: f.vmFolders.split('\n').map((x) => x.trim()).filter(Boolean),
+          vmFolders: f.vmFolders
+            .split('\n')
+            .map((x) => x.trim())
+            .filter(Boolean),
           maxConcurrentTwins: n,
         },
       });

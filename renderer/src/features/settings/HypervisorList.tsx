@@ -16,21 +16,18 @@ export function HypervisorList({ hypervisors }: { hypervisors: HypervisorInfo[] 
     <>
       {none && (
         <Alert severity="warning" sx={{ mb: 1 }} data-testid="no-hypervisor">
-          No hypervisor was found on this computer. TwinSnap backs up guests of VMware Workstation Pro (via vmrun) and
-          Hyper-V (via PowerShell). Install one, or set the tool path below, then reopen this page.
+          No hypervisor was found on this computer. TwinSnap backs up guests of VMware Workstation Pro (via vmrun) and Hyper-V (via PowerShell). Install one, or set the tool path below, then reopen
+          this page.
         </Alert>
       )}
       <List dense aria-label="Detected hypervisors" data-testid="hypervisor-list">
         {hypervisors.map((h) => (
           <ListItem key={h.kind} data-testid={`hypervisor-${h.kind}`}>
-            <ListItemIcon>
-              {h.available ? <CheckCircleIcon color="success" aria-hidden /> : <ErrorOutlineIcon color="warning" aria-hidden />}
-            </ListItemIcon>
+            <ListItemIcon>{h.available ? <CheckCircleIcon color="success" aria-hidden /> : <ErrorOutlineIcon color="warning" aria-hidden />}</ListItemIcon>
             <ListItemText
               primary={
                 <>
-                  {hypervisorName(h.kind)}{' '}
-                  <Chip size="small" label={h.available ? `found${h.version ? ` · ${h.version}` : ''}` : 'not found'} color={h.available ? 'success' : 'default'} />
+                  {hypervisorName(h.kind)} <Chip size="small" label={h.available ? `found${h.version ? ` · ${h.version}` : ''}` : 'not found'} color={h.available ? 'success' : 'default'} />
                 </>
               }
               secondary={h.available ? h.toolPath : (h.problem ?? 'not detected')}

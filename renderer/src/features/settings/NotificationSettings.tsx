@@ -9,7 +9,15 @@ import type { Settings } from '../../../../shared/domain/engine.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
 
 type Field = 'host' | 'port' | 'from' | 'to' | 'user' | 'password' | 'webhook';
-const FIELD_LABEL: Record<Field, string> = { host: 'E-mail: SMTP server', port: 'E-mail: port', from: 'E-mail: From', to: 'E-mail: To', user: 'E-mail: user', password: 'E-mail: password', webhook: 'Webhook URL' };
+const FIELD_LABEL: Record<Field, string> = {
+  host: 'E-mail: SMTP server',
+  port: 'E-mail: port',
+  from: 'E-mail: From',
+  to: 'E-mail: To',
+  user: 'E-mail: user',
+  password: 'E-mail: password',
+  webhook: 'Webhook URL',
+};
 const ADDRESS = /^[^\s@,]+@[^\s@,]+$/;
 
 /** What is wrong with the entered values, per field (empty when they can be saved). */
@@ -20,7 +28,10 @@ export function notificationProblems(mail: { host: string; port: string; from: s
     const port = Number(mail.port);
     if (!Number.isInteger(port) || port < 1 || port > 65535) out.port = 'a port number from 1 to 65535 (587 or 465 usually)';
     if (!ADDRESS.test(mail.from.trim())) out.from = 'one e-mail address, like twinsnap@example.com';
-    const to = mail.to.split(',').map((x) => x.trim()).filter(Boolean);
+    const to = mail.to
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
     if (!to.length || !to.every((x) => ADDRESS.test(x))) out.to = 'one or more e-mail addresses, separated by commas';
   }
   if (webhook.trim()) {
@@ -97,15 +108,7 @@ export function NotificationSettings({ settings, onSaved }: { settings: Settings
     }
   };
   const m = (k: Exclude<Field, 'webhook'>, label: string, extra: object = {}) => (
-    <TextField
-      size="small"
-      label={label}
-      value={mail[k] as string}
-      onChange={(e) => setMail((x) => ({ ...x, [k]: e.target.value }))}
-      error={!!problems[k]}
-      helperText={problems[k]}
-      {...extra}
-    />
+    <TextField size="small" label={label} value={mail[k] as string} onChange={(e) => setMail((x) => ({ ...x, [k]: e.target.value }))} error={!!problems[k]} helperText={problems[k]} {...extra} />
   );
   return (
     <Box component="form" onSubmit={(e) => (e.preventDefault(), void save())} sx={{ display: 'flex', flexDirection: 'column', gap: 1.5 }} data-testid="notification-settings">

@@ -131,7 +131,10 @@ export function RepositoryChooser({ current, onChanged, compact }: { current: st
         <TextField size="small" type="password" label="Password or recovery key" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" />
       )}
       {((creatable && encrypt) || (check?.state === 'repository' && check.encrypted && !check.current)) && (
-        <FormControlLabel control={<Checkbox checked={remember} onChange={(e) => setRemember(e.target.checked)} />} label="Remember the password for scheduled backups (kept in the system's secret store)" />
+        <FormControlLabel
+          control={<Checkbox checked={remember} onChange={(e) => setRemember(e.target.checked)} />}
+          label="Remember the password for scheduled backups (kept in the system's secret store)"
+        />
       )}
       <RecoveryKitDialog
         text={kit?.text}
@@ -142,10 +145,20 @@ export function RepositoryChooser({ current, onChanged, compact }: { current: st
         }}
       />
       <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }}>
-        <Button variant="contained" disabled={!canCreate || !!busy} onClick={() => void act('create')} startIcon={busy === 'create' ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined}>
+        <Button
+          variant="contained"
+          disabled={!canCreate || !!busy}
+          onClick={() => void act('create')}
+          startIcon={busy === 'create' ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined}
+        >
           Create a repository here
         </Button>
-        <Button variant="outlined" disabled={!canConnect || !!busy} onClick={() => void act('connect')} startIcon={busy === 'connect' ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined}>
+        <Button
+          variant="outlined"
+          disabled={!canConnect || !!busy}
+          onClick={() => void act('connect')}
+          startIcon={busy === 'connect' ? <CircularProgress size={16} color="inherit" aria-hidden /> : undefined}
+        >
           Connect this repository
         </Button>
       </Box>

@@ -11,7 +11,10 @@ const holder = { pid: 4242, host: 'office-pc', role: 'daemon', startedAt: '2026-
 
 describe('background service status', () => {
   it('words each state for an admin', () => {
-    expect(serviceSentence({ owner: 'other', repository: '/r', holder })).toMatchObject({ severity: 'success', text: expect.stringMatching(/background service \(process 4242 on office-pc.*after a reboot/) });
+    expect(serviceSentence({ owner: 'other', repository: '/r', holder })).toMatchObject({
+      severity: 'success',
+      text: expect.stringMatching(/background service \(process 4242 on office-pc.*after a reboot/),
+    });
     expect(serviceSentence({ owner: 'this', repository: '/r' }).text).toMatch(/stop when it exits/);
     expect(serviceSentence({ owner: 'none', repository: '/r', holder: { ...holder, alive: false } })).toMatchObject({ severity: 'warning', text: expect.stringMatching(/stale lock/) });
     expect(serviceSentence({ owner: 'none', repository: '/r' }).text).toMatch(/Nobody runs scheduled backups/);

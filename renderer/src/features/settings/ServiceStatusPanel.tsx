@@ -16,10 +16,15 @@ const ROLE: Record<string, string> = { daemon: 'the background service', app: 't
 export function serviceSentence(s: ServiceStatus): { severity: 'success' | 'info' | 'warning'; text: string } {
   const h = s.holder;
   const who = h ? `${ROLE[h.role] ?? h.role} (process ${h.pid} on ${h.host}, since ${formatDateTime(h.startedAt)})` : '';
-  if (s.owner === 'other') return { severity: h?.role === 'daemon' ? 'success' : 'info', text: `Scheduled backups are run by ${who}. They continue when this window is closed${h?.role === 'daemon' ? ' and after a reboot' : ' only while it runs'}.` };
+  if (s.owner === 'other')
+    return {
+      severity: h?.role === 'daemon' ? 'success' : 'info',
+      text: `Scheduled backups are run by ${who}. They continue when this window is closed${h?.role === 'daemon' ? ' and after a reboot' : ' only while it runs'}.`,
+    };
   if (s.owner === 'this')
     return { severity: 'info', text: 'Scheduled backups are run by this process: they stop when it exits. Install the background service so they also run while nobody is logged in.' };
-  if (h && !h.alive) return { severity: 'warning', text: `Nobody runs scheduled backups: ${who} held the scheduler but has stopped (a stale lock; it is taken over when the app or the service starts).` };
+  if (h && !h.alive)
+    return { severity: 'warning', text: `Nobody runs scheduled backups: ${who} held the scheduler but has stopped (a stale lock; it is taken over when the app or the service starts).` };
   return { severity: 'warning', text: 'Nobody runs scheduled backups right now. Start the app or install the background service.' };
 }
 
@@ -45,12 +50,7 @@ export function ServiceStatusPanel() {
   const line = status ? serviceSentence(status) : null;
   const boot = status?.bootService ? bootServiceWords(status.bootService) : null;
   return (
-    <Box
-      data-testid="service-status"
-      data-owner={status?.owner}
-      data-installed={status?.bootService ? String(status.bootService.installed) : undefined}
-      sx={{ display: 'grid', gap: 1 }}
-    >
+    <Box data-testid="service-status" data-owner={status?.owner} data-installed={status?.bootService ? String(status.bootService.installed) : undefined} sx={{ display: 'grid', gap: 1 }}>
       {error && <Alert severity="warning">{error}</Alert>}
       {!status && !error && <Typography variant="body2">Asking the engine…</Typography>}
       {boot && (

@@ -32,7 +32,7 @@ export function bootServiceWords(b: BootServiceStatus): BootServiceWords {
     return {
       severity: 'info',
       text: 'This computer has no service manager TwinSnap can register with (systemd or Windows Task Scheduler), so scheduled backups only run while this app is open.',
-      hint: "To run them at all times, start this command from your own service manager:",
+      hint: 'To run them at all times, start this command from your own service manager:',
       command: 'twinsnap daemon',
     };
   if (b.error)

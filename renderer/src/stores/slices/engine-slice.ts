@@ -17,7 +17,11 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (deps) => (set, get)
   connection: 'connecting',
   status: idle(),
   async refreshStatus() {
-    await track(() => get().status, (status) => set({ status }), () => deps.engine['engine.status']({}));
+    await track(
+      () => get().status,
+      (status) => set({ status }),
+      () => deps.engine['engine.status']({}),
+    );
   },
   setConnection(connection) {
     set({ connection });

@@ -26,6 +26,10 @@ export const createGuestsSlice: SliceCreator<GuestsSlice> = (deps) => (set, get)
     );
   },
   async refreshSchedules() {
-    await track(() => get().schedules, (schedules) => set({ schedules }), () => deps.engine['schedules.list']({}));
+    await track(
+      () => get().schedules,
+      (schedules) => set({ schedules }),
+      () => deps.engine['schedules.list']({}),
+    );
   },
 });

@@ -12,6 +12,10 @@ export interface SnapshotsSlice {
 export const createSnapshotsSlice: SliceCreator<SnapshotsSlice> = (deps) => (set, get) => ({
   snapshots: idle(),
   async refreshSnapshots() {
-    await track(() => get().snapshots, (snapshots) => set({ snapshots }), () => deps.engine['snapshots.list']({}));
+    await track(
+      () => get().snapshots,
+      (snapshots) => set({ snapshots }),
+      () => deps.engine['snapshots.list']({}),
+    );
   },
 });

@@ -113,7 +113,17 @@ const ops = {
 
   nics(a, state) {
     const vm = vmById(state, a.vmId);
-    return vm.nics.map((n, i) => ({ Name: n.name, Id: `Microsoft:${vm.id.toUpperCase()}\\NIC-${i}`, VMId: vm.id, VMName: vm.name, SwitchName: n.connected ? n.switchName : '', Connected: !!n.connected, IsLegacy: false, MacAddress: n.mac ?? '00155D000000', ComputerName: hostName() }));
+    return vm.nics.map((n, i) => ({
+      Name: n.name,
+      Id: `Microsoft:${vm.id.toUpperCase()}\\NIC-${i}`,
+      VMId: vm.id,
+      VMName: vm.name,
+      SwitchName: n.connected ? n.switchName : '',
+      Connected: !!n.connected,
+      IsLegacy: false,
+      MacAddress: n.mac ?? '00155D000000',
+      ComputerName: hostName(),
+    }));
   },
 
   'disconnect-nic'(a) {
@@ -137,7 +147,15 @@ const ops = {
     const up = await servicesUp(vm);
     return Object.entries(IC_GUIDS).map(([name, guid]) => {
       const enabled = name === 'Shutdown' ? vm.integration.shutdown : vm.integration.heartbeat;
-      return { Name: name, Id: `Microsoft:${vm.id.toUpperCase()}\\${guid}`, VMId: vm.id, VMName: vm.name, Enabled: enabled, PrimaryOperationalStatus: up && enabled ? 'Ok' : vm.state === 'Running' && enabled ? 'NoContact' : null, ComputerName: hostName() };
+      return {
+        Name: name,
+        Id: `Microsoft:${vm.id.toUpperCase()}\\${guid}`,
+        VMId: vm.id,
+        VMName: vm.name,
+        Enabled: enabled,
+        PrimaryOperationalStatus: up && enabled ? 'Ok' : vm.state === 'Running' && enabled ? 'NoContact' : null,
+        ComputerName: hostName(),
+      };
     });
   },
 
@@ -222,7 +240,15 @@ const ops = {
     for (const vm of state.vms) {
       const up = await servicesUp(vm);
       const items = up && vm.guest.productType !== undefined ? [kvpItem('ProductType', String(vm.guest.productType)), kvpItem('FullyQualifiedDomainName', vm.name)] : [];
-      out.push({ Caption: 'Key-Value Pair Exchange', ElementName: 'Key-Value Pair Exchange', CreationClassName: 'Msvm_KvpExchangeComponent', SystemCreationClassName: 'Msvm_ComputerSystem', SystemName: vm.id.toUpperCase(), EnabledState: 2, GuestIntrinsicExchangeItems: items });
+      out.push({
+        Caption: 'Key-Value Pair Exchange',
+        ElementName: 'Key-Value Pair Exchange',
+        CreationClassName: 'Msvm_KvpExchangeComponent',
+        SystemCreationClassName: 'Msvm_ComputerSystem',
+        SystemName: vm.id.toUpperCase(),
+        EnabledState: 2,
+        GuestIntrinsicExchangeItems: items,
+      });
     }
     return out;
   },
@@ -263,7 +289,19 @@ function kvpItem(name, data) {
 
 function snapShape(state, s) {
   const vm = findVm(state, s.vmId);
-  return { Id: s.id, Name: s.name, VMId: s.vmId, VMName: vm?.name ?? '', SnapshotType: 'Standard', IsAutomaticCheckpoint: !!s.automatic, ParentSnapshotId: null, Path: vm?.path ?? '', CreationTime: s.created_at ?? new Date().toISOString(), State: s.vmState === 'Running' ? 'Saved' : 'Off', ComputerName: hostName() };
+  return {
+    Id: s.id,
+    Name: s.name,
+    VMId: s.vmId,
+    VMName: vm?.name ?? '',
+    SnapshotType: 'Standard',
+    IsAutomaticCheckpoint: !!s.automatic,
+    ParentSnapshotId: null,
+    Path: vm?.path ?? '',
+    CreationTime: s.created_at ?? new Date().toISOString(),
+    State: s.vmState === 'Running' ? 'Saved' : 'Off',
+    ComputerName: hostName(),
+  };
 }
 
 function qemuImg(args) {
@@ -303,7 +341,20 @@ async function checkpoint(a) {
   return withState((st) => {
     const live = vmById(st, vm.id);
     live.disks = vm.disks;
-    const snap = { id: snapId, name: a.name || `${vm.name} - (${new Date().toISOString()})`, vmId: vm.id, disks: frozen, created, vmState: withMemory ? 'Running' : 'Off', ics: vm.integration, guest: vm.guest, hardware: hardwareOf(vm), created_at: new Date().toISOString(), automatic: !!a.automatic, ...guestState };
+    const snap = {
+      id: snapId,
+      name: a.name || `${vm.name} - (${new Date().toISOString()})`,
+      vmId: vm.id,
+      disks: frozen,
+      created,
+      vmState: withMemory ? 'Running' : 'Off',
+      ics: vm.integration,
+      guest: vm.guest,
+      hardware: hardwareOf(vm),
+      created_at: new Date().toISOString(),
+      automatic: !!a.automatic,
+      ...guestState,
+    };
     st.snapshots.push(snap);
     return snapShape(st, snap);
   });
@@ -326,11 +377,27 @@ function moveToChildren(disks, created) {
 
 /** What a configuration file (.vmcx) carries in the simulator: the VM's hardware and identity. */
 function hardwareOf(vm) {
-  return { name: vm.name, id: vm.id, memoryMiB: vm.memoryMiB, cpus: vm.cpus, generation: vm.generation, checkpointType: vm.checkpointType, nics: vm.nics, integration: vm.integration, guest: vm.guest, shielded: vm.shielded, automaticCheckpointsEnabled: vm.automaticCheckpointsEnabled ?? false };
+  return {
+    name: vm.name,
+    id: vm.id,
+    memoryMiB: vm.memoryMiB,
+    cpus: vm.cpus,
+    generation: vm.generation,
+    checkpointType: vm.checkpointType,
+    nics: vm.nics,
+    integration: vm.integration,
+    guest: vm.guest,
+    shielded: vm.shielded,
+    automaticCheckpointsEnabled: vm.automaticCheckpointsEnabled ?? false,
+  };
 }
 
 function safeName(s) {
-  return String(s).replace(/[^A-Za-z0-9 ._-]/g, '_').slice(0, 64) || 'vm';
+  return (
+    String(s)
+      .replace(/[^A-Za-z0-9 ._-]/g, '_')
+      .slice(0, 64) || 'vm'
+  );
 }
 
 // Export-VMSnapshot: <Path>\<VM name>\{Virtual Machines\<ID>.vmcx (+ .vmrs memory), Virtual Hard
@@ -361,7 +428,10 @@ async function exportSnapshot(a) {
     vmrs = join(vmDir, `${vm.id.toUpperCase()}.vmrs`);
     copySavedState(snap.vmrs, vmrs);
   }
-  writeFileSync(cfg, JSON.stringify({ twinsnapSimConfig: 1, hardware: snap.hardware ?? hardwareOf(vm), disks, vmState: snap.vmState, vmxText: snap.vmxText ?? null, vmrs: vmrs ? basename(vmrs) : null }, null, 2));
+  writeFileSync(
+    cfg,
+    JSON.stringify({ twinsnapSimConfig: 1, hardware: snap.hardware ?? hardwareOf(vm), disks, vmState: snap.vmState, vmxText: snap.vmxText ?? null, vmrs: vmrs ? basename(vmrs) : null }, null, 2),
+  );
   return snapShape(state, snap);
 }
 
@@ -435,7 +505,22 @@ function compare(a) {
     const incompatibilities = cfg.hardware.nics
       .map((n, i) => ({ n, i }))
       .filter(({ n }) => n.connected && n.switchName && !switches.includes(n.switchName))
-      .map(({ n, i }) => ({ Message: `Could not find Ethernet switch '${n.switchName}'.`, MessageId: 33012, nic: { Name: n.name, Id: `Microsoft:${id.toUpperCase()}\\NIC-${i}`, VMId: id, VMName: cfg.hardware.name, SwitchName: n.switchName, Connected: false, IsLegacy: false, MacAddress: '00155D000000', ComputerName: hostName(), planned: plannedId } }));
+      .map(({ n, i }) => ({
+        Message: `Could not find Ethernet switch '${n.switchName}'.`,
+        MessageId: 33012,
+        nic: {
+          Name: n.name,
+          Id: `Microsoft:${id.toUpperCase()}\\NIC-${i}`,
+          VMId: id,
+          VMName: cfg.hardware.name,
+          SwitchName: n.switchName,
+          Connected: false,
+          IsLegacy: false,
+          MacAddress: '00155D000000',
+          ComputerName: hostName(),
+          planned: plannedId,
+        },
+      }));
     return { plannedId, vm, incompatibilities };
   });
 }
@@ -453,13 +538,19 @@ async function importPlanned(a) {
   const { cfg, params: p } = planned;
   // Import-VM regenerates the report and refuses while an incompatibility remains
   const switches = state.host.switches ?? ['Default Switch'];
-  if (cfg.hardware.nics.some((n) => n.connected && n.switchName && !switches.includes(n.switchName))) throw fail('Unable to import virtual machine due to configuration errors.  Please use Compare-VM to repair the virtual machine.', 'InvalidOperation', 'OperationFailed');
+  if (cfg.hardware.nics.some((n) => n.connected && n.switchName && !switches.includes(n.switchName)))
+    throw fail('Unable to import virtual machine due to configuration errors.  Please use Compare-VM to repair the virtual machine.', 'InvalidOperation', 'OperationFailed');
   const srcRoot = dirname(dirname(planned.path));
   const vhdSrc = p.vhdSourcePath || join(srcRoot, 'Virtual Hard Disks');
   const vmDir = planned.register ? dirname(planned.path) : p.virtualMachinePath || join(state.host.virtualMachinePath, planned.vmId);
   const vhdDst = planned.register ? vhdSrc : p.vhdDestinationPath || join(state.host.virtualMachinePath, 'Virtual Hard Disks');
   mkdirSync(vmDir, { recursive: true });
-  const files = cfg.disks ? cfg.disks.map((d) => ({ slot: d.slot, file: d.file })) : readdirSync(vhdSrc).filter((f) => /\.(vhdx|vhd)$/i.test(f)).sort().map((file, i) => ({ slot: `SCSI 0 ${i}`, file }));
+  const files = cfg.disks
+    ? cfg.disks.map((d) => ({ slot: d.slot, file: d.file }))
+    : readdirSync(vhdSrc)
+        .filter((f) => /\.(vhdx|vhd)$/i.test(f))
+        .sort()
+        .map((file, i) => ({ slot: `SCSI 0 ${i}`, file }));
   const disks = files.map(({ slot, file }) => {
     const src = join(vhdSrc, file);
     if (!existsSync(src)) throw fail(`Could not find the virtual hard disk '${src}'.`, 'ObjectNotFound', 'ObjectNotFound');
@@ -497,7 +588,12 @@ async function importPlanned(a) {
   }
   if (cfg.vmxText) {
     const snapLike = { vmxText: cfg.vmxText, vmrs };
-    vm.simVmx = guestTwinConfig(snapLike, vmDir, disks.map((d) => d.path), vm.name);
+    vm.simVmx = guestTwinConfig(
+      snapLike,
+      vmDir,
+      disks.map((d) => d.path),
+      vm.name,
+    );
   }
   return withState((st) => {
     st.planned = (st.planned ?? []).filter((x) => x.id !== planned.id);
@@ -559,7 +655,19 @@ async function autoCheckpointSaved(vm) {
   }
   withState((st) => {
     vmById(st, vm.id).disks = live.disks;
-    st.snapshots.push({ id: snapId, name: `Automatic Checkpoint - ${live.name}`, vmId: live.id, disks: frozen, created, vmState: 'Off', ics: live.integration, guest: live.guest, hardware: hardwareOf(live), automatic: true, created_at: new Date().toISOString() });
+    st.snapshots.push({
+      id: snapId,
+      name: `Automatic Checkpoint - ${live.name}`,
+      vmId: live.id,
+      disks: frozen,
+      created,
+      vmState: 'Off',
+      ics: live.integration,
+      guest: live.guest,
+      hardware: hardwareOf(live),
+      automatic: true,
+      created_at: new Date().toISOString(),
+    });
     return null;
   });
 }
@@ -574,11 +682,13 @@ async function stop(a) {
   const vm = loadVm(a.vmId);
   if (vm.state === 'Off') return { warning: `The virtual machine '${vm.name}' is already in the specified state.` };
   if (a.turnOff) {
-    if (!['Running', 'Paused', 'Saved', 'FastSaved'].includes(vm.state)) throw fail(`'${vm.name}' failed to turn off: the operation cannot be performed while the object is in its current state.`, 'InvalidOperation', 'InvalidState');
+    if (!['Running', 'Paused', 'Saved', 'FastSaved'].includes(vm.state))
+      throw fail(`'${vm.name}' failed to turn off: the operation cannot be performed while the object is in its current state.`, 'InvalidOperation', 'InvalidState');
     if (vm.simVmx) await guestTurnOff(vm);
   } else {
     if (vm.state !== 'Running') throw fail(`'${vm.name}' failed to shut down: the operation cannot be performed while the object is in its current state.`, 'InvalidOperation', 'InvalidState');
-    if ((vm.guest.lockedSession || process.env.HYPERV_SIM_LOCKED_SESSION === '1') && !a.force) throw fail(`The virtual machine '${vm.name}' is locked and cannot be shut down without the force option.`, 'InvalidOperation', 'OperationFailed');
+    if ((vm.guest.lockedSession || process.env.HYPERV_SIM_LOCKED_SESSION === '1') && !a.force)
+      throw fail(`The virtual machine '${vm.name}' is locked and cannot be shut down without the force option.`, 'InvalidOperation', 'OperationFailed');
     if (vm.simVmx) await guestShutdown(vm);
     // a guest that ignores the request never gets there; Stop-VM waits until someone turns it off
     else if (vm.guest.ignoresPowerButton) while (findVm(loadState(), vm.id)?.state === 'Running') await new Promise((r) => setTimeout(r, 200));
@@ -614,10 +724,14 @@ async function removeSnapshot(a) {
   const delayPerMiB = Number(process.env.HYPERV_SIM_MERGE_MS_PER_MIB || 0);
   if (delayPerMiB > 0) await new Promise((r) => setTimeout(r, delayPerMiB * sizeMiB(snap.created)));
   if (vm?.simVmx) {
-    await guestMerge(vm, commit, vm.disks.map((d) => {
-      const i = snap.created.indexOf(d.path);
-      return i < 0 ? d.path : snap.disks[i].path;
-    }));
+    await guestMerge(
+      vm,
+      commit,
+      vm.disks.map((d) => {
+        const i = snap.created.indexOf(d.path);
+        return i < 0 ? d.path : snap.disks[i].path;
+      }),
+    );
     dropOverlayLinks(snap.created);
   } else commit();
   if (snap.vmrs) removeSavedState(snap.vmrs);
@@ -641,7 +755,9 @@ const pending = new Set();
 
 /** Work that goes on after its request was answered (a guest shutting down); the process waits for it before exiting. */
 function background(fn) {
-  const p = fn().catch(() => {}).finally(() => pending.delete(p));
+  const p = fn()
+    .catch(() => {})
+    .finally(() => pending.delete(p));
   pending.add(p);
 }
 

@@ -66,8 +66,16 @@ export function vmDisks(vmx) {
  */
 export function nicNetwork(connectionType, pvnId, vnet) {
   const t = (connectionType || 'nat').toLowerCase();
-  if (t === 'pvn') return `pvn-${String(pvnId ?? 'none').replace(/[^0-9a-f]/gi, '').toLowerCase() || 'none'}`;
-  if (t === 'custom') return String(vnet || 'vmnet0').toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (t === 'pvn')
+    return `pvn-${
+      String(pvnId ?? 'none')
+        .replace(/[^0-9a-f]/gi, '')
+        .toLowerCase() || 'none'
+    }`;
+  if (t === 'custom')
+    return String(vnet || 'vmnet0')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '');
   return t.replace(/[^a-z0-9]/g, '');
 }
 
@@ -139,29 +147,41 @@ export function buildLaunch(vmx, stateDir, incomingVmss, { links, networks, netw
   const qmpSock = path.join(stateDir, 'qmp.sock');
   const serialLog = serialLogPath(vmx.path);
 
-  const qsdArgs = [
-    '--chardev', `socket,id=mon,path=${qsdSock},server=on,wait=off`,
-    '--monitor', 'chardev=mon',
-    '--nbd-server', `addr.type=unix,addr.path=${nbdSock}`,
-  ];
+  const qsdArgs = ['--chardev', `socket,id=mon,path=${qsdSock},server=on,wait=off`, '--monitor', 'chardev=mon', '--nbd-server', `addr.type=unix,addr.path=${nbdSock}`];
   const vmem = vmemPath(vmx.path, incomingVmss);
   if (incomingVmss && !fs.existsSync(vmem)) {
     throw new VmrunError(`The operation was canceled (vmrun-sim: the memory file ${path.basename(vmem)} of the suspended state cannot be found)`);
   }
   const qemuArgs = [
-    '-name', 'vmrun-sim',
-    '-accel', 'tcg',
-    '-object', `memory-backend-file,id=ram0,size=${memMiB}M,mem-path=${qemuOptValue(vmem)},share=on`,
-    '-machine', 'pc,memory-backend=ram0',
-    '-m', String(memMiB),
-    '-smp', String(cpus),
-    '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
-    '-kernel', kernel,
+    '-name',
+    'vmrun-sim',
+    '-accel',
+    'tcg',
+    '-object',
+    `memory-backend-file,id=ram0,size=${memMiB}M,mem-path=${qemuOptValue(vmem)},share=on`,
+    '-machine',
+    'pc,memory-backend=ram0',
+    '-m',
+    String(memMiB),
+    '-smp',
+    String(cpus),
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-vga',
+    'none',
+    '-kernel',
+    kernel,
     ...(initrd ? ['-initrd', initrd] : []),
-    '-append', vmx.get('sim.append') ?? 'console=ttyS0',
-    '-chardev', `file,id=ser0,path=${qemuOptValue(serialLog)},append=${incomingVmss ? 'on' : 'off'}`,
-    '-serial', 'chardev:ser0',
-    '-qmp', `unix:${qmpSock},server=on,wait=off`,
+    '-append',
+    vmx.get('sim.append') ?? 'console=ttyS0',
+    '-chardev',
+    `file,id=ser0,path=${qemuOptValue(serialLog)},append=${incomingVmss ? 'on' : 'off'}`,
+    '-serial',
+    'chardev:ser0',
+    '-qmp',
+    `unix:${qmpSock},server=on,wait=off`,
   ];
   const nodes = [];
   disks.forEach((d, i) => {

@@ -2,20 +2,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  cmdCheckToolsState,
-  cmdList,
-  cmdNamedDevice,
-  cmdPause,
-  cmdReadVariable,
-  cmdReset,
-  cmdStart,
-  cmdStop,
-  cmdSuspend,
-  cmdWriteVariable,
-  openVm,
-  requireRunning,
-} from './power.mjs';
+import { cmdCheckToolsState, cmdList, cmdNamedDevice, cmdPause, cmdReadVariable, cmdReset, cmdStart, cmdStop, cmdSuspend, cmdWriteVariable, openVm, requireRunning } from './power.mjs';
 import { cmdDeleteSnapshot, cmdListSnapshots, cmdRevertToSnapshot, cmdSnapshot } from './snapshots.mjs';
 import { VmrunError, runningMeta, stateRoot } from './state.mjs';
 
@@ -119,10 +106,7 @@ async function dispatch(argv) {
   }
 }
 
-const MUTATING = new Set([
-  'stop', 'suspend', 'reset', 'pause', 'unpause', 'writevariable', 'connectnameddevice', 'disconnectnameddevice',
-  'snapshot', 'deletesnapshot', 'reverttosnapshot',
-]);
+const MUTATING = new Set(['stop', 'suspend', 'reset', 'pause', 'unpause', 'writevariable', 'connectnameddevice', 'disconnectnameddevice', 'snapshot', 'deletesnapshot', 'reverttosnapshot']);
 
 function commandOf(argv) {
   let i = 0;

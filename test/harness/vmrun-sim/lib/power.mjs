@@ -7,20 +7,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLaunch, readVmssHeader, validateVmx, vmemPath, vmssHeader } from './machine.mjs';
 import { Qmp, qmpOnce } from './qmp.mjs';
-import {
-  VmrunError,
-  pidAlive,
-  pidIs,
-  readJson,
-  recordTiming,
-  runningMeta,
-  sleep,
-  stateRoot,
-  vmLog,
-  vmStateDir,
-  withVmLock,
-  writeJson,
-} from './state.mjs';
+import { VmrunError, pidAlive, pidIs, readJson, recordTiming, runningMeta, sleep, stateRoot, vmLog, vmStateDir, withVmLock, writeJson } from './state.mjs';
 import { settleUuid } from './uuid.mjs';
 import { VmxFile } from './vmx.mjs';
 
@@ -194,7 +181,11 @@ export async function cmdStart(args) {
       throw new VmrunError(`The operation was canceled: ${result.message}`);
     }
     for (const n of launch.nics) {
-      vmLog(vm.abs, `VNET: Ethernet${n.index}: connectionType ${n.connectionType}, network ${n.network}, link ${n.up ? 'connected' : 'disconnected'}${links ? ' (state restored from the checkpoint)' : ''}`, 'vmx');
+      vmLog(
+        vm.abs,
+        `VNET: Ethernet${n.index}: connectionType ${n.connectionType}, network ${n.network}, link ${n.up ? 'connected' : 'disconnected'}${links ? ' (state restored from the checkpoint)' : ''}`,
+        'vmx',
+      );
     }
     vmLog(vm.abs, `${vmssAbs ? 'resume' : 'power on'} took ${ms} ms`);
     recordTiming({ op: vmssAbs ? 'resume' : 'start', vmx: vm.abs, ms });
@@ -297,7 +288,16 @@ export async function cmdSuspend(args) {
       if (slow) await sleep(slow);
       await qmp.execute('stop');
       const stoppedAt = Date.now();
-      fs.writeFileSync(partial, vmssHeader({ toolsRunning: tools, suspendedAt: new Date().toISOString(), disks: meta.disks.length, links: meta.links ?? {}, networks: Object.fromEntries((meta.nics ?? []).map((n) => [n.id, n.network])) }));
+      fs.writeFileSync(
+        partial,
+        vmssHeader({
+          toolsRunning: tools,
+          suspendedAt: new Date().toISOString(),
+          disks: meta.disks.length,
+          links: meta.links ?? {},
+          networks: Object.fromEntries((meta.nics ?? []).map((n) => [n.id, n.network])),
+        }),
+      );
       // guest RAM stays in the shared .vmem (as Workstation's named-file memory); the stream
       // carries the device state only
       await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });

@@ -280,5 +280,3 @@ export async function cmdRevertToSnapshot(args) {
     vmLog(vm.abs, `reverted to snapshot ${snap.uid}`);
   });
 }
-
-

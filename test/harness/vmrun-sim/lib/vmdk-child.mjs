@@ -12,7 +12,10 @@ function qemuImg(args) {
   try {
     execFileSync('qemu-img', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
-    const msg = String(e.stderr ?? e.message).trim().split('\n').join(' ');
+    const msg = String(e.stderr ?? e.message)
+      .trim()
+      .split('\n')
+      .join(' ');
     throw new VmrunError(`The operation was canceled (${msg})`);
   }
 }

@@ -111,4 +111,3 @@ export function isTrue(v, dflt = false) {
   if (v === undefined || v === '') return dflt;
   return /^(true|1|yes|on)$/i.test(v);
 }
-
