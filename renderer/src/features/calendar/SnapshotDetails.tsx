@@ -16,6 +16,7 @@ import { useApp, useEngine } from '../../stores/hooks.js';
 import { ForgetSnapshotDialog } from './ForgetSnapshotDialog.js';
 import { DamagedPointAlert } from '../../components/DamagedPointAlert.js';
 import { damagedText, isDamaged } from '../../lib/damaged.js';
+import { useGuestLabel } from '../../hooks/use-guest-label.js';
 
 const CONSISTENCY: Record<SnapshotSummary['consistency'], string> = {
   'clean-twin': 'Application-consistent (clean twin shutdown)',
@@ -28,6 +29,7 @@ export function SnapshotDetails({ s, onRetention, onForgotten }: { s: SnapshotSu
   const engine = useEngine();
   const navigate = useApp((st) => st.navigate);
   const refresh = useApp((st) => st.refreshSnapshots);
+  const label = useGuestLabel();
   const [verifying, setVerifying] = useState(false);
   const [verifyMsg, setVerifyMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const [confirmForget, setConfirmForget] = useState(false);
@@ -45,7 +47,7 @@ export function SnapshotDetails({ s, onRetention, onForgotten }: { s: SnapshotSu
     setVerifyMsg(null);
     try {
       const r = await engine['snapshots.verify']({ snapshotId: s.id });
-      setVerifyMsg(r.ok ? { ok: true, text: 'All data of this restore point is readable and matches its checksums.' } : { ok: false, text: damagedText(r.damagedPoints, r.damaged) });
+      setVerifyMsg(r.ok ? { ok: true, text: 'All data of this restore point is readable and matches its checksums.' } : { ok: false, text: damagedText(r.damagedPoints, r.damaged, label) });
       void refresh();
     } catch (e) {
       const f = friendlyError(e);

@@ -14,6 +14,7 @@ import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
 import { formatDateTime } from '../../lib/format.js';
 import { friendlyError, type FriendlyError } from '../../app/error-messages.js';
 import { ErrorNotice } from '../../components/LoadState.js';
+import { useGuestLabel } from '../../hooks/use-guest-label.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
 import { readWholeFile, saveAs } from './download.js';
 import { crumbs, sortEntries, type SortKey } from './file-utils.js';
@@ -27,10 +28,11 @@ import { RestoreFilesDialog } from './RestoreFilesDialog.js';
  * Browses one restore point: disks → partitions → folders, with breadcrumbs, sorting, search,
  * previews, filesystem warnings, multi-select restore to a folder and (in a browser) download.
  */
-export function FileBrowser({ snapshotId, point }: { snapshotId: string; point?: Pick<SnapshotSummary, 'guest' | 'time' | 'consistency'> }) {
+export function FileBrowser({ snapshotId, point }: { snapshotId: string; point?: Pick<SnapshotSummary, 'guest' | 'time' | 'consistency'> & { guestId?: string } }) {
   const engine = useEngine();
   const known = useApp((s) => s.snapshots.data?.find((x) => x.id === snapshotId));
   const shownPoint = point ?? known;
+  const label = useGuestLabel();
   const notifyError = useApp((s) => s.notifyError);
   const [path, setPath] = useState('');
   const [listing, setListing] = useState<FileListing | null>(null);
@@ -99,7 +101,7 @@ export function FileBrowser({ snapshotId, point }: { snapshotId: string; point?:
       <Typography variant="subtitle1" component="h2" sx={{ mb: 1 }} data-testid="browsing-point">
         {shownPoint ? (
           <>
-            Browsing <strong>{shownPoint.guest}</strong> as of <strong>{formatDateTime(shownPoint.time)}</strong>
+            Browsing <strong>{label(shownPoint.guestId ?? known?.guestId, shownPoint.guest)}</strong> as of <strong>{formatDateTime(shownPoint.time)}</strong>
             {shownPoint.consistency ? ` (${shownPoint.consistency})` : ''}
           </>
         ) : (

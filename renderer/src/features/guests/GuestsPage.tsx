@@ -6,6 +6,7 @@ import Box from '@mui/material/Box';
 import RefreshIcon from '@mui/icons-material/Refresh';
 import { LoadState } from '../../components/LoadState.js';
 import { PageHeader } from '../../components/PageHeader.js';
+import { useGuestLabel } from '../../hooks/use-guest-label.js';
 import { useApp } from '../../stores/hooks.js';
 import { GuestTable } from './GuestTable.js';
 
@@ -16,6 +17,7 @@ export function GuestsPage() {
   const snapshots = useApp((s) => s.snapshots.data);
   const navigate = useApp((s) => s.navigate);
   const damaged = (snapshots ?? []).filter(isDamaged);
+  const label = useGuestLabel();
   return (
     <>
       <PageHeader
@@ -35,7 +37,7 @@ export function GuestsPage() {
           <Box component="ul" sx={{ m: 0, pl: 2 }}>
             {damaged.map((p) => (
               <li key={p.id}>
-                {pointName({ snapshotId: p.id, guest: p.guest, time: p.time })}{' '}
+                {pointName({ snapshotId: p.id, guest: p.guest, guestId: p.guestId, time: p.time }, label)}{' '}
                 <Button size="small" onClick={() => navigate('calendar')}>
                   Show in the calendar
                 </Button>

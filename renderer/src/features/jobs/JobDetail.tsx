@@ -8,6 +8,7 @@ import LinearProgress from '@mui/material/LinearProgress';
 import Typography from '@mui/material/Typography';
 import type { JobInfo } from '../../../../shared/domain/job.js';
 import { formatBytes, formatDateTime, formatDuration, formatRate } from '../../lib/format.js';
+import { useGuestLabel } from '../../hooks/use-guest-label.js';
 import { useApp } from '../../stores/hooks.js';
 import { JobLog } from './JobLog.js';
 import { JobSteps } from './JobSteps.js';
@@ -18,6 +19,7 @@ export function JobDetail({ job }: { job: JobInfo }) {
   const rate = useApp((s) => s.rates[job.id]);
   const cancelJob = useApp((s) => s.cancelJob);
   const navigate = useApp((s) => s.navigate);
+  const label = useGuestLabel();
   const active = job.status === 'running' || job.status === 'queued';
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
@@ -31,7 +33,7 @@ export function JobDetail({ job }: { job: JobInfo }) {
       <CardContent>
         <Box sx={{ display: 'flex', alignItems: 'center', gap: 2, mb: 1 }}>
           <Typography variant="h2" component="h2" sx={{ flex: 1 }}>
-            {job.guest ?? 'Repository'} — {JOB_KIND[job.kind]}{' '}
+            {job.guest ? label(job.guestId, job.guest) : 'Repository'} — {JOB_KIND[job.kind]}{' '}
             <Box component="span" sx={{ color: 'text.secondary', fontWeight: 400 }}>
               ({JOB_STATUS[job.status]})
             </Box>

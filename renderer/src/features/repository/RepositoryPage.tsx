@@ -11,6 +11,7 @@ import { friendlyError, type FriendlyError } from '../../app/error-messages.js';
 import { ErrorNotice } from '../../components/LoadState.js';
 import { PageHeader } from '../../components/PageHeader.js';
 import { damagedText } from '../../lib/damaged.js';
+import { useGuestLabel } from '../../hooks/use-guest-label.js';
 import { formatBytes, formatDateTime } from '../../lib/format.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
 import { Facts } from './Facts.js';
@@ -29,6 +30,7 @@ type Action = 'verify' | 'verify-full' | 'gc' | 'rebuild';
 export function RepositoryPage() {
   const engine = useEngine();
   const refreshSnapshots = useApp((s) => s.refreshSnapshots);
+  const label = useGuestLabel();
   const [stats, setStats] = useState<RepositoryStats | null>(null);
   const [error, setError] = useState<FriendlyError | null>(null);
   const [busy, setBusy] = useState<Action | null>(null);
@@ -49,7 +51,7 @@ export function RepositoryPage() {
     try {
       if (a === 'verify' || a === 'verify-full') {
         const r = await engine['repository.verify']({ full: a === 'verify-full' });
-        setResult(r.ok ? { ok: true, text: `Repository is healthy: ${r.checkedChunks} chunks checked.` } : { ok: false, text: damagedText(r.damagedPoints, r.damaged) });
+        setResult(r.ok ? { ok: true, text: `Repository is healthy: ${r.checkedChunks} chunks checked.` } : { ok: false, text: damagedText(r.damagedPoints, r.damaged, label) });
       } else if (a === 'gc') {
         const r = await engine['repository.gc']({});
         setResult({ ok: true, text: `Garbage collection removed ${r.removedChunks} unused chunks and freed ${formatBytes(r.freedBytes)}.` });
