@@ -26,7 +26,9 @@
  *   it its own uuid at its first power-on. A .vmx without `uuid.bios` (never powered on) is also
  *   known by its path until it gets one.
  * - **`name:<display name>`** — a guest known only by its name: records made before guest ids
- *   existed (catalogs of schema < 4, manifests without `guestId`) and cold imports of disk files
+ *   existed (catalogs of schema < 4, manifests without `guestId` whose stored configuration does
+ *   not identify the VM — a .vmx without `uuid.bios`, or with one two .vmx files held at once;
+ *   see electron/engine/repository/snapshot/stored-identity.ts) and cold imports of disk files
  *   for a name that matches no VM. When exactly one VM of that name is seen, the engine adopts
  *   the name's records into that VM's id (see electron/engine/catalog/README.md).
  */

@@ -26,6 +26,7 @@ import { verifySnapshots, type VerifyOptions, type VerifyResult } from './mainte
 import { exportDisk, type ExportOptions, type ExportFormat } from './restore/export-disk.js';
 import { checkedFileName, decodeManifest, fileNameProblem, manifestGuestId, toSummary, type Manifest } from './snapshot/manifest.js';
 import { SnapshotDisk } from './snapshot/snapshot-disk.js';
+import { identityFromConfig, isVmxName, recoverGuestIds, type StoredIdentity } from './snapshot/stored-identity.js';
 import { fingerprintSeeds } from './snapshot/fingerprints.js';
 import { createSnapshot, type CreateSnapshotInput, type CreateSnapshotOptions } from './snapshot/snapshot-writer.js';
 import { fsyncDir, mapFsError, writeFileAtomic } from './fs-util.js';
@@ -223,6 +224,12 @@ export function diskExtension(format: ExportFormat): string {
   return format === 'raw' ? '.img' : `.${format}`;
 }
 
+/** A manifest written before guest ids: its recorded name, and the guest id its stored configuration gives. */
+export interface OldManifestGuest {
+  guest: string;
+  guestId?: GuestId;
+}
+
 /**
  * An open repository. Safe to share within a process; several processes may open the same
  * repository (see README "Concurrency"). Caller must `close()` it.
@@ -292,8 +299,20 @@ export class Repository {
     return (await readdir(this.layout.snapshots).catch(() => [])).filter(isSnapshotId).sort();
   }
 
-  /** Reads and checks a snapshot's manifest (SNAPSHOT_NOT_FOUND / MANIFEST_CORRUPT). */
+  /**
+   * Reads and checks a snapshot's manifest (SNAPSHOT_NOT_FOUND / MANIFEST_CORRUPT). A manifest
+   * written before guest ids gets the `guestId` its stored configuration gives
+   * ({@link oldManifestGuests}); without one it reads as `name:<guest>` ({@link manifestGuestId}).
+   */
   async readManifest(id: string): Promise<Manifest> {
+    const m = await this.readStoredManifest(id);
+    if (m.guestId) return m;
+    const recovered = (await this.oldManifestGuests()).get(id)?.guestId;
+    return recovered ? { ...m, guestId: recovered } : m;
+  }
+
+  /** The manifest as stored (no recovered guest id). */
+  private async readStoredManifest(id: string): Promise<Manifest> {
     if (!isSnapshotId(id)) throw new AppError('SNAPSHOT_NOT_FOUND', `no snapshot '${id}'`);
     let text: string;
     try {
@@ -305,15 +324,65 @@ export class Repository {
     return decodeManifest(text, id);
   }
 
+  /** Per snapshot: what its stored configuration says (null: the manifest has its guestId, or is unreadable). Snapshots never change. */
+  private readonly storedIdentities = new Map<string, StoredIdentity | null>();
+  private oldGuests: { ids: string; map: Map<string, OldManifestGuest> } | undefined;
+
+  /**
+   * The manifests written before guest ids (snapshot id → recorded name and the guest id their
+   * stored configuration gives, if any: `snapshot/stored-identity.ts` — a .vmx's `uuid.bios`, a
+   * Hyper-V .vmcx named by its VM id; a uuid two .vmx files held at once gives none). Those
+   * without `guestId` read as `name:<guest>`. Each snapshot is read once per process.
+   */
+  async oldManifestGuests(): Promise<Map<string, OldManifestGuest>> {
+    const ids = await this.snapshotIds();
+    const key = ids.join(',');
+    if (this.oldGuests?.ids === key) return this.oldGuests.map;
+    const points: StoredIdentity[] = [];
+    for (const id of ids) {
+      if (!this.storedIdentities.has(id)) this.storedIdentities.set(id, await this.storedIdentity(id));
+      const p = this.storedIdentities.get(id);
+      if (p) points.push(p);
+    }
+    const recovered = recoverGuestIds(points);
+    const map = new Map(points.map((p): [string, OldManifestGuest] => [p.snapshotId, { guest: p.guest, ...(recovered.has(p.snapshotId) ? { guestId: recovered.get(p.snapshotId)! } : {}) }]));
+    this.oldGuests = { ids: key, map };
+    return map;
+  }
+
+  private async storedIdentity(id: string): Promise<StoredIdentity | null> {
+    try {
+      const m = await this.readStoredManifest(id);
+      if (m.guestId) return null;
+      const files: { name: string; data?: Buffer }[] = [];
+      for (const cf of m.configFiles) {
+        if (!isVmxName(cf.name)) {
+          files.push({ name: cf.name });
+          continue;
+        }
+        const rel = `config/${checkedFileName(cf.name, id, 'configuration file name')}`;
+        const data = await readObject(this.layout, 'config-file', snapshotObjectName(id, rel), join(this.layout.snapshot(id), rel));
+        if (sha256(data) === cf.sha256) files.push({ name: cf.name, data });
+      }
+      return { snapshotId: id, guest: m.guest, time: Date.parse(m.time), ...identityFromConfig(files) };
+    } catch {
+      // damaged or forgotten meanwhile: verify reports it
+      return null;
+    }
+  }
+
   /**
    * Summaries of all readable snapshots (optionally of one guest: its id and the `name:` ids
    * adopted into it), oldest first. Unreadable manifests are skipped and reported by `verify`.
    */
   async listSnapshots(opts: { guestIds?: readonly GuestId[] } = {}): Promise<SnapshotSummary[]> {
     const out: SnapshotSummary[] = [];
+    const old = await this.oldManifestGuests();
     for (const id of await this.snapshotIds()) {
       try {
-        const m = await this.readManifest(id);
+        const stored = await this.readStoredManifest(id);
+        const recovered = stored.guestId ? undefined : old.get(id)?.guestId;
+        const m = recovered ? { ...stored, guestId: recovered } : stored;
         if (!opts.guestIds || opts.guestIds.includes(manifestGuestId(m))) out.push(toSummary(m));
       } catch {
         // damaged or forgotten meanwhile
