@@ -11,6 +11,7 @@ import { MemorySnapshotSink } from '../../electron/engine/workflow/memory-snapsh
 import { ScriptedHypervisor } from './hypervisor-scripted.js';
 import type { SnapshotInput } from '../../electron/engine/workflow/snapshot-sink.js';
 import { backupTargets } from '../helpers/backup-targets.js';
+import { testJobManager } from '../helpers/test-job-manager.js';
 
 let dir: string;
 let hv: ScriptedHypervisor;
@@ -27,15 +28,9 @@ beforeEach(() => {
   sink = new MemorySnapshotSink();
   progress = [];
   finished = [];
-  manager = new JobManager({
-    clock: systemClock,
-    logger: nullLogger,
-    dataDir: dir,
+  manager = testJobManager(dir, {
     sink,
     hypervisors: [hv],
-    records: memoryJobRecords(),
-    probe: { freeMemoryBytes: () => 1e12, freeDiskBytes: () => 1e12 },
-    pollMs: 5,
     events: { progress: (p) => progress.push({ at: performance.now(), p }), finished: (j) => finished.push(j) },
   });
 });

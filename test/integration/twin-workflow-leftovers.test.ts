@@ -12,11 +12,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../electron/engine/core/clock.js';
 import { nullLogger } from '../../electron/engine/core/logger.js';
 import { JobJournal, unfinishedJournals } from '../../electron/engine/workflow/job-journal.js';
-import { JobManager } from '../../electron/engine/workflow/job-manager.js';
-import { memoryJobRecords } from '../../electron/engine/workflow/job-records.js';
+import type { JobManager } from '../../electron/engine/workflow/job-manager.js';
 import { recoverJobs } from '../../electron/engine/workflow/job-recovery.js';
 import { MemorySnapshotSink } from '../../electron/engine/workflow/memory-snapshot-sink.js';
 import { backupTargets } from '../helpers/backup-targets.js';
+import { testJobManager } from '../helpers/test-job-manager.js';
 import { ScriptedHypervisor } from './hypervisor-scripted.js';
 
 const VM = '/vms/db/db.vmx';
@@ -30,16 +30,7 @@ beforeEach(() => {
   hv = new ScriptedHypervisor();
   hv.addVm({ id: VM, name: 'db' });
   sink = new MemorySnapshotSink();
-  manager = new JobManager({
-    clock: systemClock,
-    logger: nullLogger,
-    dataDir: dir,
-    sink,
-    hypervisors: [hv],
-    records: memoryJobRecords(),
-    probe: { freeMemoryBytes: () => 1e12, freeDiskBytes: () => 1e12 },
-    pollMs: 5,
-  });
+  manager = testJobManager(dir, { sink, hypervisors: [hv] });
 });
 afterEach(async () => {
   await manager.close();
