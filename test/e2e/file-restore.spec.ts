@@ -1,16 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { seriousA11yViolations } from './helpers/axe.js';
-import { REPO_ROOT, startServe, type ServeHandle } from './helpers/serve.js';
+import { REPO_ROOT, openSpecServe, type ServeHandle, type SpecServe } from './helpers/serve.js';
 
 // File restore is honest (issue 17.7): a real FAT disk (mkfs.fat + mcopy) imported by the CLI,
 // browsed in Chromium through `twinsnap serve`. The browser says which guest and point it shows,
 // a double-click opens folders, a relative destination is refused, the existing-file choice is
 // visible (keep both by default), and the summary matches what is on disk afterwards.
 const GUEST = 'Front desk';
+let spec: SpecServe;
 let dir: string;
 let server: ServeHandle;
 let snapshotId: string;
@@ -19,24 +19,19 @@ let page: Page;
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async ({ browser }) => {
-  dir = mkdtempSync(join(tmpdir(), 'twinsnap-e2e-files-'));
-  const img = join(dir, 'frontdesk.img');
-  execFileSync('mkfs.fat', ['-C', '-F', '16', '-n', 'FRONTDESK', img, String(16 * 1024)], { stdio: 'ignore' });
-  writeFileSync(join(dir, 'report.docx'), 'quarterly report from the backup\n');
-  execFileSync('mmd', ['-i', img, '::/Documents']);
-  execFileSync('mcopy', ['-i', img, join(dir, 'report.docx'), '::/Documents/report.docx']);
-  const dataDir = join(dir, 'data');
-  const out = execFileSync(process.execPath, ['bin/twinsnap.mjs', '--data-dir', dataDir, '--json', 'import-disk', '--guest', GUEST, img], { cwd: REPO_ROOT, timeout: 120_000 });
-  snapshotId = JSON.parse(out.toString()).id;
-  server = await startServe({ dataDir });
-  page = await browser.newPage();
+  spec = await openSpecServe(browser, 'twinsnap-e2e-files-', (work) => {
+    const img = join(work, 'frontdesk.img');
+    execFileSync('mkfs.fat', ['-C', '-F', '16', '-n', 'FRONTDESK', img, String(16 * 1024)], { stdio: 'ignore' });
+    writeFileSync(join(work, 'report.docx'), 'quarterly report from the backup\n');
+    execFileSync('mmd', ['-i', img, '::/Documents']);
+    execFileSync('mcopy', ['-i', img, join(work, 'report.docx'), '::/Documents/report.docx']);
+    const out = execFileSync(process.execPath, ['bin/twinsnap.mjs', '--data-dir', join(work, 'data'), '--json', 'import-disk', '--guest', GUEST, img], { cwd: REPO_ROOT, timeout: 120_000 });
+    snapshotId = JSON.parse(out.toString()).id;
+  });
+  ({ work: dir, server, page } = spec);
 });
 
-test.afterAll(async () => {
-  await page?.close();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+test.afterAll(() => spec?.close());
 
 test('the file browser names guest and point; double-click opens folders; restore keeps both by default and says so', async () => {
   await page.goto(`${server.url.split('#')[0]}#/restore?guest=${encodeURIComponent(GUEST)}&snapshot=${snapshotId}&what=files`);

@@ -1,30 +1,25 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { engineCall } from './helpers/engine-call.js';
-import { REPO_ROOT, startServe, type ServeHandle } from './helpers/serve.js';
+import { REPO_ROOT, openSpecServe, startServe, type ServeHandle, type SpecServe } from './helpers/serve.js';
 
 // Encrypted repositories from the UI (issue 14): create one (recovery kit shown and downloaded),
 // the Repository page says what it is encrypted with, change the password; a restarted engine
 // finds it locked, refuses a wrong password and unlocks with the right one. Its own serve.
 test.describe.configure({ mode: 'serial' });
+let spec: SpecServe;
 let work: string;
 let server: ServeHandle;
 let page: Page;
 const url = (route: string) => `${server.url.split('?')[0]}?token=${server.token}#/${route}`;
 
 test.beforeAll(async ({ browser }) => {
-  work = mkdtempSync(join(tmpdir(), 'twinsnap-e2e-enc-'));
-  server = await startServe({ dataDir: join(work, 'data') });
-  page = await browser.newPage();
+  spec = await openSpecServe(browser, 'twinsnap-e2e-enc-');
+  ({ work, server, page } = spec);
 });
-test.afterAll(async () => {
-  await page?.close();
-  await server?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+test.afterAll(() => spec?.close());
 
 test('a new repository is encrypted by default; its recovery kit is shown once and downloads', async () => {
   await page.goto(url('settings'));

@@ -1,29 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { engineCall } from './helpers/engine-call.js';
-import { REPO_ROOT, startServe, type ServeHandle } from './helpers/serve.js';
+import { REPO_ROOT, openSpecServe, type ServeHandle, type SpecServe } from './helpers/serve.js';
 
 // Repositories from the UI (issue 17.2): Settings and the first-run panel check a folder and
 // offer "Create a repository here" / "Connect this repository"; a folder that is neither is
 // never saved as the repository. Its own `twinsnap serve` (it changes the repository).
 test.describe.configure({ mode: 'serial' });
+let spec: SpecServe;
 let work: string;
 let server: ServeHandle;
 let page: Page;
 
 test.beforeAll(async ({ browser }) => {
-  work = mkdtempSync(join(tmpdir(), 'twinsnap-e2e-repo-'));
-  server = await startServe({ dataDir: join(work, 'data') });
-  page = await browser.newPage();
+  spec = await openSpecServe(browser, 'twinsnap-e2e-repo-');
+  ({ work, server, page } = spec);
 });
-test.afterAll(async () => {
-  await page?.close();
-  await server?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+test.afterAll(() => spec?.close());
 
 test('a folder with other files is neither created nor connected; a new folder gets a repository from Settings', async () => {
   await page.goto(`${server.url.split('?')[0]}?token=${server.token}#/settings`);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from '@playwright/test';
 
 /** The repository root. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -86,6 +87,36 @@ export async function startServe(opts: ServeStartOptions = {}): Promise<ServeHan
         clearTimeout(t);
       }
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A serial spec's own work folder, `twinsnap serve` over `<work>/data` and browser page. */
+export interface SpecServe {
+  work: string;
+  server: ServeHandle;
+  page: Page;
+  /** Closes the page, stops serve and removes the work folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * For a spec's beforeAll: a fresh work folder (`prefix` + random), `prepare(work)` (e.g. importing
+ * a disk into `<work>/data`), then `twinsnap serve` with data folder `<work>/data` and a new page.
+ */
+export async function openSpecServe(browser: Browser, prefix: string, prepare?: (work: string) => void | Promise<void>): Promise<SpecServe> {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  await prepare?.(work);
+  const server = await startServe({ dataDir: join(work, 'data') });
+  const page = await browser.newPage();
+  return {
+    work,
+    server,
+    page,
+    async close() {
+      await page.close();
+      await server.stop();
+      rmSync(work, { recursive: true, force: true });
     },
   };
 }
