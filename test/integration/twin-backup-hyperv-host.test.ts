@@ -162,6 +162,8 @@ describe('Hyper-V pre-flight: domain controllers (only Production checkpoints ar
   }, 300_000);
 });
 
+// The full backup under the slow-export switch (issue 11) is the first case here: the real guest's
+// per-switch cases (twin-backup-hyperv.test.ts) leave it to this one.
 describe('Hyper-V export progress feeds the workflow watchdog (HYPERV_SIM_EXPORT_MS_PER_MIB)', () => {
   /** A guest with 14 MiB of data on its 16 MiB disk, so the export writes ~16 pieces of 1 MiB. */
   function fullVm(name: string): SimVm {

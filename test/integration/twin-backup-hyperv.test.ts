@@ -21,7 +21,7 @@ import { run } from '../harness/guest/exec.js';
 import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
 import { inspectDataDisk, readAcks, type DataDiskContents } from '../harness/guest/read-back.js';
 import { addSimVm, adoptSimVm, simState, type SimVm } from '../harness/hyperv-sim/lib/sim-host.mjs';
-import { allJournalsEnded, cliKilledAt, expectTwinBetterThanCrash, longCallMs, ROOT, startCli, waitFor, type JournalRecord } from './twin-helpers.js';
+import { allJournalsEnded, cliKilledAt, expectTwinBetterThanCrash, ROOT, startCli, waitFor, type JournalRecord } from './twin-helpers.js';
 
 const SIM = join(ROOT, 'test/harness/hyperv-module/powershell');
 const VMRUN = join(ROOT, 'test/harness/vmrun-sim/vmrun');
@@ -351,45 +351,21 @@ describe('consistency policies through the Hyper-V adapter (state-level simulate
   }, 120_000);
 });
 
-describe('the Hyper-V simulator at its most pessimistic (state-level guest)', () => {
-  it('locked console sessions, automatic checkpoints on imported VMs and a slow export together: the backup is clean-twin (a plain shutdown would be refused) and nothing is left', async () => {
-    registered.add(addSimVm(SIM_ROOT, { name: 'Pessimist', diskMiB: 8, memoryMiB: 64 }).id);
-    const env = { ...ENV, HYPERV_SIM_LOCKED_SESSION: '1', HYPERV_SIM_IMPORT_AUTO_CHECKPOINTS: '1', HYPERV_SIM_EXPORT_MS_PER_MIB: '200' };
-    const hv = new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env });
-    const engine = await engineFor(join(WORK, 'data-pessimist'), hv);
-    try {
-      await engine.context.jobs.ready;
-      const { jobIds } = await engine.service.call('jobs.backupNow', { guests: ['Pessimist'], consistency: 'require-clean', verify: false });
-      const outcome = await engine.context.jobs.manager.wait(jobIds[0]!);
-      expect(outcome).toMatchObject({ status: 'succeeded', consistency: 'clean-twin' });
-      // no automatic checkpoint of the twin ever existed, and production's checkpoint is merged
-      expect(simState(SIM_ROOT).snapshots).toEqual([]);
-      expect(leftovers()).toEqual([]);
-    } finally {
-      await engine.close();
-      await hv.dispose();
-    }
-  }, 240_000);
-});
-
-/** One pessimistic stand-in switch at a time, on the real guest (issue 11: the full backup under each). */
+/**
+ * One pessimistic stand-in switch at a time, on the real guest (issue 11: the full backup under
+ * each). The slow export's full backup (clean twin, the export outlasting the copy-config
+ * no-progress limit three times over, nothing left) runs in twin-backup-hyperv-host.test.ts:
+ * how slow the export is changes nothing the real guest does, and it is the one switch whose
+ * backup takes minutes by design.
+ */
 const SWITCHES: {
   name: string;
   env: Record<string, string>;
   policy: 'require-clean' | 'allow-crash';
-  stepTimeouts?: Record<string, number>;
   expect: { status: string; consistency: string; warning?: RegExp };
 }[] = [
   { name: 'locked console session', env: { HYPERV_SIM_LOCKED_SESSION: '1' }, policy: 'require-clean', expect: { status: 'succeeded', consistency: 'clean-twin' } },
   { name: 'automatic checkpoints on imported VMs', env: { HYPERV_SIM_IMPORT_AUTO_CHECKPOINTS: '1' }, policy: 'require-clean', expect: { status: 'succeeded', consistency: 'clean-twin' } },
-  // the export (32 MiB) outlasts the copy-config no-progress limit three times over, writing all along
-  {
-    name: 'slow export (progress keeps the step alive)',
-    env: { HYPERV_SIM_EXPORT_MS_PER_MIB: 'sized' },
-    policy: 'require-clean',
-    stepTimeouts: { 'copy-config': 0 },
-    expect: { status: 'succeeded', consistency: 'clean-twin' },
-  },
   {
     name: 'adapters reconnected after the twin starts',
     env: { HYPERV_SIM_TWIN_NIC_RECONNECT: '1' },
@@ -401,18 +377,9 @@ const SWITCHES: {
 describe('the real guest under each pessimistic stand-in switch separately', () => {
   it.each(SWITCHES.map((s) => [s.name, s] as const))(
     '%s: production ends Running, no twin is left, the outcome is the expected one',
-    async (_name, given) => {
-      const sw = structuredClone(given);
-      if (sw.stepTimeouts) {
-        // the no-progress limit covers a long call's PowerShell start on this machine now (≥ 3 s)
-        const probe = hyperv();
-        const limit = Math.max(3000, 2 * Math.ceil(await longCallMs(probe, prod.id)));
-        await probe.dispose();
-        sw.stepTimeouts['copy-config'] = limit;
-        sw.env.HYPERV_SIM_EXPORT_MS_PER_MIB = String(Math.ceil((3 * limit) / 32));
-      }
+    async (_name, sw) => {
       const hv = new HyperVHypervisor({ powershellPath: SIM, logger: nullLogger, clock: systemClock, env: { ...ENV, ...sw.env }, progressPollMs: 500 });
-      const engine = await engineFor(join(WORK, `data-switch-${SWITCHES.indexOf(given)}`), hv, sw.stepTimeouts);
+      const engine = await engineFor(join(WORK, `data-switch-${SWITCHES.indexOf(sw)}`), hv);
       try {
         await engine.context.jobs.ready;
         const { jobIds } = await engine.service.call('jobs.backupNow', { guests: [VM_NAME], consistency: sw.policy, verify: false });
@@ -420,7 +387,6 @@ describe('the real guest under each pessimistic stand-in switch separately', () 
         console.log(`[twin/hyperv] switch '${sw.name}': ${outcome.status} ${outcome.consistency}; steps ${JSON.stringify(outcome.metrics.steps)}; ${outcome.warnings.join(' | ')}`);
         expect(outcome, JSON.stringify(outcome.error)).toMatchObject({ status: sw.expect.status, consistency: sw.expect.consistency });
         if (sw.expect.warning) expect(outcome.warnings.join('\n')).toMatch(sw.expect.warning);
-        if (sw.stepTimeouts) expect(outcome.metrics.steps['copy-config']).toBeGreaterThan(2 * sw.stepTimeouts['copy-config']!);
       } finally {
         await engine.close();
         await hv.dispose();
