@@ -10,6 +10,7 @@ import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
 import { friendlyError } from '../../app/error-messages.js';
 import { formatBytes, formatDateTime } from '../../lib/format.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
+import { useGuestLabel } from '../../hooks/use-guest-label.js';
 
 /** Props of ForgetSnapshotDialog. */
 export interface ForgetSnapshotDialogProps {
@@ -27,6 +28,7 @@ export function ForgetSnapshotDialog({ snapshot, onClose, onForgotten }: ForgetS
   const engine = useEngine();
   const refresh = useApp((s) => s.refreshSnapshots);
   const notify = useApp((s) => s.notify);
+  const label = useGuestLabel();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const close = () => {
@@ -40,7 +42,7 @@ export function ForgetSnapshotDialog({ snapshot, onClose, onForgotten }: ForgetS
     setError(null);
     try {
       const r = await engine['snapshots.forget']({ snapshotId: snapshot.id });
-      notify(r.forgotten ? `Restore point of ${r.guest} from ${formatDateTime(snapshot.time)} forgotten` : 'That restore point was already gone', 'success');
+      notify(r.forgotten ? `Restore point of ${label(snapshot.guestId, r.guest)} from ${formatDateTime(snapshot.time)} forgotten` : 'That restore point was already gone', 'success');
       void refresh();
       onForgotten(snapshot.id);
     } catch (e) {
@@ -62,8 +64,9 @@ export function ForgetSnapshotDialog({ snapshot, onClose, onForgotten }: ForgetS
       <DialogContent>
         {snapshot && (
           <DialogContentText id="forget-text">
-            The restore point of <strong>{snapshot.guest}</strong> from {formatDateTime(snapshot.time)} ({formatBytes(snapshot.logicalBytes)}) is removed from the repository now and cannot be brought
-            back. Data it shares with other restore points stays; the space only it used is freed by the next garbage collection (Repository → Collect garbage, or the nightly maintenance).
+            The restore point of <strong>{label(snapshot.guestId, snapshot.guest)}</strong> from {formatDateTime(snapshot.time)} ({formatBytes(snapshot.logicalBytes)}) is removed from the repository
+            now and cannot be brought back. Data it shares with other restore points stays; the space only it used is freed by the next garbage collection (Repository → Collect garbage, or the nightly
+            maintenance).
           </DialogContentText>
         )}
         {error && (

@@ -23,6 +23,7 @@ import { RESTORE_STEPS, blockedAt, startRequest, type RestoreDraft, type Restore
 import { WhereStep } from './WhereStep.js';
 import { useEngine } from '../../stores/hooks.js';
 import { guestLabels, labelOf } from '../../lib/guest-labels.js';
+import { useGuestLabel } from '../../hooks/use-guest-label.js';
 import { isGuestId } from '../../../../shared/domain/guest-id.js';
 
 const WHAT: { value: RestoreWhat; title: string; text: string }[] = [
@@ -68,6 +69,7 @@ export function RestorePage() {
   }, [params.snapshot, params.guest, params.what]);
 
   const liveGuests = useApp((s) => s.guests.data);
+  const guestLabel = useGuestLabel();
   // one choice per guest id; same-named guests are told apart by folder (or id)
   const guests = useMemo(() => {
     const labels = guestLabels(
@@ -151,7 +153,7 @@ export function RestorePage() {
             {step === 4 && point && (
               <Box component="dl" sx={{ display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: 2, rowGap: 1 }} data-testid="restore-review">
                 {[
-                  ['Guest', d.guest],
+                  ['Guest', guestLabel(d.guestId, d.guest)],
                   ['Restore point', `${formatDateTime(point.time)} (${point.consistency})`],
                   ['Size', formatBytes(point.logicalBytes)],
                   ['What', WHAT.find((w) => w.value === d.what)?.title],
@@ -183,7 +185,7 @@ export function RestorePage() {
         )}
         {step === 4 && (
           <Button variant="contained" color={d.what === 'replace' ? 'warning' : 'primary'} disabled={starting} onClick={() => void start()}>
-            {d.what === 'replace' ? `Replace ${d.guest}` : 'Start restore'}
+            {d.what === 'replace' ? `Replace ${guestLabel(d.guestId, d.guest)}` : 'Start restore'}
           </Button>
         )}
         {step === 5 && (

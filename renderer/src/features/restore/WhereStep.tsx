@@ -2,15 +2,17 @@ import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import MenuItem from '@mui/material/MenuItem';
 import TextField from '@mui/material/TextField';
+import { useGuestLabel } from '../../hooks/use-guest-label.js';
 import { DISK_FORMATS, type RestoreDraft } from './restore-model.js';
 
 /** Step 4: the destination (and the new name, disk format or replace confirmation). */
 export function WhereStep({ d, set }: { d: RestoreDraft; set(p: Partial<RestoreDraft>): void }) {
+  const label = useGuestLabel()(d.guestId, d.guest);
   if (d.what === 'replace') {
     return (
       <Box sx={{ display: 'flex', flexDirection: 'column', gap: 2, maxWidth: 560 }}>
         <Alert severity="warning">
-          Replacing puts the guest <b>{d.guest}</b> back to this restore point, with its own name and network addresses. Its current files are moved aside (a folder named “… .before-restore-…” beside
+          Replacing puts the guest <b>{label}</b> back to this restore point, with its own name and network addresses. Its current files are moved aside (a folder named “… .before-restore-…” beside
           it), so this can be undone; delete them once the restored guest works. Shut the guest down first: TwinSnap never powers it off itself.
         </Alert>
         <TextField label={`Type the guest's name (${d.guest}) to confirm`} value={d.confirmName} onChange={(e) => set({ confirmName: e.target.value })} autoComplete="off" />
