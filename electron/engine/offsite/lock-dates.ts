@@ -16,15 +16,17 @@ import { AppError } from '../../../shared/errors/app-error.js';
 const DAY = 86_400_000;
 
 /**
- * How far beyond the date a policy requires a lock is set, so that the next daily copies find it
- * long enough and send no extension at all: 10 % of the lock period, at least 1 day, at most 30
+ * How far beyond the date a policy requires a shared object's lock is set, so that the next daily
+ * copies find it long enough and send no extension at all: 10 % of the lock period, at most 30
  * days. A chunk every snapshot shares is then extended about once per headroom period instead of
- * once per copy (`--lock-days 400`: once a month instead of daily, 30× fewer PutObjectRetention
- * requests); the price is that an object the repository no longer needs stays undeletable at most
- * that much longer (≤ 10 % more locked storage time than asked for).
+ * once per copy (`--lock-days 400`: once in 30 days instead of daily, 30× fewer
+ * PutObjectRetention requests; 90 days: every 9 days); the price is that an object the repository
+ * no longer needs stays undeletable that much longer (≤ 10 % more locked storage time than asked
+ * for, which also bounds what a prune has to wait). Proportional rather than a fixed number of
+ * days, so a short trial lock (minutes) is not held for days.
  */
 export function lockHeadroomMs(days: number): number {
-  return Math.min(30 * DAY, Math.max(DAY, Math.round(days * DAY * 0.1)));
+  return Math.min(30 * DAY, Math.round(days * DAY * 0.1));
 }
 
 /** Lock dates of one destination, kept in a JSON file of the data folder. */
