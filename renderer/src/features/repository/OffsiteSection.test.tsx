@@ -62,7 +62,7 @@ describe('Repository → Offsite: the destination form', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     const facts = await screen.findByTestId('offsite-facts');
     expect(engine.calls.find((c) => c.method === 'offsite.configure')?.req).toEqual({
-      destination: { to: 's3://office-backups/site-a', pathStyle: true, accessKeyId: 'AKIA1', secretAccessKey: 'top-secret', lockDays: 400 },
+      destination: { to: 's3://office-backups/site-a', accessKeyId: 'AKIA1', secretAccessKey: 'top-secret', lockDays: 400 },
       dailyAt: '02:15',
     });
     expect(facts.textContent).toContain('keys stored');

@@ -72,7 +72,10 @@ function DestinationForm({ o, onSaved, onCancel }: { o: OffsiteOverview | null; 
       {field('Endpoint URL', 'endpoint', 'Empty for AWS S3; e.g. https://s3.eu-central-003.backblazeb2.com, https://s3.eu-central-1.wasabisys.com, http://minio:9000')}
       <Box sx={{ display: 'flex', gap: 2, alignItems: 'flex-start', flexWrap: 'wrap' }}>
         <Box sx={{ flex: 1, minWidth: 200 }}>{field('Region', 'region', 'Empty: us-east-1')}</Box>
-        <FormControlLabel control={<Checkbox checked={f.pathStyle} onChange={(e) => set({ pathStyle: e.target.checked })} />} label="Path-style addressing (MinIO, Ceph)" />
+        <FormControlLabel
+          control={<Checkbox checked={f.pathStyle} disabled={!f.endpoint.trim()} onChange={(e) => set({ pathStyle: e.target.checked })} />}
+          label="Path-style addressing (with an endpoint: MinIO, Ceph)"
+        />
       </Box>
       {field('Access key ID', 'accessKeyId', keysStored ? 'Keys are stored; leave both empty to keep them' : 'Of a user that may write the bucket', { autoComplete: 'off' })}
       <TextField

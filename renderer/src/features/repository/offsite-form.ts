@@ -56,7 +56,8 @@ export function destinationOf(f: OffsiteForm): Req<'offsite.configure'>['destina
     to: f.to.trim(),
     ...(f.endpoint.trim() ? { endpoint: f.endpoint.trim() } : {}),
     ...(f.region.trim() ? { region: f.region.trim() } : {}),
-    pathStyle: f.pathStyle,
+    // path-style only means something with an endpoint (AWS itself: virtual-hosted addressing)
+    ...(f.endpoint.trim() ? { pathStyle: f.pathStyle } : {}),
     ...(f.accessKeyId.trim() ? { accessKeyId: f.accessKeyId.trim(), secretAccessKey: f.secretAccessKey } : {}),
     ...(f.objectLock ? { lockDays: Number(f.lockDays) } : {}),
   };
