@@ -224,7 +224,7 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     }
   });
 
-  it('the app sets it up: Test connection names each fault, keys only in the secret store, Copy now is a job, restore points and files read from the offsite copy', async () => {
+  it('the app sets it up: Test connection names each fault, keys only in the secret store, Copy now is a job, restore points, files and disks restored from the offsite copy', async () => {
     const b = await newBucket(gw, 'app', true);
     const keys = { accessKeyId: gw.AWS_ACCESS_KEY_ID, secretAccessKey: gw.AWS_SECRET_ACCESS_KEY };
     delete process.env.AWS_ACCESS_KEY_ID; // the app's keys are the ones it was given
@@ -274,6 +274,19 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
       const out = join(tmp.path, 'app-restored');
       await call('files.restore', { snapshotId: snaps[1]!, paths: ['disk/p0/hello.txt'], to: out, source: 'offsite' });
       expect(readFileSync(join(out, 'hello.txt'), 'utf8')).toBe('hello from the office\n');
+
+      // a disk restore (restore.start, a job) from the offsite copy: the same image, block for block
+      const disks = join(tmp.path, 'app-disks');
+      const restore = await call('restore.start', { snapshotId: snaps[1]!, mode: 'disks', to: disks, format: 'qcow2', source: 'offsite' });
+      let r = await call('jobs.get', { jobId: restore.jobId });
+      while (r.status === 'running' && Date.now() < deadline + 60_000) {
+        await new Promise((res) => setTimeout(res, 200));
+        r = await call('jobs.get', { jobId: restore.jobId });
+      }
+      expect(r.status, JSON.stringify(r.steps)).toBe('succeeded');
+      const exported = readdirSync(disks).filter((n) => n.endsWith('.qcow2'));
+      expect(exported).toHaveLength(1);
+      execFileSync('qemu-img', ['compare', '-q', image2, join(disks, exported[0]!)]);
 
       const removed = await call('offsite.remove', {});
       expect(removed.configured).toBe(false);
