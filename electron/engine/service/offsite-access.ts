@@ -242,9 +242,14 @@ export const offsiteHandlers: HandlerFactory = (ctx) => {
     const lastJob = last ? { at: last.finishedAt!, status: last.status, ...(last.steps[0]?.detail ? { detail: last.steps[0].detail } : {}) } : undefined;
     const base = { configured: true, settings, dailyAt, ...(lastJob ? { lastJob } : {}) };
     try {
-      // the local repository may be out of reach (a disk gone): the bucket's side is still shown
-      const repo = await ctx.store.repository().catch(() => undefined);
-      return { ...base, ...(await offsiteStatus(ctx, repo, o)) };
+      // the local repository may be out of reach (a disk gone, locked): the bucket's side is still shown
+      const local = await ctx.store.repository().then(
+        (repo) => ({ repo, error: undefined }),
+        (e: unknown) => ({ repo: undefined, error: toSerializedError(e) }),
+      );
+      const s = await offsiteStatus(ctx, local.repo, o);
+      if (!local.error) return { ...base, ...s };
+      return { ...base, ...s, error: { code: local.error.code, message: `the local repository could not be read, so the lag is unknown: ${local.error.message}` } };
     } catch (e) {
       const err = toSerializedError(e);
       return { ...base, destination: o.to, snapshots: [], lagSnapshots: 0, error: { code: err.code, message: err.message } };

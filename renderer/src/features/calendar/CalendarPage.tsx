@@ -27,7 +27,11 @@ function useOffsitePoints(points: unknown): ReadonlyMap<string, OffsitePoint> | 
     engine['offsite.status']({}).then(
       (o) => {
         if (!live) return;
-        setMap(o.configured && !o.error ? new Map(o.snapshots.filter((s) => s.offsite).map((s) => [s.id, s.protectedUntil ? { protectedUntil: s.protectedUntil } : {}])) : undefined);
+        setMap(
+          o.configured && (!o.error || o.snapshots.length > 0)
+            ? new Map(o.snapshots.filter((s) => s.offsite).map((s) => [s.id, s.protectedUntil ? { protectedUntil: s.protectedUntil } : {}]))
+            : undefined,
+        );
       },
       () => live && setMap(undefined),
     );

@@ -95,5 +95,8 @@ describe('offsite form model', () => {
     expect(formProblem({ ...f, to: 'https://bucket' }, true)).toMatch(/s3:\/\/BUCKET\/PREFIX/);
     expect(formProblem({ ...f, lockDays: '0' }, true)).toMatch(/1 to 36500/);
     expect(destinationOf({ ...f, objectLock: false })).not.toHaveProperty('lockDays');
+    expect(destinationOf(f)).not.toHaveProperty('lockMode'); // COMPLIANCE: the engine's default
+    expect(destinationOf({ ...f, lockMode: 'GOVERNANCE' })).toMatchObject({ lockDays: 30, lockMode: 'GOVERNANCE' });
+    expect(destinationOf({ ...f, endpoint: '' })).not.toHaveProperty('pathStyle');
   });
 });

@@ -7,6 +7,7 @@ import CardContent from '@mui/material/CardContent';
 import Checkbox from '@mui/material/Checkbox';
 import CircularProgress from '@mui/material/CircularProgress';
 import FormControlLabel from '@mui/material/FormControlLabel';
+import MenuItem from '@mui/material/MenuItem';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import type { OffsiteOverview, OffsiteTestResult } from '../../../../shared/domain/engine.js';
@@ -103,6 +104,20 @@ function DestinationForm({ o, onSaved, onCancel }: { o: OffsiteOverview | null; 
             helperText="Cover the longest time retention keeps a point"
             slotProps={{ htmlInput: { inputMode: 'numeric' } }}
           />
+        )}
+        {f.objectLock && (
+          <TextField
+            select
+            label="Lock mode"
+            value={f.lockMode}
+            onChange={(e) => set({ lockMode: e.target.value as OffsiteForm['lockMode'] })}
+            size="small"
+            sx={{ width: 260 }}
+            helperText={f.lockMode === 'COMPLIANCE' ? 'Nobody can delete a copy early, not even the account owner' : 'For trials: a user allowed to bypass it can delete early'}
+          >
+            <MenuItem value="COMPLIANCE">Compliance</MenuItem>
+            <MenuItem value="GOVERNANCE">Governance</MenuItem>
+          </TextField>
         )}
       </Box>
       <TextField

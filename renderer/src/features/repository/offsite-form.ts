@@ -13,6 +13,8 @@ export interface OffsiteForm {
   secretAccessKey: string;
   objectLock: boolean;
   lockDays: string;
+  /** COMPLIANCE (nobody can delete early; the default) or GOVERNANCE (trials: a privileged user can). */
+  lockMode: 'COMPLIANCE' | 'GOVERNANCE';
   /** HH:MM, local time of the daily maintenance the copy runs after. */
   dailyAt: string;
 }
@@ -32,6 +34,7 @@ export function formFrom(o: OffsiteOverview | null): OffsiteForm {
     secretAccessKey: '',
     objectLock: s ? s.lockDays !== undefined : true,
     lockDays: String(s?.lockDays ?? 30),
+    lockMode: s?.lockMode ?? 'COMPLIANCE',
     dailyAt: o?.dailyAt ?? '03:30',
   };
 }
@@ -59,6 +62,6 @@ export function destinationOf(f: OffsiteForm): Req<'offsite.configure'>['destina
     // path-style only means something with an endpoint (AWS itself: virtual-hosted addressing)
     ...(f.endpoint.trim() ? { pathStyle: f.pathStyle } : {}),
     ...(f.accessKeyId.trim() ? { accessKeyId: f.accessKeyId.trim(), secretAccessKey: f.secretAccessKey } : {}),
-    ...(f.objectLock ? { lockDays: Number(f.lockDays) } : {}),
+    ...(f.objectLock ? { lockDays: Number(f.lockDays), ...(f.lockMode === 'GOVERNANCE' ? { lockMode: f.lockMode } : {}) } : {}),
   };
 }
