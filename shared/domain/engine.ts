@@ -144,4 +144,31 @@ export interface OffsiteOverview {
   lastJob?: { at: string; status: string; detail?: string };
   /** Why the destination could not be read (its typed error), when it could not. */
   error?: { code: string; message: string };
+  /** How the copy is set up (the Repository page's form); never the keys, only whether they are stored. */
+  settings?: OffsiteSettings;
+  /** Local time (HH:MM) of the daily maintenance the scheduled copy runs after. */
+  dailyAt?: string;
+}
+
+/** The scheduled offsite copy as set up (`offsite.configure` / `twinsnap offsite schedule`), without secrets. */
+export interface OffsiteSettings {
+  /** `s3://BUCKET/PREFIX`. */
+  to: string;
+  endpoint?: string;
+  region?: string;
+  pathStyle?: boolean;
+  /** Object Lock: days each copied restore point stays undeletable (absent: off). */
+  lockDays?: number;
+  lockMode?: 'COMPLIANCE' | 'GOVERNANCE';
+  limitRate?: number;
+  /** Keys are kept in the secret store (the desktop app: OS keychain); they are never returned. */
+  keysStored: boolean;
+}
+
+/** What "Test connection" found: the bucket answered with these keys, Object Lock as asked. */
+export interface OffsiteTestResult {
+  destination: string;
+  objectLock: boolean;
+  /** Restore points of this repository already there. */
+  snapshotsOffsite: number;
 }

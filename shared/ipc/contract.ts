@@ -1,4 +1,4 @@
-import type { EngineStatus, OffsiteOverview, RepositoryFolderCheck, RepositoryInfo, RepositoryStats, Settings } from '../domain/engine.js';
+import type { EngineStatus, OffsiteOverview, OffsiteTestResult, RepositoryFolderCheck, RepositoryInfo, RepositoryStats, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
 import type { DoctorReport } from '../domain/doctor.js';
 import type { Guest, GuestCandidate, HypervisorKind } from '../domain/guest.js';
@@ -52,6 +52,16 @@ export interface EngineResponses {
   'repository.gc': { removedChunks: number; freedBytes: number };
   /** The scheduled offsite copy: destination, lag, protected-until per restore point. */
   'offsite.status': OffsiteOverview;
+  /** Saves the destination (keys to the secret store) and the daily time; the new status. */
+  'offsite.configure': OffsiteOverview;
+  /** The bucket reachable, the keys right, Object Lock present when asked for (else the typed OFFSITE_* error). */
+  'offsite.test': OffsiteTestResult;
+  /** The offsite copy started now as a job (progress as `jobs.progress`). */
+  'offsite.copyNow': { jobId: string };
+  /** The destination and its keys forgotten (nothing in the bucket is deleted). */
+  'offsite.remove': OffsiteOverview;
+  /** What restoring a point from the offsite copy downloads (objects not in the local cache yet). */
+  'offsite.estimate': { snapshotId: string; bytes: number; objects: number; cachedBytes: number };
   'repository.info': RepositoryInfo & { locked: boolean };
   'repository.unlock': RepositoryInfo & { locked: boolean };
   'repository.changePassword': RepositoryInfo & { locked: boolean };

@@ -62,6 +62,33 @@ const settingsPatch = z.strictObject({
     .optional(),
 });
 
+/** Where restore points are read from: the repository in use (default) or its offsite copy (the configured `s3://` destination). */
+const source = z.enum(['local', 'offsite']).optional();
+
+/** An offsite destination as the Repository page enters it (`s3://BUCKET/PREFIX` plus how to reach it). */
+const offsiteDestination = z.strictObject({
+  to: z
+    .string()
+    .max(1100)
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'expected s3://BUCKET/PREFIX (bucket: 3–63 lowercase letters, digits, dots, hyphens)'),
+  endpoint: z
+    .string()
+    .max(2000)
+    .regex(/^https?:\/\/[^\s/]+/, 'an http(s):// URL')
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]{1,64}$/, 'a region such as us-east-1')
+    .optional(),
+  pathStyle: z.boolean().optional(),
+  /** Both or neither: without them, the keys already stored are used. */
+  accessKeyId: z.string().min(1).max(256).optional(),
+  secretAccessKey: z.string().min(1).max(1024).optional(),
+  /** Object Lock: days every copied point stays undeletable (absent: off). */
+  lockDays: z.number().int().min(1).max(36500).optional(),
+  lockMode: z.enum(['COMPLIANCE', 'GOVERNANCE']).optional(),
+});
+
 /**
  * Request schema of every engine method. Requests are validated with these at every transport
  * before they reach the engine. The key set is the method list of the contract.
@@ -85,13 +112,14 @@ export const requestSchemas = {
   'jobs.cancel': z.strictObject({ jobId: id }),
   /** Waits until a backup this engine started ends; its outcome with metrics (JOB_NOT_FOUND for a job of another engine). */
   'jobs.wait': z.strictObject({ jobId: id }),
-  'snapshots.list': z.strictObject({ guest: guestRef.optional() }),
+  'snapshots.list': z.strictObject({ guest: guestRef.optional(), source }),
   'snapshots.verify': z.strictObject({ snapshotId: id, full: z.boolean().optional() }),
   'snapshots.forget': z.strictObject({ snapshotId: id }),
-  'files.list': z.strictObject({ snapshotId: id, path: z.string().max(4096) }),
-  'files.find': z.strictObject({ snapshotId: id, pattern: z.string().min(1).max(512), limit: z.number().int().min(1).max(10000).optional() }),
+  'files.list': z.strictObject({ snapshotId: id, path: z.string().max(4096), source }),
+  'files.find': z.strictObject({ snapshotId: id, pattern: z.string().min(1).max(512), limit: z.number().int().min(1).max(10000).optional(), source }),
   'files.read': z.strictObject({
     snapshotId: id,
+    source,
     path,
     offset: z.number().int().min(0).optional(),
     length: z
@@ -103,6 +131,7 @@ export const requestSchemas = {
   }),
   'files.restore': z.strictObject({
     snapshotId: id,
+    source,
     paths: z.array(path).min(1).max(10000),
     /** An absolute folder on the engine's host (a relative one would depend on the engine's working folder). */
     to: path.refine(isAbsoluteHostPath, 'the target folder must be an absolute path (e.g. /home/me/restored or C:\\Restored)'),
@@ -111,6 +140,7 @@ export const requestSchemas = {
   }),
   'restore.start': z.strictObject({
     snapshotId: id,
+    source,
     mode: z.enum(['new-vm', 'replace', 'disks']),
     to: path,
     format: z.enum(['original', 'raw', 'vmdk', 'vhdx', 'qcow2']).optional(),
@@ -136,6 +166,13 @@ export const requestSchemas = {
   'repository.verify': z.strictObject({ full: z.boolean().optional() }),
   'repository.gc': z.strictObject({}),
   'offsite.status': z.strictObject({}),
+  /** Saves the destination for the daily copy (keys into the secret store, never config.json); `dailyAt` moves the daily maintenance it runs after. */
+  'offsite.configure': z.strictObject({ destination: offsiteDestination, dailyAt: hhmm.optional(), limitRate: z.number().int().min(1024).optional() }),
+  /** Tries a destination (given, or the saved one when absent) without saving it. */
+  'offsite.test': z.strictObject({ destination: offsiteDestination.optional() }),
+  'offsite.copyNow': z.strictObject({}),
+  'offsite.remove': z.strictObject({}),
+  'offsite.estimate': z.strictObject({ snapshotId: id }),
   'catalog.rebuild': z.strictObject({}),
   'settings.get': z.strictObject({}),
   'settings.set': z.strictObject({ patch: settingsPatch }),

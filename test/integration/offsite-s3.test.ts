@@ -12,6 +12,12 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteObjectCommand, GetObjectCommand, GetObjectRetentionCommand, ListObjectVersionsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createEngine } from '../../electron/engine/engine.js';
+import { systemClock } from '../../electron/engine/core/clock.js';
+import { nullLogger } from '../../electron/engine/core/logger.js';
+import { LockDates } from '../../electron/engine/offsite/lock-dates.js';
+import { chunkRel, copyToOffsite } from '../../electron/engine/offsite/offsite-copy.js';
+import { S3Destination, s3TargetFrom } from '../../electron/engine/offsite/s3-destination.js';
+import { openRepository } from '../../electron/engine/repository/repository.js';
 import { repositoryMaintenance } from '../../electron/engine/service/scheduler-service.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -40,6 +46,7 @@ const copy = async (...args: string[]) =>
     objectsSkipped: number;
     seconds: number;
     lockedUntil?: string;
+    chunksLockedUntil?: string;
     locksExtended: number;
   };
 
@@ -156,12 +163,14 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     const s3 = gatewayClient(gw);
     const r1 = await copy('--to', `s3://${b}/office`, '--snapshot', snaps[0]!, '--lock-days', '1');
     const r2 = await copy('--to', `s3://${b}/office`, '--lock-days', '2');
-    expect(r2.locksExtended).toBeGreaterThan(10);
+    expect(r2.locksExtended).toBeGreaterThan(10); // r1's chunks were locked for 1 day + 10 %: too short for 2 days
     const until = async (key: string) => (await s3.send(new GetObjectRetentionCommand({ Bucket: b, Key: `office/${key}` }))).Retention!;
     const shared = chunksOf(snaps[0]!).find((dg) => chunksOf(snaps[1]!).includes(dg))!;
     const sharedRet = await until(`chunks/${shared.slice(0, 2)}/${shared.slice(2, 4)}/${shared}`);
     expect(sharedRet.Mode).toBe('COMPLIANCE');
-    expect(sharedRet.RetainUntilDate!.toISOString()).toBe(r2.lockedUntil); // extended from r1's date
+    // extended from r1's date to r2's with the headroom (10 % of the lock period), never shorter than the snapshot
+    expect(sharedRet.RetainUntilDate!.toISOString()).toBe(r2.chunksLockedUntil);
+    expect(Date.parse(r2.chunksLockedUntil!) - Date.parse(r2.lockedUntil!)).toBe(0.2 * 86_400_000);
     expect((await until(`snapshots/${snaps[0]}/manifest.json`)).RetainUntilDate!.toISOString()).toBe(r1.lockedUntil);
     // a thief with these keys cannot delete a version
     const versions = (await s3.send(new ListObjectVersionsCommand({ Bucket: b, Prefix: `office/snapshots/${snaps[0]}/manifest.json` }))).Versions!;
@@ -174,6 +183,118 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     expect(status.objectLock).toBe(true);
     expect(status.lagSnapshots).toBe(0);
     expect(status.snapshots.map((s) => s.protectedUntil)).toEqual([r1.lockedUntil, r2.lockedUntil]);
+  });
+
+  it('extends only the locks that end too early: the next day no retention request at all, past the headroom each shared chunk once; locks cover every snapshot', async () => {
+    const b = await newBucket(gw, 'relock', true);
+    const s3 = gatewayClient(gw);
+    const until = async (key: string) => (await s3.send(new GetObjectRetentionCommand({ Bucket: b, Key: key }))).Retention!.RetainUntilDate!.getTime();
+    const DAY = 86_400_000;
+    const repo = await openRepository(repoDir, {});
+    // one copy per call, `at` ms after now (the clock of the copy), retention requests counted by the SDK itself
+    const run = async (prefix: string, id: string, at: number) => {
+      const dest = new S3Destination(s3TargetFrom(`s3://${b}/${prefix}`, { endpoint: gw.TWINSNAP_S3_ENDPOINT }));
+      const commands: string[] = [];
+      dest.client.middlewareStack.add((next, context) => async (args) => (commands.push(String(context.commandName)), next(args)), { step: 'initialize', name: 'countCommands' });
+      try {
+        const lockDates = await LockDates.load(join(tmp.path, `${prefix}.lock-dates.json`));
+        const r = await copyToOffsite(repo, dest, { snapshotIds: [id], lock: { mode: 'GOVERNANCE', days: 30 }, lockDates, clock: { ...systemClock, now: () => Date.now() + at } });
+        expect(r.copied).toEqual([id]);
+        return commands.filter((c) => c === 'PutObjectRetentionCommand').length;
+      } finally {
+        dest.close();
+      }
+    };
+    try {
+      const shared = new Set(chunksOf(snaps[0]!).filter((dg) => chunksOf(snaps[1]!).includes(dg)));
+      expect(shared.size).toBeGreaterThan(10);
+      // 30 days + 3 days of headroom: the next daily copy finds every shared lock long enough
+      await run('daily', snaps[0]!, 0);
+      expect(await run('daily', snaps[1]!, DAY)).toBe(0);
+      // 4 days later the shared chunks (and the configuration object) end before the new point's 30 days: each extended once
+      await run('later', snaps[0]!, 0);
+      expect(await run('later', snaps[1]!, 4 * DAY)).toBe(shared.size + 1);
+      for (const prefix of ['daily', 'later']) {
+        const point = await until(`${prefix}/snapshots/${snaps[1]}/manifest.json`);
+        for (const dg of new Set(chunksOf(snaps[1]!))) expect(await until(`${prefix}/${chunkRel(dg)}`), `${prefix} ${dg}`).toBeGreaterThanOrEqual(point);
+        expect(await until(`${prefix}/twinsnap-repo.json`)).toBeGreaterThanOrEqual(point);
+      }
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it('the app sets it up: Test connection names each fault, keys only in the secret store, Copy now is a job, restore points, files and disks restored from the offsite copy', async () => {
+    const b = await newBucket(gw, 'app', true);
+    const keys = { accessKeyId: gw.AWS_ACCESS_KEY_ID, secretAccessKey: gw.AWS_SECRET_ACCESS_KEY };
+    delete process.env.AWS_ACCESS_KEY_ID; // the app's keys are the ones it was given
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    const engine = await createEngine({ dataDir, logger: nullLogger, hypervisors: [] });
+    const call = engine.service.call.bind(engine.service);
+    const where = { to: `s3://${b}/app`, endpoint: gw.TWINSNAP_S3_ENDPOINT, region: 'us-east-1', pathStyle: true, lockDays: 2 };
+    try {
+      const refused = async (destination: object, code: string, names: string) => {
+        const e = (await call('offsite.test', { destination }).then(
+          () => undefined,
+          (x: unknown) => x,
+        )) as { code?: string; message?: string } | undefined;
+        expect(e?.code).toBe(code);
+        expect(e?.message).toContain(names);
+      };
+      await refused({ ...where, ...keys, secretAccessKey: 'not-the-secret' }, 'OFFSITE_AUTH_FAILED', `s3://${b}/app`);
+      await refused({ ...where, ...keys, to: `s3://no-such-bucket-${Date.now()}/app` }, 'OFFSITE_BUCKET_NOT_FOUND', 's3://no-such-bucket-');
+      const plain = await newBucket(gw, 'app-plain');
+      await refused({ ...where, ...keys, to: `s3://${plain}/app` }, 'OFFSITE_NO_OBJECT_LOCK', `s3://${plain}/app`);
+      expect(await call('offsite.test', { destination: { ...where, ...keys } })).toMatchObject({ objectLock: true, snapshotsOffsite: 0 });
+
+      const set = await call('offsite.configure', { destination: { ...where, ...keys }, dailyAt: '02:15' });
+      expect(set.settings).toEqual({ ...where, lockMode: 'COMPLIANCE', keysStored: true });
+      expect(set.dailyAt).toBe('02:15');
+      const config = readFileSync(join(dataDir, 'config.json'), 'utf8');
+      expect(config).toContain('02:15');
+      expect(config).not.toContain(keys.secretAccessKey);
+      expect(JSON.stringify(set)).not.toContain(keys.secretAccessKey);
+
+      const { jobId } = await call('offsite.copyNow', {});
+      const deadline = Date.now() + 90_000;
+      let job = await call('jobs.get', { jobId });
+      while (job.status === 'running' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        job = await call('jobs.get', { jobId });
+      }
+      expect(job).toMatchObject({ kind: 'offsite', trigger: 'manual', status: 'succeeded' });
+      const status = await call('offsite.status', {});
+      expect(status.snapshots.map((x) => [x.id, x.offsite, Boolean(x.protectedUntil)])).toEqual(snaps.map((id) => [id, true, true]));
+
+      // the offsite copy as a source: its points, the download a restore costs, a file restored from it
+      expect((await call('snapshots.list', { source: 'offsite' })).map((x) => x.id)).toEqual(snaps);
+      const cost = await call('offsite.estimate', { snapshotId: snaps[1]! });
+      expect(cost.bytes).toBeGreaterThan(16 << 20);
+      expect((await call('files.list', { snapshotId: snaps[1]!, path: 'disk/p0', source: 'offsite' })).entries.map((e) => e.name)).toContain('hello.txt');
+      const out = join(tmp.path, 'app-restored');
+      await call('files.restore', { snapshotId: snaps[1]!, paths: ['disk/p0/hello.txt'], to: out, source: 'offsite' });
+      expect(readFileSync(join(out, 'hello.txt'), 'utf8')).toBe('hello from the office\n');
+
+      // a disk restore (restore.start, a job) from the offsite copy: the same image, block for block
+      const disks = join(tmp.path, 'app-disks');
+      const restore = await call('restore.start', { snapshotId: snaps[1]!, mode: 'disks', to: disks, format: 'qcow2', source: 'offsite' });
+      let r = await call('jobs.get', { jobId: restore.jobId });
+      while (r.status === 'running' && Date.now() < deadline + 60_000) {
+        await new Promise((res) => setTimeout(res, 200));
+        r = await call('jobs.get', { jobId: restore.jobId });
+      }
+      expect(r.status, JSON.stringify(r.steps)).toBe('succeeded');
+      const exported = readdirSync(disks).filter((n) => n.endsWith('.qcow2'));
+      expect(exported).toHaveLength(1);
+      execFileSync('qemu-img', ['compare', '-q', image2, join(disks, exported[0]!)]);
+
+      const removed = await call('offsite.remove', {});
+      expect(removed.configured).toBe(false);
+      expect(readFileSync(join(dataDir, 'secrets.json'), 'utf8')).not.toContain(keys.secretAccessKey);
+    } finally {
+      await engine.close();
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey });
+    }
   });
 
   it('the scheduled offsite job: configured once, run by the daily maintenance as a scheduled job', async () => {

@@ -47,13 +47,17 @@ export const configSchema = z.strictObject({
     .default({ onSuccess: false }),
   /**
    * The scheduled offsite copy of the repository (`twinsnap offsite schedule`): run after the daily
-   * maintenance, then a prune of what retention forgot. Keys: AWS_ACCESS_KEY_ID /
-   * AWS_SECRET_ACCESS_KEY of the process that runs the scheduler.
+   * maintenance, then a prune of what retention forgot; set there or on the Repository page
+   * (`offsite.configure`). Keys: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of the process that
+   * runs the scheduler, else the ones kept in the secret store (never here).
    */
   offsite: z
     .strictObject({
       to: z.string().regex(/^s3:\/\/[a-z0-9]/, 's3://BUCKET/PREFIX'),
       endpoint: z.string().url().optional(),
+      /** The bucket's region (default `AWS_REGION`, else us-east-1) and path-style addressing (default: on with an endpoint), as set in the app. */
+      region: z.string().min(1).max(64).optional(),
+      pathStyle: z.boolean().optional(),
       lockDays: z.number().positive().max(36500).optional(),
       lockMode: z.enum(['COMPLIANCE', 'GOVERNANCE']).optional(),
       limitRate: z.number().int().min(1024).optional(),

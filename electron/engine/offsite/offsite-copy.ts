@@ -17,6 +17,7 @@ import type { Repository } from '../repository/repository.js';
 import { type ObjectLock, type RemoteEntry, type S3Destination } from './s3-destination.js';
 import { RateLimiter, runPool } from './transfer-pool.js';
 import { takeOffsiteLock } from './offsite-locks.js';
+import { LockDates, lockHeadroomMs } from './lock-dates.js';
 
 export const REPO_CONFIG_OBJECT = 'twinsnap-repo.json';
 
@@ -49,6 +50,8 @@ export interface OffsiteCopyOptions {
   limitRate?: number;
   /** Object Lock: mode and days every uploaded (and still referenced) object stays locked. */
   lock?: { mode: ObjectLock['mode']; days: number };
+  /** What this host knows of the destination's lock dates (see lock-dates.ts; default: nothing, every shared object is extended). */
+  lockDates?: LockDates;
   clock?: Clock;
   signal?: AbortSignal;
   onProgress?: (p: OffsiteProgress) => void;
@@ -70,8 +73,10 @@ export interface OffsiteCopyResult {
   keysSent: string[];
   /** Key files offsite that the local repository no longer has (a password changed or removed): `offsite prune` removes them. */
   keysRemovedLocally: string[];
-  /** Retention date given to this run's objects. */
+  /** Retention date of the snapshots this run copied (their manifests and folders): now + lock days. */
   lockedUntil?: string;
+  /** Retention date given to the chunks (and configuration, key files) this run uploaded or extended: lockedUntil + the headroom (lock-dates.ts). */
+  chunksLockedUntil?: string;
   seconds: number;
 }
 
@@ -177,12 +182,17 @@ export async function copyToOffsite(repo: Repository, dest: S3Destination, opts:
     }
     lock = { mode: opts.lock.mode, until: new Date(now() + opts.lock.days * 86_400_000) };
   }
+  // shared objects (chunks, configuration, key files) are locked beyond the date with headroom, so
+  // the next copies need not extend them; a snapshot's own files get exactly the date
+  const shared: ObjectLock | undefined = lock && opts.lock ? { mode: lock.mode, until: new Date(lock.until.getTime() + lockHeadroomMs(opts.lock.days)) } : undefined;
+  const dates = opts.lockDates ?? LockDates.inMemory();
 
   // a prune running against the same destination could delete chunks this copy counts on
   const release = await takeOffsiteLock(dest, 'copy', 'prune', now());
   try {
-    return await copyLocked(repo, dest, opts, { lock, now, started, jobs, emit });
+    return await copyLocked(repo, dest, opts, { lock, shared, dates, now, started, jobs, emit });
   } finally {
+    await dates.save().catch(() => {}); // a cache: losing it costs extensions, never a lock
     await release().catch(() => {});
   }
 }
@@ -191,12 +201,21 @@ async function copyLocked(
   repo: Repository,
   dest: S3Destination,
   opts: OffsiteCopyOptions,
-  { lock, now, started, jobs, emit }: { lock: ObjectLock | undefined; now: () => number; started: number; jobs: number; emit: (p: OffsiteProgress) => void },
+  {
+    lock,
+    shared,
+    dates,
+    now,
+    started,
+    jobs,
+    emit,
+  }: { lock: ObjectLock | undefined; shared: ObjectLock | undefined; dates: LockDates; now: () => number; started: number; jobs: number; emit: (p: OffsiteProgress) => void },
 ): Promise<OffsiteCopyResult> {
   const all = await repo.snapshotIds();
   const wanted = opts.snapshotIds ?? all;
   for (const id of wanted) if (!all.includes(id)) throw new AppError('SNAPSHOT_NOT_FOUND', `snapshot '${id}' is not in the repository '${repo.path}'`);
   const remote = await dest.entries();
+  dates.keepOnly(remote);
   await checkSameRepository(repo, dest, remote);
   const keys = await keyFilesToSend(repo, dest, remote);
   const alreadyOffsite = wanted.filter((id) => remote.has(manifestRel(id)));
@@ -204,6 +223,7 @@ async function copyLocked(
 
   // plan: per snapshot, what to send (not there, not sent earlier in this run) and what to re-lock
   const planned = new Set<string>();
+  const relocking = new Set<string>();
   const plans: { id: string; send: { rel: string; size: number }[]; relock: string[] }[] = [];
   let bytesTotal = 0;
   let skipped = 0;
@@ -215,7 +235,11 @@ async function copyLocked(
     for (const rel of [...chunks, ...files, manifestRel(id)]) {
       if (remote.has(rel)) {
         skipped++;
-        if (lock && rel.startsWith('chunks/')) relock.push(rel);
+        // a shared chunk needs a longer lock only when the one it has (as far as we know) ends before this snapshot's
+        if (lock && rel.startsWith('chunks/') && !((dates.get(rel) ?? -Infinity) >= lock.until.getTime()) && !relocking.has(rel)) {
+          relocking.add(rel);
+          relock.push(rel);
+        }
         continue;
       }
       if (planned.has(rel)) continue;
@@ -244,24 +268,33 @@ async function copyLocked(
   const upload = async (rel: string) => {
     const body = await readFile(join(repo.path, rel));
     await limiter?.take(body.length, opts.signal);
-    await dest.put(rel, body, lock);
+    // a snapshot's own files get its date; what snapshots share gets the date with headroom
+    const l = rel.startsWith('snapshots/') ? lock : shared;
+    await dest.put(rel, body, l);
+    if (l) dates.raise(rel, l.until.getTime());
     bytesDone += body.length;
     objectsDone++;
   };
 
   // before any manifest: a reader that sees a snapshot can open the repository
   for (const rel of first) await upload(rel);
-  if (lock && plans.length) {
+  if (lock && shared && plans.length) {
     // the snapshots locked now are unreadable without these: keep them locked at least as long
     const l = lock;
+    const s = shared;
     const held = [...(remote.has(REPO_CONFIG_OBJECT) ? [REPO_CONFIG_OBJECT] : []), ...keys.same];
     await runPool(
       held,
       jobs,
       async (rel) => {
-        const until = await dest.retention(rel);
+        const known = dates.get(rel);
+        if (known !== undefined && known >= l.until.getTime()) return;
+        // not known here (another host's, or a lost cache): read it once, it may be long enough
+        const until = known === undefined ? await dest.retention(rel) : undefined;
+        if (until) dates.raise(rel, until.getTime());
         if (until && until >= l.until) return; // never shortened (COMPLIANCE refuses it anyway)
-        await dest.extendRetention(rel, l);
+        await dest.extendRetention(rel, s);
+        dates.raise(rel, s.until.getTime());
         locksExtended++;
       },
       opts.signal,
@@ -284,14 +317,16 @@ async function copyLocked(
       },
       opts.signal,
     );
-    if (lock) {
-      const l = lock;
-      // chunks this snapshot shares with earlier ones must stay locked as long as it does
+    if (shared) {
+      const s = shared;
+      // chunks this snapshot shares with earlier ones must stay locked as long as it does (only
+      // those whose lock ends first: see the plan), and get the headroom the new ones get
       await runPool(
         p.relock,
         jobs,
         async (rel) => {
-          await dest.extendRetention(rel, l);
+          await dest.extendRetention(rel, s);
+          dates.raise(rel, s.until.getTime());
           locksExtended++;
         },
         opts.signal,
@@ -315,6 +350,7 @@ async function copyLocked(
     keysSent: keys.send,
     keysRemovedLocally: keys.removedLocally,
     lockedUntil: lock?.until.toISOString(),
+    chunksLockedUntil: shared?.until.toISOString(),
     seconds: (now() - started) / 1000,
   };
 }

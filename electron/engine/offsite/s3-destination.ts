@@ -62,15 +62,24 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket: m[1]!, prefix };
 }
 
+/** The one spelling of an S3 location (`s3://BUCKET/PREFIX`, no trailing or doubled slashes): what keys it (saved passwords, open repositories). */
+export function normalS3Url(url: string): string {
+  const { bucket, prefix } = parseS3Url(url);
+  return `s3://${bucket}${prefix ? `/${prefix.replace(/\/{2,}/g, '/')}` : ''}`;
+}
+
 /** True when a repository location names an S3 destination rather than a folder. */
 export const isS3Url = (s: string | undefined): s is string => typeof s === 'string' && s.startsWith('s3://');
 
 /**
  * A target from a URL and the environment: endpoint from `endpoint` or `TWINSNAP_S3_ENDPOINT`,
- * region from `AWS_REGION` (default us-east-1), keys from `keys` or `AWS_ACCESS_KEY_ID` /
+ * region from `region` or `AWS_REGION` (default us-east-1), path-style from `forcePathStyle` (default: on with an endpoint), keys from `keys` or `AWS_ACCESS_KEY_ID` /
  * `AWS_SECRET_ACCESS_KEY` (the SDK's default chain otherwise: profiles, instance roles).
  */
-export function s3TargetFrom(url: string, opts: { endpoint?: string; region?: string; keys?: { accessKeyId: string; secretAccessKey: string }; env?: NodeJS.ProcessEnv } = {}): S3Target {
+export function s3TargetFrom(
+  url: string,
+  opts: { endpoint?: string; region?: string; forcePathStyle?: boolean; keys?: { accessKeyId: string; secretAccessKey: string }; env?: NodeJS.ProcessEnv } = {},
+): S3Target {
   const env = opts.env ?? process.env;
   const endpoint = opts.endpoint ?? (env.TWINSNAP_S3_ENDPOINT || undefined);
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new AppError('USAGE', `S3 endpoint '${endpoint}' must be an http(s):// URL`);
@@ -78,7 +87,7 @@ export function s3TargetFrom(url: string, opts: { endpoint?: string; region?: st
     ...parseS3Url(url),
     endpoint,
     region: opts.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    forcePathStyle: endpoint !== undefined && env.TWINSNAP_S3_VIRTUAL_HOSTED !== '1',
+    forcePathStyle: opts.forcePathStyle ?? (endpoint !== undefined && env.TWINSNAP_S3_VIRTUAL_HOSTED !== '1'),
     accessKeyId: opts.keys?.accessKeyId ?? env.AWS_ACCESS_KEY_ID,
     secretAccessKey: opts.keys?.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY,
   };

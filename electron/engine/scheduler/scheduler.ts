@@ -29,8 +29,8 @@ export interface SchedulerOptions {
   maxConcurrentTwins?: () => number;
   /** A missed run is caught up when its latest missed slot is at most this old (default 24 h). */
   graceMs?: number;
-  /** Local time of the daily maintenance (default 03:30), in `timeZone`. */
-  maintenanceAt?: string;
+  /** Local time of the daily maintenance (default 03:30), in `timeZone`; a function is read at each use (a change applies after `poke`). */
+  maintenanceAt?: string | (() => string);
   /** Host time zone for the maintenance (default: the host's). */
   timeZone?: string;
   /** Memory kept free on top of the twins' RAM (default 512 MiB). */
@@ -359,7 +359,8 @@ export class Scheduler {
   }
 
   private maintenanceSchedule(): GuestSchedule['schedule'] {
-    const at = this.o.maintenanceAt ?? '03:30';
+    const m = this.o.maintenanceAt;
+    const at = (typeof m === 'function' ? m() : m) ?? '03:30';
     parseHhmm(at, 'maintenance time');
     return { kind: 'times', times: [at] };
   }

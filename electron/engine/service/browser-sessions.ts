@@ -36,17 +36,22 @@ export class BrowserSessions {
 
   constructor(private readonly ctx: { readonly clock: Clock; readonly store: RepositoryAccess; onClose(fn: () => Promise<void>): void }) {}
 
-  /** Runs `fn` on the session of `snapshotId`; `fn` may mark it as mid-download (`streaming(true)`). */
-  async with<T>(snapshotId: string, fn: (b: SnapshotBrowser, streaming: (open: boolean) => void) => Promise<T>): Promise<T> {
-    let p = this.open.get(snapshotId);
+  /**
+   * Runs `fn` on the session of `snapshotId` (read from `source`: the repository in use, or its
+   * offsite copy); `fn` may mark it as mid-download (`streaming(true)`).
+   */
+  async with<T>(snapshotId: string, fn: (b: SnapshotBrowser, streaming: (open: boolean) => void) => Promise<T>, source?: 'local' | 'offsite'): Promise<T> {
+    // an offsite point is a session of its own (another repository), keyed apart from the local one
+    const key = source === 'offsite' ? `offsite:${snapshotId}` : snapshotId;
+    let p = this.open.get(key);
     if (!p) {
-      p = this.create(snapshotId);
-      this.open.set(snapshotId, p);
-      p.catch(() => this.open.delete(snapshotId));
-      await this.evict(snapshotId);
+      p = this.create(snapshotId, source);
+      this.open.set(key, p);
+      p.catch(() => this.open.delete(key));
+      await this.evict(key);
     } else {
-      this.open.delete(snapshotId);
-      this.open.set(snapshotId, p);
+      this.open.delete(key);
+      this.open.set(key, p);
     }
     const s = await p;
     if (s.timer) clearTimeout(s.timer);
@@ -55,13 +60,13 @@ export class BrowserSessions {
       return await fn(s.browser, (open) => (s.streamUntil = open ? this.ctx.clock.now() + STREAM_GRACE_MS : 0));
     } finally {
       s.users--;
-      s.timer = setTimeout(() => void this.close(snapshotId), IDLE_MS);
+      s.timer = setTimeout(() => void this.close(key), IDLE_MS);
       s.timer.unref?.();
     }
   }
 
-  private async create(id: string): Promise<Session> {
-    const repo = await this.ctx.store.repository();
+  private async create(id: string, source?: 'local' | 'offsite'): Promise<Session> {
+    const repo = await this.ctx.store.repositoryFor(source);
     if (!this.closeRegistered) {
       // after the repository's own clean-up, so the sessions close before the repository does
       this.closeRegistered = true;

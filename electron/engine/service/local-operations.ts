@@ -9,15 +9,13 @@ import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import { openDisk } from '../disk/open-disk.js';
 import type { VirtualDisk } from '../disk/virtual-disk.js';
 import { initRepository, openRepository, readRepositoryInfo, recoveryKitText, syncCatalog, type ExportFormat, type GcResult, type KdfCost, type VerifyResult } from '../repository/repository.js';
-import type { AppConfig } from '../core/config.js';
-import { OFFSITE_ACCESS_KEY_ID, OFFSITE_SECRET_ACCESS_KEY } from '../core/secrets.js';
 import type { OffsiteCopyOptions, OffsiteCopyResult } from '../offsite/offsite-copy.js';
 import type { OffsitePruneResult } from '../offsite/offsite-prune.js';
-import { isS3Url, parseS3Url } from '../offsite/s3-destination.js';
-import { offsiteStatus, runOffsiteCopy, runOffsitePrune, type OffsiteStatus } from './offsite-access.js';
+import { isS3Url } from '../offsite/s3-destination.js';
+import { offsiteStatus, runOffsiteCopy, runOffsitePrune, saveOffsiteSchedule, type OffsiteSchedule, type OffsiteStatus } from './offsite-access.js';
 import { runEngineDoctor } from './doctor-handlers.js';
 import type { EngineContext } from './engine-context.js';
-import { repositoryPasswordKey } from './repository-access.js';
+import { repositoryLocationKey, repositoryPasswordKey } from './repository-access.js';
 import { LAST_VERIFY } from './repository-handlers.js';
 import { restoreVmFolder } from './restore-vm.js';
 
@@ -86,8 +84,7 @@ export interface LocalOperations {
   doctor(req: { vm: string; hypervisor?: HypervisorKind }, onCheck: (c: DoctorCheck) => void): Promise<DoctorReport>;
 }
 
-/** The scheduled offsite copy as config.json keeps it. */
-export type OffsiteSchedule = NonNullable<AppConfig['offsite']>;
+export type { OffsiteSchedule };
 
 /** Piece size of `readFile`. */
 const READ_PIECE = 4 * 1024 * 1024;
@@ -127,18 +124,19 @@ export function localOperations(ctx: EngineContext): LocalOperations {
       return (await ctx.store.repository()).changePassword(password, kdf);
     },
     async rememberPassword() {
-      const path = resolve(ctx.config().repository);
-      const password = await ctx.store.passwordSource(path)();
+      const where = ctx.config().repository;
+      const password = await ctx.store.passwordSource(where)();
       if (!password) throw new AppError('REPO_PASSWORD_REQUIRED', 'no password given: use --password-file FILE or TWINSNAP_PASSWORD, or run on a terminal');
-      // only a password that opens the repository is kept
-      await (await openRepository(path, { password })).close();
-      ctx.secrets.set(repositoryPasswordKey(path), password);
-      return { path };
+      // only a password that opens the repository is kept (an offsite copy opens with this same source)
+      if (isS3Url(where)) await ctx.store.repository();
+      else await (await openRepository(resolve(where), { password })).close();
+      ctx.secrets.set(repositoryPasswordKey(where), password);
+      return { path: repositoryLocationKey(where) };
     },
     forgetPassword() {
-      const path = resolve(ctx.config().repository);
-      ctx.secrets.set(repositoryPasswordKey(path), undefined);
-      return { path };
+      const where = ctx.config().repository;
+      ctx.secrets.set(repositoryPasswordKey(where), undefined);
+      return { path: repositoryLocationKey(where) };
     },
     async importDisks({ guest, files, configFiles, allowedDirs, onProgress }) {
       const repo = await ctx.store.repository();
@@ -202,7 +200,7 @@ export function localOperations(ctx: EngineContext): LocalOperations {
       });
     },
     async offsiteCopy(to, opts) {
-      return runOffsiteCopy(ctx, await ctx.store.repository(), to, opts);
+      return runOffsiteCopy(ctx, await ctx.store.repository(), { to, endpoint: ctx.s3Endpoint }, opts);
     },
     async offsitePrune(to, opts) {
       return runOffsitePrune(ctx, await ctx.store.repository(), to, opts);
@@ -211,28 +209,9 @@ export function localOperations(ctx: EngineContext): LocalOperations {
       return offsiteStatus(ctx, await ctx.store.repository(), to);
     },
     scheduleOffsite(o, keys) {
-      const cfg = ctx.config();
-      const maintenanceAt = cfg.scheduler.maintenanceAt;
-      if (!o) {
-        ctx.updateConfig({ ...cfg, offsite: undefined });
-        ctx.secrets.set(OFFSITE_ACCESS_KEY_ID, undefined);
-        ctx.secrets.set(OFFSITE_SECRET_ACCESS_KEY, undefined);
-        return { offsite: null, maintenanceAt };
-      }
-      parseS3Url(o.to);
-      const endpoint = ctx.s3Endpoint ?? (process.env.TWINSNAP_S3_ENDPOINT || undefined);
-      const offsite: OffsiteSchedule = {
-        to: o.to,
-        ...(endpoint ? { endpoint } : {}),
-        ...(o.lockDays ? { lockDays: o.lockDays, lockMode: o.lockMode ?? 'COMPLIANCE' } : {}),
-        ...(o.limitRate ? { limitRate: o.limitRate } : {}),
-      };
-      ctx.updateConfig({ ...cfg, offsite });
-      if (keys) {
-        ctx.secrets.set(OFFSITE_ACCESS_KEY_ID, keys.accessKeyId);
-        ctx.secrets.set(OFFSITE_SECRET_ACCESS_KEY, keys.secretAccessKey);
-      }
-      return { offsite, maintenanceAt };
+      const offsite = saveOffsiteSchedule(ctx, o, keys);
+      ctx.store.dropOffsite();
+      return { offsite, maintenanceAt: ctx.config().scheduler.maintenanceAt };
     },
     doctor(req, onCheck) {
       return runEngineDoctor(ctx, req, onCheck);

@@ -3,12 +3,12 @@
  * (repository, workflow, scheduler, files). Each opens on first use and closes with the engine.
  */
 import { join, resolve } from 'node:path';
-import { isAppError } from '../../../shared/errors/app-error.js';
+import { AppError, isAppError } from '../../../shared/errors/app-error.js';
 import { catalogPath, openCatalog, type Catalog } from '../catalog/catalog.js';
 import { initRepository, openRepository, syncCatalog, type Repository } from '../repository/repository.js';
 import type { CatalogRecovery } from '../../../shared/domain/engine.js';
 import type { EngineBase } from './engine-context.js';
-import { isS3Url } from '../offsite/s3-destination.js';
+import { isS3Url, normalS3Url } from '../offsite/s3-destination.js';
 import { openOffsiteAsRepository } from './offsite-access.js';
 
 /** Where this process gets an encrypted repository's password (EngineOptions, the CLI's flags). */
@@ -19,9 +19,14 @@ export interface RepositoryPasswordSources {
   readonly prompt?: () => Promise<string | undefined>;
 }
 
-/** Key in the secret store of the password of the encrypted repository at `path` (the app: Electron safeStorage; headless: the 0600 secrets file). */
-export function repositoryPasswordKey(path: string): string {
-  return `repository.password:${resolve(path)}`;
+/** How a repository location is keyed: a folder by its absolute path, an offsite copy (`s3://`) by its normalised URL (never resolved as a path). */
+export function repositoryLocationKey(location: string): string {
+  return isS3Url(location) ? normalS3Url(location) : resolve(location);
+}
+
+/** Key in the secret store of the password of the encrypted repository at `location` (the app: Electron safeStorage; headless: the 0600 secrets file). */
+export function repositoryPasswordKey(location: string): string {
+  return `repository.password:${repositoryLocationKey(location)}`;
 }
 
 export class RepositoryAccess {
@@ -92,6 +97,36 @@ export class RepositoryAccess {
     return p;
   }
 
+  /**
+   * Where restore points are read from: the repository in use, or (`offsite`) the configured
+   * offsite copy — the bucket opened read-only through its cache, exactly what `--repo s3://…`
+   * opens (its password: the one given for it, else the local repository's, whose key files it
+   * carries). Opened once; `dropOffsite` makes the next use list the bucket again.
+   */
+  repositoryFor(source: 'local' | 'offsite' | undefined): Promise<Repository> {
+    if (source !== 'offsite') return this.repository();
+    const o = this.base.config().offsite;
+    if (!o) throw new AppError('NOT_FOUND', 'no offsite copy is set up: enter its destination on the Repository page (Offsite) or run twinsnap offsite schedule --to s3://BUCKET/PREFIX');
+    const key = `offsite:${repositoryLocationKey(o.to)} at ${o.endpoint ?? this.base.s3Endpoint ?? ''}`;
+    const open = this.repositories.get(key);
+    if (open) return open;
+    const own = this.passwordSource(o.to);
+    const local = this.passwordSource(this.base.config().repository);
+    const p = openOffsiteAsRepository(this.base, o, { clock: this.base.clock, logger: this.base.logger, password: async () => (await own()) ?? (await local()) });
+    this.repositories.set(key, p);
+    this.base.onClose(async () => (await p.catch(() => undefined))?.close());
+    // a bucket that could not be read (offline, keys) is tried again on the next use
+    p.catch(() => {
+      if (this.repositories.get(key) === p) this.repositories.delete(key);
+    });
+    return p;
+  }
+
+  /** The offsite copy is listed again on its next use (a copy added restore points, or the destination changed); the one open stays open for its readers until the engine closes. */
+  dropOffsite(): void {
+    for (const k of [...this.repositories.keys()]) if (k.startsWith('offsite:')) this.repositories.delete(k);
+  }
+
   /** The repository with the catalog's snapshot cache brought up to date (after backups/forgets). */
   async synced(): Promise<{ repo: Repository; catalog: Catalog }> {
     const repo = await this.repository();
@@ -119,6 +154,6 @@ export class RepositoryAccess {
    * the repository is encrypted.
    */
   passwordSource(path: string): () => Promise<string | undefined> {
-    return async () => this.unlocked.get(resolve(path)) ?? (await this.passwords.given?.()) ?? this.base.secrets.get(repositoryPasswordKey(path)) ?? (await this.passwords.prompt?.());
+    return async () => this.unlocked.get(repositoryLocationKey(path)) ?? (await this.passwords.given?.()) ?? this.base.secrets.get(repositoryPasswordKey(path)) ?? (await this.passwords.prompt?.());
   }
 }

@@ -53,7 +53,14 @@ export function verifyDetail(points: NamedPoint[]): { detail: string; status?: '
  * repository and catalog as the contract exposes them.
  */
 export const repositoryHandlers: HandlerFactory = (ctx) => ({
-  'snapshots.list': async ({ guest }) => {
+  'snapshots.list': async ({ guest, source }) => {
+    if (source === 'offsite') {
+      // the offsite copy's own manifests (read-only, through its cache): what a restore from it can use
+      const all = await (await ctx.store.repositoryFor('offsite')).listSnapshots();
+      if (!guest) return all;
+      const id = (await ctx.guests.resolve(guest)).id;
+      return all.filter((s) => s.guestId === id);
+    }
     const { catalog } = await ctx.store.synced();
     if (!guest) return catalog.snapshots.list();
     return catalog.snapshots.list({ guestId: (await ctx.guests.resolve(guest)).id });

@@ -10,7 +10,7 @@ import { isAppError } from '../../../shared/errors/app-error.js';
 import { readRepositoryInfo, recoveryKitText } from '../repository/repository.js';
 import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
-import { repositoryPasswordKey } from './repository-access.js';
+import { repositoryLocationKey, repositoryPasswordKey } from './repository-access.js';
 
 const isPasswordError = (e: unknown) => isAppError(e, 'REPO_PASSWORD_REQUIRED') || isAppError(e, 'REPO_PASSWORD_WRONG');
 
@@ -34,7 +34,7 @@ export function rememberPassword(ctx: EngineContext, path: string, password: str
 export const repositoryKeyHandlers: HandlerFactory = (ctx) => ({
   'repository.info': async () => repositoryInfo(ctx),
   'repository.unlock': async ({ password, remember }) => {
-    const path = resolve(ctx.config().repository);
+    const path = repositoryLocationKey(ctx.config().repository);
     const given = ctx.store.unlocked;
     given.set(path, password);
     try {
@@ -48,7 +48,7 @@ export const repositoryKeyHandlers: HandlerFactory = (ctx) => ({
     }
   },
   'repository.changePassword': async ({ password }) => {
-    const path = resolve(ctx.config().repository);
+    const path = repositoryLocationKey(ctx.config().repository);
     const repo = await ctx.store.repository();
     await repo.changePassword(password);
     if (ctx.store.unlocked.has(path)) ctx.store.unlocked.set(path, password);

@@ -26,7 +26,8 @@ type RestoreReq = Req<'restore.start'>;
  */
 export const restoreHandlers: HandlerFactory = (ctx) => ({
   'restore.start': async (req) => {
-    const repo = await ctx.store.repository();
+    // an offsite point is read from the bucket through its cache: each disk's missing chunks are fetched first
+    const repo = await ctx.store.repositoryFor(req.source);
     const manifest = await repo.readManifest(req.snapshotId);
     // listing first: it adopts a `name:` id (a point made before guest ids) into its VM's id
     const live = req.mode === 'replace' ? await ctx.guests.live().catch(() => []) : [];

@@ -12,7 +12,7 @@ import type { JobService } from './job-service.js';
 import { recordFailedStart, runAsJob } from './job-traces.js';
 import type { RepositoryAccess } from './repository-access.js';
 import { verifyDetail, verifyRepository } from './repository-handlers.js';
-import { runOffsiteCopy, runOffsitePrune } from './offsite-access.js';
+import { runOffsiteCopy, runOffsitePrune, scheduledCopyOptions } from './offsite-access.js';
 
 /** What the scheduler service is built from (see createEngine). */
 export interface SchedulerServiceDeps extends EngineBase {
@@ -52,7 +52,8 @@ export class SchedulerService {
       maxConcurrentTwins: () => deps.config().maxConcurrentTwins,
       // tuning (tests, `daemon --catch-up-grace`) wins over config.json's scheduler keys
       graceMs: t.catchUpGraceMs ?? deps.config().scheduler.catchUpGraceHours * 3_600_000,
-      maintenanceAt: t.maintenanceAt ?? deps.config().scheduler.maintenanceAt,
+      // read at each use: the Repository page's daily time (offsite.configure) changes it live
+      maintenanceAt: () => t.maintenanceAt ?? deps.config().scheduler.maintenanceAt,
       maxSleepMs: t.schedulerMaxSleepMs,
       onEvent: (e) => {
         onSchedulerEvent(deps, e);
@@ -129,20 +130,16 @@ function jobLauncher(jobs: JobService): BackupLauncher {
 }
 
 /** Retention, GC, a light verify and the scheduled offsite copy of the configured repository. */
-export function repositoryMaintenance(ctx: RecordingDeps & Pick<EngineBase, 'config' | 's3Endpoint' | 'secrets'>): MaintenanceRunner {
+export function repositoryMaintenance(ctx: RecordingDeps & Pick<EngineBase, 'config' | 's3Endpoint' | 'secrets' | 'dataDir'>): MaintenanceRunner {
   return {
     // the scheduled offsite job of the repository: a copy, then a prune of what retention forgot
     offsite: async () => {
       const o = ctx.config().offsite;
       if (!o) return;
       const repo = await ctx.store.repository();
-      await runOffsiteCopy(ctx, repo, o.to, {
-        trigger: 'scheduled',
-        endpoint: o.endpoint,
-        limitRate: o.limitRate,
-        ...(o.lockDays ? { lock: { days: o.lockDays, mode: o.lockMode ?? 'COMPLIANCE' } } : {}),
-      });
-      await runOffsitePrune(ctx, repo, o.to, { endpoint: o.endpoint });
+      await runOffsiteCopy(ctx, repo, o, { trigger: 'scheduled', ...scheduledCopyOptions(o) });
+      ctx.store.dropOffsite();
+      await runOffsitePrune(ctx, repo, o);
     },
     // after each backup (one guest) quietly; the daily run over every guest is a job of its own
     forget: (guest) =>

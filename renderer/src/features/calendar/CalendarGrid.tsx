@@ -2,8 +2,8 @@ import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useStat
 import Box from '@mui/material/Box';
 import { alpha, useTheme } from '@mui/material/styles';
 import { useElementSize } from '../../hooks/use-element-size.js';
-import { formatTime } from '../../lib/format.js';
-import { MARK_LABEL, type CalendarDay, type CalendarLayout, type CalendarMark, type CalendarRow } from './calendar-layout.js';
+import { formatDateTime, formatTime } from '../../lib/format.js';
+import { MARK_LABEL, offsiteWords, type CalendarDay, type CalendarLayout, type CalendarMark, type CalendarRow } from './calendar-layout.js';
 import { moveInGrid, visibleRows, type GridPos } from './grid-keys.js';
 import { GUEST_W, HEAD_H, ROW_H, gridStyles } from './grid-styles.js';
 import { MarkTooltip, type HoveredMark } from './MarkTooltip.js';
@@ -47,7 +47,7 @@ function cellLabel(guest: string, dayLabel: string, marks: CalendarMark[], beyon
     const failed = marks.length - good.length;
     if (good.length)
       parts.push(
-        `${good.length} restore point${good.length > 1 ? 's' : ''}: ${good.map((m) => `${formatTime(m.at)} ${MARK_LABEL[m.kind]}${m.verified ? ' verified' : ''}${m.damaged ? ' DAMAGED (forget it, back up now)' : ''}${m.forget ? ' (would be forgotten)' : ''}`).join(', ')}`,
+        `${good.length} restore point${good.length > 1 ? 's' : ''}: ${good.map((m) => `${formatTime(m.at)} ${MARK_LABEL[m.kind]}${m.verified ? ' verified' : ''}${m.offsite ? ` ${offsiteWords(m.offsite, formatDateTime)}` : ''}${m.damaged ? ' DAMAGED (forget it, back up now)' : ''}${m.forget ? ' (would be forgotten)' : ''}`).join(', ')}`,
       );
     if (failed) parts.push(`${failed} failed backup${failed > 1 ? 's' : ''}`);
   }

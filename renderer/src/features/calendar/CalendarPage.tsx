@@ -5,14 +5,42 @@ import { ErrorNotice } from '../../components/LoadState.js';
 import { PageHeader } from '../../components/PageHeader.js';
 import { hypervisorName } from '../../lib/format.js';
 import { isStale, retentionText, scheduleText } from '../../lib/schedule-text.js';
-import { useApp } from '../../stores/hooks.js';
+import { useApp, useEngine } from '../../stores/hooks.js';
 import { FirstRunPanel } from '../first-run/FirstRunPanel.js';
 import { GuestDrawer } from '../guest-settings/GuestDrawer.js';
-import { dayKey, layoutCalendar, retentionHorizonDays, type CalendarRow } from './calendar-layout.js';
+import { dayKey, layoutCalendar, retentionHorizonDays, type CalendarRow, type OffsitePoint } from './calendar-layout.js';
 import { CalendarGrid, type RowInfo } from './CalendarGrid.js';
 import { CalendarToolbar } from './CalendarToolbar.js';
 import { SnapshotDrawer, type DaySelection } from './SnapshotDrawer.js';
 import { guestLabels, labelOf } from '../../lib/guest-labels.js';
+
+/**
+ * The restore points in the offsite copy, by id: one `offsite.status` per load of the restore
+ * points (never one call per point); undefined while none is set up or it cannot be read (the
+ * calendar then shows no offsite badges; the Repository page says why).
+ */
+function useOffsitePoints(points: unknown): ReadonlyMap<string, OffsitePoint> | undefined {
+  const engine = useEngine();
+  const [map, setMap] = useState<ReadonlyMap<string, OffsitePoint> | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    engine['offsite.status']({}).then(
+      (o) => {
+        if (!live) return;
+        setMap(
+          o.configured && (!o.error || o.snapshots.length > 0)
+            ? new Map(o.snapshots.filter((s) => s.offsite).map((s) => [s.id, s.protectedUntil ? { protectedUntil: s.protectedUntil } : {}]))
+            : undefined,
+        );
+      },
+      () => live && setMap(undefined),
+    );
+    return () => {
+      live = false;
+    };
+  }, [engine, points]);
+  return map;
+}
 
 /** Calendar (home): every guest's restore points day by day, retention drawn on each row. */
 export function CalendarPage() {
@@ -31,6 +59,7 @@ export function CalendarPage() {
   const todayKey = dayKey(new Date(now));
   const [range, setRange] = useState({ endDay: todayKey, days: 14 });
   const [sel, setSel] = useState<{ guest: string; dayIndex: number; key?: string } | null>(null);
+  const offsite = useOffsitePoints(snapshots.data);
 
   // rows are keyed by guest id: two guests that share a name are two rows, told apart by folder
   const guestNames = useMemo(() => (guests.data ?? []).map((g) => g.id), [guests.data]);
@@ -60,10 +89,11 @@ export function CalendarPage() {
         now,
         horizons,
         forget: overlay?.forget,
+        offsite,
       }),
     // `now` changes every render; the day only matters through todayKey
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [guestNames, labels, snapshots.data, jobs, range, horizons, overlay, todayKey],
+    [guestNames, labels, snapshots.data, jobs, range, horizons, overlay, offsite, todayKey],
   );
   const lastGood = useMemo(() => {
     const m = new Map<string, string>();
@@ -91,8 +121,8 @@ export function CalendarPage() {
     const row = layout.rows.find((r) => r.guest === sel.guest);
     const day = layout.days[sel.dayIndex];
     if (!row || !day) return null;
-    return { guest: sel.guest, label: row.label, dayKey: day.key, marks: row.cells[sel.dayIndex].marks, selectedKey: sel.key };
-  }, [sel, layout]);
+    return { guest: sel.guest, label: row.label, dayKey: day.key, marks: row.cells[sel.dayIndex].marks, selectedKey: sel.key, offsite: offsite !== undefined };
+  }, [sel, layout, offsite]);
 
   const noPoints = snapshots.data !== undefined && snapshots.data.length === 0;
   const showFirstRun = noPoints && !(jobs ?? []).some((j) => j.kind === 'backup');
@@ -109,7 +139,7 @@ export function CalendarPage() {
           you apply.
         </Alert>
       )}
-      <CalendarToolbar endDay={range.endDay} days={range.days} todayKey={todayKey} onChange={(endDay, days) => setRange({ endDay, days })} />
+      <CalendarToolbar endDay={range.endDay} days={range.days} todayKey={todayKey} onChange={(endDay, days) => setRange({ endDay, days })} offsite={offsite !== undefined} />
       {layout.rows.length === 0 ? (
         <Alert severity="info" data-testid="calendar-empty">
           {snapshots.loading || guests.loading ? 'Loading…' : 'No guests and no restore points yet. Guests appear here as soon as a hypervisor is detected.'}

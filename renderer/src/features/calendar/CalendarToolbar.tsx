@@ -19,6 +19,8 @@ export interface CalendarToolbarProps {
   days: number;
   todayKey: string;
   onChange(endDay: string, days: number): void;
+  /** An offsite copy is set up: the legend explains its badge. */
+  offsite?: boolean;
 }
 
 function rangeText(endDay: string, days: number): string {
@@ -27,8 +29,9 @@ function rangeText(endDay: string, days: number): string {
 }
 
 /** Range navigation (◀ ▶, Today, 7/14/30/90 days) and the legend. */
-export function CalendarToolbar({ endDay, days, todayKey, onChange }: CalendarToolbarProps) {
-  const c = OUTCOME_COLORS[useTheme().palette.mode];
+export function CalendarToolbar({ endDay, days, todayKey, onChange, offsite }: CalendarToolbarProps) {
+  const theme = useTheme();
+  const c = OUTCOME_COLORS[theme.palette.mode];
   const legend: [string, string, string][] = [
     ['●', c.clean, 'clean twin'],
     ['◐', c.crash, 'crash-consistent'],
@@ -36,6 +39,12 @@ export function CalendarToolbar({ endDay, days, todayKey, onChange }: CalendarTo
     ['✕', c.failed, 'failed'],
     ['✓', c.clean, 'boot-verified'],
     ['○', c.forget, 'would be forgotten'],
+    ...(offsite
+      ? ([
+          ['▲', theme.palette.primary.main, 'offsite, locked'],
+          ['△', theme.palette.primary.main, 'offsite'],
+        ] as [string, string, string][])
+      : []),
   ];
   return (
     <Box sx={{ display: 'flex', alignItems: 'center', gap: 1, flexWrap: 'wrap', mb: 1 }}>

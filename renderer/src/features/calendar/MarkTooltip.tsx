@@ -2,7 +2,7 @@ import Paper from '@mui/material/Paper';
 import Popper from '@mui/material/Popper';
 import Typography from '@mui/material/Typography';
 import { formatBytes, formatDateTime, formatDuration } from '../../lib/format.js';
-import { MARK_LABEL, type CalendarMark } from './calendar-layout.js';
+import { MARK_LABEL, offsiteWords, type CalendarMark } from './calendar-layout.js';
 
 /** The mark under the mouse. */
 export interface HoveredMark {
@@ -26,6 +26,7 @@ export function MarkTooltip({ hovered }: { hovered: HoveredMark | null }) {
           {MARK_LABEL[mark.kind]}
           {mark.verified ? ' · boot-verified' : ''}
           {mark.forget ? ' · would be forgotten' : ''}
+          {mark.offsite ? ` · ${offsiteWords(mark.offsite, formatDateTime)}` : ''}
         </Typography>
         {s && (
           <Typography variant="body2" color="text.secondary">

@@ -14,6 +14,7 @@ import { friendlyError } from '../../app/error-messages.js';
 import { formatBytes, formatDateTime, formatDuration } from '../../lib/format.js';
 import { useApp, useEngine } from '../../stores/hooks.js';
 import { ForgetSnapshotDialog } from './ForgetSnapshotDialog.js';
+import type { CalendarMark } from './calendar-layout.js';
 import { DamagedPointAlert } from '../../components/DamagedPointAlert.js';
 import { damagedText, isDamaged } from '../../lib/damaged.js';
 import { useGuestLabel } from '../../hooks/use-guest-label.js';
@@ -24,8 +25,26 @@ const CONSISTENCY: Record<SnapshotSummary['consistency'], string> = {
   cold: 'Cold (the guest was off)',
 };
 
+/** "yes, protected until …" / "yes (not locked)" / "not offsite yet". */
+export function offsiteText(o: CalendarMark['offsite'] | null): string {
+  if (!o) return 'not offsite yet';
+  if (o.locked && o.protectedUntil) return `yes, protected until ${formatDateTime(o.protectedUntil)}`;
+  return o.protectedUntil ? `yes, its lock ended ${formatDateTime(o.protectedUntil)}` : 'yes (not locked)';
+}
+
 /** Facts and actions of one restore point. */
-export function SnapshotDetails({ s, onRetention, onForgotten }: { s: SnapshotSummary; onRetention(): void; onForgotten?(id: string): void }) {
+export function SnapshotDetails({
+  s,
+  offsite,
+  onRetention,
+  onForgotten,
+}: {
+  s: SnapshotSummary;
+  /** Its offsite copy (null: not offsite yet; undefined: no offsite copy is set up). */
+  offsite?: CalendarMark['offsite'] | null;
+  onRetention(): void;
+  onForgotten?(id: string): void;
+}) {
   const engine = useEngine();
   const navigate = useApp((st) => st.navigate);
   const refresh = useApp((st) => st.refreshSnapshots);
@@ -40,6 +59,7 @@ export function SnapshotDetails({ s, onRetention, onForgotten }: { s: SnapshotSu
     ['Size', `${formatBytes(s.logicalBytes)} logical${s.newBytes !== undefined ? `, ${formatBytes(s.newBytes)} new` : ''}`],
     ['Disks', s.disks.map((d) => `${d.name} (${formatBytes(d.size)})`).join(', ') || '—'],
     ['Verify', s.verify ? `${s.verify.ok ? 'passed' : 'FAILED — damaged'} ${formatDateTime(s.verify.at)}${s.verify.bootMs ? `, booted in ${formatDuration(s.verify.bootMs)}` : ''}` : 'not verified'],
+    ...(offsite !== undefined ? [['Offsite copy', offsiteText(offsite)] as [string, string]] : []),
     ['Id', s.id],
   ];
   const verify = async () => {

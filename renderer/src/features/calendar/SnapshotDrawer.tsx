@@ -22,6 +22,8 @@ export interface DaySelection {
   dayKey: string;
   marks: CalendarMark[];
   selectedKey?: string;
+  /** An offsite copy is set up (each mark says whether its point is in it). */
+  offsite?: boolean;
 }
 
 /** Props of SnapshotDrawer. */
@@ -66,7 +68,9 @@ export function SnapshotDrawer({ selection, onSelect, onClose, onRetention }: Sn
             </ToggleButtonGroup>
           )}
           <Divider sx={{ mb: 2 }} />
-          {sel?.snapshot && <SnapshotDetails key={sel.key} s={sel.snapshot} onRetention={() => onRetention(selection.guest)} onForgotten={onClose} />}
+          {sel?.snapshot && (
+            <SnapshotDetails key={sel.key} s={sel.snapshot} offsite={selection.offsite ? (sel.offsite ?? null) : undefined} onRetention={() => onRetention(selection.guest)} onForgotten={onClose} />
+          )}
           {sel?.job && (
             <Box>
               <Alert severity="error" sx={{ mb: 2 }}>

@@ -5,6 +5,11 @@ import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
 /** How a mark on the calendar is drawn. */
 export type MarkKind = 'clean' | 'crash' | 'cold' | 'failed';
 
+/** A restore point's offsite copy (from `offsite.status`): there, and until when Object Lock protects it. */
+export interface OffsitePoint {
+  protectedUntil?: string;
+}
+
 /** One restore point (or failed attempt) on the calendar. */
 export interface CalendarMark {
   /** Snapshot id, or `job:<id>` for a failed job. */
@@ -18,6 +23,8 @@ export interface CalendarMark {
   damaged?: boolean;
   /** True when a retention preview says it would be forgotten. */
   forget: boolean;
+  /** It is in the offsite copy; `locked` while its Object Lock date is ahead. */
+  offsite?: OffsitePoint & { locked: boolean };
   snapshot?: SnapshotSummary;
   job?: JobInfo;
 }
@@ -72,6 +79,8 @@ export interface CalendarInput {
   horizons?: Record<string, number | undefined>;
   /** Snapshot ids a retention preview would forget. */
   forget?: ReadonlySet<string>;
+  /** Restore points in the offsite copy, by snapshot id (one `offsite.status` per calendar load). */
+  offsite?: ReadonlyMap<string, OffsitePoint>;
 }
 
 /** The whole calendar. */
@@ -179,7 +188,7 @@ export function layoutCalendar(input: CalendarInput): CalendarLayout {
     return lo;
   };
 
-  const place = (guest: string, iso: string, key: string, kind: MarkKind, verified: boolean, forget: boolean, snapshot?: SnapshotSummary, job?: JobInfo, damaged = false) => {
+  const place = (guest: string, iso: string, key: string, kind: MarkKind, verified: boolean, forget: boolean, snapshot?: SnapshotSummary, job?: JobInfo, damaged = false, offsite?: OffsitePoint) => {
     const row = rows.get(guest);
     if (!row) return;
     const ms = Date.parse(iso);
@@ -187,6 +196,7 @@ export function layoutCalendar(input: CalendarInput): CalendarLayout {
     if (col < 0) return;
     const frac = (ms - bounds[col]) / (bounds[col + 1] - bounds[col]);
     const mark: CalendarMark = { key, kind, at: iso, frac, verified, forget, snapshot, job, ...(damaged ? { damaged } : {}) };
+    if (offsite) mark.offsite = { ...offsite, locked: offsite.protectedUntil !== undefined && Date.parse(offsite.protectedUntil) > now };
     row.cells[col].marks.push(mark);
     row.count++;
   };
@@ -194,7 +204,7 @@ export function layoutCalendar(input: CalendarInput): CalendarLayout {
   for (const s of input.snapshots) {
     const row = rows.get(s.guestId);
     if (row && (!row.lastGood || row.lastGood < s.time)) row.lastGood = s.time;
-    place(s.guestId, s.time, s.id, KIND[s.consistency], s.verify?.ok === true, input.forget?.has(s.id) ?? false, s, undefined, s.verify?.ok === false);
+    place(s.guestId, s.time, s.id, KIND[s.consistency], s.verify?.ok === true, input.forget?.has(s.id) ?? false, s, undefined, s.verify?.ok === false, input.offsite?.get(s.id));
   }
   for (const j of input.jobs) {
     if (j.kind !== 'backup' || j.status !== 'failed' || !j.guestId) continue;
@@ -206,6 +216,12 @@ export function layoutCalendar(input: CalendarInput): CalendarLayout {
 
 /** Symbols of the legend, also used as text alternatives. */
 export const MARK_SYMBOL: Record<MarkKind, string> = { clean: '●', crash: '◐', cold: '○', failed: '✕' };
+
+/** Words for a point's offsite copy (cell labels, the hover card): "offsite, protected until …". */
+export function offsiteWords(o: CalendarMark['offsite'], date: (iso: string) => string): string {
+  if (!o) return '';
+  return o.locked && o.protectedUntil ? `offsite, protected until ${date(o.protectedUntil)}` : 'offsite';
+}
 
 /** Words for a mark kind. */
 export const MARK_LABEL: Record<MarkKind, string> = {

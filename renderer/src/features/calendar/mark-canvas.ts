@@ -125,6 +125,29 @@ export function drawMark(
 }
 
 /**
+ * The offsite badge at the lower right of a mark: a small triangle, filled while Object Lock
+ * protects the copy, hollow when it is offsite but not locked (a shape, not a colour alone; the
+ * cell label and the hover card say it in words).
+ */
+export function drawOffsite(ctx: CanvasRenderingContext2D, x: number, y: number, r: number, c: MarkColors, locked: boolean): void {
+  const cx = x + r * 0.95;
+  const cy = y + r * 0.95;
+  const s = Math.max(2.5, r * 0.6);
+  ctx.beginPath();
+  ctx.moveTo(cx, cy - s);
+  ctx.lineTo(cx + s, cy + s * 0.75);
+  ctx.lineTo(cx - s, cy + s * 0.75);
+  ctx.closePath();
+  ctx.lineWidth = 1.25;
+  ctx.strokeStyle = c.selected;
+  ctx.stroke();
+  if (locked) {
+    ctx.fillStyle = c.selected;
+    ctx.fill();
+  }
+}
+
+/**
  * Draws a whole row's marks on one canvas (one element per guest instead of one per point):
  * `cells[i]` are the marks of day column i, each `colW` wide.
  */
@@ -158,6 +181,8 @@ export function drawRow(
     for (const k of order) {
       const m = marks[k]!;
       drawMark(ctx, m.kind, i * colW + xs[k]!, y, r, colors, { verified: m.verified, forget: m.forget, selected: m.key === selectedKey, damaged: m.damaged });
+      // over the mark, so the point never hides it
+      if (m.offsite) drawOffsite(ctx, i * colW + xs[k]!, y, r, colors, m.offsite.locked);
     }
     if (overlapping(xs, r)) drawCount(ctx, marks.length, (i + 1) * colW - 1, 1, colors);
   }

@@ -4,10 +4,10 @@ import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
-import LinearProgress from '@mui/material/LinearProgress';
 import Typography from '@mui/material/Typography';
 import type { JobInfo } from '../../../../shared/domain/job.js';
-import { formatBytes, formatDateTime, formatDuration, formatRate } from '../../lib/format.js';
+import { formatDateTime, formatDuration } from '../../lib/format.js';
+import { JobProgressLine } from '../../components/JobProgressLine.js';
 import { useGuestLabel } from '../../hooks/use-guest-label.js';
 import { useApp } from '../../stores/hooks.js';
 import { JobLog } from './JobLog.js';
@@ -27,7 +27,6 @@ export function JobDetail({ job }: { job: JobInfo }) {
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, [active]);
-  const pct = job.bytesTotal ? Math.min(100, (100 * (job.bytesDone ?? 0)) / job.bytesTotal) : undefined;
   return (
     <Card variant="outlined" data-testid="job-detail" data-status={job.status}>
       <CardContent>
@@ -60,15 +59,7 @@ export function JobDetail({ job }: { job: JobInfo }) {
             {w}
           </Alert>
         ))}
-        {(active || pct !== undefined) && job.bytesTotal !== undefined && (
-          <Box sx={{ mb: 1 }} data-testid="job-progress">
-            <LinearProgress variant={pct === undefined ? 'indeterminate' : 'determinate'} value={pct ?? 0} aria-label="Data progress" />
-            <Typography variant="body2" sx={{ mt: 0.5, fontVariantNumeric: 'tabular-nums' }}>
-              {formatBytes(job.bytesDone ?? 0)} / {formatBytes(job.bytesTotal)}
-              {active ? ` · ${formatRate(rate?.bytesPerSecond)} · ETA ${rate?.etaSeconds !== undefined ? formatDuration(rate.etaSeconds * 1000) : '—'}` : ''}
-            </Typography>
-          </Box>
-        )}
+        <JobProgressLine job={job} rate={rate} />
         <JobSteps steps={job.steps} now={now} />
         {job.snapshotId && (
           <Button sx={{ mt: 1 }} onClick={() => navigate('calendar')}>

@@ -25,6 +25,11 @@ import { useEngine } from '../../stores/hooks.js';
 import { guestLabels, labelOf } from '../../lib/guest-labels.js';
 import { useGuestLabel } from '../../hooks/use-guest-label.js';
 import { isGuestId } from '../../../../shared/domain/guest-id.js';
+import type { OffsiteOverview } from '../../../../shared/domain/engine.js';
+import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
+import type { Res } from '../../../../shared/ipc/contract.js';
+import { failed, idle, loaded, loading, type Loadable } from '../../stores/loadable.js';
+import { OffsiteFiles } from './offsite-source.js';
 
 const WHAT: { value: RestoreWhat; title: string; text: string }[] = [
   { value: 'files', title: 'Individual files', text: 'Browse the restore point and copy files or folders out.' },
@@ -36,7 +41,7 @@ const WHAT: { value: RestoreWhat; title: string; text: string }[] = [
 /** The point-in-time restore wizard (guest → point → what → where → review → progress → result). */
 export function RestorePage() {
   const engine = useEngine();
-  const snapshots = useApp((s) => s.snapshots);
+  const local = useApp((s) => s.snapshots);
   const refresh = useApp((s) => s.refreshSnapshots);
   const params = useApp((s) => s.routeParams);
   const notifyError = useApp((s) => s.notifyError);
@@ -46,6 +51,42 @@ export function RestorePage() {
   const [jobId, setJobId] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
   const set = (p: Partial<RestoreDraft>) => setD((x) => ({ ...x, ...p }));
+  // the offsite copy as a second source: offered when one is set up, its points listed on demand
+  const [offsite, setOffsite] = useState<OffsiteOverview | null>(null);
+  const [remote, setRemote] = useState<Loadable<SnapshotSummary[]>>(idle());
+  const [estimate, setEstimate] = useState<Res<'offsite.estimate'> | null>(null);
+  const fromOffsite = d.source === 'offsite';
+  const snapshots = fromOffsite ? remote : local;
+  const offsiteName = offsite?.destination ?? offsite?.settings?.to ?? 'offsite';
+  useEffect(() => {
+    engine['offsite.status']({}).then(
+      (o) => setOffsite(o.configured ? o : null),
+      () => setOffsite(null),
+    );
+  }, [engine]);
+  const loadRemote = () => {
+    setRemote((r) => loading(r));
+    engine['snapshots.list']({ source: 'offsite' }).then(
+      (data) => setRemote(loaded(data)),
+      (e: unknown) => setRemote((r) => failed(r, e)),
+    );
+  };
+  const chooseSource = (source: 'local' | 'offsite') => {
+    set({ source, guest: undefined, guestId: undefined, snapshotId: undefined, confirmName: '' });
+    if (source === 'offsite') loadRemote();
+  };
+  useEffect(() => {
+    setEstimate(null);
+    if (!fromOffsite || step !== 4 || !d.snapshotId) return;
+    let live = true;
+    engine['offsite.estimate']({ snapshotId: d.snapshotId }).then(
+      (r) => live && setEstimate(r),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [engine, fromOffsite, step, d.snapshotId]);
 
   useEffect(() => {
     if (!params.snapshot && !params.guest) return;
@@ -109,7 +150,19 @@ export function RestorePage() {
           </Step>
         ))}
       </Stepper>
-      <LoadState value={snapshots} what="Restore points" onRetry={() => void refresh()}>
+      {step === 0 && offsite && (
+        <RadioGroup value={d.source ?? 'local'} onChange={(e) => chooseSource(e.target.value as 'local' | 'offsite')} aria-label="Restore from" sx={{ mb: 2 }} data-testid="restore-source">
+          <FormControlLabel value="local" control={<Radio />} label="Local repository" />
+          <FormControlLabel value="offsite" control={<Radio />} label={`Offsite copy (${offsiteName})`} />
+        </RadioGroup>
+      )}
+      {fromOffsite && step > 0 && step < 5 && (
+        <Alert severity="info" sx={{ mb: 2 }} data-testid="restore-from-offsite">
+          Restoring from the offsite copy ({offsiteName}): what is read is downloaded from the bucket (a file: only the pieces it needs; a VM or disks: every piece not cached yet). Providers may
+          charge for downloads.
+        </Alert>
+      )}
+      <LoadState value={snapshots} what={fromOffsite ? 'Restore points of the offsite copy' : 'Restore points'} onRetry={() => (fromOffsite ? loadRemote() : void refresh())}>
         {() => (
           <Box data-testid={`restore-step-${step}`}>
             {step === 0 &&
@@ -149,10 +202,29 @@ export function RestorePage() {
               </Box>
             )}
             {step === 3 && !filesMode && <WhereStep d={d} set={set} />}
-            {filesMode && d.snapshotId && <FileBrowser snapshotId={d.snapshotId} point={point} />}
+            {filesMode &&
+              d.snapshotId &&
+              (fromOffsite ? (
+                <OffsiteFiles>
+                  <FileBrowser snapshotId={d.snapshotId} point={point} />
+                </OffsiteFiles>
+              ) : (
+                <FileBrowser snapshotId={d.snapshotId} point={point} />
+              ))}
             {step === 4 && point && (
               <Box component="dl" sx={{ display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: 2, rowGap: 1 }} data-testid="restore-review">
                 {[
+                  ...(fromOffsite
+                    ? [
+                        ['Source', `Offsite copy (${offsiteName})`],
+                        [
+                          'Download',
+                          estimate
+                            ? `${formatBytes(estimate.bytes)} in ${estimate.objects} object(s) from the bucket${estimate.cachedBytes ? ` (${formatBytes(estimate.cachedBytes)} already cached here)` : ''}`
+                            : 'working it out…',
+                        ],
+                      ]
+                    : []),
                   ['Guest', guestLabel(d.guestId, d.guest)],
                   ['Restore point', `${formatDateTime(point.time)} (${point.consistency})`],
                   ['Size', formatBytes(point.logicalBytes)],

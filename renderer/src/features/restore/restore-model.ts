@@ -19,6 +19,8 @@ export interface RestoreDraft {
   newName: string;
   format: DiskFormat;
   confirmName: string;
+  /** Where the points come from: the repository in use (default) or its offsite copy. */
+  source?: 'local' | 'offsite';
 }
 
 /** Steps of the wizard, in order. */
@@ -70,9 +72,10 @@ export function startRequest(d: RestoreDraft): {
   format?: DiskFormat;
   newName?: string;
   confirmName?: string;
+  source?: 'offsite';
 } {
   if (!d.snapshotId || !d.what || d.what === 'files') throw new Error('draft is not complete');
-  const base = { snapshotId: d.snapshotId, mode: d.what, to: d.to.trim() || '.' };
+  const base = { snapshotId: d.snapshotId, mode: d.what, to: d.to.trim() || '.', ...(d.source === 'offsite' ? { source: 'offsite' as const } : {}) };
   if (d.what === 'new-vm') return { ...base, newName: d.newName.trim() };
   if (d.what === 'disks') return { ...base, format: d.format };
   return { ...base, confirmName: d.confirmName };
