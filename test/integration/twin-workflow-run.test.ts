@@ -305,8 +305,10 @@ describe('BackupRun — consistency policy', () => {
     hv.onCall = (op) => {
       if (op === 'startTwin' && ++starts === 2) hv.twinBehaviour.toolsRunning = false; // fine for the backup, not for the verification boot
     };
-    const { outcome } = await run({ verify: true }, { timeouts: { verify: 300 } });
-    expect(outcome).toMatchObject({ status: 'warning', consistency: 'clean-twin', verify: { ok: false, method: 'guest-tools', limitMs: 300, detail: 'guest tools never answered' } });
+    // The tools wait leaves a tenth of the step's limit for powering the boot off: 2 s keeps that
+    // margin (200 ms) above a loaded machine's scheduling delays; 300 ms (30 ms) did not.
+    const { outcome } = await run({ verify: true }, { timeouts: { verify: 2000 } });
+    expect(outcome).toMatchObject({ status: 'warning', consistency: 'clean-twin', verify: { ok: false, method: 'guest-tools', limitMs: 2000, detail: 'guest tools never answered' } });
     expect(outcome.verify!.bootMs).toBeUndefined();
     expect(sink.snapshots[0]!.verify).toEqual(outcome.verify);
     expect(outcome.warnings.join('\n')).toMatch(/boot verification of snapshot snap-0001 failed/);
