@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeTempDir } from '../../../../test/helpers/temp-dir.js';
 import { VmxFile } from './vmx-file.js';
 import { applyVmxNetwork, vmwareHostNetworks } from './restored-network.js';
 import { pickNetwork } from '../host-networks.js';
@@ -18,7 +18,7 @@ const VMX = [
 
 describe('the network of a restored VMware VM', () => {
   it("lists the host's custom vmnets (networking file) and LAN segments (preferences) after the three kinds, named as the host spells them", async () => {
-    const dir = makeTempDir('twinsnap-vmnet-').path;
+    const dir = mkdtempSync(join(tmpdir(), 'twinsnap-vmnet-'));
     const networking = join(dir, 'networking');
     writeFileSync(networking, 'VERSION=1,0\nanswer VNET_1_HOSTONLY_SUBNET 192.168.10.0\nanswer VNET_3_NAT yes\nanswer VNET_12_DHCP no\nanswer VNET_8_NAT yes\n');
     const prefs = join(dir, 'preferences');
@@ -32,6 +32,7 @@ describe('the network of a restored VMware VM', () => {
     expect((await vmwareHostNetworks({ networkingFiles: [], preferencesFiles: [], platform: 'linux' })).map((n) => n.name)).toEqual(['bridged', 'nat', 'hostonly']);
     expect(() => pickNetwork(linux, 'Office')).toThrow(expect.objectContaining({ code: 'HV_NETWORK_NOT_FOUND', message: expect.stringContaining("'vmnet3'") }));
     expect(pickNetwork(linux, 'VMNET3').name).toBe('vmnet3');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('writes each present adapter: disconnected at power-on keeping its backing, on a custom vmnet or a kind, or left as it was', () => {
