@@ -49,3 +49,27 @@ export interface GuestCandidate {
   hypervisor?: HypervisorKind;
   folder?: string;
 }
+
+/**
+ * A network the host offers to a restored VM's adapters (restore.networks). Hyper-V: a virtual
+ * switch (`Get-VMSwitch`: its name, `kind` its SwitchType External / Internal / Private). VMware
+ * Workstation: `bridged`, `nat`, `hostonly`, a custom `vmnetN` or a LAN segment by its name.
+ */
+export interface HostNetwork {
+  /** What the user picks and `twinsnap restore --network NAME` takes. */
+  name: string;
+  /** e.g. 'External', 'Internal', 'Private' (Hyper-V); 'bridged', 'nat', 'hostonly', 'custom', 'lan-segment' (VMware). */
+  kind: string;
+  /** A short description for the picker (e.g. the physical adapter of an External switch). */
+  detail?: string;
+  /** The host's id of it where the configuration names it by id (a VMware LAN segment's pvnID). */
+  id?: string;
+}
+
+/**
+ * Where a whole-VM restore puts the restored VM's network adapters: left disconnected (the
+ * default of "as a new VM": a copy beside the running original would conflict with its IP
+ * address, computer name and domain membership), kept on the original's networks (the default
+ * of "replace the original"), or connected to one network of the host by name.
+ */
+export type RestoreNetwork = { kind: 'disconnected' } | { kind: 'original' } | { kind: 'network'; name: string };

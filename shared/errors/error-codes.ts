@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   HV_COMMAND_TIMEOUT: def('transient', true),
   HV_SHUTDOWN_TIMEOUT: def('environment'),
   HV_TWIN_NOT_ISOLATED: def('environment'),
+  /** A restore asked to connect the VM to a network (switch, vmnet, LAN segment) this host does not have. */
+  HV_NETWORK_NOT_FOUND: def('user'),
   /** The guest looks like a domain controller: Microsoft supports only Production checkpoints for it (twins need Standard). */
   HV_DOMAIN_CONTROLLER: def('user'),
   PREFLIGHT_FAILED: def('environment'),

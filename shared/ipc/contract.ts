@@ -1,7 +1,7 @@
 import type { EngineStatus, OffsiteOverview, OffsiteTestResult, RepositoryFolderCheck, RepositoryInfo, RepositoryStats, Settings } from '../domain/engine.js';
 import type { FileListing, FileEntry, FileRestoreResult } from '../domain/files.js';
 import type { DoctorReport } from '../domain/doctor.js';
-import type { Guest, GuestCandidate, HypervisorKind } from '../domain/guest.js';
+import type { Guest, GuestCandidate, HostNetwork, HypervisorKind } from '../domain/guest.js';
 import type { GuestId } from '../domain/guest-id.js';
 import type { BackupReport, JobInfo, JobLogLine, JobProgress } from '../domain/job.js';
 import type { GuestSchedule, RetentionPolicy, RetentionPreview } from '../domain/policy.js';
@@ -33,6 +33,8 @@ export interface EngineResponses {
   'files.read': { base64: string; size: number; eof: boolean };
   'files.restore': FileRestoreResult;
   'restore.start': { jobId: string };
+  /** The hypervisor of the restore point and the networks its host offers (none when the hypervisor is not set up here). */
+  'restore.networks': { hypervisor?: HypervisorKind; networks: HostNetwork[]; problem?: string };
   /** The restored VM was started: its adapter id, name and hypervisor. */
   'restore.startVm': { vmId: string; name: string; hypervisor: HypervisorKind };
   'schedules.list': (GuestSchedule & { nextRuns: string[] })[];

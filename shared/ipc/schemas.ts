@@ -11,6 +11,13 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM');
 const weekdays = z.array(z.number().int().min(0).max(6)).max(7).optional();
 const count = z.number().int().min(0).max(100000).optional();
 
+/** Where a restored VM's network adapters go (see shared/domain/guest.ts RestoreNetwork). */
+export const restoreNetworkSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('disconnected') }),
+  z.strictObject({ kind: z.literal('original') }),
+  z.strictObject({ kind: z.literal('network'), name: z.string().min(1).max(256) }),
+]);
+
 /** A retention policy (see shared/domain/policy.ts). */
 export const retentionPolicySchema = z.strictObject({
   keepLast: count,
@@ -146,7 +153,11 @@ export const requestSchemas = {
     format: z.enum(['original', 'raw', 'vmdk', 'vhdx', 'qcow2']).optional(),
     newName: name.optional(),
     confirmName: name.optional(),
+    /** Whole VM only: where its network adapters go (default: new-vm disconnected, replace the original's networks). */
+    network: restoreNetworkSchema.optional(),
   }),
+  /** The networks the host of a restore point's hypervisor offers to a restored VM (the wizard's Network choice). */
+  'restore.networks': z.strictObject({ snapshotId: id }),
   /** Powers on the VM that restore.start (mode new-vm) made in the folder `to`. */
   'restore.startVm': z.strictObject({ to: path }),
   'schedules.list': z.strictObject({}),

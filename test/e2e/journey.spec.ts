@@ -247,7 +247,10 @@ test('8. restore wizard to a new VM, start it, and find the ledger of the restor
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByLabel('Destination folder').fill(to);
   await page.getByLabel('Name of the new VM').fill('Journey copy');
+  // beside the running original, the copy stays off the network unless the admin picks one
+  await expect(page.getByRole('radio', { name: 'Leave disconnected (recommended while the original runs)' })).toBeChecked();
   await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByTestId('restore-review')).toContainText('left disconnected');
   await saveScreenshot(page, testInfo, 'journey-8-restore-wizard');
   await page.getByRole('button', { name: 'Start restore' }).click();
   await expect(page.getByTestId('restore-result')).toBeVisible({ timeout: 10 * 60_000 });
@@ -267,6 +270,8 @@ test('8. restore wizard to a new VM, start it, and find the ledger of the restor
       .poll(() => (existsSync(serial) ? (/workload starting after (\d+)/.exec(readFileSync(serial, 'latin1'))?.[1] ?? null) : null), { timeout: 5 * 60_000, intervals: [1000] })
       .toBe(String(point.maxN));
     await expect.poll(() => /VMTOOLS: running/.test(readFileSync(serial, 'latin1')), { timeout: 120_000, intervals: [1000] }).toBe(true);
+    // the simulator powered it on with its adapter's link down
+    expect(readFileSync(join(to, 'vmware.log'), 'utf8')).toMatch(/VNET: Ethernet0: .* link disconnected/);
     vmrun('-T', 'ws', 'stop', vmxPath, 'soft');
   } finally {
     try {
@@ -298,6 +303,8 @@ test("9. replace the original: shut it down, put it back to the restore point, s
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByLabel(`Type the guest's name (${GUEST}) to confirm`).fill(GUEST);
   await page.getByRole('button', { name: 'Next' }).click();
+  // a replaced VM goes back on its own networks by default
+  await expect(page.getByTestId('restore-review')).toContainText("the original's networks");
   await page.getByRole('button', { name: `Replace ${GUEST}` }).click();
   // the restore job's own status ends the wait (a failure is shown with the engine's words)
   await expect(page.getByTestId('job-detail')).toHaveAttribute('data-status', /succeeded|warning|failed|cancelled/, { timeout: 10 * 60_000 });
@@ -312,6 +319,7 @@ test("9. replace the original: shut it down, put it back to the restore point, s
   await expect
     .poll(() => (existsSync(serial) ? (/workload starting after (\d+)/.exec(readFileSync(serial, 'latin1'))?.[1] ?? null) : null), { timeout: 5 * 60_000, intervals: [1000] })
     .toBe(String(point.maxN));
+  expect(readFileSync(join(vm.dir, 'vmware.log'), 'utf8')).toMatch(/VNET: Ethernet0: .* link connected/);
 });
 
 async function readAll(s: ServeHandle, snapshotId: string, path: string): Promise<Buffer[]> {

@@ -13,12 +13,13 @@ import { OPERATIONS } from '../../electron/engine/hypervisor/hyperv/scripts/oper
 import { VmxFile, escapeValue } from '../../electron/engine/hypervisor/vmware/vmx-file.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { makeTestVm } from '../harness/guest/make-test-vm.js';
-import { simState } from '../harness/hyperv-sim/lib/sim-host.mjs';
+import { setSimSwitches, simState } from '../harness/hyperv-sim/lib/sim-host.mjs';
 
 const POWERSHELL_SIM = resolve(import.meta.dirname, '../harness/hyperv-module/powershell');
 const VMRUN = resolve(import.meta.dirname, '../harness/vmrun-sim/vmrun');
 const ORIGINAL_UUID = '56 4d ef 2d 3f d4 14 e2-2e 04 c5 34 3a ec ee 65';
 const ORIGINAL_MAC = '00:50:56:3a:ec:65';
+const LAB_PVN = '52 6b 1e 0a 9c 33 47 d2-8e 10 4f 6a 21 b7 c5 90';
 const silent = { stdout: () => {}, stderr: () => {}, stdoutBytes: async () => {}, isTTY: false };
 let dir: string;
 let engine: Engine;
@@ -74,7 +75,21 @@ beforeAll(async () => {
   expect(await main(['--data-dir', dataDir, 'import-disk', '--guest', 'Accounting', source, '--config', vmx], silent)).toBe(0);
   // VMware through vmrun-sim (QEMU behind the vmrun command line); its state lives in the temp dir
   process.env.VMRUN_SIM_STATE = join(dir, 'vmrun-sim-state');
-  const vmware = new VmrunHypervisor({ vmrunPath: VMRUN, vmFolders: [join(dir, 'vms-replace')], logger: nullLogger, clock: systemClock, inventory: { inventoryFiles: [], preferencesFiles: [] } });
+  // the host's networks: a custom vmnet5 in Workstation for Linux's networking file, a named LAN
+  // segment in the user's preferences (restored-network.ts)
+  writeFileSync(
+    join(dir, 'networking'),
+    ['VERSION=1,0', 'answer VNET_1_HOSTONLY_SUBNET 192.168.10.0', 'answer VNET_5_HOSTONLY_SUBNET 10.55.0.0', 'answer VNET_5_DHCP no', 'answer VNET_8_NAT yes', ''].join('\n'),
+  );
+  writeFileSync(join(dir, 'preferences'), ['pref.namedPVNs.count = "1"', 'pref.namedPVNs0.name = "Lab segment"', `pref.namedPVNs0.pvnID = "${LAB_PVN}"`, ''].join('\n'));
+  const vmware = new VmrunHypervisor({
+    vmrunPath: VMRUN,
+    vmFolders: [join(dir, 'vms-replace')],
+    logger: nullLogger,
+    clock: systemClock,
+    inventory: { inventoryFiles: [], preferencesFiles: [join(dir, 'preferences')] },
+    networkingFiles: [join(dir, 'networking')],
+  });
   // Hyper-V: the real scripts in pwsh against the Hyper-V stand-in module (state-level VMs)
   hyperv = new HyperVHypervisor({ powershellPath: POWERSHELL_SIM, logger: nullLogger, clock: systemClock, env: { ...process.env, HYPERV_SIM_ROOT: join(dir, 'hyperv-sim') } });
   engine = await createEngine({ dataDir, logger: nullLogger, hypervisors: [vmware, hyperv] });
@@ -82,6 +97,13 @@ beforeAll(async () => {
   expect(snaps).toHaveLength(1);
   snapshotId = snaps[0]!.id;
 });
+/** What vmrun-sim logged about each NIC when it powered the VM in `folder` on (its own reading of the .vmx, given to QEMU). */
+function loggedNics(folder: string): string[] {
+  return readFileSync(join(folder, 'vmware.log'), 'utf8')
+    .split('\n')
+    .filter((l) => /VNET: Ethernet\d+:/.test(l))
+    .map((l) => l.replace(/^.*VNET: /, ''));
+}
 function vmrun(...args: string[]): string {
   return execFileSync(VMRUN, args, { encoding: 'utf8', timeout: 60_000 });
 }
@@ -178,6 +200,11 @@ describe('restore.start', () => {
     expect(restored.has('ethernet0.address')).toBe(false);
     expect(restored.get('ethernet0.addressType')).toBe('generated');
     expect(readFileSync(vmxPath, 'utf8')).not.toContain(ORIGINAL_MAC);
+    // beside the running original, the copy is off the network by default: the backing is kept,
+    // the adapter is not connected at power-on
+    expect(restored.get('ethernet0.connectionType')).toBe('nat');
+    expect(restored.get('ethernet0.startConnected')).toBe('FALSE');
+    expect(job.steps[0]!.detail).toMatch(/network adapters are disconnected/);
     // the disk is untouched by the identity change
     execFileSync('qemu-img', ['compare', '-q', source, join(to, 'Accounting.vmdk')]);
 
@@ -192,6 +219,8 @@ describe('restore.start', () => {
     expect(started).toEqual({ vmId: vmxPath, name: 'Accounting copy', hypervisor: 'vmware' });
     // the simulator (an independent reader of the .vmx) lists it as running
     expect(vmrun('list').split('\n').slice(1).filter(Boolean).sort()).toEqual([original, vmxPath].sort());
+    // the simulator powered it on with its NIC's link down (QEMU set_link off)
+    expect(loggedNics(to)).toEqual(['Ethernet0: connectionType nat, network nat, link disconnected']);
     // starting it again is not an error
     await expect(engine.service.call('restore.startVm', { to })).resolves.toMatchObject({ vmId: vmxPath });
     vmrun('-T', 'ws', 'stop', vmxPath, 'hard');
@@ -226,7 +255,29 @@ describe('restore.start', () => {
     await expect(engine.service.call('restore.startVm', { to: folder })).resolves.toEqual({ vmId: r.id, name: 'Accounting copy', hypervisor: 'hyperv' });
     expect((await hyperv.getVm(r.id)).state).toBe('running');
     await hyperv.powerOffTwin({ id: r.id, name: r.name, folder, disks: [] });
-  }, 120_000);
+
+    // connected to a switch the host has (Get-VMSwitch), chosen by name; a name it lacks is refused before the import
+    const simRoot = join(dir, 'hyperv-sim');
+    setSimSwitches(simRoot, [{ name: 'Office LAN', type: 'External', adapter: 'Intel(R) Ethernet Connection I219-LM' }, 'Default Switch']);
+    expect(await hyperv.listNetworks()).toEqual([
+      { name: 'Office LAN', kind: 'External', detail: 'Intel(R) Ethernet Connection I219-LM' },
+      { name: 'Default Switch', kind: 'Internal' },
+    ]);
+    const lan = join(dir, 'hv-restored-lan');
+    mkdirSync(lan);
+    writeFileSync(join(lan, '5A3C9E2B-0000-4000-8000-000000000002.vmcx'), 'configuration');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'vhdx', join(lan, 'Accounting.vhdx'), '8M']);
+    const before = simState(simRoot).vms.length;
+    await expect(hyperv.registerRestored(lan, 'Accounting lab', { network: { kind: 'network', name: "Lab'; Remove-VM *" } })).rejects.toMatchObject({ code: 'HV_NETWORK_NOT_FOUND' });
+    expect(simState(simRoot).vms).toHaveLength(before);
+    expect(readdirSync(lan).sort()).toEqual(['5A3C9E2B-0000-4000-8000-000000000002.vmcx', 'Accounting.vhdx']);
+    const onLan = await hyperv.registerRestored(lan, 'Accounting lab', { network: { kind: 'network', name: 'Office LAN' } });
+    expect(
+      simState(simRoot)
+        .vms.find((v) => v.id === onLan.id)!
+        .nics.map((n) => [n.connected, n.switchName]),
+    ).toEqual([[true, 'Office LAN']]);
+  }, 180_000);
 
   it('replaces the original (off) with the restore point: same .vmx, same identity, its disk back in time, the previous files kept aside; it starts', async () => {
     const folder = join(dir, 'vms-replace', 'Accounting');
@@ -264,7 +315,54 @@ describe('restore.start', () => {
     expect(() => execFileSync('qemu-img', ['compare', '-q', source, join(dir, 'vms-replace', previous!, 'Accounting.vmdk')], { stdio: 'pipe' })).toThrow();
     if (!existsSync(VMRUN)) return;
     await expect(engine.service.call('restore.startVm', { to: folder })).resolves.toMatchObject({ vmId: vmxPath });
+    // replacing a dead vm puts it back on its network: the original's backing, connected
+    expect(loggedNics(folder)).toEqual(['Ethernet0: connectionType nat, network nat, link connected']);
     vmrun('-T', 'ws', 'stop', vmxPath, 'hard');
+  }, 120_000);
+
+  it("connects a restored VM to a network the host has (the wizard's list), and refuses one it lacks before writing anything", async () => {
+    const listed = await engine.service.call('restore.networks', { snapshotId });
+    expect(listed.hypervisor).toBe('vmware');
+    expect(listed.networks.map((n) => [n.name, n.kind])).toEqual([
+      ['bridged', 'bridged'],
+      ['nat', 'nat'],
+      ['hostonly', 'hostonly'],
+      ['vmnet5', 'custom'],
+      ['Lab segment', 'lan-segment'],
+    ]);
+    const refusedTo = join(dir, 'restored-office');
+    await expect(engine.service.call('restore.start', { snapshotId, mode: 'new-vm', to: refusedTo, network: { kind: 'network', name: 'Office LAN' } })).rejects.toMatchObject({
+      code: 'HV_NETWORK_NOT_FOUND',
+      message: expect.stringContaining("'Lab segment'"),
+    });
+    expect(existsSync(refusedTo)).toBe(false);
+    await expect(engine.service.call('restore.start', { snapshotId, mode: 'disks', to: refusedTo, network: { kind: 'disconnected' } })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    // the schema refuses a network without a name
+    await expect(engine.service.call('restore.start', { snapshotId, mode: 'new-vm', to: refusedTo, network: { kind: 'network' } } as never)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+
+    const to = join(dir, 'restored-lab');
+    const job = await waitFinished(
+      engine,
+      (await engine.service.call('restore.start', { snapshotId, mode: 'new-vm', to, newName: 'Lab copy', network: { kind: 'network', name: 'Lab segment' } })).jobId,
+    );
+    expect(job).toMatchObject({ status: 'succeeded', warnings: [] });
+    expect(job.steps[0]!.detail).toContain("connected to 'Lab segment'");
+    const vmx = VmxFile.parse(readFileSync(join(to, 'Lab copy.vmx')));
+    expect([vmx.get('ethernet0.connectionType'), vmx.get('ethernet0.pvnID'), vmx.get('ethernet0.startConnected')]).toEqual(['pvn', LAB_PVN, 'TRUE']);
+    if (existsSync(VMRUN)) {
+      // powered on by the simulator, the NIC is on that LAN segment with its link up
+      await engine.service.call('restore.startVm', { to });
+      expect(loggedNics(to)).toEqual(['Ethernet0: connectionType pvn, network pvn-526b1e0a9c3347d28e104f6a21b7c590, link connected']);
+      vmrun('-T', 'ws', 'stop', join(to, 'Lab copy.vmx'), 'hard');
+    }
+
+    // `twinsnap restore --network`: a custom vmnet by name; an unknown name fails before the folder is made
+    const cli = (to: string, network: string) => main(['--data-dir', join(dir, 'data'), 'restore', snapshotId, '--to', to, '--network', network], silent);
+    expect(await cli(join(dir, 'restored-cli-none'), 'Office LAN')).toBe(1);
+    expect(existsSync(join(dir, 'restored-cli-none'))).toBe(false);
+    expect(await cli(join(dir, 'restored-cli-nat'), 'nat')).toBe(0);
+    const cliVmx = VmxFile.parse(readFileSync(join(dir, 'restored-cli-nat', 'Accounting-restored.vmx')));
+    expect([cliVmx.get('ethernet0.connectionType'), cliVmx.get('ethernet0.startConnected')]).toEqual(['nat', 'TRUE']);
   }, 120_000);
 
   it('says in words when there is no restored VM to start', async () => {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../../shared/errors/app-error.js';
 import type { RetentionPolicy } from '../../../shared/domain/policy.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
+import type { RestoreNetwork } from '../../../shared/domain/guest.js';
 import type { RepositoryFolderCheck, RepositoryInfo } from '../../../shared/domain/engine.js';
 import { DEFAULT_CHUNK_SIZE, type ExportFormat } from '../../engine/engine.js';
 import { givenPassword, newPassword } from '../password.js';
@@ -139,9 +140,16 @@ export const repositoryCommands: CommandModule = (program, ctx) => {
     .requiredOption('--to <dir>', 'new folder')
     .option('--format <f>', `disk format: original, ${FORMATS.join(', ')}`, 'original')
     .option('--name <name>', "the restored VM's name (default: the guest's name + '-restored')")
-    .action(async (snap: string, o: { to: string; format: string; name?: string }) => {
+    .option(
+      '--network <disconnected|NAME>',
+      'its network adapters: disconnected (default: a copy beside the running original must not share its IP address), or connected to the named host network (VMware: bridged, nat, hostonly, vmnetN or a LAN segment)',
+      'disconnected',
+    )
+    .action(async (snap: string, o: { to: string; format: string; name?: string; network: string }) => {
       if (o.format !== 'original' && !FORMATS.includes(o.format as ExportFormat)) ctx.usage(`unknown --format '${o.format}'`);
-      const r = await (await local()).restoreVm({ snapshotId: snap, to: resolve(o.to), name: o.name, format: o.format as ExportFormat | 'original', onProgress: progress('restore') });
+      if (!o.network.trim()) ctx.usage('--network needs disconnected or a network name');
+      const network: RestoreNetwork = o.network === 'disconnected' ? { kind: 'disconnected' } : { kind: 'network', name: o.network };
+      const r = await (await local()).restoreVm({ snapshotId: snap, to: resolve(o.to), name: o.name, format: o.format as ExportFormat | 'original', network, onProgress: progress('restore') });
       ctx.print(r, (d) => `restored ${d.files.length} file(s) into ${d.path}`);
     });
 

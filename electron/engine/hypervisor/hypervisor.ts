@@ -1,4 +1,4 @@
-import type { GuestState, HypervisorInfo, HypervisorKind } from '../../../shared/domain/guest.js';
+import type { GuestState, HostNetwork, HypervisorInfo, HypervisorKind, RestoreNetwork } from '../../../shared/domain/guest.js';
 
 /** What an adapter can do; the workflow and pre-flight checks branch on these, not on kind. */
 export interface HypervisorCapabilities {
@@ -207,10 +207,17 @@ export interface Hypervisor {
   recover(record: { vmId: string; handle?: string; twin?: TwinVm }, opts?: CallOptions): Promise<void>;
   /**
    * Makes a restored VM folder safe to run beside the original and known to the hypervisor: a new
-   * identity (VMware: new BIOS UUID and MAC addresses; Hyper-V: Import-VM -Copy -GenerateNewId) and
-   * the chosen name. Only when `capabilities.register`.
+   * identity (VMware: new BIOS UUID and MAC addresses; Hyper-V: Import-VM -Copy -GenerateNewId),
+   * the chosen name and the chosen network (`opts.network`, default disconnected; a network the
+   * host lacks is HV_NETWORK_NOT_FOUND before anything is changed). Only when `capabilities.register`.
    */
-  registerRestored?(folder: string, name: string, opts?: CallOptions): Promise<RestoredVm>;
+  registerRestored?(folder: string, name: string, opts?: CallOptions & { network?: RestoreNetwork }): Promise<RestoredVm>;
+  /**
+   * The networks a restored VM's adapters can be connected to on this host (Hyper-V: its virtual
+   * switches; VMware: bridged / nat / host-only, the custom vmnets and LAN segments the host defines).
+   * `network` of registerRestored (default disconnected) names one of them.
+   */
+  listNetworks?(opts?: CallOptions): Promise<HostNetwork[]>;
   /** Powers on a VM (by id) normally, with its network; resolves once the hypervisor started it. */
   startVm(id: string, opts?: CallOptions): Promise<void>;
   /**

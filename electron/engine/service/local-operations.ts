@@ -17,7 +17,8 @@ import { runEngineDoctor } from './doctor-handlers.js';
 import type { EngineContext } from './engine-context.js';
 import { repositoryLocationKey, repositoryPasswordKey } from './repository-access.js';
 import { LAST_VERIFY } from './repository-handlers.js';
-import { restoreVmFolder } from './restore-vm.js';
+import { checkRestoreNetwork, kindOfFolder, restoreVmFolder } from './restore-vm.js';
+import type { RestoreNetwork } from '../../../shared/domain/guest.js';
 
 /** Reports bytes (or items) done of a total. */
 export type ProgressFn = (done: number, total: number) => void;
@@ -59,7 +60,12 @@ export interface LocalOperations {
   /** Writes one disk of a snapshot as an image file. */
   exportDisk(req: { snapshotId: string; disk: string; format: ExportFormat; to: string; onProgress?: ProgressFn }): Promise<{ path: string; format: ExportFormat; size: number }>;
   /** Restores a whole snapshot (configuration + disks) into a new folder as a new VM (default name: the guest's + '-restored'). */
-  restoreVm(req: { snapshotId: string; to: string; name?: string; format: ExportFormat | 'original'; onProgress?: ProgressFn }): Promise<{ path: string; files: string[] }>;
+  /**
+   * Restores a whole VM into a new folder. `network` (default disconnected): where its adapters go —
+   * written into a VMware .vmx; a Hyper-V folder is imported by hand, so connecting one to a
+   * switch is refused here (NOT_IMPLEMENTED: the app imports and connects it).
+   */
+  restoreVm(req: { snapshotId: string; to: string; name?: string; format: ExportFormat | 'original'; network?: RestoreNetwork; onProgress?: ProgressFn }): Promise<{ path: string; files: string[] }>;
   /** Deletes chunks no snapshot references (the full result, missing chunks included). */
   gc(opts: { graceMs?: number }): Promise<GcResult>;
   /** Checks the repository (or some snapshots) and records the result as the last verify. */
@@ -171,10 +177,18 @@ export function localOperations(ctx: EngineContext): LocalOperations {
       const repo = await ctx.store.repository();
       return repo.exportDisk(snapshotId, disk, { format, to, onProgress: onProgress ? (p) => onProgress(p.bytesDone, p.bytesTotal) : undefined });
     },
-    async restoreVm({ snapshotId, to, name, format, onProgress }) {
+    async restoreVm({ snapshotId, to, name, format, network = { kind: 'disconnected' }, onProgress }) {
       const repo = await ctx.store.repository();
-      const vmName = name ?? `${(await repo.readManifest(snapshotId)).guest}-restored`;
-      return restoreVmFolder(repo, snapshotId, { to, name: vmName, format, onProgress });
+      const m = await repo.readManifest(snapshotId);
+      const configNames = m.configFiles.map((c) => c.name);
+      if (network.kind === 'network' && kindOfFolder(configNames) === 'hyperv') {
+        throw new AppError(
+          'NOT_IMPLEMENTED',
+          'the command line writes a hyper-v folder without importing it: import it in hyper-v manager and connect its adapters there, or restore it in the app with a network',
+        );
+      }
+      const net = await checkRestoreNetwork(ctx.hypervisors, configNames, network);
+      return restoreVmFolder(repo, snapshotId, { to, name: name ?? `${m.guest}-restored`, format, net, onProgress });
     },
     async gc({ graceMs }) {
       return (await ctx.store.repository()).gc(graceMs !== undefined ? { graceMs } : {});

@@ -12,7 +12,9 @@ import type { Hypervisor } from '../hypervisor/hypervisor.js';
 import type { HypervisorKind } from '../../../shared/domain/guest.js';
 import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
-import { replaceVmwareVm, restoreVmFolder } from './restore-vm.js';
+import { checkRestoreNetwork, kindOfFolder, replaceVmwareVm, restoreVmFolder } from './restore-vm.js';
+import type { VmxNetworkChoice } from '../hypervisor/vmware/restored-identity.js';
+import type { RestoreNetwork } from '../../../shared/domain/guest.js';
 
 /** Throttle of restore progress events (per job). */
 const PROGRESS_INTERVAL_MS = 250;
@@ -33,6 +35,15 @@ export const restoreHandlers: HandlerFactory = (ctx) => ({
     const live = req.mode === 'replace' ? await ctx.guests.live().catch(() => []) : [];
     const guestId = ctx.store.catalog().guests.canonical(manifestGuestId(manifest));
     const original = req.mode === 'replace' ? originalToReplace(live, guestId, manifest.guest, req.confirmName) : undefined;
+    if (req.mode === 'disks' && req.network) throw new AppError('INVALID_REQUEST', 'a network applies to a whole-vm restore, not to disks exported alone');
+    // new vm: disconnected unless asked (a copy beside the running original must not meet it on
+    // the LAN with its IP address and computer name); replace: the original's networks
+    const network: RestoreNetwork = req.network ?? (req.mode === 'replace' ? { kind: 'original' } : { kind: 'disconnected' });
+    const net = await checkRestoreNetwork(
+      ctx.hypervisors,
+      manifest.configFiles.map((c) => c.name),
+      network,
+    );
     const catalog = ctx.store.catalog();
     const now = () => new Date(ctx.clock.now()).toISOString();
     const step: JobStep = { id: 'restore', label: req.mode === 'disks' ? 'Export disks' : req.mode === 'replace' ? `Replace ${manifest.guest}` : 'Restore VM folder', status: 'pending' };
@@ -51,8 +62,21 @@ export const restoreHandlers: HandlerFactory = (ctx) => ({
     };
     catalog.jobs.insert(job);
     catalog.jobLog.append(job.id, { at: now(), level: 'info', message: `restore of snapshot ${req.snapshotId} (${req.mode}) to '${req.to}' started` });
-    void runRestore(ctx, repo, job, req, original).catch(() => {});
+    void runRestore(ctx, repo, job, req, net, original).catch(() => {});
     return { jobId: job.id };
+  },
+
+  'restore.networks': async (req) => {
+    const manifest = await (await ctx.store.repository()).readManifest(req.snapshotId);
+    const kind = kindOfFolder(manifest.configFiles.map((c) => c.name));
+    if (!kind) return { networks: [], problem: 'this restore point holds no vm configuration: restore its disks only' };
+    const hv = ctx.hypervisors.find((h) => h.kind === kind);
+    if (!hv?.listNetworks) return { hypervisor: kind, networks: [], problem: `${TOOL_NAME[kind]} is not set up in twinsnap, so its networks cannot be listed` };
+    try {
+      return { hypervisor: kind, networks: await hv.listNetworks() };
+    } catch (e) {
+      return { hypervisor: kind, networks: [], problem: `the networks of ${TOOL_NAME[kind]} could not be listed: ${toSerializedError(e).message}` };
+    }
   },
 
   'restore.startVm': async (req) => {
@@ -64,16 +88,6 @@ export const restoreHandlers: HandlerFactory = (ctx) => ({
 });
 
 const TOOL_NAME: Record<HypervisorKind, string> = { vmware: 'VMware Workstation', hyperv: 'Hyper-V' };
-
-/**
- * Which hypervisor a restored folder belongs to, by its configuration file (a Hyper-V import
- * moves the .vmcx into 'Virtual Machines').
- */
-function kindOfFolder(files: string[]): HypervisorKind | undefined {
-  if (files.some((f) => /\.vmx$/i.test(f))) return 'vmware';
-  if (files.some((f) => /\.vmcx$/i.test(f) || f.toLowerCase() === 'virtual machines')) return 'hyperv';
-  return undefined;
-}
 
 function adapterFor(ctx: EngineContext, kind: HypervisorKind): Hypervisor {
   const hv = ctx.hypervisors.find((h) => h.kind === kind);
@@ -107,7 +121,7 @@ async function findRestoredVm(ctx: EngineContext, to: string): Promise<{ hv: Hyp
  * the sentence for the result page. A failure here leaves the restored files and says how to
  * finish by hand.
  */
-async function registerRestored(ctx: EngineContext, folder: string, files: string[], name: string): Promise<{ detail: string; warning?: string }> {
+async function registerRestored(ctx: EngineContext, folder: string, files: string[], name: string, network: RestoreNetwork): Promise<{ detail: string; warning?: string }> {
   const kind = kindOfFolder(files);
   if (!kind) return { detail: '' };
   const hv = ctx.hypervisors.find((h) => h.kind === kind);
@@ -117,7 +131,7 @@ async function registerRestored(ctx: EngineContext, folder: string, files: strin
       : 'Import the folder with Hyper-V Manager (Import Virtual Machine → Copy, generate a new ID) and start it.';
   if (!hv?.registerRestored || !hv.capabilities.register) return { detail: byHand };
   try {
-    const r = await hv.registerRestored(folder, name);
+    const r = await hv.registerRestored(folder, name, { network });
     return {
       detail:
         kind === 'vmware'
@@ -151,7 +165,7 @@ function originalToReplace(live: LiveGuest[], guestId: GuestId, guest: string, c
   throw new AppError('HV_VM_NOT_FOUND', `the original vm '${guest}' was not found on this computer: restore the point as a new vm instead`);
 }
 
-async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, req: RestoreReq, original?: { hv: Hypervisor; vmxPath: string }): Promise<void> {
+async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, req: RestoreReq, net: VmxNetworkChoice, original?: { hv: Hypervisor; vmxPath: string }): Promise<void> {
   const catalog = ctx.store.catalog();
   const started = ctx.clock.monotonic();
   const now = () => new Date(ctx.clock.now()).toISOString();
@@ -190,14 +204,14 @@ async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, re
       detail = `disks written: ${written.join(', ')}`;
     } else if (original) {
       const stamp = new Date(ctx.clock.now()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-      const r = await replaceVmwareVm(repo, req.snapshotId, { vmxPath: original.vmxPath, stamp, onProgress: progress });
-      detail = `'${job.guest}' is back at the restore point in '${r.folder}' (${r.files.join(', ')}); its previous files are kept in '${r.previous}': delete them once the vm works. Start it now, or from VMware Workstation.`;
+      const r = await replaceVmwareVm(repo, req.snapshotId, { vmxPath: original.vmxPath, stamp, net, onProgress: progress });
+      detail = `'${job.guest}' is back at the restore point in '${r.folder}' (${r.files.join(', ')}); its previous files are kept in '${r.previous}': delete them once the vm works. ${networkSentence(net.network)} Start it now, or from VMware Workstation.`;
     } else {
       const name = req.newName ?? `${job.guest ?? 'vm'}-restored`;
-      const r = await restoreVmFolder(repo, req.snapshotId, { to: req.to, name, format, onProgress: progress });
-      const reg = await registerRestored(ctx, r.path, r.files, name);
+      const r = await restoreVmFolder(repo, req.snapshotId, { to: req.to, name, format, net, onProgress: progress });
+      const reg = await registerRestored(ctx, r.path, r.files, name, net.network);
       if (reg.warning) warnings.push(reg.warning);
-      detail = `VM folder restored to '${r.path}' (${r.files.join(', ')}). ${reg.detail}`.trim();
+      detail = `VM folder restored to '${r.path}' (${r.files.join(', ')}). ${networkSentence(net.network)} ${reg.detail}`.trim();
     }
     const durationMs = ctx.clock.monotonic() - started;
     const done = catalog.jobs.update(job.id, {
@@ -220,4 +234,11 @@ async function runRestore(ctx: EngineContext, repo: Repository, job: JobInfo, re
     ctx.logger.error('restore failed', { jobId: job.id, error: e });
     ctx.emit('jobs.finished', failed);
   }
+}
+
+/** The result page's sentence about the restored VM's network adapters. */
+function networkSentence(network: RestoreNetwork): string {
+  if (network.kind === 'disconnected') return 'Its network adapters are disconnected (connect them once the original is off, or the two would share an IP address and computer name).';
+  if (network.kind === 'network') return `Its network adapters are connected to '${network.name}'.`;
+  return "Its network adapters are on the original's networks.";
 }

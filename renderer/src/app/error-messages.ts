@@ -57,6 +57,7 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, Entry>> = {
     title: 'The twin could not be isolated from the network',
     action: 'TwinSnap powered the twin off at once; the backup fell back or failed as configured. Run twinsnap doctor on this host.',
   },
+  HV_NETWORK_NOT_FOUND: { title: 'That network does not exist on this host', action: 'Pick one of the listed networks, or leave the restored VM disconnected.' },
   HV_DOMAIN_CONTROLLER: {
     title: 'The guest is a domain controller',
     action: 'Microsoft supports only Production checkpoints for domain controllers; back it up from inside the guest, or set its policy to allow crash-consistent backups to accept the risk.',

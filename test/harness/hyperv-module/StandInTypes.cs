@@ -14,6 +14,7 @@ namespace Microsoft.HyperV.PowerShell
     public enum VMIntegrationComponentOperationalStatus { Ok = 2, Degraded = 3, Error = 6, NonRecoverableError = 7, NoContact = 12, LostCommunication = 13, ProtocolMismatch = 32775, ApplicationCritical = 32782, CommunicationTimedOut = 32783, CommunicationFailed = 32784, Disabled = 32896 }
     public enum SnapshotType { Standard = 0, Recovery = 1, Planned = 2, Missing = 5, Replica = 6, AppConsistentReplica = 7, SyncedReplica = 8 }
     public enum OperationType { MoveVirtualMachine = 0, ImportVirtualMachine = 1, MoveVirtualMachineAndStorage = 2 }
+    public enum VMSwitchType { Private = 0, Internal = 1, External = 2 }
 
     /// The exception type the real module's errors carry.
     public class VirtualizationException : Exception
@@ -130,6 +131,16 @@ namespace Microsoft.HyperV.PowerShell
         public bool EncryptStateAndVmMigrationTraffic { get; private set; }
         public bool VirtualizationBasedSecurityOptOut { get; private set; }
         public bool BindToHostTpm { get; private set; }
+    }
+
+    public class VMSwitch : StandInObject
+    {
+        public string Name { get; private set; }
+        public Guid Id { get; private set; }
+        public VMSwitchType SwitchType { get; private set; }
+        public string NetAdapterInterfaceDescription { get; private set; }
+        public bool AllowManagementOS { get; private set; }
+        public string ComputerName { get; private set; }
     }
 
     public class VMHost : StandInObject

@@ -24,6 +24,7 @@ export type PsFailureReason =
   | 'not-elevated'
   | 'module-missing'
   | 'vm-not-found'
+  | 'network-not-found'
   | 'bad-state'
   | 'shutdown-unavailable'
   | 'prompt'
@@ -97,6 +98,7 @@ const RULES: Rule[] = [
     reason: 'checkpoint-failed',
     hint: "the twin's automatic checkpoints could not be switched off, so it was not started (they would be merged under the archive)",
   },
+  { re: /TWINSNAP:NETWORK_NOT_FOUND/, code: 'HV_NETWORK_NOT_FOUND', reason: 'network-not-found', hint: 'the virtual switch does not exist on this host' },
   { re: /TWINSNAP:NIC_CONNECTED/, code: 'HV_COMMAND_FAILED', reason: 'nic-connected', hint: 'a twin network adapter could not be disconnected; the twin was not started' },
   { re: /TWINSNAP:NOT_A_TWIN_FOLDER/, code: 'PATH_UNSAFE', reason: 'not-a-twin-folder', hint: 'refusing to delete a folder that twinsnap did not create' },
   {

@@ -3,7 +3,7 @@ import { access, constants } from 'node:fs/promises';
 import { join, win32 } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../../../shared/errors/app-error.js';
-import type { GuestState, HypervisorInfo } from '../../../../shared/domain/guest.js';
+import type { GuestState, HostNetwork, HypervisorInfo, RestoreNetwork } from '../../../../shared/domain/guest.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { PowerShellSession } from '../../exec/powershell-session.js';
@@ -366,15 +366,27 @@ export class HyperVHypervisor implements Hypervisor {
   }
 
   /** Import-VM -Copy -GenerateNewId of the restored folder, renamed (operation `import-restored`). */
-  async registerRestored(folder: string, name: string, o?: CallOptions): Promise<RestoredVm> {
+  async registerRestored(folder: string, name: string, o?: CallOptions & { network?: RestoreNetwork }): Promise<RestoredVm> {
     await this.ready();
-    const r = (await this.call('import-restored', { folder, name }, { action: 'import the restored vm', vmName: name, timeoutMs: this.t('export', o), signal: o?.signal })) as {
+    const network: RestoreNetwork = o?.network ?? { kind: 'disconnected' };
+    const r = (await this.call('import-restored', { folder, name, network }, { action: 'import the restored vm', vmName: name, timeoutMs: this.t('export', o), signal: o?.signal })) as {
       vm: PsVm;
       configPath: string;
       notRemoved?: string[];
     };
     const notRemoved = (r.notRemoved ?? []).map(String);
     return { id: r.vm.id, name: r.vm.name, configPath: r.configPath, ...(notRemoved.length ? { notRemoved } : {}) };
+  }
+
+  /** The host's virtual switches (Get-VMSwitch; `kind` its SwitchType: External, Internal, Private). */
+  async listNetworks(o?: CallOptions): Promise<HostNetwork[]> {
+    await this.ready();
+    const r = (await this.call('list-switches', {}, { action: 'list virtual switches', vmName: '*', timeoutMs: this.t('quick', o), signal: o?.signal })) as OneOrMany<{
+      name: string;
+      switchType: string;
+      description?: string;
+    }>;
+    return (r === null ? [] : Array.isArray(r) ? r : [r]).map((x) => ({ name: String(x.name), kind: String(x.switchType), ...(x.description ? { detail: String(x.description) } : {}) }));
   }
 
   /** Start-VM (a paused VM is resumed; a running one is left alone). */

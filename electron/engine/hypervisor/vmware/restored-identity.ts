@@ -2,6 +2,14 @@ import { AppError } from '../../../../shared/errors/app-error.js';
 import { VmxFile } from './vmx-file.js';
 import { withNewIdentity } from './twin-config.js';
 import { vmxDisks, vmxNics } from './vmx-facts.js';
+import { applyVmxNetwork } from './restored-network.js';
+import type { HostNetwork, RestoreNetwork } from '../../../../shared/domain/guest.js';
+
+/** The network a restored `.vmx` gets (restored-network.ts): the choice and, to connect, the host's network. */
+export interface VmxNetworkChoice {
+  network: RestoreNetwork;
+  target?: HostNetwork;
+}
 
 /**
  * The identity of a VM restored as a new VM (reference vmware-workstation.md §2.2, §5.5): it must
@@ -14,7 +22,7 @@ import { vmxDisks, vmxNics } from './vmx-facts.js';
  *   clone recipe, S5);
  * - no suspend state (`checkpoint.vmState`): the restored folder has none, it boots cold;
  * - host-specific paths (`workingDir`, `sched.swap.derivedName`) dropped.
- * Network connections are kept as they were: the user asked for a runnable copy.
+ * Network connections are not changed here: applyVmxNetwork writes the user's choice.
  * Returns a new VmxFile; does not touch the file system.
  */
 export function restoredVmIdentity(original: VmxFile, name: string): VmxFile {
@@ -46,29 +54,33 @@ const slotDiskName = (slot: string) => slot.replace(/[^A-Za-z0-9._-]+/g, '-').re
 /**
  * Lays out a VMware VM restored as a new VM (reference vmware-workstation.md §2.2): the `.vmx` is
  * named after the VM (`<name>.vmx`, not the backup's `production.vmx`) and gets a new identity
- * (restoredVmIdentity); see layoutVmwareFolder for the disks. Pure: returns the new layout.
+ * (restoredVmIdentity) and the chosen network (`net`, default every adapter disconnected at
+ * power-on); see layoutVmwareFolder for the disks. Pure: returns the new layout.
  */
 export function planRestoredVmwareFolder<D extends RestoredDiskFile>(
   input: { configFiles: { name: string; data: Buffer }[]; disks: D[] },
   name: string,
+  net: VmxNetworkChoice = { network: { kind: 'disconnected' } },
 ): { configFiles: { name: string; data: Buffer }[]; disks: D[] } {
-  return layoutVmwareFolder(input, `${vmFileStem(name)}.vmx`, (vmx) => restoredVmIdentity(vmx, name));
+  return layoutVmwareFolder(input, `${vmFileStem(name)}.vmx`, (vmx) => applyVmxNetwork(restoredVmIdentity(vmx, name), net.network, net.target));
 }
 
 /**
  * Lays out a VMware VM restored over the original ("replace the original"): the same `.vmx` file
  * name and the same identity (UUID, MAC addresses, name) — it is the same VM, back in time —
- * with every disk slot naming its restored disk in the VM's folder.
+ * with every disk slot naming its restored disk in the VM's folder, on the original's networks
+ * unless `net` says otherwise.
  */
 export function planReplacedVmwareFolder<D extends RestoredDiskFile>(
   input: { configFiles: { name: string; data: Buffer }[]; disks: D[] },
   vmxFileName: string,
+  net: VmxNetworkChoice = { network: { kind: 'original' } },
 ): { configFiles: { name: string; data: Buffer }[]; disks: D[] } {
   return layoutVmwareFolder(input, vmxFileName, (vmx) => {
     const out = vmx.clone();
     out.delete('checkpoint.vmState'); // the restored folder has no suspend state: it boots cold
     out.delete('checkpoint.vmState.readOnly');
-    return out;
+    return applyVmxNetwork(out, net.network, net.target);
   });
 }
 

@@ -3,7 +3,7 @@ import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile, readdir }
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../../../../shared/errors/app-error.js';
-import type { HypervisorInfo } from '../../../../shared/domain/guest.js';
+import type { HostNetwork, HypervisorInfo, RestoreNetwork } from '../../../../shared/domain/guest.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { CallOptions, FrozenState, Hypervisor, HypervisorCapabilities, RestoredVm, ShutdownReport, TwinStartReport, TwinVm, VmInfo, WorkflowStepLimits } from '../hypervisor.js';
@@ -11,6 +11,8 @@ import { VmxFile } from './vmx-file.js';
 import { vmxCpus, vmxDisks, vmxDisplayName, vmxEncrypted, vmxMemoryMiB, vmxNics, vmxSuspendState, vmxUuidBios } from './vmx-facts.js';
 import { buildTwinVmx } from './twin-config.js';
 import { restoredVmIdentity } from './restored-identity.js';
+import { applyVmxNetwork, LINUX_NETWORKING_FILE, vmwareHostNetworks } from './restored-network.js';
+import { pickNetwork } from '../host-networks.js';
 import { readVmdkParentInfo, writeSparseChild } from './vmdk-child.js';
 import { VmrunRunner, parseVmrunList, vmxPathKey, type VmrunHostType } from './vmrun-runner.js';
 import { detectVmrun, type VmwareEdition } from './vmware-tool-detect.js';
@@ -29,6 +31,8 @@ export interface VmrunHypervisorOptions {
   twinsRoot?: string;
   /** Inventory files to read; default the user's Workstation inventory and preferences. */
   inventory?: Partial<InventorySources>;
+  /** The host's networking configuration files (default: Workstation for Linux's /etc/vmware/networking; none on Windows). */
+  networkingFiles?: string[];
   /** Per-operation time limits (ms); every vmrun call is bounded. */
   timeouts?: Partial<Record<keyof typeof DEFAULT_TIMEOUTS, number>>;
 }
@@ -419,17 +423,33 @@ export class VmrunHypervisor implements Hypervisor {
    * Workstation has no registration call (`vmrun register` is for vSphere): the VM is known by its
    * .vmx path, which is what `startVm` takes and what File → Open shows. No vmrun call.
    */
-  async registerRestored(folder: string, name: string, _opts?: CallOptions): Promise<RestoredVm> {
+  async registerRestored(folder: string, name: string, opts?: CallOptions & { network?: RestoreNetwork }): Promise<RestoredVm> {
     const vmxs = (await readdir(folder).catch(() => [] as string[])).filter((f) => /\.vmx$/i.test(f));
     if (vmxs.length !== 1) {
       throw new AppError('HV_VM_NOT_FOUND', `unable to register the restored vm: '${folder}' holds ${vmxs.length} .vmx files, expected one`, { details: { folder } });
     }
+    const network: RestoreNetwork = opts?.network ?? { kind: 'disconnected' };
+    // a network the host lacks is refused before the .vmx is touched
+    const target = network.kind === 'network' ? pickNetwork(await this.listNetworks(), network.name) : undefined;
     const configPath = join(folder, vmxs[0]!);
-    const vmx = restoredVmIdentity(await this.readVmx(configPath, name), name);
+    const vmx = applyVmxNetwork(restoredVmIdentity(await this.readVmx(configPath, name), name), network, target);
     const tmp = `${configPath}.tmp-${randomBytes(3).toString('hex')}`;
     await writeFile(tmp, vmx.toBuffer());
     await rename(tmp, configPath);
     return { id: configPath, name, configPath };
+  }
+
+  /**
+   * bridged / nat / hostonly, the custom vmnets of the host's networking file and the LAN segments
+   * of the user's preferences (restored-network.ts). Reads files only; no vmrun call.
+   */
+  async listNetworks(_opts?: CallOptions): Promise<HostNetwork[]> {
+    const prefs = { ...defaultInventorySources(this.opts.vmFolders), ...this.opts.inventory }.preferencesFiles;
+    return vmwareHostNetworks({
+      networkingFiles: this.opts.networkingFiles ?? (process.platform === 'win32' ? [] : [LINUX_NETWORKING_FILE]),
+      preferencesFiles: prefs,
+      platform: process.platform,
+    });
   }
 
   /** `vmrun start <vmx> nogui`; a VM that already runs is not an error. */

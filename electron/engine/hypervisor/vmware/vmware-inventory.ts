@@ -33,7 +33,7 @@ export function defaultInventorySources(vmFolders: string[], env: NodeJS.Process
   };
 }
 
-async function readVmxLike(path: string): Promise<VmxFile | undefined> {
+export async function readVmxLike(path: string): Promise<VmxFile | undefined> {
   try {
     return VmxFile.parse(await readFile(path));
   } catch {

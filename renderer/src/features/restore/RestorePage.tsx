@@ -19,7 +19,7 @@ import { useApp } from '../../stores/hooks.js';
 import { FileBrowser } from '../files/FileBrowser.js';
 import { PointPicker } from './PointPicker.js';
 import { RestoreProgress } from './RestoreProgress.js';
-import { RESTORE_STEPS, blockedAt, startRequest, type RestoreDraft, type RestoreWhat } from './restore-model.js';
+import { RESTORE_STEPS, blockedAt, networkLabel, startRequest, type RestoreDraft, type RestoreWhat } from './restore-model.js';
 import { WhereStep } from './WhereStep.js';
 import { useEngine } from '../../stores/hooks.js';
 import { guestLabels, labelOf } from '../../lib/guest-labels.js';
@@ -173,7 +173,7 @@ export function RestorePage() {
                   value={d.guestId ?? ''}
                   onChange={(e) => {
                     const name = guests.find(([id]) => id === e.target.value)?.[1].name ?? '';
-                    set({ guestId: e.target.value, guest: name, snapshotId: undefined, newName: `${name}-restored`, confirmName: '' });
+                    set({ guestId: e.target.value, guest: name, snapshotId: undefined, newName: `${name}-restored`, confirmName: '', network: undefined, networkName: undefined });
                   }}
                   aria-label="Guest"
                 >
@@ -232,6 +232,7 @@ export function RestorePage() {
                   ...(d.what === 'replace' ? [['Current files', 'moved aside, kept until you delete them']] : [['Destination', d.to]]),
                   ...(d.what === 'new-vm' ? [['New name', d.newName]] : []),
                   ...(d.what === 'disks' ? [['Format', d.format]] : []),
+                  ...(d.what === 'new-vm' || d.what === 'replace' ? [['Network', networkLabel(d)]] : []),
                 ].map(([k, v]) => (
                   <Box key={k} sx={{ display: 'contents' }}>
                     <Typography component="dt" color="text.secondary">

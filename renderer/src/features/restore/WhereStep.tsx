@@ -4,8 +4,9 @@ import MenuItem from '@mui/material/MenuItem';
 import TextField from '@mui/material/TextField';
 import { useGuestLabel } from '../../hooks/use-guest-label.js';
 import { DISK_FORMATS, type RestoreDraft } from './restore-model.js';
+import { NetworkChoice } from './NetworkChoice.js';
 
-/** Step 4: the destination (and the new name, disk format or replace confirmation). */
+/** Step 4: the destination (and the new name, disk format or replace confirmation; the network of a whole VM). */
 export function WhereStep({ d, set }: { d: RestoreDraft; set(p: Partial<RestoreDraft>): void }) {
   const label = useGuestLabel()(d.guestId, d.guest);
   if (d.what === 'replace') {
@@ -16,6 +17,7 @@ export function WhereStep({ d, set }: { d: RestoreDraft; set(p: Partial<RestoreD
           it), so this can be undone; delete them once the restored guest works. Shut the guest down first: TwinSnap never powers it off itself.
         </Alert>
         <TextField label={`Type the guest's name (${d.guest}) to confirm`} value={d.confirmName} onChange={(e) => set({ confirmName: e.target.value })} autoComplete="off" />
+        <NetworkChoice d={d} set={set} />
       </Box>
     );
   }
@@ -35,6 +37,7 @@ export function WhereStep({ d, set }: { d: RestoreDraft; set(p: Partial<RestoreD
           helperText="Registered with the hypervisor under this name, with new network addresses."
         />
       )}
+      {d.what === 'new-vm' && <NetworkChoice d={d} set={set} />}
       {d.what === 'disks' && (
         <TextField select label="Disk format" value={d.format} onChange={(e) => set({ format: e.target.value as RestoreDraft['format'] })}>
           {DISK_FORMATS.map((f) => (

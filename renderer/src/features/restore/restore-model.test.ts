@@ -19,11 +19,16 @@ describe('restore wizard model', () => {
     expect(blockedAt(3, { ...d, guest: 'A', what: 'replace', confirmName: 'a' })).toMatch(/type the guest's name/);
     expect(blockedAt(3, { ...d, guest: 'A', what: 'replace', confirmName: 'A' })).toBeUndefined();
     expect(blockedAt(3, { ...d, what: 'new-vm', to: '/r' })).toMatch(/name/);
+    expect(blockedAt(3, { ...d, what: 'new-vm', to: '/r', newName: 'x', network: 'connect' })).toMatch(/choose the network/);
+    expect(blockedAt(3, { ...d, what: 'new-vm', to: '/r', newName: 'x', network: 'connect', networkName: 'nat' })).toBeUndefined();
   });
   it('builds the restore.start request per mode', () => {
     const d: RestoreDraft = { guest: 'A', snapshotId: 's', what: 'disks', to: ' /out ', newName: '', format: 'qcow2', confirmName: '' };
     expect(startRequest(d)).toEqual({ snapshotId: 's', mode: 'disks', to: '/out', format: 'qcow2' });
-    expect(startRequest({ ...d, what: 'new-vm', newName: 'A-restored' })).toEqual({ snapshotId: 's', mode: 'new-vm', to: '/out', newName: 'A-restored' });
+    // a new VM is left disconnected unless the user picks a network; replace keeps the original's
+    expect(startRequest({ ...d, what: 'new-vm', newName: 'A-restored' })).toEqual({ snapshotId: 's', mode: 'new-vm', to: '/out', newName: 'A-restored', network: { kind: 'disconnected' } });
+    expect(startRequest({ ...d, what: 'new-vm', newName: 'A-restored', network: 'connect', networkName: 'Office LAN' }).network).toEqual({ kind: 'network', name: 'Office LAN' });
+    expect(startRequest({ ...d, what: 'replace', confirmName: 'A' })).toEqual({ snapshotId: 's', mode: 'replace', to: '/out', confirmName: 'A', network: { kind: 'original' } });
     expect(() => startRequest({ ...d, what: 'files' })).toThrow();
   });
 });

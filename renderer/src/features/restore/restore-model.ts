@@ -1,4 +1,5 @@
 import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
+import type { RestoreNetwork } from '../../../../shared/domain/guest.js';
 
 /** What the wizard restores. */
 export type RestoreWhat = 'new-vm' | 'replace' | 'disks' | 'files';
@@ -6,6 +7,13 @@ export type RestoreWhat = 'new-vm' | 'replace' | 'disks' | 'files';
 export const DISK_FORMATS = ['original', 'vmdk', 'vhdx', 'qcow2', 'raw'] as const;
 /** One of DISK_FORMATS. */
 export type DiskFormat = (typeof DISK_FORMATS)[number];
+
+/**
+ * The network choice of a whole-VM restore: disconnected (the default of a new VM — a copy beside
+ * the running original would share its IP address and computer name), the original's networks
+ * (the default of "replace"), or one network of the host (`networkName`).
+ */
+export type NetworkChoice = 'disconnected' | 'original' | 'connect';
 
 /** The wizard's choices so far. */
 export interface RestoreDraft {
@@ -21,6 +29,22 @@ export interface RestoreDraft {
   confirmName: string;
   /** Where the points come from: the repository in use (default) or its offsite copy. */
   source?: 'local' | 'offsite';
+  /** Whole VM only; unset = the default of `what` (networkChoice). */
+  network?: NetworkChoice;
+  /** The host network to connect to when `network` is 'connect'. */
+  networkName?: string;
+}
+
+/** The network choice in effect: the user's, else disconnected for a new VM and the original's when replacing. */
+export function networkChoice(d: RestoreDraft): NetworkChoice {
+  return d.network ?? (d.what === 'replace' ? 'original' : 'disconnected');
+}
+
+/** How the review step names the network choice. */
+export function networkLabel(d: RestoreDraft): string {
+  const c = networkChoice(d);
+  if (c === 'connect') return `connected to ${d.networkName ?? '?'}`;
+  return c === 'original' ? "the original's networks" : 'left disconnected';
 }
 
 /** Steps of the wizard, in order. */
@@ -55,6 +79,7 @@ export function blockedAt(step: number, d: RestoreDraft): string | undefined {
     case 2:
       return d.what ? undefined : 'choose what to restore';
     case 3:
+      if ((d.what === 'new-vm' || d.what === 'replace') && networkChoice(d) === 'connect' && !d.networkName) return 'choose the network to connect it to';
       if (d.what === 'replace') return d.confirmName === d.guest ? undefined : `type the guest's name (${d.guest}) to confirm replacing it`;
       if (!d.to.trim()) return 'enter a destination folder';
       if (d.what === 'new-vm' && !d.newName.trim()) return 'enter a name for the new VM';
@@ -73,10 +98,13 @@ export function startRequest(d: RestoreDraft): {
   newName?: string;
   confirmName?: string;
   source?: 'offsite';
+  network?: RestoreNetwork;
 } {
   if (!d.snapshotId || !d.what || d.what === 'files') throw new Error('draft is not complete');
   const base = { snapshotId: d.snapshotId, mode: d.what, to: d.to.trim() || '.', ...(d.source === 'offsite' ? { source: 'offsite' as const } : {}) };
-  if (d.what === 'new-vm') return { ...base, newName: d.newName.trim() };
   if (d.what === 'disks') return { ...base, format: d.format };
-  return { ...base, confirmName: d.confirmName };
+  const c = networkChoice(d);
+  const network: RestoreNetwork = c === 'connect' && d.networkName ? { kind: 'network', name: d.networkName } : { kind: c === 'original' ? 'original' : 'disconnected' };
+  if (d.what === 'new-vm') return { ...base, newName: d.newName.trim(), network };
+  return { ...base, confirmName: d.confirmName, network };
 }

@@ -7,7 +7,7 @@
   Description       = 'TwinSnap test stand-in for the Hyper-V module: real cmdlet signatures, simulated host on QEMU.'
   PowerShellVersion = '5.1'
   FunctionsToExport = @('Get-VM', 'Get-VMIntegrationService', 'Get-VMSecurity', 'Get-VMHardDiskDrive', 'Get-VMNetworkAdapter', 'Set-VM',
-    'Checkpoint-VM', 'Get-VMSnapshot', 'Get-VMHost', 'Export-VMSnapshot', 'Compare-VM', 'Disconnect-VMNetworkAdapter', 'Import-VM',
+    'Checkpoint-VM', 'Get-VMSnapshot', 'Get-VMHost', 'Export-VMSnapshot', 'Compare-VM', 'Disconnect-VMNetworkAdapter', 'Connect-VMNetworkAdapter', 'Get-VMSwitch', 'Import-VM',
     'Rename-VM', 'Resume-VM', 'Start-VM', 'Stop-VM', 'Remove-VM', 'Remove-VMSnapshot')
   CmdletsToExport   = @()
   AliasesToExport   = @()

@@ -224,6 +224,70 @@ function Disconnect-VMNetworkAdapter {
   }
 }
 
+function Connect-VMNetworkAdapter {
+  [CmdletBinding(DefaultParameterSetName = 'Name_SwitchName', SupportsShouldProcess = $true)]
+  [OutputType([Microsoft.HyperV.PowerShell.VMNetworkAdapter])]
+  param(
+    [Parameter(ParameterSetName = 'Name_SwitchName', Mandatory = $true, Position = 0)][Parameter(ParameterSetName = 'Name_SwitchObject', Mandatory = $true, Position = 0)][Parameter(ParameterSetName = 'Name_UseAutomaticConnection', Mandatory = $true, Position = 0)][ValidateNotNullOrEmpty()][string[]]$VMName,
+    [Parameter(ParameterSetName = 'Name_SwitchName', Position = 1)][Parameter(ParameterSetName = 'Name_SwitchObject', Position = 1)][Parameter(ParameterSetName = 'Name_UseAutomaticConnection', Position = 1)][Alias('VMNetworkAdapterName')][string[]]$Name,
+    [Parameter(ParameterSetName = 'Object_SwitchName', Mandatory = $true, Position = 0, ValueFromPipeline = $true)][Parameter(ParameterSetName = 'Object_SwitchObject', Mandatory = $true, Position = 0, ValueFromPipeline = $true)][Parameter(ParameterSetName = 'Object_UseAutomaticConnection', Mandatory = $true, Position = 0, ValueFromPipeline = $true)][Microsoft.HyperV.PowerShell.VMNetworkAdapter[]]$VMNetworkAdapter,
+    [Parameter(ParameterSetName = 'Name_SwitchName', Mandatory = $true, Position = 2)][Parameter(ParameterSetName = 'Object_SwitchName', Mandatory = $true, Position = 1)][ValidateNotNullOrEmpty()][string]$SwitchName,
+    [Parameter(ParameterSetName = 'Name_SwitchObject', Mandatory = $true, Position = 2)][Parameter(ParameterSetName = 'Object_SwitchObject', Mandatory = $true, Position = 1)][Microsoft.HyperV.PowerShell.VMSwitch]$VMSwitch,
+    [Parameter(ParameterSetName = 'Name_UseAutomaticConnection', Mandatory = $true)][Parameter(ParameterSetName = 'Object_UseAutomaticConnection', Mandatory = $true)][switch]$UseAutomaticConnection,
+    [switch]$Passthru,
+    [Parameter(ParameterSetName = 'Name_SwitchName')][Parameter(ParameterSetName = 'Name_UseAutomaticConnection')][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'Name_SwitchName')][Parameter(ParameterSetName = 'Name_UseAutomaticConnection')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'Name_SwitchName')][Parameter(ParameterSetName = 'Name_UseAutomaticConnection')][pscredential[]]$Credential
+  )
+  process {
+    Use-CallerPreference $PSCmdlet
+    Assert-Local $PSCmdlet
+    if ($UseAutomaticConnection) { $PSCmdlet.ThrowTerminatingError([Management.Automation.ErrorRecord]::new([NotSupportedException]::new('hyperv-sim: -UseAutomaticConnection is not simulated'), 'NotSimulated', 'NotImplemented', $null)) }
+    $target = $SwitchName
+    if ($null -ne $VMSwitch) { $target = $VMSwitch.Name }
+    $nics = @($VMNetworkAdapter)
+    if ($PSCmdlet.ParameterSetName -like 'Name_*') { $nics = @(foreach ($v in (Get-HvVMs $PSCmdlet $VMName)) { Get-VMNetworkAdapter -VM $v | Where-Object { -not $Name -or (@($Name) | Where-Object { $v.Name -like $_ }) } }) }
+    foreach ($n in $nics) {
+      if ($null -eq $n -or -not $PSCmdlet.ShouldProcess($n.Name, 'Connect-VMNetworkAdapter')) { continue }
+      $r = Invoke-Hv $PSCmdlet 'connect-nic' @{ vmId = $n.VMId.ToString(); nicId = $n.Id; switchName = $target } $n
+      if ($r.ok -and $Passthru) { $n }
+    }
+  }
+}
+
+function Get-VMSwitch {
+  [CmdletBinding(DefaultParameterSetName = 'Name')]
+  [OutputType([Microsoft.HyperV.PowerShell.VMSwitch])]
+  param(
+    [Parameter(ParameterSetName = 'Name', Position = 0)][Alias('SwitchName')][ValidateNotNullOrEmpty()][string]$Name,
+    [Parameter(ParameterSetName = 'Id', Position = 0, ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true)][Alias('SwitchId')][Nullable[Guid][]]$Id,
+    [Parameter(Position = 1)][string[]]$ResourcePoolName,
+    [Microsoft.HyperV.PowerShell.VMSwitchType[]]$SwitchType,
+    [object[]]$CimSession,
+    [string[]]$ComputerName,
+    [pscredential[]]$Credential
+  )
+  process {
+    Use-CallerPreference $PSCmdlet
+    Assert-Local $PSCmdlet
+    if ($ResourcePoolName) { $PSCmdlet.ThrowTerminatingError([Management.Automation.ErrorRecord]::new([NotSupportedException]::new('hyperv-sim: -ResourcePoolName is not simulated'), 'NotSimulated', 'NotImplemented', $null)) }
+    $hit = $false
+    foreach ($sw in @((Invoke-Hv $PSCmdlet 'switches' @{} $null).value)) {
+      if ($null -eq $sw) { continue }
+      $o = New-HvObject 'VMSwitch' $sw
+      if ($Name -and $o.Name -notlike $Name) { continue }
+      if ($Id -and -not (@($Id) | Where-Object { $_ -eq $o.Id })) { continue }
+      if ($SwitchType -and $SwitchType -notcontains $o.SwitchType) { continue }
+      $hit = $true
+      $o
+    }
+    if (-not $hit -and $Name -and -not [Management.Automation.WildcardPattern]::ContainsWildcardCharacters($Name)) {
+      $ex = [Microsoft.HyperV.PowerShell.VirtualizationException]::new("Hyper-V was unable to find a virtual switch with name `"$Name`".")
+      $PSCmdlet.WriteError([Management.Automation.ErrorRecord]::new($ex, 'InvalidParameter', 'ObjectNotFound', $Name))
+    }
+  }
+}
+
 function Set-VM {
   [CmdletBinding(DefaultParameterSetName = 'Name', SupportsShouldProcess = $true)]
   [OutputType([Microsoft.HyperV.PowerShell.VirtualMachine])]
@@ -581,5 +645,5 @@ function Remove-VMSnapshot {
 }
 
 Export-ModuleMember -Function 'Get-VM', 'Get-VMIntegrationService', 'Get-VMSecurity', 'Get-VMHardDiskDrive', 'Get-VMNetworkAdapter', 'Set-VM',
-  'Checkpoint-VM', 'Get-VMSnapshot', 'Get-VMHost', 'Export-VMSnapshot', 'Compare-VM', 'Disconnect-VMNetworkAdapter', 'Import-VM',
+  'Checkpoint-VM', 'Get-VMSnapshot', 'Get-VMHost', 'Export-VMSnapshot', 'Compare-VM', 'Disconnect-VMNetworkAdapter', 'Connect-VMNetworkAdapter', 'Get-VMSwitch', 'Import-VM',
   'Rename-VM', 'Resume-VM', 'Start-VM', 'Stop-VM', 'Remove-VM', 'Remove-VMSnapshot'

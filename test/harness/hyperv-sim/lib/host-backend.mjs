@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { findVm, loadState, newVmRecord, psFail, saveState, simRoot, withState } from './state.mjs';
@@ -25,6 +25,19 @@ function fail(message, category = 'InvalidOperation', errorId = 'OperationFailed
   const e = psFail(message, errorId, category);
   e.hv = { message, category, errorId };
   return e;
+}
+
+/**
+ * The host's virtual switches: `state.host.switches` holds names (then an Internal switch, as
+ * Windows' own "Default Switch") or `{ name, type: 'External' | 'Internal' | 'Private', adapter }`;
+ * absent, the host has the "Default Switch" only. Ids are stable per name.
+ */
+function hostSwitches(state) {
+  return (state.host.switches ?? ['Default Switch']).map((sw) => {
+    const o = typeof sw === 'string' ? { name: sw, type: 'Internal' } : sw;
+    const h = createHash('sha256').update(o.name).digest('hex');
+    return { ...o, id: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}` };
+  });
 }
 
 function vmById(state, id) {
@@ -124,6 +137,33 @@ const ops = {
       MacAddress: n.mac ?? '00155D000000',
       ComputerName: hostName(),
     }));
+  },
+
+  // Get-VMSwitch: the host's virtual switches (state.host.switches: names, or { name, type, adapter })
+  switches(a, state) {
+    return hostSwitches(state).map((sw) => ({
+      Name: sw.name,
+      Id: sw.id,
+      SwitchType: sw.type,
+      NetAdapterInterfaceDescription: sw.adapter ?? '',
+      AllowManagementOS: sw.type !== 'Private',
+      ComputerName: hostName(),
+    }));
+  },
+
+  // Connect-VMNetworkAdapter -SwitchName: the switch must exist (the real cmdlet's error otherwise)
+  'connect-nic'(a) {
+    return withState((state) => {
+      const sw = hostSwitches(state).find((x) => x.name.toLowerCase() === String(a.switchName).toLowerCase());
+      if (!sw) throw fail(`Hyper-V was unable to find a virtual switch with name "${a.switchName}".`, 'ObjectNotFound', 'InvalidParameter');
+      const vm = findVm(state, a.vmId);
+      if (!vm) throw fail(`Hyper-V was unable to find a virtual machine with id "${a.vmId}".`, 'ObjectNotFound', 'InvalidParameter');
+      const n = vm.nics[Number(String(a.nicId).split('NIC-')[1])];
+      if (!n) throw fail(`network adapter '${a.nicId}' not found`, 'ObjectNotFound');
+      n.connected = true;
+      n.switchName = sw.name;
+      return null;
+    });
   },
 
   'disconnect-nic'(a) {
@@ -495,7 +535,7 @@ function compare(a) {
     cfg = { hardware: hardwareOf(base), disks: null, vmState: 'Off', vmxText: null, vmrs: null, opaque: true };
   }
   return withState((state) => {
-    const switches = state.host.switches ?? ['Default Switch'];
+    const switches = hostSwitches(state).map((sw) => sw.name);
     const id = a.generateNewId || !a.copy ? (a.generateNewId ? randomUUID() : cfg.hardware.id) : cfg.hardware.id;
     if (!a.generateNewId && findVm(state, id)) throw fail(`The virtual machine '${cfg.hardware.name}' with id '${id}' already exists on this host.`, 'ResourceExists', 'ObjectAlreadyExists');
     const plannedId = randomUUID();
@@ -537,7 +577,7 @@ async function importPlanned(a) {
   if (!planned) throw fail('The compatibility report is no longer valid: the planned virtual machine was removed.', 'InvalidOperation', 'OperationFailed');
   const { cfg, params: p } = planned;
   // Import-VM regenerates the report and refuses while an incompatibility remains
-  const switches = state.host.switches ?? ['Default Switch'];
+  const switches = hostSwitches(state).map((sw) => sw.name);
   if (cfg.hardware.nics.some((n) => n.connected && n.switchName && !switches.includes(n.switchName)))
     throw fail('Unable to import virtual machine due to configuration errors.  Please use Compare-VM to repair the virtual machine.', 'InvalidOperation', 'OperationFailed');
   const srcRoot = dirname(dirname(planned.path));

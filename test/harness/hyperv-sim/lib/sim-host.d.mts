@@ -32,3 +32,5 @@ export function addSimVm(root: string, opts?: AddSimVmOptions): SimVm;
 export function simState(root: string): { vms: SimVm[]; snapshots: { id: string; vmId: string; created: string[] }[]; host: { virtualMachinePath: string } };
 /** Registers a vmrun-sim style VM folder (VHDX disk) as a real-guest Hyper-V VM; `start` boots it. */
 export function adoptSimVm(root: string, opts: { name: string; vmxPath: string; diskPath: string; memoryMiB?: number; start?: boolean }): SimVm;
+/** Sets the host's virtual switches (what Get-VMSwitch lists): names (Internal switches), or { name, type, adapter }. */
+export function setSimSwitches(root: string, switches: (string | { name: string; type: 'External' | 'Internal' | 'Private'; adapter?: string })[]): void;

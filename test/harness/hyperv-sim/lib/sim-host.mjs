@@ -49,3 +49,10 @@ export function adoptSimVm(root, opts) {
   saveState(state, root);
   return vm;
 }
+
+/** Sets the host's virtual switches (what Get-VMSwitch lists): names, or { name, type, adapter }. */
+export function setSimSwitches(root, switches) {
+  const state = loadState(root);
+  state.host.switches = switches;
+  saveState(state, root);
+}

@@ -22,7 +22,8 @@ export type HyperVOp =
   | 'find-leftovers'
   | 'list-leftovers'
   | 'host-paths'
-  | 'guest-role';
+  | 'guest-role'
+  | 'list-switches';
 
 /** Script bodies by operation. */
 export const OPERATIONS: Record<HyperVOp, string> = {
@@ -130,8 +131,19 @@ $result = [pscustomobject]@{ twin = (TS-VmInfo $check); folder = $dir; hostBytes
   // come up on production's network with its addresses); the user connects it in Hyper-V
   // Manager. The restored configuration and memory-state files at the top of the folder were
   // copied by the import and are removed; a file that cannot be removed is reported, not fatal.
+  // The restored VM's adapters (a.network, RestoreNetwork): 'disconnected' — every adapter
+  // disconnected (a copy beside the running original must not meet it on the LAN); 'network' —
+  // every adapter connected to that switch, which is checked to exist before anything is imported;
+  // 'original' — the switches the configuration names, those the host lacks disconnected (33012).
   'import-restored': String.raw`
 $dir = [string]$a.folder
+$net = $a.network
+$netKind = 'disconnected'
+if ($null -ne $net) { $netKind = [string]$net.kind }
+if ($netKind -eq 'network') {
+  $switchName = [string]$net.name
+  if (@(Hyper-V\Get-VMSwitch | Where-Object { [string]$_.Name -eq $switchName }).Count -eq 0) { throw ('TWINSNAP:NETWORK_NOT_FOUND there is no virtual switch named ' + $switchName + ' on this host') }
+}
 $config = @(Get-ChildItem -LiteralPath $dir -File | Where-Object { $_.Extension -eq '.vmcx' })
 if ($config.Count -ne 1) { throw ('TWINSNAP:VM_NOT_FOUND the restored folder holds ' + $config.Count + ' .vmcx files, expected one') }
 $vmDir = Join-Path $dir 'Virtual Machines'
@@ -142,7 +154,9 @@ foreach ($i in @($report.Incompatibilities)) {
 }
 $vm = Hyper-V\Import-VM -CompatibilityReport $report
 Hyper-V\Rename-VM -VM $vm -NewName ([string]$a.name)
-Hyper-V\Get-VMNetworkAdapter -VM $vm | Hyper-V\Disconnect-VMNetworkAdapter
+$nics = @(Hyper-V\Get-VMNetworkAdapter -VM $vm)
+if ($netKind -eq 'network') { if ($nics.Count) { Hyper-V\Connect-VMNetworkAdapter -VMNetworkAdapter $nics -SwitchName $switchName } }
+elseif ($netKind -ne 'original') { if ($nics.Count) { Hyper-V\Disconnect-VMNetworkAdapter -VMNetworkAdapter $nics } }
 $left = @()
 foreach ($f in @(Get-ChildItem -LiteralPath $dir -File | Where-Object { @('.vmcx', '.vmgs', '.vmrs') -contains $_.Extension.ToLowerInvariant() })) {
   try { Remove-Item -LiteralPath $f.FullName -Force -ErrorAction Stop } catch { $left += $f.Name }
@@ -305,4 +319,8 @@ if ([Guid]::TryParse([string]$a.vmId, [ref]$g)) {
   if ($vm) { foreach ($c in @(Hyper-V\Get-VMSnapshot -VM $vm | Where-Object { ([string]$_.Name).StartsWith('twinsnap-') })) { $found += ('checkpoint ' + $c.Name + ' (' + $c.Id.ToString() + ')') } }
 }
 $result = [pscustomobject]@{ leftovers = @($found) }`,
+
+  // The host's virtual switches (Get-VMSwitch): what a restored VM's adapters may be connected to.
+  'list-switches': String.raw`
+$result = @(Hyper-V\Get-VMSwitch | ForEach-Object { [pscustomobject]@{ name = [string]$_.Name; switchType = (TS-Enum $_.SwitchType); description = [string]$_.NetAdapterInterfaceDescription } })`,
 };
