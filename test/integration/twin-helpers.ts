@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
+import { REPO_CONFIG_FILE, openRepository } from '../../electron/engine/repository/repository.js';
 import { journalDir, readJournal } from '../../electron/engine/workflow/job-journal.js';
 import type { DataDiskContents } from '../harness/guest/read-back.js';
 
@@ -155,4 +156,24 @@ export async function longCallMs(hv: { getVm(id: string): Promise<unknown>; reco
   const t0 = performance.now();
   await hv.recover({ vmId });
   return performance.now() - t0;
+}
+
+/**
+ * After an engine was SIGKILLed mid-backup and started again: if the default repository exists
+ * (the kill may have come while the first backup was creating it, leaving its folders without the
+ * configuration file), the engine's own access finishes it, a full verify finds no damage, and the
+ * number of snapshots the killed job stored is returned (0 or 1).
+ */
+export async function repositoryAfterKill(repoPath: string, finish: () => Promise<unknown>, jobId: string): Promise<number | undefined> {
+  if (!existsSync(repoPath)) return undefined;
+  await finish();
+  expect(existsSync(join(repoPath, REPO_CONFIG_FILE))).toBe(true);
+  const repo = await openRepository(repoPath);
+  try {
+    expect(await repo.verify({ full: true })).toMatchObject({ ok: true, damaged: [] });
+    const ids = await repo.snapshotIds();
+    return ids.filter((id) => readFileSync(join(repoPath, 'snapshots', id, 'manifest.json'), 'utf8').includes(jobId)).length;
+  } finally {
+    await repo.close();
+  }
 }
