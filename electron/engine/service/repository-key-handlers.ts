@@ -30,10 +30,33 @@ export function rememberPassword(ctx: EngineContext, path: string, password: str
   ctx.secrets.set(repositoryPasswordKey(path), password);
 }
 
+/**
+ * Opens the configured offsite copy of an encrypted repository with `password` (the local
+ * repository's: the bucket holds its key files), kept under the destination's own key, so it
+ * works with the local repository gone (a disaster recovery on a new install).
+ */
+async function unlockOffsite(ctx: EngineContext, password: string, remember: boolean | undefined): Promise<RepositoryInfo & { locked: boolean }> {
+  const to = ctx.config().offsite?.to;
+  if (!to) return { ...(await (await ctx.store.repositoryFor('offsite')).info()), locked: false }; // NOT_FOUND: no offsite copy set up
+  const key = repositoryLocationKey(to);
+  ctx.store.unlocked.set(key, password);
+  ctx.store.dropOffsite(); // opened again with this password
+  try {
+    const info = await (await ctx.store.repositoryFor('offsite')).info();
+    if (remember) rememberPassword(ctx, to, password);
+    ctx.logger.info('offsite copy unlocked', { to, remembered: Boolean(remember) });
+    return { ...info, locked: false };
+  } catch (e) {
+    ctx.store.unlocked.delete(key);
+    throw e;
+  }
+}
+
 /** repository.info / unlock / changePassword / newRecoveryKit. */
 export const repositoryKeyHandlers: HandlerFactory = (ctx) => ({
   'repository.info': async () => repositoryInfo(ctx),
-  'repository.unlock': async ({ password, remember }) => {
+  'repository.unlock': async ({ password, remember, source }) => {
+    if (source === 'offsite') return unlockOffsite(ctx, password, remember);
     const path = repositoryLocationKey(ctx.config().repository);
     const given = ctx.store.unlocked;
     given.set(path, password);
