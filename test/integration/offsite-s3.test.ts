@@ -504,6 +504,10 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     rmSync(dir, { recursive: true, force: true });
     const fresh = join(tmp.path, 'enc-new-install');
     const dr = (...args: string[]) => runCliInProcess(fresh, ['--s3-endpoint', gw.TWINSNAP_S3_ENDPOINT, '--repo', to, ...args]);
+    // what the bucket holds, said with no password (its configuration and key files)
+    const info = await dr('--json', 'repository', 'info');
+    expect(info.code, info.err).toBe(0);
+    expect(JSON.parse(info.out)).toMatchObject({ path: expect.stringContaining(to), encrypted: true, cipher: 'AES-256-GCM', keys: [{ kind: expect.any(String) }, { kind: expect.any(String) }] });
     process.env.TWINSNAP_PASSWORD = 'second office password';
     try {
       const list = await dr('--json', 'snapshots');

@@ -4,12 +4,12 @@
  * — Electron safeStorage in the app, the owner-only secrets file headless), changing its password
  * and making a new recovery kit.
  */
-import { resolve } from 'node:path';
 import type { RepositoryInfo } from '../../../shared/domain/engine.js';
 import { isAppError } from '../../../shared/errors/app-error.js';
-import { readRepositoryInfo, recoveryKitText } from '../repository/repository.js';
+import { recoveryKitText } from '../repository/repository.js';
 import type { EngineContext } from './engine-context.js';
 import type { HandlerFactory } from './handlers.js';
+import { repositoryInfoAt } from './offsite-access.js';
 import { repositoryLocationKey, repositoryPasswordKey } from './repository-access.js';
 
 const isPasswordError = (e: unknown) => isAppError(e, 'REPO_PASSWORD_REQUIRED') || isAppError(e, 'REPO_PASSWORD_WRONG');
@@ -21,7 +21,7 @@ export async function repositoryInfo(ctx: EngineContext): Promise<RepositoryInfo
     return { ...(await repo.info()), locked: false };
   } catch (e) {
     if (!isPasswordError(e)) throw e;
-    return { ...(await readRepositoryInfo(resolve(ctx.config().repository))), locked: true };
+    return { ...(await repositoryInfoAt(ctx, ctx.config().repository)), locked: true };
   }
 }
 
