@@ -1,6 +1,6 @@
 /**
  * Encrypted repositories from the UI: what the repository in use is (`repository.info`, no
- * password needed), unlocking it (`repository.unlock`, optionally remembered in the secret store
+ * password needed), unlocking it or its offsite copy (`repository.unlock`, optionally remembered in the secret store
  * — Electron safeStorage in the app, the owner-only secrets file headless), changing its password
  * and making a new recovery kit.
  */
