@@ -65,7 +65,8 @@ export async function s3Gateway(): Promise<GatewayEnv> {
     const out = execFileSync(join(HARNESS, 'start'), [GATEWAY_DIR], { encoding: 'utf8', timeout: 300_000 });
     // the run that found it down owns it (and stops it in the global teardown)
     if (process.env.TWINSNAP_TEST_RUN_ID && !out.includes('# already running')) writeFileSync(join(GATEWAY_DIR, 'started-by-run'), process.env.TWINSNAP_TEST_RUN_ID);
-    // this process uses it: an early stop by another file waits for it (releaseGateway)
+    // this process uses it: an early stop by another file waits for it (releaseGateway); a fresh start has no users yet
+    if (!out.includes('# already running')) rmSync(join(GATEWAY_DIR, 'users'), { recursive: true, force: true });
     mkdirSync(join(GATEWAY_DIR, 'users'), { recursive: true });
     writeFileSync(join(GATEWAY_DIR, 'users', String(process.pid)), '');
     return parseEnv(out);
