@@ -157,7 +157,7 @@ export const requestSchemas = {
     network: restoreNetworkSchema.optional(),
   }),
   /** The networks the host of a restore point's hypervisor offers to a restored VM (the wizard's Network choice). */
-  'restore.networks': z.strictObject({ snapshotId: id }),
+  'restore.networks': z.strictObject({ snapshotId: id, source }),
   /** Powers on the VM that restore.start (mode new-vm) made in the folder `to`. */
   'restore.startVm': z.strictObject({ to: path }),
   'schedules.list': z.strictObject({}),
@@ -201,8 +201,11 @@ export const requestSchemas = {
   'repository.connect': z.strictObject({ path, password: repoPassword.optional(), remember: z.boolean().optional() }),
   /** Plain or encrypted (with what), locked or not; no password needed. */
   'repository.info': z.strictObject({}),
-  /** Opens the encrypted repository in use; `remember` keeps the password for scheduled backups (the app: Electron safeStorage). */
-  'repository.unlock': z.strictObject({ password: repoPassword, remember: z.boolean().optional() }),
+  /**
+   * Opens the encrypted repository in use (or, `source: 'offsite'`, the configured offsite copy: disaster recovery with the local repository gone);
+   * `remember` keeps the password for scheduled backups (the app: Electron safeStorage).
+   */
+  'repository.unlock': z.strictObject({ password: repoPassword, remember: z.boolean().optional(), source }),
   /** Changes the password the repository was unlocked with (rewraps its key; no backup is rewritten). */
   'repository.changePassword': z.strictObject({ password: repoPassword }),
   /** Makes a new recovery key and returns its kit (the old recovery keys keep working until removed). */

@@ -2,11 +2,12 @@
  * The real S3 server of the tests: one Ceph RADOS Gateway (test/harness/s3-gateway/start) shared
  * by every test file of a run. The first file that asks starts it under `.cache/s3-gateway`
  * (~15 s); the others — in this worker or another — find it answering and reuse it. The run that
- * started it stops it when its last user is done (offsite-s3.test.ts afterAll) or at the end
- * (`test/helpers/s3-gateway-teardown.ts`, Vitest globalSetup).
+ * started it stops it when its last user is done (`releaseGateway` in a file's afterAll: no other
+ * live process of the run still uses it) or at the end (`test/helpers/s3-gateway-teardown.ts`,
+ * Vitest globalSetup).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -64,9 +65,44 @@ export async function s3Gateway(): Promise<GatewayEnv> {
     const out = execFileSync(join(HARNESS, 'start'), [GATEWAY_DIR], { encoding: 'utf8', timeout: 300_000 });
     // the run that found it down owns it (and stops it in the global teardown)
     if (process.env.TWINSNAP_TEST_RUN_ID && !out.includes('# already running')) writeFileSync(join(GATEWAY_DIR, 'started-by-run'), process.env.TWINSNAP_TEST_RUN_ID);
+    // this process uses it: an early stop by another file waits for it (releaseGateway); a fresh start has no users yet
+    if (!out.includes('# already running')) rmSync(join(GATEWAY_DIR, 'users'), { recursive: true, force: true });
+    mkdirSync(join(GATEWAY_DIR, 'users'), { recursive: true });
+    writeFileSync(join(GATEWAY_DIR, 'users', String(process.pid)), '');
     return parseEnv(out);
   });
   return cached;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * This process is done with the gateway: stops it now if this run started it and no other live
+ * process still uses it (an idle single-node Ceph keeps its OSD and radosgw busy, ~0.7 of a core,
+ * taken from later tests); otherwise the last user or the run's teardown stops it.
+ */
+export async function releaseGateway(): Promise<void> {
+  const runId = process.env.TWINSNAP_TEST_RUN_ID;
+  if (!cached || !runId) return;
+  cached = undefined;
+  await withLock(() => {
+    const users = join(GATEWAY_DIR, 'users');
+    rmSync(join(users, String(process.pid)), { force: true });
+    const others = readdirSync(users).filter((f) => alive(Number(f)));
+    if (others.length > 0) return;
+    try {
+      stopGatewayIfOwned(runId);
+    } catch {
+      // not started by this run: whoever started it stops it
+    }
+  });
 }
 
 /** An S3 client for the test gateway (path-style, as Ceph RGW without wildcard DNS needs). */

@@ -18,10 +18,11 @@ import { LockDates } from '../../electron/engine/offsite/lock-dates.js';
 import { chunkRel, copyToOffsite } from '../../electron/engine/offsite/offsite-copy.js';
 import { S3Destination, s3TargetFrom } from '../../electron/engine/offsite/s3-destination.js';
 import { openRepository } from '../../electron/engine/repository/repository.js';
+import { repositoryPasswordKey } from '../../electron/engine/service/repository-access.js';
 import { repositoryMaintenance } from '../../electron/engine/service/scheduler-service.js';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { gatewayClient, killGateway, newBucket, radosgwAdmin, restartGateway, s3Gateway, stopGatewayIfOwned, type GatewayEnv } from '../helpers/s3-gateway.js';
+import { gatewayClient, killGateway, newBucket, radosgwAdmin, releaseGateway, restartGateway, s3Gateway, type GatewayEnv } from '../helpers/s3-gateway.js';
 
 const tmp = makeTempDir('twinsnap-offsite-');
 const dataDir = join(tmp.path, 'data');
@@ -31,6 +32,8 @@ const snaps: string[] = [];
 const image1 = join(tmp.path, 'disk.img');
 const image2 = join(tmp.path, 'v2', 'disk.img');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** The encrypted repository's offsite copy (its local repository and data folder gone), its restore point and the sha256 of secret.bin. */
+let encrypted: { to: string; id: string; secretSha: string } | undefined;
 
 const cli = (...args: string[]) => runCliInProcess(dataDir, ['--s3-endpoint', gw.TWINSNAP_S3_ENDPOINT, ...args]);
 async function ok(args: string[], dir = dataDir): Promise<string> {
@@ -122,16 +125,9 @@ beforeAll(async () => {
   for (const img of [image1, image2]) snaps.push(JSON.parse(await ok(['--json', 'import-disk', '--guest', 'office', img])).id);
 }, 300_000);
 
-afterAll(() => {
+afterAll(async () => {
   tmp.cleanup();
-  // The only Vitest file that uses the gateway: stop it now rather than at the end of the run (an
-  // idle single-node Ceph keeps its OSD and radosgw busy, ~0.7 of a core, taken from later tests).
-  const runId = process.env.TWINSNAP_TEST_RUN_ID;
-  try {
-    if (runId) stopGatewayIfOwned(runId);
-  } catch {
-    // not started by this run: whoever started it stops it
-  }
+  await releaseGateway(); // stopped now unless twin-backup.test.ts still uses it
 });
 
 describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () => {
@@ -508,6 +504,10 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
     rmSync(dir, { recursive: true, force: true });
     const fresh = join(tmp.path, 'enc-new-install');
     const dr = (...args: string[]) => runCliInProcess(fresh, ['--s3-endpoint', gw.TWINSNAP_S3_ENDPOINT, '--repo', to, ...args]);
+    // what the bucket holds, said with no password (its configuration and key files)
+    const info = await dr('--json', 'repository', 'info');
+    expect(info.code, info.err).toBe(0);
+    expect(JSON.parse(info.out)).toMatchObject({ path: expect.stringContaining(to), encrypted: true, cipher: 'AES-256-GCM', keys: [{ kind: expect.any(String) }, { kind: expect.any(String) }] });
     process.env.TWINSNAP_PASSWORD = 'second office password';
     try {
       const list = await dr('--json', 'snapshots');
@@ -527,6 +527,63 @@ describe('offsite copy to a real Ceph RADOS Gateway', { timeout: 120_000 }, () =
       expect(wrong.err).toContain(`wrong password for repository '${to}`);
     } finally {
       delete process.env.TWINSNAP_PASSWORD;
+    }
+    encrypted = { to, id, secretSha: sha(secret) };
+  });
+
+  it("the app on a new install, an encrypted offsite copy: no password is REPO_PASSWORD_REQUIRED, a wrong one REPO_PASSWORD_WRONG, the unlocked (and remembered) copy lists, browses and restores a file; the local repository's remembered password opens it too", async () => {
+    expect(encrypted, 'the encrypted copy above').toBeDefined();
+    const { to, id, secretSha } = encrypted!;
+    const keys = { accessKeyId: gw.AWS_ACCESS_KEY_ID, secretAccessKey: gw.AWS_SECRET_ACCESS_KEY };
+    const destination = { to, endpoint: gw.TWINSNAP_S3_ENDPOINT, region: 'us-east-1', pathStyle: true, ...keys };
+    const typed = (p: Promise<unknown>) =>
+      p.then(
+        () => ({ code: 'resolved', message: '' }),
+        (e: { code?: string; message?: string }) => ({ code: e.code, message: e.message }),
+      );
+    const install = async (name: string) => {
+      const engine = await createEngine({ dataDir: join(tmp.path, name), logger: nullLogger, hypervisors: [] });
+      return { engine, call: engine.service.call.bind(engine.service) };
+    };
+    const env = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    delete process.env.AWS_ACCESS_KEY_ID; // the app's keys are the ones it was given
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    try {
+      // a new install: the destination entered, no password anywhere yet
+      let { engine, call } = await install('enc-app');
+      try {
+        await call('offsite.configure', { destination });
+        expect(await typed(call('snapshots.list', { source: 'offsite' }))).toMatchObject({ code: 'REPO_PASSWORD_REQUIRED' });
+        const wrong = await typed(call('repository.unlock', { password: 'first office password', source: 'offsite' }));
+        expect(wrong.code).toBe('REPO_PASSWORD_WRONG');
+        expect(wrong.message).toContain(to);
+        expect(await typed(call('files.list', { snapshotId: id, path: 'disk/p0', source: 'offsite' }))).toMatchObject({ code: 'REPO_PASSWORD_REQUIRED' });
+        expect(await call('repository.unlock', { password: 'second office password', remember: true, source: 'offsite' })).toMatchObject({ encrypted: true, locked: false });
+        expect((await call('snapshots.list', { source: 'offsite' })).map((x) => x.id)).toEqual([id]);
+      } finally {
+        await engine.close();
+      }
+      // the next start: the remembered password opens it; browse and restore a file
+      ({ engine, call } = await install('enc-app'));
+      try {
+        expect((await call('files.list', { snapshotId: id, path: 'disk/p0', source: 'offsite' })).entries.map((e) => e.name)).toContain('secret.bin');
+        const out = join(tmp.path, 'enc-app-restored');
+        await call('files.restore', { snapshotId: id, paths: ['disk/p0/secret.bin'], to: out, source: 'offsite' });
+        expect(sha(readFileSync(join(out, 'secret.bin')))).toBe(secretSha);
+      } finally {
+        await engine.close();
+      }
+      // the fallback: the local repository's remembered password (its folder gone) opens its offsite copy, which shares it
+      ({ engine, call } = await install('enc-app-fallback'));
+      try {
+        await call('offsite.configure', { destination });
+        engine.context.secrets.set(repositoryPasswordKey(engine.context.config().repository), 'second office password');
+        expect((await call('snapshots.list', { source: 'offsite' })).map((x) => x.id)).toEqual([id]);
+      } finally {
+        await engine.close();
+      }
+    } finally {
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: env.id, AWS_SECRET_ACCESS_KEY: env.secret });
     }
   });
 });

@@ -25,6 +25,7 @@ import { makeTestVm, type TestVm } from '../harness/guest/make-test-vm.js';
 import { inspectDataDisk, readAcks, type DataDiskContents } from '../harness/guest/read-back.js';
 import { networkCaptures } from '../harness/vmrun-sim/observe.js';
 import { expectTwinBetterThanCrash, repositoryAfterKill } from './twin-helpers.js';
+import { newBucket, releaseGateway, s3Gateway } from '../helpers/s3-gateway.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const VMRUN = join(ROOT, 'test/harness/vmrun-sim/vmrun');
@@ -34,6 +35,8 @@ const VM_NAME = 'Prod VM';
 
 let vm: TestVm;
 let vmsDir: string;
+/** The clean twin backup of the first test (its data folder, restore point and what its disk holds), reused by the offsite disaster recovery. */
+let clean: { dataDir: string; snapshotId: string; twin: DataDiskContents } | undefined;
 
 async function vmrun(...args: string[]): Promise<string> {
   const r = await run(VMRUN, ['-T', 'ws', ...args], { timeoutMs: 180_000, allowFailure: true, env: { ...process.env, VMRUN_SIM_STATE: SIM_STATE } });
@@ -184,6 +187,59 @@ describe('twin backup through vmrun-sim', () => {
     const rebuilt = (await cli('snapshots')) as Listed;
     expect(rebuilt.find((x) => x.id === report.snapshotId)?.bootVerify).toMatchObject(expected);
     console.log(`[twin] boot verification recorded: ${JSON.stringify(rebuilt[0]?.bootVerify)}`);
+    clean = { dataDir, snapshotId: report.snapshotId!, twin };
+  }, 300_000);
+
+  it('disaster recovery: copied offsite, the data folder gone, a new install restores the whole VM from the bucket alone (CLI and the app) and it boots with its ledger', async () => {
+    expect(clean, 'the clean twin backup above').toBeDefined();
+    const { dataDir, snapshotId, twin } = clean!;
+    const gw = await s3Gateway();
+    try {
+      const keys = { AWS_ACCESS_KEY_ID: gw.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: gw.AWS_SECRET_ACCESS_KEY };
+      const to = `s3://${await newBucket(gw, 'twin-dr')}/office`;
+      const twinsnap = (dir: string, ...args: string[]) =>
+        run(process.execPath, [join(ROOT, 'bin/twinsnap.mjs'), '--data-dir', dir, '--s3-endpoint', gw.TWINSNAP_S3_ENDPOINT, ...args], { env: { ...process.env, ...keys }, timeoutMs: 180_000 });
+      await twinsnap(dataDir, 'offsite', 'copy', '--to', to);
+      rmSync(dataDir, { recursive: true, force: true }); // the office is gone: repository, catalog, settings
+
+      // the command line of a new install: `restore --repo s3://…`
+      const cliTo = join(WORK, 'dr-cli');
+      rmSync(cliTo, { recursive: true, force: true });
+      await twinsnap(join(WORK, 'dr-cli-data'), '--repo', to, 'restore', snapshotId, '--to', cliTo, '--name', 'Prod VM cli');
+      const cliDisk = readdirSync(cliTo).find((f) => f.endsWith('.vmdk') && !f.includes('-flat'))!;
+      expect(await inspectDataDisk(join(cliTo, cliDisk))).toMatchObject({ dbPresent: true, integrity: 'ok', count: twin.count, maxN: twin.maxN });
+
+      // the app of a new install: the offsite destination entered, restore.start from it, the VM started
+      const appData = join(WORK, 'dr-app-data');
+      rmSync(appData, { recursive: true, force: true });
+      const engine = await engineFor(appData, vmware());
+      try {
+        await engine.service.call('offsite.configure', {
+          destination: { to, endpoint: gw.TWINSNAP_S3_ENDPOINT, region: 'us-east-1', pathStyle: true, accessKeyId: gw.AWS_ACCESS_KEY_ID, secretAccessKey: gw.AWS_SECRET_ACCESS_KEY },
+        });
+        expect((await engine.service.call('snapshots.list', { source: 'offsite' })).map((x) => x.id)).toEqual([snapshotId]);
+        const appTo = join(WORK, 'dr-app-vm');
+        // The wizard's network step reads the point's hypervisor from the offsite copy as well.
+        expect(await engine.service.call('restore.networks', { snapshotId, source: 'offsite' })).toMatchObject({ hypervisor: 'vmware' });
+        const { jobId } = await engine.service.call('restore.start', { snapshotId, mode: 'new-vm', to: appTo, newName: 'Prod VM offsite', source: 'offsite' });
+        await waitFor('the restore job', async () => (await engine.service.call('jobs.get', { jobId })).status !== 'running');
+        expect(await engine.service.call('jobs.get', { jobId })).toMatchObject({ status: 'succeeded', kind: 'restore' });
+        const appDisk = readdirSync(appTo).find((f) => f.endsWith('.vmdk') && !f.includes('-flat'))!;
+        // the restore point's rows, intact (debugfs + sqlite3 on the restored disk)
+        expect(await inspectDataDisk(join(appTo, appDisk))).toMatchObject({ dbPresent: true, integrity: 'ok', count: twin.count, maxN: twin.maxN });
+        const vmx = join(appTo, 'Prod VM offsite.vmx');
+        await expect(engine.service.call('restore.startVm', { to: appTo })).resolves.toMatchObject({ vmId: vmx, name: 'Prod VM offsite' });
+        // it boots and its workload goes on from the restored database: the first transaction it commits is the one after the restore point's last
+        const log = join(appTo, 'Prod VM offsite.serial0.log');
+        await waitFor('the restored guest to commit', async () => (await readAcks(log)).length > 0, 120_000);
+        expect((await readAcks(log))[0]).toBe(twin.maxN + 1);
+        await vmrun('stop', vmx, 'hard');
+      } finally {
+        await engine.close();
+      }
+    } finally {
+      await releaseGateway();
+    }
   }, 300_000);
 });
 

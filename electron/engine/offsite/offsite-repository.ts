@@ -13,7 +13,8 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { AppError, isAppError } from '../../../shared/errors/app-error.js';
-import { openRepository, REPO_FORMAT_ENCRYPTED, type RemoteObjects, type Repository, type RepositoryOptions } from '../repository/repository.js';
+import type { RepositoryInfo } from '../../../shared/domain/engine.js';
+import { openRepository, readRepositoryInfo, REPO_FORMAT_ENCRYPTED, type RemoteObjects, type Repository, type RepositoryOptions } from '../repository/repository.js';
 import { KEY_FILE_REL, REPO_CONFIG_OBJECT } from './offsite-copy.js';
 import type { S3Destination } from './s3-destination.js';
 import { runPool } from './transfer-pool.js';
@@ -33,8 +34,8 @@ export function publishedSnapshots(listing: Map<string, number>): string[] {
   return ids.sort();
 }
 
-/** Opens `dest` as a read-only repository cached in `cacheDir`; the caller closes it (and `dest`). */
-export async function openOffsiteRepository(dest: S3Destination, cacheDir: string, opts: RepositoryOptions = {}): Promise<Repository> {
+/** Lists `dest` and brings its repository configuration into `cacheDir` (REPO_NOT_FOUND naming the destination when it holds none). */
+async function listRepository(dest: S3Destination, cacheDir: string): Promise<Map<string, number>> {
   const listing = await dest.list();
   if (!listing.has(REPO_CONFIG_OBJECT)) {
     throw new AppError('REPO_NOT_FOUND', `${dest.name} holds no twinsnap repository (no ${REPO_CONFIG_OBJECT}); copy one there with 'twinsnap offsite copy --to …'`, {
@@ -43,6 +44,19 @@ export async function openOffsiteRepository(dest: S3Destination, cacheDir: strin
   }
   await mkdir(join(cacheDir, 'snapshots'), { recursive: true, mode: 0o700 });
   await dest.download(REPO_CONFIG_OBJECT, join(cacheDir, REPO_CONFIG_OBJECT));
+  return listing;
+}
+
+/** What `dest` holds — plain or encrypted, its cipher and key files — without a password (`repository info --repo s3://…`): its configuration and key files, read through the cache. */
+export async function offsiteRepositoryInfo(dest: S3Destination, cacheDir: string): Promise<RepositoryInfo> {
+  const listing = await listRepository(dest, cacheDir);
+  await syncKeyFiles(dest, cacheDir, listing);
+  return { ...(await readRepositoryInfo(cacheDir)), path: dest.name };
+}
+
+/** Opens `dest` as a read-only repository cached in `cacheDir`; the caller closes it (and `dest`). */
+export async function openOffsiteRepository(dest: S3Destination, cacheDir: string, opts: RepositoryOptions = {}): Promise<Repository> {
+  const listing = await listRepository(dest, cacheDir);
   const ids = publishedSnapshots(listing);
   const idSet = new Set(ids);
   // snapshot folders: what is published and not cached yet (or changed size: an amended manifest)

@@ -8,11 +8,11 @@ import { isGuestId, nameGuestId } from '../../../shared/domain/guest-id.js';
 import type { SnapshotSummary } from '../../../shared/domain/snapshot.js';
 import { openDisk } from '../disk/open-disk.js';
 import type { VirtualDisk } from '../disk/virtual-disk.js';
-import { initRepository, openRepository, readRepositoryInfo, recoveryKitText, syncCatalog, type ExportFormat, type GcResult, type KdfCost, type VerifyResult } from '../repository/repository.js';
+import { initRepository, openRepository, recoveryKitText, syncCatalog, type ExportFormat, type GcResult, type KdfCost, type VerifyResult } from '../repository/repository.js';
 import type { OffsiteCopyOptions, OffsiteCopyResult } from '../offsite/offsite-copy.js';
 import type { OffsitePruneResult } from '../offsite/offsite-prune.js';
 import { isS3Url } from '../offsite/s3-destination.js';
-import { offsiteStatus, runOffsiteCopy, runOffsitePrune, saveOffsiteSchedule, type OffsiteSchedule, type OffsiteStatus } from './offsite-access.js';
+import { offsiteStatus, repositoryInfoAt, runOffsiteCopy, runOffsitePrune, saveOffsiteSchedule, type OffsiteSchedule, type OffsiteStatus } from './offsite-access.js';
 import { runEngineDoctor } from './doctor-handlers.js';
 import type { EngineContext } from './engine-context.js';
 import { repositoryLocationKey, repositoryPasswordKey } from './repository-access.js';
@@ -114,7 +114,7 @@ export function localOperations(ctx: EngineContext): LocalOperations {
       };
     },
     repositoryInfo() {
-      return readRepositoryInfo(resolve(ctx.config().repository));
+      return repositoryInfoAt(ctx, ctx.config().repository);
     },
     async listKeys() {
       return (await ctx.store.repository()).listKeys();

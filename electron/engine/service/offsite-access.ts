@@ -5,16 +5,16 @@
  * its prune, its status, and the bucket opened as a read-only repository (what `--repo s3://…`
  * means: `RepositoryAccess.repository()` opens it; see engine/offsite/README.md).
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { checkSameRepository, chunkRel, copyToOffsite, manifestRel, REPO_CONFIG_OBJECT, type OffsiteCopyOptions, type OffsiteCopyResult } from '../offsite/offsite-copy.js';
 import { LockDates } from '../offsite/lock-dates.js';
 import { pruneOffsite, type OffsitePruneResult } from '../offsite/offsite-prune.js';
-import { offsiteCacheDir, openOffsiteRepository, publishedSnapshots } from '../offsite/offsite-repository.js';
-import { parseS3Url, S3Destination, s3TargetFrom } from '../offsite/s3-destination.js';
-import type { Repository, RepositoryOptions } from '../repository/repository.js';
+import { offsiteCacheDir, offsiteRepositoryInfo, openOffsiteRepository, publishedSnapshots } from '../offsite/offsite-repository.js';
+import { isS3Url, parseS3Url, S3Destination, s3TargetFrom } from '../offsite/s3-destination.js';
+import { readRepositoryInfo, type Repository, type RepositoryOptions } from '../repository/repository.js';
 import type { JobTrigger } from '../../../shared/domain/job.js';
-import type { OffsiteOverview, OffsiteSettings } from '../../../shared/domain/engine.js';
+import type { OffsiteOverview, OffsiteSettings, RepositoryInfo } from '../../../shared/domain/engine.js';
 import type { AppConfig } from '../core/config.js';
 import { AppError } from '../../../shared/errors/app-error.js';
 import { toSerializedError } from '../../../shared/errors/serialize.js';
@@ -58,6 +58,17 @@ export function offsiteDestination(deps: EndpointDeps, where: string | OffsiteWh
 /** The lock dates this host knows of `dest` (`<dataDir>/offsite-cache/<hash>.lock-dates.json`; see offsite/lock-dates.ts). */
 export function lockDatesOf(deps: Pick<EngineBase, 'dataDir'>, dest: S3Destination): Promise<LockDates> {
   return LockDates.load(`${offsiteCacheDir(join(deps.dataDir, 'offsite-cache'), dest)}.lock-dates.json`);
+}
+
+/** What repository is at `where`, a folder or (`s3://`) an offsite copy: plain or encrypted, its keys; no password needed. */
+export async function repositoryInfoAt(deps: EndpointDeps, where: string): Promise<RepositoryInfo> {
+  if (!isS3Url(where)) return readRepositoryInfo(resolve(where));
+  const dest = offsiteDestination(deps, where);
+  try {
+    return await offsiteRepositoryInfo(dest, offsiteCacheDir(join(deps.dataDir, 'offsite-cache'), dest));
+  } finally {
+    dest.close();
+  }
 }
 
 /** The bucket at `where` as a read-only repository, cached under `<dataDir>/offsite-cache/`. */

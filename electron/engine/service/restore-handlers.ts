@@ -67,7 +67,7 @@ export const restoreHandlers: HandlerFactory = (ctx) => ({
   },
 
   'restore.networks': async (req) => {
-    const manifest = await (await ctx.store.repository()).readManifest(req.snapshotId);
+    const manifest = await (await ctx.store.repositoryFor(req.source)).readManifest(req.snapshotId);
     const kind = kindOfFolder(manifest.configFiles.map((c) => c.name));
     if (!kind) return { networks: [], problem: 'this restore point holds no vm configuration: restore its disks only' };
     const hv = ctx.hypervisors.find((h) => h.kind === kind);

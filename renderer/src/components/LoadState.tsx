@@ -41,12 +41,14 @@ export interface LoadStateProps<T> {
   /** What is being loaded, for messages ("Guests"). */
   what: string;
   onRetry?: () => void;
+  /** Rendered instead of the error notice when there is no data, if it returns something (e.g. a password prompt for a locked source). */
+  failed?: (error: FriendlyError) => ReactNode;
   /** Rendered once data is there (stale data stays visible while reloading). */
   children: (data: T) => ReactNode;
 }
 
 /** Renders a Loadable: spinner on first load, the error with its fix, or the data. */
-export function LoadState<T>({ value, what, onRetry, children }: LoadStateProps<T>) {
+export function LoadState<T>({ value, what, onRetry, failed, children }: LoadStateProps<T>) {
   if (value.data !== undefined) {
     return (
       <>
@@ -55,7 +57,7 @@ export function LoadState<T>({ value, what, onRetry, children }: LoadStateProps<
       </>
     );
   }
-  if (value.error) return <ErrorNotice error={value.error} what={what} onRetry={onRetry} />;
+  if (value.error) return failed?.(value.error) ?? <ErrorNotice error={value.error} what={what} onRetry={onRetry} />;
   return (
     <Box sx={{ display: 'flex', alignItems: 'center', gap: 1, p: 2 }} role="status">
       <CircularProgress size={20} aria-hidden />

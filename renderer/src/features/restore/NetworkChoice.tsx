@@ -25,14 +25,14 @@ export function NetworkChoice({ d, set }: { d: RestoreDraft; set(p: Partial<Rest
     if (!d.snapshotId) return;
     let live = true;
     setListed(undefined);
-    engine['restore.networks']({ snapshotId: d.snapshotId }).then(
+    engine['restore.networks']({ snapshotId: d.snapshotId, ...(d.source === 'offsite' ? { source: 'offsite' as const } : {}) }).then(
       (r) => live && setListed(r),
       (e: unknown) => live && setListed({ error: `The networks of the host could not be read: ${friendlyError(e).detail}` }),
     );
     return () => {
       live = false;
     };
-  }, [engine, d.snapshotId]);
+  }, [engine, d.snapshotId, d.source]);
   const networks = listed && 'networks' in listed ? listed.networks : [];
   const problem = listed && ('error' in listed ? listed.error : listed.problem);
   const choice = networkChoice(d);

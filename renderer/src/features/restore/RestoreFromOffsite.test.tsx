@@ -73,6 +73,43 @@ describe('restore wizard: the offsite copy as the source', () => {
     expect(screen.getByTestId('restore-from-offsite').textContent).toContain('only the pieces it needs');
   });
 
+  it('an encrypted offsite copy with no password on this computer: asks for it, says a wrong one in words, unlocks (remembered) and lists its points', async () => {
+    let unlocked = false;
+    const engine = fakeEngine({
+      'snapshots.list': async (req) => {
+        if (req.source !== 'offsite') throw new AppError('REPO_NOT_FOUND', "'/mnt/usb/repo' holds no twinsnap repository");
+        if (!unlocked) throw new AppError('REPO_PASSWORD_REQUIRED', "repository 's3://office-backups/site-a' is encrypted: a password is needed");
+        return [point];
+      },
+      'offsite.status': async () => offsite,
+      'repository.unlock': async (req) => {
+        if (req.password !== 'office password') throw new AppError('REPO_PASSWORD_WRONG', "wrong password for repository 's3://office-backups/site-a'");
+        unlocked = true;
+        return { encrypted: true, cipher: 'AES-256-GCM', locked: false } as never;
+      },
+    });
+    renderWithServices(<RestorePage />, engine);
+    fireEvent.click(await screen.findByRole('radio', { name: /Offsite copy/ }));
+    const form = await screen.findByTestId('offsite-unlock');
+    expect(form.textContent).toContain('The offsite copy is encrypted');
+    expect(form.textContent).toContain('this computer has no password for it');
+    const unlock = screen.getByRole('button', { name: 'Unlock' });
+    expect(unlock).toHaveProperty('disabled', true);
+    const field = screen.getByLabelText('Password or recovery key');
+    fireEvent.change(field, { target: { value: 'old password' } });
+    fireEvent.click(unlock);
+    await waitFor(() => expect(screen.getByTestId('offsite-unlock').textContent).toContain('Wrong password for the offsite copy'));
+    expect(screen.queryByRole('radio', { name: /Mail/ })).toBeNull();
+    fireEvent.change(field, { target: { value: 'office password' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Unlock' }));
+    fireEvent.click(await screen.findByRole('radio', { name: /Mail \(1 restore point\)/ }));
+    expect(screen.queryByTestId('offsite-unlock')).toBeNull();
+    expect(engine.calls.filter((c) => c.method === 'repository.unlock').map((c) => c.req)).toEqual([
+      { password: 'old password', remember: true, source: 'offsite' },
+      { password: 'office password', remember: true, source: 'offsite' },
+    ]);
+  });
+
   it('without an offsite copy the wizard is unchanged: no source choice', async () => {
     const engine = fakeEngine({ 'snapshots.list': async () => [point], 'offsite.status': async () => ({ configured: false, snapshots: [], lagSnapshots: 0 }) });
     const { store } = renderWithServices(<RestorePage />, engine);

@@ -29,7 +29,7 @@ import type { OffsiteOverview } from '../../../../shared/domain/engine.js';
 import type { SnapshotSummary } from '../../../../shared/domain/snapshot.js';
 import type { Res } from '../../../../shared/ipc/contract.js';
 import { failed, idle, loaded, loading, type Loadable } from '../../stores/loadable.js';
-import { OffsiteFiles } from './offsite-source.js';
+import { OffsiteFiles, OffsiteUnlock, needsOffsitePassword } from './offsite-source.js';
 
 const WHAT: { value: RestoreWhat; title: string; text: string }[] = [
   { value: 'files', title: 'Individual files', text: 'Browse the restore point and copy files or folders out.' },
@@ -162,7 +162,13 @@ export function RestorePage() {
           charge for downloads.
         </Alert>
       )}
-      <LoadState value={snapshots} what={fromOffsite ? 'Restore points of the offsite copy' : 'Restore points'} onRetry={() => (fromOffsite ? loadRemote() : void refresh())}>
+      <LoadState
+        value={snapshots}
+        what={fromOffsite ? 'Restore points of the offsite copy' : 'Restore points'}
+        onRetry={() => (fromOffsite ? loadRemote() : void refresh())}
+        // an encrypted offsite copy this computer has no (or a wrong) password for: ask for it
+        failed={(e) => (fromOffsite && needsOffsitePassword(e) ? <OffsiteUnlock name={offsiteName} error={e} onUnlocked={loadRemote} /> : undefined)}
+      >
         {() => (
           <Box data-testid={`restore-step-${step}`}>
             {step === 0 &&
