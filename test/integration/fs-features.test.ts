@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BufferSource } from '../../electron/engine/fs/byte-source.js';
 import { mountVolume } from '../../electron/engine/fs/mount.js';
 import { SnapshotBrowser } from '../../electron/engine/fs/snapshot-browser.js';
 import { ensureFsFixtures, type FsFixtures } from '../fixtures/fs/fs-fixtures.js';
-import { FileDisk } from '../helpers/file-disk.js';
+import { REPO_KINDS, snapshotDisksOf } from '../helpers/test-repository.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
 
 let fx: FsFixtures;
-let disk: FileDisk;
 let b: SnapshotBrowser;
+const tmp = makeTempDir('twinsnap-fs-features-');
 
-beforeAll(async () => {
+beforeAll(() => {
   fx = ensureFsFixtures();
-  disk = await FileDisk.open(fx.ntfs);
-  b = new SnapshotBrowser([{ name: 'vm', disk }]);
 }, 600_000);
-afterAll(async () => disk.close());
+afterAll(() => tmp.cleanup());
 
 /** Sets the dirty bit of $VOLUME_INFORMATION in an in-memory copy of an NTFS volume. */
 function markNtfsDirty(img: Buffer): Buffer {
@@ -34,7 +34,16 @@ function markNtfsDirty(img: Buffer): Buffer {
   throw new Error('no $VOLUME_INFORMATION');
 }
 
-describe('ntfs details', { timeout: 120_000 }, () => {
+// browsing reads the NTFS disk back from a plain and from an encrypted repository it was backed up into
+describe.each(REPO_KINDS)('ntfs details, %s repository', { timeout: 120_000 }, (kind) => {
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const src = await snapshotDisksOf(kind, join(tmp.path, kind), [{ name: 'vm', path: fx.ntfs }]);
+    close = src.close;
+    b = new SnapshotBrowser([{ name: 'vm', disk: src.disks.get('vm')! }]);
+  }, 120_000);
+  afterAll(async () => close?.());
+
   it('lists the 10 000-entry folder (index allocation) completely and in order', async () => {
     const l = await b.list('vm/p0/many');
     expect(l.entries).toHaveLength(10000);
@@ -79,7 +88,9 @@ describe('ntfs details', { timeout: 120_000 }, () => {
     expect(await b.find('*.txt', 3)).toHaveLength(3);
     expect((await b.find('bottom.txt')).map((e) => e.path)).toEqual([`vm/p0/deep/${Array.from({ length: 25 }, (_, i) => `level${String(i).padStart(2, '0')}`).join('/')}/bottom.txt`]);
   });
+});
 
+describe('ntfs volume state', { timeout: 120_000 }, () => {
   it('warns when the volume is dirty (unreplayed $LogFile) but still browses it', async () => {
     const clean = await mountVolume(new BufferSource(readFileSync(fx.partNtfs)), 'd/p1');
     expect(clean.warnings).toEqual([]);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../helpers/cli-in-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { REPO_KINDS, initTestRepository, passwordArgs, type RepoKind } from '../helpers/test-repository.js';
 
 // A repository on a really read-only file system (a read-only bind mount: a write-protected USB
 // disk, a read-only share, WORM storage): everything that reads must work, every write is refused
@@ -12,7 +13,6 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 const tmp = makeTempDir('twinsnap-ro-');
 const src = join(tmp.path, 'src');
 const mnt = join(tmp.path, 'ro');
-const dataDir = join(tmp.path, 'data');
 const fat = join(tmp.path, 'fat.img');
 
 function tryReadOnlyMount(): string | undefined {
@@ -32,22 +32,25 @@ function tryReadOnlyMount(): string | undefined {
   }
 }
 
-const cli = (...args: string[]) => runCliInProcess(dataDir, args);
+/** The CLI in this process on a repository of `kind` (its own data folder, the password from a file outside the mount). */
+const cli = (kind: RepoKind, ...args: string[]) => runCliInProcess(join(tmp.path, `data-${kind}`), [...passwordArgs(kind, tmp.path), ...args]);
 
-const ids: string[] = [];
+const ids: Record<RepoKind, string[]> = { plain: [], encrypted: [] };
 let skipped: string | undefined;
 
 beforeAll(async () => {
-  // a small FAT disk with one file, backed up twice into a writable repository
+  // a small FAT disk with one file, backed up twice into a writable repository of each kind
   execFileSync('mkfs.vfat', ['-C', fat, '8192'], { stdio: 'pipe' });
   writeFileSync(join(tmp.path, 'hello.txt'), 'hello from a write-protected disk\n');
   execFileSync('mcopy', ['-i', fat, join(tmp.path, 'hello.txt'), '::/hello.txt']);
-  const repo = join(src, 'repo');
-  expect((await cli('--repo', repo, 'init')).code).toBe(0);
-  for (let k = 0; k < 2; k++) {
-    const r = await cli('--repo', repo, '--json', 'import-disk', '--guest', 'usb', fat);
-    expect(r.code, r.err).toBe(0);
-    ids.push(JSON.parse(r.out).id);
+  for (const kind of REPO_KINDS) {
+    const repo = join(src, `repo-${kind}`);
+    await initTestRepository(repo, kind).then((r) => r.close());
+    for (let k = 0; k < 2; k++) {
+      const r = await cli(kind, '--repo', repo, '--json', 'import-disk', '--guest', 'usb', fat);
+      expect(r.code, r.err).toBe(0);
+      ids[kind].push(JSON.parse(r.out).id);
+    }
   }
   skipped = tryReadOnlyMount();
   if (skipped) console.warn(`read-only repository test skipped: ${skipped}`);
@@ -58,38 +61,41 @@ afterAll(() => {
   tmp.cleanup();
 });
 
-describe('a repository on a read-only file system', { timeout: 120_000 }, () => {
-  const repo = () => ['--repo', join(mnt, 'repo')];
+// every test runs on a plain and on an encrypted repository
+describe.each(REPO_KINDS)('a %s repository on a read-only file system', { timeout: 120_000 }, (kind) => {
+  const repo = () => ['--repo', join(mnt, `repo-${kind}`)];
+  const cliOn = (...args: string[]) => cli(kind, ...args);
+  const dataDir = join(tmp.path, `data-${kind}`);
 
   it('is really read-only (the oracle for everything below)', () => {
     if (skipped) return;
-    expect(() => writeFileSync(join(mnt, 'repo', 'probe'), 'x')).toThrow(/EROFS/);
+    expect(() => writeFileSync(join(mnt, `repo-${kind}`, 'probe'), 'x')).toThrow(/EROFS/);
   });
 
   it('lists snapshots, browses and reads files, restores files, exports a disk and restores a snapshot', async () => {
     if (skipped) return;
-    const list = await cli(...repo(), '--json', 'snapshots');
+    const list = await cliOn(...repo(), '--json', 'snapshots');
     expect(list.code, list.err).toBe(0);
-    expect(JSON.parse(list.out).map((s: { id: string }) => s.id)).toEqual(ids);
-    const id = ids[1]!;
-    const ls = await cli(...repo(), '--json', 'ls', id, 'fat/p0');
+    expect(JSON.parse(list.out).map((s: { id: string }) => s.id)).toEqual(ids[kind]);
+    const id = ids[kind][1]!;
+    const ls = await cliOn(...repo(), '--json', 'ls', id, 'fat/p0');
     expect(ls.code, ls.err).toBe(0);
     expect(JSON.stringify(JSON.parse(ls.out))).toContain('hello.txt');
-    const cat = await cli(...repo(), 'cat', id, 'fat/p0/hello.txt');
+    const cat = await cliOn(...repo(), 'cat', id, 'fat/p0/hello.txt');
     expect([cat.code, cat.bytes.toString()]).toEqual([0, 'hello from a write-protected disk\n']);
-    const files = join(tmp.path, 'files');
-    const rf = await cli(...repo(), 'restore-files', id, 'fat/p0/hello.txt', '--to', files);
+    const files = join(tmp.path, kind, 'files');
+    const rf = await cliOn(...repo(), 'restore-files', id, 'fat/p0/hello.txt', '--to', files);
     expect(rf.code, rf.err).toBe(0);
     expect(readFileSync(join(files, 'hello.txt'), 'utf8')).toBe('hello from a write-protected disk\n');
-    const out = join(tmp.path, 'export.raw');
-    const exp = await cli(...repo(), 'export-disk', id, 'fat', '--to', out);
+    const out = join(tmp.path, kind, 'export.raw');
+    const exp = await cliOn(...repo(), 'export-disk', id, 'fat', '--to', out);
     expect(exp.code, exp.err).toBe(0);
     expect(readFileSync(out).equals(readFileSync(fat))).toBe(true);
-    const vm = join(tmp.path, 'restored');
-    const rs = await cli(...repo(), 'restore', id, '--to', vm);
+    const vm = join(tmp.path, kind, 'restored');
+    const rs = await cliOn(...repo(), 'restore', id, '--to', vm);
     expect(rs.code, rs.err).toBe(0);
     expect(readFileSync(join(vm, 'fat.img')).equals(readFileSync(fat))).toBe(true);
-    const verify = await cli(...repo(), 'verify');
+    const verify = await cliOn(...repo(), 'verify');
     expect(verify.code, verify.err).toBe(0);
     // said once per process in the log, never as an error
     const log = readFileSync(join(dataDir, 'logs', 'engine.log'), 'utf8');
@@ -98,13 +104,13 @@ describe('a repository on a read-only file system', { timeout: 120_000 }, () => 
 
   it('refuses backup, forget and gc with REPO_READ_ONLY naming the repository, and nothing changed', async () => {
     if (skipped) return;
-    const before = readdirSync(join(src, 'repo', 'snapshots'));
+    const before = readdirSync(join(src, `repo-${kind}`, 'snapshots'));
     for (const args of [['import-disk', '--guest', 'usb', fat], ['forget', '--guest', 'usb', '--keep-last', '1'], ['gc']]) {
-      const r = await cli(...repo(), ...args);
+      const r = await cliOn(...repo(), ...args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.err, args.join(' ')).toContain('REPO_READ_ONLY');
-      expect(r.err).toContain(join(mnt, 'repo'));
+      expect(r.err).toContain(join(mnt, `repo-${kind}`));
     }
-    expect(readdirSync(join(src, 'repo', 'snapshots'))).toEqual(before);
+    expect(readdirSync(join(src, `repo-${kind}`, 'snapshots'))).toEqual(before);
   });
 });

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { initRepository, openRepository } from '../../electron/engine/repository/repository.js';
+import { REPO_KINDS, initTestRepository, openTestRepository, passwordEnv } from '../helpers/test-repository.js';
 import { RawFileDisk } from '../helpers/raw-file-disk.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -52,7 +52,7 @@ function smallTmpfs(sizeMiB: number): string | undefined {
 }
 
 async function expectConsistent(repo: string, images: Map<string, string>): Promise<void> {
-  const r = await openRepository(repo);
+  const r = await openTestRepository(repo);
   const v = await r.verify({ full: true });
   expect(v.details).toEqual([]);
   for (const s of await r.listSnapshots()) {
@@ -66,26 +66,30 @@ async function expectConsistent(repo: string, images: Map<string, string>): Prom
   await r.close();
 }
 
-describe('disk full during a backup', () => {
+// On a plain and an encrypted repository. The encrypted one runs the disk-full scenarios (sealed
+// chunk files written and removed again under their HMAC names) and one round of the concurrent
+// processes (sealed indexes read by GC and verify while backups write); "another backup runs"
+// checks only the lock logic, which is the same for both, and runs on the plain one.
+describe.each(REPO_KINDS)('disk full during a backup: %s repository', (kind) => {
   const scenarios: [string, () => { repo: string; env: NodeJS.ProcessEnv } | undefined][] = [
     [
       'a real full file system (12 MiB tmpfs)',
       () => {
         const m = smallTmpfs(12);
-        return m ? { repo: join(m, 'repo'), env: {} } : undefined;
+        return m ? { repo: join(m, 'repo'), env: passwordEnv(kind) } : undefined;
       },
     ],
-    ['an injected ENOSPC in the chunk write path', () => ({ repo: join(base, 'inj-repo'), env: { TWINSNAP_FAULT_ENOSPC_AFTER: '5' } })],
+    ['an injected ENOSPC in the chunk write path', () => ({ repo: join(base, `inj-repo-${kind}`), env: { ...passwordEnv(kind), TWINSNAP_FAULT_ENOSPC_AFTER: '5' } })],
   ];
   it.each(scenarios)('fails with DISK_FULL and leaves the repository consistent: %s', { timeout: 120_000 }, async (_name, make) => {
     const s = make();
     if (!s) return; // mounting not permitted here; the injected scenario covers the code path
     const data = join(base, `data-${randomBytes(3).toString('hex')}`);
-    await initRepository(s.repo).then((r) => r.close());
+    await initTestRepository(s.repo, kind).then((r) => r.close());
     const small = randomBytes(2 * MiB);
     const smallFile = join(base, `small-${randomBytes(2).toString('hex')}.img`);
     writeFileSync(smallFile, small);
-    expect((await cli(['--repo', s.repo, '--data-dir', data, 'import-disk', '--guest', 'small', smallFile])).code).toBe(0);
+    expect((await cli(['--repo', s.repo, '--data-dir', data, 'import-disk', '--guest', 'small', smallFile], passwordEnv(kind))).code).toBe(0);
     const big = join(base, `big-${randomBytes(2).toString('hex')}.img`);
     writeFileSync(big, randomBytes(24 * MiB));
     const r = await cli(['--repo', s.repo, '--data-dir', data, '--json', 'import-disk', '--guest', 'big', big], s.env);
@@ -103,15 +107,15 @@ describe('disk full during a backup', () => {
     if (!s.env.TWINSNAP_FAULT_ENOSPC_AFTER) {
       const fits = join(base, `fits-${randomBytes(2).toString('hex')}.img`);
       writeFileSync(fits, randomBytes(6 * MiB));
-      const ok = await cli(['--repo', s.repo, '--data-dir', data, 'import-disk', '--guest', 'fits', fits]);
+      const ok = await cli(['--repo', s.repo, '--data-dir', data, 'import-disk', '--guest', 'fits', fits], passwordEnv(kind));
       expect(ok.code, ok.stderr).toBe(0);
     }
   });
 
-  it('while another backup runs nothing is removed, and the message says how to free the space now', { timeout: 120_000 }, async () => {
+  it.runIf(kind === 'plain')('while another backup runs nothing is removed, and the message says how to free the space now', { timeout: 120_000 }, async () => {
     const repo = join(base, 'busy-repo');
     const data = join(base, 'busy-data');
-    await initRepository(repo).then((r) => r.close());
+    await initTestRepository(repo, kind).then((r) => r.close());
     // a live writer lock of another backup (this test process is alive)
     const other = join(repo, 'locks', 'writer-20990101T000000Z-abcdef.lock');
     writeFileSync(other, JSON.stringify({ pid: process.pid, host: hostname(), startedMs: Date.now(), what: "backup of 'other'" }));
@@ -138,18 +142,20 @@ function chunkFiles(repo: string): string[] {
 
 /** Digests every committed snapshot references, sorted. */
 async function referenced(repo: string): Promise<string[]> {
-  const r = await openRepository(repo);
+  const r = await openTestRepository(repo);
   const all = new Set<string>();
   for (const id of await r.snapshotIds()) for (const d of await r.referencedDigests(id)) all.add(d);
   await r.close();
   return [...all].sort();
 }
 
-describe('several processes on one repository', () => {
+describe.each(REPO_KINDS)('several processes on one %s repository', (kind) => {
   it('backup + gc + verify at the same time lose nothing', { timeout: 180_000 }, async () => {
-    const repo = join(base, 'multi');
-    const data = join(base, 'multi-data');
-    const r = await initRepository(repo);
+    const repo = join(base, `multi-${kind}`);
+    const data = join(base, `multi-data-${kind}`);
+    const rounds = kind === 'plain' ? 2 : 1;
+    const env = passwordEnv(kind);
+    const r = await initTestRepository(repo, kind);
     const images = new Map<string, string>();
     // the first snapshot is forgotten: its chunks become garbage that the next backups reuse
     const x = randomBytes(24 * MiB);
@@ -160,7 +166,7 @@ describe('several processes on one repository', () => {
     await d.close();
     await r.forget([s1.id]);
     await r.close();
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < rounds; round++) {
       const old = Date.now() / 1000 - 3600;
       for (const f of readdirSync(join(repo, 'chunks'), { recursive: true, withFileTypes: true })) if (f.isFile()) utimesSync(join(f.parentPath, f.name), old, old);
       const y = randomBytes(16 * MiB);
@@ -170,15 +176,15 @@ describe('several processes on one repository', () => {
       images.set(`y${round}`, sha(y));
       let backupsDone = false;
       const backups = Promise.all([
-        cli(['--repo', repo, '--data-dir', data, 'import-disk', '--guest', 'x', xf]),
-        cli(['--repo', repo, '--data-dir', data, 'import-disk', '--guest', `y${round}`, yf]),
+        cli(['--repo', repo, '--data-dir', data, 'import-disk', '--guest', 'x', xf], env),
+        cli(['--repo', repo, '--data-dir', data, 'import-disk', '--guest', `y${round}`, yf], env),
       ]).finally(() => (backupsDone = true));
       const gcs = (async () => {
         const out: { code: number | null; stderr: string }[] = [];
-        while (!backupsDone) out.push(await cli(['--repo', repo, '--data-dir', data, 'gc', '--grace-seconds', '2']));
+        while (!backupsDone) out.push(await cli(['--repo', repo, '--data-dir', data, 'gc', '--grace-seconds', '2'], env));
         return out;
       })();
-      const verify = cli(['--repo', repo, '--data-dir', data, 'verify', '--full']);
+      const verify = cli(['--repo', repo, '--data-dir', data, 'verify', '--full'], env);
       const [b, g, v] = await Promise.all([backups, gcs, verify]);
       for (const x0 of b) expect(x0.stderr).toBe('');
       expect(b.map((x0) => x0.code)).toEqual([0, 0]);
@@ -187,8 +193,12 @@ describe('several processes on one repository', () => {
       expect(v.code).toBe(0);
       await expectConsistent(repo, images);
     }
-    const final = await openRepository(repo);
-    expect((await final.listSnapshots()).map((s) => s.guest).sort()).toEqual(['x', 'x', 'y0', 'y1']);
+    const final = await openTestRepository(repo);
+    expect((await final.listSnapshots()).map((s) => s.guest).sort()).toEqual(
+      Array.from({ length: rounds }, (_, k) => ['x', `y${k}`])
+        .flat()
+        .sort(),
+    );
     await final.close();
   });
 });

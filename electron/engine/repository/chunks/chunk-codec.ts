@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, randomFillSync, type Cipher, type Decipher, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { compress, decompress } from 'zstd-napi';
 import { AppError } from '../../../../shared/errors/app-error.js';
@@ -21,7 +21,7 @@ import type { RepoKeys } from '../crypto/repo-keys.js';
  * payload`. The name is HMAC-SHA256 of the plain data under the chunk-name key.
  *
  * The chunk workers (chunk-worker.ts) write and read the same format through these functions
- * (`ChunkSealKeys`, `sealChunkParts`, `openSealedChunk` for the encrypted kind).
+ * (`ChunkSealKeys`, `sealChunkInto`, `openSealedChunk` for the encrypted kind).
  */
 export const CHUNK_HEADER_SIZE = 16;
 const MAGIC = 0x4b435354; // 'TSCK' little-endian
@@ -103,41 +103,73 @@ export function chunkName(plain: Uint8Array, keys?: RepoKeys | ChunkSealKeys | n
 }
 
 /**
- * An encrypted chunk file as parts to write in order (header, 'TSE1', nonce, ciphertext…, tag):
- * the same bytes as `encodeChunk(…, keys)` without copying the payload.
+ * Piece size of the chunk cipher: Node's `update` returns a fresh buffer per call, and pieces this
+ * small come from malloc's reused heap (a whole MiB would be a fresh mmap, its pages faulted in
+ * and zeroed on every chunk, and left for the worker's GC to return: ~0.3 CPU-ms and up to tens
+ * of MB of RSS per worker); each piece is copied into the caller's buffer at once.
  */
-export function sealChunkParts(keys: ChunkSealKeys, digest: string, codec: number, plainLength: number, payload: Buffer): Buffer[] {
-  const inner = Buffer.alloc(INNER);
-  inner.writeUInt8(codec, 0);
-  inner.writeUInt32LE(plainLength, 4);
-  const nonce = randomBytes(NONCE);
-  const c = createCipheriv('aes-256-gcm', keys.dataKey, nonce);
-  c.setAAD(Buffer.from(keys.aadPrefix + digest));
-  const a = c.update(inner);
-  const b = c.update(payload);
-  const f = c.final();
-  return [SEALED_HEADER, SEALED_MAGIC, nonce, a, b, f, c.getAuthTag()];
+const PIECE = 64 * 1024;
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+/** The data key as a KeyObject, made once per key (createCipheriv would import the raw key on every call). */
+function dataKeyObject(keys: ChunkSealKeys): KeyObject {
+  let k = keyObjects.get(keys.dataKey);
+  if (!k) keyObjects.set(keys.dataKey, (k = createSecretKey(keys.dataKey)));
+  return k;
+}
+
+/** Runs `input` through `c` in PIECE-sized pieces into `target` at `at`; returns the end offset. */
+function cipherInto(c: Cipher | Decipher, input: Buffer, target: Buffer, at: number): number {
+  for (let o = 0; o < input.length; o += PIECE) at += c.update(input.subarray(o, Math.min(input.length, o + PIECE))).copy(target, at);
+  return at;
 }
 
 /**
- * Opens an encrypted chunk file: its codec, plain length and payload; throws what `bad(why)`
- * makes on a bad header or a failed authentication (damaged, or another chunk under this name).
+ * Writes an encrypted chunk file (header, 'TSE1', nonce, ciphertext, tag) into `target`, which
+ * must hold `CHUNK_HEADER_SIZE + SEALED_CHUNK_OVERHEAD + payload.length` bytes; returns its
+ * length. The same bytes as `encodeChunk(…, keys)`, with nothing allocated beyond the cipher's
+ * small pieces: the worker writes the file from its page-aligned `target` in one call.
  */
-export function openSealedChunk(keys: ChunkSealKeys, digest: string, file: Buffer, bad: (why: string) => Error): { codec: number; plainLength: number; payload: Buffer } {
+export function sealChunkInto(keys: ChunkSealKeys, digest: string, codec: number, plainLength: number, payload: Buffer, target: Buffer): number {
+  SEALED_HEADER.copy(target, 0);
+  SEALED_MAGIC.copy(target, CHUNK_HEADER_SIZE);
+  let at = CHUNK_HEADER_SIZE + SEALED_MAGIC.length;
+  const nonce = randomFillSync(target, at, NONCE).subarray(at, at + NONCE);
+  at += NONCE;
+  const c = createCipheriv('aes-256-gcm', dataKeyObject(keys), nonce);
+  c.setAAD(Buffer.from(keys.aadPrefix + digest));
+  const inner = Buffer.alloc(INNER);
+  inner.writeUInt8(codec, 0);
+  inner.writeUInt32LE(plainLength, 4);
+  at = cipherInto(c, inner, target, at);
+  at = cipherInto(c, payload, target, at);
+  at += c.final().copy(target, at);
+  return at + c.getAuthTag().copy(target, at);
+}
+
+/**
+ * Opens an encrypted chunk file, decrypting into `scratch` (at least as long as the file): its
+ * codec, plain length and payload (a view of `scratch`); throws what `bad(why)` makes on a bad
+ * header or a failed authentication (damaged, or another chunk under this name). Authentication
+ * binds the content to its name (the digest is associated data), so a caller need not re-compute
+ * the name's HMAC: only a holder of the data key can produce a chunk that opens under a name.
+ */
+export function openSealedChunk(keys: ChunkSealKeys, digest: string, file: Buffer, scratch: Buffer, bad: (why: string) => Error): { codec: number; plainLength: number; payload: Buffer } {
   if (!hasSealedChunkHeader(file)) throw bad('bad header');
   const body = file.subarray(CHUNK_HEADER_SIZE);
   const fails = () => bad('it fails authentication (AES-256-GCM): damaged, or another chunk under this name');
   if (body.length < SEALED_MAGIC.length + NONCE + INNER + TAG || !body.subarray(0, SEALED_MAGIC.length).equals(SEALED_MAGIC)) throw fails();
-  let inner: Buffer;
+  if (scratch.length < body.length) throw bad('file too large');
+  let n: number;
   try {
-    const d = createDecipheriv('aes-256-gcm', keys.dataKey, body.subarray(SEALED_MAGIC.length, SEALED_MAGIC.length + NONCE));
+    const d = createDecipheriv('aes-256-gcm', dataKeyObject(keys), body.subarray(SEALED_MAGIC.length, SEALED_MAGIC.length + NONCE));
     d.setAAD(Buffer.from(keys.aadPrefix + digest));
     d.setAuthTag(body.subarray(body.length - TAG));
-    inner = Buffer.concat([d.update(body.subarray(SEALED_MAGIC.length + NONCE, body.length - TAG)), d.final()]);
+    n = cipherInto(d, body.subarray(SEALED_MAGIC.length + NONCE, body.length - TAG), scratch, 0);
+    n += d.final().copy(scratch, n);
   } catch {
     throw fails();
   }
-  return { codec: inner.readUInt8(0), plainLength: inner.readUInt32LE(4), payload: inner.subarray(INNER) };
+  return { codec: scratch.readUInt8(0), plainLength: scratch.readUInt32LE(4), payload: scratch.subarray(INNER, n) };
 }
 
 /** Encodes plain data as a chunk file (header + zstd payload, or stored when zstd doesn't shrink it; sealed with `keys`). */
