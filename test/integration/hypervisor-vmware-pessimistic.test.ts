@@ -142,7 +142,8 @@ describe('vmware adapter under vmrun-sim pessimistic switches', () => {
     // what a freeze killed before its handle was journaled leaves: a staging folder naming the vm
     mkdirSync(join(vmsDir, '.twinsnap-twinsnap-test-killed'));
     writeFileSync(join(vmsDir, '.twinsnap-twinsnap-test-killed', 'vm-id'), `${vmx}\n`);
-    await hv({ settle: 4000 }).recover({ vmId: vmx });
+    // settle well past the slow suspend: on a loaded machine the simulator's suspend (a process start, then QEMU saving memory) ends seconds late
+    await hv({ settle: 10_000 }).recover({ vmId: vmx });
     await suspending;
     expect(VmxFile.parse(readFileSync(vmx)).get('checkpoint.vmState') ?? '').toBe('');
     await productionCommits();
