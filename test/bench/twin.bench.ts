@@ -125,7 +125,7 @@ export const bench: BenchFn = async ({ scratch, quick }) => {
     name: 'pause growth with guest memory (least squares over 256 MiB, 1 GiB, 2 GiB)',
     ours: perGiB,
     unit: 'ms/GiB',
-    note: `pause ${points.map((p) => `${p.x >= 1 ? `${p.x} GiB` : `${p.x * 1024} MiB`} ${p.y.toFixed(0)} ms`).join(', ')}; the engine's share grows ${shareSlope.toFixed(1)} ms/GiB (it copies nothing that scales with memory); the rest is the hypervisor saving and restoring the memory state — see hypervisor/README.md, "Pause and guest memory"; host load average ${load.toFixed(1)} on ${cpus().length} cores${busy}${failures.length ? `; ${failures.join('; ')}` : ''}`,
+    note: `pause ${points.map((p) => `${p.x >= 1 ? `${p.x} GiB` : `${p.x * 1024} MiB`} ${p.y.toFixed(0)} ms`).join(', ')}; the engine's share grows ${shareSlope.toFixed(1)} ms/GiB (the memory image is copied while production waits where the file system cannot clone it: ext4, NTFS); the rest is the hypervisor saving and restoring the memory state — see hypervisor/README.md, "Pause and guest memory"; host load average ${load.toFixed(1)} on ${cpus().length} cores${busy}${failures.length ? `; ${failures.join('; ')}` : ''}`,
   });
   return rows;
 };
