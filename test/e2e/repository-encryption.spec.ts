@@ -19,7 +19,10 @@ test.beforeAll(async ({ browser }) => {
   spec = await openSpecServe(browser, 'twinsnap-e2e-enc-');
   ({ work, server, page } = spec);
 });
-test.afterAll(() => spec?.close());
+test.afterAll(async () => {
+  await server?.stop(); // the engine restarted by the lock test is not the one spec.close() stops
+  await spec?.close();
+});
 
 test('a new repository is encrypted by default; its recovery kit is shown once and downloads', async () => {
   await page.goto(url('settings'));
